@@ -1,0 +1,45 @@
+"""Time, injected: nothing in candlebot reads ``time.time()`` directly."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Unix seconds (UTC)."""
+        ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class LiveClock:
+    """Wall-clock time for paper, validate and live bots."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class SimClock:
+    """Time that only moves when told to: backtests, tests and replays.
+
+    The backtest loop sets ``at`` to each candle's close time, so that an order
+    placed during a strategy tick knows which candle it was decided on.
+    """
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float = 0.0) -> None:
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.at += seconds

@@ -1,0 +1,150 @@
+"""What happened in a bot, as typed events that sinks (log, StatsD, Slack, tests) consume.
+
+The engine and the trader only emit; they never know who listens. A sink that
+raises is reported once and skipped: it never stops trading. Sinks that talk to
+the network wrap themselves in a bounded queue (``candlebot.sinks``) so that a
+slow one never blocks the trading thread either.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable, Mapping, Protocol
+
+from candlebot.candle import Candle
+from candlebot.exchange import Side
+from candlebot.trade import BotTrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BotStarted:
+    time: float
+    bot: str
+    pair: str
+    strategy: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotStopped:
+    time: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TickerPolled:
+    """A ticker poll (paper/live): the forming candle and the heartbeat of a running bot."""
+
+    time: float
+    price: float
+    forming: Candle | None
+
+
+@dataclass(frozen=True, slots=True)
+class CandleClosed:
+    """A candle closed and the strategy ran. Built only when some sink listens for it."""
+
+    time: float
+    candle: Candle
+    indicators: Mapping[str, float]
+    cash: Decimal
+    equity: Decimal
+    open_trades: int
+
+
+@dataclass(frozen=True, slots=True)
+class TradeOpened:
+    time: float
+    trade: BotTrade
+    latency_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TradeClosed:
+    time: float
+    trade: BotTrade
+    latency_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSkipped:
+    """An order the trader decided not to send (cap, minimums, not enough cash)."""
+
+    time: float
+    side: Side
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFailed:
+    """An order the exchange refused, or whose outcome is unknown and will be reconciled."""
+
+    time: float
+    side: Side
+    volume: Decimal
+    userref: int
+    error: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotError:
+    """Something went wrong that the bot survives: a strategy bug, an exchange outage."""
+
+    time: float
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    time: float
+    consecutive_failures: int = 0
+
+
+Event = (
+    BotStarted
+    | BotStopped
+    | TickerPolled
+    | CandleClosed
+    | TradeOpened
+    | TradeClosed
+    | OrderSkipped
+    | OrderFailed
+    | BotError
+    | Heartbeat
+)
+
+
+class Sink(Protocol):
+    def __call__(self, event: Event) -> None: ...
+
+
+@dataclass
+class EventBus:
+    """Fans events out to the sinks subscribed to their type."""
+
+    _by_type: dict[type, list[Callable[[Event], None]]] = field(default_factory=dict)
+    failures: int = 0
+
+    def subscribe(self, sink: Sink, *event_types: type) -> None:
+        """Deliver events of ``event_types`` (all types when none are named) to ``sink``."""
+        for event_type in event_types or Event.__args__:  # type: ignore[attr-defined]
+            self._by_type.setdefault(event_type, []).append(sink)
+
+    def wants(self, event_type: type) -> bool:
+        """Whether building an event of this type is worth it (per-candle events cost time in backtests)."""
+        return bool(self._by_type.get(event_type))
+
+    def emit(self, event: Event) -> None:
+        for sink in self._by_type.get(type(event), ()):
+            try:
+                sink(event)
+            except Exception:  # a sink never stops trading
+                self.failures += 1
+                if self.failures <= 3 or self.failures % 1000 == 0:
+                    log.exception("event sink %r failed (%d failures so far)", sink, self.failures)

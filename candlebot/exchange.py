@@ -1,0 +1,125 @@
+"""The one interface every venue implements: backtest, paper, validate, live Kraken.
+
+The core (engine, trader, runtime) only ever talks to an ``Exchange``; the CLI
+decides which one. Amounts crossing this interface are ``Decimal`` except
+candle prices, which stay float64 for TA-Lib. Implementations raise only the
+``candlebot.errors`` tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Protocol
+
+from candlebot.candle import Candle
+from candlebot.pair import PairInfo
+
+
+class Side(str, Enum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    pair: str
+    time: float
+    last: Decimal
+    bid: Decimal
+    ask: Decimal
+    volume_24h: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    price: Decimal
+    volume: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    """Bids highest first, asks lowest first."""
+
+    pair: str
+    time: float
+    bids: tuple[BookLevel, ...]
+    asks: tuple[BookLevel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OhlcPage:
+    """Closed candles, oldest first; ``forming`` is the still-open candle, ``last`` the cursor for the next page."""
+
+    candles: tuple[Candle, ...]
+    forming: Candle | None
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A market order we intend to send. ``userref`` identifies it for lookups after a crash or timeout."""
+
+    pair: str
+    side: Side
+    volume: Decimal
+    userref: int
+
+    def __post_init__(self) -> None:
+        if self.volume <= 0:
+            raise ValueError(f"order volume must be positive, got {self.volume}")
+        if not -(2**31) <= self.userref < 2**31:
+            raise ValueError(f"userref must fit in int32, got {self.userref}")
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """What the exchange executed for one order: average price, executed volume, cost and fee in quote."""
+
+    order_id: str
+    userref: int
+    pair: str
+    side: Side
+    time: float
+    price: Decimal
+    volume: Decimal
+    cost: Decimal
+    fee: Decimal
+
+
+class Exchange(Protocol):
+    """A venue seen by one bot. ``pair`` arguments accept the exchange's id or altname."""
+
+    name: str
+
+    def pair_info(self, pair: str) -> PairInfo: ...
+
+    def ticker(self, pair: str) -> Ticker: ...
+
+    def ohlc(self, pair: str, interval_minutes: int, since: int | None = None) -> OhlcPage: ...
+
+    def order_book(self, pair: str, depth: int = 100) -> OrderBook: ...
+
+    def balances(self) -> dict[str, Decimal]: ...
+
+    def market_price(self, pair: str, side: Side) -> Decimal:
+        """The price a market order of ``side`` would fill at now: what orders are sized with."""
+        ...
+
+    def place_market_order(self, order: OrderRequest) -> Fill:
+        """Send the order and wait for its fill.
+
+        Raises OrderRejected (refused, nothing placed), OrderOutcomeUnknown
+        (may exist: look it up by userref), TemporaryExchangeError (not sent or
+        proven absent: safe to try again later) or FatalExchangeError.
+        """
+        ...
+
+    def find_order(self, pair: str, userref: int) -> Fill | None:
+        """The fill of the order carrying ``userref``; None when no such order executed anything.
+
+        Raises OrderOutcomeUnknown while the order exists but has not settled.
+        """
+        ...
+

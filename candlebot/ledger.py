@@ -1,0 +1,95 @@
+"""The bot's books: cash, open and closed trades, and the sizing rule for new ones.
+
+Every amount is Decimal at the pair's decimals and comes from a fill the
+exchange reported, so the books can be checked against the exchange line by line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from candlebot.exchange import Fill, Side
+from candlebot.money import ZERO
+from candlebot.pair import PairInfo
+from candlebot.trade import BotTrade
+
+
+@dataclass(frozen=True, slots=True)
+class Sizing:
+    """How much quote a new trade commits: a fixed ``stake``, or an equal share of the cash over free slots."""
+
+    max_open: int
+    stake: Decimal | None = None
+
+    def commit(self, cash: Decimal, open_trades: int) -> Decimal:
+        if self.stake is not None:
+            return self.stake
+        free_slots = self.max_open - open_trades
+        return cash / free_slots if free_slots > 0 else ZERO
+
+
+class Ledger:
+    """Open and closed trades plus the quote cash they leave; books fills, never prices."""
+
+    def __init__(self, pair: PairInfo, cash: Decimal) -> None:
+        if cash < 0:
+            raise ValueError("cash must be >= 0")
+        self.pair = pair
+        self.start_cash = cash
+        self.cash = cash
+        self.open_trades: list[BotTrade] = []
+        self.closed_trades: list[BotTrade] = []
+        self._next_id = 1
+
+    def volume_for(self, commit: Decimal, price: Decimal, fee_rate: Decimal) -> Decimal:
+        """floor(commit / (price * (1 + fee))) to the lot decimals: the order plus its fee fit in ``commit``."""
+        if commit <= 0 or price <= 0:
+            return ZERO
+        return self.pair.floor_volume(commit / (price * (1 + fee_rate)))
+
+    def book_open(self, fill: Fill) -> BotTrade:
+        if fill.side is not Side.BUY:
+            raise ValueError("open fills are buys (long-only)")
+        trade = BotTrade(self._next_id, fill)
+        self._next_id += 1
+        self.cash -= fill.cost + fill.fee
+        self.open_trades.append(trade)
+        return trade
+
+    def book_close(self, trade: BotTrade, fill: Fill) -> BotTrade:
+        index = self._open_index(trade)
+        closed = trade.closed_by(fill)
+        self.cash += fill.cost - fill.fee
+        del self.open_trades[index]
+        self.closed_trades.append(closed)
+        return closed
+
+    def restore(self, trades: list[BotTrade], cash: Decimal) -> None:
+        """Reload persisted books (bot restart): trades in id order, cash as it was last booked."""
+        self.open_trades = [t for t in trades if t.is_open]
+        self.closed_trades = [t for t in trades if not t.is_open]
+        self.cash = cash
+        self._next_id = max((t.trade_id for t in trades), default=0) + 1
+
+    @property
+    def trades(self) -> list[BotTrade]:
+        return sorted(self.closed_trades + self.open_trades, key=lambda t: t.trade_id)
+
+    @property
+    def position(self) -> Decimal:
+        return sum((t.volume for t in self.open_trades), ZERO)
+
+    def equity(self, mark: Decimal) -> Decimal:
+        """Cash plus open positions marked at ``mark`` (no exit fee assumed)."""
+        return self.cash + self.position * mark
+
+    @property
+    def fees(self) -> Decimal:
+        return sum((t.fees for t in self.closed_trades + self.open_trades), ZERO)
+
+    def _open_index(self, trade: BotTrade) -> int:
+        for index, candidate in enumerate(self.open_trades):
+            if candidate.trade_id == trade.trade_id:
+                return index
+        raise ValueError(f"trade {trade.trade_id} is not open")

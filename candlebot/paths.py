@@ -1,0 +1,15 @@
+"""Where a bot keeps its state (SQLite books, nonce counters) when not told otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def default_state_dir() -> Path:
+    """``$CANDLEBOT_STATE_DIR``, else the per-user data folder (``$XDG_DATA_HOME/candlebot``)."""
+    explicit = os.environ.get("CANDLEBOT_STATE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "candlebot"

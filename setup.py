@@ -1,0 +1,36 @@
+"""candlebot: small unattended crypto trading bots on Kraken."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="candlebot",
+    version="0.1.0",
+    description="Candlestick trading bots for Kraken: backtest, paper, validate and live from one engine",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["candlebot", "candlebot.*", "strategies", "strategies.*",
+                                    "exchanges", "exchanges.*", "collector", "collector.*"]),
+    package_data={"exchanges": ["data/*.json"]},
+    install_requires=[
+        "ta-lib>=0.8,<0.9",
+        "numpy>=1.26",
+        "python-dateutil>=2.8",
+        "krakenex>=2.2,<3",
+        "requests>=2.28",
+        "datadog>=0.49",
+        "slack-sdk>=3.20",
+        "supervisor>=4.2",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "pytest-timeout>=2.2"],
+    },
+    entry_points={
+        "console_scripts": [
+            "candlebot=candlebot.cli:main",
+            "candlebot-kraken-sim=exchanges.kraken_sim.cli:main",
+            "candlebot-ledger=candlebot.ledger_cli:main",
+            "candlebot-demo=candlebot.demo:main",
+        ],
+    },
+)

@@ -1,0 +1,1 @@
+"""BotStrategy subclasses, one file each; ``STRATEGIES`` maps the ``--strategy`` name to the class."""
