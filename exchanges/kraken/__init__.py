@@ -1,0 +1,42 @@
+"""The live Kraken adapter: ``KrakenExchange`` over krakenex, with its parts one concept per module.
+
+    keys       KrakenCredentials: key file (chmod 600) or environment; never shows the secret
+    nonce      NonceSequencer: per-key nonces and rate counter in a locked file, shared by processes
+    ratelimit  RateLimiter: the client-side model of Kraken's per-key REST counter
+    errors     Kraken error strings and requests exceptions -> candlebot.errors, once
+    client     KrakenClient: krakenex with base URL, timeouts, signed-data hygiene, retries
+    replies    result objects -> candlebot types (Ticker, OhlcPage, OrderBook, Fill, KrakenOrder)
+    orders     KrakenOrders: idempotent market orders by userref, lookups, reconciliation
+    config     KrakenConfig and the CLI flags (--key-file, --kraken-url, --kraken-tier, --kraken-timeout)
+    exchange   KrakenExchange: candlebot.exchange.Exchange on Kraken
+
+``build_exchange(args)`` is what the CLI calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Mapping
+
+from candlebot.clock import Clock
+from exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
+from exchanges.kraken.exchange import KrakenExchange
+from exchanges.kraken.keys import KrakenCredentials, load_credentials
+
+
+def build_exchange(
+    args: argparse.Namespace,
+    *,
+    clock: Clock | None = None,
+    state_dir: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    private: bool = True,
+) -> KrakenExchange:
+    """A KrakenExchange from the flags of ``add_kraken_arguments`` (credentials only when ``private``)."""
+    credentials = load_credentials(getattr(args, "key_file", None), environ) if private else None
+    return KrakenExchange(config_from_args(args, environ), credentials=credentials, clock=clock, state_dir=state_dir)
+
+
+__all__ = ["KrakenConfig", "KrakenCredentials", "KrakenExchange", "add_kraken_arguments", "build_exchange",
+           "config_from_args", "load_credentials"]

@@ -1,0 +1,225 @@
+"""A thin, safe wrapper over ``krakenex.API``: one call in, a result or a candlebot error out.
+
+What it adds to krakenex:
+- a configurable base URL (``api.uri``) and a timeout on every call;
+- nonces from the per-key ``NonceSequencer`` (krakenex's millisecond
+  ``_nonce`` is overridden and cannot be used), with the key held until the
+  reply arrives, and the shared client-side rate counter;
+- signed data that signs as it is sent: no ``None`` values, lists
+  comma-joined, everything a string (krakenex signs ``urlencode(data)`` while
+  ``requests`` encodes lists and ``None`` differently);
+- the envelope checked and every failure translated (``errors``), once;
+- retries with exponential backoff and jitter, on the injected clock, for
+  reads and temporary failures only. An order is retried only when it was
+  provably refused before processing (invalid nonce, rate limit, no
+  connection); an outcome-unknown failure raises ``OrderOutcomeUnknown`` for
+  the caller to reconcile.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Mapping
+
+import krakenex
+import requests
+
+from candlebot.clock import Clock, LiveClock
+from candlebot.errors import ConfigError, ExchangeError, RateLimitError, TemporaryExchangeError
+from exchanges.kraken.errors import translate_error_list, translate_exception
+from exchanges.kraken.keys import KrakenCredentials
+from exchanges.kraken.nonce import Lease, NonceSequencer
+from exchanges.kraken.ratelimit import call_cost
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "https://api.kraken.com"
+URL_ENV = "CANDLEBOT_KRAKEN_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry a call that failed temporarily.
+
+    ``attempts`` counts every try of one call. Delays grow as
+    ``base_delay * 2**n`` up to ``max_delay``, each multiplied by a random
+    factor in [0.5, 1] (jitter, so that bots sharing a key do not retry in
+    step). ``rate_limit_delay`` is the first pause after a rate-limit refusal
+    when no client-side tier is configured.
+    """
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    rate_limit_delay: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.base_delay < 0 or self.max_delay < self.base_delay:
+            raise ConfigError("retry policy: attempts >= 1 and 0 <= base_delay <= max_delay")
+
+    def delay(self, retry: int, rng: random.Random, base: float | None = None) -> float:
+        first = self.base_delay if base is None else base
+        return min(self.max_delay, first * 2**retry) * rng.uniform(0.5, 1.0)
+
+
+class _SequencedAPI(krakenex.API):
+    """krakenex with nonces from the active lease only."""
+
+    def __init__(self, key: str = "", secret: str = "") -> None:
+        super().__init__(key, secret)
+        self.lease: Lease | None = None
+
+    def _nonce(self) -> int:
+        if self.lease is None:
+            raise RuntimeError("private Kraken call made outside a nonce lease")
+        return self.lease.next_nonce()
+
+    def __repr__(self) -> str:
+        return f"<krakenex API uri={self.uri!r}>"
+
+
+def signed_value(value: object) -> str:
+    """One request value as the exact string that is signed and sent."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ",".join(signed_value(v) for v in value)
+    return str(value)
+
+
+def clean_params(params: Mapping[str, object] | None) -> dict[str, str]:
+    """Drop ``None`` values, join lists with commas and stringify the rest."""
+    return {k: signed_value(v) for k, v in (params or {}).items() if v is not None}
+
+
+class KrakenClient:
+    """Kraken REST calls with nonces, timeouts, retries and translated errors.
+
+    ``credentials`` and ``sequencer`` are needed for private calls only.
+    ``timeout`` is (connect, read) seconds or one number for both.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str = DEFAULT_URL,
+        credentials: KrakenCredentials | None = None,
+        sequencer: NonceSequencer | None = None,
+        timeout: float | tuple[float, float] = 10.0,
+        retry: RetryPolicy = RetryPolicy(),
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"Kraken URL must start with http:// or https://, got {url!r}")
+        if credentials is not None and sequencer is None:
+            raise ConfigError("a Kraken client with credentials needs a NonceSequencer")
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.retry = retry
+        self.clock: Clock = clock or LiveClock()
+        self.rng = rng or random.Random()
+        self.sequencer = sequencer
+        self._credentials = credentials
+        self._api = _SequencedAPI(credentials.key, credentials.secret) if credentials else _SequencedAPI()
+        self._api.uri = self.url
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"KrakenClient(url={self.url!r}, credentials={self._credentials!r})"
+
+    def close(self) -> None:
+        self._api.close()
+
+    # -- one HTTP exchange --------------------------------------------------------------------
+
+    def _send_public(self, method: str, data: dict[str, str]) -> Any:
+        with self._lock:
+            return self._api.query_public(method, data, timeout=self.timeout)
+
+    def _send_private(self, method: str, data: dict[str, str]) -> Any:
+        if self.sequencer is None:
+            # krakenex raises its bare "key or secret is not set" Exception before taking a nonce.
+            with self._lock:
+                return self._api.query_private(method, data, timeout=self.timeout)
+        with self.sequencer.lease(call_cost(method)) as lease, self._lock:
+            self._api.lease = lease
+            try:
+                return self._api.query_private(method, data, timeout=self.timeout)
+            finally:
+                self._api.lease = None
+
+    def _result(self, method: str, reply: Any, *, placing: bool, userref: int | None) -> Any:
+        if not isinstance(reply, dict) or not isinstance(reply.get("error", []), list):
+            raise TypeError(f"not a Kraken envelope: {type(reply).__name__}")
+        errors = [str(e) for e in reply.get("error", [])]
+        warnings = [e for e in errors if e.startswith("W")]
+        errors = [e for e in errors if not e.startswith("W")]
+        if warnings:
+            log.warning("kraken %s warnings: %s", method, ", ".join(warnings))
+        if errors:
+            raise translate_error_list(method, errors, placing=placing, userref=userref)
+        if "result" not in reply:
+            raise KeyError("result")
+        return reply["result"]
+
+    def _call_once(self, method: str, data: dict[str, str], *, private: bool, placing: bool,
+                   userref: int | None) -> Any:
+        try:
+            reply = self._send_private(method, dict(data)) if private else self._send_public(method, dict(data))
+            return self._result(method, reply, placing=placing, userref=userref)
+        except ExchangeError:
+            raise
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            raise translate_exception(method, exc, placing=placing, userref=userref) from exc
+        except Exception as exc:
+            if type(exc) is Exception:  # krakenex's bare Exception: missing key or secret
+                raise translate_exception(method, exc, placing=placing, userref=userref) from exc
+            raise
+
+    # -- calls with retries -------------------------------------------------------------------
+
+    def public(self, method: str, params: Mapping[str, object] | None = None) -> Any:
+        """A public call's ``result``; temporary failures are retried."""
+        return self._call(method, clean_params(params), private=False, placing=False, userref=None)
+
+    def private(self, method: str, params: Mapping[str, object] | None = None) -> Any:
+        """A private read (or an idempotent call such as CancelOrder); temporary failures are retried."""
+        return self._call(method, clean_params(params), private=True, placing=False, userref=None)
+
+    def add_order(self, params: Mapping[str, object], *, userref: int) -> Any:
+        """AddOrder: retried only when provably refused before processing; else ``OrderOutcomeUnknown``."""
+        data = clean_params({**params, "userref": userref})
+        return self._call("AddOrder", data, private=True, placing=True, userref=userref)
+
+    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return self._call_once(method, data, private=private, placing=placing, userref=userref)
+            except TemporaryExchangeError as exc:
+                # For AddOrder the translation already turned every may-have-happened failure into
+                # OrderOutcomeUnknown; a TemporaryExchangeError here means it was refused unprocessed.
+                attempt += 1
+                if attempt >= self.retry.attempts or (exc.retry_after or 0) > self.retry.max_delay:
+                    raise
+                delay = self._backoff(exc, attempt - 1, private=private)
+                log.warning("kraken %s failed (%s); retry %d/%d in %.2fs", method, exc,
+                            attempt, self.retry.attempts - 1, delay)
+                self.clock.sleep(delay)
+
+    def _backoff(self, exc: TemporaryExchangeError, retry: int, *, private: bool) -> float:
+        if exc.code == "EAPI:Invalid nonce":
+            return 0.0  # the next lease takes a higher nonce; waiting does not help
+        if isinstance(exc, RateLimitError):
+            if private and self.sequencer is not None and self.sequencer.limiter is not None:
+                self.sequencer.mark_rate_limited()
+                return self.rng.uniform(0.0, self.retry.base_delay)  # the next lease waits for the counter
+            return self.retry.delay(retry, self.rng, self.retry.rate_limit_delay)
+        return self.retry.delay(retry, self.rng)

@@ -1,0 +1,74 @@
+"""Settings of the Kraken adapter, and how CLI flags and the environment set them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from candlebot.errors import ConfigError
+from exchanges.kraken.client import DEFAULT_URL, URL_ENV, RetryPolicy
+from exchanges.kraken.ratelimit import tier_named
+
+
+@dataclass(frozen=True, slots=True)
+class KrakenConfig:
+    """How the adapter talks to Kraken.
+
+    url                    base URL (``--kraken-url``, ``$CANDLEBOT_KRAKEN_URL``)
+    timeout                read timeout of every call, seconds
+    connect_timeout        connect timeout of every call, seconds
+    tier                   client-side rate counter: starter, intermediate, pro or none
+    retry                  retries of reads and of calls refused before processing
+    lookup_window          after an outcome-unknown AddOrder, how long to keep looking the order up
+    lookup_interval        pause between those lookups
+    check_trades_history   also scan the latest own trades before deciding an order is absent
+    max_sends              how many times one intent may be sent (resent only when proven absent)
+    fill_timeout           how long to wait for a placed market order to close
+    fill_poll_interval     first pause between QueryOrders polls while waiting (doubles, capped at 2 s)
+    pairs_ttl              how long the AssetPairs table is cached, seconds
+    """
+
+    url: str = DEFAULT_URL
+    timeout: float = 10.0
+    connect_timeout: float = 5.0
+    tier: str = "starter"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    lookup_window: float = 20.0
+    lookup_interval: float = 3.0
+    check_trades_history: bool = True
+    max_sends: int = 3
+    fill_timeout: float = 30.0
+    fill_poll_interval: float = 0.25
+    pairs_ttl: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ConfigError(f"--kraken-url must start with http:// or https://, got {self.url!r}")
+        tier_named(self.tier)
+        if self.timeout <= 0 or self.connect_timeout <= 0:
+            raise ConfigError("Kraken timeouts must be positive")
+        if self.lookup_window < 0 or self.lookup_interval <= 0 or self.fill_timeout < 0 or self.fill_poll_interval <= 0:
+            raise ConfigError("Kraken lookup/fill windows must be >= 0 and intervals > 0")
+        if self.max_sends < 1:
+            raise ConfigError("Kraken max_sends must be at least 1")
+
+
+def add_kraken_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that configure a live Kraken exchange."""
+    group = parser.add_argument_group("Kraken")
+    group.add_argument("--key-file", help="krakenex key file (line 1 key, line 2 secret; chmod 600); "
+                       "default: $KRAKEN_API_KEY / $KRAKEN_API_SECRET")
+    group.add_argument("--kraken-url", default=None,
+                       help=f"Kraken REST base URL (default ${URL_ENV} or {DEFAULT_URL})")
+    group.add_argument("--kraken-tier", default="starter", choices=["starter", "intermediate", "pro", "none"],
+                       help="account tier for the client-side rate counter (default starter)")
+    group.add_argument("--kraken-timeout", type=float, default=10.0, help="per-call read timeout, seconds")
+
+
+def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> KrakenConfig:
+    env = os.environ if environ is None else environ
+    url = getattr(args, "kraken_url", None) or env.get(URL_ENV) or DEFAULT_URL
+    return KrakenConfig(url=url, tier=getattr(args, "kraken_tier", "starter"),
+                        timeout=getattr(args, "kraken_timeout", 10.0))

@@ -1,0 +1,188 @@
+"""Market orders on Kraken that are never placed twice.
+
+Each ``OrderRequest`` carries a unique int32 ``userref`` that is sent with
+AddOrder. When AddOrder's outcome is unknown (read timeout, 5xx, dropped
+connection, ``EService:Unavailable``/``Busy``, ``EGeneral:Internal error``,
+an unreadable reply) the order is looked up by that userref (OpenOrders and
+ClosedOrders, repeatedly for ``lookup_window`` seconds since it can appear
+late, then the latest own trades in TradesHistory). Found: it is used.
+Proven absent (the lookups worked and found nothing): it is sent again with
+the same userref, at most ``max_sends`` times in all. Lookups failing too:
+``OrderOutcomeUnknown(userref=...)``. Refusals before processing (invalid
+nonce, rate limits, no connection) are retried by the client itself.
+
+Kraken's strict nonce helps here: a resend carries a higher nonce, so if the
+first request was still in flight and arrives later, it is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from candlebot.clock import Clock
+from candlebot.errors import OrderOutcomeUnknown, OrderRejected, TemporaryExchangeError
+from candlebot.exchange import Fill, OrderRequest
+from candlebot.pair import PairInfo
+from exchanges.kraken import replies
+from exchanges.kraken.client import KrakenClient
+from exchanges.kraken.config import KrakenConfig
+from exchanges.kraken.errors import UnknownOrderError
+from exchanges.kraken.replies import KrakenOrder
+from exchanges.kraken_pairs import normalise
+
+log = logging.getLogger(__name__)
+
+_RECENT_TRADES = 50
+
+
+class KrakenOrders:
+    """Placement, validation and lookup of one account's orders."""
+
+    def __init__(self, client: KrakenClient, config: KrakenConfig, clock: Clock) -> None:
+        self.client = client
+        self.config = config
+        self.clock = clock
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def open_orders(self, userref: int | None = None) -> list[KrakenOrder]:
+        found = replies.orders(self.client.private("OpenOrders", {"userref": userref}), "open")
+        return [o for o in found if userref is None or o.userref == userref]
+
+    def closed_orders(self, userref: int | None = None, *, start: float | None = None,
+                      ofs: int | None = None) -> list[KrakenOrder]:
+        params = {"userref": userref, "start": start, "ofs": ofs}
+        found = replies.orders(self.client.private("ClosedOrders", params), "closed")
+        return [o for o in found if userref is None or o.userref == userref]
+
+    def query_orders(self, txids: list[str], userref: int | None = None) -> list[KrakenOrder]:
+        if not txids:
+            return []
+        found: list[KrakenOrder] = []
+        for start in range(0, len(txids), 50):
+            try:
+                result = self.client.private("QueryOrders", {"txid": txids[start:start + 50]})
+            except UnknownOrderError:
+                continue
+            found.extend(replies.orders(result))
+        return [o for o in found if userref is None or o.userref == userref]
+
+    def lookup(self, pair: PairInfo, userref: int) -> list[KrakenOrder]:
+        """Every order of ``pair`` carrying ``userref``, open or closed (oldest first)."""
+        found = {o.txid: o for o in self.open_orders(userref)}
+        found.update({o.txid: o for o in self.closed_orders(userref)})
+        return sorted((o for o in found.values() if _same_pair(o, pair)), key=lambda o: o.opened)
+
+    def _lookup_in_trades(self, pair: PairInfo, userref: int, known: set[str]) -> list[KrakenOrder]:
+        """Orders behind our latest trades that the order lists did not show (they can lag)."""
+        result = self.client.private("TradesHistory")
+        txids = sorted({t.order_txid for t in replies.own_trades(result)[:_RECENT_TRADES]} - known)
+        return [o for o in self.query_orders(txids, userref) if _same_pair(o, pair)]
+
+    def find(self, pair: PairInfo, userref: int) -> Fill | None:
+        """The fill of the order carrying ``userref``; None when none executed; OrderOutcomeUnknown if unsettled."""
+        found = self.lookup(pair, userref)
+        if any(not o.settled for o in found):
+            raise OrderOutcomeUnknown(f"order userref={userref} exists but has not settled yet", userref=userref)
+        executed = [o for o in found if o.volume_executed > 0]
+        if len(executed) > 1:
+            log.error("kraken: %d executed orders carry userref=%d (%s); using the first",
+                      len(executed), userref, ", ".join(o.txid for o in executed))
+        return executed[0].fill(pair.name) if executed else None
+
+    # -- placement -----------------------------------------------------------------------------
+
+    def _params(self, order: OrderRequest, pair: PairInfo) -> dict[str, Any]:
+        volume = pair.floor_volume(order.volume)
+        if volume <= 0:
+            raise OrderRejected(f"order volume {order.volume} rounds to 0 at {pair.lot_decimals} decimals")
+        return {"pair": pair.altname, "type": order.side.value, "ordertype": "market", "volume": volume}
+
+    def validate(self, order: OrderRequest, pair: PairInfo) -> str:
+        """AddOrder with validate=true: Kraken checks the order and places nothing. Returns its description."""
+        result = self.client.private("AddOrder", {**self._params(order, pair), "userref": order.userref,
+                                                  "validate": True})
+        descr = result.get("descr", {}) if isinstance(result, dict) else {}
+        return str(descr.get("order", "")) if isinstance(descr, dict) else ""
+
+    def place(self, order: OrderRequest, pair: PairInfo) -> Fill:
+        params = self._params(order, pair)
+        for send in range(1, self.config.max_sends + 1):
+            try:
+                txids = replies.added_txids(self.client.add_order(params, userref=order.userref))
+            except OrderOutcomeUnknown as exc:
+                log.warning("kraken AddOrder userref=%d: outcome unknown (%s); looking it up",
+                            order.userref, exc)
+                found = self._reconcile(pair, order.userref)
+                if found is None:
+                    log.warning("kraken AddOrder userref=%d: proven absent after send %d", order.userref, send)
+                    continue
+                return self._settle(found, pair, order.userref)
+            return self._settle(self._await_by_txid(txids, order.userref), pair, order.userref)
+        raise TemporaryExchangeError(
+            f"order userref={order.userref} was not placed after {self.config.max_sends} sends "
+            "(each proven absent): safe to try again later"
+        )
+
+    def _reconcile(self, pair: PairInfo, userref: int) -> KrakenOrder | None:
+        """The order with ``userref`` if it exists; None only when proven absent; else OrderOutcomeUnknown."""
+        deadline = self.clock.now() + self.config.lookup_window
+        while True:
+            last_ok = False
+            try:
+                found = self.lookup(pair, userref)
+                last_ok = True
+            except TemporaryExchangeError as exc:
+                log.warning("kraken lookup of userref=%d failed: %s", userref, exc)
+                found = []
+            if found:
+                return found[0]
+            if self.clock.now() >= deadline:
+                break
+            self.clock.sleep(min(self.config.lookup_interval, max(0.0, deadline - self.clock.now())))
+        if not last_ok:
+            raise OrderOutcomeUnknown(f"order userref={userref}: cannot tell whether it was placed", userref=userref)
+        if self.config.check_trades_history:
+            try:
+                found = self._lookup_in_trades(pair, userref, set())
+            except TemporaryExchangeError as exc:
+                raise OrderOutcomeUnknown(f"order userref={userref}: trade history unreadable ({exc})",
+                                          userref=userref) from exc
+            if found:
+                return found[0]
+        return None
+
+    def _await_by_txid(self, txids: list[str], userref: int) -> KrakenOrder:
+        return self._poll_settled(lambda: self.query_orders(txids), userref)
+
+    def _settle(self, placed: KrakenOrder, pair: PairInfo, userref: int) -> Fill:
+        settled = placed if placed.settled else self._poll_settled(lambda: self.query_orders([placed.txid]), userref)
+        if settled.volume_executed <= 0:
+            raise OrderRejected(f"order {settled.txid} userref={userref} {settled.status} with nothing executed",
+                                code=f"status:{settled.status}")
+        return settled.fill(pair.name)
+
+    def _poll_settled(self, query: Callable[[], list[KrakenOrder]], userref: int) -> KrakenOrder:
+        deadline = self.clock.now() + self.config.fill_timeout
+        pause = self.config.fill_poll_interval
+        while True:
+            try:
+                found = query()
+            except TemporaryExchangeError as exc:
+                log.warning("kraken QueryOrders for userref=%d failed: %s", userref, exc)
+                found = []
+            settled = [o for o in found if o.settled]
+            if settled:
+                return settled[0]
+            if self.clock.now() >= deadline:
+                raise OrderOutcomeUnknown(
+                    f"order userref={userref} placed but not closed after {self.config.fill_timeout:g}s",
+                    userref=userref)
+            self.clock.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+def _same_pair(order: KrakenOrder, pair: PairInfo) -> bool:
+    return normalise(order.pair) in (normalise(pair.altname), normalise(pair.name), normalise(pair.wsname))
+
