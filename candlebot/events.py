@@ -46,7 +46,10 @@ class TickerPolled:
 
 @dataclass(frozen=True, slots=True)
 class CandleClosed:
-    """A candle closed and the strategy ran. Built only when some sink listens for it."""
+    """A candle closed; books as they stand at its close, before the strategy ticks on it.
+
+    Built only when some sink listens for it (it costs time in long backtests).
+    """
 
     time: float
     candle: Candle

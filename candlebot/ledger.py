@@ -43,10 +43,21 @@ class Ledger:
         self._next_id = 1
 
     def volume_for(self, commit: Decimal, price: Decimal, fee_rate: Decimal) -> Decimal:
-        """floor(commit / (price * (1 + fee))) to the lot decimals: the order plus its fee fit in ``commit``."""
+        """floor(commit / (price * (1 + fee))) to the lot decimals, so that the order plus its fee fit in ``commit``.
+
+        Cost and fee are rounded to the cost decimals (the fee upwards), which can
+        tip cost + fee a last digit over ``commit``; then one lot step less.
+        """
         if commit <= 0 or price <= 0:
             return ZERO
-        return self.pair.floor_volume(commit / (price * (1 + fee_rate)))
+        pair = self.pair
+        volume = pair.floor_volume(commit / (price * (1 + fee_rate)))
+        while volume > 0:
+            cost = pair.cost(price, volume)
+            if cost + pair.fee(cost, fee_rate) <= commit:
+                break
+            volume -= pair.lot_step
+        return max(volume, ZERO)
 
     def book_open(self, fill: Fill) -> BotTrade:
         if fill.side is not Side.BUY:
@@ -81,8 +92,8 @@ class Ledger:
         return sum((t.volume for t in self.open_trades), ZERO)
 
     def equity(self, mark: Decimal) -> Decimal:
-        """Cash plus open positions marked at ``mark`` (no exit fee assumed)."""
-        return self.cash + self.position * mark
+        """Cash plus open positions marked at ``mark`` (no exit fee assumed), at cost decimals."""
+        return self.pair.round_cost(self.cash + self.position * mark)
 
     @property
     def fees(self) -> Decimal:

@@ -55,6 +55,9 @@ class PairInfo:
         """Notional in quote currency, at the pair's cost decimals."""
         return round_to(price * volume, self.cost_decimals)
 
+    def round_cost(self, notional: Decimal) -> Decimal:
+        return round_to(notional, self.cost_decimals)
+
     def fee(self, cost: Decimal, rate: Decimal) -> Decimal:
         """Fee on a notional, rounded up to the pair's cost decimals."""
         return ceil_to(cost * rate, self.cost_decimals)

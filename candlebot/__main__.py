@@ -1,0 +1,5 @@
+import sys
+
+from candlebot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,122 @@
+"""Command-line flags (the original bot's ``-x -p -t -c -s -e`` plus candlebot's) and their validation.
+
+Every user mistake becomes a ConfigError with one line of text; the entry
+point prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import NoReturn
+
+from dateutil import parser as dateparser
+
+from candlebot.errors import ConfigError
+
+EXCHANGES = ("kraken",)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but errors are raised (one line, exit 2 at the top) instead of printing usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="candlebot",
+        description="Candlestick trading bot for Kraken: backtest with --data, otherwise a running bot.",
+    )
+    market = parser.add_argument_group("market")
+    market.add_argument("-x", "--exchange", default="kraken", help="exchange to trade on (kraken)")
+    market.add_argument("-c", "--pair", default="XBTUSD", help="currency pair, e.g. XBTUSD or XXBTZUSD (default XBTUSD)")
+    market.add_argument("-p", "--period", type=float, help="candle period in minutes, fractions allowed (0.05 = 3 s)")
+    market.add_argument("-t", "--poll", type=float, default=5.0, help="ticker polling interval in seconds (running bot)")
+    strategy = parser.add_argument_group("strategy")
+    strategy.add_argument("--strategy", required=True, help="strategy name, e.g. sma_cross")
+    strategy.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="strategy parameter (repeatable)")
+    money = parser.add_argument_group("money")
+    money.add_argument("--fee", help="taker fee as a fraction (0.0026) or percent (0.26%%); default: the pair's fee")
+    money.add_argument("--cash", default="10000", help="starting quote balance for a backtest (default 10000)")
+    money.add_argument("--stake", help="quote amount each new trade commits (default: cash / free trade slots)")
+    backtest = parser.add_argument_group("backtest")
+    backtest.add_argument("--data", help="candle or trade CSV (plain or .gz) to backtest on; 'demo' for a generated series")
+    backtest.add_argument("-s", "--start", help="first candle to trade: date, datetime or unix seconds (UTC)")
+    backtest.add_argument("-e", "--end", help="stop before this time: date, datetime or unix seconds (UTC)")
+    backtest.add_argument("--slippage-bps", default="0", help="move each fill against you by this many basis points")
+    output = parser.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")
+    output.add_argument("--trades-csv", metavar="PATH", help="write one row per trade to PATH")
+    output.add_argument("--quiet", action="store_true", help="no ticker/ledger lines, only the summary")
+    return parser
+
+
+def check_exchange(name: str) -> str:
+    if name.lower() not in EXCHANGES:
+        raise ConfigError(f"unknown exchange {name!r} (candlebot trades on: {', '.join(EXCHANGES)})")
+    return name.lower()
+
+
+def parse_time(text: str, flag: str) -> float:
+    """A date, a datetime (naive = UTC) or unix seconds."""
+    text = text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    try:
+        moment = dateparser.parse(text)
+    except (ValueError, OverflowError):
+        raise ConfigError(f"{flag}: cannot read {text!r} as a date, datetime or unix seconds") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).timestamp()
+
+
+def parse_range(start: str | None, end: str | None) -> tuple[float | None, float | None]:
+    first = parse_time(start, "-s") if start else None
+    last = parse_time(end, "-e") if end else None
+    if first is not None and last is not None and first >= last:
+        raise ConfigError(f"-s ({_iso(first)}) must be before -e ({_iso(last)})")
+    return first, last
+
+
+def parse_fee(text: str) -> Decimal:
+    percent = text.strip().endswith("%")
+    value = _decimal(text.strip().rstrip("%"), "--fee")
+    if percent:
+        value /= 100
+    if value < 0:
+        raise ConfigError(f"--fee must be >= 0, got {text}")
+    if value >= Decimal("0.1"):
+        raise ConfigError(f"--fee {text} is {value * 100}% per fill; write a fraction (0.0026) or a percent (0.26%)")
+    return value
+
+
+def parse_amount(text: str, flag: str, *, allow_zero: bool = False) -> Decimal:
+    value = _decimal(text, flag)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{flag} must be {'>= 0' if allow_zero else '> 0'}, got {text}")
+    return value
+
+
+def check_period(minutes: float | None) -> None:
+    if minutes is not None and not (math.isfinite(minutes) and minutes > 0):
+        raise ConfigError(f"-p must be a positive number of minutes, got {minutes}")
+
+
+def _decimal(text: str, flag: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(f"{flag}: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise ConfigError(f"{flag}: {text!r} is not a finite number")
+    return value
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")

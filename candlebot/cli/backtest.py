@@ -1,0 +1,208 @@
+"""``candlebot --data FILE``: the engine over historical candles, with the backtest exchange wired in."""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import itertools
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, TextIO
+
+from candlebot.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
+from candlebot.chart import Chart, period_seconds
+from candlebot.cli.args import check_exchange, check_period, parse_amount, parse_fee, parse_range
+from candlebot.engine import CandleClock, Engine
+from candlebot.errors import ConfigError, DataFileError
+from candlebot.events import EventBus
+from candlebot.indicators import BotIndicators
+from candlebot.ledger import Ledger, Sizing
+from candlebot.logsink import ClockFormatter, LogSink
+from candlebot.params import StrategyParams, parse_params
+from candlebot.pair import PairInfo
+from candlebot.pricepath import demo_candles
+from candlebot.report import RunReport, build_report, write_trades_csv
+from candlebot.resample import candles_from_trades, resample
+from candlebot.strategy import BotStrategy, StrategyContext
+from candlebot.trader import Trader
+from exchanges.backtest import BacktestExchange
+from exchanges.kraken_pairs import find_pair, offline_pairs
+from strategies import STRATEGIES
+
+
+@dataclass(frozen=True)
+class BacktestSetup:
+    """Everything a backtest needs, validated: built from flags before any work starts."""
+
+    data: str
+    pair: PairInfo
+    period_minutes: float | None
+    start: float | None
+    end: float | None
+    strategy: type[BotStrategy]
+    params: StrategyParams
+    fee_rate: Decimal
+    cash: Decimal
+    stake: Decimal | None
+    slippage_bps: Decimal
+
+
+def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
+    check_exchange(args.exchange)
+    check_period(args.period)
+    strategy = resolve_strategy(args.strategy)
+    params = parse_params(strategy.Params, args.param, strategy.name)
+    pair = find_pair(offline_pairs(), args.pair)
+    start, end = parse_range(args.start, args.end)
+    return BacktestSetup(
+        data=args.data,
+        pair=pair,
+        period_minutes=args.period,
+        start=start,
+        end=end,
+        strategy=strategy,
+        params=params,
+        fee_rate=parse_fee(args.fee) if args.fee is not None else pair.taker_fee,
+        cash=parse_amount(args.cash, "--cash"),
+        stake=parse_amount(args.stake, "--stake") if args.stake is not None else None,
+        slippage_bps=parse_amount(args.slippage_bps, "--slippage-bps", allow_zero=True),
+    )
+
+
+def resolve_strategy(name: str) -> type[BotStrategy]:
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise ConfigError(f"unknown strategy {name!r} (available: {', '.join(sorted(STRATEGIES))})") from None
+
+
+def load_chart(setup: BacktestSetup) -> Chart:
+    """The candles to run on, at ``-p`` minutes, ending before ``-e``; earlier ones warm the indicators."""
+    columns, native = _read_columns(setup)
+    period = period_seconds(setup.period_minutes) if setup.period_minutes is not None else native
+    if period is None:
+        raise ConfigError(f"{setup.data}: cannot tell the candle period from a single candle; pass -p")
+    columns = resample(columns, period) if native is not None else columns
+    columns = columns.between(None, setup.end)
+    if len(columns) == 0:
+        raise ConfigError(f"no candles before -e in {setup.data}")
+    return Chart.from_arrays(setup.pair.altname, period, columns.times, columns.opens, columns.highs,
+                             columns.lows, columns.closes, columns.volumes)
+
+
+def _read_columns(setup: BacktestSetup) -> tuple[CandleColumns, int | None]:
+    if setup.data == "demo":
+        columns = demo_candles()
+        return columns, 60
+    header = sniff_header(Path(setup.data))
+    if header[: len(CANDLE_HEADER)] == CANDLE_HEADER:
+        columns = load_candles(setup.data)
+        return columns, columns.native_period()
+    if header[: len(TRADE_HEADER)] == TRADE_HEADER:
+        if setup.period_minutes is None:
+            raise ConfigError(f"{setup.data} holds trades; pass -p to say which candles to build from them")
+        period = period_seconds(setup.period_minutes)
+        return candles_from_trades(load_trades(setup.data), period), None
+    raise DataFileError(f"{setup.data}:1: not a candle file ({','.join(CANDLE_HEADER)}) or trade file ({','.join(TRADE_HEADER)})")
+
+
+@dataclass
+class Backtest:
+    """A wired backtest: run() drives the engine over the chosen range and returns the report."""
+
+    setup: BacktestSetup
+    chart: Chart
+    engine: Engine
+    ledger: Ledger
+    start_index: int
+
+    def run(self, progress: Callable[[int], None] | None = None) -> RunReport:
+        started = time.perf_counter()
+        self.engine.run(self.start_index, len(self.chart), progress)
+        return build_report(
+            strategy=self.setup.strategy.name,
+            params=self.setup.params.as_dict(),
+            ledger=self.ledger,
+            chart=self.chart,
+            start=self.start_index,
+            stop=len(self.chart),
+            strategy_errors=self.engine.strategy_errors,
+            elapsed_s=time.perf_counter() - started,
+        )
+
+
+def build_backtest(setup: BacktestSetup, chart: Chart, bus: EventBus, log: logging.Logger) -> Backtest:
+    start_index = 0 if setup.start is None else bisect.bisect_left(chart.times, setup.start)
+    if start_index >= len(chart):
+        raise ConfigError("no candles between -s and -e in the data")
+    clock = CandleClock(chart)
+    exchange = BacktestExchange(chart, setup.pair, clock, cash=setup.cash, fee_rate=setup.fee_rate, slippage_bps=setup.slippage_bps)
+    ledger = Ledger(setup.pair, setup.cash)
+    userrefs = itertools.count(1)
+    trader = Trader(
+        exchange=exchange,
+        pair=setup.pair,
+        ledger=ledger,
+        sizing=Sizing(setup.params.num_simultaneous_trades, setup.stake),
+        fee_rate=setup.fee_rate,
+        bus=bus,
+        clock=clock,
+        next_userref=lambda: next(userrefs),
+    )
+    indicators = BotIndicators(chart)
+    strategy = setup.strategy(setup.params, StrategyContext(chart, indicators, ledger, trader, log))
+    engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus)
+    return Backtest(setup, chart, engine, ledger, start_index)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    setup = setup_from_args(args)
+    chart = load_chart(setup)
+    verbose = not (args.quiet or args.json)
+    log = logging.getLogger(f"candlebot.backtest.{id(setup)}")
+    log.propagate = False
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    bus = EventBus()
+    backtest = build_backtest(setup, chart, bus, log)
+    handler = logging.StreamHandler(out if verbose else err)
+    handler.setFormatter(ClockFormatter(backtest.engine.clock))
+    log.addHandler(handler)
+    LogSink(log, candles=verbose).attach(bus)
+    try:
+        progress = _progress_printer(err, backtest.start_index, len(chart)) if out.isatty() and not verbose else None
+        report = backtest.run(progress)
+        if progress is not None:
+            err.write("\r" + " " * 60 + "\r")
+        if args.trades_csv:
+            _write_trades(args.trades_csv, backtest)
+        if args.json:
+            out.write(json.dumps(report.to_json()) + "\n")
+        else:
+            out.write(report.summary() + "\n")
+    finally:
+        log.removeHandler(handler)
+    return 0
+
+
+def _write_trades(path: str, backtest: Backtest) -> None:
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            write_trades_csv(backtest.ledger.trades, handle)
+    except OSError as exc:
+        raise ConfigError(f"--trades-csv: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _progress_printer(err: TextIO, first: int, stop: int) -> Callable[[int], None]:
+    total = max(stop - first, 1)
+
+    def show(done: int) -> None:
+        share = (done - first) / total
+        err.write(f"\r  backtest {share:6.1%}  {done - first}/{total} candles")
+        err.flush()
+
+    return show

@@ -1,0 +1,46 @@
+"""The original bot's console lines: the ticker line per poll or candle, the ledger line per trade.
+
+    Open: 7915.5 Close: None High: 7915.5 Low: 7915.5 Current: 7915.5
+    2018-04-13 14:54:50 / 2018-04-15 11:08:10 O534UO-LTVCP-6NNUMC BUY 0.002 @ 8121.2 = $16.2424 OSR3G5-THKZ5-CYHFVJ CLOSED Exit Price: 8364.2 P/L:  $0.3862 | $243.0 (2.992%)
+
+An open trade shows ``OPEN`` and is marked at the latest price instead of an exit.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from candlebot.candle import Candle
+from candlebot.trade import BotTrade
+
+
+def utc(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
+
+
+def ticker_line(forming: Candle | None, current: float, closed: bool = False) -> str:
+    """``closed`` shows the candle's close; a forming candle has ``Close: None`` as in the original."""
+    if forming is None:
+        return f"Open: None Close: None High: None Low: None Current: {current}"
+    close = forming.close if closed else None
+    return f"Open: {forming.open} Close: {close} High: {forming.high} Low: {forming.low} Current: {current}"
+
+
+def ledger_line(trade: BotTrade, mark: Decimal) -> str:
+    opened = trade.open_fill
+    head = f"{utc(opened.time)} / "
+    body = f"{opened.order_id} {trade.side.value.upper()} {trade.volume} @ {trade.entry_price} = ${opened.cost}"
+    closed = trade.close_fill
+    if closed is None:
+        move = mark - trade.entry_price
+        unrealised = (mark * trade.volume - opened.cost) - opened.fee
+        tail = f"- OPEN Mark: {mark} P/L: ${unrealised.quantize(opened.cost)}"
+        return f"{head}{'-':<19} {body} {tail} | ${move} ({_pct(move, trade.entry_price)}%)"
+    move = closed.price - trade.entry_price
+    tail = f"{closed.order_id} CLOSED Exit Price: {closed.price} P/L: ${trade.pnl}"
+    return f"{head}{utc(closed.time)} {body} {tail} | ${move} ({_pct(move, trade.entry_price)}%)"
+
+
+def _pct(move: Decimal, base: Decimal) -> str:
+    return f"{float(move / base * 100):.3f}" if base else "0.000"

@@ -1,0 +1,136 @@
+"""Historical candles as a venue.
+
+A market order decided on candle i's close fills at candle i+1's open: the
+first price the strategy could not have known. Slippage moves that price
+against the trader by ``slippage_bps``, then it is rounded to the pair's price
+decimals, again against the trader. The fill itself goes through the same fill
+model as paper trading (a one-level book), with the fee on the notional.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from candlebot.chart import Chart
+from candlebot.engine import CandleClock
+from candlebot.errors import FatalExchangeError, OrderRejected
+from candlebot.exchange import BookLevel, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.money import ZERO, to_decimal
+from candlebot.pair import PairInfo
+from exchanges.fill_model import fill_market_order
+from exchanges.kraken_pairs import normalise
+
+_UNLIMITED = Decimal("1e12")
+
+
+class BacktestExchange:
+    name = "backtest"
+
+    def __init__(
+        self,
+        chart: Chart,
+        pair: PairInfo,
+        clock: CandleClock,
+        *,
+        cash: Decimal,
+        fee_rate: Decimal,
+        slippage_bps: Decimal = ZERO,
+    ) -> None:
+        if slippage_bps < 0:
+            raise ValueError("slippage_bps must be >= 0")
+        self.chart = chart
+        self.pair = pair
+        self.clock = clock
+        self.fee_rate = fee_rate
+        self.slippage = slippage_bps / 10_000
+        self._balances = {pair.quote: cash, pair.base: ZERO}
+        self._orders: dict[int, Fill] = {}
+
+    # -- market data -------------------------------------------------------------
+
+    def pair_info(self, pair: str) -> PairInfo:
+        self._check_pair(pair)
+        return self.pair
+
+    def ticker(self, pair: str) -> Ticker:
+        self._check_pair(pair)
+        i = max(self.clock.index, 0)
+        last = to_decimal(self.chart.closes[i])
+        return Ticker(self.pair.name, self.clock.now(), last, last, last, to_decimal(self.chart.volumes[i]))
+
+    def ohlc(self, pair: str, interval_minutes: int, since: int | None = None) -> OhlcPage:
+        """Closed candles up to the current one (the chart's own period only)."""
+        self._check_pair(pair)
+        if interval_minutes * 60 != self.chart.period:
+            raise FatalExchangeError(f"backtest data has {self.chart.period}s candles, not {interval_minutes} min")
+        candles = tuple(c for c in (self.chart[k] for k in range(self.clock.index + 1)) if since is None or c.time > since)
+        return OhlcPage(candles, None, candles[-1].time if candles else (since or 0))
+
+    def order_book(self, pair: str, depth: int = 100) -> OrderBook:
+        """One unlimited level per side at the prices a market order would get now."""
+        self._check_pair(pair)
+        return OrderBook(
+            self.pair.name,
+            self.clock.now(),
+            bids=(BookLevel(self.market_price(pair, Side.SELL), _UNLIMITED),),
+            asks=(BookLevel(self.market_price(pair, Side.BUY), _UNLIMITED),),
+        )
+
+    def market_price(self, pair: str, side: Side) -> Decimal:
+        next_open = self._next_candle()
+        if next_open is None:
+            raise OrderRejected("no later candle to fill at (end of data)", code="backtest:end of data")
+        raw = to_decimal(self.chart.opens[next_open])
+        moved = raw * (1 + self.slippage) if side is Side.BUY else raw * (1 - self.slippage)
+        return self.pair.price_against(moved, side.value)
+
+    # -- account -----------------------------------------------------------------
+
+    def balances(self) -> dict[str, Decimal]:
+        return dict(self._balances)
+
+    def place_market_order(self, order: OrderRequest) -> Fill:
+        self._check_pair(order.pair)
+        next_open = self._next_candle()
+        if next_open is None:
+            raise OrderRejected("no later candle to fill at (end of data)", code="backtest:end of data")
+        price = self.market_price(order.pair, order.side)
+        reason = self.pair.below_minimum(price, order.volume)
+        if reason is not None:
+            raise OrderRejected(reason, code="EOrder:Order minimum not met")
+        fill = fill_market_order(
+            order,
+            (BookLevel(price, _UNLIMITED),),
+            self.pair,
+            self.fee_rate,
+            order_id=f"BT{len(self._orders) + 1:06d}-{order.side.value.upper()}",
+            time=float(self.chart.times[next_open]),
+        )
+        quote, base = self.pair.quote, self.pair.base
+        if order.side is Side.BUY:
+            if fill.cost + fill.fee > self._balances[quote]:
+                raise OrderRejected(f"insufficient funds: need {fill.cost + fill.fee} {quote}, have {self._balances[quote]}", code="EOrder:Insufficient funds")
+            self._balances[quote] -= fill.cost + fill.fee
+            self._balances[base] += fill.volume
+        else:
+            if fill.volume > self._balances[base]:
+                raise OrderRejected(f"insufficient funds: need {fill.volume} {base}, have {self._balances[base]}", code="EOrder:Insufficient funds")
+            self._balances[base] -= fill.volume
+            self._balances[quote] += fill.cost - fill.fee
+        self._orders[order.userref] = fill
+        return fill
+
+    def find_order(self, pair: str, userref: int) -> Fill | None:
+        self._check_pair(pair)
+        return self._orders.get(userref)
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _next_candle(self) -> int | None:
+        following = self.clock.index + 1
+        return following if following < len(self.chart) else None
+
+    def _check_pair(self, pair: str) -> None:
+        if normalise(pair) not in (normalise(self.pair.name), normalise(self.pair.altname)):
+            raise FatalExchangeError(f"this backtest trades {self.pair.altname}, not {pair}", code="EQuery:Unknown asset pair")
+

@@ -1,0 +1,58 @@
+"""How a simulated market order fills: walk the book's levels, pay the taker fee on the notional.
+
+Shared by the backtest exchange (a one-level book at the next candle's open)
+and paper trading (the live Depth), so both book fills by the same rules as
+the real exchange: volume at lot decimals, cost at cost decimals, fee rounded up.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Sequence
+
+from candlebot.errors import OrderRejected
+from candlebot.exchange import BookLevel, Fill, OrderRequest
+from candlebot.money import ZERO, step
+from candlebot.pair import PairInfo
+
+
+def fill_market_order(
+    order: OrderRequest,
+    levels: Sequence[BookLevel],
+    pair: PairInfo,
+    fee_rate: Decimal,
+    *,
+    order_id: str,
+    time: float,
+) -> Fill:
+    """Fill ``order`` against ``levels`` (asks for a buy, bids for a sell; best first).
+
+    The average price is the notional over the volume, at the pair's price
+    decimals plus four (as Kraken reports averages). A book too thin for the
+    whole volume is refused rather than partially filled.
+    """
+    remaining = order.volume
+    notional = ZERO
+    for level in levels:
+        if remaining <= 0:
+            break
+        take = level.volume if level.volume < remaining else remaining
+        notional += take * level.price
+        remaining -= take
+    if remaining > 0:
+        raise OrderRejected(f"book too thin: {remaining} {order.pair} of {order.volume} unfilled", code="EOrder:Insufficient liquidity")
+    volume = order.volume
+    best = levels[0]
+    price = best.price if best.volume >= volume else (notional / volume).quantize(step(pair.pair_decimals + 4))
+    cost = pair.round_cost(notional)
+    return Fill(
+        order_id=order_id,
+        userref=order.userref,
+        pair=pair.name,
+        side=order.side,
+        time=time,
+        price=price,
+        volume=volume,
+        cost=cost,
+        fee=pair.fee(cost, fee_rate),
+    )

@@ -1,0 +1,316 @@
+"""Fault injection: the failures a Kraken client must survive, on demand and reproducibly.
+
+Each kind of fault is configured by one ``Fault`` (or a subclass with the
+kind's own settings) that says when it fires:
+
+- ``probability``: chance per matching call, drawn from a seeded RNG, so that
+  a given sequence of calls always meets the same faults;
+- ``count``: fire only for the next N matching calls (None: no limit);
+- ``methods``: only these Kraken methods (empty: every method).
+
+Kinds, in the order they are applied to a call:
+
+==============  ==========================================================  ===============
+kind            effect                                                      call processed?
+==============  ==========================================================  ===============
+latency         the reply is delayed by ``ms`` (+ uniform ``jitter_ms``)   yes
+http_error      HTTP ``status`` with an HTML body, as Cloudflare sends it   no
+unavailable     ``{"error": ["EService:Unavailable"]}``                     no
+busy            ``{"error": ["EService:Busy"]}``                            no
+drop_reply      processed (an order IS booked), then the reply is lost:     yes
+                ``mode="502"`` answers 502, ``mode="hang"`` holds the
+                connection for ``hang_s`` and closes it without a reply
+malformed       processed, then the reply is broken: ``mode="html"`` an     yes
+                HTML page with status 200, ``"truncated"`` cut-off JSON,
+                ``"missing_fields"`` a result stripped of most of its keys
+==============  ==========================================================  ===============
+
+At most one of http_error/unavailable/busy and one of drop_reply/malformed
+fires per call. The same shapes travel as JSON through ``POST /admin/faults``
+(``Faults.to_json``/``from_json``) and as CLI specs (``parse_spec``).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Mapping
+
+from candlebot.errors import ConfigError
+from exchanges.kraken_sim.methods import ALL_METHODS
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Fault:
+    """When a fault fires: see the module docstring."""
+
+    probability: float = 1.0
+    count: int | None = None
+    methods: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.methods, str):
+            object.__setattr__(self, "methods", tuple(m for m in self.methods.split(",") if m))
+        else:
+            object.__setattr__(self, "methods", tuple(self.methods))
+        if not 0.0 <= float(self.probability) <= 1.0:
+            raise ConfigError(f"fault probability must be within 0..1, got {self.probability}")
+        if self.count is not None and self.count < 0:
+            raise ConfigError(f"fault count must be >= 0, got {self.count}")
+        unknown = sorted(set(self.methods) - ALL_METHODS)
+        if unknown:
+            raise ConfigError(f"fault methods: unknown Kraken method(s) {', '.join(unknown)}")
+
+    def matches(self, method: str) -> bool:
+        return not self.methods or method in self.methods
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Latency(Fault):
+    """Delay the reply by ``ms`` milliseconds plus a uniform 0..``jitter_ms``."""
+
+    ms: int = 0
+    jitter_ms: int = 0
+
+    def __post_init__(self) -> None:
+        Fault.__post_init__(self)
+        if self.ms < 0 or self.jitter_ms < 0:
+            raise ConfigError("latency ms and jitter_ms must be >= 0")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HttpError(Fault):
+    """Answer HTTP ``status`` (5xx) with an HTML page instead of forwarding the call."""
+
+    status: int = 502
+
+    def __post_init__(self) -> None:
+        Fault.__post_init__(self)
+        if not 500 <= self.status <= 599:
+            raise ConfigError(f"http_error status must be a 5xx code, got {self.status}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DropReply(Fault):
+    """Process the call, then lose the reply: ``mode`` "502" or "hang" (for ``hang_s`` seconds)."""
+
+    mode: str = "502"
+    hang_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        Fault.__post_init__(self)
+        if self.mode not in ("502", "hang"):
+            raise ConfigError(f"drop_reply mode must be '502' or 'hang', got {self.mode!r}")
+        if self.hang_s < 0:
+            raise ConfigError("drop_reply hang_s must be >= 0")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Malformed(Fault):
+    """Process the call, then send a broken reply: ``mode`` "html", "truncated" or "missing_fields"."""
+
+    mode: str = "html"
+
+    def __post_init__(self) -> None:
+        Fault.__post_init__(self)
+        if self.mode not in MALFORMED_MODES:
+            raise ConfigError(f"malformed mode must be one of {', '.join(MALFORMED_MODES)}, got {self.mode!r}")
+
+
+MALFORMED_MODES = ("html", "truncated", "missing_fields")
+_KIND_CLASSES: dict[str, type[Fault]] = {
+    "latency": Latency,
+    "http_error": HttpError,
+    "unavailable": Fault,
+    "busy": Fault,
+    "drop_reply": DropReply,
+    "malformed": Malformed,
+}
+KINDS = tuple(_KIND_CLASSES)
+BEFORE_KINDS = ("http_error", "unavailable", "busy")
+AFTER_KINDS = ("drop_reply", "malformed")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Faults:
+    """The whole fault set of a simulator; every kind is off unless given.
+
+    ``seed`` seeds the RNG behind probabilities (None: the simulator's seed).
+    Replacing the set (``KrakenSimulator.set_faults``) resets counts and RNG.
+    """
+
+    latency: Latency | None = None
+    http_error: HttpError | None = None
+    unavailable: Fault | None = None
+    busy: Fault | None = None
+    drop_reply: DropReply | None = None
+    malformed: Malformed | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for kind, cls in _KIND_CLASSES.items():
+            value = getattr(self, kind)
+            if value is not None and not isinstance(value, cls):
+                raise ConfigError(f"faults: {kind} must be a {cls.__name__}, got {type(value).__name__}")
+
+    def active(self) -> dict[str, Fault]:
+        return {kind: getattr(self, kind) for kind in KINDS if getattr(self, kind) is not None}
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {kind: _fault_json(fault) for kind, fault in self.active().items()}
+        if self.seed is not None:
+            out["seed"] = self.seed
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Faults:
+        """The admin endpoint's JSON: ``{"seed": 1, "unavailable": {"count": 2, "methods": ["AddOrder"]}, ...}``."""
+        if not isinstance(data, Mapping):
+            raise ConfigError("faults: expected a JSON object")
+        unknown = sorted(set(data) - set(KINDS) - {"seed"})
+        if unknown:
+            raise ConfigError(f"faults: unknown kind(s) {', '.join(unknown)} (known: {', '.join(KINDS)})")
+        kwargs: dict[str, Any] = {}
+        for kind, spec in data.items():
+            if kind == "seed":
+                kwargs["seed"] = None if spec is None else _convert("seed", spec, int)
+            elif spec is not None:
+                kwargs[kind] = make_fault(kind, spec)
+        return cls(**kwargs)
+
+
+def _fault_json(fault: Fault) -> dict[str, Any]:
+    out = asdict(fault)
+    out["methods"] = list(fault.methods)
+    return out
+
+
+def _convert(name: str, value: Any, kind: type) -> Any:
+    try:
+        if kind is tuple:
+            return tuple(value.split(",")) if isinstance(value, str) else tuple(str(v) for v in value)
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"faults: {name}={value!r} is not a valid {kind.__name__}") from None
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "probability": float, "count": int, "methods": tuple, "ms": int, "jitter_ms": int,
+    "status": int, "mode": str, "hang_s": float,
+}
+
+
+def make_fault(kind: str, spec: Mapping[str, Any]) -> Fault:
+    """One fault of ``kind`` from a mapping of its settings (values may be strings, as on the CLI)."""
+    cls = _KIND_CLASSES.get(kind)
+    if cls is None:
+        raise ConfigError(f"unknown fault kind {kind!r} (known: {', '.join(KINDS)})")
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"faults: {kind} must be an object of settings")
+    allowed = {f.name for f in fields(cls)}
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise ConfigError(f"faults: {kind} has no setting {', '.join(unknown)} (settings: {', '.join(sorted(allowed))})")
+    kwargs = {
+        name: (None if value is None and name == "count" else _convert(f"{kind}.{name}", value, _FIELD_TYPES[name]))
+        for name, value in spec.items()
+    }
+    return cls(**kwargs)
+
+
+def parse_spec(text: str) -> tuple[str, Fault]:
+    """A CLI fault spec ``kind[:setting=value...]``, e.g. ``drop_reply:count=1:methods=AddOrder:mode=hang``."""
+    kind, *parts = text.strip().split(":")
+    spec: dict[str, str] = {}
+    for part in parts:
+        name, sep, value = part.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"fault {text!r}: expected setting=value, got {part!r}")
+        spec[name.strip()] = value.strip()
+    return kind.strip(), make_fault(kind.strip(), spec)
+
+
+def with_fault(faults: Faults, kind: str, fault: Fault) -> Faults:
+    return replace(faults, **{kind: fault})
+
+
+@dataclass(slots=True)
+class _Armed:
+    fault: Fault
+    remaining: int | None
+    fired: int = 0
+
+
+@dataclass(slots=True)
+class FaultInjector:
+    """Decides, call by call, which configured fault fires. Thread-safe.
+
+    Reproducible: the RNG is seeded and drawn only for matching calls of a
+    fault with probability below 1, in a fixed order of kinds.
+    """
+
+    faults: Faults
+    default_seed: int
+    _armed: dict[str, _Armed] = field(default_factory=dict)
+    _rng: random.Random = field(default_factory=random.Random)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.configure(self.faults)
+
+    def configure(self, faults: Faults) -> None:
+        with self._lock:
+            self.faults = faults
+            self._armed = {kind: _Armed(fault, fault.count) for kind, fault in faults.active().items()}
+            self._rng = random.Random(self.default_seed if faults.seed is None else faults.seed)
+
+    def delay(self, method: str) -> float:
+        """Seconds to hold the reply of this call (0 when no latency fault fires)."""
+        with self._lock:
+            if not self._fires("latency", method):
+                return 0.0
+            latency = self._armed["latency"].fault
+            assert isinstance(latency, Latency)
+            jitter = self._rng.uniform(0, latency.jitter_ms) if latency.jitter_ms else 0.0
+            return (latency.ms + jitter) / 1000.0
+
+    def before(self, method: str) -> tuple[str, Fault] | None:
+        """The fault that replaces processing this call, if one fires."""
+        return self._first(BEFORE_KINDS, method)
+
+    def after(self, method: str) -> tuple[str, Fault] | None:
+        """The fault that spoils the reply of this (processed) call, if one fires."""
+        return self._first(AFTER_KINDS, method)
+
+    def describe(self) -> dict[str, Any]:
+        """Configuration plus, per kind, ``remaining`` (count left, None: unlimited) and ``fired``."""
+        with self._lock:
+            out = self.faults.to_json()
+            for kind, armed in self._armed.items():
+                out[kind] = {**out[kind], "remaining": armed.remaining, "fired": armed.fired}
+            return out
+
+    def fired(self) -> dict[str, int]:
+        with self._lock:
+            return {kind: armed.fired for kind, armed in self._armed.items()}
+
+    def _first(self, kinds: tuple[str, ...], method: str) -> tuple[str, Fault] | None:
+        with self._lock:
+            for kind in kinds:
+                if self._fires(kind, method):
+                    return kind, self._armed[kind].fault
+            return None
+
+    def _fires(self, kind: str, method: str) -> bool:
+        armed = self._armed.get(kind)
+        if armed is None or not armed.fault.matches(method) or armed.remaining == 0:
+            return False
+        if armed.fault.probability < 1.0 and self._rng.random() >= armed.fault.probability:
+            return False
+        if armed.remaining is not None:
+            armed.remaining -= 1
+        armed.fired += 1
+        return True

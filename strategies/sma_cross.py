@@ -1,0 +1,43 @@
+"""sma_cross: the reference trend follower on two simple moving averages.
+
+    fast = SMA(close, fast), slow = SMA(close, slow)            (defaults 10 and 30)
+    buy   on candle i's close when no trade is open and fast[i] > slow[i] and fast[i-1] <= slow[i-1]
+    close the open trade when fast[i] < slow[i] and fast[i-1] >= slow[i-1]
+    nothing while any of those four values is NaN (the engine waits for warm lines)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from candlebot.indicators import BotIndicators
+from candlebot.params import StrategyParams, require
+from candlebot.strategy import BotStrategy
+
+
+@dataclass(frozen=True)
+class SmaCrossParams(StrategyParams):
+    fast: int = 10
+    slow: int = 30
+
+    def validate(self) -> None:
+        super().validate()
+        require(self.fast >= 2, "fast must be >= 2")
+        require(self.slow > self.fast, f"slow ({self.slow}) must be longer than fast ({self.fast})")
+
+
+class SmaCross(BotStrategy):
+    name = "sma_cross"
+    Params = SmaCrossParams
+
+    def setup(self, indicators: BotIndicators) -> None:
+        self.fast = indicators.sma(self.params.fast)
+        self.slow = indicators.sma(self.params.slow)
+
+    def evaluate_positions(self, i: int) -> None:
+        fast, slow = self.fast, self.slow
+        if not self.open_trades:
+            if fast[i] > slow[i] and fast[i - 1] <= slow[i - 1]:
+                self.buy()
+        elif fast[i] < slow[i] and fast[i - 1] >= slow[i - 1]:
+            self.close_all()

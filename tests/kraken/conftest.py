@@ -1,0 +1,84 @@
+"""The Kraken simulator on loopback, and adapters pointed at it."""
+
+from __future__ import annotations
+
+import base64
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from candlebot.clock import LiveClock
+from exchanges.kraken.client import RetryPolicy
+from exchanges.kraken.config import KrakenConfig
+from exchanges.kraken.exchange import KrakenExchange
+from exchanges.kraken.keys import KrakenCredentials
+
+KEY = "candlebot-test-key-0001"
+SECRET = base64.b64encode(os.urandom(64)).decode()
+
+FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, rate_limit_delay=0.5)
+
+
+def fast_config(url: str, **overrides: object) -> KrakenConfig:
+    """Short timeouts and lookup windows so that fault tests run in seconds."""
+    settings: dict[str, object] = dict(url=url, timeout=1.0, connect_timeout=1.0, tier="none", retry=FAST_RETRY,
+                                       lookup_window=0.3, lookup_interval=0.05, fill_timeout=5.0,
+                                       fill_poll_interval=0.01, max_sends=5)
+    settings.update(overrides)
+    return KrakenConfig(**settings)  # type: ignore[arg-type]
+
+
+class RecordingClock(LiveClock):
+    """Real time; remembers every pause the adapter asked for."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        super().sleep(seconds)
+
+
+def start_sim(tier: str = "none", **overrides: object):  # type: ignore[no-untyped-def]
+    from exchanges.kraken_sim import KrakenSimulator, SimConfig
+
+    settings: dict[str, object] = dict(api_keys={KEY: SECRET},
+                                       balances={"ZUSD": Decimal("100000"), "XXBT": Decimal("10")},
+                                       pair="XBTUSD", data=None, speed=1.0, seed=1, tier=tier)
+    settings.update(overrides)
+    sim = KrakenSimulator(SimConfig(**settings))
+    sim.start()
+    return sim
+
+
+@pytest.fixture
+def sim() -> Iterator[object]:
+    simulator = start_sim()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+@pytest.fixture
+def credentials() -> KrakenCredentials:
+    return KrakenCredentials(KEY, SECRET)
+
+
+@pytest.fixture
+def make_exchange(sim: object, tmp_path: Path, credentials: KrakenCredentials
+                  ) -> Iterator[Callable[..., KrakenExchange]]:
+    made: list[KrakenExchange] = []
+
+    def make(clock: object | None = None, **overrides: object) -> KrakenExchange:
+        exchange = KrakenExchange(fast_config(sim.url, **overrides), credentials=credentials,  # type: ignore[attr-defined]
+                                  clock=clock, state_dir=tmp_path)  # type: ignore[arg-type]
+        made.append(exchange)
+        return exchange
+
+    yield make
+    for exchange in made:
+        exchange.close()
