@@ -1,0 +1,74 @@
+"""Bad input: one clear line on stderr, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def candlebot(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "candlebot", *argv], capture_output=True, text=True, cwd=REPO, timeout=60)
+
+
+@pytest.fixture()
+def bad_row(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("time,open,high,low,close,volume\n60,1,2,1,1,3\n120,1,2,1,1,3\n180,1,oops,1,1,3\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--data", "/nonexistent/candles.csv", "--strategy", "sma_cross"], "data file not found: /nonexistent/candles.csv"),
+        (["--data", "/tmp", "--strategy", "sma_cross"], "is a directory"),
+        (["--data", "BAD_ROW", "--strategy", "sma_cross"], "bad.csv:4: malformed row '180,1,oops,1,1,3' (field 3 is not a number)"),
+        (["--data", "demo", "--strategy", "moon_shot"], "unknown strategy 'moon_shot' (available: bollinger, direction_mask, macd,"),
+        (["--data", "demo", "--strategy", "sma_cross", "--param", "fats=3"], "unknown parameter 'fats' for strategy sma_cross (known: num_simultaneous_trades, stop_loss_pct, fast, slow)"),
+        (["--data", "demo", "--strategy", "sma_cross", "--param", "fast=ten"], "parameter fast: 'ten' is not a valid integer"),
+        (["--data", "demo", "--strategy", "sma_cross", "--param", "fast=40"], "slow (30) must be longer than fast (40)"),
+        (["--data", "demo", "--strategy", "sma_cross", "--param", "fast"], "--param expects name=value, got 'fast'"),
+        (["--data", "demo", "--strategy", "direction_mask", "--param", "mask=1,2,0"], "mask holds 0s and 1s only"),
+        (["--data", "demo", "--strategy", "sma_cross", "--fee", "0.26"], "--fee 0.26 is 26.00% per fill"),
+        (["--data", "demo", "--strategy", "sma_cross", "--cash", "-5"], "--cash must be > 0, got -5"),
+        (["--data", "demo", "--strategy", "sma_cross", "--cash", "lots"], "--cash: 'lots' is not a number"),
+        (["--data", "demo", "--strategy", "sma_cross", "-p", "abc"], "argument -p/--period: invalid float value: 'abc'"),
+        (["--data", "demo", "--strategy", "sma_cross", "-p", "0.001"], "not a whole number of seconds"),
+        (["--data", "demo", "--strategy", "sma_cross", "-p", "0.5"], "cannot make 30s candles from a file of 60s candles"),
+        (["--data", "demo", "--strategy", "sma_cross", "-s", "2024-02-01", "-e", "2024-01-01"], "-s (2024-02-01 00:00:00) must be before -e (2024-01-01 00:00:00)"),
+        (["--data", "demo", "--strategy", "sma_cross", "-s", "next tuesday-ish"], "-s: cannot read 'next tuesday-ish' as a date"),
+        (["--data", "demo", "--strategy", "sma_cross", "-s", "2030-01-01"], "no candles between -s and -e"),
+        (["--data", "demo", "--strategy", "sma_cross", "-x", "binance"], "unknown exchange 'binance' (candlebot trades on: kraken)"),
+        (["--data", "demo", "--strategy", "sma_cross", "-c", "DOGEUSD"], "unknown pair 'DOGEUSD' (known: ETHUSD, ETHXBT, XBTEUR, XBTUSD, XBTUSDC, XBTUSDT)"),
+        (["--data", "demo"], "the following arguments are required: --strategy"),
+        (["--data", "demo", "--strategy", "sma_cross", "--trades-csv", "/nonexistent/dir/t.csv"], "--trades-csv: cannot write /nonexistent/dir/t.csv"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(argv, message, bad_row):
+    result = candlebot(*[bad_row if a == "BAD_ROW" else a for a in argv])
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("candlebot: error: ")
+    assert message in lines[0]
+
+
+def test_dates_datetimes_and_unix_seconds_all_select_the_same_range():
+    reports = []
+    for start, end in [("2024-01-10", "2024-01-20"), ("2024-01-10T00:00:00Z", "2024-01-20 00:00"), ("1704844800", "1705708800")]:
+        result = candlebot("--data", "demo", "-p", "60", "--strategy", "sma_cross", "-s", start, "-e", end, "--json")
+        assert result.returncode == 0, result.stderr
+        reports.append(result.stdout.splitlines()[-1])
+    assert '"candles": 240' in reports[0]
+    assert reports[0].split('"elapsed_s"')[0] == reports[1].split('"elapsed_s"')[0] == reports[2].split('"elapsed_s"')[0]
+
+
+def test_help_shows_the_original_flags():
+    result = candlebot("--help")
+    assert result.returncode == 0 and "-x EXCHANGE" in result.stdout and "--strategy" in result.stdout

@@ -1,0 +1,148 @@
+"""Ledger arithmetic checked by hand: sizing, quantization, fees, P/L, minimums, the open-trade cap."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from itertools import count
+
+import pytest
+
+from candlebot.chart import Chart
+from candlebot.engine import CandleClock
+from candlebot.events import EventBus, OrderSkipped, TradeClosed, TradeOpened
+from candlebot.ledger import Ledger, Sizing
+from candlebot.trader import Trader
+from exchanges.backtest import BacktestExchange
+from exchanges.kraken_pairs import find_pair, offline_pairs
+
+XBTUSD = find_pair(offline_pairs(), "XBTUSD")  # lot 8, cost 5, price 1 decimals; ordermin 0.0001, costmin 0.5
+
+
+class Desk:
+    """A trader over a backtest exchange whose candle i+1 opens at ``opens[i+1]``."""
+
+    def __init__(self, opens, cash, max_open=1, stake=None, fee="0.0026", slippage_bps="0"):
+        n = len(opens)
+        self.chart = Chart("XBTUSD", 60)
+        for k, price in enumerate(opens):
+            self.chart.update(price, 1.0, 60 * k)
+        self.chart.close_forming()
+        self.clock = CandleClock(self.chart)
+        self.exchange = BacktestExchange(self.chart, XBTUSD, self.clock, cash=D(cash), fee_rate=D(fee), slippage_bps=D(slippage_bps))
+        self.ledger = Ledger(XBTUSD, D(cash))
+        self.events = []
+        bus = EventBus()
+        bus.subscribe(self.events.append)
+        refs = count(1)
+        self.trader = Trader(exchange=self.exchange, pair=XBTUSD, ledger=self.ledger, sizing=Sizing(max_open, None if stake is None else D(stake)),
+                             fee_rate=D(fee), bus=bus, clock=self.clock, next_userref=lambda: next(refs))
+        assert len(self.chart) == n
+
+    def at(self, i):
+        self.clock.index = i
+        return self.trader
+
+
+def test_a_round_trip_by_hand():
+    desk = Desk([19990.0, 20000.0, 20500.0, 21000.0], cash="1000")
+
+    trade = desk.at(0).buy()  # decided on candle 0's close, filled at candle 1's open: 20000.0
+    # volume = floor(1000 / (20000 * 1.0026), 8) = 0.04987033
+    # cost = 20000 * 0.04987033 = 997.40660; fee = ceil(997.4066 * 0.0026, 5) = ceil(2.59325716) = 2.59326
+    assert (trade.volume, trade.entry_price, trade.open_fill.cost, trade.open_fill.fee) == (D("0.04987033"), D("20000.0"), D("997.40660"), D("2.59326"))
+    assert trade.open_fill.time == 60
+    assert desk.ledger.cash == D("0.00014")
+
+    closed = desk.at(2).close(trade)  # filled at candle 3's open: 21000.0
+    # cost = 21000 * 0.04987033 = 1047.27693; fee = ceil(2.722920018, 5) = 2.72293
+    assert (closed.exit_price, closed.close_fill.cost, closed.close_fill.fee) == (D("21000.0"), D("1047.27693"), D("2.72293"))
+    # P/L = (1047.27693 - 2.72293) - (997.40660 + 2.59326) = 44.55414
+    assert closed.pnl == D("44.55414")
+    assert closed.gross_pnl == D("49.87033")
+    assert closed.fees == D("5.31619")
+    assert desk.ledger.cash == D("1044.55414")
+    assert desk.exchange.balances() == {"ZUSD": D("1044.55414"), "XXBT": D("0E-8")}
+    assert [type(e) for e in desk.events] == [TradeOpened, TradeClosed]
+
+
+def test_every_booked_amount_is_decimal_at_the_pairs_decimals():
+    desk = Desk([30000.0, 30123.45, 29876.55], cash="777.77")
+    trade = desk.at(0).buy()
+    closed = desk.at(1).close(trade)
+    for fill in (closed.open_fill, closed.close_fill):
+        assert fill.volume.as_tuple().exponent == -8
+        assert fill.cost.as_tuple().exponent == -5 and fill.fee.as_tuple().exponent == -5
+        assert all(isinstance(v, D) for v in (fill.price, fill.volume, fill.cost, fill.fee))
+    # 30123.45 has two decimals; XBTUSD prices have one: a buy rounds up, a sell down (against the trader)
+    assert closed.entry_price == D("30123.5") and closed.exit_price == D("29876.5")
+
+
+def test_several_simultaneous_trades_split_the_cash_over_free_slots():
+    desk = Desk([100.0] * 6, cash="3000", max_open=3)
+    # 1st: commit 3000/3 = 1000 -> floor(1000 / 100.26) = 9.97406742; cost 997.40674 + fee ceil(2.5932575) 2.59326 = 1000.00000
+    first = desk.at(0).buy()
+    assert (first.volume, first.open_fill.cost, first.open_fill.fee) == (D("9.97406742"), D("997.40674"), D("2.59326"))
+    assert desk.ledger.cash == D("2000.00000")
+    # 2nd: commit 2000/2 = 1000 again; 3rd: 1000/1
+    second, third = desk.at(1).buy(), desk.at(2).buy()
+    assert second.volume == third.volume == D("9.97406742")
+    assert desk.ledger.cash == D("0.00000")
+    assert desk.at(3).buy() is None  # the cap of 3
+    assert isinstance(desk.events[-1], OrderSkipped) and "num_simultaneous_trades=3" in desk.events[-1].reason
+    desk.at(3).close(second)  # a slot and its cash come back: close at 100.0 returns 997.40674 - 2.59326 = 994.81348
+    assert desk.ledger.cash == D("994.81348")
+    fourth = desk.at(4).buy()  # commits all of it: one free slot
+    assert fourth.volume == D("9.92233672")  # floor(994.81348 / 100.26, 8)
+
+
+def test_a_fixed_stake_commits_that_amount():
+    desk = Desk([200.0] * 3, cash="1000", stake="250", max_open=2)
+    trade = desk.at(0).buy()
+    assert trade.volume == D("1.24675842")  # floor(250 / (200 * 1.0026), 8)
+    assert desk.ledger.cash == D("1000") - D("249.35168") - D("0.64832")
+    broke = Desk([200.0] * 3, cash="100", stake="250")
+    assert broke.at(0).buy() is None
+    assert "exceeds cash" in broke.events[-1].reason
+
+
+def test_orders_below_ordermin_or_costmin_are_skipped_not_sent():
+    tiny = Desk([20000.0] * 3, cash="1")  # 1 / 20052 = 0.00004987 < ordermin 0.0001
+    assert tiny.at(0).buy() is None
+    assert "below ordermin" in tiny.events[-1].reason
+    cheap = Desk([1000.0] * 3, cash="0.3")  # 0.00029922 XBT >= ordermin, but costs 0.299 < costmin 0.5
+    assert cheap.at(0).buy() is None
+    assert "below costmin" in cheap.events[-1].reason
+    assert tiny.exchange.find_order("XBTUSD", 1) is None and cheap.exchange.find_order("XBTUSD", 1) is None
+    assert tiny.ledger.cash == D("1") and not tiny.ledger.open_trades
+
+
+def test_rounding_never_spends_more_than_the_commitment():
+    """floor(commit / (price*(1+fee))) can leave cost+fee one digit over after rounding: one lot less then."""
+    for price in (7225.4, 43112.7, 51999.9, 26781.3):
+        for cash in ("7225.45294", "8983.01079", "1234.56789", "99.99"):
+            desk = Desk([price] * 3, cash=cash)
+            trade = desk.at(0).buy()
+            assert trade.open_fill.cost + trade.open_fill.fee <= D(cash)
+
+
+def test_slippage_moves_fills_against_the_trader():
+    desk = Desk([100.0, 100.0, 100.0], cash="1000", slippage_bps="25")
+    trade = desk.at(0).buy()
+    assert trade.entry_price == D("100.3")  # 100 * 1.0025 = 100.25, rounded up to one decimal
+    closed = desk.at(1).close(trade)
+    assert closed.exit_price == D("99.7")  # 100 * 0.9975 = 99.75, rounded down
+
+
+def test_a_decision_on_the_last_candle_cannot_fill():
+    desk = Desk([100.0, 101.0], cash="1000")
+    assert desk.at(1).buy() is None
+    assert "end of data" in desk.events[-1].message
+
+
+def test_open_trades_are_marked_at_the_close_in_equity():
+    desk = Desk([100.0, 100.0, 100.0], cash="1000")
+    trade = desk.at(0).buy()
+    assert desk.ledger.cash == D("0.00000")
+    assert desk.ledger.equity(D("110")) == D("1097.14742")  # 9.97406742 * 110 = 1097.1474162
+    with pytest.raises(ValueError):
+        Ledger(XBTUSD, D("1000")).book_close(trade, trade.open_fill)  # not a trade of this ledger
