@@ -21,6 +21,7 @@ UNKNOWN_ORDER = "EOrder:Unknown order"
 INVALID_PRICE = "EOrder:Invalid price"
 UNAVAILABLE = "EService:Unavailable"
 BUSY = "EService:Busy"
+INTERNAL_ERROR = "EGeneral:Internal error"
 
 
 class KrakenError(Exception):

@@ -257,6 +257,7 @@ class FaultInjector:
     _armed: dict[str, _Armed] = field(default_factory=dict)
     _rng: random.Random = field(default_factory=random.Random)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _totals: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.configure(self.faults)
@@ -294,8 +295,9 @@ class FaultInjector:
             return out
 
     def fired(self) -> dict[str, int]:
+        """How often each kind fired since the simulator started (across fault sets)."""
         with self._lock:
-            return {kind: armed.fired for kind, armed in self._armed.items()}
+            return dict(self._totals)
 
     def _first(self, kinds: tuple[str, ...], method: str) -> tuple[str, Fault] | None:
         with self._lock:
@@ -313,4 +315,5 @@ class FaultInjector:
         if armed.remaining is not None:
             armed.remaining -= 1
         armed.fired += 1
+        self._totals[kind] = self._totals.get(kind, 0) + 1
         return True

@@ -192,7 +192,7 @@ class GeneratedPath:
         return None if stats is None else (stats[2], stats[1])
 
     def prints(self, after: float, until: float, limit: int, newest: bool) -> list[Print]:
-        first = max(self.genesis, math.floor(after) + 1)
+        first = max(self.genesis, math.floor(after) + 1) if math.isfinite(after) else self.genesis
         stop = math.floor(until) + 1
         if newest:
             first = max(first, stop - limit)

@@ -1,0 +1,22 @@
+"""A local Kraken: an HTTP server on loopback that speaks Kraken's REST API closely enough that a plain
+``krakenex.API`` pointed at it (``api.uri = sim.url``) cannot tell the difference.
+
+It serves the bundled AssetPairs snapshot, market data for one pair from a
+seeded random walk or a replay of recorded candles, signed private calls with
+Kraken's nonce and rate-counter rules, a matching book for market and limit
+orders with the exchange's decimal arithmetic, and fault injection (latency,
+5xx, EService errors, lost and malformed replies) switchable at run time.
+
+Modules, one concept each: ``config`` (SimConfig), ``timeline`` (simulator
+time), ``market`` (price path, generated), ``replay`` (price path, recorded),
+``book`` (depth), ``units`` (ticks, lots, strings), ``catalog`` (pairs),
+``public``/``private`` (endpoints), ``accounts``/``orders`` (balances,
+orders, matching), ``auth``, ``ratelimit``, ``faults``, ``venue`` (the lock and
+the gates), ``server`` (HTTP, admin), ``simulator`` (Python API), ``cli``.
+"""
+
+from exchanges.kraken_sim.config import SimConfig
+from exchanges.kraken_sim.faults import DropReply, Fault, Faults, HttpError, Latency, Malformed
+from exchanges.kraken_sim.simulator import KrakenSimulator
+
+__all__ = ["KrakenSimulator", "SimConfig", "Faults", "Fault", "Latency", "HttpError", "DropReply", "Malformed"]

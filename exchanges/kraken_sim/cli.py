@@ -1,0 +1,152 @@
+"""``candlebot-kraken-sim``: run the Kraken simulator as a process.
+
+The first line on stdout is exactly ``listening on http://HOST:PORT`` (so that
+a parent started with ``--port 0`` can read the port); logs go to stderr.
+SIGTERM and SIGINT stop it cleanly with exit 0; a bad flag or unusable input
+is one line on stderr and exit 2.
+
+Faults: ``--fault KIND[:setting=value...]``, repeatable, with the settings of
+``faults`` (probability, count, methods, ms, jitter_ms, status, mode, hang_s):
+
+    --fault latency:ms=200:jitter_ms=50
+    --fault http_error:probability=0.05:status=502
+    --fault drop_reply:count=1:methods=AddOrder:mode=hang:hang_s=10
+    --fault malformed:probability=0.1:mode=truncated:methods=Ticker,OHLC
+
+They can be changed while running: ``POST /admin/faults`` (see ``server``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from candlebot.errors import ConfigError
+from exchanges.kraken_sim.config import SimConfig
+from exchanges.kraken_sim.faults import Faults, parse_spec
+from exchanges.kraken_sim.ratelimit import TIERS
+from exchanges.kraken_sim.simulator import KrakenSimulator
+
+log = logging.getLogger("exchanges.kraken_sim")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (no usage block) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _balance(text: str) -> tuple[str, Decimal]:
+    asset, sep, amount = text.partition("=")
+    try:
+        if not sep or not asset:
+            raise InvalidOperation
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"expected ASSET=AMOUNT (e.g. ZUSD=10000), got {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"balance must be a non-negative number, got {text!r}")
+    return asset.strip(), value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="candlebot-kraken-sim",
+                     description="A local HTTP server that speaks Kraken's REST API (market data, orders, faults).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default 0)")
+    parser.add_argument("--data", type=Path, help="candle CSV (time,open,high,low,close,volume; .gz ok) to replay")
+    parser.add_argument("--start", type=int, help="replay: unix time to start at (default: the first candle)")
+    parser.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second (default 1)")
+    parser.add_argument("--pair", default="XBTUSD", help="the pair to make a market in (default XBTUSD)")
+    parser.add_argument("--start-price", type=Decimal, help="generated market: price level (default per pair)")
+    parser.add_argument("--history-days", type=int, default=30, help="generated market: days of history (default 30)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of prices, book, ids and faults (default 1)")
+    parser.add_argument("--api-key", help="API key accepted by the private endpoints")
+    parser.add_argument("--api-secret", help="its base64 secret (prefer --key-file: arguments are visible in ps)")
+    parser.add_argument("--key-file", type=Path, action="append", default=[],
+                        help="krakenex key file (line 1 key, line 2 secret); repeatable")
+    parser.add_argument("--balance", type=_balance, action="append", default=[], metavar="ASSET=AMOUNT",
+                        help="starting balance of every account, e.g. ZUSD=10000; repeatable")
+    parser.add_argument("--tier", choices=sorted(TIERS), default="starter", help="rate-counter tier (default starter)")
+    parser.add_argument("--fault", action="append", default=[], metavar="KIND[:k=v...]",
+                        help="inject a fault (latency, http_error, unavailable, busy, drop_reply, malformed); repeatable")
+    parser.add_argument("--fault-seed", type=int, help="seed of the fault RNG (default: --seed)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return parser
+
+
+def _keys(args: argparse.Namespace) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    if (args.api_key is None) != (args.api_secret is None):
+        raise ConfigError("--api-key and --api-secret go together")
+    if args.api_key is not None:
+        keys[args.api_key] = args.api_secret
+    for path in args.key_file:
+        try:
+            lines = path.read_text().splitlines()
+        except OSError as exc:
+            raise ConfigError(f"--key-file {path}: cannot read ({exc.strerror})") from None
+        if len(lines) < 2 or not lines[0].strip() or not lines[1].strip():
+            raise ConfigError(f"--key-file {path}: expected the key on line 1 and the secret on line 2")
+        keys[lines[0].strip()] = lines[1].strip()
+    return keys
+
+
+def config_from_args(args: argparse.Namespace) -> SimConfig:
+    faults = Faults(seed=args.fault_seed)
+    for spec in args.fault:
+        kind, fault = parse_spec(spec)
+        faults = replace(faults, **{kind: fault})
+    return SimConfig(
+        api_keys=_keys(args), balances=dict(args.balance), pair=args.pair, data=args.data, speed=args.speed,
+        seed=args.seed, tier=args.tier, host=args.host, port=args.port, faults=faults, start=args.start,
+        start_price=args.start_price, history_days=args.history_days,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        sim = KrakenSimulator(config_from_args(args))
+        sim.start()
+    except ConfigError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{parser.prog}: error: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    print(f"listening on {sim.url}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+        log.info("stopped; counters %s", sim.counters())
+    return 0
