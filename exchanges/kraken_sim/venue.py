@@ -105,7 +105,7 @@ class Venue:
                 if not self.rate.admit(account, method, self.clock.now()):
                     self.counters.add("rate_limited")
                     raise KrakenError(RATE_LIMITED)
-                now = self.time.now()
+                now = round(self.time.now(), 4)  # Kraken's order and trade times carry 4 decimals
                 self.accounts.sync(now)
                 result = self.private_api.handle(method, account, parse_form(body.decode("utf-8", "replace")), now)
             except KrakenError:
