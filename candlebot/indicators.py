@@ -71,11 +71,15 @@ class _Feed:
     def open(self, chart: Chart) -> None:
         """(Re)compute every value over the chart's history and keep the handle for what follows."""
         n = len(chart)
-        inputs = [np.array(getattr(chart, _SOURCES[s]), dtype=np.float64) for s in self.sources]
-        try:
-            self.handle, series = getattr(talib_stream, self.function).open_and_fill(*inputs, **self.params)
-        except talib.InsufficientHistory:
-            self.handle, series = None, None
+        self.handle, series = None, None
+        # Below lookback + 1 bars TA-Lib 0.8.2 sometimes answers TA_BAD_PARAM instead of
+        # InsufficientHistory (ATR, STOCH: uninitialised memory), so do not even ask.
+        if n > self.lookback:
+            inputs = [np.array(getattr(chart, _SOURCES[s]), dtype=np.float64) for s in self.sources]
+            try:
+                self.handle, series = getattr(talib_stream, self.function).open_and_fill(*inputs, **self.params)
+            except talib.InsufficientHistory:
+                pass
         outputs = series if isinstance(series, tuple) else (series,)
         for k, line in enumerate(self.lines):
             del line[:]

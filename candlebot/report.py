@@ -118,22 +118,21 @@ def max_drawdown_pct(trades: list[BotTrade], chart: Chart, start: int, stop: int
     """Largest fall of equity (marked at each candle's close) from its running peak, in percent."""
     if stop <= start or start_cash <= 0:
         return 0.0
-    times = np.frombuffer(chart.times, dtype=np.int64)[start:stop]
-    closes = np.frombuffer(chart.closes, dtype=np.float64)[start:stop]
-    cash_delta = np.zeros(len(times))
-    volume_delta = np.zeros(len(times))
-    for trade in trades:
-        fills = [(trade.open_fill, -1.0)] + ([(trade.close_fill, 1.0)] if trade.close_fill else [])
-        for fill, sign in fills:
-            k = int(np.searchsorted(times, fill.time, side="right")) - 1
-            if 0 <= k < len(times):
-                cash_delta[k] += sign * float(fill.cost) - float(fill.fee)
-                volume_delta[k] -= sign * float(fill.volume)
+    fills = [(trade.open_fill, -1.0) for trade in trades]
+    fills += [(trade.close_fill, 1.0) for trade in trades if trade.close_fill is not None]
+    times = np.array(chart.times[start:stop], dtype=np.float64)
+    closes = np.array(chart.closes[start:stop], dtype=np.float64)
+    fill_times = np.array([fill.time for fill, _ in fills], dtype=np.float64)
+    candle = np.searchsorted(times, fill_times, side="right") - 1  # the candle during which each fill happened
+    sign = np.array([s for _, s in fills])
+    cash_moves = sign * np.array([float(f.cost) for f, _ in fills]) - np.array([float(f.fee) for f, _ in fills])
+    volume_moves = -sign * np.array([float(f.volume) for f, _ in fills])
+    inside = (candle >= 0) & (candle < len(times))
+    cash_delta = np.bincount(candle[inside], cash_moves[inside], minlength=len(times))
+    volume_delta = np.bincount(candle[inside], volume_moves[inside], minlength=len(times))
     equity = start_cash + np.cumsum(cash_delta) + np.cumsum(volume_delta) * closes
     peaks = np.maximum.accumulate(np.r_[start_cash, equity])[1:]
-    drawdown = float(((peaks - equity) / peaks).max()) * 100
-    del times, closes
-    return max(drawdown, 0.0)
+    return max(float(((peaks - equity) / peaks).max()) * 100, 0.0)
 
 
 def write_trades_csv(trades: list[BotTrade], out: TextIO) -> None:

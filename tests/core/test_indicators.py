@@ -133,3 +133,15 @@ def test_values_are_named_for_logs_and_metrics(candles):
 def test_bad_indicator_parameters_are_config_errors(candles, ask, message):
     with pytest.raises(ConfigError, match=message):
         ask(BotIndicators(_chart(candles, stop=50)))
+
+
+def test_short_histories_never_raise(candles):
+    """TA-Lib 0.8.2 can answer TA_BAD_PARAM for ATR/STOCH below their lookback; the facade must not ask then."""
+    garbage = []
+    for round_ in range(300):
+        garbage.append(np.random.default_rng(round_).random(1 + round_ % 400))  # churn the heap
+        n = 1 + round_ % 16
+        ind = BotIndicators(_chart(candles, stop=n))
+        atr, (k, d) = ind.atr(14), ind.stoch(14, 3, 3)
+        assert len(atr) == len(k) == n
+        assert (ind.warm_index() is None) == (n < 16)
