@@ -57,6 +57,16 @@ def _balance(text: str) -> tuple[str, Decimal]:
     return asset.strip(), value
 
 
+def _price(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"expected a price, got {text!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -76,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--start", type=int, help="replay: unix time to start at (default: the first candle)")
     parser.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second (default 1)")
     parser.add_argument("--pair", default="XBTUSD", help="the pair to make a market in (default XBTUSD)")
-    parser.add_argument("--start-price", type=Decimal, help="generated market: price level (default per pair)")
+    parser.add_argument("--start-price", type=_price, help="generated market: price level (default per pair)")
     parser.add_argument("--history-days", type=int, default=30, help="generated market: days of history (default 30)")
     parser.add_argument("--seed", type=int, default=1, help="seed of prices, book, ids and faults (default 1)")
     parser.add_argument("--api-key", help="API key accepted by the private endpoints")

@@ -41,6 +41,7 @@ class MarketData:
             "Time": self.time, "SystemStatus": self.system_status, "AssetPairs": self.asset_pairs,
             "Ticker": self.ticker, "OHLC": self.ohlc, "Depth": self.depth, "Trades": self.trades,
         }
+        self._ticker: tuple[int, dict[str, Any]] | None = None
 
     def handle(self, method: str, params: p.Params, now: float) -> Any:
         handler = self._handlers.get(method)
@@ -67,9 +68,15 @@ class MarketData:
         return self.catalog.asset_pairs(p.names(params, "pair"), p.text(params, "info"))
 
     def ticker(self, params: p.Params, now: float) -> dict[str, Any]:
-        wanted = p.names(params, "pair")
-        for name in wanted:
+        for name in p.names(params, "pair"):
             self.catalog.market_pair(name)
+        second = math.floor(now)
+        if self._ticker is None or self._ticker[0] != second:
+            # everything below is a function of the whole second (the tape's grid): one computation per second
+            self._ticker = (second, self._ticker_at(now))
+        return self._ticker[1]
+
+    def _ticker_at(self, now: float) -> dict[str, Any]:
         units = self.units
         last = self.path.ticks_at(now)
         book = self.books.book(math.floor(now), last)
