@@ -13,8 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
-from dateutil import parser as dateparser
-
+from candlebot.cli.sinks import add_sink_arguments
 from candlebot.errors import ConfigError
 
 EXCHANGES = ("kraken",)
@@ -53,6 +52,7 @@ def build_parser() -> ArgumentParser:
     output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")
     output.add_argument("--trades-csv", metavar="PATH", help="write one row per trade to PATH")
     output.add_argument("--quiet", action="store_true", help="no ticker/ledger lines, only the summary")
+    add_sink_arguments(parser)
     return parser
 
 
@@ -67,6 +67,8 @@ def parse_time(text: str, flag: str) -> float:
     text = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return float(text)
+    from dateutil import parser as dateparser  # imported on demand: it costs 20 ms at start-up
+
     try:
         moment = dateparser.parse(text)
     except (ValueError, OverflowError):

@@ -16,6 +16,7 @@ from typing import Callable, TextIO
 
 from candlebot.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
 from candlebot.chart import Chart, period_seconds
+from candlebot.cli.sinks import SinkTags, build_sinks
 from candlebot.cli.args import check_exchange, check_period, parse_amount, parse_fee, parse_range
 from candlebot.engine import CandleClock, Engine
 from candlebot.errors import ConfigError, DataFileError
@@ -173,6 +174,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     handler.setFormatter(ClockFormatter(backtest.engine.clock))
     log.addHandler(handler)
     LogSink(log, candles=verbose).attach(bus)
+    close_sinks = build_sinks(args, bus, SinkTags(bot="backtest", pair=setup.pair.altname, strategy=setup.strategy.name, mode="backtest"))
     try:
         progress = _progress_printer(err, backtest.start_index, len(chart)) if out.isatty() and not verbose else None
         report = backtest.run(progress)
@@ -185,6 +187,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         else:
             out.write(report.summary() + "\n")
     finally:
+        close_sinks()
         log.removeHandler(handler)
     return 0
 
