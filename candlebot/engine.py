@@ -110,7 +110,7 @@ class Engine:
             self.indicators.drop_front(drop)
 
     def _loop(self, first: int, stop: int) -> None:
-        tick = self.strategy.tick
+        tick = self.strategy.per_candle()
         cursor = self._cursor
         observe = self._observe if self.bus.wants(CandleClosed) else None
         for i in range(first, stop):

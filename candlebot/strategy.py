@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 from candlebot.chart import Chart
 from candlebot.indicators import BotIndicators
@@ -82,6 +82,13 @@ class BotStrategy:
             self.update_open_trades(i)
         if self._show:
             self.show_positions(i)
+
+    def per_candle(self) -> Callable[[int], None]:
+        """What the engine calls per closed candle: ``tick``, or straight ``evaluate_positions``
+        when tick would do nothing else (no stop loss, ledger lines off) — one call less per candle."""
+        if type(self).tick is BotStrategy.tick and not self._stop_loss and not self._show:
+            return self.evaluate_positions
+        return self.tick
 
     def update_open_trades(self, i: int) -> None:
         """Close trades whose close on candle ``i`` fell below the stop (``stop_loss_pct`` under entry)."""
