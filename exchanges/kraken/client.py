@@ -215,8 +215,6 @@ class KrakenClient:
                 self.clock.sleep(delay)
 
     def _backoff(self, exc: TemporaryExchangeError, retry: int, *, private: bool) -> float:
-        if exc.code == "EAPI:Invalid nonce":
-            return 0.0  # the next lease takes a higher nonce; waiting does not help
         if isinstance(exc, RateLimitError):
             if private and self.sequencer is not None and self.sequencer.limiter is not None:
                 self.sequencer.mark_rate_limited()

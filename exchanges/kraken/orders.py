@@ -27,7 +27,7 @@ from candlebot.pair import PairInfo
 from exchanges.kraken import replies
 from exchanges.kraken.client import KrakenClient
 from exchanges.kraken.config import KrakenConfig
-from exchanges.kraken.errors import UnknownOrderError
+from exchanges.kraken.errors import MalformedReplyError, UnknownOrderError
 from exchanges.kraken.replies import KrakenOrder
 from exchanges.kraken_pairs import normalise
 
@@ -110,7 +110,7 @@ class KrakenOrders:
         params = self._params(order, pair)
         for send in range(1, self.config.max_sends + 1):
             try:
-                txids = replies.added_txids(self.client.add_order(params, userref=order.userref))
+                txids = self._send(params, order.userref)
             except OrderOutcomeUnknown as exc:
                 log.warning("kraken AddOrder userref=%d: outcome unknown (%s); looking it up",
                             order.userref, exc)
@@ -124,6 +124,15 @@ class KrakenOrders:
             f"order userref={order.userref} was not placed after {self.config.max_sends} sends "
             "(each proven absent): safe to try again later"
         )
+
+    def _send(self, params: dict[str, Any], userref: int) -> list[str]:
+        """One AddOrder; a reply that was accepted but lacks its txid leaves the outcome unknown."""
+        result = self.client.add_order(params, userref=userref)
+        try:
+            return replies.added_txids(result)
+        except MalformedReplyError as exc:
+            raise OrderOutcomeUnknown(f"order userref={userref}: AddOrder reply without txid ({exc})",
+                                      userref=userref) from exc
 
     def _reconcile(self, pair: PairInfo, userref: int) -> KrakenOrder | None:
         """The order with ``userref`` if it exists; None only when proven absent; else OrderOutcomeUnknown."""
