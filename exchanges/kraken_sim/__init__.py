@@ -10,9 +10,11 @@ orders with the exchange's decimal arithmetic, and fault injection (latency,
 Modules, one concept each: ``config`` (SimConfig), ``timeline`` (simulator
 time), ``market`` (price path, generated), ``replay`` (price path, recorded),
 ``book`` (depth), ``units`` (ticks, lots, strings), ``catalog`` (pairs),
-``public``/``private`` (endpoints), ``accounts``/``orders`` (balances,
-orders, matching), ``auth``, ``ratelimit``, ``faults``, ``venue`` (the lock and
-the gates), ``server`` (HTTP, admin), ``simulator`` (Python API), ``cli``.
+``params`` (request arguments), ``public``/``private`` (endpoints),
+``accounts``/``orders`` (balances, orders, matching), ``auth`` (signature,
+nonce), ``ratelimit``, ``faults``, ``errors`` (Kraken's strings), ``methods``,
+``counters``, ``venue`` (the lock and the gates), ``server`` (HTTP, admin),
+``simulator`` (Python API), ``cli``.
 """
 
 from exchanges.kraken_sim.config import SimConfig
