@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Protocol
 
@@ -15,14 +16,25 @@ class Clock(Protocol):
 
 
 class LiveClock:
-    """Wall-clock time for paper, validate and live bots."""
+    """Wall-clock time for paper, validate and live bots.
+
+    ``interrupt`` (set by a signal handler) cuts every sleep short, so that a
+    stopping bot does not wait out its poll interval.
+    """
+
+    def __init__(self, interrupt: threading.Event | None = None) -> None:
+        self.interrupt = interrupt
 
     def now(self) -> float:
         return time.time()
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
+        if seconds <= 0:
+            return
+        if self.interrupt is None:
             time.sleep(seconds)
+        else:
+            self.interrupt.wait(seconds)
 
 
 class SimClock:

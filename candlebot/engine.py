@@ -3,7 +3,7 @@
     closed candle -> indicators -> strategy.tick(i) -> trader -> exchange -> ledger -> events
 
 A backtest loads its candles into the chart up front and calls ``run``; a
-running bot calls ``on_candle`` as each candle closes, which appends it,
+running bot calls ``candle_closed`` each time its chart closes a candle, which
 advances every indicator by one O(1) step and runs the very same loop body
 for that one index. Nothing else differs between the two.
 """
@@ -11,7 +11,7 @@ for that one index. Nothing else differs between the two.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Iterable
 
 from candlebot.candle import Candle
 from candlebot.chart import Chart
@@ -95,9 +95,20 @@ class Engine:
             self._loop(chunk, min(chunk + step, stop))
             progress(min(chunk + step, stop))
 
-    def on_candle(self, candle: Candle) -> None:
-        """A candle closed in a running bot: append it, advance the indicators, tick, bound the history."""
+    def warm_up(self, candles: Iterable[Candle]) -> None:
+        """History before the bot started: indicators learn from it, the strategy does not trade on it."""
+        for candle in candles:
+            self.chart.append(candle)
+            self.indicators.update()
+
+    def add_candle(self, candle: Candle) -> None:
+        """A closed candle from elsewhere (history, a replay): append it and run ``candle_closed``."""
         self.chart.append(candle)
+        self.candle_closed()
+
+    def candle_closed(self) -> None:
+        """The chart's newest candle just closed (``Chart.update`` or ``add_candle`` appended it):
+        advance every indicator one step, tick on it, keep the history bounded."""
         self.indicators.update()
         i = len(self.chart) - 1
         ready = self.ready_index()

@@ -30,6 +30,7 @@ class Ticker:
     bid: Decimal
     ask: Decimal
     volume_24h: Decimal = Decimal(0)
+    volume_today: Decimal = Decimal(0)  # since 00:00 UTC: its increments are the volume between polls
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,8 @@ class Fill:
     fee: Decimal
 
 
-class Exchange(Protocol):
-    """A venue seen by one bot. ``pair`` arguments accept the exchange's id or altname."""
+class MarketData(Protocol):
+    """Prices of a venue. ``pair`` arguments accept the exchange's id or altname."""
 
     name: str
 
@@ -101,11 +102,15 @@ class Exchange(Protocol):
 
     def order_book(self, pair: str, depth: int = 100) -> OrderBook: ...
 
-    def balances(self) -> dict[str, Decimal]: ...
-
     def market_price(self, pair: str, side: Side) -> Decimal:
         """The price a market order of ``side`` would fill at now: what orders are sized with."""
         ...
+
+
+class Exchange(MarketData, Protocol):
+    """A venue seen by one bot: its market data and the account that trades on it."""
+
+    def balances(self) -> dict[str, Decimal]: ...
 
     def place_market_order(self, order: OrderRequest) -> Fill:
         """Send the order and wait for its fill.

@@ -25,7 +25,7 @@ def to_decimal(value: float | int | str | Decimal) -> Decimal:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(f"not a finite amount: {value!r}")
-        return Decimal(repr(value))
+        return Decimal(float.__repr__(value))  # numpy 2 floats repr as np.float64(...)
     return Decimal(value)
 
 

@@ -31,8 +31,8 @@ class OrderJournal(Protocol):
     def intent(self, order: OrderRequest, trade_id: int | None) -> None:
         """Written before the order is sent; ``trade_id`` is the trade a sell closes."""
 
-    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade) -> None:
-        """Written once the fill is booked."""
+    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal) -> None:
+        """Written once the fill is booked; ``cash`` is the ledger's cash after it."""
 
     def failed(self, order: OrderRequest, error: ExchangeError) -> None:
         """The order is known not to exist (refused, or proven absent)."""
@@ -44,7 +44,7 @@ class NullJournal:
     def intent(self, order: OrderRequest, trade_id: int | None) -> None:
         pass
 
-    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade) -> None:
+    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal) -> None:
         pass
 
     def failed(self, order: OrderRequest, error: ExchangeError) -> None:
@@ -76,9 +76,12 @@ class Trader:
         self.clock = clock
         self.next_userref = next_userref
         self.journal: OrderJournal = journal or NullJournal()
+        self.paused: str | None = None  # why no order may be sent now (unsettled orders after a restart)
 
     def buy(self, volume: Decimal | None = None) -> BotTrade | None:
         ledger, pair = self.ledger, self.pair
+        if self.paused is not None:
+            return self._skip(Side.BUY, self.paused)
         if len(ledger.open_trades) >= self.sizing.max_open:
             return self._skip(Side.BUY, f"{len(ledger.open_trades)} trades open (num_simultaneous_trades={self.sizing.max_open})")
         try:
@@ -104,13 +107,15 @@ class Trader:
         if fill is None:
             return None
         trade = ledger.book_open(fill)
-        self.journal.filled(order, fill, trade)
+        self.journal.filled(order, fill, trade, ledger.cash)
         self.bus.emit(TradeOpened(self.clock.now(), trade, time.perf_counter() - started))
         return trade
 
     def close(self, trade: BotTrade) -> BotTrade | None:
         if not trade.is_open:
             raise ValueError(f"trade {trade.trade_id} is already closed")
+        if self.paused is not None:
+            return self._skip(Side.SELL, self.paused)
         order = OrderRequest(self.pair.name, Side.SELL, trade.volume, self.next_userref())
         self.journal.intent(order, trade.trade_id)
         started = time.perf_counter()
@@ -118,7 +123,7 @@ class Trader:
         if fill is None:
             return None
         closed = self.ledger.book_close(trade, fill)
-        self.journal.filled(order, fill, closed)
+        self.journal.filled(order, fill, closed, self.ledger.cash)
         self.bus.emit(TradeClosed(self.clock.now(), closed, time.perf_counter() - started))
         return closed
 

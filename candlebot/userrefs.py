@@ -1,0 +1,48 @@
+"""Order references (Kraken's int32 ``userref``) unique across every bot on this machine and every restart.
+
+A lookup by userref is what proves whether an order exists, so two orders must
+never share one, even from two bots on the same account: the sequence lives
+in one file under the state directory, advanced under an exclusive lock.
+next = max(last + 1, seconds since 2024 / 2), so a lost state directory does
+not restart the sequence at 1.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Callable
+
+from candlebot.errors import ConfigError
+
+_EPOCH = 1_704_067_200  # 2024-01-01 UTC
+_MAX = 2**31 - 1
+
+
+class UserrefSequence:
+    def __init__(self, state_dir: str | Path, now: Callable[[], float]) -> None:
+        self.path = Path(state_dir) / "userref.seq"
+        self._now = now
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"cannot use state directory {self.path.parent}: {exc.strerror or exc}") from None
+
+    def __call__(self) -> int:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            raw = os.pread(self._fd, 32, 0).strip()
+            last = int(raw) if raw else 0
+            ref = max(last + 1, int((self._now() - _EPOCH) / 2))
+            if ref > _MAX:
+                raise ConfigError("userref sequence exhausted (int32)")
+            text = f"{ref:<31d}\n".encode()
+            os.pwrite(self._fd, text, 0)
+            return ref
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
