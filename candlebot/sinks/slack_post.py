@@ -17,10 +17,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
-
 from candlebot.sinks.secret import Redactor, Secret
 from candlebot.sinks.slack_messages import SlackMessage
 
@@ -54,11 +50,15 @@ class WebApiPoster:
         self.channel = channel
         self.description = f"Slack Web API, channel {channel}" + (f" at {base_url}" if base_url else "")
         self._redact = redact or Redactor([token])
+        from slack_sdk import WebClient  # 0.1 s to import: only when alerts are on
+
         kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
         self._client = WebClient(token=token.reveal(), timeout=int(max(1, round(timeout))), logger=_SILENT,
                                  retry_handlers=[], **kwargs)
 
     def post(self, message: SlackMessage) -> PostResult:
+        from slack_sdk.errors import SlackApiError
+
         try:
             self._client.chat_postMessage(channel=self.channel, text=message.text, blocks=list(message.blocks))
         except SlackApiError as exc:
@@ -86,6 +86,8 @@ class WebhookPoster:
     description = "Slack incoming webhook"
 
     def __init__(self, url: Secret, *, timeout: float = DEFAULT_TIMEOUT_S, redact: Redactor | None = None) -> None:
+        from slack_sdk.webhook import WebhookClient
+
         self._redact = redact or Redactor([url])
         self._client = WebhookClient(url.reveal(), timeout=int(max(1, round(timeout))), logger=_SILENT, retry_handlers=[])
 

@@ -22,9 +22,7 @@ import math
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Sequence
-
-from datadog.dogstatsd.base import DogStatsd
+from typing import TYPE_CHECKING, Sequence
 
 from candlebot.events import (
     BotError,
@@ -42,6 +40,9 @@ from candlebot.events import (
 from candlebot.money import ZERO
 from candlebot.sinks import metrics as m
 
+if TYPE_CHECKING:
+    from datadog.dogstatsd.base import DogStatsd
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8125
 
@@ -57,6 +58,8 @@ class StatsdAddress:
 
 def statsd_client(address: StatsdAddress, constant_tags: Sequence[str]) -> DogStatsd:
     """A DogStatsd that sends synchronously from the calling thread, never blocks and starts no thread."""
+    from datadog.dogstatsd.base import DogStatsd  # 0.1 s to import: only when metrics are on
+
     return DogStatsd(
         host=address.host,
         port=address.port,
