@@ -76,6 +76,12 @@ class KrakenExchange:
         if self.client.sequencer is not None:
             self.client.sequencer.close()
 
+    def __enter__(self) -> KrakenExchange:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- pairs ---------------------------------------------------------------------------------
 
     def pairs(self, *, refresh: bool = False) -> dict[str, PairInfo]:
@@ -180,6 +186,10 @@ class KrakenExchange:
 
     def query_orders(self, txids: list[str]) -> list[KrakenOrder]:
         return self.orders.query_orders(txids)
+
+    def cancel_order(self, txid: str) -> bool:
+        """CancelOrder (safe to retry); False when the order is unknown or no longer open."""
+        return self.orders.cancel(txid)
 
 
 def _find(pairs: dict[str, PairInfo], name: str) -> PairInfo | None:

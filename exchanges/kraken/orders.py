@@ -68,6 +68,15 @@ class KrakenOrders:
             found.extend(replies.orders(result))
         return [o for o in found if userref is None or o.userref == userref]
 
+    def cancel(self, txid: str) -> bool:
+        """Cancel an order (id, or a userref for all open orders carrying it); False when no such open order."""
+        try:
+            result = self.client.private("CancelOrder", {"txid": txid})
+        except UnknownOrderError:
+            return False
+        count = result.get("count", 0) if isinstance(result, dict) else 0
+        return isinstance(count, int) and count > 0
+
     def lookup(self, pair: PairInfo, userref: int) -> list[KrakenOrder]:
         """Every order of ``pair`` carrying ``userref``, open or closed (oldest first)."""
         found = {o.txid: o for o in self.open_orders(userref)}

@@ -224,3 +224,11 @@ def test_list_parameters_sign_correctly(sim: Any, make_exchange: MakeExchange) -
 
     assert {o.txid for o in found} == {f.order_id for f in fills}
     assert sim.counters()["invalid_signature"] == 0 and sim.counters()["invalid_nonce"] == 0
+
+
+def test_cancel_of_an_unknown_or_filled_order_is_false(make_exchange: MakeExchange) -> None:
+    exchange = make_exchange()
+    fill = exchange.place_market_order(OrderRequest("XBTUSD", Side.BUY, Decimal("0.001"), userref=12))
+
+    assert exchange.cancel_order(fill.order_id) is False
+    assert exchange.cancel_order("OXXXXX-XXXXX-XXXXXX") is False
