@@ -19,7 +19,9 @@ def main(argv: list[str] | None = None) -> int:
             from candlebot.cli import backtest
 
             return backtest.run(args)
-        raise ConfigError("no --data given: running bots arrive with the bot runtime; pass --data FILE to backtest")
+        from candlebot.cli import bot
+
+        return bot.run(args)
     except ConfigError as exc:
         print(f"candlebot: error: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
 from candlebot.cli.sinks import add_sink_arguments
+from exchanges.kraken.config import add_kraken_arguments
 from candlebot.errors import ConfigError
 
 EXCHANGES = ("kraken",)
@@ -31,23 +32,35 @@ def build_parser() -> ArgumentParser:
         prog="candlebot",
         description="Candlestick trading bot for Kraken: backtest with --data, otherwise a running bot.",
     )
+    parser.set_defaults(mode=None)
     market = parser.add_argument_group("market")
     market.add_argument("-x", "--exchange", default="kraken", help="exchange to trade on (kraken)")
     market.add_argument("-c", "--pair", default="XBTUSD", help="currency pair, e.g. XBTUSD or XXBTZUSD (default XBTUSD)")
-    market.add_argument("-p", "--period", type=float, help="candle period in minutes, fractions allowed (0.05 = 3 s)")
-    market.add_argument("-t", "--poll", type=float, default=5.0, help="ticker polling interval in seconds (running bot)")
+    market.add_argument("-p", "--period", type=float, help="candle period in minutes, fractions allowed (0.05 = 3 s); "
+                        "bots default to 5, backtests to the file's period")
+    market.add_argument("-t", "--poll", type=float, default=5.0, help="ticker polling interval in seconds, fractions allowed (default 5)")
     strategy = parser.add_argument_group("strategy")
     strategy.add_argument("--strategy", required=True, help="strategy name, e.g. sma_cross")
     strategy.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="strategy parameter (repeatable)")
     money = parser.add_argument_group("money")
     money.add_argument("--fee", help="taker fee as a fraction (0.0026) or percent (0.26%%); default: the pair's fee")
-    money.add_argument("--cash", default="10000", help="starting quote balance for a backtest (default 10000)")
+    money.add_argument("--cash", help="quote the bot may trade with (default 10000; live bots: the quote balance at first start)")
     money.add_argument("--stake", help="quote amount each new trade commits (default: cash / free trade slots)")
     backtest = parser.add_argument_group("backtest")
     backtest.add_argument("--data", help="candle or trade CSV (plain or .gz) to backtest on; 'demo' for a generated series")
     backtest.add_argument("-s", "--start", help="first candle to trade: date, datetime or unix seconds (UTC)")
     backtest.add_argument("-e", "--end", help="stop before this time: date, datetime or unix seconds (UTC)")
     backtest.add_argument("--slippage-bps", default="0", help="move each fill against you by this many basis points")
+    bot = parser.add_argument_group("running bot (no --data)")
+    modes = bot.add_mutually_exclusive_group()
+    modes.add_argument("--paper", dest="mode", action="store_const", const="paper", help="simulated fills on live prices (default; no key)")
+    modes.add_argument("--validate", dest="mode", action="store_const", const="validate", help="Kraken checks every order (validate=true), fills are simulated")
+    modes.add_argument("--live", dest="mode", action="store_const", const="live", help="real orders; needs a key")
+    bot.add_argument("--name", help="bot name (default: the name of the folder it runs in)")
+    bot.add_argument("--state-dir", help="where the bot's database and nonce files live (default: $CANDLEBOT_STATE_DIR or ~/.local/share/candlebot)")
+    bot.add_argument("--log-dir", help="where log files go (default: ./logs)")
+    bot.add_argument("--stop-after", type=float, metavar="SECONDS", help="stop by itself after this long")
+    add_kraken_arguments(parser)
     output = parser.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")
     output.add_argument("--trades-csv", metavar="PATH", help="write one row per trade to PATH")

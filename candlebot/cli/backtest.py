@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import importlib
 import itertools
 import json
 import logging
@@ -54,6 +55,8 @@ class BacktestSetup:
 
 
 def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
+    if args.mode is not None:
+        raise ConfigError(f"--{args.mode} is for running bots; a backtest (--data) always simulates its fills")
     check_exchange(args.exchange)
     check_period(args.period)
     strategy = resolve_strategy(args.strategy)
@@ -69,17 +72,27 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
         strategy=strategy,
         params=params,
         fee_rate=parse_fee(args.fee) if args.fee is not None else pair.taker_fee,
-        cash=parse_amount(args.cash, "--cash"),
+        cash=parse_amount(args.cash or "10000", "--cash"),
         stake=parse_amount(args.stake, "--stake") if args.stake is not None else None,
         slippage_bps=parse_amount(args.slippage_bps, "--slippage-bps", allow_zero=True),
     )
 
 
 def resolve_strategy(name: str) -> type[BotStrategy]:
+    """A shipped strategy by name, or your own as ``package.module:ClassName``."""
+    if ":" in name:
+        module_name, _, class_name = name.partition(":")
+        try:
+            strategy = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"cannot load strategy {name!r}: {exc}") from None
+        if not (isinstance(strategy, type) and issubclass(strategy, BotStrategy)):
+            raise ConfigError(f"{name!r} is not a BotStrategy subclass")
+        return strategy
     try:
         return STRATEGIES[name]
     except KeyError:
-        raise ConfigError(f"unknown strategy {name!r} (available: {', '.join(sorted(STRATEGIES))})") from None
+        raise ConfigError(f"unknown strategy {name!r} (available: {', '.join(sorted(STRATEGIES))}, or module:Class)") from None
 
 
 def load_chart(setup: BacktestSetup) -> Chart:

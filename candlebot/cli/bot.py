@@ -1,0 +1,261 @@
+"""``candlebot -x kraken -p MIN -t SEC -c PAIR --strategy NAME [--paper|--validate|--live]``: a running bot.
+
+Wiring only: the engine, trader and runtime are the same objects a backtest
+uses; the mode decides which exchange object trades (paper fills on live
+prices, paper fills after Kraken validated the order, or real orders).
+Start-up is recovery: the bot's database is reloaded and every order whose
+outcome was never recorded is looked up before the strategy may trade again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import numpy as np
+
+from candlebot.candle import Candle
+from candlebot.candlefile import CandleColumns, TradeColumns
+from candlebot.chart import Chart, period_seconds
+from candlebot.cli.args import check_exchange, check_period, parse_amount, parse_fee
+from candlebot.cli.backtest import resolve_strategy
+from candlebot.cli.sinks import SinkTags, build_sinks
+from candlebot.clock import Clock, LiveClock
+from candlebot.engine import Engine
+from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
+from candlebot.events import EventBus
+from candlebot.identity import BotIdentity
+from candlebot.indicators import BotIndicators
+from candlebot.ledger import Ledger, Sizing
+from candlebot.logsink import LOG_FORMAT, ClockFormatter, LogSink
+from candlebot.params import parse_params
+from candlebot.paths import default_state_dir
+from candlebot.recovery import Reconciler
+from candlebot.resample import candles_from_trades, resample
+from candlebot.runtime import BotRuntime, RuntimeSettings
+from candlebot.store import BotStore
+from candlebot.strategy import StrategyContext
+from candlebot.trader import Trader
+from candlebot.userrefs import UserrefSequence
+
+T = TypeVar("T")
+KRAKEN_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
+STOP_GRACE_S = 4.0
+RECONCILE_WINDOW_S = 30.0  # a live order missing this long after its intent was written was never placed
+
+
+@dataclass
+class BotProcess:
+    """A wired bot: run it with ``runtime.run()``; ``close()`` releases files and sockets."""
+
+    runtime: BotRuntime
+    store: BotStore
+    log: logging.Logger
+    closers: list[Callable[[], None]]
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            try:
+                close()
+            except Exception:  # closing must not hide why we stopped
+                self.log.exception("error while closing")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point for a running bot; returns the process exit code."""
+    stop = threading.Event()
+    clock = LiveClock(interrupt=stop)
+    bot = build_bot(args, clock, stop)
+    outcome: dict[str, BaseException] = {}
+
+    def work() -> None:
+        try:
+            bot.runtime.run()
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    def on_signal(signum: int, _frame: object) -> None:
+        bot.log.info("%s received: finishing the current step", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker = threading.Thread(target=work, name="bot", daemon=True)
+    worker.start()
+    deadline = None if args.stop_after is None else time.monotonic() + args.stop_after
+    while worker.is_alive() and not stop.is_set():
+        stop.wait(0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic())))
+        if deadline is not None and time.monotonic() >= deadline:
+            bot.log.info("--stop-after reached")
+            stop.set()
+    worker.join(STOP_GRACE_S)
+    if worker.is_alive():  # an exchange call outlived the grace: its intent is on disk for the next start
+        bot.log.warning("stopping with an exchange call in flight; the next start reconciles it")
+        _flush_logs(bot.log)
+        os._exit(0)
+    bot.close()
+    error = outcome.get("error")
+    if error is None:
+        return 0
+    if isinstance(error, (ConfigError, FatalExchangeError)):
+        raise ConfigError(str(error))
+    raise error
+
+
+def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> BotProcess:
+    from exchanges.kraken import build_exchange
+    from exchanges.live import LiveExchange
+    from exchanges.paper import PaperExchange
+
+    check_exchange(args.exchange)
+    check_period(args.period)
+    if args.poll is None or not args.poll > 0:
+        raise ConfigError(f"-t must be a positive number of seconds, got {args.poll}")
+    for flag in ("start", "end", "trades_csv", "json"):
+        if getattr(args, flag):
+            raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
+    mode = args.mode or "paper"
+    period = period_seconds(args.period if args.period is not None else 5)
+    strategy_cls = resolve_strategy(args.strategy)
+    params = parse_params(strategy_cls.Params, args.param, strategy_cls.name)
+    identity = BotIdentity.from_name(args.name)
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    closers: list[Callable[[], None]] = []
+
+    log = _bot_logger(identity, clock, Path(args.log_dir) if args.log_dir else Path("logs"), args.quiet)
+    kraken = build_exchange(args, clock=clock, state_dir=state_dir, private=mode != "paper")
+    closers.append(kraken.close)
+    retry = _Retry(log, stop, clock)
+    pair = retry("read the pair's metadata", lambda: kraken.pair_info(args.pair))
+    fee_rate = parse_fee(args.fee) if args.fee is not None else pair.taker_fee
+
+    store = BotStore(state_dir / "bots" / f"{identity.label}.sqlite", now=clock.now)
+    closers.append(store.close)
+    if args.cash is not None:
+        start_cash = parse_amount(args.cash, "--cash")
+    elif mode == "live":
+        start_cash = retry("read the account balance", lambda: kraken.balances().get(pair.quote, Decimal(0)))
+    else:
+        start_cash = Decimal("10000")
+    cash = store.bind(pair=pair.name, start_cash=start_cash)
+    books = store.load()
+    ledger = Ledger(pair, Decimal(store.meta("start_cash") or cash))
+    ledger.restore(books.trades, books.cash)
+
+    if mode == "live":
+        exchange = LiveExchange(kraken, pair, clock)
+    else:
+        exchange = PaperExchange(kraken, pair, fee_rate=fee_rate, clock=clock,
+                                 balances={pair.quote: ledger.cash, pair.base: ledger.position},
+                                 validate=kraken.validate_market_order if mode == "validate" else None)
+    bus = EventBus()
+    LogSink(log, candles=False).attach(bus)
+    closers.append(build_sinks(args, bus, SinkTags(bot=identity.label, pair=pair.altname, strategy=strategy_cls.name, mode=mode)))
+    userrefs = UserrefSequence(state_dir, clock.now)
+    closers.append(userrefs.close)
+    trader = Trader(exchange=exchange, pair=pair, ledger=ledger, sizing=Sizing(params.num_simultaneous_trades,
+                    parse_amount(args.stake, "--stake") if args.stake else None), fee_rate=fee_rate, bus=bus, clock=clock,
+                    next_userref=userrefs, journal=store)
+    reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock,
+                            pending=books.pending, absent_after=RECONCILE_WINDOW_S if mode == "live" else 0.0)
+
+    chart = Chart(pair.altname, period)
+    indicators = BotIndicators(chart)
+    strategy = strategy_cls(params, StrategyContext(chart, indicators, ledger, trader, log))
+    needed = max(indicators.history_needed(), 1) + strategy.lookback
+    engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus,
+                    history_limit=max(4 * needed, 1000))
+    history = retry("fetch warm-up history", lambda: warm_up_candles(kraken, pair.name, period, max(3 * needed, needed + 50), clock.now()))
+    engine.warm_up(history)
+    log.info("%s: %s on %s (%s mode), %gs candles, polling every %gs; warmed up on %d candles%s",
+             identity.label, strategy_cls.name, pair.altname, mode, period, args.poll, len(history),
+             "" if engine.ready_index() is not None else " (indicators still warming up)")
+    runtime = BotRuntime(settings=RuntimeSettings(identity.label, pair.name, strategy_cls.name, mode, args.poll),
+                         exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler, stop=stop)
+    return BotProcess(runtime, store, log, closers)
+
+
+def warm_up_candles(kraken: object, pair: str, period: int, count: int, now: float) -> list[Candle]:
+    """The latest ``count`` closed candles of ``period`` seconds: from Kraken's OHLC (resampled from the
+    largest interval that divides the period) or, for sub-minute periods, from its recent trades."""
+    if period % 60 == 0:
+        minutes = period // 60
+        interval = max(i for i in KRAKEN_INTERVALS if minutes % i == 0)
+        raw = kraken.closed_candles(pair, interval, min(count * (minutes // interval), 720))  # type: ignore[attr-defined]
+        if not raw:
+            return []
+        columns = CandleColumns(np.array([c.time for c in raw], dtype=np.int64),
+                                *(np.array([getattr(c, f) for c in raw]) for f in ("open", "high", "low", "close", "volume")))
+        candles = resample(columns, period) if interval != minutes else columns
+    else:
+        page = kraken.recent_trades(pair)  # type: ignore[attr-defined]
+        if not page.trades:
+            return []
+        trades = TradeColumns(*(np.array([float(getattr(t, f)) for t in page.trades]) for f in ("time", "price", "volume")))
+        candles = candles_from_trades(trades, period)
+        candles = candles.between(candles.times[0] + 1, None)  # the first period is only partly covered
+    complete = candles.between(None, (int(now) // period) * period)  # the current period is still forming
+    rows = zip(*(c.tolist() for c in (complete.times, complete.opens, complete.highs, complete.lows, complete.closes, complete.volumes)))
+    return [Candle(int(t), o, h, l, c, v) for t, o, h, l, c, v in rows][-count:]
+
+
+class _Retry:
+    """Start-up calls: temporary failures are retried with back-off (and reported) until the bot is stopped."""
+
+    def __init__(self, log: logging.Logger, stop: threading.Event, clock: Clock) -> None:
+        self.log, self.stop, self.clock = log, stop, clock
+
+    def __call__(self, what: str, call: Callable[[], T]) -> T:
+        delay = 1.0
+        while True:
+            try:
+                return call()
+            except FatalExchangeError as exc:
+                raise ConfigError(f"cannot {what}: {exc}") from None
+            except TemporaryExchangeError as exc:
+                if self.stop.is_set():
+                    raise ConfigError(f"stopped before the bot could {what}") from None
+                self.log.warning("could not %s (%s); retrying in %.0fs", what, exc, delay)
+                self.clock.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+
+def _bot_logger(identity: BotIdentity, clock: Clock, log_dir: Path, quiet: bool) -> logging.Logger:
+    log = logging.getLogger(f"candlebot.bot.{identity.label}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / identity.log_file_name(clock.now())
+        file_handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write logs to {log_dir}: {exc.strerror or exc}") from None
+    file_handler.setFormatter(ClockFormatter(clock))
+    log.addHandler(file_handler)
+    if not quiet:
+        console = logging.StreamHandler(sys.stdout)
+        console.setFormatter(ClockFormatter(clock))
+        log.addHandler(console)
+    for name in ("candlebot", "exchanges"):  # library loggers (recovery, engine, adapter) share the bot's handlers
+        library = logging.getLogger(name)
+        library.setLevel(logging.INFO)
+        for handler in log.handlers:
+            library.addHandler(handler)
+    return log
+
+
+def _flush_logs(log: logging.Logger) -> None:
+    for handler in log.handlers:
+        handler.flush()
+
+
+__all__ = ["run", "build_bot", "warm_up_candles", "LOG_FORMAT"]

@@ -1,0 +1,87 @@
+"""Live trading: Kraken places the orders; this wrapper refuses what the account cannot cover.
+
+The balance is checked before every order against a snapshot that is
+refreshed every ``refresh_s`` and updated by every fill, so the check costs no
+round trip on the order path. The latest polled ticker prices orders for the
+same reason; orders themselves go to the adapter (idempotent by userref).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from candlebot.clock import Clock
+from candlebot.errors import OrderRejected
+from candlebot.exchange import Exchange, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.money import ZERO
+from candlebot.pair import PairInfo
+
+
+class LiveExchange:
+    name = "live"
+
+    def __init__(self, kraken: Exchange, pair: PairInfo, clock: Clock, *, refresh_s: float = 30.0, ticker_ttl: float = 10.0) -> None:
+        self.kraken = kraken
+        self.pair = pair
+        self.clock = clock
+        self.refresh_s = refresh_s
+        self.ticker_ttl = ticker_ttl
+        self._balances: dict[str, Decimal] | None = None
+        self._balances_at = float("-inf")
+        self._ticker: Ticker | None = None
+        self._ticker_at = float("-inf")
+
+    def pair_info(self, pair: str) -> PairInfo:
+        return self.kraken.pair_info(pair)
+
+    def ticker(self, pair: str) -> Ticker:
+        ticker = self.kraken.ticker(pair)
+        self._ticker, self._ticker_at = ticker, self.clock.now()
+        return ticker
+
+    def ohlc(self, pair: str, interval_minutes: int, since: int | None = None) -> OhlcPage:
+        return self.kraken.ohlc(pair, interval_minutes, since)
+
+    def order_book(self, pair: str, depth: int = 100) -> OrderBook:
+        return self.kraken.order_book(pair, depth)
+
+    def market_price(self, pair: str, side: Side) -> Decimal:
+        ticker = self._ticker
+        if ticker is None or self.clock.now() - self._ticker_at > self.ticker_ttl:
+            ticker = self.ticker(pair)
+        return ticker.ask if side is Side.BUY else ticker.bid
+
+    def balances(self) -> dict[str, Decimal]:
+        if self._balances is None or self.clock.now() - self._balances_at > self.refresh_s:
+            self._balances = dict(self.kraken.balances())
+            self._balances_at = self.clock.now()
+        return dict(self._balances)
+
+    def place_market_order(self, order: OrderRequest) -> Fill:
+        available = self.balances()
+        quote, base = self.pair.quote, self.pair.base
+        if order.side is Side.BUY:
+            price = self.market_price(order.pair, Side.BUY)
+            cost = self.pair.cost(price, order.volume)
+            need = cost + self.pair.fee(cost, self.pair.taker_fee)
+            if need > available.get(quote, ZERO):
+                raise OrderRejected(f"balance check: need about {need} {quote}, account has {available.get(quote, ZERO)}", code="balance check")
+        elif order.volume > available.get(base, ZERO):
+            raise OrderRejected(f"balance check: selling {order.volume} {base}, account has {available.get(base, ZERO)}", code="balance check")
+        fill = self.kraken.place_market_order(order)
+        if self._balances is not None:
+            moved = self._balances
+            if fill.side is Side.BUY:
+                moved[quote] = moved.get(quote, ZERO) - fill.cost - fill.fee
+                moved[base] = moved.get(base, ZERO) + fill.volume
+            else:
+                moved[base] = moved.get(base, ZERO) - fill.volume
+                moved[quote] = moved.get(quote, ZERO) + fill.cost - fill.fee
+        return fill
+
+    def find_order(self, pair: str, userref: int) -> Fill | None:
+        return self.kraken.find_order(pair, userref)
+
+    def refresh(self) -> None:
+        """Forget the balance snapshot (after a restart's reconciliation, or on demand)."""
+        self._balances = None

@@ -1,0 +1,88 @@
+"""Paper and live bots as real processes against the Kraken simulator: books equal the exchange's, to the last decimal."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+
+from candlebot.store import BotStore
+from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
+
+
+@pytest.fixture()
+def sim():
+    simulator = start_simulator()
+    yield simulator
+    simulator.stop()
+
+
+def _filled(store: BotStore) -> list[dict]:
+    return [o for o in store.orders() if o["status"] == "filled"]
+
+
+def test_a_live_bots_ledger_equals_the_simulators_account(sim, tmp_path):
+    bot = BotRun(tmp_path, sim.url)
+    result = bot.run("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000", "-p", ONE_SECOND, "-t", "0.2",
+                     "--strategy", FLIP, "--stop-after", "8")
+    assert result.returncode == 0, result.stderr
+
+    store = bot.store()
+    books, orders = store.load(), _filled(store)
+    exchange_orders = {o["userref"]: o for o in sim.orders()}
+    assert len(orders) >= 4, bot.logs()
+    assert not books.pending
+    assert sorted(exchange_orders) == sorted(o["userref"] for o in orders)  # nothing extra, nothing missing
+    for order in orders:
+        placed = exchange_orders[order["userref"]]
+        assert placed["status"] == "closed"
+        assert (order["order_id"], Decimal(order["fill_volume"]), Decimal(order["cost"]), Decimal(order["fee"]), Decimal(order["price"])) == (
+            placed["txid"], Decimal(placed["vol_exec"]), Decimal(placed["cost"]), Decimal(placed["fee"]), Decimal(placed["price"]))
+    spent = sum(Decimal(o["cost"]) + Decimal(o["fee"]) for o in orders if o["side"] == "buy")
+    received = sum(Decimal(o["cost"]) - Decimal(o["fee"]) for o in orders if o["side"] == "sell")
+    held = sum((t.volume for t in books.trades if t.is_open), Decimal(0))
+    balances = sim.balances(KEY)
+    assert balances["ZUSD"] == Decimal("10000") - spent + received
+    assert balances.get("XXBT", Decimal(0)) == held
+    assert books.cash == Decimal("1000") - spent + received  # the bot's own budget moved by exactly the same amounts
+    assert "CLOSED Exit Price:" in bot.logs()
+
+
+def test_a_paper_bot_places_nothing_and_books_consistent_fills(sim, tmp_path):
+    bot = BotRun(tmp_path, sim.url)
+    result = bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--stop-after", "6")
+    assert result.returncode == 0, result.stderr
+
+    books = bot.store().load()
+    assert len(books.trades) >= 2
+    assert sim.orders() == []  # paper mode never sends an order
+    cash = Decimal("1000")
+    for trade in books.trades:
+        for fill in [trade.open_fill] + ([trade.close_fill] if trade.close_fill else []):
+            assert fill.order_id == f"PAPER-{fill.userref}"
+            assert fill.fee == (fill.cost * Decimal("0.0026")).quantize(Decimal("1e-5"), rounding="ROUND_CEILING")
+            cash += fill.cost - fill.fee if fill.side.value == "sell" else -(fill.cost + fill.fee)
+    assert books.cash == cash
+
+
+def test_a_restarted_paper_bot_continues_its_books(sim, tmp_path):
+    bot = BotRun(tmp_path, sim.url)
+    for _ in range(2):
+        assert bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--stop-after", "4").returncode == 0
+    trades = bot.store().load().trades
+    assert [t.trade_id for t in trades] == list(range(1, len(trades) + 1))
+    assert len({t.open_fill.userref for t in trades}) == len(trades)
+
+
+def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
+    bot = BotRun(tmp_path, sim.url)
+    process = bot.start("-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP)
+    deadline = time.monotonic() + 30
+    while "started" not in bot.logs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    started = time.monotonic()
+    code, out, err = stop(process)
+    assert code == 0, err
+    assert time.monotonic() - started < 5
+    assert "SIGTERM received" in bot.logs() and "bot stopped" in bot.logs()

@@ -1,0 +1,1 @@
+"""Helpers for integration tests: test strategies, a simulator fixture, bot subprocesses."""

@@ -1,0 +1,72 @@
+"""A Kraken simulator in this process and candlebot bots as real subprocesses against it."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from candlebot.identity import BotIdentity
+from candlebot.store import BotStore
+from exchanges.kraken_sim import KrakenSimulator, SimConfig
+
+REPO = Path(__file__).resolve().parents[2]
+KEY = "CANDLEBOT-TEST-KEY"
+SECRET = base64.b64encode(bytes(range(64))).decode()
+ONE_SECOND = "0.016666666666666666"  # -p in minutes for 1-second candles
+FLIP = "tests.support.strategies:Flip"
+
+
+def start_simulator(**overrides) -> KrakenSimulator:
+    config = {"api_keys": {KEY: SECRET}, "balances": {"ZUSD": Decimal("10000")}, "tier": "none", **overrides}
+    return KrakenSimulator(SimConfig(**config)).start()
+
+
+def write_key_file(folder: Path) -> Path:
+    path = folder / "kraken.key"
+    path.write_text(f"{KEY}\n{SECRET}\n")
+    path.chmod(0o600)
+    return path
+
+
+@dataclass
+class BotRun:
+    """One bot's folders; ``start`` launches ``python -m candlebot`` with them."""
+
+    folder: Path
+    url: str
+    name: str = "testbot"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.folder / "state"
+
+    def argv(self, *extra: str) -> list[str]:
+        return [sys.executable, "-m", "candlebot", "-x", "kraken", "-c", "XBTUSD", "--kraken-url", self.url,
+                "--kraken-tier", "none", "--kraken-timeout", "2", "--state-dir", str(self.state_dir),
+                "--log-dir", str(self.folder / "logs"), "--name", self.name, *extra]
+
+    def start(self, *extra: str) -> subprocess.Popen:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        return subprocess.Popen(self.argv(*extra), cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def run(self, *extra: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run(self.argv(*extra), cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+    def store(self) -> BotStore:
+        return BotStore(self.state_dir / "bots" / f"{BotIdentity.from_name(self.name).label}.sqlite", now=time.time)
+
+    def logs(self) -> str:
+        return "".join(p.read_text() for p in sorted((self.folder / "logs").glob("*.log")))
+
+
+def stop(process: subprocess.Popen, timeout: float = 10) -> tuple[int, str, str]:
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err

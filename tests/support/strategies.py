@@ -1,0 +1,33 @@
+"""Strategies that exercise the plumbing rather than the market (loaded as ``tests.support.strategies:Flip``)."""
+
+from __future__ import annotations
+
+from candlebot.strategy import BotStrategy
+
+
+class Flip(BotStrategy):
+    """Buys on a candle when flat, sells on the next: one order every candle."""
+
+    name = "flip"
+    lookback = 1
+
+    def evaluate_positions(self, i: int) -> None:
+        if self.open_trades:
+            self.close_all()
+        else:
+            self.buy()
+
+
+class Boom(BotStrategy):
+    """Raises on every other candle and flips on the others: the bot must skip, report and go on."""
+
+    name = "boom"
+    lookback = 1
+
+    def evaluate_positions(self, i: int) -> None:
+        if int(self.chart.times[i] // self.chart.period) % 2:
+            raise RuntimeError("boom: a strategy bug")
+        if self.open_trades:
+            self.close_all()
+        else:
+            self.buy()
