@@ -43,11 +43,16 @@ def measure(url: str, method: str, credentials: list[tuple[str, str]], seconds: 
         call = (lambda: api.query_private(method, timeout=10)) if method in ("Balance", "TradeBalance") else \
                (lambda: api.query_public(method, {"pair": "XBTUSD"}, timeout=10))
         start.wait()
-        while time.perf_counter() < deadline[0]:
-            if call()["error"]:
-                errors[index] += 1
-            counts[index] += 1
-        api.close()
+        try:
+            while time.perf_counter() < deadline[0]:
+                if call()["error"]:
+                    errors[index] += 1
+                counts[index] += 1
+        except Exception as exc:  # noqa: BLE001 - a bench reports failures instead of dying with them
+            errors[index] += 1
+            print(f"client {index}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        finally:
+            api.close()
 
     threads = [threading.Thread(target=worker, args=(i, k, s)) for i, (k, s) in enumerate(credentials)]
     for thread in threads:
@@ -73,20 +78,26 @@ def main() -> int:
             path.write_text(f"{key}\n{secret}\n")
             path.chmod(0o600)
             flags += ["--key-file", str(path)]
-        server = subprocess.Popen([sys.executable, "-m", "exchanges.kraken_sim", *flags], cwd=REPO, text=True,
-                                  stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+        log_path = Path(folder) / "sim.log"
+        with open(log_path, "w") as log:
+            server = subprocess.Popen([sys.executable, "-m", "exchanges.kraken_sim", *flags], cwd=REPO, text=True,
+                                      stdout=subprocess.PIPE, stderr=log, env={**os.environ, "PYTHONPATH": str(REPO)})
         try:
             line = server.stdout.readline()  # type: ignore[union-attr]
             if not line.startswith("listening on "):
-                raise SystemExit(f"simulator did not start: {line!r}")
+                raise SystemExit(f"simulator did not start: {line!r}\n{log_path.read_text()}")
             url = line.strip().removeprefix("listening on ")
             for method in ("Ticker", "Balance"):
                 rate, errors = measure(url, method, credentials, args.seconds)
                 print(f"kraken-sim {method:8s} {rate:8.0f} req/s  ({args.threads} client threads, "
                       f"{args.seconds:.0f} s, {errors} errors)")
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=10)
+            died = server.poll()
+            if died is None:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=10)
+            else:
+                print(f"simulator exited early with code {died}:\n{log_path.read_text()[-2000:]}", file=sys.stderr)
     return 0
 
 
