@@ -14,8 +14,10 @@ PROCESSES = 8
 CALLS = 220
 
 
-def _bot(url: str, key: str, secret: str, state_dir: str, calls: int, out: Any) -> None:
+def _bot(url: str, key: str, secret: str, state_dir: str, calls: int, ready: Any, go: Any, out: Any) -> None:
     exchange = KrakenExchange(fast_config(url), credentials=KrakenCredentials(key, secret), state_dir=state_dir)
+    ready.put(True)
+    go.wait(60)  # every process starts calling at once, so their calls really interleave
     errors = 0
     for i in range(calls):
         try:
@@ -31,11 +33,15 @@ def _bot(url: str, key: str, secret: str, state_dir: str, calls: int, out: Any) 
 def test_eight_processes_sharing_a_key_never_send_an_invalid_nonce(sim: Any, tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    bots = [ctx.Process(target=_bot, args=(sim.url, KEY, SECRET, str(tmp_path), CALLS, out))
+    ready, go = ctx.Queue(), ctx.Event()
+    bots = [ctx.Process(target=_bot, args=(sim.url, KEY, SECRET, str(tmp_path), CALLS, ready, go, out))
             for _ in range(PROCESSES)]
 
     for bot in bots:
         bot.start()
+    for _ in bots:
+        ready.get(timeout=60)
+    go.set()
     errors = [out.get(timeout=120) for _ in bots]
     for bot in bots:
         bot.join(timeout=30)
@@ -50,11 +56,15 @@ def test_without_the_shared_sequencer_processes_do_collide(sim: Any, tmp_path: P
     """The control: each process with its own state dir (no shared file) gets invalid nonces."""
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    bots = [ctx.Process(target=_bot, args=(sim.url, KEY, SECRET, str(tmp_path / f"own{i}"), 60, out))
+    ready, go = ctx.Queue(), ctx.Event()
+    bots = [ctx.Process(target=_bot, args=(sim.url, KEY, SECRET, str(tmp_path / f"own{i}"), 100, ready, go, out))
             for i in range(4)]
 
     for bot in bots:
         bot.start()
+    for _ in bots:
+        ready.get(timeout=60)
+    go.set()
     for _ in bots:
         out.get(timeout=120)
     for bot in bots:
