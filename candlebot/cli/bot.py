@@ -50,7 +50,6 @@ from candlebot.userrefs import UserrefSequence
 T = TypeVar("T")
 KRAKEN_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 STOP_GRACE_S = 4.0
-RECONCILE_WINDOW_S = 30.0  # a live order missing this long after its intent was written was never placed
 
 
 @dataclass
@@ -120,6 +119,8 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     check_period(args.period)
     if args.poll is None or not args.poll > 0:
         raise ConfigError(f"-t must be a positive number of seconds, got {args.poll}")
+    if not args.reconcile_window >= 0:
+        raise ConfigError(f"--reconcile-window must be >= 0 seconds, got {args.reconcile_window}")
     for flag in ("start", "end", "trades_csv", "json"):
         if getattr(args, flag):
             raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
@@ -166,7 +167,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
                     parse_amount(args.stake, "--stake") if args.stake else None), fee_rate=fee_rate, bus=bus, clock=clock,
                     next_userref=userrefs, journal=store)
     reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock,
-                            pending=books.pending, absent_after=RECONCILE_WINDOW_S if mode == "live" else 0.0)
+                            pending=books.pending, absent_after=args.reconcile_window if mode == "live" else 0.0)
 
     chart = Chart(pair.altname, period)
     indicators = BotIndicators(chart)
