@@ -17,11 +17,10 @@ from typing import Any, Mapping
 from candlebot.errors import ConfigError
 from candlebot.pair import PairInfo
 
-_ASSET_ALIASES = {"BTC": "XBT", "XXBT": "XBT", "XETH": "ETH", "ZUSD": "USD", "ZEUR": "EUR"}
-
 
 def normalise(name: str) -> str:
-    """Canonical comparison key: 'btc/usd', 'XBTUSD' and 'XXBTZUSD' all give 'XBTUSD'."""
+    """Comparison key for a typed pair name: case, '/', '-', '_' and BTC vs XBT do not matter
+    ('btc/usd' and 'XBTUSD' give 'XBTUSD'; Kraken's X/Z-prefixed ids are matched against the id itself)."""
     key = name.strip().upper().replace("/", "").replace("-", "").replace("_", "")
     return key.replace("BTC", "XBT")
 

@@ -17,12 +17,26 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from candlebot.clock import Clock
 from exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials, load_credentials
+
+if TYPE_CHECKING:
+    from exchanges.kraken.exchange import KrakenExchange
+    from exchanges.kraken.keys import KrakenCredentials, load_credentials
+
+_LAZY = {"KrakenExchange": "exchanges.kraken.exchange", "KrakenCredentials": "exchanges.kraken.keys",
+         "load_credentials": "exchanges.kraken.keys"}
+
+
+def __getattr__(name: str) -> Any:
+    """krakenex and requests load only when an exchange is built: backtests never pay for them."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)
 
 
 def build_exchange(
@@ -34,6 +48,9 @@ def build_exchange(
     private: bool = True,
 ) -> KrakenExchange:
     """A KrakenExchange from the flags of ``add_kraken_arguments`` (credentials only when ``private``)."""
+    from exchanges.kraken.exchange import KrakenExchange
+    from exchanges.kraken.keys import load_credentials
+
     credentials = load_credentials(getattr(args, "key_file", None), environ) if private else None
     return KrakenExchange(config_from_args(args, environ), credentials=credentials, clock=clock, state_dir=state_dir)
 

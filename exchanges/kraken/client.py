@@ -30,41 +30,13 @@ import requests
 
 from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError, ExchangeError, RateLimitError, TemporaryExchangeError
+from exchanges.kraken.config import DEFAULT_URL, URL_ENV, RetryPolicy  # noqa: F401 (re-exported)
 from exchanges.kraken.errors import translate_error_list, translate_exception
 from exchanges.kraken.keys import KrakenCredentials
 from exchanges.kraken.nonce import Lease, NonceSequencer
 from exchanges.kraken.ratelimit import call_cost
 
 log = logging.getLogger(__name__)
-
-DEFAULT_URL = "https://api.kraken.com"
-URL_ENV = "CANDLEBOT_KRAKEN_URL"
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often and how long to retry a call that failed temporarily.
-
-    ``attempts`` counts every try of one call. Delays grow as
-    ``base_delay * 2**n`` up to ``max_delay``, each multiplied by a random
-    factor in [0.5, 1] (jitter, so that bots sharing a key do not retry in
-    step). ``rate_limit_delay`` is the first pause after a rate-limit refusal
-    when no client-side tier is configured.
-    """
-
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    rate_limit_delay: float = 3.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1 or self.base_delay < 0 or self.max_delay < self.base_delay:
-            raise ConfigError("retry policy: attempts >= 1 and 0 <= base_delay <= max_delay")
-
-    def delay(self, retry: int, rng: random.Random, base: float | None = None) -> float:
-        first = self.base_delay if base is None else base
-        return min(self.max_delay, first * 2**retry) * rng.uniform(0.5, 1.0)
-
 
 class _SequencedAPI(krakenex.API):
     """krakenex with nonces from the active lease only."""

@@ -85,7 +85,7 @@ def ticker(result: Mapping[str, Any], pair: PairInfo, now: float) -> Ticker:
     entry = pair_entry(result, pair, "Ticker")
     with _Reading("Ticker"):
         return Ticker(pair=pair.name, time=now, last=dec(entry["c"][0]), bid=dec(entry["b"][0]),
-                      ask=dec(entry["a"][0]), volume_24h=dec(entry["v"][1]))
+                      ask=dec(entry["a"][0]), volume_24h=dec(entry["v"][1]), volume_today=dec(entry["v"][0]))
 
 
 def _candle(row: Any) -> Candle:
