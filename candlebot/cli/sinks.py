@@ -23,18 +23,18 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 from urllib.parse import urlsplit
 
 from candlebot.errors import ConfigError
 from candlebot.events import EventBus
-from candlebot.sinks.queued import QueuedSink
+from candlebot.sinks.address import DEFAULT_HOST, DEFAULT_PORT, StatsdAddress
 from candlebot.sinks.secret import Redactor, Secret
-from candlebot.sinks.slack import EVENT_TYPES as SLACK_EVENT_TYPES
-from candlebot.sinks.slack import SlackSink
-from candlebot.sinks.slack_post import SlackPoster, WebApiPoster, WebhookPoster
-from candlebot.sinks.statsd import DEFAULT_HOST, DEFAULT_PORT, StatsdAddress, StatsdSink, statsd_client
 from candlebot.sinks.tags import SinkTags
+
+if TYPE_CHECKING:
+    from candlebot.sinks.queued import QueuedSink
+    from candlebot.sinks.slack_post import SlackPoster
 
 __all__ = ["SinkTags", "SinkConfig", "SlackConfig", "SinkCloser", "add_sink_arguments", "build_sinks", "sink_config", "start_sinks"]
 
@@ -59,6 +59,8 @@ class SlackConfig:
     webhook: Secret | None = None
 
     def poster(self, redact: Redactor) -> SlackPoster:
+        from candlebot.sinks.slack_post import WebApiPoster, WebhookPoster
+
         if self.webhook is not None:
             return WebhookPoster(self.webhook, redact=redact)
         assert self.token is not None and self.channel is not None
@@ -117,18 +119,28 @@ def sink_config(args: argparse.Namespace, env: Mapping[str, str], *, statsd_defa
 
 
 def start_sinks(config: SinkConfig, bus: EventBus, tags: SinkTags) -> SinkCloser:
+    """Start a worker per configured sink and subscribe it (sink modules load only here, when needed)."""
+    if config.statsd is None and config.slack is None:
+        return SinkCloser(None, [])
+    from candlebot.sinks.queued import QueuedSink
+
     statsd_queue: QueuedSink | None = None
-    statsd: StatsdSink | None = None
+    on_drops = None
     others: list[QueuedSink] = []
     if config.statsd is not None:
+        from candlebot.sinks.statsd import StatsdSink, statsd_client
+
         statsd = StatsdSink(statsd_client(config.statsd, tags.statsd_tags()))
-        statsd_queue = QueuedSink(statsd, on_drops=statsd.note_drops)
+        on_drops = statsd.note_drops
+        statsd_queue = QueuedSink(statsd, on_drops=on_drops)
         bus.subscribe(statsd_queue)  # every event type
         log.info("metrics: DogStatsD at %s, tags %s", config.statsd, ",".join(tags.statsd_tags()))
     if config.slack is not None:
+        from candlebot.sinks.slack import EVENT_TYPES as SLACK_EVENT_TYPES
+        from candlebot.sinks.slack import SlackSink
+
         poster = config.slack.poster(config.redact)
-        slack = SlackSink(poster, tags, redact=config.redact)
-        queue = QueuedSink(slack, capacity=2_000, on_drops=statsd.note_drops if statsd is not None else None)
+        queue = QueuedSink(SlackSink(poster, tags, redact=config.redact), capacity=2_000, on_drops=on_drops)
         bus.subscribe(queue, *SLACK_EVENT_TYPES)
         others.append(queue)
         log.info("alerts: %s", poster.description)

@@ -9,11 +9,9 @@
     ratelimit      TokenBucket
     secret         Secret (never printed) and Redactor
     tags           SinkTags: bot, pair, strategy, mode
+    address        StatsdAddress: where DogStatsD listens
 
-Wiring from flags lives in ``candlebot.cli.sinks``.
+Wiring from flags lives in ``candlebot.cli.sinks``. Nothing is imported here:
+a backtest without sinks loads only ``tags``, ``secret`` and ``address``
+(datadog and slack_sdk, 0.1 s each, load only when their sink is on).
 """
-
-from candlebot.sinks.queued import BatchSink, QueuedSink
-from candlebot.sinks.tags import SinkTags
-
-__all__ = ["BatchSink", "QueuedSink", "SinkTags"]

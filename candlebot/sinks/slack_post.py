@@ -11,7 +11,6 @@ passed through the ``Redactor``; the token and URL live in ``Secret``s.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import time
 from dataclasses import dataclass
@@ -120,6 +119,8 @@ def retry_after_s(headers: Mapping[str, Any]) -> float:
     try:
         seconds = float(text)
     except ValueError:
+        import email.utils  # rare: an HTTP date instead of seconds
+
         try:
             seconds = email.utils.parsedate_to_datetime(text).timestamp() - time.time()
         except (TypeError, ValueError):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Sequence
 
@@ -39,22 +38,10 @@ from candlebot.events import (
 )
 from candlebot.money import ZERO
 from candlebot.sinks import metrics as m
+from candlebot.sinks.address import StatsdAddress
 
 if TYPE_CHECKING:
     from datadog.dogstatsd.base import DogStatsd
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8125
-
-
-@dataclass(frozen=True)
-class StatsdAddress:
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
-
 
 def statsd_client(address: StatsdAddress, constant_tags: Sequence[str]) -> DogStatsd:
     """A DogStatsd that sends synchronously from the calling thread, never blocks and starts no thread."""
