@@ -1,0 +1,60 @@
+"""Whole-process backtest speed and memory: candlebot vs the minimal reference, in the same run.
+
+    python bench/backtest.py [--data ../shared/data/binance/btcusdt_1m_2023-2024.csv.gz] [--repeat 3]
+
+For sma_cross and macd it runs ``python -m candlebot --data FILE --strategy S --json`` and
+``bench/reference_backtest.py`` as separate processes, alternating, and prints the best wall time,
+candles per second and the peak RSS of each (ru_maxrss of the child, from wait4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "binance" / "btcusdt_1m_2023-2024.csv.gz"
+
+
+def run(argv: list[str]) -> tuple[float, float, str]:
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
+    out = child.stdout.read().decode() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if status:
+        sys.exit(f"{' '.join(argv)} failed with status {status}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    print(f"data: {args.data}")
+    print(f"{'strategy':<10} {'engine':<10} {'wall s':>7} {'candles/s':>11} {'peak MiB':>9}  ratio")
+    for strategy in ("sma_cross", "macd"):
+        ours = [sys.executable, "-m", "candlebot", "--data", args.data, "--strategy", strategy, "--json"]
+        reference = [sys.executable, "bench/reference_backtest.py", "--data", args.data, "--strategy", strategy]
+        best: dict[str, tuple[float, float, str]] = {}
+        for _ in range(args.repeat):
+            for name, argv in (("reference", reference), ("candlebot", ours)):
+                result = run(argv)
+                if name not in best or result[0] < best[name][0]:
+                    best[name] = result
+        candles = json.loads(best["candlebot"][2].strip().splitlines()[-1])["candles"]
+        for name in ("reference", "candlebot"):
+            wall, rss, _ = best[name]
+            ratio = wall / best["reference"][0]
+            print(f"{strategy:<10} {name:<10} {wall:7.2f} {candles / wall:11,.0f} {rss:9.0f}  {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
