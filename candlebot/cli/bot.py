@@ -132,9 +132,12 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     closers: list[Callable[[], None]] = []
 
-    log = _bot_logger(identity, clock, Path(args.log_dir) if args.log_dir else Path("logs"), args.quiet)
-    kraken = build_exchange(args, clock=clock, state_dir=state_dir, private=mode != "paper")
+    try:
+        kraken = build_exchange(args, clock=clock, state_dir=state_dir, private=mode != "paper")
+    except ConfigError as exc:
+        raise ConfigError(f"--{mode} needs a Kraken API key: {exc}" if mode != "paper" else str(exc)) from None
     closers.append(kraken.close)
+    log = _bot_logger(identity, clock, Path(args.log_dir) if args.log_dir else Path("logs"), args.quiet)
     retry = _Retry(log, stop, clock)
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(args.pair))
     fee_rate = parse_fee(args.fee) if args.fee is not None else pair.taker_fee

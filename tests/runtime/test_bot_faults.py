@@ -1,0 +1,96 @@
+"""A running bot against a misbehaving exchange and against user mistakes."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+
+from exchanges.kraken_sim import Faults
+from exchanges.kraken_sim.faults import DropReply, Fault, HttpError, Latency, Malformed
+from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
+
+
+@pytest.fixture()
+def sim():
+    simulator = start_simulator()
+    yield simulator
+    simulator.stop()
+
+
+def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp_path):
+    bot = BotRun(tmp_path, sim.url)
+    process = bot.start("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000", "-p", ONE_SECOND, "-t", "0.2",
+                        "--strategy", FLIP)
+    try:
+        for faults in (
+            Faults(http_error=HttpError(status=503, probability=0.5), seed=1),
+            Faults(unavailable=Fault(probability=0.5), seed=2),
+            Faults(latency=Latency(ms=300, jitter_ms=200), seed=3),
+            Faults(malformed=Malformed(mode="html", probability=0.4), seed=4),
+            Faults(malformed=Malformed(mode="truncated", probability=0.4), seed=5),
+            Faults(drop_reply=DropReply(mode="502", probability=0.5, methods=("AddOrder",)), seed=6),
+            Faults(),
+        ):
+            sim.set_faults(faults)
+            time.sleep(2.0)
+        sim.set_faults(Faults(http_error=HttpError(status=502), seed=7))  # an outage longer than the adapter's retries
+        time.sleep(7.0)
+        sim.set_faults(Faults())
+        time.sleep(3.0)
+        assert process.poll() is None, "the bot must survive every fault"
+    finally:
+        code, _, err = stop(process)
+    assert code == 0, err
+
+    logs = bot.logs()
+    assert "ticker poll failed" in logs  # reported
+    assert "exchange reachable again" in logs  # and recovered
+    orders = sim.orders()
+    assert max(Counter(o["userref"] for o in orders).values()) == 1
+    store = bot.store()
+    books = store.load()
+    booked = {o["userref"] for o in store.orders() if o["status"] == "filled"}
+    executed = {o["userref"] for o in orders if Decimal(o["vol_exec"]) > 0}
+    unsettled = {p.order.userref for p in books.pending}
+    assert executed - booked <= unsettled  # a fill is either booked or still waiting for its lookup
+    assert len(booked) >= 4
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--live"], "--live needs a Kraken API key: set both KRAKEN_API_KEY and KRAKEN_API_SECRET, or pass --key-file"),
+        (["--validate"], "--validate needs a Kraken API key"),
+        (["--live", "--key-file", "/nonexistent/kraken.key"], "/nonexistent/kraken.key"),
+        (["--live", "--key-file", "OPEN_KEY"], "chmod 600"),
+        (["-c", "DOGEUSD"], "Kraken has no pair 'DOGEUSD'"),
+        (["-t", "0"], "-t must be a positive number of seconds"),
+        (["--json"], "--json is for backtests"),
+        (["--strategy", "nope:Nothing"], "cannot load strategy 'nope:Nothing'"),
+        (["--name", "../etc"], "bot name '../etc' must be"),
+    ],
+)
+def test_bad_bot_input_is_one_line_and_exit_code_2(sim, tmp_path, extra, message, monkeypatch):
+    monkeypatch.delenv("KRAKEN_API_KEY", raising=False)
+    monkeypatch.delenv("KRAKEN_API_SECRET", raising=False)
+    open_key = tmp_path / "open.key"
+    open_key.write_text(f"{KEY}\n{SECRET}\n")
+    open_key.chmod(0o644)
+    argv = ["--strategy", FLIP, "-p", ONE_SECOND, *[str(open_key) if a == "OPEN_KEY" else a for a in extra]]
+    result = BotRun(tmp_path, sim.url).run(*argv, "--stop-after", "3", timeout=60)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("candlebot: error: ") and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and SECRET not in result.stderr + result.stdout
+
+
+def test_a_strategy_that_raises_skips_the_candle_and_the_bot_goes_on(sim, tmp_path):
+    bot = BotRun(tmp_path, sim.url)
+    result = bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", "tests.support.strategies:Boom", "--stop-after", "6")
+    assert result.returncode == 0, result.stderr
+    logs = bot.logs()
+    assert "strategy error: boom failed on candle" in logs and "RuntimeError: boom: a strategy bug" in logs
+    assert bot.store().load().trades, "the candles between the failures still trade"
