@@ -90,9 +90,9 @@ class BotRuntime:
             log.info("exchange reachable again after %d failed polls", self.failures)
             self.failures = 0
         closed = self.chart.update(float(ticker.last), self._volume_since_last_poll(ticker.volume_today), now)
-        self.bus.emit(TickerPolled(now, float(ticker.last), self.chart.forming))
         if closed is not None:
-            self.engine.candle_closed()
+            self.engine.candle_closed()  # first: orders must not wait for the ticker line to be logged
+        self.bus.emit(TickerPolled(now, float(ticker.last), self.chart.forming))
         self.bus.emit(Heartbeat(now, 0))
         return 0.0
 

@@ -28,7 +28,7 @@ def fill_market_order(
     """Fill ``order`` against ``levels`` (asks for a buy, bids for a sell; best first).
 
     The average price is the notional over the volume, at the pair's price
-    decimals plus four (as Kraken reports averages). A book too thin for the
+    decimals plus four (Kraken reports averages finer than its tick). A book too thin for the
     whole volume is refused rather than partially filled.
     """
     remaining = order.volume
@@ -43,7 +43,7 @@ def fill_market_order(
         raise OrderRejected(f"book too thin: {remaining} {order.pair} of {order.volume} unfilled", code="EOrder:Insufficient liquidity")
     volume = order.volume
     best = levels[0]
-    price = best.price if best.volume >= volume else (notional / volume).quantize(step(pair.pair_decimals + 4))
+    price = best.price if best.volume >= volume else _average(notional / volume, pair.pair_decimals)
     cost = pair.round_cost(notional)
     return Fill(
         order_id=order_id,
@@ -56,3 +56,10 @@ def fill_market_order(
         cost=cost,
         fee=pair.fee(cost, fee_rate),
     )
+
+
+def _average(price: Decimal, places: int) -> Decimal:
+    """An average fill price at the pair's decimals plus four, without trailing zeros beyond the pair's."""
+    fine = price.quantize(step(places + 4))
+    coarse = fine.quantize(step(places))
+    return coarse if coarse == fine else fine
