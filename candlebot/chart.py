@@ -27,8 +27,8 @@ def period_seconds(minutes: float) -> int:
         raise ConfigError(f"candle period must be a positive number of minutes, got {minutes!r}")
     seconds = minutes * 60
     whole = round(seconds)
-    if whole < 1 or abs(seconds - whole) > 1e-6:
-        raise ConfigError(f"candle period {minutes} min is not a whole number of seconds (0.05 = 3 s is the finest step)")
+    if whole < 1 or abs(seconds - whole) > 1e-4:
+        raise ConfigError(f"candle period {minutes} min is not a whole number of seconds (e.g. 0.05 = 3 s, 1/60 = 1 s)")
     return whole
 
 

@@ -1,0 +1,206 @@
+"""Turn a fleet file (one entry per bot) into a supervisor config: one [program:] per bot in a [group:].
+
+    python deploy/supervisor/fleet.py fleet.toml -o deploy/supervisor/fleet.conf [--mkdirs] [--standalone]
+
+Every bot runs ``candlebot`` in its own folder (``<root>/<name>``): the folder
+name is the bot's name and id, its logs go to ``<folder>/logs``. supervisor
+restarts a bot that dies, stops it with SIGTERM (the bot finishes its step and
+exits 0 within 5 s) and keeps its console output under the bot's folder.
+Bots that share a key file share the nonce sequence (it lives in the state
+directory). ``--standalone`` adds the [supervisord]/[supervisorctl] sections
+so that ``supervisord -c fleet.conf`` runs the fleet without a system supervisor.
+Standard library only, so it runs before candlebot is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MODES = ("paper", "validate", "live")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class FleetError(Exception):
+    """A mistake in the fleet file: reported in one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Bot:
+    name: str
+    pair: str
+    strategy: str
+    period: float = 5
+    poll: float = 5
+    mode: str = "paper"
+    params: dict[str, object] = field(default_factory=dict)
+    key_file: str | None = None
+    cash: str | None = None
+    extra_args: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not NAME.match(self.name):
+            raise FleetError(f"bot name {self.name!r}: 1-64 letters, digits, '.', '_' or '-'")
+        if self.mode not in MODES:
+            raise FleetError(f"bot {self.name}: mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.mode != "paper" and not self.key_file:
+            raise FleetError(f"bot {self.name}: mode {self.mode} needs key_file")
+        for flag, value in (("period", self.period), ("poll", self.poll)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise FleetError(f"bot {self.name}: {flag} must be a positive number, got {value!r}")
+
+    def argv(self, fleet: Fleet) -> list[str]:
+        argv = [*fleet.command, "-x", "kraken", "-p", _number(self.period), "-t", _number(self.poll), "-c", self.pair,
+                "--strategy", self.strategy]
+        for name, value in self.params.items():
+            text = ",".join(map(str, value)) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else str(value)
+            argv += ["--param", f"{name}={text}"]
+        argv += [f"--{self.mode}", "--name", self.name]
+        if self.key_file:
+            argv += ["--key-file", self.key_file]
+        if self.cash is not None:
+            argv += ["--cash", str(self.cash)]
+        if fleet.state_dir:
+            argv += ["--state-dir", fleet.state_dir]
+        return argv + list(self.extra_args)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    group: str
+    root: Path
+    command: tuple[str, ...]
+    bots: tuple[Bot, ...]
+    state_dir: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    user: str | None = None
+
+    def folder(self, bot: Bot) -> Path:
+        return self.root / bot.name
+
+
+def load_fleet(path: Path) -> Fleet:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FleetError(f"fleet file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FleetError(f"cannot read fleet file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FleetError(f"{path}: {exc}") from None
+    head = data.get("fleet", {})
+    known_head = {"group", "root", "command", "state_dir", "environment", "user"}
+    if set(head) - known_head:
+        raise FleetError(f"{path}: unknown [fleet] key(s) {', '.join(sorted(set(head) - known_head))}")
+    if "root" not in head:
+        raise FleetError(f"{path}: [fleet] needs root (the folder holding one folder per bot)")
+    rows = data.get("bot", [])
+    if not rows:
+        raise FleetError(f"{path}: no [[bot]] entries")
+    bots = []
+    for row in rows:
+        unknown = set(row) - {f for f in Bot.__dataclass_fields__}
+        if unknown:
+            raise FleetError(f"{path}: bot {row.get('name', '?')}: unknown key(s) {', '.join(sorted(unknown))}")
+        missing = {"name", "pair", "strategy"} - set(row)
+        if missing:
+            raise FleetError(f"{path}: a [[bot]] lacks {', '.join(sorted(missing))}")
+        row = {**row, "extra_args": tuple(row.get("extra_args", ())), "params": dict(row.get("params", {}))}
+        if row.get("key_file"):
+            row["key_file"] = str(Path(row["key_file"]).expanduser())
+        bots.append(Bot(**row))
+    names = [b.name for b in bots]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise FleetError(f"{path}: bot names must be unique, repeated: {', '.join(duplicates)}")
+    command = head.get("command", "candlebot")
+    group = head.get("group", "candlebots")
+    if not NAME.match(group):
+        raise FleetError(f"{path}: group {group!r}: letters, digits, '.', '_' or '-'")
+    return Fleet(group=group, root=Path(head["root"]).expanduser(),
+                 command=tuple(shlex.split(command) if isinstance(command, str) else command), bots=tuple(bots),
+                 state_dir=str(Path(head["state_dir"]).expanduser()) if head.get("state_dir") else None, environment={k: str(v) for k, v in head.get("environment", {}).items()},
+                 user=head.get("user"))
+
+
+def render(fleet: Fleet, *, source: str, standalone: bool = False, run_dir: Path | None = None) -> str:
+    lines = [f"; generated by deploy/supervisor/fleet.py from {source}: edit the fleet file, not this one", ""]
+    if standalone:
+        run = run_dir or fleet.root
+        lines += [
+            "[supervisord]", f"logfile={_esc(str(run / 'supervisord.log'))}", f"pidfile={_esc(str(run / 'supervisord.pid'))}",
+            "childlogdir=" + _esc(str(run)), "",
+            "[unix_http_server]", f"file={_esc(str(run / 'supervisor.sock'))}", "",
+            "[rpcinterface:supervisor]", "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface", "",
+            "[supervisorctl]", f"serverurl=unix://{_esc(str(run / 'supervisor.sock'))}", "",
+        ]
+    for bot in fleet.bots:
+        folder = fleet.folder(bot)
+        lines += [
+            f"[program:{bot.name}]",
+            "command=" + _esc(shlex.join(bot.argv(fleet))),
+            f"directory={_esc(str(folder))}",
+            "autostart=true",
+            "autorestart=true",
+            "startsecs=3",
+            "startretries=3",
+            "stopsignal=TERM",
+            "stopwaitsecs=10",
+            "redirect_stderr=true",
+            f"stdout_logfile={_esc(str(folder / 'logs' / 'console.log'))}",
+            "stdout_logfile_maxbytes=10MB",
+            "stdout_logfile_backups=3",
+        ]
+        if fleet.environment:
+            lines.append("environment=" + ",".join(f'{k}="{_esc(v)}"' for k, v in fleet.environment.items()))
+        if fleet.user:
+            lines.append(f"user={fleet.user}")
+        lines.append("")
+    lines += [f"[group:{fleet.group}]", "programs=" + ",".join(b.name for b in fleet.bots), ""]
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    """Exact, short: 5 stays '5', 1/60 keeps every digit (a rounded -p could miss a whole second)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _esc(text: str) -> str:
+    """supervisor expands %(...)s in values: a literal % is written %%."""
+    return text.replace("%", "%%")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fleet.py", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("fleet", type=Path, help="fleet file (TOML), see fleet.example.toml")
+    parser.add_argument("-o", "--output", type=Path, help="write the config here (default: stdout)")
+    parser.add_argument("--mkdirs", action="store_true", help="create every bot's folder and logs/ folder")
+    parser.add_argument("--standalone", action="store_true", help="include the sections supervisord itself needs")
+    parser.add_argument("--run-dir", type=Path, help="with --standalone: where supervisord keeps its socket, pid and log")
+    args = parser.parse_args(argv)
+    try:
+        fleet = load_fleet(args.fleet)
+        text = render(fleet, source=str(args.fleet), standalone=args.standalone, run_dir=args.run_dir)
+        if args.mkdirs:
+            for bot in fleet.bots:
+                (fleet.folder(bot) / "logs").mkdir(parents=True, exist_ok=True)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    except FleetError as exc:
+        print(f"fleet.py: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"fleet.py: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
