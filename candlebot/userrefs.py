@@ -3,8 +3,9 @@
 A lookup by userref is what proves whether an order exists, so two orders must
 never share one, even from two bots on the same account: the sequence lives
 in one file under the state directory, advanced under an exclusive lock.
-next = max(last + 1, seconds since 2024 / 2), so a lost state directory does
-not restart the sequence at 1.
+Each process reserves a block of ``block`` references at a time, so an order
+costs no file lock; a block starts at max(last + 1, seconds since 2024 / 2),
+so a lost state directory does not restart the sequence at 1.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ _MAX = 2**31 - 1
 
 
 class UserrefSequence:
-    def __init__(self, state_dir: str | Path, now: Callable[[], float]) -> None:
+    def __init__(self, state_dir: str | Path, now: Callable[[], float], block: int = 64) -> None:
         self.path = Path(state_dir) / "userref.seq"
         self._now = now
+        self._block = block
+        self._next = self._end = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -31,16 +34,23 @@ class UserrefSequence:
             raise ConfigError(f"cannot use state directory {self.path.parent}: {exc.strerror or exc}") from None
 
     def __call__(self) -> int:
+        if self._next >= self._end:
+            self._reserve()
+        ref = self._next
+        self._next += 1
+        return ref
+
+    def _reserve(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
             raw = os.pread(self._fd, 32, 0).strip()
             last = int(raw) if raw else 0
-            ref = max(last + 1, int((self._now() - _EPOCH) / 2))
-            if ref > _MAX:
+            first = max(last + 1, int((self._now() - _EPOCH) / 2))
+            end = first + self._block
+            if end - 1 > _MAX:
                 raise ConfigError("userref sequence exhausted (int32)")
-            text = f"{ref:<31d}\n".encode()
-            os.pwrite(self._fd, text, 0)
-            return ref
+            os.pwrite(self._fd, f"{end - 1:<31d}\n".encode(), 0)
+            self._next, self._end = first, end
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 

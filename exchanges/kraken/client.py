@@ -19,7 +19,10 @@ What it adds to krakenex:
 from __future__ import annotations
 
 import logging
+import os
 import random
+import urllib.parse
+import urllib.request
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -101,10 +104,21 @@ class KrakenClient:
         self._credentials = credentials
         self._api = _SequencedAPI(credentials.key, credentials.secret) if credentials else _SequencedAPI()
         self._api.uri = self.url
+        # requests re-reads the environment (proxies, CA bundle) on each call (~0.2 ms on the order
+        # path); read it once here instead, and never proxy loopback (the simulator).
+        session = self._api.session
+        session.proxies = {} if _is_loopback(self.url) else {k: v for k, v in urllib.request.getproxies().items() if k != "no"}
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session.trust_env = False
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"KrakenClient(url={self.url!r}, credentials={self._credentials!r})"
+
+    @property
+    def session(self) -> requests.Session:
+        """krakenex's requests session: mount a transport adapter on it to observe or shape traffic."""
+        return self._api.session
 
     def close(self) -> None:
         self._api.close()
@@ -193,3 +207,8 @@ class KrakenClient:
                 return self.rng.uniform(0.0, self.retry.base_delay)  # the next lease waits for the counter
             return self.retry.delay(retry, self.rng, self.retry.rate_limit_delay)
         return self.retry.delay(retry, self.rng)
+
+
+def _is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
