@@ -1,6 +1,7 @@
 """What the sinks cost the trading thread, and a 1M-candle backtest with metrics off vs on.
 
     python bench/sinks.py [--data ../shared/data/binance/btcusdt_1m_2023-2024.csv.gz] [--repeat 5] [--events 200000]
+                          [--sections 1,2,3] [--skip-on]
 
 1. Per event, in process: ``bus.emit`` with no sink subscribed, then with the
    real StatsD sink (QueuedSink + DogStatsd to a UDP socket on loopback) and
@@ -143,9 +144,10 @@ def emit_cost(bus: object, event: object, events: int, rounds: int) -> float:
 
 
 def per_event(events: int, rounds: int) -> None:
-    from candlebot.cli.sinks import SinkConfig, SlackConfig, start_sinks
+    from candlebot.sinks.config import SinkConfig, SlackConfig
+    from candlebot.sinks.wiring import start_sinks
     from candlebot.events import EventBus
-    from candlebot.sinks.address import StatsdAddress
+    from candlebot.sinks.settings import StatsdAddress
     from candlebot.sinks.secret import Redactor, Secret
     from candlebot.sinks.tags import SinkTags
 
@@ -201,7 +203,32 @@ def timed(argv: list[str], cwd: Path) -> tuple[float, str]:
     return wall, proc.stdout
 
 
-def whole_process(data: str, repeat: int) -> None:
+def wiring_cost_off(rounds: int = 20) -> float:
+    """Seconds the sink wiring adds to a run with every sink off: its own modules' import and ``build_sinks``."""
+    path = str(REPO / "candlebot" / "cli" / "sinks.py")
+    # cli/sinks.py is loaded as a file: candlebot.cli's package __init__ would import the whole CLI
+    code = f"""
+import argparse, importlib.util, sys, time
+import candlebot.events
+started = time.perf_counter()
+spec = importlib.util.spec_from_file_location("cli_sinks", {path!r})
+sinks = importlib.util.module_from_spec(spec)
+sys.modules["cli_sinks"] = sinks
+spec.loader.exec_module(sinks)
+parser = argparse.ArgumentParser()
+sinks.add_sink_arguments(parser)
+closer = sinks.build_sinks(parser.parse_args([]), candlebot.events.EventBus(), sinks.SinkTags("b", "XBTUSD", "s", "backtest"))
+closer()
+print(time.perf_counter() - started)
+"""
+    best = float("inf")
+    for _ in range(rounds):
+        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+        best = min(best, float(out))
+    return best
+
+
+def whole_process(data: str, repeat: int, with_on: bool = True) -> None:
     udp = UdpSink()
     base = [sys.executable, "-m", "candlebot", "--data", data, "--strategy", "sma_cross", "--json"]
     with tempfile.TemporaryDirectory(prefix="candlebot-bench-") as tmp:
@@ -212,6 +239,8 @@ def whole_process(data: str, repeat: int) -> None:
             "off (--statsd absent)": (base, this),
             "on (--statsd)": ([*base, "--statsd", "--statsd-port", str(udp.port)], this),
         }
+        if not with_on:
+            del runs["on (--statsd)"]
         times: dict[str, list[float]] = {name: [] for name in runs}
         outputs: dict[str, str] = {}
         for argv, cwd in runs.values():  # warm the page cache and write the .pyc files
@@ -233,6 +262,9 @@ def whole_process(data: str, repeat: int) -> None:
     for name, values in times.items():
         best = min(values)
         print(f"   {name:<24}{best:>7.2f}s{statistics.median(values):>8.2f}s{(best / reference - 1) * 100:>+12.1f}%")
+    print(f"   sink wiring with every sink off (its imports + build_sinks), fresh process: {wiring_cost_off() * 1e3:.2f} ms")
+    if not with_on:
+        return
     lines = [line for line in udp.lines if line]
     dropped = sum(float(line.split(":")[1].split("|")[0]) for line in lines if line.startswith("candlebot.sink.dropped:"))
     closed = sum(float(line.split(":")[1].split("|")[0]) for line in lines if line.startswith("candlebot.candles.closed:"))
@@ -246,7 +278,7 @@ def where_on_goes(data: str, repeat: int) -> None:
     from candlebot.cli import backtest as bt
     from candlebot.cli.args import build_parser
     from candlebot.events import EventBus
-    from candlebot.sinks.address import StatsdAddress
+    from candlebot.sinks.settings import StatsdAddress
     from candlebot.sinks.queued import QueuedSink
     from candlebot.sinks.statsd import StatsdSink, statsd_client
 
@@ -307,11 +339,15 @@ def main() -> None:
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--skip-backtest", action="store_true")
+    parser.add_argument("--sections", default="1,2,3", help="which parts to run (1 per event, 2 whole process, 3 where 'on' goes)")
+    parser.add_argument("--skip-on", action="store_true", help="part 2 without the --statsd runs (off vs no sinks only)")
     args = parser.parse_args()
-    per_event(args.events, args.repeat)
-    if not args.skip_backtest:
-        whole_process(args.data, args.repeat)
+    sections = set(args.sections.split(","))
+    if "1" in sections:
+        per_event(args.events, args.repeat)
+    if "2" in sections:
+        whole_process(args.data, args.repeat, with_on=not args.skip_on)
+    if "3" in sections:
         where_on_goes(args.data, args.repeat)
 
 

@@ -9,9 +9,11 @@
     ratelimit      TokenBucket
     secret         Secret (never printed) and Redactor
     tags           SinkTags: bot, pair, strategy, mode
-    address        StatsdAddress: where DogStatsD listens
+    settings       environment names, defaults, StatsdAddress
+    config         flags + environment -> SinkConfig (validated; ConfigError)
+    wiring         start_sinks: a QueuedSink per configured sink on the bus; SinkCloser
 
 Wiring from flags lives in ``candlebot.cli.sinks``. Nothing is imported here:
-a backtest without sinks loads only ``tags``, ``secret`` and ``address``
+a backtest without sinks loads only ``tags`` and ``settings``
 (datadog and slack_sdk, 0.1 s each, load only when their sink is on).
 """

@@ -42,7 +42,7 @@ from candlebot.events import (
 )
 from candlebot.money import ZERO
 from candlebot.sinks import metrics as m
-from candlebot.sinks.address import StatsdAddress
+from candlebot.sinks.settings import StatsdAddress
 
 if TYPE_CHECKING:
     from datadog.dogstatsd.base import DogStatsd

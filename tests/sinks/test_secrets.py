@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from candlebot.cli.args import build_parser
-from candlebot.cli.sinks import build_sinks, sink_config
+from candlebot.cli.sinks import build_sinks
+from candlebot.sinks.config import sink_config
 from candlebot.errors import ConfigError
 from candlebot.events import BotError, EventBus, OrderFailed
 from candlebot.exchange import Side

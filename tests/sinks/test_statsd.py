@@ -19,7 +19,7 @@ import pytest
 
 from candlebot.sinks import metrics as m
 from candlebot.sinks.queued import QueuedSink
-from candlebot.sinks.address import StatsdAddress
+from candlebot.sinks.settings import StatsdAddress
 from candlebot.sinks.statsd import StatsdSink, statsd_client
 from candlebot.sinks.tags import SinkTags
 from tests.sinks.events import closed_trade, every_event
