@@ -203,19 +203,22 @@ def timed(argv: list[str], cwd: Path) -> tuple[float, str]:
     return wall, proc.stdout
 
 
-def wiring_cost_off(rounds: int = 20) -> float:
-    """Seconds the sink wiring adds to a run with every sink off: its own modules' import and ``build_sinks``."""
-    path = str(REPO / "candlebot" / "cli" / "sinks.py")
-    # cli/sinks.py is loaded as a file: candlebot.cli's package __init__ would import the whole CLI
+def wiring_cost_off(path: Path, rounds: int = 20) -> float:
+    """Seconds a cli/sinks.py file costs a run with every sink off: its import, its flags, ``build_sinks``.
+
+    Measured in a fresh process after the modules every run loads anyway (events, argparse with a parser
+    already built); the file is loaded on its own, because candlebot.cli's __init__ imports the whole CLI.
+    """
     code = f"""
 import argparse, importlib.util, sys, time
 import candlebot.events
+parser = argparse.ArgumentParser()
+parser.add_argument("--data")
 started = time.perf_counter()
-spec = importlib.util.spec_from_file_location("cli_sinks", {path!r})
+spec = importlib.util.spec_from_file_location("cli_sinks", {str(path)!r})
 sinks = importlib.util.module_from_spec(spec)
 sys.modules["cli_sinks"] = sinks
 spec.loader.exec_module(sinks)
-parser = argparse.ArgumentParser()
 sinks.add_sink_arguments(parser)
 closer = sinks.build_sinks(parser.parse_args([]), candlebot.events.EventBus(), sinks.SinkTags("b", "XBTUSD", "s", "backtest"))
 closer()
@@ -223,7 +226,7 @@ print(time.perf_counter() - started)
 """
     best = float("inf")
     for _ in range(rounds):
-        out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([sys.executable, "-c", code], cwd=path.parents[2], capture_output=True, text=True, check=True).stdout
         best = min(best, float(out))
     return best
 
@@ -262,7 +265,11 @@ def whole_process(data: str, repeat: int, with_on: bool = True) -> None:
     for name, values in times.items():
         best = min(values)
         print(f"   {name:<24}{best:>7.2f}s{statistics.median(values):>8.2f}s{(best / reference - 1) * 100:>+12.1f}%")
-    print(f"   sink wiring with every sink off (its imports + build_sinks), fresh process: {wiring_cost_off() * 1e3:.2f} ms")
+    with tempfile.TemporaryDirectory(prefix="candlebot-bench-") as tmp:
+        stub_cost = wiring_cost_off(copy_tree(Path(tmp), stub=True) / "candlebot" / "cli" / "sinks.py")
+    cost = wiring_cost_off(REPO / "candlebot" / "cli" / "sinks.py")
+    print(f"   cli/sinks.py with every sink off (import, flags, build_sinks; best of 20 fresh processes): "
+          f"{cost * 1e3:.2f} ms, stub {stub_cost * 1e3:.2f} ms, difference {(cost - stub_cost) * 1e3:+.2f} ms")
     if not with_on:
         return
     lines = [line for line in udp.lines if line]
