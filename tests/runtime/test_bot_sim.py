@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from decimal import Decimal
 
 import pytest
 
 from candlebot.store import BotStore
-from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
+from tests.support.bots import FLIP, KEY, ONE_SECOND, REPO, BotRun, start_simulator, stop, write_key_file
 
 
 @pytest.fixture()
@@ -86,3 +89,30 @@ def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
     assert code == 0, err
     assert time.monotonic() - started < 5
     assert "SIGTERM received" in bot.logs() and "bot stopped" in bot.logs()
+
+
+def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
+    bot = BotRun(tmp_path, sim.url)
+    assert bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--stop-after", "4").returncode == 0
+    books = bot.store().load()
+    as_json = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", bot.name, "--json"],
+                             capture_output=True, text=True, cwd=REPO, check=True)
+    totals = json.loads(as_json.stdout)
+    assert totals["trades"] == len(books.trades) >= 2
+    assert Decimal(totals["cash"]) == books.cash and totals["unsettled_orders"] == []
+    assert Decimal(totals["net_pnl"]) == sum((t.pnl for t in books.trades if not t.is_open), Decimal(0))
+    as_csv = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", bot.name, "--csv"],
+                            capture_output=True, text=True, cwd=REPO, check=True)
+    assert as_csv.stdout.splitlines()[0] == "open_time,close_time,side,volume,entry_price,exit_price,fees,pnl"
+    assert len(as_csv.stdout.splitlines()) == len(books.trades) + 1
+    missing = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", "nobody"],
+                             capture_output=True, text=True, cwd=REPO)
+    assert missing.returncode == 2 and missing.stderr.startswith("candlebot-ledger: error: no books for bot 'nobody'")
+
+
+def test_the_demo_runs_without_keys_or_internet():
+    result = subprocess.run([sys.executable, "-m", "candlebot.demo", "--seconds", "8"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Kraken simulator on http://127.0.0.1:" in result.stdout
+    assert "paper mode" in result.stdout and "Open: " in result.stdout
+    assert "the demo bot's books:" in result.stdout and "bot=" in result.stdout.splitlines()[-1]
