@@ -24,7 +24,6 @@ import random
 import urllib.parse
 import urllib.request
 import threading
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Mapping
 

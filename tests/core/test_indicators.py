@@ -142,6 +142,6 @@ def test_short_histories_never_raise(candles):
         garbage.append(np.random.default_rng(round_).random(1 + round_ % 400))  # churn the heap
         n = 1 + round_ % 20
         ind = BotIndicators(_chart(candles, stop=n))
-        atr, (k, d) = ind.atr(14), ind.stoch(14, 3, 3)
+        atr, (k, _) = ind.atr(14), ind.stoch(14, 3, 3)
         assert len(atr) == len(k) == n
         assert (ind.warm_index() is None) == (n < 18)  # STOCH(14,3,3) looks back 13 + 2 + 2 bars

@@ -15,7 +15,6 @@ import pytest
 
 from candlebot.clock import SimClock
 from candlebot.errors import (
-    CandlebotError,
     FatalExchangeError,
     OrderOutcomeUnknown,
     TemporaryExchangeError,
@@ -26,7 +25,7 @@ from exchanges.kraken.errors import MalformedReplyError
 from exchanges.kraken.exchange import KrakenExchange
 from exchanges.kraken.keys import KrakenCredentials
 from exchanges.kraken_sim import DropReply, Fault, Faults, HttpError, Latency, Malformed
-from tests.kraken.conftest import KEY, SECRET, fast_config, start_sim
+from tests.kraken.conftest import KEY, SECRET, fast_config
 from tests.kraken.test_sim_flow import assert_fill_matches
 
 MakeExchange = Callable[..., KrakenExchange]

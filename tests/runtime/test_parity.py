@@ -23,7 +23,6 @@ from candlebot.trader import Trader
 from exchanges.kraken_pairs import find_pair, offline_pairs
 from exchanges.paper import PaperExchange
 from exchanges.replay import TickReplay
-from strategies import STRATEGIES
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")
 QUIET = logging.getLogger("test.parity")
