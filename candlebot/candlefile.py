@@ -97,8 +97,12 @@ def _open_bytes(path: Path) -> Iterator[bytes]:
             yield tail
 
 
-def _read_table(path: Path, expected: tuple[str, ...]) -> tuple[tuple[str, ...], list[np.ndarray]]:
-    """Parse a numeric CSV whose header starts with ``expected``; returns (header, row blocks)."""
+def _read_columns(path: Path, expected: tuple[str, ...]) -> list[np.ndarray]:
+    """Parse a numeric CSV whose header starts with ``expected`` into one float64 array per column.
+
+    Rows go straight into preallocated columns and each text chunk is dropped
+    once parsed, so the peak is about the columns plus half the text.
+    """
     chunks = list(_open_bytes(path))
     first = chunks[0] if chunks else b""
     newline = first.find(b"\n")
@@ -111,27 +115,50 @@ def _read_table(path: Path, expected: tuple[str, ...]) -> tuple[tuple[str, ...],
     offsets = [1]  # lines before each chunk (the header is line 1)
     for chunk in chunks[:-1]:
         offsets.append(offsets[-1] + chunk.count(b"\n"))
-    numeric = len(expected)
+    bounds = [chunk.count(b"\n") + 1 for chunk in chunks]  # rows per chunk, at most
+    table = _Columns(sum(bounds), len(expected))
     total = sum(len(chunk) for chunk in chunks)
+    half = len(chunks)
     if total >= _PARALLEL_BYTES and _can_fork():
-        half, seen = 0, 0
+        seen, half = 0, 0
         while half < len(chunks) - 1 and seen < total // 2:
             seen += len(chunks[half])
             half += 1
-        return header, _parse_in_two_processes(path, chunks, offsets, half, numeric)
-    return header, _parse(path, chunks, offsets, numeric)
+        _parse_in_two_processes(path, chunks, offsets, half, sum(bounds[half:]), table)
+    else:
+        _parse(path, chunks, offsets, 0, len(chunks), table)
+    return table.columns()
 
 
-def _parse(path: Path, chunks: list[bytes], offsets: list[int], numeric: int) -> list[np.ndarray]:
-    blocks = []
-    for chunk, offset in zip(chunks, offsets):
+class _Columns:
+    """Preallocated columns that parsed row blocks are copied into."""
+
+    def __init__(self, rows: int, width: int) -> None:
+        self.data = [np.empty(rows) for _ in range(width)]
+        self.filled = 0
+
+    def absorb(self, block: np.ndarray) -> None:
+        end = self.filled + len(block)
+        for k, column in enumerate(self.data):
+            column[self.filled : end] = block[:, k]
+        self.filled = end
+
+    def columns(self) -> list[np.ndarray]:
+        return [column[: self.filled] for column in self.data]
+
+
+def _parse(path: Path, chunks: list[bytes], offsets: list[int], start: int, stop: int, table: _Columns) -> None:
+    """Parse ``chunks[start:stop]`` into ``table``, dropping each chunk once parsed."""
+    width = len(table.data)
+    for k in range(start, stop):
+        chunk, chunks[k] = chunks[k], b""
         if not chunk.strip():
             continue
         try:
-            blocks.append(np.loadtxt(io.BytesIO(chunk), delimiter=",", usecols=range(numeric), ndmin=2, dtype=np.float64))
+            block = np.loadtxt(io.BytesIO(chunk), delimiter=",", usecols=range(width), ndmin=2, dtype=np.float64)
         except ValueError:
-            raise _locate_bad_line(path, chunk, offset, numeric) from None
-    return blocks
+            raise _locate_bad_line(path, chunk, offsets[k], width) from None
+        table.absorb(block)
 
 
 def _can_fork() -> bool:
@@ -139,35 +166,51 @@ def _can_fork() -> bool:
     return sys.platform == "linux" and len(os.sched_getaffinity(0)) >= 2 and threading.active_count() == 1
 
 
-def _parse_in_two_processes(path: Path, chunks: list[bytes], offsets: list[int], half: int, numeric: int) -> list[np.ndarray]:
+def _parse_in_two_processes(path: Path, chunks: list[bytes], offsets: list[int], half: int, rows: int, table: _Columns) -> None:
     """The second half is parsed by a forked child into shared memory while this process parses the first.
 
     numpy's CSV reader holds the GIL, so threads cannot overlap it; a fork shares the
     decompressed text copy-on-write and costs a few milliseconds.
     """
-    rows = sum(chunk.count(b"\n") for chunk in chunks[half:]) + 1  # an upper bound (blank lines, no final newline)
-    shared = mmap.mmap(-1, 8 + rows * numeric * 8)
+    width = len(table.data)
+    shared = mmap.mmap(-1, 8 + rows * width * 8)
     pid = os.fork()
     if pid == 0:  # the child: parse, copy into the shared buffer, leave without any cleanup
         status = 3
         try:
-            blocks = _parse(path, chunks[half:], offsets[half:], numeric)
-            parsed = np.concatenate(blocks) if blocks else np.empty((0, numeric))
-            shared[:8] = len(parsed).to_bytes(8, "little")
-            shared[8 : 8 + parsed.nbytes] = parsed.tobytes()
+            mine = _Columns(rows, width)
+            _parse(path, chunks, offsets, half, len(chunks), mine)
+            shared[:8] = mine.filled.to_bytes(8, "little")
+            out = np.frombuffer(shared, dtype=np.float64, count=mine.filled * width, offset=8).reshape(mine.filled, width)
+            for k, column in enumerate(mine.columns()):
+                out[:, k] = column
             status = 0
         finally:
             os._exit(status)
+    del chunks[half:]  # the child has its own copy of the second half
     try:
-        first = _parse(path, chunks[:half], offsets[:half], numeric)
+        _parse(path, chunks, offsets, 0, half, table)
     finally:
         _, status = os.waitpid(pid, 0)
-    if status != 0:  # a bad row in the second half: find it (and its line) here
-        return first + _parse(path, chunks[half:], offsets[half:], numeric)
+    if status != 0:  # a bad row in the second half: find it (and its line) the slow way
+        raise _first_bad_line(path, width)
     count = int.from_bytes(shared[:8], "little")
-    second = np.frombuffer(shared, dtype=np.float64, count=count * numeric, offset=8).reshape(count, numeric).copy()
+    table.absorb(np.frombuffer(shared, dtype=np.float64, count=count * width, offset=8).reshape(count, width))
     shared.close()
-    return first + [second]
+
+
+def _first_bad_line(path: Path, width: int) -> DataFileError:
+    """Reread the file chunk by chunk and name the first line numpy refuses."""
+    line_offset = 1  # lines before the current chunk's first line (the header is line 1)
+    for number, chunk in enumerate(_open_bytes(path)):
+        body = chunk[chunk.find(b"\n") + 1 :] if number == 0 else chunk
+        try:
+            if body.strip():
+                np.loadtxt(io.BytesIO(body), delimiter=",", usecols=range(width), ndmin=2, dtype=np.float64)
+        except ValueError:
+            return _locate_bad_line(path, body, line_offset, width)
+        line_offset += body.count(b"\n")
+    return DataFileError(f"{path}: malformed rows")
 
 
 def _locate_bad_line(path: Path, chunk: bytes, line_offset: int, numeric: int) -> DataFileError:
@@ -186,13 +229,6 @@ def _locate_bad_line(path: Path, chunk: bytes, line_offset: int, numeric: int) -
             except ValueError:
                 return DataFileError(f"{where}: malformed row {line[:80]!r} (field {position + 1} is not a number)")
     return DataFileError(f"{path}: malformed rows after line {line_offset}")
-
-
-def _columns(blocks: list[np.ndarray], count: int) -> list[np.ndarray]:
-    """Contiguous columns from row blocks, one column at a time (peak memory: blocks + columns)."""
-    if not blocks:
-        return [np.empty(0) for _ in range(count)]
-    return [np.concatenate([block[:, k] for block in blocks]) for k in range(count)]
 
 
 def _line_of_row(path: Path, row: int) -> int:
@@ -229,9 +265,7 @@ def _fail_at_row(path: Path, row: int, problem: str) -> DataFileError:
 def load_candles(path: str | Path) -> CandleColumns:
     """Read a candle file; DataFileError names the file and line of anything unusable."""
     path = Path(path)
-    _, blocks = _read_table(path, CANDLE_HEADER)
-    times, opens, highs, lows, closes, volumes = _columns(blocks, 6)
-    del blocks
+    times, opens, highs, lows, closes, volumes = _read_columns(path, CANDLE_HEADER)
     if len(times) == 0:
         raise DataFileError(f"{path}: no candles in file")
     bad = ~np.isfinite(opens + highs + lows + closes + volumes + times)
@@ -261,8 +295,7 @@ class TradeColumns:
 def load_trades(path: str | Path) -> TradeColumns:
     """Read a trades file (``time,price,volume[,side]``) as recorded in ``../shared/data``."""
     path = Path(path)
-    _, blocks = _read_table(path, TRADE_HEADER)
-    times, prices, volumes = _columns(blocks, 3)
+    times, prices, volumes = _read_columns(path, TRADE_HEADER)
     if len(times) == 0:
         raise DataFileError(f"{path}: no trades in file")
     bad = ~np.isfinite(times + prices + volumes) | (prices <= 0) | (volumes < 0)

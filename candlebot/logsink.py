@@ -46,9 +46,14 @@ class LogSink:
         self.candles = candles
 
     def attach(self, bus: EventBus) -> None:
-        types: list[type] = [BotStarted, BotStopped, TickerPolled, TradeOpened, TradeClosed, OrderSkipped, OrderFailed, BotError, Heartbeat]
-        if self.candles:
-            types.append(CandleClosed)
+        """Subscribe to what this logger would actually write (a quiet backtest builds no INFO events)."""
+        types: list[type] = [OrderFailed, BotError, Heartbeat]
+        if self.log.isEnabledFor(logging.INFO):
+            types += [BotStarted, BotStopped, TickerPolled, OrderSkipped]
+            if self.candles:
+                types.append(CandleClosed)
+        if self.log.isEnabledFor(logging.DEBUG):
+            types += [TradeOpened, TradeClosed]
         bus.subscribe(self, *types)
 
     def __call__(self, event: Event) -> None:

@@ -140,7 +140,8 @@ class Trader:
         return None
 
     def _skip(self, side: Side, reason: str) -> None:
-        self.bus.emit(OrderSkipped(self.clock.now(), side, reason))
+        if self.bus.wants(OrderSkipped):
+            self.bus.emit(OrderSkipped(self.clock.now(), side, reason))
         return None
 
     def _failed(self, side: Side, volume: Decimal, userref: int, exc: ExchangeError) -> None:

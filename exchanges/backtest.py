@@ -80,9 +80,10 @@ class BacktestExchange:
         next_open = self._next_candle()
         if next_open is None:
             raise OrderRejected("no later candle to fill at (end of data)", code="backtest:end of data")
-        raw = to_decimal(self.chart.opens[next_open])
-        moved = raw * (1 + self.slippage) if side is Side.BUY else raw * (1 - self.slippage)
-        return self.pair.price_against(moved, side.value)
+        price = to_decimal(self.chart.opens[next_open])
+        if self.slippage:
+            price = price * (1 + self.slippage) if side is Side.BUY else price * (1 - self.slippage)
+        return self.pair.price_against(price, side.value)
 
     # -- account -----------------------------------------------------------------
 

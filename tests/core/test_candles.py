@@ -152,3 +152,25 @@ def test_a_million_rows_load_into_columns(shared_data):
     assert candles.native_period() == 60
     assert candles.times.dtype == np.int64 and candles.closes.dtype == np.float64
     assert (candles.times[0], candles.opens[0], candles.closes[-1] > 0) == (1672531200, 16541.77, True)
+
+
+@pytest.mark.parametrize("bad_line", [None, 150_000, 290_000])
+def test_big_files_parse_in_two_processes_and_still_name_a_bad_row(tmp_path, bad_line):
+    """Over 8 MB of text a forked child parses the second half; the result and the error lines must not change."""
+    rows = 300_000
+    times = 1_600_000_000 + 60 * np.arange(rows)
+    prices = 20_000 + (np.arange(rows) % 1000) / 10
+    lines = [f"{t},{p},{p + 5},{p - 5},{p + 1},{1 + (k % 7) / 100}" for k, (t, p) in enumerate(zip(times, prices))]
+    if bad_line is not None:
+        lines[bad_line - 2] = lines[bad_line - 2].replace(",", ",x", 1)
+    path = tmp_path / "big.csv.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write("time,open,high,low,close,volume\n" + "\n".join(lines) + "\n")
+    if bad_line is not None:
+        with pytest.raises(DataFileError, match=rf"big\.csv\.gz:{bad_line}: malformed row"):
+            load_candles(path)
+        return
+    candles = load_candles(path)
+    assert len(candles) == rows
+    assert np.array_equal(candles.times, times) and np.array_equal(candles.opens, prices)
+    assert np.array_equal(candles.volumes, 1 + (np.arange(rows) % 7) / 100)
