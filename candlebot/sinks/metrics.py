@@ -46,7 +46,8 @@ TRADES_OPENED = Metric("candlebot.trades.opened", "count", "trades", "TradeOpene
 TRADES_CLOSED = Metric("candlebot.trades.closed", "count", "trades", "TradeClosed",
                        "trades closed; result:win when net P/L > 0, else loss", ("result",))
 TRADE_PNL = Metric("candlebot.trade.pnl", "distribution", "quote", "TradeClosed", "net P/L of each closed trade (after both fees)")
-PNL_CUMULATIVE = Metric("candlebot.pnl.cumulative", "gauge", "quote", "TradeClosed", "net P/L of the trades closed since the process started")
+PNL_CUMULATIVE = Metric("candlebot.pnl.cumulative", "gauge", "quote", "TradeClosed",
+                        "net P/L of the trades closed since the process started")
 FEES_PAID = Metric("candlebot.fees.paid", "count", "quote", "TradeOpened/TradeClosed", "fee of each fill, summed per interval")
 FEES_CUMULATIVE = Metric("candlebot.fees.cumulative", "gauge", "quote", "TradeOpened/TradeClosed", "fees paid since the process started")
 ORDER_LATENCY = Metric("candlebot.order.latency", "distribution", "seconds", "TradeOpened/TradeClosed",

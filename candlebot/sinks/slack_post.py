@@ -12,6 +12,7 @@ passed through the ``Redactor``; the token and URL live in ``Secret``s.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
@@ -125,6 +126,6 @@ def retry_after_s(headers: Mapping[str, Any]) -> float:
             seconds = email.utils.parsedate_to_datetime(text).timestamp() - time.time()
         except (TypeError, ValueError):
             return DEFAULT_RETRY_AFTER_S
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return DEFAULT_RETRY_AFTER_S
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)

@@ -112,7 +112,8 @@ def test_every_metric_name_in_the_table_is_emitted(collector: UdpCollector) -> N
     # Assert
     metrics = by_name(collector.datagrams())
     assert set(metrics) == m.METRIC_NAMES
-    assert all({"bot:kraken-sma-1", "pair:XBTUSD", "strategy:sma_cross", "mode:paper"} <= set(d.tags) for ds in metrics.values() for d in ds)
+    constant = {"bot:kraken-sma-1", "pair:XBTUSD", "strategy:sma_cross", "mode:paper"}
+    assert all(constant <= set(d.tags) for ds in metrics.values() for d in ds)
     assert [d.value for d in metrics[m.PRICE.name]] == [42001.5]
     assert {(d.tag("indicator"), d.value) for d in metrics[m.INDICATOR.name]} == {("sma_10", 42010.25), ("macd.signal", -1.5)}
     assert [d.value for d in metrics[m.CASH.name]] == [9483.40]
