@@ -136,16 +136,16 @@ class Engine:
                 self._strategy_failed(i, exc)
 
     def _observe(self, i: int) -> None:
-        chart = self.chart
-        close = to_decimal(chart.closes[i])
+        ledger = self.ledger
+        flat = not ledger.open_trades
         self.bus.emit(
             CandleClosed(
                 time=self.clock.now(),
-                candle=chart[i],
+                candle=self.chart[i],
                 indicators=self.strategy.indicator_values(i),
-                cash=self.ledger.cash,
-                equity=self.ledger.equity(close),
-                open_trades=len(self.ledger.open_trades),
+                cash=ledger.cash,
+                equity=ledger.cash if flat else ledger.equity(to_decimal(self.chart.closes[i])),
+                open_trades=len(ledger.open_trades),
             )
         )
 

@@ -187,7 +187,9 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     handler.setFormatter(ClockFormatter(backtest.engine.clock))
     log.addHandler(handler)
     LogSink(log, candles=verbose).attach(bus)
-    close_sinks = build_sinks(args, bus, SinkTags(bot="backtest", pair=setup.pair.altname, strategy=setup.strategy.name, mode="backtest"))
+    tags = SinkTags(bot="backtest", pair=setup.pair.altname, strategy=setup.strategy.name, mode="backtest",
+                    quote=setup.pair.wsname.rpartition("/")[2] or setup.pair.quote)
+    close_sinks = build_sinks(args, bus, tags)
     try:
         progress = _progress_printer(err, backtest.start_index, len(chart)) if out.isatty() and not verbose else None
         report = backtest.run(progress)

@@ -163,7 +163,10 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
                                  validate=kraken.validate_market_order if mode == "validate" else None)
     bus = EventBus()
     LogSink(log, candles=False).attach(bus)
-    closers.append(build_sinks(args, bus, SinkTags(bot=identity.label, pair=pair.altname, strategy=strategy_cls.name, mode=mode)))
+    tags = SinkTags(bot=identity.label, pair=pair.altname, strategy=strategy_cls.name, mode=mode,
+                    quote=pair.wsname.rpartition("/")[2] or pair.quote)
+    # running bots report to the local Datadog agent unless --no-statsd; Slack when a webhook or token is configured
+    closers.append(build_sinks(args, bus, tags, statsd_default=True, slack_default=True))
     userrefs = UserrefSequence(state_dir, clock.now)
     closers.append(userrefs.close)
     trader = Trader(exchange=exchange, pair=pair, ledger=ledger, sizing=Sizing(params.num_simultaneous_trades,
@@ -183,7 +186,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     log.info("%s: %s on %s (%s mode), %gs candles, polling every %gs; warmed up on %d candles%s",
              identity.label, strategy_cls.name, pair.altname, mode, period, args.poll, len(history),
              "" if engine.ready_index() is not None else " (indicators still warming up)")
-    runtime = BotRuntime(settings=RuntimeSettings(identity.label, pair.name, strategy_cls.name, mode, args.poll),
+    runtime = BotRuntime(settings=RuntimeSettings(identity.label, pair.altname, strategy_cls.name, mode, args.poll),
                          exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler, stop=stop)
     return BotProcess(runtime, store, log, closers)
 
