@@ -295,6 +295,9 @@ def load_candles(path: str | Path) -> CandleColumns:
     bad = ~np.isfinite(opens + highs + lows + closes + volumes + times)
     if bad.any():
         raise _fail_at_row(path, int(np.argmax(bad)), "value is not a finite number")
+    not_positive = (opens <= 0) | (highs <= 0) | (lows <= 0) | (closes <= 0)
+    if not_positive.any():
+        raise _fail_at_row(path, int(np.argmax(not_positive)), "prices must be positive")
     if (times != np.floor(times)).any():
         raise _fail_at_row(path, int(np.argmax(times != np.floor(times))), "candle time is not whole unix seconds")
     steps = np.diff(times)

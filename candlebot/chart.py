@@ -1,8 +1,8 @@
 """A pair's candles at one period, as columns.
 
 Columns are ``array('d')`` rather than lists or numpy arrays: a strategy reads
-``chart.closes[i]`` at C speed and gets a plain float, TA-Lib gets a zero-copy
-numpy view, and a million candles cost 8 MB per column instead of 32.
+``chart.closes[i]`` at C speed and gets a plain float, and a million candles
+cost 8 MB per column instead of 32.
 Backtests load the whole series at once; a live bot appends one candle per
 period and keeps a bounded history.
 """
@@ -18,7 +18,6 @@ import numpy as np
 from candlebot.candle import Candle
 from candlebot.errors import ConfigError
 
-FIELDS = ("open", "high", "low", "close", "volume")
 
 
 def period_seconds(minutes: float) -> int:
@@ -76,13 +75,6 @@ class Chart:
 
     def _columns(self) -> tuple[array, ...]:
         return (self.opens, self.highs, self.lows, self.closes, self.volumes)
-
-    def array(self, field: str) -> np.ndarray:
-        """A read-only numpy copy of one column (``open``, ``high``, ``low``, ``close``, ``volume``, ``time``)."""
-        column = self.times if field == "time" else self._columns()[FIELDS.index(field)]
-        values = np.array(column)
-        values.flags.writeable = False
-        return values
 
     def append(self, candle: Candle) -> None:
         if self.times and candle.time <= self.times[-1]:

@@ -101,13 +101,8 @@ class Engine:
             self.chart.append(candle)
             self.indicators.update()
 
-    def add_candle(self, candle: Candle) -> None:
-        """A closed candle from elsewhere (history, a replay): append it and run ``candle_closed``."""
-        self.chart.append(candle)
-        self.candle_closed()
-
     def candle_closed(self) -> None:
-        """The chart's newest candle just closed (``Chart.update`` or ``add_candle`` appended it):
+        """The chart's newest candle just closed (``Chart.update`` appended it):
         advance every indicator one step, tick on it, keep the history bounded."""
         self.indicators.update()
         i = len(self.chart) - 1

@@ -51,12 +51,15 @@ class Ledger:
         if commit <= 0 or price <= 0:
             return ZERO
         pair = self.pair
-        volume = pair.floor_volume(commit / (price * (1 + fee_rate)))
+        unit = price * (1 + fee_rate)
+        volume = pair.floor_volume(commit / unit)
         while volume > 0:
             cost = pair.cost(price, volume)
-            if cost + pair.fee(cost, fee_rate) <= commit:
+            excess = cost + pair.fee(cost, fee_rate) - commit
+            if excess <= 0:
                 break
-            volume -= pair.lot_step
+            lots = max(1, int(-(-excess // (unit * pair.lot_step))))  # ceil: enough lots to cover the excess
+            volume -= lots * pair.lot_step
         return max(volume, ZERO)
 
     def book_open(self, fill: Fill) -> BotTrade:
@@ -77,9 +80,12 @@ class Ledger:
         return closed
 
     def restore(self, trades: list[BotTrade], cash: Decimal) -> None:
-        """Reload persisted books (bot restart): trades in id order, cash as it was last booked."""
-        self.open_trades = [t for t in trades if t.is_open]
-        self.closed_trades = [t for t in trades if not t.is_open]
+        """Reload persisted books (bot restart): trades in id order, cash as it was last booked.
+
+        The lists are filled in place: strategies hold a reference to ``open_trades``.
+        """
+        self.open_trades[:] = [t for t in trades if t.is_open]
+        self.closed_trades[:] = [t for t in trades if not t.is_open]
         self.cash = cash
         self._next_id = max((t.trade_id for t in trades), default=0) + 1
 

@@ -1,11 +1,11 @@
-"""Start == recovery: reload the books, then settle every order whose outcome was never recorded.
+"""Settle every order whose outcome is unknown: at start-up (start == recovery) and while running.
 
-An intent without an outcome means the bot died (or lost the reply) between
-writing the intent and booking the fill. The exchange is asked for the order
-by its userref: a fill is booked as if it had just arrived; an order that
-stays absent for ``absent_after`` seconds after its intent was written is
-marked failed (it was never placed). Until every intent is settled the trader
-is paused, so the strategy cannot double a position it does not know about.
+An intent without an outcome means the bot died between writing the intent
+and booking the fill, or the exchange's reply was lost. The exchange is asked
+for the order by its userref: a fill is booked as if it had just arrived; an
+order that stays absent for ``absent_after`` seconds after its intent was
+written is marked failed (it was never placed). The pending intents are the
+trader's ``unsettled`` list: while it is not empty the trader sends nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from candlebot.errors import ExchangeError, FatalExchangeError, OrderOutcomeUnkn
 from candlebot.events import BotError, EventBus, TradeClosed, TradeOpened
 from candlebot.exchange import Exchange, Side
 from candlebot.ledger import Ledger
-from candlebot.store import BotStore, PendingIntent
-from candlebot.trader import Trader
+from candlebot.store import BotStore
+from candlebot.trader import PendingIntent, Trader
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +36,18 @@ class Reconciler:
         self.bus = bus
         self.clock = clock
         self.absent_after = absent_after
-        self.pending = list(pending)
-        self._pause_if_pending()
-        if self.pending:
-            log.warning("%d order(s) without a recorded outcome: looking them up by userref", len(self.pending))
+        trader.unsettled.extend(pending)
+        if pending:
+            log.warning("%d order(s) without a recorded outcome: looking them up by userref", len(pending))
+
+    @property
+    def pending(self) -> list[PendingIntent]:
+        return self.trader.unsettled
 
     def settle(self) -> bool:
         """Look every pending intent up once; True when none is left."""
-        still: list[PendingIntent] = []
-        for intent in self.pending:
-            if not self._settle_one(intent):
-                still.append(intent)
-        self.pending = still
-        self._pause_if_pending()
-        return not still
+        self.trader.unsettled[:] = [intent for intent in list(self.trader.unsettled) if not self._settle_one(intent)]
+        return not self.trader.unsettled
 
     def _settle_one(self, intent: PendingIntent) -> bool:
         order = intent.order
@@ -83,7 +81,3 @@ class Reconciler:
             self.bus.emit(TradeClosed(self.clock.now(), trade))
         log.info("recovered fill of userref %d: %s %s @ %s", order.userref, fill.side.value, fill.volume, fill.price)
         return True
-
-    def _pause_if_pending(self) -> None:
-        refs = ", ".join(str(p.order.userref) for p in self.pending)
-        self.trader.paused = f"waiting for the outcome of order(s) {refs}" if self.pending else None

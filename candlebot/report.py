@@ -7,7 +7,6 @@ and the candles' closes, in numpy: it costs the engine loop nothing.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TextIO
@@ -153,12 +152,6 @@ def write_trades_csv(trades: list[BotTrade], out: TextIO) -> None:
                 "" if closed is None else trade.pnl,
             )
         )
-
-
-def trades_csv(trades: list[BotTrade]) -> str:
-    buffer = io.StringIO()
-    write_trades_csv(trades, buffer)
-    return buffer.getvalue()
 
 
 def _seconds(ts: float) -> str:

@@ -10,6 +10,7 @@ on; only errors that retrying cannot fix (auth, configuration) stop the bot.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +18,7 @@ from decimal import Decimal
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.engine import Engine
-from candlebot.errors import ExchangeError, FatalExchangeError
+from candlebot.errors import ExchangeError, FatalExchangeError, TemporaryExchangeError
 from candlebot.events import BotError, BotStarted, BotStopped, EventBus, Heartbeat, TickerPolled
 from candlebot.exchange import Exchange
 from candlebot.recovery import Reconciler
@@ -81,6 +82,9 @@ class BotRuntime:
             self.reconciler.settle()
         try:
             ticker = self.exchange.ticker(self.settings.pair)
+            price = float(ticker.last)
+            if not (math.isfinite(price) and price > 0) or ticker.volume_today < 0:
+                raise TemporaryExchangeError(f"impossible ticker: last {ticker.last}, volume today {ticker.volume_today}")
         except FatalExchangeError:
             raise
         except ExchangeError as exc:
@@ -89,10 +93,10 @@ class BotRuntime:
         if self.failures:
             log.info("exchange reachable again after %d failed polls", self.failures)
             self.failures = 0
-        closed = self.chart.update(float(ticker.last), self._volume_since_last_poll(ticker.volume_today), now)
+        closed = self.chart.update(price, self._volume_since_last_poll(ticker.volume_today), now)
         if closed is not None:
             self.engine.candle_closed()  # first: orders must not wait for the ticker line to be logged
-        self.bus.emit(TickerPolled(now, float(ticker.last), self.chart.forming))
+        self.bus.emit(TickerPolled(now, price, self.chart.forming))
         self.bus.emit(Heartbeat(now, 0))
         return 0.0
 

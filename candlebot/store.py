@@ -21,6 +21,7 @@ from typing import Callable
 from candlebot.errors import ConfigError, ExchangeError
 from candlebot.exchange import Fill, OrderRequest, Side
 from candlebot.trade import BotTrade
+from candlebot.trader import PendingIntent
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,15 +42,6 @@ CREATE TABLE IF NOT EXISTS trades (
     close_ref INTEGER REFERENCES orders (userref)
 );
 """
-
-
-@dataclass(frozen=True)
-class PendingIntent:
-    """An order that was (perhaps) sent but whose outcome was never recorded."""
-
-    order: OrderRequest
-    trade_id: int | None
-    created: float
 
 
 @dataclass(frozen=True)

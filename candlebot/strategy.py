@@ -77,9 +77,10 @@ class BotStrategy:
 
     def tick(self, i: int) -> None:
         """One closed candle: evaluate, then update and show positions (the original bot's order)."""
+        held = list(self.open_trades) if self._stop_loss else ()
         self.evaluate_positions(i)
-        if self._stop_loss and self.open_trades:
-            self.update_open_trades(i)
+        if held:
+            self.update_open_trades(i, held)
         if self._show:
             self.show_positions(i)
 
@@ -90,11 +91,15 @@ class BotStrategy:
             return self.evaluate_positions
         return self.tick
 
-    def update_open_trades(self, i: int) -> None:
-        """Close trades whose close on candle ``i`` fell below the stop (``stop_loss_pct`` under entry)."""
+    def update_open_trades(self, i: int, held: list[BotTrade]) -> None:
+        """Close the trades held before candle ``i`` whose close fell below their stop (``stop_loss_pct`` under entry).
+
+        A trade opened on this candle is not checked: its entry is the next candle's open, which this
+        candle's close cannot be compared with.
+        """
         close = self.chart.closes[i]
-        for trade in list(self.open_trades):
-            if close <= float(trade.entry_price) * (1 - self._stop_loss):
+        for trade in held:
+            if trade in self.open_trades and close <= float(trade.entry_price) * (1 - self._stop_loss):
                 self.close(trade)
 
     def show_positions(self, i: int) -> None:

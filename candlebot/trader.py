@@ -7,12 +7,18 @@
       -> fill written to the journal, booked in the ledger    -> TradeOpened / TradeClosed
 
 Business failures are events, not exceptions: the strategy just sees ``None``.
-Only errors that must stop the bot (auth, bad config) propagate.
+Only errors that must stop the bot (auth, bad config) propagate. An order whose
+outcome is unknown (lost reply, or an unexpected error while sending) stays
+"unsettled": the trader sends nothing more until it is looked up and booked
+(``candlebot.recovery``), so a strategy can never double a position it does not
+know about.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Protocol
 
@@ -23,6 +29,17 @@ from candlebot.exchange import Exchange, Fill, OrderRequest, Side
 from candlebot.ledger import Ledger, Sizing
 from candlebot.pair import PairInfo
 from candlebot.trade import BotTrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PendingIntent:
+    """An order that was (perhaps) sent but whose outcome is not recorded; ``trade_id`` is the trade a sell closes."""
+
+    order: OrderRequest
+    trade_id: int | None
+    created: float
 
 
 class OrderJournal(Protocol):
@@ -76,7 +93,14 @@ class Trader:
         self.clock = clock
         self.next_userref = next_userref
         self.journal: OrderJournal = journal or NullJournal()
-        self.paused: str | None = None  # why no order may be sent now (unsettled orders after a restart)
+        self.unsettled: list[PendingIntent] = []
+
+    @property
+    def paused(self) -> str | None:
+        """Why no order may be sent now: orders whose outcome is still unknown."""
+        if not self.unsettled:
+            return None
+        return "waiting for the outcome of order(s) " + ", ".join(str(p.order.userref) for p in self.unsettled)
 
     def buy(self, volume: Decimal | None = None) -> BotTrade | None:
         ledger, pair = self.ledger, self.pair
@@ -100,10 +124,13 @@ class Trader:
         reason = pair.below_minimum(price, volume)
         if reason is not None:
             return self._skip(Side.BUY, reason)
+        cost = pair.cost(price, volume)
+        if cost + pair.fee(cost, self.fee_rate) > ledger.cash:  # the bot's budget, whatever the account holds
+            return self._skip(Side.BUY, f"{volume} {pair.base} would cost about {cost} {pair.quote} plus fee; cash is {ledger.cash}")
         order = OrderRequest(pair.name, Side.BUY, volume, self.next_userref())
         self.journal.intent(order, None)
         started = time.perf_counter()
-        fill = self._send(order)
+        fill = self._send(order, None)
         if fill is None:
             return None
         trade = ledger.book_open(fill)
@@ -119,7 +146,7 @@ class Trader:
         order = OrderRequest(self.pair.name, Side.SELL, trade.volume, self.next_userref())
         self.journal.intent(order, trade.trade_id)
         started = time.perf_counter()
-        fill = self._send(order)
+        fill = self._send(order, trade.trade_id)
         if fill is None:
             return None
         closed = self.ledger.book_close(trade, fill)
@@ -127,17 +154,25 @@ class Trader:
         self.bus.emit(TradeClosed(self.clock.now(), closed, time.perf_counter() - started))
         return closed
 
-    def _send(self, order: OrderRequest) -> Fill | None:
+    def _send(self, order: OrderRequest, trade_id: int | None) -> Fill | None:
         try:
             return self.exchange.place_market_order(order)
         except FatalExchangeError:
             raise
-        except OrderOutcomeUnknown as exc:  # stays an open intent: reconciled by userref later
-            self._failed(order.side, order.volume, order.userref, exc)
+        except OrderOutcomeUnknown as exc:
+            self._unsettled(order, trade_id, exc)
         except ExchangeError as exc:  # refused, or proven never placed
             self.journal.failed(order, exc)
             self._failed(order.side, order.volume, order.userref, exc)
+        except Exception as exc:  # an unexpected error while sending: the order may exist all the same
+            log.exception("unexpected error while sending order userref %d", order.userref)
+            self._unsettled(order, trade_id, OrderOutcomeUnknown(f"{type(exc).__name__}: {exc}", userref=order.userref))
         return None
+
+    def _unsettled(self, order: OrderRequest, trade_id: int | None, exc: OrderOutcomeUnknown) -> None:
+        """The intent stays open in the journal and pauses the trader until it is looked up by userref."""
+        self.unsettled.append(PendingIntent(order, trade_id, self.clock.now()))
+        self._failed(order.side, order.volume, order.userref, exc)
 
     def _skip(self, side: Side, reason: str) -> None:
         if self.bus.wants(OrderSkipped):

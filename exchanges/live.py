@@ -20,9 +20,11 @@ from candlebot.pair import PairInfo
 class LiveExchange:
     name = "live"
 
-    def __init__(self, kraken: Exchange, pair: PairInfo, clock: Clock, *, refresh_s: float = 30.0, ticker_ttl: float = 10.0) -> None:
+    def __init__(self, kraken: Exchange, pair: PairInfo, clock: Clock, *, fee_rate: Decimal | None = None,
+                 refresh_s: float = 30.0, ticker_ttl: float = 10.0) -> None:
         self.kraken = kraken
         self.pair = pair
+        self.fee_rate = pair.taker_fee if fee_rate is None else fee_rate
         self.clock = clock
         self.refresh_s = refresh_s
         self.ticker_ttl = ticker_ttl
@@ -63,12 +65,16 @@ class LiveExchange:
         if order.side is Side.BUY:
             price = self.market_price(order.pair, Side.BUY)
             cost = self.pair.cost(price, order.volume)
-            need = cost + self.pair.fee(cost, self.pair.taker_fee)
+            need = cost + self.pair.fee(cost, self.fee_rate)
             if need > available.get(quote, ZERO):
                 raise OrderRejected(f"balance check: need about {need} {quote}, account has {available.get(quote, ZERO)}", code="balance check")
         elif order.volume > available.get(base, ZERO):
             raise OrderRejected(f"balance check: selling {order.volume} {base}, account has {available.get(base, ZERO)}", code="balance check")
-        fill = self.kraken.place_market_order(order)
+        try:
+            fill = self.kraken.place_market_order(order)
+        except Exception:
+            self._balances = None  # the order may have executed: read the account again before the next one
+            raise
         if self._balances is not None:
             moved = self._balances
             if fill.side is Side.BUY:
@@ -81,7 +87,3 @@ class LiveExchange:
 
     def find_order(self, pair: str, userref: int) -> Fill | None:
         return self.kraken.find_order(pair, userref)
-
-    def refresh(self) -> None:
-        """Forget the balance snapshot (after a restart's reconciliation, or on demand)."""
-        self._balances = None

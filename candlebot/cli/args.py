@@ -121,9 +121,13 @@ def parse_amount(text: str, flag: str, *, allow_zero: bool = False) -> Decimal:
     return value
 
 
-def check_period(minutes: float | None) -> None:
-    if minutes is not None and not (math.isfinite(minutes) and minutes > 0):
-        raise ConfigError(f"-p must be a positive number of minutes, got {minutes}")
+def check_seconds(value: float | None, flag: str, *, maximum: float, allow_zero: bool = False) -> None:
+    """A finite duration within bounds (``inf`` would overflow a sleep; days-long polls are a typo)."""
+    if value is None:
+        return
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and low_ok and value <= maximum):
+        raise ConfigError(f"{flag} must be a number of seconds within {'[0' if allow_zero else '(0'}, {maximum:g}], got {value}")
 
 
 def _decimal(text: str, flag: str) -> Decimal:

@@ -18,7 +18,7 @@ from typing import Callable, TextIO
 from candlebot.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
 from candlebot.chart import Chart, period_seconds
 from candlebot.cli.sinks import SinkTags, build_sinks
-from candlebot.cli.args import check_exchange, check_period, parse_amount, parse_fee, parse_range
+from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_range
 from candlebot.engine import CandleClock, Engine
 from candlebot.errors import ConfigError, DataFileError
 from candlebot.events import EventBus
@@ -58,7 +58,8 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
     if args.mode is not None:
         raise ConfigError(f"--{args.mode} is for running bots; a backtest (--data) always simulates its fills")
     check_exchange(args.exchange)
-    check_period(args.period)
+    if args.period is not None:
+        period_seconds(args.period)
     strategy = resolve_strategy(args.strategy)
     params = parse_params(strategy.Params, args.param, strategy.name)
     pair = find_pair(offline_pairs(), args.pair)

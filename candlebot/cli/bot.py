@@ -26,7 +26,7 @@ import numpy as np
 from candlebot.candle import Candle
 from candlebot.candlefile import CandleColumns, TradeColumns
 from candlebot.chart import Chart, period_seconds
-from candlebot.cli.args import check_exchange, check_period, parse_amount, parse_fee
+from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee
 from candlebot.cli.backtest import resolve_strategy
 from candlebot.cli.sinks import SinkTags, build_sinks
 from candlebot.clock import Clock, LiveClock
@@ -49,7 +49,7 @@ from candlebot.userrefs import UserrefSequence
 
 T = TypeVar("T")
 KRAKEN_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
-STOP_GRACE_S = 4.0
+STOP_BUDGET_S = 4.0  # from the signal to the last log line; the process is gone well within 5 s
 
 
 @dataclass
@@ -70,10 +70,30 @@ class BotProcess:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Entry point for a running bot; returns the process exit code."""
+    """Entry point for a running bot; returns the process exit code.
+
+    SIGTERM/SIGINT set ``stop``: the current step finishes and everything is closed
+    within one 5-second budget; whatever is still in flight then is left recorded
+    for the next start to reconcile.
+    """
     stop = threading.Event()
+    stopped_at: list[float] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if not stopped_at:
+            stopped_at.append(time.monotonic())
+            logging.getLogger("candlebot").info("%s received: finishing the current step", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     clock = LiveClock(interrupt=stop)
-    bot = build_bot(args, clock, stop)
+    try:
+        bot = build_bot(args, clock, stop)
+    except ConfigError:
+        if stop.is_set():
+            return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
+        raise
     outcome: dict[str, BaseException] = {}
 
     def work() -> None:
@@ -82,12 +102,6 @@ def run(args: argparse.Namespace) -> int:
         except BaseException as exc:  # handed to the main thread
             outcome["error"] = exc
 
-    def on_signal(signum: int, _frame: object) -> None:
-        bot.log.info("%s received: finishing the current step", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     worker = threading.Thread(target=work, name="bot", daemon=True)
     worker.start()
     deadline = None if args.stop_after is None else time.monotonic() + args.stop_after
@@ -95,13 +109,18 @@ def run(args: argparse.Namespace) -> int:
         stop.wait(0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic())))
         if deadline is not None and time.monotonic() >= deadline:
             bot.log.info("--stop-after reached")
+            stopped_at.append(time.monotonic())
             stop.set()
-    worker.join(STOP_GRACE_S)
-    if worker.is_alive():  # an exchange call outlived the grace: its intent is on disk for the next start
+    budget_end = (stopped_at[0] if stopped_at else time.monotonic()) + STOP_BUDGET_S
+    worker.join(max(0.0, budget_end - time.monotonic()))
+    if worker.is_alive():  # an exchange call outlived the budget: its intent is on disk for the next start
         bot.log.warning("stopping with an exchange call in flight; the next start reconciles it")
         _flush_logs(bot.log)
         os._exit(0)
-    bot.close()
+    closer = threading.Thread(target=bot.close, name="close", daemon=True)
+    closer.start()
+    closer.join(max(0.5, budget_end + 0.5 - time.monotonic()))  # sinks flush within what is left
+    _flush_logs(bot.log)
     error = outcome.get("error")
     if error is None:
         return 0
@@ -116,11 +135,9 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     from exchanges.paper import PaperExchange
 
     check_exchange(args.exchange)
-    check_period(args.period)
-    if args.poll is None or not args.poll > 0:
-        raise ConfigError(f"-t must be a positive number of seconds, got {args.poll}")
-    if not args.reconcile_window >= 0:
-        raise ConfigError(f"--reconcile-window must be >= 0 seconds, got {args.reconcile_window}")
+    check_seconds(args.poll, "-t", maximum=86_400)
+    check_seconds(args.stop_after, "--stop-after", maximum=10 * 365 * 86_400)
+    check_seconds(args.reconcile_window, "--reconcile-window", maximum=86_400, allow_zero=True)
     for flag in ("start", "end", "trades_csv", "json"):
         if getattr(args, flag):
             raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
@@ -203,6 +220,8 @@ def warm_up_candles(kraken: object, pair: str, period: int, count: int, now: flo
         columns = CandleColumns(np.array([c.time for c in raw], dtype=np.int64),
                                 *(np.array([getattr(c, f) for c in raw]) for f in ("open", "high", "low", "close", "volume")))
         candles = resample(columns, period) if interval != minutes else columns
+        if len(candles) and columns.times[0] != candles.times[0]:
+            candles = candles.between(candles.times[0] + 1, None)  # the oldest bucket is only partly covered
     else:
         page = kraken.recent_trades(pair)  # type: ignore[attr-defined]
         if not page.trades:

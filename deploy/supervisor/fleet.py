@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MODES = ("paper", "validate", "live")
+_KIND_NAMES = {str: "string", dict: "table", tuple: "list of strings"}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -44,6 +45,11 @@ class Bot:
     extra_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for name, kind in (("name", str), ("pair", str), ("strategy", str), ("mode", str), ("params", dict), ("extra_args", tuple)):
+            if not isinstance(getattr(self, name), kind):
+                raise FleetError(f"bot {self.name!r}: {name} must be a {_KIND_NAMES[kind]}, got {getattr(self, name)!r}")
+        if self.key_file is not None and not isinstance(self.key_file, str):
+            raise FleetError(f"bot {self.name}: key_file must be a string")
         if not NAME.match(self.name):
             raise FleetError(f"bot name {self.name!r}: 1-64 letters, digits, '.', '_' or '-'")
         if self.mode not in MODES:
@@ -110,9 +116,12 @@ def load_fleet(path: Path) -> Fleet:
         missing = {"name", "pair", "strategy"} - set(row)
         if missing:
             raise FleetError(f"{path}: a [[bot]] lacks {', '.join(sorted(missing))}")
-        row = {**row, "extra_args": tuple(row.get("extra_args", ())), "params": dict(row.get("params", {}))}
-        if row.get("key_file"):
-            row["key_file"] = str(Path(row["key_file"]).expanduser())
+        extra = row.get("extra_args", [])
+        if not isinstance(extra, list) or not all(isinstance(a, str) for a in extra):
+            raise FleetError(f"{path}: bot {row.get('name', '?')}: extra_args must be a list of strings, e.g. [\"--cash\", \"500\"]")
+        row = {**row, "extra_args": tuple(extra)}
+        if isinstance(row.get("key_file"), str):
+            row["key_file"] = str(_resolve(path, row["key_file"]))
         bots.append(Bot(**row))
     names = [b.name for b in bots]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -122,10 +131,20 @@ def load_fleet(path: Path) -> Fleet:
     group = head.get("group", "candlebots")
     if not NAME.match(group):
         raise FleetError(f"{path}: group {group!r}: letters, digits, '.', '_' or '-'")
-    return Fleet(group=group, root=Path(head["root"]).expanduser(),
+    for key in ("root", "state_dir", "command", "group", "user"):
+        if key in head and not isinstance(head[key], str) and not (key == "command" and isinstance(head[key], list)):
+            raise FleetError(f"{path}: [fleet] {key} must be a string")
+    if not isinstance(head.get("environment", {}), dict):
+        raise FleetError(f"{path}: [fleet] environment must be a table")
+    return Fleet(group=group, root=_resolve(path, head["root"]),
                  command=tuple(shlex.split(command) if isinstance(command, str) else command), bots=tuple(bots),
-                 state_dir=str(Path(head["state_dir"]).expanduser()) if head.get("state_dir") else None, environment={k: str(v) for k, v in head.get("environment", {}).items()},
+                 state_dir=str(_resolve(path, head["state_dir"])) if head.get("state_dir") else None, environment={k: str(v) for k, v in head.get("environment", {}).items()},
                  user=head.get("user"))
+
+
+def _resolve(fleet_file: Path, value: str) -> Path:
+    """Paths in a fleet file are relative to the fleet file (supervisor would resolve them per bot folder)."""
+    return (fleet_file.parent / Path(value).expanduser()).resolve()
 
 
 def render(fleet: Fleet, *, source: str, standalone: bool = False, run_dir: Path | None = None) -> str:

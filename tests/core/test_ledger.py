@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal as D
 from itertools import count
 
@@ -123,6 +124,20 @@ def test_rounding_never_spends_more_than_the_commitment():
             desk = Desk([price] * 3, cash=cash)
             trade = desk.at(0).buy()
             assert trade.open_fill.cost + trade.open_fill.fee <= D(cash)
+            bigger = trade.volume + XBTUSD.lot_step  # and not a lot less than it could be
+            cost = XBTUSD.cost(trade.entry_price, bigger)
+            assert cost + XBTUSD.fee(cost, D("0.0026")) > D(cash)
+
+
+def test_sizing_a_cheap_coin_takes_few_steps():
+    """Many lot steps can separate the first guess from a volume that fits: they are taken at once."""
+    ledger = Ledger(XBTUSD, D("100"))
+    started = time.perf_counter()
+    volume = ledger.volume_for(D("99.99999"), D("0.0012"), D("0.0026"))
+    assert time.perf_counter() - started < 0.05
+    cost = XBTUSD.cost(D("0.0012"), volume)
+    spent = cost + XBTUSD.fee(cost, D("0.0026"))
+    assert D("99.99999") - D("0.00003") < spent <= D("99.99999")  # within a few cost steps of the commitment
 
 
 def test_slippage_moves_fills_against_the_trader():

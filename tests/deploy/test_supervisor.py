@@ -118,3 +118,29 @@ def test_fleet_file_mistakes_are_one_line_errors(tmp_path):
     fleet.write_text('[fleet]\nroot = "/tmp/x"\n[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "macd"\n[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "macd"\n')
     result = subprocess.run([sys.executable, str(FLEET), str(fleet)], capture_output=True, text=True)
     assert result.returncode == 2 and "bot names must be unique, repeated: a" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "bot, message",
+    [
+        ('name = 5\npair = "XBTUSD"\nstrategy = "macd"', "name must be a string"),
+        ('name = "a"\npair = "XBTUSD"\nstrategy = "macd"\nparams = "fast=3"', "params must be a table"),
+        ('name = "a"\npair = "XBTUSD"\nstrategy = "macd"\nextra_args = "--quiet"', "extra_args must be a list of strings"),
+        ('name = "a"\npair = "XBTUSD"\nstrategy = "macd"\nperiod = "5"', "period must be a positive number"),
+    ],
+)
+def test_fleet_file_type_mistakes_are_one_line_errors(tmp_path, bot, message):
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(f'[fleet]\nroot = "bots"\n[[bot]]\n{bot}\n')
+    result = subprocess.run([sys.executable, str(FLEET), str(fleet)], capture_output=True, text=True)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_relative_paths_are_relative_to_the_fleet_file(tmp_path):
+    (tmp_path / "conf").mkdir()
+    fleet = tmp_path / "conf" / "fleet.toml"
+    fleet.write_text('[fleet]\nroot = "../bots"\nstate_dir = "../state"\n[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "macd"\n'
+                     'mode = "live"\nkey_file = "kraken.key"\n')
+    text = subprocess.run([sys.executable, str(FLEET), str(fleet)], capture_output=True, text=True, check=True).stdout
+    assert f"directory={tmp_path / 'bots' / 'a'}\n" in text
+    assert f"--state-dir {tmp_path / 'state'}" in text and f"--key-file {tmp_path / 'conf' / 'kraken.key'}" in text

@@ -151,10 +151,11 @@ def test_never_resent_past_max_sends(sim: Any, make_exchange: MakeExchange) -> N
 
 def test_invalid_nonce_on_addorder_is_retried(sim: Any, tmp_path: Path, make_exchange: MakeExchange) -> None:
     """Another tool on the key took a higher nonce: AddOrder is refused unprocessed, so it is simply sent again."""
-    exchange = make_exchange(retry=RetryPolicy(attempts=6, base_delay=0.02, max_delay=0.2))
+    # the retries must outlast the other tool's lead (0.5 s), which must outlast a loaded machine's pause
+    exchange = make_exchange(retry=RetryPolicy(attempts=12, base_delay=0.05, max_delay=0.3))
     exchange.pair_info("XBTUSD")
     ahead = KrakenExchange(fast_config(sim.url), credentials=KrakenCredentials(KEY, SECRET),
-                           clock=SimClock(time.time() + 0.05), state_dir=tmp_path / "elsewhere")
+                           clock=SimClock(time.time() + 0.5), state_dir=tmp_path / "elsewhere")
     ahead.balances()
 
     fill = exchange.place_market_order(OrderRequest("XBTUSD", Side.BUY, Decimal("0.01"), userref=77))
