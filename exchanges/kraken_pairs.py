@@ -59,7 +59,7 @@ def parse_asset_pair(pair_id: str, entry: Mapping[str, Any]) -> PairInfo:
         )
     except KeyError as exc:
         raise ValueError(f"AssetPairs {pair_id}: missing field {exc.args[0]!r}") from exc
-    except (TypeError, InvalidOperation) as exc:
+    except (TypeError, InvalidOperation, ConfigError) as exc:  # ConfigError: PairInfo refused the values
         raise ValueError(f"AssetPairs {pair_id}: malformed entry ({exc})") from exc
 
 
