@@ -23,9 +23,7 @@ def resample(candles: CandleColumns, period: int) -> CandleColumns:
             raise ConfigError(f"-p of {period}s is not a multiple of the file's {native}s candles")
     if native == period:
         return candles
-    buckets = (candles.times // period) * period
-    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
-    ends = np.r_[starts[1:], len(buckets)] - 1
+    buckets, starts, ends = _buckets(candles.times, period)
     return CandleColumns(
         times=buckets[starts],
         opens=candles.opens[starts],
@@ -41,9 +39,7 @@ def candles_from_trades(trades: TradeColumns, period: int) -> CandleColumns:
     if len(trades.times) == 0:
         empty = np.empty(0)
         return CandleColumns(empty.astype(np.int64), empty, empty, empty, empty, empty)
-    buckets = (np.floor(trades.times).astype(np.int64) // period) * period
-    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
-    ends = np.r_[starts[1:], len(buckets)] - 1
+    buckets, starts, ends = _buckets(np.floor(trades.times).astype(np.int64), period)
     return CandleColumns(
         times=buckets[starts],
         opens=trades.prices[starts],
@@ -52,3 +48,11 @@ def candles_from_trades(trades: TradeColumns, period: int) -> CandleColumns:
         closes=trades.prices[ends],
         volumes=np.add.reduceat(trades.volumes, starts),
     )
+
+
+def _buckets(times: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's bucket start, and the first and last row of every bucket (times ascending)."""
+    buckets = (times // period) * period
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    ends = np.r_[starts[1:], len(buckets)] - 1
+    return buckets, starts, ends

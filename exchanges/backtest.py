@@ -17,7 +17,7 @@ from candlebot.errors import FatalExchangeError, OrderRejected
 from candlebot.exchange import BookLevel, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO, to_decimal
 from candlebot.pair import PairInfo
-from exchanges.fill_model import fill_market_order
+from exchanges.fill_model import fill_market_order, settle
 from exchanges.kraken_pairs import normalise
 
 _UNLIMITED = Decimal("1e12")
@@ -107,17 +107,7 @@ class BacktestExchange:
             order_id=f"BT{len(self._orders) + 1:06d}-{order.side.value.upper()}",
             time=float(self.chart.times[next_open]),
         )
-        quote, base = self.pair.quote, self.pair.base
-        if order.side is Side.BUY:
-            if fill.cost + fill.fee > self._balances[quote]:
-                raise OrderRejected(f"insufficient funds: need {fill.cost + fill.fee} {quote}, have {self._balances[quote]}", code="EOrder:Insufficient funds")
-            self._balances[quote] -= fill.cost + fill.fee
-            self._balances[base] += fill.volume
-        else:
-            if fill.volume > self._balances[base]:
-                raise OrderRejected(f"insufficient funds: need {fill.volume} {base}, have {self._balances[base]}", code="EOrder:Insufficient funds")
-            self._balances[base] -= fill.volume
-            self._balances[quote] += fill.cost - fill.fee
+        settle(self._balances, fill, self.pair)
         self._orders[order.userref] = fill
         return fill
 

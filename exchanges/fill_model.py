@@ -1,4 +1,5 @@
-"""How a simulated market order fills: walk the book's levels, pay the taker fee on the notional.
+"""How a simulated market order fills (walk the book's levels, pay the taker fee on the notional)
+and how it moves a simulated account.
 
 Shared by the backtest exchange (a one-level book at the next candle's open)
 and paper trading (the live Depth), so both book fills by the same rules as
@@ -11,7 +12,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from candlebot.errors import OrderRejected
-from candlebot.exchange import BookLevel, Fill, OrderRequest
+from candlebot.exchange import BookLevel, Fill, OrderRequest, Side
 from candlebot.money import ZERO, step
 from candlebot.pair import PairInfo
 
@@ -56,6 +57,26 @@ def fill_market_order(
         cost=cost,
         fee=pair.fee(cost, fee_rate),
     )
+
+
+def settle(balances: dict[str, Decimal], fill: Fill, pair: PairInfo, *, check: bool = True) -> None:
+    """Move a simulated account by a fill: a buy pays cost + fee in quote for the volume, a sell the reverse.
+
+    With ``check``, an account that cannot cover the fill raises OrderRejected and nothing moves.
+    """
+    quote, base = pair.quote, pair.base
+    if fill.side is Side.BUY:
+        if check and fill.cost + fill.fee > balances.get(quote, ZERO):
+            raise OrderRejected(f"insufficient funds: need {fill.cost + fill.fee} {quote}, have {balances.get(quote, ZERO)}",
+                                code="EOrder:Insufficient funds")
+        balances[quote] = balances.get(quote, ZERO) - fill.cost - fill.fee
+        balances[base] = balances.get(base, ZERO) + fill.volume
+    else:
+        if check and fill.volume > balances.get(base, ZERO):
+            raise OrderRejected(f"insufficient funds: need {fill.volume} {base}, have {balances.get(base, ZERO)}",
+                                code="EOrder:Insufficient funds")
+        balances[base] = balances.get(base, ZERO) - fill.volume
+        balances[quote] = balances.get(quote, ZERO) + fill.cost - fill.fee
 
 
 def _average(price: Decimal, places: int) -> Decimal:

@@ -15,6 +15,7 @@ from candlebot.errors import OrderRejected
 from candlebot.exchange import Exchange, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
+from exchanges.fill_model import settle
 
 
 class LiveExchange:
@@ -76,13 +77,7 @@ class LiveExchange:
             self._balances = None  # the order may have executed: read the account again before the next one
             raise
         if self._balances is not None:
-            moved = self._balances
-            if fill.side is Side.BUY:
-                moved[quote] = moved.get(quote, ZERO) - fill.cost - fill.fee
-                moved[base] = moved.get(base, ZERO) + fill.volume
-            else:
-                moved[base] = moved.get(base, ZERO) - fill.volume
-                moved[quote] = moved.get(quote, ZERO) + fill.cost - fill.fee
+            settle(self._balances, fill, self.pair, check=False)  # the snapshot follows the account until refreshed
         return fill
 
     def find_order(self, pair: str, userref: int) -> Fill | None:

@@ -18,7 +18,7 @@ from candlebot.errors import OrderRejected
 from candlebot.exchange import Fill, MarketData, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
-from exchanges.fill_model import fill_market_order
+from exchanges.fill_model import fill_market_order, settle
 
 
 class PaperExchange:
@@ -79,17 +79,7 @@ class PaperExchange:
         book = self.market.order_book(order.pair, self.depth)
         levels = book.asks if order.side is Side.BUY else book.bids
         fill = fill_market_order(order, levels, self.pair, self.fee_rate, order_id=f"PAPER-{order.userref}", time=self.clock.now())
-        quote, base = self.pair.quote, self.pair.base
-        if order.side is Side.BUY:
-            if fill.cost + fill.fee > self._balances[quote]:
-                raise OrderRejected(f"insufficient funds: need {fill.cost + fill.fee} {quote}, have {self._balances[quote]}", code="EOrder:Insufficient funds")
-            self._balances[quote] -= fill.cost + fill.fee
-            self._balances[base] += fill.volume
-        else:
-            if fill.volume > self._balances[base]:
-                raise OrderRejected(f"insufficient funds: need {fill.volume} {base}, have {self._balances[base]}", code="EOrder:Insufficient funds")
-            self._balances[base] -= fill.volume
-            self._balances[quote] += fill.cost - fill.fee
+        settle(self._balances, fill, self.pair)
         self._fills[order.userref] = fill
         return fill
 
