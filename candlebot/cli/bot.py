@@ -214,7 +214,8 @@ def warm_up_candles(kraken: object, pair: str, period: int, count: int, now: flo
     if period % 60 == 0:
         minutes = period // 60
         interval = max(i for i in KRAKEN_INTERVALS if minutes % i == 0)
-        raw = kraken.closed_candles(pair, interval, min(count * (minutes // interval), 720))  # type: ignore[attr-defined]
+        # two buckets to spare: the oldest may be partly covered and the newest may still be forming
+        raw = kraken.closed_candles(pair, interval, min((count + 2) * (minutes // interval), 720))  # type: ignore[attr-defined]
         if not raw:
             return []
         columns = CandleColumns(np.array([c.time for c in raw], dtype=np.int64),
