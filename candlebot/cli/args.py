@@ -60,9 +60,9 @@ def build_parser() -> ArgumentParser:
     bot.add_argument("--state-dir", help="where the bot's database and nonce files live (default: $CANDLEBOT_STATE_DIR or ~/.local/share/candlebot)")
     bot.add_argument("--log-dir", help="where log files go (default: ./logs)")
     bot.add_argument("--stop-after", type=float, metavar="SECONDS", help="stop by itself after this long")
-    bot.add_argument("--reconcile-window", type=float, default=30.0, metavar="SECONDS",
-                     help="after a restart, how long an unrecorded live order may take to appear on Kraken "
-                          "before it counts as never placed (default 30)")
+    bot.add_argument("--reconcile-window", type=float, default=120.0, metavar="SECONDS",
+                     help="how long a live order whose outcome is unknown may take to appear on Kraken "
+                          "before it counts as never placed (default 120)")
     add_kraken_arguments(parser)
     output = parser.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")

@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> BotProcess:
-    from exchanges.kraken import build_exchange
+    from exchanges.kraken import KrakenExchange, config_from_args, load_credentials
     from exchanges.live import LiveExchange
     from exchanges.paper import PaperExchange
 
@@ -149,10 +149,13 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     closers: list[Callable[[], None]] = []
 
+    config = config_from_args(args)
     try:
-        kraken = build_exchange(args, clock=clock, state_dir=state_dir, private=mode != "paper")
+        credentials = load_credentials(args.key_file) if mode != "paper" else None
     except ConfigError as exc:
-        raise ConfigError(f"--{mode} needs a Kraken API key: {exc}" if mode != "paper" else str(exc)) from None
+        raise ConfigError(f"--{mode} needs a Kraken API key: {exc}") from None
+    # the adapter's waits (rate counter, retries, lookups) must not be cut short by a stop: it would spin
+    kraken = KrakenExchange(config, credentials=credentials, clock=LiveClock(), state_dir=state_dir)
     closers.append(kraken.close)
     log = _bot_logger(identity, clock, Path(args.log_dir) if args.log_dir else Path("logs"), args.quiet)
     retry = _Retry(log, stop, clock)
@@ -183,7 +186,8 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     tags = SinkTags(bot=identity.label, pair=pair.altname, strategy=strategy_cls.name, mode=mode,
                     quote=pair.wsname.rpartition("/")[2] or pair.quote)
     # running bots report to the local Datadog agent unless --no-statsd; Slack when a webhook or token is configured
-    closers.append(build_sinks(args, bus, tags, statsd_default=True, slack_default=True))
+    secrets = (credentials.key, credentials.secret) if credentials is not None else ()
+    closers.append(build_sinks(args, bus, tags, statsd_default=True, slack_default=True, secrets=secrets))
     userrefs = UserrefSequence(state_dir, clock.now)
     closers.append(userrefs.close)
     trader = Trader(exchange=exchange, pair=pair, ledger=ledger, sizing=Sizing(params.num_simultaneous_trades,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Callable, Mapping
+from typing import Iterable, Callable, Mapping
 
 from candlebot.events import EventBus
 from candlebot.sinks.settings import (
@@ -65,6 +65,7 @@ def build_sinks(
     statsd_default: bool = False,
     slack_default: bool = False,
     env: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
 ) -> Callable[[], None]:
     """Subscribe the sinks the flags ask for; returns a function that flushes and stops them (at most ~4 s).
 
@@ -76,7 +77,8 @@ def build_sinks(
     from candlebot.sinks.config import sink_config
     from candlebot.sinks.wiring import start_sinks
 
-    config = sink_config(args, os.environ if env is None else env, statsd_default=statsd_default, slack_default=slack_default)
+    config = sink_config(args, os.environ if env is None else env, statsd_default=statsd_default,
+                         slack_default=slack_default, secrets=secrets)
     if config.statsd is None and config.slack is None:
         return _no_sinks
     return start_sinks(config, bus, tags)

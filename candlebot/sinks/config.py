@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import Iterable, TYPE_CHECKING, Mapping
 from urllib.parse import urlsplit
 
 from candlebot.errors import ConfigError
@@ -66,11 +66,13 @@ class SinkConfig:
 
 
 def sink_config(args: argparse.Namespace, env: Mapping[str, str], *, statsd_default: bool = False,
-                slack_default: bool = False) -> SinkConfig:
+                slack_default: bool = False, secrets: Iterable[str] = ()) -> SinkConfig:
+    """``secrets``: values known only to the caller (a key file's key and secret) that must be masked too."""
+    known = [Secret(env[name]) for name in SECRET_ENVS if env.get(name)] + [Secret(value) for value in secrets]
     return SinkConfig(
         statsd=_statsd_address(args, env, statsd_default),
         slack=_slack_config(args, env, slack_default),
-        redact=Redactor(Secret(env[name]) for name in SECRET_ENVS if env.get(name)),
+        redact=Redactor(known),
     )
 
 

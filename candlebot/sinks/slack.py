@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from candlebot.events import Event, Heartbeat
 from candlebot.sinks.ratelimit import TokenBucket
@@ -146,6 +146,7 @@ class SlackSink:
         return False
 
     def _post(self, message: SlackMessage) -> PostResult:
+        message = self._redacted(message)
         try:
             result = self.poster.post(message)
         except Exception as exc:  # noqa: BLE001 - posters should not raise; if one does, it is a failed post
@@ -155,6 +156,11 @@ class SlackSink:
         else:
             self.failed_posts += 1
         return result
+
+    def _redacted(self, message: SlackMessage) -> SlackMessage:
+        """Alert texts carry exchange and error messages: no known secret may ride along."""
+        blocks = tuple(_redact_json(block, self._redact) for block in message.blocks)
+        return SlackMessage(self._redact(message.text), blocks)
 
     def _give_up(self, error: str) -> None:
         count = self._digest.count
@@ -167,3 +173,13 @@ class SlackSink:
     def _reset(self) -> None:
         self._pending.clear()
         self._digest = AlertDigest()
+
+
+def _redact_json(value: Any, redact: Redactor) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redact_json(item, redact) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_json(item, redact) for item in value]
+    return value

@@ -163,6 +163,8 @@ class KrakenClient:
             raise
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             raise translate_exception(method, exc, placing=placing, userref=userref) from exc
+        except OSError as exc:  # the nonce file (nothing was sent: the nonce is taken first)
+            raise TemporaryExchangeError(f"Kraken {method}: nonce file unusable ({exc.strerror or exc}); nothing was sent") from exc
         except Exception as exc:
             if type(exc) is Exception:  # krakenex's bare Exception: missing key or secret
                 raise translate_exception(method, exc, placing=placing, userref=userref) from exc

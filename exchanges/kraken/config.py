@@ -63,7 +63,7 @@ class KrakenConfig:
     connect_timeout: float = 5.0
     tier: str = "starter"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    lookup_window: float = 20.0
+    lookup_window: float = 60.0
     lookup_interval: float = 3.0
     check_trades_history: bool = True
     max_sends: int = 3

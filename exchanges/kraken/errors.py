@@ -54,6 +54,10 @@ class UnknownOrderError(FatalExchangeError):
     """``EOrder:Unknown order``: the order referenced does not exist (treat a cancel as done)."""
 
 
+class DuplicateOrderError(FatalExchangeError):
+    """More than one executed order carries one userref: the books cannot tell which is ours; a human must look."""
+
+
 class MalformedReplyError(TemporaryExchangeError):
     """A reply that is not Kraken's envelope or lacks a field we need (HTML page, bad JSON, missing key)."""
 
@@ -88,6 +92,7 @@ KRAKEN_ERRORS: dict[str, _Rule] = {
     "EAPI:Rate limit exceeded": _Rule(Outcome.RATE_LIMITED, "REST rate counter full"),
     "EOrder:Rate limit exceeded": _Rule(Outcome.RATE_LIMITED, "matching-engine rate counter full"),
     "EService:Throttled": _Rule(Outcome.RATE_LIMITED, "throttled by Kraken"),
+    "EGeneral:Too many requests": _Rule(Outcome.RATE_LIMITED, "too many requests (public endpoints)"),
     "EOrder:Insufficient funds": _Rule(Outcome.ORDER_REJECTED, "insufficient funds"),
     "EOrder:Order minimum not met": _Rule(Outcome.ORDER_REJECTED, "volume below the pair's ordermin"),
     "EOrder:Cost minimum not met": _Rule(Outcome.ORDER_REJECTED, "cost below the pair's costmin"),
@@ -156,7 +161,13 @@ def translate_error_list(
     rules = {code: classify(code) for code in codes}
     code = min(codes, key=lambda c: _PRECEDENCE.index(rules[c].outcome))
     rule = rules[code]
-    return _build(rule.outcome, f"Kraken {method}: {code} ({rule.note})", code, placing=placing, userref=userref)
+    outcome = rule.outcome
+    if outcome is Outcome.ORDER_REJECTED and method not in _ORDER_METHODS:
+        outcome = Outcome.UNKNOWN  # an EOrder answer to a read (QueryOrders' "Invalid order"): read again, conclude nothing
+    return _build(outcome, f"Kraken {method}: {code} ({rule.note})", code, placing=placing, userref=userref)
+
+
+_ORDER_METHODS = frozenset({"AddOrder", "AddOrderBatch", "EditOrder", "CancelOrder"})
 
 
 def _never_sent(exc: BaseException) -> bool:
@@ -181,6 +192,8 @@ def translate_exception(
 ) -> ExchangeError:
     """A requests/krakenex/JSON exception as a candlebot error (call it inside ``except``; raise ``from exc``)."""
     kind = type(exc).__name__
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
+        return FatalExchangeError(f"Kraken {method}: bad base URL ({kind}); check --kraken-url")
     if isinstance(exc, requests.HTTPError):
         status = exc.response.status_code if exc.response is not None else 0
         if status == 429:

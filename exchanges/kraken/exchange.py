@@ -32,6 +32,7 @@ from exchanges.kraken_pairs import find_pair, normalise
 
 OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 MAX_OHLC_ROWS = 720
+PUBLIC_PACE_S = 1.0  # between pages of public history
 
 
 class KrakenExchange:
@@ -133,6 +134,7 @@ class KrakenExchange:
         if len(candles) < count and latest.forming is not None:
             since = latest.forming.time - (count + 1) * interval_minutes * 60
             for _ in range(count // MAX_OHLC_ROWS + 3):
+                self.clock.sleep(PUBLIC_PACE_S)  # Kraken allows about one public call a second per IP
                 page = self.ohlc(pair, interval_minutes, since)
                 fresh = [c for c in page.candles if c.time not in candles]
                 candles.update({c.time: c for c in page.candles})

@@ -7,12 +7,18 @@ an unreadable reply) the order is looked up by that userref (OpenOrders and
 ClosedOrders, repeatedly for ``lookup_window`` seconds since it can appear
 late, then the latest own trades in TradesHistory). Found: it is used.
 Proven absent (the lookups worked and found nothing): it is sent again with
-the same userref, at most ``max_sends`` times in all. Lookups failing too:
-``OrderOutcomeUnknown(userref=...)``. Refusals before processing (invalid
-nonce, rate limits, no connection) are retried by the client itself.
+the same userref, at most ``max_sends`` times in all; past that, or when the
+lookups fail too, ``OrderOutcomeUnknown(userref=...)``: the caller keeps the
+intent open and goes on looking (``candlebot.recovery``) instead of forgetting
+an order that may still appear. Refusals before processing (invalid nonce, rate
+limits, no connection) are retried by the client itself. Once an order may
+exist, a failed or odd lookup never turns into a rejection. Two executed orders
+with one userref stop the bot (``DuplicateOrderError``): never pick one silently.
 
-Kraken's strict nonce helps here: a resend carries a higher nonce, so if the
-first request was still in flight and arrives later, it is refused.
+Kraken's strict nonce helps: a resend carries a higher nonce, so a first request
+still in flight that arrives later is refused. An order already queued behind
+a 5xx or ``EService:Busy`` can still appear late, hence the long default window.
+Fees are asked in the quote currency (``oflags=fciq``), as the ledger books them.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from candlebot.pair import PairInfo
 from exchanges.kraken import replies
 from exchanges.kraken.client import KrakenClient
 from exchanges.kraken.config import KrakenConfig
-from exchanges.kraken.errors import MalformedReplyError, UnknownOrderError
+from exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError, UnknownOrderError
 from exchanges.kraken.replies import KrakenOrder
 from exchanges.kraken_pairs import normalise
 
@@ -94,11 +100,8 @@ class KrakenOrders:
         found = self.lookup(pair, userref)
         if any(not o.settled for o in found):
             raise OrderOutcomeUnknown(f"order userref={userref} exists but has not settled yet", userref=userref)
-        executed = [o for o in found if o.volume_executed > 0]
-        if len(executed) > 1:
-            log.error("kraken: %d executed orders carry userref=%d (%s); using the first",
-                      len(executed), userref, ", ".join(o.txid for o in executed))
-        return executed[0].fill(pair.name) if executed else None
+        executed = _executed_one(found, userref)
+        return executed.fill(pair.name) if executed is not None else None
 
     # -- placement -----------------------------------------------------------------------------
 
@@ -106,7 +109,7 @@ class KrakenOrders:
         volume = pair.floor_volume(order.volume)
         if volume <= 0:
             raise OrderRejected(f"order volume {order.volume} rounds to 0 at {pair.lot_decimals} decimals")
-        return {"pair": pair.altname, "type": order.side.value, "ordertype": "market", "volume": volume}
+        return {"pair": pair.altname, "type": order.side.value, "ordertype": "market", "volume": volume, "oflags": "fciq"}
 
     def validate(self, order: OrderRequest, pair: PairInfo) -> str:
         """AddOrder with validate=true: Kraken checks the order and places nothing. Returns its description."""
@@ -129,10 +132,9 @@ class KrakenOrders:
                     continue
                 return self._settle(found, pair, order.userref)
             return self._settle(self._await_by_txid(txids, order.userref), pair, order.userref)
-        raise TemporaryExchangeError(
-            f"order userref={order.userref} was not placed after {self.config.max_sends} sends "
-            "(each proven absent): safe to try again later"
-        )
+        raise OrderOutcomeUnknown(
+            f"order userref={order.userref}: absent after {self.config.max_sends} sends; "
+            "keep looking before deciding it was never placed", userref=order.userref)
 
     def _send(self, params: dict[str, Any], userref: int) -> list[str]:
         """One AddOrder; a reply that was accepted but lacks its txid leaves the outcome unknown."""
@@ -151,11 +153,11 @@ class KrakenOrders:
             try:
                 found = self.lookup(pair, userref)
                 last_ok = True
-            except TemporaryExchangeError as exc:
+            except (TemporaryExchangeError, OrderRejected) as exc:
                 log.warning("kraken lookup of userref=%d failed: %s", userref, exc)
                 found = []
             if found:
-                return found[0]
+                return _executed_one(found, userref) or found[0]
             if self.clock.now() >= deadline:
                 break
             self.clock.sleep(min(self.config.lookup_interval, max(0.0, deadline - self.clock.now())))
@@ -164,11 +166,11 @@ class KrakenOrders:
         if self.config.check_trades_history:
             try:
                 found = self._lookup_in_trades(pair, userref, set())
-            except TemporaryExchangeError as exc:
+            except (TemporaryExchangeError, OrderRejected) as exc:
                 raise OrderOutcomeUnknown(f"order userref={userref}: trade history unreadable ({exc})",
                                           userref=userref) from exc
             if found:
-                return found[0]
+                return _executed_one(found, userref) or found[0]
         return None
 
     def _await_by_txid(self, txids: list[str], userref: int) -> KrakenOrder:
@@ -187,7 +189,7 @@ class KrakenOrders:
         while True:
             try:
                 found = query()
-            except TemporaryExchangeError as exc:
+            except (TemporaryExchangeError, OrderRejected) as exc:  # the order exists: a failed read proves nothing
                 log.warning("kraken QueryOrders for userref=%d failed: %s", userref, exc)
                 found = []
             settled = [o for o in found if o.settled]
@@ -199,6 +201,16 @@ class KrakenOrders:
                     userref=userref)
             self.clock.sleep(pause)
             pause = min(pause * 2, 2.0)
+
+
+def _executed_one(found: list[KrakenOrder], userref: int) -> KrakenOrder | None:
+    """The one order with an execution among ``found``; DuplicateOrderError when there are several."""
+    executed = [o for o in found if o.volume_executed > 0]
+    if len(executed) > 1:
+        raise DuplicateOrderError(
+            f"{len(executed)} executed orders carry userref={userref} ({', '.join(o.txid for o in executed)}): "
+            "the bot stops so that a human can reconcile the account")
+    return executed[0] if executed else None
 
 
 def _same_pair(order: KrakenOrder, pair: PairInfo) -> bool:

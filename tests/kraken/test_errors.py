@@ -27,7 +27,8 @@ from exchanges.kraken.errors import (
 
 KRAKEN_MD = Path(__file__).resolve().parents[3] / "shared" / "KRAKEN.md"
 
-# (error string, class for a read, class for AddOrder)
+# (error string, class for a read, class for AddOrder); an EOrder refusal answering a read (QueryOrders'
+# "Invalid order" for a real txid) proves nothing about an order: it is a temporary failure of that read.
 EXPECTED = [
     ("EGeneral:Invalid arguments", FatalExchangeError, FatalExchangeError),
     ("EGeneral:Invalid arguments:volume", FatalExchangeError, FatalExchangeError),
@@ -40,15 +41,16 @@ EXPECTED = [
     ("EAPI:Rate limit exceeded", RateLimitError, RateLimitError),
     ("EOrder:Rate limit exceeded", RateLimitError, RateLimitError),
     ("EService:Throttled", RateLimitError, RateLimitError),
-    ("EOrder:Insufficient funds", OrderRejected, OrderRejected),
-    ("EOrder:Order minimum not met", OrderRejected, OrderRejected),
-    ("EOrder:Cost minimum not met", OrderRejected, OrderRejected),
+    ("EGeneral:Too many requests", RateLimitError, RateLimitError),
+    ("EOrder:Insufficient funds", TemporaryExchangeError, OrderRejected),
+    ("EOrder:Order minimum not met", TemporaryExchangeError, OrderRejected),
+    ("EOrder:Cost minimum not met", TemporaryExchangeError, OrderRejected),
     ("EOrder:Unknown order", UnknownOrderError, UnknownOrderError),
     ("EService:Unavailable", TemporaryExchangeError, OrderOutcomeUnknown),
     ("EService:Busy", TemporaryExchangeError, OrderOutcomeUnknown),
     ("EGeneral:Internal error", TemporaryExchangeError, OrderOutcomeUnknown),
     ("EService:Market in cancel_only mode", TemporaryExchangeError, OrderOutcomeUnknown),
-    ("EOrder:Invalid price", OrderRejected, OrderRejected),
+    ("EOrder:Invalid price", TemporaryExchangeError, OrderRejected),
     ("EAPI:Feature disabled", AuthError, AuthError),
     ("EGeneral:Something new", FatalExchangeError, FatalExchangeError),
     ("EFunding:Unknown", FatalExchangeError, FatalExchangeError),

@@ -21,7 +21,7 @@ from candlebot.errors import (
 )
 from candlebot.exchange import Fill, OrderRequest, Side
 from exchanges.kraken.client import RetryPolicy
-from exchanges.kraken.errors import MalformedReplyError
+from exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError
 from exchanges.kraken.exchange import KrakenExchange
 from exchanges.kraken.keys import KrakenCredentials
 from exchanges.kraken_sim import DropReply, Fault, Faults, HttpError, Latency, Malformed
@@ -143,8 +143,9 @@ def test_never_resent_past_max_sends(sim: Any, make_exchange: MakeExchange) -> N
     exchange.pair_info("XBTUSD")
     sim.set_faults(Faults(busy=Fault(methods=ADD)))
 
-    with pytest.raises(TemporaryExchangeError, match="proven absent"):
+    with pytest.raises(OrderOutcomeUnknown, match="absent after 3 sends") as raised:  # the caller keeps looking
         exchange.place_market_order(OrderRequest("XBTUSD", Side.BUY, Decimal("0.01"), userref=98))
+    assert raised.value.userref == 98
 
     assert sim.counters()["fault_busy"] == 3 and sim.orders() == []
 
@@ -256,3 +257,15 @@ def test_wrong_secret_is_an_auth_error(sim: Any, tmp_path: Path) -> None:
         exchange.balances()
 
     assert info.value.code == "EAPI:Invalid signature"
+
+
+def test_two_executed_orders_with_one_userref_stop_the_bot(sim: Any, make_exchange: MakeExchange) -> None:
+    """Another tool reused our userref (or something sent twice): never pick one of the two silently."""
+    exchange = make_exchange()
+    exchange.pair_info("XBTUSD")
+    first = exchange.place_market_order(OrderRequest("XBTUSD", Side.BUY, Decimal("0.01"), userref=4242))
+    second = exchange.place_market_order(OrderRequest("XBTUSD", Side.BUY, Decimal("0.02"), userref=4242))
+    assert first.order_id != second.order_id
+
+    with pytest.raises(DuplicateOrderError, match="2 executed orders carry userref=4242"):
+        exchange.find_order("XBTUSD", 4242)

@@ -134,3 +134,18 @@ def test_defaults_come_from_the_caller_not_the_mode() -> None:
                           statsd_default=True, slack_default=True)
     assert refused.statsd is None and refused.slack is None
     assert sink_config(args, {}, slack_default=True).slack is None  # nothing configured: quietly off
+
+
+def test_alert_bodies_are_redacted_before_they_are_posted() -> None:
+    """An error message carrying a secret (from any layer) is masked in the text and the blocks Slack receives."""
+    server = SlackServer(SlackBehaviour(mode="ok"))
+    try:
+        redact = Redactor([Secret(KRAKEN_KEY), Secret(KRAKEN_SECRET)])
+        sink = SlackSink(WebhookPoster(Secret(server.webhook_url(HOOK_PATH))), TAGS, redact=redact, max_attempts=1)
+        sink.deliver([OrderFailed(T0, Side.BUY, Decimal(1), 1, "OrderRejected", f"leaked {KRAKEN_KEY} and {KRAKEN_SECRET}?")])
+        sink.close(deadline=float("inf"))
+        bodies = [request.body.decode() for request in server.requests]
+    finally:
+        server.close()
+    assert len(bodies) == 1 and "leaked *** and ***?" in bodies[0]
+    assert secrets_in(bodies[0], KRAKEN_KEY, KRAKEN_SECRET) == []
