@@ -5,7 +5,8 @@ It serves the bundled AssetPairs snapshot, market data for one pair from a
 seeded random walk or a replay of recorded candles, signed private calls with
 Kraken's nonce and rate-counter rules, a matching book for market and limit
 orders with the exchange's decimal arithmetic, and fault injection (latency,
-5xx, EService errors, lost and malformed replies) switchable at run time.
+5xx, EService errors before or after processing, lost and malformed replies,
+late-listed orders, partial and slow market fills) switchable at run time.
 
 Modules, one concept each: ``config`` (SimConfig), ``timeline`` (simulator
 time), ``market`` (price path, generated), ``replay`` (price path, recorded),
@@ -18,7 +19,19 @@ nonce), ``ratelimit``, ``faults``, ``errors`` (Kraken's strings), ``methods``,
 """
 
 from exchanges.kraken_sim.config import SimConfig
-from exchanges.kraken_sim.faults import DropReply, Fault, Faults, HttpError, Latency, Malformed
+from exchanges.kraken_sim.faults import (
+    DropReply,
+    Fault,
+    Faults,
+    HttpError,
+    LateListing,
+    Latency,
+    Malformed,
+    ServiceError,
+    SlowFill,
+    ThinBook,
+)
 from exchanges.kraken_sim.simulator import KrakenSimulator
 
-__all__ = ["KrakenSimulator", "SimConfig", "Faults", "Fault", "Latency", "HttpError", "DropReply", "Malformed"]
+__all__ = ["KrakenSimulator", "SimConfig", "Faults", "Fault", "Latency", "HttpError", "ServiceError", "DropReply",
+           "Malformed", "LateListing", "ThinBook", "SlowFill"]

@@ -10,25 +10,70 @@ Fills follow the exchange's arithmetic, in ``Decimal``:
   when it rises to it), as a maker;
 - ``cost = round_half_even(price * volume, cost_decimals)``,
   ``fee = ceil(rate * cost, cost_decimals)`` with the pair's first-tier taker or
-  maker rate, and balances move by exactly that: a buy takes ``cost + fee`` of
-  the quote asset and gives ``volume`` of the base; a sell takes ``volume`` and
-  gives ``cost - fee``. Fees are always charged in the quote asset.
+  maker rate. ``fee`` is always REPORTED in the quote currency (order and trade
+  objects), as Kraken documents it ("total fee (quote currency)").
 
-Resting orders hold funds (``cost + fee`` at the limit, or the volume), so
-that an order accepted now can always be paid when it fills. Orders fill
-whole (no partial fills). Matching is lazy: ``sync(now)`` runs before every
-private call and every state read, so fills depend only on simulator time.
+Fee currency (what the balances pay). Kraken's REST AddOrder reference
+(docs.kraken.com, formerly https://docs.kraken.com/rest/#operation/addOrder;
+its source: https://github.com/krakenfx/api-specs,
+spot-rest/partials/properties/oflags.yaml) says: "fcib prefer fee in base
+currency (default if selling)", "fciq prefer fee in quote currency (default
+if buying, mutually exclusive with fcib)". So:
+
+- fee in quote: a buy pays ``cost + fee`` quote and gets ``volume`` base; a
+  sell gives ``volume`` base and gets ``cost - fee`` quote;
+- fee in base: the fee converted at the fill price,
+  ``fee_base = ceil(fee / price, lot_decimals)``; a buy pays ``cost`` quote and
+  gets ``volume - fee_base`` base; a sell gives ``volume + fee_base`` base and
+  gets ``cost`` quote.
+
+``oflags`` fciq/fcib choose; with neither, ``default_fee_currency`` decides:
+``"by_side"`` (default, the AddOrder reference above: quote for buys, base for
+sells) or ``"quote"`` (quote for both sides: how Kraken's fee-schedule page
+words it, "calculated as a percentage of the quote currency volume ... (by
+default)", what ledgers published by users show for plain sells, e.g.
+github.com/ccxt/ccxt/issues/8204, and what this simulator did before).
+The choice is a preference,
+as Kraken's support says (article 201893638: it "won't necessarily give you
+your choice", e.g. a currency you hold none of): a sell that cannot also pay
+``fee_base`` out of its available base pays the fee in quote instead. The
+order's ``oflags`` shows the preference in force (fciq or fcib).
+
+Resting orders hold funds (buys: ``cost`` plus the fee if paid in quote, at the
+limit; sells: the volume plus the fee if paid in base), so that an order
+accepted now can always be paid when it fills. Matching is lazy:
+``sync(now)`` runs before every private call and every state read, so fills
+depend only on simulator time.
+
+Order faults (``faults``: drawn through ``draw`` only once an order is booked):
+
+- ``late_listing``: the order's ``listed_at`` is ``delay_s`` after placing;
+  the private lookups leave it (and its trades) out until then. The engine
+  has it all along: it fills, it can be canceled by txid/userref/cl_ord_id,
+  its cl_ord_id counts as taken, and balances move AT ONCE, as Kraken's
+  ledger-backed balances do (a client sees the money move before the order).
+- ``thin_book`` (market orders): checks (minimums, funds) apply to the whole
+  order, then only ``floor(lots * fill_ratio)`` lots execute, priced by
+  walking the book for those lots; cost, fee and balances are those of the
+  executed part. The order ends ``canceled`` with ``vol_exec < vol``,
+  ``misc`` "partial" and reason ``PARTIAL_REASON`` (Kraken cancels an
+  unfillable market leftover IOC-like; its exact reason text is unsure).
+- ``slow_fill`` (market orders): the order stays ``open`` (vol_exec 0, funds
+  held, balances unmoved) until ``delay_s`` later, then fills at the price
+  quoted when it was placed, with ``closetm`` and the trade time at the fill.
+  With thin_book too, the partial fill happens then.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Iterable, Mapping
+from decimal import ROUND_FLOOR, Decimal
+from typing import Callable, Iterable, Mapping
 
 from candlebot.money import ZERO, ceil_to, floor_to
 from exchanges.kraken_sim.book import BookMaker, walk
+from exchanges.kraken_sim.config import FEE_DEFAULTS
 from exchanges.kraken_sim.errors import (
     COST_MINIMUM,
     INSUFFICIENT_FUNDS,
@@ -36,9 +81,14 @@ from exchanges.kraken_sim.errors import (
     UNKNOWN_ORDER,
     KrakenError,
 )
+from exchanges.kraken_sim.faults import Fault, LateListing, SlowFill, ThinBook
 from exchanges.kraken_sim.market import PricePath
 from exchanges.kraken_sim.orders import IdMaker, Order, Trade
 from exchanges.kraken_sim.units import Units
+
+PARTIAL_REASON = "Insufficient liquidity"
+Draw = Callable[[str], "Fault | None"]
+"""Draws an order fault by kind (``faults.ORDER_KINDS``): the fault if it fires for this order, else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +126,10 @@ class Accounts:
     """Every account of the venue, on one pair's market. Not thread-safe: the venue holds its lock."""
 
     def __init__(self, *, units: Units, path: PricePath, books: BookMaker, ids: IdMaker,
-                 keys: Iterable[str], balances: Mapping[str, Decimal]) -> None:
+                 keys: Iterable[str], balances: Mapping[str, Decimal], default_fee_currency: str = "by_side") -> None:
+        if default_fee_currency not in FEE_DEFAULTS:
+            raise ValueError(f"default_fee_currency must be one of {FEE_DEFAULTS}, got {default_fee_currency!r}")
+        self.default_fee_currency = default_fee_currency
         self.units = units
         self.pair = units.pair
         self.path = path
@@ -96,8 +149,11 @@ class Accounts:
 
     # -- placing ---------------------------------------------------------------------------------------------
 
-    def place(self, key: str, request: OrderRequest, now: float) -> Order | None:
-        """Check and (unless validating) book an order; KrakenError when refused. None when only validated."""
+    def place(self, key: str, request: OrderRequest, now: float, draw: Draw | None = None) -> Order | None:
+        """Check and (unless validating) book an order; KrakenError when refused. None when only validated.
+
+        ``draw`` gives the order faults that fire for this order (see the module docstring).
+        """
         account = self.accounts[key]
         pair, units = self.pair, self.units
         volume = units.volume(request.lots)
@@ -120,27 +176,75 @@ class Accounts:
         if cost < pair.costmin:
             raise KrakenError(COST_MINIMUM)
         fee = pair.fee(cost, rate)
-        need, asset = (cost + fee, pair.quote) if request.side == "buy" else (volume, pair.base)
-        if self.available(account, asset) < need:
-            raise KrakenError(INSUFFICIENT_FUNDS)
+        prefers_base = self._prefers_base(request)
+        if request.side == "buy":
+            fee_in_base = prefers_base
+            need = cost if fee_in_base else cost + fee
+            if self.available(account, pair.quote) < need:
+                raise KrakenError(INSUFFICIENT_FUNDS)
+        else:
+            available = self.available(account, pair.base)
+            if available < volume:
+                raise KrakenError(INSUFFICIENT_FUNDS)
+            fee_base = self._base_fee(fee, price)
+            fee_in_base = prefers_base and available >= volume + fee_base
+            need = volume + fee_base if fee_in_base else volume
         if request.validate:
             return None
         order = Order(
             txid=self.ids.make("O"), key=key, side=request.side, ordertype=request.ordertype, volume=volume,
             limit=limit, userref=request.userref, cl_ord_id=request.cl_ord_id,
-            oflags=",".join(sorted(request.oflags - {"fcib", "fciq"}) + ["fciq"]),
+            oflags=",".join(sorted(request.oflags - {"fcib", "fciq"}) + ["fcib" if prefers_base else "fciq"]),
             timeinforce=request.timeinforce, opentm=now, expiretm=request.expiretm, checked_at=now,
+            fee_in_base=fee_in_base,
         )
         account.orders[order.txid] = order
+        late, thin, slow = self._order_faults(draw, market=request.ordertype == "market")
+        if late is not None:
+            order.listed_at = now + late.delay_s
         if crosses and "post" in request.oflags:
             _close(order, "canceled", now, reason="Post only order")
         elif crosses:
-            self._fill(account, order, price, maker=False, now=now)
+            lots = request.lots
+            if thin is not None:
+                lots = int((Decimal(lots) * Decimal(str(thin.fill_ratio))).to_integral_value(rounding=ROUND_FLOOR))
+                if 0 < lots < request.lots:
+                    price = self._walk_price(levels, lots, request.side)
+            if slow is not None:
+                order.hold, order.fill_at, order.fill_lots, order.fill_price = need, now + slow.delay_s, lots, price
+            else:
+                self._execute(account, order, price, lots, maker=False, now=now)
         elif request.timeinforce == "IOC":
             _close(order, "canceled", now, reason="Immediate or cancel")
         else:
             order.hold = need
         return order
+
+    @staticmethod
+    def _order_faults(draw: Draw | None, *, market: bool) -> tuple[LateListing | None, ThinBook | None,
+                                                                    SlowFill | None]:
+        """The order faults firing for a booked order, drawn in a fixed order (reproducible)."""
+        if draw is None:
+            return None, None, None
+        late = draw("late_listing")
+        thin = draw("thin_book") if market else None
+        slow = draw("slow_fill") if market else None
+        assert late is None or isinstance(late, LateListing)
+        assert thin is None or isinstance(thin, ThinBook)
+        assert slow is None or isinstance(slow, SlowFill)
+        return late, thin, slow
+
+    def _prefers_base(self, request: OrderRequest) -> bool:
+        """fcib/fciq as asked; with neither, ``default_fee_currency`` decides."""
+        if "fcib" in request.oflags:
+            return True
+        if "fciq" in request.oflags:
+            return False
+        return self.default_fee_currency == "by_side" and request.side == "sell"
+
+    def _base_fee(self, fee: Decimal, price: Decimal) -> Decimal:
+        """The (quote) fee converted to the base at the fill price, rounded up to whole lots."""
+        return ceil_to(fee / price, self.pair.lot_decimals) if price > 0 else ZERO
 
     def _walk_price(self, levels: tuple, lots: int, side: str) -> Decimal:
         fills = walk(levels, lots)
@@ -149,35 +253,50 @@ class Accounts:
         places = self.pair.pair_decimals
         return ceil_to(average, places) if side == "buy" else floor_to(average, places)
 
-    def _fill(self, account: Account, order: Order, price: Decimal, *, maker: bool, now: float) -> None:
+    def _execute(self, account: Account, order: Order, price: Decimal, lots: int, *, maker: bool,
+                 now: float) -> None:
+        """Fill ``lots`` of the order at ``price`` in one trade; the order closes, or is canceled if that was not all."""
         pair = self.pair
-        cost = pair.cost(price, order.volume)
-        fee = pair.fee(cost, pair.maker_fee if maker else pair.taker_fee)
-        balances = account.balances
-        if order.side == "buy":
-            balances[pair.quote] = balances.get(pair.quote, ZERO) - cost - fee
-            balances[pair.base] = balances.get(pair.base, ZERO) + order.volume
+        if lots > 0:
+            volume = self.units.volume(lots)
+            cost = pair.cost(price, volume)
+            fee = pair.fee(cost, pair.maker_fee if maker else pair.taker_fee)
+            fee_base, fee_quote = (self._base_fee(fee, price), ZERO) if order.fee_in_base else (ZERO, fee)
+            balances = account.balances
+            if order.side == "buy":
+                balances[pair.quote] = balances.get(pair.quote, ZERO) - cost - fee_quote
+                balances[pair.base] = balances.get(pair.base, ZERO) + volume - fee_base
+            else:
+                balances[pair.base] = balances.get(pair.base, ZERO) - volume - fee_base
+                balances[pair.quote] = balances.get(pair.quote, ZERO) + cost - fee_quote
+            trade = Trade(
+                txid=self.ids.make("T"), ordertxid=order.txid, postxid=self.ids.make("T"),
+                trade_id=self._next_trade_id, time=now, side=order.side, ordertype=order.ordertype,
+                price=price, cost=cost, fee=fee, vol=volume, maker=maker,
+            )
+            self._next_trade_id += 1
+            account.trades[trade.txid] = trade
+            order.trades.append(trade.txid)
+            order.vol_exec, order.cost, order.fee, order.avg_price = volume, cost, fee, price
+        if lots >= self.units.lots(order.volume):
+            _close(order, "closed", now)
         else:
-            balances[pair.base] = balances.get(pair.base, ZERO) - order.volume
-            balances[pair.quote] = balances.get(pair.quote, ZERO) + cost - fee
-        trade = Trade(
-            txid=self.ids.make("T"), ordertxid=order.txid, postxid=self.ids.make("T"),
-            trade_id=self._next_trade_id, time=now, side=order.side, ordertype=order.ordertype,
-            price=price, cost=cost, fee=fee, vol=order.volume, maker=maker,
-        )
-        self._next_trade_id += 1
-        account.trades[trade.txid] = trade
-        order.trades.append(trade.txid)
-        order.vol_exec, order.cost, order.fee, order.avg_price = order.volume, cost, fee, price
-        _close(order, "closed", now)
+            order.misc = "partial" if lots > 0 else ""
+            _close(order, "canceled", now, reason=PARTIAL_REASON)
 
     # -- matching resting orders -----------------------------------------------------------------------------
 
     def sync(self, now: float) -> None:
-        """Fill or expire resting orders for everything the tape did up to ``now``."""
+        """Fill or expire resting orders for everything the tape did up to ``now``; complete due slow fills."""
         for account in self.accounts.values():
-            for order in [o for o in account.orders.values() if o.is_open and o.limit is not None]:
-                self._match(account, order, now)
+            for order in [o for o in account.orders.values() if o.is_open]:
+                if order.fill_at is not None:
+                    if now >= order.fill_at:
+                        assert order.fill_price is not None and order.fill_lots is not None
+                        self._execute(account, order, order.fill_price, order.fill_lots, maker=False,
+                                      now=order.fill_at)
+                elif order.limit is not None:
+                    self._match(account, order, now)
 
     def _crosses(self, order: Order, after: float, until: float) -> bool:
         window = self.path.extremes(after, until)
@@ -200,7 +319,8 @@ class Accounts:
                     hi = mid
                 else:
                     lo = mid
-            self._fill(account, order, order.limit, maker=True, now=max(after, float(hi)))  # type: ignore[arg-type]
+            self._execute(account, order, order.limit, self.units.lots(order.volume), maker=True,  # type: ignore[arg-type]
+                          now=max(after, float(hi)))
             return
         if order.expiretm and now >= order.expiretm:
             _close(order, "expired", order.expiretm)

@@ -6,12 +6,20 @@ SIGTERM and SIGINT stop it cleanly with exit 0; a bad flag or unusable input
 is one line on stderr and exit 2.
 
 Faults: ``--fault KIND[:setting=value...]``, repeatable, with the settings of
-``faults`` (probability, count, methods, ms, jitter_ms, status, mode, hang_s):
+``faults`` (probability, count, methods, ms, jitter_ms, status, processed,
+mode, hang_s, delay_s, fill_ratio):
 
     --fault latency:ms=200:jitter_ms=50
     --fault http_error:probability=0.05:status=502
+    --fault busy:processed=true:count=1:methods=AddOrder
     --fault drop_reply:count=1:methods=AddOrder:mode=hang:hang_s=10
     --fault malformed:probability=0.1:mode=truncated:methods=Ticker,OHLC
+    --fault late_listing:delay_s=20:probability=0.3
+    --fault thin_book:fill_ratio=0.5:count=1
+    --fault slow_fill:delay_s=3
+
+``--default-fee-currency by_side|quote``: who pays the fee when AddOrder has
+neither fciq nor fcib (``SimConfig.default_fee_currency``).
 
 They can be changed while running: ``POST /admin/faults`` (see ``server``).
 """
@@ -29,7 +37,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from candlebot.errors import ConfigError
-from exchanges.kraken_sim.config import SimConfig
+from exchanges.kraken_sim.config import FEE_DEFAULTS, SimConfig
 from exchanges.kraken_sim.faults import Faults, parse_spec
 from exchanges.kraken_sim.ratelimit import TIERS
 from exchanges.kraken_sim.simulator import KrakenSimulator
@@ -97,8 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="starting balance of every account, e.g. ZUSD=10000; repeatable")
     parser.add_argument("--tier", choices=sorted(TIERS), default="starter", help="rate-counter tier (default starter)")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[:k=v...]",
-                        help="inject a fault (latency, http_error, unavailable, busy, drop_reply, malformed); repeatable")
+                        help="inject a fault (latency, http_error, unavailable, busy, drop_reply, malformed, "
+                             "late_listing, thin_book, slow_fill); repeatable")
     parser.add_argument("--fault-seed", type=int, help="seed of the fault RNG (default: --seed)")
+    parser.add_argument("--default-fee-currency", choices=list(FEE_DEFAULTS), default="by_side",
+                        help="fee currency of orders without fciq/fcib: by_side (Kraken's AddOrder docs: quote for "
+                             "buys, base for sells; default) or quote (always quote)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
@@ -129,6 +141,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         api_keys=_keys(args), balances=dict(args.balance), pair=args.pair, data=args.data, speed=args.speed,
         seed=args.seed, tier=args.tier, host=args.host, port=args.port, faults=faults, start=args.start,
         start_price=args.start_price, history_days=args.history_days,
+        default_fee_currency=args.default_fee_currency,
     )
 
 

@@ -14,6 +14,9 @@ from candlebot.errors import ConfigError
 from exchanges.kraken_sim.faults import Faults
 from exchanges.kraken_sim.ratelimit import TIERS
 
+FEE_DEFAULTS = ("by_side", "quote")
+"""Values of ``SimConfig.default_fee_currency``."""
+
 
 @dataclass(frozen=True)
 class SimConfig:
@@ -39,6 +42,10 @@ class SimConfig:
     - ``tier``: rate-counter tier (starter, intermediate, pro, none).
     - ``host``/``port``: where to listen; port 0 picks a free port.
     - ``faults``: the fault set at start (changeable later).
+    - ``default_fee_currency``: who pays the fee when AddOrder's ``oflags``
+      has neither fciq nor fcib: ``"by_side"`` (default; Kraken's AddOrder
+      reference: quote for buys, base for sells) or ``"quote"`` (quote for
+      both, as before). See ``accounts`` for the sources and the arithmetic.
     """
 
     api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -54,6 +61,7 @@ class SimConfig:
     start: int | None = None
     start_price: Decimal | None = None
     history_days: int = 30
+    default_fee_currency: str = "by_side"
 
     def __post_init__(self) -> None:
         keys = {}
@@ -81,11 +89,14 @@ class SimConfig:
                 raise ConfigError("start_price must be > 0")
         if not isinstance(self.faults, Faults):
             raise ConfigError("faults must be a Faults instance")
+        if self.default_fee_currency not in FEE_DEFAULTS:
+            raise ConfigError(f"default_fee_currency must be one of {', '.join(FEE_DEFAULTS)}, "
+                              f"got {self.default_fee_currency!r}")
 
     def __repr__(self) -> str:
         return (f"SimConfig(keys={sorted(self.api_keys)}, balances={dict(self.balances)}, pair={self.pair!r}, "
                 f"data={self.data}, speed={self.speed}, seed={self.seed}, tier={self.tier!r}, "
-                f"host={self.host!r}, port={self.port})")
+                f"host={self.host!r}, port={self.port}, default_fee_currency={self.default_fee_currency!r})")
 
 
 def secret_bytes(secret: str, key: str) -> bytes:

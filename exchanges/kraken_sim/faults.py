@@ -14,20 +14,39 @@ Kinds, in the order they are applied to a call:
 kind            effect                                                      call processed?
 ==============  ==========================================================  ===============
 latency         the reply is delayed by ``ms`` (+ uniform ``jitter_ms``)   yes
-http_error      HTTP ``status`` with an HTML body, as Cloudflare sends it   no
-unavailable     ``{"error": ["EService:Unavailable"]}``                     no
-busy            ``{"error": ["EService:Busy"]}``                            no
+http_error      HTTP ``status`` with an HTML body, as Cloudflare sends it   if processed
+unavailable     ``{"error": ["EService:Unavailable"]}``                     if processed
+busy            ``{"error": ["EService:Busy"]}``                            if processed
 drop_reply      processed (an order IS booked), then the reply is lost:     yes
                 ``mode="502"`` answers 502, ``mode="hang"`` holds the
                 connection for ``hang_s`` and closes it without a reply
 malformed       processed, then the reply is broken: ``mode="html"`` an     yes
                 HTML page with status 200, ``"truncated"`` cut-off JSON,
                 ``"missing_fields"`` a result stripped of most of its keys
+late_listing    AddOrder only: the booked order (and its trades) stays out  yes
+                of QueryOrders, OpenOrders, ClosedOrders and TradesHistory
+                until ``delay_s`` simulator seconds after it was placed
+thin_book       AddOrder, market orders only: executes ``fill_ratio`` of    yes
+                the volume (floored to whole lots), the rest is canceled
+slow_fill       AddOrder, market orders only: the order shows ``open``,     yes
+                nothing executed, for ``delay_s`` simulator seconds, then
+                fills (at the price quoted when it was placed)
 ==============  ==========================================================  ===============
 
+``processed`` (http_error, unavailable, busy; default False): False answers the
+failure INSTEAD of the call (nothing happens: today's friendly failure); True
+runs the call first (an AddOrder IS booked, a cancel IS done) and then answers
+the failure, which is why KRAKEN.md says these errors leave the outcome unknown.
+
 At most one of http_error/unavailable/busy and one of drop_reply/malformed
-fires per call. The same shapes travel as JSON through ``POST /admin/faults``
-(``Faults.to_json``/``from_json``) and as CLI specs (``parse_spec``).
+fires per call; a processed edge failure replaces the reply, so drop_reply and
+malformed are not drawn for that call. late_listing, thin_book and slow_fill
+act inside the venue: they are drawn only when an AddOrder books an order
+(a refused or validate-only AddOrder uses up no count), in that order, and
+their ``methods`` may only name AddOrder. Details of what they do to orders,
+trades and balances are in ``accounts``. The same shapes travel as JSON through
+``POST /admin/faults`` (``Faults.to_json``/``from_json``) and as CLI specs
+(``parse_spec``), e.g. ``busy:processed=true:count=1:methods=AddOrder``.
 """
 
 from __future__ import annotations
@@ -80,10 +99,18 @@ class Latency(Fault):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceError(Fault):
+    """``EService:Unavailable``/``EService:Busy``; ``processed``: the call ran before the error was answered."""
+
+    processed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class HttpError(Fault):
-    """Answer HTTP ``status`` (5xx) with an HTML page instead of forwarding the call."""
+    """Answer HTTP ``status`` (5xx) with an HTML page instead of the reply (``processed``: after running the call)."""
 
     status: int = 502
+    processed: bool = False
 
     def __post_init__(self) -> None:
         Fault.__post_init__(self)
@@ -118,18 +145,70 @@ class Malformed(Fault):
             raise ConfigError(f"malformed mode must be one of {', '.join(MALFORMED_MODES)}, got {self.mode!r}")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _OrderFault(Fault):
+    """A fault acting on the order an AddOrder books: ``methods`` may only name AddOrder."""
+
+    def __post_init__(self) -> None:
+        Fault.__post_init__(self)
+        others = sorted(set(self.methods) - {"AddOrder"})
+        if others:
+            raise ConfigError(f"late_listing, thin_book and slow_fill act on booked orders: methods may only be "
+                              f"AddOrder, got {', '.join(others)}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LateListing(_OrderFault):
+    """The booked order is missing from every order/trade lookup until ``delay_s`` simulator seconds after placing."""
+
+    delay_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        _OrderFault.__post_init__(self)
+        if not self.delay_s >= 0:
+            raise ConfigError("late_listing delay_s must be >= 0")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ThinBook(_OrderFault):
+    """A market order executes only ``fill_ratio`` (0 < ratio <= 1) of its volume; the rest is canceled."""
+
+    fill_ratio: float = 0.5
+
+    def __post_init__(self) -> None:
+        _OrderFault.__post_init__(self)
+        if not 0.0 < float(self.fill_ratio) <= 1.0:
+            raise ConfigError(f"thin_book fill_ratio must be within (0, 1], got {self.fill_ratio}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SlowFill(_OrderFault):
+    """A market order stays ``open`` with nothing executed for ``delay_s`` simulator seconds, then fills."""
+
+    delay_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        _OrderFault.__post_init__(self)
+        if not self.delay_s >= 0:
+            raise ConfigError("slow_fill delay_s must be >= 0")
+
+
 MALFORMED_MODES = ("html", "truncated", "missing_fields")
 _KIND_CLASSES: dict[str, type[Fault]] = {
     "latency": Latency,
     "http_error": HttpError,
-    "unavailable": Fault,
-    "busy": Fault,
+    "unavailable": ServiceError,
+    "busy": ServiceError,
     "drop_reply": DropReply,
     "malformed": Malformed,
+    "late_listing": LateListing,
+    "thin_book": ThinBook,
+    "slow_fill": SlowFill,
 }
 KINDS = tuple(_KIND_CLASSES)
 BEFORE_KINDS = ("http_error", "unavailable", "busy")
 AFTER_KINDS = ("drop_reply", "malformed")
+ORDER_KINDS = ("late_listing", "thin_book", "slow_fill")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -138,17 +217,27 @@ class Faults:
 
     ``seed`` seeds the RNG behind probabilities (None: the simulator's seed).
     Replacing the set (``KrakenSimulator.set_faults``) resets counts and RNG.
+    A plain ``Fault`` given for ``unavailable``/``busy`` becomes a
+    ``ServiceError`` with ``processed=False`` (what it always meant).
     """
 
     latency: Latency | None = None
     http_error: HttpError | None = None
-    unavailable: Fault | None = None
-    busy: Fault | None = None
+    unavailable: ServiceError | None = None
+    busy: ServiceError | None = None
     drop_reply: DropReply | None = None
     malformed: Malformed | None = None
+    late_listing: LateListing | None = None
+    thin_book: ThinBook | None = None
+    slow_fill: SlowFill | None = None
     seed: int | None = None
 
     def __post_init__(self) -> None:
+        for kind in ("unavailable", "busy"):
+            value = getattr(self, kind)
+            if type(value) is Fault:
+                object.__setattr__(self, kind, ServiceError(
+                    probability=value.probability, count=value.count, methods=value.methods))
         for kind, cls in _KIND_CLASSES.items():
             value = getattr(self, kind)
             if value is not None and not isinstance(value, cls):
@@ -186,8 +275,17 @@ def _fault_json(fault: Fault) -> dict[str, Any]:
     return out
 
 
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
+
+
 def _convert(name: str, value: Any, kind: type) -> Any:
     try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE
+            raise ValueError
         if kind is tuple:
             return tuple(value.split(",")) if isinstance(value, str) else tuple(str(v) for v in value)
         if kind is int and isinstance(value, float) and not value.is_integer():
@@ -199,7 +297,7 @@ def _convert(name: str, value: Any, kind: type) -> Any:
 
 _FIELD_TYPES: dict[str, type] = {
     "probability": float, "count": int, "methods": tuple, "ms": int, "jitter_ms": int,
-    "status": int, "mode": str, "hang_s": float,
+    "status": int, "mode": str, "hang_s": float, "processed": bool, "delay_s": float, "fill_ratio": float,
 }
 
 
@@ -285,6 +383,13 @@ class FaultInjector:
     def after(self, method: str) -> tuple[str, Fault] | None:
         """The fault that spoils the reply of this (processed) call, if one fires."""
         return self._first(AFTER_KINDS, method)
+
+    def draw(self, kind: str, method: str) -> Fault | None:
+        """The order fault ``kind`` (``ORDER_KINDS``), if it fires for the order this call is booking."""
+        if kind not in ORDER_KINDS:
+            raise ValueError(f"{kind!r} is not an order fault")
+        with self._lock:
+            return self._armed[kind].fault if self._fires(kind, method) else None
 
     def describe(self) -> dict[str, Any]:
         """Configuration plus, per kind, ``remaining`` (count left, None: unlimited) and ``fired``."""

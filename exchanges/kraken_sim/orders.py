@@ -34,7 +34,13 @@ class IdMaker:
 
 @dataclass(slots=True)
 class Order:
-    """One order of one account. Filled all at once (no partial fills)."""
+    """One order of one account, executed in at most one trade (a thin book can make that trade partial).
+
+    ``fee_in_base``: the fee is paid in the base asset (``fee`` is still reported
+    in quote). ``listed_at``: from when the private lookups show it (a
+    late_listing fault sets it after ``opentm``). ``fill_at``/``fill_lots``/
+    ``fill_price``: a slow-filling market order's pending execution.
+    """
 
     txid: str
     key: str
@@ -58,10 +64,20 @@ class Order:
     hold: Decimal = ZERO
     checked_at: float = 0.0
     trades: list[str] = field(default_factory=list)
+    misc: str = ""
+    fee_in_base: bool = False
+    listed_at: float = 0.0
+    fill_at: float | None = None
+    fill_lots: int | None = None
+    fill_price: Decimal | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def listed(self, now: float) -> bool:
+        """Whether QueryOrders/OpenOrders/ClosedOrders/TradesHistory show it at ``now``."""
+        return now >= self.listed_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +133,7 @@ def order_json(order: Order, units: Units, *, with_trades: bool = False) -> dict
         "price": f"{order.avg_price:.{pair.pair_decimals}f}",
         "stopprice": units.cost_str(ZERO),
         "limitprice": units.cost_str(ZERO),
-        "misc": "",
+        "misc": order.misc,
         "oflags": order.oflags,
     }
     if order.cl_ord_id is not None:

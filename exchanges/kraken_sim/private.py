@@ -9,6 +9,10 @@ Order lists are newest first; ClosedOrders and TradesHistory page 50 at a time
 (``ofs``) and report the total in ``count``. A second open order with the same
 ``cl_ord_id`` is refused with ``EOrder:Duplicate cl_ord_id`` (unsure of
 Kraken's exact string: clients should treat any ``EOrder:*`` as a rejection).
+An order not yet listed (late_listing fault, see ``accounts``) and its trades
+are left out of QueryOrders (``EOrder:Unknown order`` if nothing else is
+found), OpenOrders, ClosedOrders (and their ``count``) and TradesHistory, and
+do not serve as ``start``/``end`` bounds; balances already show it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from exchanges.kraken_sim import params as p
-from exchanges.kraken_sim.accounts import Account, Accounts, OrderRequest
+from exchanges.kraken_sim.accounts import Account, Accounts, Draw, OrderRequest
 from exchanges.kraken_sim.catalog import Catalog
 from exchanges.kraken_sim.errors import INVALID_ARGUMENTS, INVALID_PRICE, UNKNOWN_METHOD, UNKNOWN_ORDER, KrakenError
 from exchanges.kraken_sim.orders import Order, Trade, describe, order_json, trade_json
@@ -52,10 +56,13 @@ class PrivateApi:
             "OpenOrders": self.open_orders, "ClosedOrders": self.closed_orders, "TradesHistory": self.trades_history,
         }
 
-    def handle(self, method: str, key: str, params: p.Params, now: float) -> Any:
+    def handle(self, method: str, key: str, params: p.Params, now: float, draw: Draw | None = None) -> Any:
+        """Run ``method``; ``draw`` (AddOrder) gives the order faults that fire for the order it books."""
         handler = self._handlers.get(method)
         if handler is None:
             raise KrakenError(UNKNOWN_METHOD)
+        if method == "AddOrder":
+            return self.add_order(self.accounts.account(key), params, now, draw)
         return handler(self.accounts.account(key), params, now)
 
     # -- balances -----------------------------------------------------------------------------------------------
@@ -85,9 +92,9 @@ class PrivateApi:
 
     # -- orders ---------------------------------------------------------------------------------------------
 
-    def add_order(self, account: Account, params: p.Params, now: float) -> dict[str, Any]:
+    def add_order(self, account: Account, params: p.Params, now: float, draw: Draw | None = None) -> dict[str, Any]:
         request = self._order_request(account, params, now)
-        order = self.accounts.place(account.key, request, now)
+        order = self.accounts.place(account.key, request, now, draw)
         volume = self.units.volume(request.lots)
         limit = None if request.limit_ticks is None else self.units.price(request.limit_ticks)
         reply: dict[str, Any] = {"descr": {"order": describe(self.units, request.side, request.ordertype, volume, limit)}}
@@ -163,7 +170,7 @@ class PrivateApi:
         txids = p.names(params, "txid")
         if not txids or len(txids) > PAGE:
             raise KrakenError(INVALID_ARGUMENTS)
-        found = [account.orders[t] for t in txids if t in account.orders]
+        found = [account.orders[t] for t in txids if t in account.orders and account.orders[t].listed(now)]
         if not found:
             raise KrakenError(UNKNOWN_ORDER)
         userref = p.integer(params, "userref")
@@ -172,12 +179,12 @@ class PrivateApi:
                 for o in found if userref is None or o.userref == userref}
 
     def open_orders(self, account: Account, params: p.Params, now: float) -> dict[str, Any]:
-        orders = self._filtered(account.orders.values(), params, open_=True)
+        orders = self._filtered(account.orders.values(), params, now, open_=True)
         with_trades = p.boolean(params, "trades")
         return {"open": {o.txid: order_json(o, self.units, with_trades=with_trades) for o in orders}}
 
     def closed_orders(self, account: Account, params: p.Params, now: float) -> dict[str, Any]:
-        orders = self._filtered(account.orders.values(), params, open_=False)
+        orders = self._filtered(account.orders.values(), params, now, open_=False)
         closetime = p.text(params, "closetime") or "both"
         if closetime not in ("open", "close", "both"):
             raise KrakenError(INVALID_ARGUMENTS)
@@ -186,45 +193,47 @@ class PrivateApi:
             both = [order.opentm, order.closetm or order.opentm]
             return both[:1] if closetime == "open" else both[1:] if closetime == "close" else both
 
-        orders = self._window(account, params, orders, times)
+        orders = self._window(account, params, now, orders, times)
         with_trades = p.boolean(params, "trades")
         page = self._page(params, orders)
         return {"closed": {o.txid: order_json(o, self.units, with_trades=with_trades) for o in page},
                 "count": len(orders)}
 
     def trades_history(self, account: Account, params: p.Params, now: float) -> dict[str, Any]:
-        trades = sorted(account.trades.values(), key=lambda t: (t.time, t.trade_id), reverse=True)
-        trades = self._window(account, params, trades, lambda t: [t.time])
+        trades = sorted((t for t in account.trades.values() if account.orders[t.ordertxid].listed(now)),
+                        key=lambda t: (t.time, t.trade_id), reverse=True)
+        trades = self._window(account, params, now, trades, lambda t: [t.time])
         page = self._page(params, trades)
         return {"trades": {t.txid: trade_json(t, self.units) for t in page}, "count": len(trades)}
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _filtered(orders: Iterable[Order], params: p.Params, *, open_: bool) -> list[Order]:
+    def _filtered(orders: Iterable[Order], params: p.Params, now: float, *, open_: bool) -> list[Order]:
         userref = p.integer(params, "userref")
         cl_ord_id = p.text(params, "cl_ord_id")
-        chosen = [o for o in orders if o.is_open == open_
+        chosen = [o for o in orders if o.is_open == open_ and o.listed(now)
                   and (userref is None or o.userref == userref)
                   and (cl_ord_id is None or o.cl_ord_id == cl_ord_id)]
         return sorted(chosen, key=lambda o: (o.closetm or o.opentm, o.opentm), reverse=True)
 
-    def _window(self, account: Account, params: p.Params, items: list[Any],
+    def _window(self, account: Account, params: p.Params, now: float, items: list[Any],
                 times: Callable[[Any], list[float]]) -> list[Any]:
-        """Items with a time strictly inside (start, end); bounds may be unix times or order/trade ids."""
-        start, end = self._bound(account, params, "start"), self._bound(account, params, "end")
+        """Items with a time strictly inside (start, end); bounds may be unix times or (listed) order/trade ids."""
+        start, end = self._bound(account, params, now, "start"), self._bound(account, params, now, "end")
         return [item for item in items
                 if any((start is None or t > start) and (end is None or t < end) for t in times(item))]
 
     @staticmethod
-    def _bound(account: Account, params: p.Params, name: str) -> float | None:
+    def _bound(account: Account, params: p.Params, now: float, name: str) -> float | None:
         value = p.text(params, name)
         if value is None:
             return None
-        if value in account.orders:
-            return account.orders[value].opentm
+        order = account.orders.get(value)
+        if order is not None and order.listed(now):
+            return order.opentm
         trade: Trade | None = account.trades.get(value)
-        if trade is not None:
+        if trade is not None and account.orders[trade.ordertxid].listed(now):
             return trade.time
         return p.timestamp(params, name)
 

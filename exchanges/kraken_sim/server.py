@@ -10,8 +10,10 @@ Routes:
 
 Replies are Kraken's envelope with HTTP 200 (errors too); an unknown path or
 method is HTTP 404 with ``EGeneral:Unknown method``. Faults wrap each API call
-(see ``faults``): latency first, then an edge failure instead of the call, or
-a lost/broken reply after it. HTTP/1.1 keep-alive, as Kraken's edge serves.
+(see ``faults``): latency first, then an edge failure instead of the call (or,
+``processed``, after running it), or a lost/broken reply after it; order
+faults are handed to the venue as a ``draw`` for AddOrder. HTTP/1.1
+keep-alive, as Kraken's edge serves.
 """
 
 from __future__ import annotations
@@ -163,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
         if delay:
             self.server.stopping.wait(delay)
         edge = faults.before(method)
-        if edge is not None:
+        if edge is not None and not getattr(edge[1], "processed", False):
             self._edge_failure(*edge)
             return
         try:
@@ -173,13 +175,17 @@ class Handler(BaseHTTPRequestHandler):
                 envelope: dict[str, Any] = {"error": [], "result": venue.public(method, params)}
             else:
                 envelope = {"error": [], "result": venue.private(
-                    method, self.headers.get("API-Key"), self.headers.get("API-Sign"), url.path, body)}
+                    method, self.headers.get("API-Key"), self.headers.get("API-Sign"), url.path, body,
+                    draw=lambda kind: faults.draw(kind, method))}
         except KrakenError as exc:
             envelope = {"error": [exc.code]}
         except Exception:  # a simulator bug: answer as Kraken does, keep serving, count it
             log.exception("internal error in %s", method)
             venue.counters.add("internal_errors")
             envelope = {"error": [INTERNAL_ERROR]}
+        if edge is not None:  # processed: the call ran, and the client gets the edge failure anyway
+            self._edge_failure(*edge)
+            return
         spoil = faults.after(method)
         if spoil is not None:
             self._spoiled(*spoil, envelope)

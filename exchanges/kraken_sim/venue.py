@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from candlebot.clock import Clock
 from candlebot.errors import ConfigError
 from exchanges.kraken_pairs import find_pair, normalise, offline_pairs, snapshot_reply
-from exchanges.kraken_sim.accounts import Accounts
+from exchanges.kraken_sim.accounts import Accounts, Draw
 from exchanges.kraken_sim.auth import Authenticator
 from exchanges.kraken_sim.book import BookMaker
 from exchanges.kraken_sim.catalog import Catalog
@@ -55,7 +55,8 @@ class Venue:
         self.catalog = Catalog(snapshot_reply(), pair)
         self.market = MarketData(catalog=self.catalog, path=self.path, books=self.books, units=self.units)
         self.accounts = Accounts(units=self.units, path=self.path, books=self.books, ids=IdMaker(config.seed),
-                                 keys=config.api_keys, balances=config.balances)
+                                 keys=config.api_keys, balances=config.balances,
+                                 default_fee_currency=config.default_fee_currency)
         self.private_api = PrivateApi(catalog=self.catalog, accounts=self.accounts, units=self.units)
         self.auth = Authenticator({key: secret_bytes(secret, key) for key, secret in config.api_keys.items()})
         self.rate = RateCounter(tier_named(config.tier))
@@ -97,7 +98,9 @@ class Venue:
                 self.counters.add("errors")
                 raise
 
-    def private(self, method: str, key: str | None, signature: str | None, path: str, body: bytes) -> Any:
+    def private(self, method: str, key: str | None, signature: str | None, path: str, body: bytes,
+                draw: Draw | None = None) -> Any:
+        """One private call; ``draw`` gives the order faults for an order that AddOrder books (see ``accounts``)."""
         with self._lock:
             self.counters.add("private")
             try:
@@ -107,7 +110,8 @@ class Venue:
                     raise KrakenError(RATE_LIMITED)
                 now = round(self.time.now(), 4)  # Kraken's order and trade times carry 4 decimals
                 self.accounts.sync(now)
-                result = self.private_api.handle(method, account, parse_form(body.decode("utf-8", "replace")), now)
+                result = self.private_api.handle(method, account, parse_form(body.decode("utf-8", "replace")), now,
+                                                 draw)
             except KrakenError:
                 self.counters.add("errors")
                 raise
@@ -148,14 +152,18 @@ class Venue:
             return values
 
     def state(self) -> dict[str, Any]:
-        """The admin view: time, market, balances (as strings), orders and counters."""
+        """The admin view: time, market, balances (as strings), orders and counters.
+
+        Complete, whatever the faults: orders not yet listed to the client are
+        here too, with ``listed: false`` (every order carries ``listed``).
+        """
         with self._lock:
             now = self.time.now()
             self.accounts.sync(now)
             balances = {key: {asset: balance_str(asset, amount) for asset, amount in account.balances.items()}
                         for key, account in self.accounts.accounts.items()}
-            orders = [{"txid": o.txid, "key": o.key, **order_json(o, self.units, with_trades=True)}
-                      for o in self.accounts.all_orders()]
+            orders = [{"txid": o.txid, "key": o.key, **order_json(o, self.units, with_trades=True),
+                       "listed": o.listed(now)} for o in self.accounts.all_orders()]
             last = self.units.price(self.path.ticks_at(now))
         replay = isinstance(self.path, ReplayPath)
         return {

@@ -133,7 +133,8 @@ def test_admin_endpoints_show_state_and_refuse_bad_faults(sim: KrakenSimulator, 
     assert [o["userref"] for o in shown["orders"]] == [35] and shown["orders"][0]["key"] == KEY
     assert Decimal(shown["balances"][KEY]["XXBT"]) == Decimal("0.001")
     assert shown["counters"]["orders_placed"] == 1 and shown["counters"]["invalid_nonce"] == 0
-    assert shown["faults"]["busy"] == {"probability": 1.0, "count": 2, "methods": ["Depth"], "remaining": 2, "fired": 0}
+    assert shown["faults"]["busy"] == {"probability": 1.0, "count": 2, "methods": ["Depth"], "processed": False,
+                                       "remaining": 2, "fired": 0}
     assert shown["pair"] == "XXBTZUSD" and shown["source"]["kind"] == "generated"
     assert [r.status_code for r in (bad_kind, bad_method, bad_json)] == [400, 400, 400]
     assert "gremlins" in bad_kind.json()["error"] and cleared == {}
