@@ -176,7 +176,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     ledger.restore(books.trades, books.cash)
 
     if mode == "live":
-        exchange = LiveExchange(kraken, pair, clock)
+        exchange = LiveExchange(kraken, pair, clock, fee_rate=fee_rate)
     else:
         exchange = PaperExchange(kraken, pair, fee_rate=fee_rate, clock=clock,
                                  balances={pair.quote: ledger.cash, pair.base: ledger.position},

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from exchanges.kraken_sim import Faults
+from exchanges.kraken_sim import LateListing, ServiceError, SlowFill, ThinBook
 from exchanges.kraken_sim.faults import DropReply, Fault, HttpError, Latency, Malformed
 from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
 
@@ -32,6 +33,11 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
             Faults(malformed=Malformed(mode="html", probability=0.4), seed=4),
             Faults(malformed=Malformed(mode="truncated", probability=0.4), seed=5),
             Faults(drop_reply=DropReply(mode="502", probability=0.5, methods=("AddOrder",)), seed=6),
+            Faults(busy=ServiceError(processed=True, probability=0.5, methods=("AddOrder",)), seed=8),
+            Faults(busy=ServiceError(processed=True, probability=0.5, methods=("AddOrder",)),
+                   late_listing=LateListing(delay_s=1.0, probability=0.5), seed=9),
+            Faults(thin_book=ThinBook(fill_ratio=0.5, probability=0.5), seed=10),
+            Faults(slow_fill=SlowFill(delay_s=0.5, probability=0.5), seed=11),
             Faults(),
         ):
             sim.set_faults(faults)
