@@ -23,15 +23,7 @@ def resample(candles: CandleColumns, period: int) -> CandleColumns:
             raise ConfigError(f"-p of {period}s is not a multiple of the file's {native}s candles")
     if native == period:
         return candles
-    buckets, starts, ends = _buckets(candles.times, period)
-    return CandleColumns(
-        times=buckets[starts],
-        opens=candles.opens[starts],
-        highs=np.maximum.reduceat(candles.highs, starts),
-        lows=np.minimum.reduceat(candles.lows, starts),
-        closes=candles.closes[ends],
-        volumes=np.add.reduceat(candles.volumes, starts),
-    )
+    return _aggregate(candles.times, candles.opens, candles.highs, candles.lows, candles.closes, candles.volumes, period)
 
 
 def candles_from_trades(trades: TradeColumns, period: int) -> CandleColumns:
@@ -39,20 +31,21 @@ def candles_from_trades(trades: TradeColumns, period: int) -> CandleColumns:
     if len(trades.times) == 0:
         empty = np.empty(0)
         return CandleColumns(empty.astype(np.int64), empty, empty, empty, empty, empty)
-    buckets, starts, ends = _buckets(np.floor(trades.times).astype(np.int64), period)
-    return CandleColumns(
-        times=buckets[starts],
-        opens=trades.prices[starts],
-        highs=np.maximum.reduceat(trades.prices, starts),
-        lows=np.minimum.reduceat(trades.prices, starts),
-        closes=trades.prices[ends],
-        volumes=np.add.reduceat(trades.volumes, starts),
-    )
+    prices = trades.prices  # a trade is a candle whose open, high, low and close are its price
+    return _aggregate(np.floor(trades.times).astype(np.int64), prices, prices, prices, prices, trades.volumes, period)
 
 
-def _buckets(times: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's bucket start, and the first and last row of every bucket (times ascending)."""
+def _aggregate(times: np.ndarray, opens: np.ndarray, highs: np.ndarray, lows: np.ndarray, closes: np.ndarray,
+               volumes: np.ndarray, period: int) -> CandleColumns:
+    """Rows (ascending times) into ``period``-second buckets: first open, max high, min low, last close, summed volume."""
     buckets = (times // period) * period
     starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
     ends = np.r_[starts[1:], len(buckets)] - 1
-    return buckets, starts, ends
+    return CandleColumns(
+        times=buckets[starts],
+        opens=opens[starts],
+        highs=np.maximum.reduceat(highs, starts),
+        lows=np.minimum.reduceat(lows, starts),
+        closes=closes[ends],
+        volumes=np.add.reduceat(volumes, starts),
+    )

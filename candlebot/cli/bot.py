@@ -36,7 +36,7 @@ from candlebot.events import EventBus
 from candlebot.identity import BotIdentity
 from candlebot.indicators import BotIndicators
 from candlebot.ledger import Ledger, Sizing
-from candlebot.logsink import LOG_FORMAT, ClockFormatter, LogSink
+from candlebot.logsink import ClockFormatter, LogSink
 from candlebot.params import parse_params
 from candlebot.paths import default_state_dir
 from candlebot.recovery import Reconciler
@@ -287,6 +287,3 @@ def _bot_logger(identity: BotIdentity, clock: Clock, log_dir: Path, quiet: bool)
 def _flush_logs(log: logging.Logger) -> None:
     for handler in log.handlers:
         handler.flush()
-
-
-__all__ = ["run", "build_bot", "warm_up_candles", "LOG_FORMAT"]

@@ -10,16 +10,13 @@
     config     KrakenConfig and the CLI flags (--key-file, --kraken-url, --kraken-tier, --kraken-timeout)
     exchange   KrakenExchange: candlebot.exchange.Exchange on Kraken
 
-``build_exchange(args)`` is what the CLI calls.
+The CLI builds ``KrakenExchange(config_from_args(args), credentials=load_credentials(...))``.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from candlebot.clock import Clock
 from exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
 
 if TYPE_CHECKING:
@@ -39,21 +36,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def build_exchange(
-    args: argparse.Namespace,
-    *,
-    clock: Clock | None = None,
-    state_dir: str | os.PathLike[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    private: bool = True,
-) -> KrakenExchange:
-    """A KrakenExchange from the flags of ``add_kraken_arguments`` (credentials only when ``private``)."""
-    from exchanges.kraken.exchange import KrakenExchange
-    from exchanges.kraken.keys import load_credentials
-
-    credentials = load_credentials(getattr(args, "key_file", None), environ) if private else None
-    return KrakenExchange(config_from_args(args, environ), credentials=credentials, clock=clock, state_dir=state_dir)
-
-
-__all__ = ["KrakenConfig", "KrakenCredentials", "KrakenExchange", "add_kraken_arguments", "build_exchange",
+__all__ = ["KrakenConfig", "KrakenCredentials", "KrakenExchange", "add_kraken_arguments",
            "config_from_args", "load_credentials"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from candlebot.errors import ConfigError
-from exchanges.kraken import add_kraken_arguments, build_exchange, config_from_args
+from exchanges.kraken import KrakenExchange, add_kraken_arguments, config_from_args, load_credentials
 from exchanges.kraken.config import KrakenConfig
 
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
@@ -42,13 +42,18 @@ def test_bad_settings_are_config_errors(settings: dict[str, object]) -> None:
         KrakenConfig(**settings)  # type: ignore[arg-type]
 
 
-def test_build_exchange_from_key_file(tmp_path: Path) -> None:
+def build(args: argparse.Namespace, state_dir: Path, *, private: bool = True) -> KrakenExchange:
+    """As the bot wires it (cli/bot.py): credentials loaded first, so that sinks can mask them too."""
+    credentials = load_credentials(args.key_file, {}) if private else None
+    return KrakenExchange(config_from_args(args, {}), credentials=credentials, state_dir=state_dir)
+
+
+def test_exchange_from_key_file(tmp_path: Path) -> None:
     key_file = tmp_path / "kraken.key"
     key_file.write_text(f"MYKEY123456\n{SECRET}\n")
     os.chmod(key_file, 0o600)
 
-    exchange = build_exchange(parse("--key-file", str(key_file), "--kraken-url", "http://127.0.0.1:7000"),
-                              state_dir=tmp_path, environ={})
+    exchange = build(parse("--key-file", str(key_file), "--kraken-url", "http://127.0.0.1:7000"), tmp_path)
 
     assert exchange.client.url == "http://127.0.0.1:7000"
     assert exchange.client.sequencer is not None
@@ -56,16 +61,16 @@ def test_build_exchange_from_key_file(tmp_path: Path) -> None:
     exchange.close()
 
 
-def test_build_exchange_refuses_a_shared_key_file(tmp_path: Path) -> None:
+def test_a_shared_key_file_is_refused(tmp_path: Path) -> None:
     key_file = tmp_path / "kraken.key"
     key_file.write_text(f"MYKEY123456\n{SECRET}\n")
     os.chmod(key_file, 0o644)
 
     with pytest.raises(ConfigError, match="chmod 600"):
-        build_exchange(parse("--key-file", str(key_file)), state_dir=tmp_path, environ={})
+        build(parse("--key-file", str(key_file)), tmp_path)
 
 
 def test_market_data_only_needs_no_credentials(tmp_path: Path) -> None:
-    exchange = build_exchange(parse(), state_dir=tmp_path, environ={}, private=False)
+    exchange = build(parse(), tmp_path, private=False)
 
     assert exchange.client.sequencer is None
