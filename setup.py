@@ -2,6 +2,17 @@
 
 from setuptools import find_packages, setup
 
+# Heavy or server-bound parts stay optional so that a bot process stays lean.
+POSTGRES = ["psycopg[binary]>=3.1"]
+REPORT: list[str] = []
+OPTIMIZE = ["optuna>=3.6"]
+EXTRAS = {
+    "postgres": POSTGRES,
+    "report": REPORT,
+    "optimize": OPTIMIZE,
+    "test": ["pytest>=8", "pytest-timeout>=2.2", *POSTGRES, *REPORT, *OPTIMIZE],
+}
+
 setup(
     name="candlebot",
     version="0.1.0",
@@ -21,10 +32,10 @@ setup(
         "datadog>=0.49",
         "slack-sdk>=3.20",
         "supervisor>=4.2",
+        "websockets>=12",
+        "tqdm>=4.66",
     ],
-    extras_require={
-        "test": ["pytest>=8", "pytest-timeout>=2.2"],
-    },
+    extras_require=EXTRAS,
     entry_points={
         "console_scripts": [
             "candlebot=candlebot.cli:main",

@@ -15,3 +15,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"recorded market data not found at {SHARED_DATA} (../shared/data beside the checkout)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the whole run; tests make their own databases in it."""
+    from tests.support import postgres
+
+    if not postgres.available():
+        pytest.fail(f"PostgreSQL 15 not found under {postgres.PG_BIN} (.ci/run installs it)")
+    server = postgres.start()
+    try:
+        yield server
+    finally:
+        postgres.stop(server)
