@@ -209,6 +209,14 @@ class BotIndicators:
                     values[f"{feed.label}.{name}"] = line[i]
         return values
 
+    def named_lines(self) -> dict[str, Line]:
+        """Every line, named as ``values_at`` names it (for reports)."""
+        lines: dict[str, Line] = {}
+        for feed in self._feeds:
+            for name, line in zip(feed.outputs, feed.lines):
+                lines[feed.label if len(feed.lines) == 1 else f"{feed.label}.{name}"] = line
+        return lines
+
     # -- plumbing ----------------------------------------------------------------
 
     def _line(self, function: str, label: str, sources: tuple[str, ...], **params: float) -> Line:

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({**totals, "trade_list": rows}))
     else:
         for trade in books.trades:
-            print(ledger_line(trade, trade.exit_price or trade.entry_price))
+            print(ledger_line(trade, None))  # the books hold no price: an open trade's mark is not its entry
         print(" ".join(f"{k}={v}" for k, v in totals.items()))
     return 0
 

@@ -1,9 +1,11 @@
 """The original bot's console lines: the ticker line per poll or candle, the ledger line per trade.
 
     Open: 7915.5 Close: None High: 7915.5 Low: 7915.5 Current: 7915.5
-    2018-04-13 14:54:50 / 2018-04-15 11:08:10 O534UO-LTVCP-6NNUMC BUY 0.002 @ 8121.2 = $16.2424 OSR3G5-THKZ5-CYHFVJ CLOSED Exit Price: 8364.2 P/L:  $0.3862 | $243.0 (2.992%)
+    2018-04-13 14:54:50 / 2018-04-15 11:08:10 O534UO-LTVCP-6NNUMC BUY 0.002 @ 8121.2 = $16.2424 OSR3G5-THKZ5-CYHFVJ CLOSED Exit Price: 8364.2 net P/L: $0.3862 | price move: $243.0 (2.992%)
 
-An open trade shows ``OPEN`` and is marked at the latest price instead of an exit.
+An open trade shows ``OPEN`` and is marked at the latest price instead of an exit: ``Mark: 8200.1
+unrealized P/L: $...`` (after its entry fee, before any exit fee). The original printed two bare
+dollar amounts after ``P/L:``; they are labelled here (net P/L of the trade, then the price move).
 """
 
 from __future__ import annotations
@@ -27,19 +29,22 @@ def ticker_line(forming: Candle | None, current: float, closed: bool = False) ->
     return f"Open: {forming.open} Close: {close} High: {forming.high} Low: {forming.low} Current: {current}"
 
 
-def ledger_line(trade: BotTrade, mark: Decimal) -> str:
+def ledger_line(trade: BotTrade, mark: Decimal | None) -> str:
+    """``mark`` prices an open trade (the latest close); None when no price is known (then no P/L is shown)."""
     opened = trade.open_fill
     head = f"{utc(opened.time)} / "
     body = f"{opened.order_id} {trade.side.value.upper()} {trade.volume} @ {trade.entry_price} = ${opened.cost}"
     closed = trade.close_fill
     if closed is None:
+        if mark is None:
+            return f"{head}{'-':<19} {body} - OPEN Mark: unknown (no price yet)"
         move = mark - trade.entry_price
         unrealised = (mark * trade.volume - opened.cost) - opened.fee
-        tail = f"- OPEN Mark: {mark} P/L: ${unrealised.quantize(opened.cost)}"
-        return f"{head}{'-':<19} {body} {tail} | ${move} ({_pct(move, trade.entry_price)}%)"
+        tail = f"- OPEN Mark: {mark} unrealized P/L: ${unrealised.quantize(opened.cost)}"
+        return f"{head}{'-':<19} {body} {tail} | price move: ${move} ({_pct(move, trade.entry_price)}%)"
     move = closed.price - trade.entry_price
-    tail = f"{closed.order_id} CLOSED Exit Price: {closed.price} P/L: ${trade.pnl}"
-    return f"{head}{utc(closed.time)} {body} {tail} | ${move} ({_pct(move, trade.entry_price)}%)"
+    tail = f"{closed.order_id} CLOSED Exit Price: {closed.price} net P/L: ${trade.pnl}"
+    return f"{head}{utc(closed.time)} {body} {tail} | price move: ${move} ({_pct(move, trade.entry_price)}%)"
 
 
 def _pct(move: Decimal, base: Decimal) -> str:

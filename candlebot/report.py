@@ -1,15 +1,17 @@
 """What a run earned, and what the fees took: the summary, its JSON and the trades CSV.
 
-The equity curve (for drawdown) is rebuilt after the run from the booked fills
-and the candles' closes, in numpy: it costs the engine loop nothing.
+The metrics come from ``candlebot.output.metrics`` (formulas in docs/metrics.md),
+over the mark-to-market equity rebuilt after the run from the booked fills and
+the candles' closes: it costs the engine loop nothing.
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, Mapping, TextIO
 
 import numpy as np
 
@@ -17,9 +19,13 @@ from candlebot.chart import Chart
 from candlebot.ledger import Ledger
 from candlebot.lines import utc
 from candlebot.money import ZERO, to_decimal
+from candlebot.output.equity import EquityCurve, equity_curve
+from candlebot.output.fills import ExitReason, exit_reason, fill_marks
+from candlebot.output.metrics import Metrics, compute_metrics
 from candlebot.trade import BotTrade
 
-TRADES_CSV_HEADER = ("open_time", "close_time", "side", "volume", "entry_price", "exit_price", "fees", "pnl")
+TRADES_CSV_HEADER = ("open_time", "close_time", "side", "volume", "entry_price", "exit_price", "fees", "pnl",
+                     "open_time_utc", "close_time_utc", "duration_s", "exit_reason")
 
 
 @dataclass(frozen=True)
@@ -31,46 +37,51 @@ class RunReport:
     first_time: int
     last_time: int
     candles: int
-    trades: int
-    open_trades: int
-    wins: int
-    losses: int
-    fees: Decimal
-    gross_pnl: Decimal
-    net_pnl: Decimal
-    start_cash: Decimal
-    final_equity: Decimal
-    return_pct: float
-    buy_hold_return_pct: float
-    max_drawdown_pct: float
+    metrics: Metrics
     strategy_errors: int
     elapsed_s: float
+    curve: EquityCurve
+    reasons: Mapping[int, ExitReason]
+
+    def __getattr__(self, name: str) -> Any:
+        """Metrics read as the report's own fields (``report.trades``, ``report.max_drawdown_pct``)."""
+        if name.startswith("__") or name == "metrics":
+            raise AttributeError(name)
+        return getattr(self.metrics, name)
 
     def to_json(self) -> dict[str, Any]:
-        data = dict(self.__dict__)
-        for key, value in data.items():
-            if isinstance(value, Decimal):
-                data[key] = float(value)
-        data["period_minutes"] = self.period_s / 60
-        data["elapsed_s"] = round(self.elapsed_s, 4)
+        data: dict[str, Any] = {
+            "strategy": self.strategy, "params": self.params, "pair": self.pair, "period_s": self.period_s,
+            "period_minutes": self.period_s / 60, "first_time": self.first_time, "last_time": self.last_time,
+            "candles": self.candles,
+        }
+        data.update(self.metrics.to_json())
+        data.update(strategy_errors=self.strategy_errors, elapsed_s=round(self.elapsed_s, 4))
         return data
 
     def summary(self) -> str:
+        m = self.metrics
         rows = [
             ("strategy", f"{self.strategy} {self._params_text()}"),
             ("market", f"{self.pair}, {self.period_s / 60:g} min candles, {utc(self.first_time)} .. {utc(self.last_time)} UTC"),
             ("candles", f"{self.candles}"),
-            ("trades", f"{self.trades} ({self.wins} won, {self.losses} lost, {self.open_trades} still open)"),
-            ("gross P/L", f"{self.gross_pnl:.2f} before fees"),
-            ("fees", f"{self.fees:.2f}"),
-            ("net P/L", f"{self.net_pnl:.2f}"),
-            ("equity", f"{self.start_cash:.2f} -> {self.final_equity:.2f} ({self.return_pct:+.2f}%)"),
-            ("buy & hold", f"{self.buy_hold_return_pct:+.2f}%"),
-            ("max drawdown", f"{self.max_drawdown_pct:.2f}%"),
+            ("trades", f"{m.trades} ({m.wins} won, {m.losses} lost, {m.open_trades} still open)"),
+            ("gross P/L", f"{m.gross_pnl:.2f} (closed trades, before fees)"),
+            ("fees", f"{m.fees:.2f} ({_num(m.fees_pct_of_gross, '.1f', '% of gross P/L', 'gross P/L <= 0')})"),
+            ("net P/L", f"{m.net_pnl:.2f} (gross - fees)"),
+            ("unrealized P/L", f"{m.unrealized_pnl:.2f} ({m.open_trades} open, marked at the last close)"),
+            ("equity", f"{m.start_cash:.2f} -> {m.final_equity:.2f} ({m.return_pct:+.2f}%, CAGR {_num(m.cagr_pct, '+.2f', '%')})"),
+            ("buy & hold", f"{m.buy_hold_return_pct:+.2f}%"),
+            ("max drawdown", f"{m.max_drawdown_pct:.2f}%, longest {_duration(m.max_drawdown_duration_s)}"),
+            ("risk-adjusted", f"Sharpe {_num(m.sharpe, '.2f')}, Sortino {_num(m.sortino, '.2f')}, Calmar {_num(m.calmar, '.2f')} (daily, sqrt 365)"),
+            ("per trade", f"win rate {_num(m.win_rate_pct, '.1f', '%')}, profit factor {_num(m.profit_factor, '.2f')}, "
+                          f"expectancy {_num(m.expectancy, '.2f')}"),
+            ("holding", f"avg {_duration(m.avg_holding_s)}, max {_duration(m.max_holding_s)}, exposure {m.exposure_pct:.1f}% of candles"),
+            ("exits", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m.exit_reasons.items()) or "-"),
             ("elapsed", f"{self.elapsed_s:.2f} s"),
         ]
         if self.strategy_errors:
-            rows.append(("strategy errors", f"{self.strategy_errors} candles skipped (see log)"))
+            rows.insert(-1, ("strategy errors", f"{self.strategy_errors} candles skipped (see log)"))
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:>{width}}  {value}" for name, value in rows)
 
@@ -80,69 +91,53 @@ class RunReport:
 
 def build_report(
     *, strategy: str, params: dict[str, Any], ledger: Ledger, chart: Chart, start: int, stop: int,
-    strategy_errors: int, elapsed_s: float,
+    strategy_errors: int, elapsed_s: float, stop_loss_ids: frozenset[int] = frozenset(),
 ) -> RunReport:
     trades = ledger.trades
-    closed = [t for t in trades if not t.is_open]
-    last_close = to_decimal(chart.closes[stop - 1]) if stop > start else ZERO
-    final_equity = ledger.equity(last_close)
-    start_cash = ledger.start_cash
-    first_open, last_close_f = chart.opens[start], chart.closes[stop - 1]
+    reasons = {t.trade_id: exit_reason(t, stop_loss_ids, backtest=True) for t in trades}
+    times = np.frombuffer(chart.times, dtype=np.int64)[start:stop]
+    closes = np.frombuffer(chart.closes, dtype=np.float64)[start:stop]
+    curve = equity_curve(fill_marks(trades, reasons), times, closes, chart.period, float(ledger.start_cash))
+    empty = stop <= start
+    metrics = compute_metrics(
+        curve=curve, trades=trades, reasons=reasons, mark=ZERO if empty else to_decimal(chart.closes[stop - 1]),
+        first_open=0.0 if empty else chart.opens[start], last_close=0.0 if empty else chart.closes[stop - 1],
+        round_cost=ledger.pair.round_cost,
+    )
     return RunReport(
         strategy=strategy,
         params=params,
         pair=chart.pair,
         period_s=chart.period,
-        first_time=int(chart.times[start]) if stop > start else 0,
-        last_time=int(chart.times[stop - 1]) if stop > start else 0,
+        first_time=0 if empty else int(chart.times[start]),
+        last_time=0 if empty else int(chart.times[stop - 1]),
         candles=stop - start,
-        trades=len(trades),
-        open_trades=len(trades) - len(closed),
-        wins=sum(1 for t in closed if t.pnl > 0),  # type: ignore[operator]
-        losses=sum(1 for t in closed if t.pnl <= 0),  # type: ignore[operator]
-        fees=ledger.fees,
-        gross_pnl=sum((t.gross_pnl for t in closed), ZERO),  # type: ignore[misc]
-        net_pnl=sum((t.pnl for t in closed), ZERO),  # type: ignore[misc]
-        start_cash=start_cash,
-        final_equity=final_equity,
-        return_pct=float((final_equity - start_cash) / start_cash * 100) if start_cash else 0.0,
-        buy_hold_return_pct=(last_close_f / first_open - 1) * 100 if stop > start else 0.0,
-        max_drawdown_pct=max_drawdown_pct(trades, chart, start, stop, float(start_cash)),
+        metrics=metrics,
         strategy_errors=strategy_errors,
         elapsed_s=elapsed_s,
+        curve=curve,
+        reasons=reasons,
     )
 
 
-def max_drawdown_pct(trades: list[BotTrade], chart: Chart, start: int, stop: int, start_cash: float) -> float:
-    """Largest fall of equity (marked at each candle's close) from its running peak, in percent."""
-    if stop <= start or start_cash <= 0:
-        return 0.0
-    fills = [(trade.open_fill, -1.0) for trade in trades]
-    fills += [(trade.close_fill, 1.0) for trade in trades if trade.close_fill is not None]
-    times = np.array(chart.times[start:stop], dtype=np.float64)
-    closes = np.array(chart.closes[start:stop], dtype=np.float64)
-    fill_times = np.array([fill.time for fill, _ in fills], dtype=np.float64)
-    candle = np.searchsorted(times, fill_times, side="right") - 1  # the candle during which each fill happened
-    sign = np.array([s for _, s in fills])
-    cash_moves = sign * np.array([float(f.cost) for f, _ in fills]) - np.array([float(f.fee) for f, _ in fills])
-    volume_moves = -sign * np.array([float(f.volume) for f, _ in fills])
-    inside = (candle >= 0) & (candle < len(times))
-    cash_delta = np.bincount(candle[inside], cash_moves[inside], minlength=len(times))
-    volume_delta = np.bincount(candle[inside], volume_moves[inside], minlength=len(times))
-    equity = start_cash + np.cumsum(cash_delta) + np.cumsum(volume_delta) * closes
-    peaks = np.maximum.accumulate(np.r_[start_cash, equity])[1:]
-    return max(float(((peaks - equity) / peaks).max()) * 100, 0.0)
+def write_trades_csv(trades: list[BotTrade], out: TextIO, reasons: Mapping[int, ExitReason] | None = None,
+                     end_time: float | None = None) -> None:
+    """One row per trade; times are the fills' unix seconds and ISO UTC, close fields empty while open.
 
-
-def write_trades_csv(trades: list[BotTrade], out: TextIO) -> None:
-    """One row per trade; times are the fills' unix seconds, close fields empty while open."""
+    An open trade's duration runs to ``end_time`` (a backtest's last close) when given; its exit reason is
+    ``end_of_data`` in a backtest, ``open`` in a bot. Reasons a bot did not record stay empty.
+    """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TRADES_CSV_HEADER)
+    reasons = reasons or {}
     for trade in trades:
         closed = trade.close_fill
+        opened = trade.open_fill.time
+        until = closed.time if closed is not None else end_time
+        reason = reasons.get(trade.trade_id)
         writer.writerow(
             (
-                _seconds(trade.open_fill.time),
+                _seconds(opened),
                 "" if closed is None else _seconds(closed.time),
                 trade.side.value,
                 trade.volume,
@@ -150,9 +145,32 @@ def write_trades_csv(trades: list[BotTrade], out: TextIO) -> None:
                 "" if closed is None else closed.price,
                 trade.fees,
                 "" if closed is None else trade.pnl,
+                _iso(opened),
+                "" if closed is None else _iso(closed.time),
+                "" if until is None else _seconds(until - opened),
+                reason.value if reason else ("open" if closed is None else ""),
             )
         )
 
 
 def _seconds(ts: float) -> str:
     return str(int(ts)) if ts == int(ts) else repr(ts)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _num(value: float | Decimal | None, spec: str, suffix: str = "", missing: str = "n/a") -> str:
+    return missing if value is None else f"{value:{spec}}{suffix}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    days, rest = divmod(int(seconds), 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {int(seconds) % 60:02d}s"

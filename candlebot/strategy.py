@@ -60,6 +60,7 @@ class BotStrategy:
         self._trader = context.trader
         self._log = context.log
         self._stop_loss = params.stop_loss_pct / 100
+        self.stop_loss_exits: set[int] = set()  # ids of the trades the stop closed (exit reasons in reports)
         self._show = context.log.isEnabledFor(logging.INFO)
         self._shown_closed = len(context.ledger.closed_trades)
         self.setup(context.indicators)
@@ -100,7 +101,8 @@ class BotStrategy:
         close = self.chart.closes[i]
         for trade in held:
             if trade in self.open_trades and close <= float(trade.entry_price) * (1 - self._stop_loss):
-                self.close(trade)
+                if self.close(trade) is not None:
+                    self.stop_loss_exits.add(trade.trade_id)
 
     def show_positions(self, i: int) -> None:
         """The ledger line of every open trade and of trades closed on this candle."""

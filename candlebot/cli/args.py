@@ -68,6 +68,9 @@ def build_parser() -> ArgumentParser:
     output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")
     output.add_argument("--trades-csv", metavar="PATH", help="write one row per trade to PATH")
     output.add_argument("--quiet", action="store_true", help="no ticker/ledger lines, only the summary")
+    output.add_argument("-v", "--verbose", action="store_true", help="backtest: print the ticker and ledger lines of every candle before the summary")
+    output.add_argument("--report", metavar="FILE.html", help="backtest: write one self-contained HTML report (candles, indicators, fills, equity, metrics)")
+    output.add_argument("--report-png", metavar="FILE.png", help="backtest: write a static picture of the report")
     add_sink_arguments(parser)
     return parser
 

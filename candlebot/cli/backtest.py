@@ -28,6 +28,8 @@ from candlebot.logsink import ClockFormatter, LogSink
 from candlebot.params import StrategyParams, parse_params
 from candlebot.pair import PairInfo
 from candlebot.pricepath import demo_candles
+from candlebot.output import progress
+from candlebot.cli.report_output import check_report_paths, report_data, write_reports
 from candlebot.report import RunReport, build_report, write_trades_csv
 from candlebot.resample import candles_from_trades, resample
 from candlebot.strategy import BotStrategy, StrategyContext
@@ -140,6 +142,7 @@ class Backtest:
         started = time.perf_counter()
         self.engine.run(self.start_index, len(self.chart), progress)
         return build_report(
+            stop_loss_ids=frozenset(self.engine.strategy.stop_loss_exits),
             strategy=self.setup.strategy.name,
             params=self.setup.params.as_dict(),
             ledger=self.ledger,
@@ -177,8 +180,9 @@ def build_backtest(setup: BacktestSetup, chart: Chart, bus: EventBus, log: loggi
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     setup = setup_from_args(args)
+    check_report_paths(args.report, args.report_png)
     chart = load_chart(setup)
-    verbose = not (args.quiet or args.json)
+    verbose = args.verbose and not (args.quiet or args.json)
     log = logging.getLogger(f"candlebot.backtest.{id(setup)}")
     log.propagate = False
     log.setLevel(logging.INFO if verbose else logging.WARNING)
@@ -192,12 +196,16 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
                     quote=setup.pair.wsname.rpartition("/")[2] or setup.pair.quote)
     close_sinks = build_sinks(args, bus, tags)
     try:
-        progress = _progress_printer(err, backtest.start_index, len(chart)) if out.isatty() and not verbose else None
-        report = backtest.run(progress)
-        if progress is not None:
-            err.write("\r" + " " * 60 + "\r")
+        candles = len(chart) - backtest.start_index
+        if progress.wanted(err, candles) and not verbose:
+            with progress.progress_bar(err, candles, "backtest", "candles") as advance:
+                report = backtest.run(lambda done: advance(done - backtest.start_index))
+        else:
+            report = backtest.run()
         if args.trades_csv:
-            _write_trades(args.trades_csv, backtest)
+            _write_trades(args.trades_csv, backtest, report)
+        if args.report or args.report_png:
+            write_reports(args.report, args.report_png, report_data(backtest, report), err)
         if args.json:
             out.write(json.dumps(report.to_json()) + "\n")
         else:
@@ -208,20 +216,10 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     return 0
 
 
-def _write_trades(path: str, backtest: Backtest) -> None:
+def _write_trades(path: str, backtest: Backtest, report: RunReport) -> None:
     try:
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            write_trades_csv(backtest.ledger.trades, handle)
+            write_trades_csv(backtest.ledger.trades, handle, report.reasons, report.curve.end_time)
     except OSError as exc:
         raise ConfigError(f"--trades-csv: cannot write {path}: {exc.strerror or exc}") from None
 
-
-def _progress_printer(err: TextIO, first: int, stop: int) -> Callable[[int], None]:
-    total = max(stop - first, 1)
-
-    def show(done: int) -> None:
-        share = (done - first) / total
-        err.write(f"\r  backtest {share:6.1%}  {done - first}/{total} candles")
-        err.flush()
-
-    return show

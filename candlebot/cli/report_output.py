@@ -1,0 +1,88 @@
+"""``--report`` / ``--report-png``: a finished backtest turned into the report's plain data and written out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from candlebot.errors import ConfigError
+from candlebot.lines import utc
+from candlebot.output import progress
+from candlebot.output.fills import fill_marks
+from candlebot.output.report_data import IndicatorLine, ReportData
+from candlebot.report import RunReport
+
+
+def check_report_paths(html: str | None, png: str | None) -> None:
+    """Before a long run: the folders exist, and the PNG's library is installed."""
+    for flag, path in (("--report", html), ("--report-png", png)):
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            raise ConfigError(f"{flag}: folder of {path} does not exist")
+    if png is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ConfigError("--report-png needs matplotlib: pip install 'candlebot[report]'") from None
+
+
+def report_data(backtest: object, report: RunReport) -> ReportData:
+    """The candles traded on (from ``-s``), the strategy's lines over them, every fill and the metrics."""
+    chart, ledger = backtest.chart, backtest.ledger  # type: ignore[attr-defined]
+    start = backtest.start_index  # type: ignore[attr-defined]
+    strategy = backtest.engine.strategy  # type: ignore[attr-defined]
+    column = lambda values, kind: np.frombuffer(values, dtype=kind)[start:]  # noqa: E731
+    lines = tuple(IndicatorLine(name, column(line, np.float64)) for name, line in strategy.indicators.named_lines().items())
+    pair = ledger.pair
+    params = " ".join(f"{k}={v}" for k, v in report.params.items())
+    return ReportData(
+        title=f"{report.strategy} on {report.pair}",
+        subtitle=f"{params} | {report.period_s / 60:g} min candles, {utc(report.first_time)} .. {utc(report.last_time)} UTC | "
+                 f"{report.candles:,} candles, {report.trades} trades",
+        pair=report.pair,
+        period_s=chart.period,
+        price_decimals=pair.pair_decimals,
+        volume_decimals=pair.lot_decimals,
+        cost_decimals=pair.cost_decimals,
+        times=column(chart.times, np.int64),
+        opens=column(chart.opens, np.float64),
+        highs=column(chart.highs, np.float64),
+        lows=column(chart.lows, np.float64),
+        closes=column(chart.closes, np.float64),
+        lines=lines,
+        fills=tuple(fill_marks(ledger.trades, report.reasons)),
+        start_cash=float(ledger.start_cash),
+        metrics=report.metrics,
+    )
+
+
+def write_reports(html_path: str | None, png_path: str | None, data: ReportData, err: TextIO) -> None:
+    from candlebot.output.html import build_html
+
+    if html_path is not None:
+        if progress.wanted(err, len(data.times)):
+            stages = ["candles", "indicator lines", "fills", "compress", "page"]
+            with progress.progress_bar(err, len(stages), "report", "steps") as advance:
+                page = build_html(data, lambda stage: advance(stages.index(stage)))
+        else:
+            page = build_html(data)
+        _write(html_path, "--report", page)
+    if png_path is not None:
+        from candlebot.output.png import write_png
+
+        try:
+            write_png(data, png_path)
+        except OSError as exc:
+            raise ConfigError(f"--report-png: cannot write {png_path}: {exc.strerror or exc}") from None
+
+
+def _write(path: str, flag: str, text: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"{flag}: cannot write {path}: {exc.strerror or exc}") from None

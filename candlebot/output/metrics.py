@@ -1,0 +1,199 @@
+"""Backtest and bot metrics, each with the formula in docs/metrics.md.
+
+Money lines (gross, fees, net, unrealized) are exact Decimals from the fills;
+ratios come from the mark-to-market equity at every candle (``EquityCurve``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from candlebot.money import ZERO
+from candlebot.output.equity import EquityCurve, drawdown
+from candlebot.output.fills import ExitReason
+from candlebot.trade import BotTrade
+
+DAY = 86_400
+YEAR_DAYS = 365
+
+
+@dataclass(frozen=True)
+class MonthReturn:
+    month: str  # YYYY-MM (UTC)
+    return_pct: float
+
+
+@dataclass(frozen=True)
+class Metrics:
+    gross_pnl: Decimal
+    fees: Decimal
+    net_pnl: Decimal
+    unrealized_pnl: Decimal
+    fees_pct_of_gross: float | None
+    start_cash: Decimal
+    final_equity: Decimal
+    return_pct: float
+    cagr_pct: float | None
+    buy_hold_return_pct: float
+    max_drawdown_pct: float
+    max_drawdown_duration_s: float
+    sharpe: float | None
+    sortino: float | None
+    calmar: float | None
+    trades: int
+    closed_trades: int
+    open_trades: int
+    wins: int
+    losses: int
+    win_rate_pct: float | None
+    profit_factor: float | None
+    expectancy: Decimal | None
+    avg_holding_s: float | None
+    max_holding_s: float | None
+    exposure_pct: float
+    exit_reasons: dict[str, int]
+    monthly_returns: list[MonthReturn]
+
+    def to_json(self) -> dict[str, Any]:
+        """Decimals as floats, NaN/inf as null: plain JSON."""
+        return {key: _plain(value) for key, value in asdict(self).items()}
+
+
+def compute_metrics(
+    *, curve: EquityCurve, trades: Sequence[BotTrade], reasons: Mapping[int, ExitReason], mark: Decimal,
+    first_open: float, last_close: float, round_cost: Callable[[Decimal], Decimal],
+) -> Metrics:
+    """``mark`` prices the open trades (the last close); ``round_cost`` rounds quote to the pair's cost decimals;
+    buy & hold buys at ``first_open`` and sells at ``last_close``, without fees."""
+    closed = [t for t in trades if t.close_fill is not None]
+    still_open = [t for t in trades if t.close_fill is None]
+    gross = sum((t.gross_pnl for t in closed), ZERO)  # type: ignore[misc]
+    fees = sum((t.fees for t in trades), ZERO)
+    unrealized = round_cost(sum((t.volume * mark - t.open_fill.cost for t in still_open), ZERO))
+    start_cash = Decimal(repr(curve.start_cash))
+    net = gross - fees
+    final_equity = start_cash + net + unrealized
+    pnls = [t.pnl for t in closed]
+    wins = [p for p in pnls if p > 0]  # type: ignore[operator]
+    losses = [p for p in pnls if p <= 0]  # type: ignore[operator]
+    lost = -sum(losses, ZERO)  # type: ignore[arg-type]
+    holds = [t.close_fill.time - t.open_fill.time for t in closed]  # type: ignore[union-attr]
+    holds += [curve.end_time - t.open_fill.time for t in still_open]
+    daily = daily_returns(curve)
+    years = (curve.end_time - curve.start_time) / (YEAR_DAYS * DAY)
+    total = float(final_equity / start_cash) if start_cash else 0.0
+    cagr = total ** (1 / years) - 1 if years > 0 and total > 0 else None
+    depth = float(drawdown(curve).max()) if len(curve.equity) else 0.0
+    return Metrics(
+        gross_pnl=gross,
+        fees=fees,
+        net_pnl=net,
+        unrealized_pnl=unrealized,
+        fees_pct_of_gross=float(fees / gross * 100) if gross > 0 else None,
+        start_cash=start_cash,
+        final_equity=final_equity,
+        return_pct=(total - 1) * 100 if start_cash else 0.0,
+        cagr_pct=None if cagr is None else cagr * 100,
+        buy_hold_return_pct=(last_close / first_open - 1) * 100 if first_open else 0.0,
+        max_drawdown_pct=depth * 100,
+        max_drawdown_duration_s=max_drawdown_duration(curve),
+        sharpe=sharpe(daily),
+        sortino=sortino(daily),
+        calmar=cagr / depth if cagr is not None and depth > 0 else None,
+        trades=len(trades),
+        closed_trades=len(closed),
+        open_trades=len(still_open),
+        wins=len(wins),
+        losses=len(losses),
+        win_rate_pct=len(wins) / len(closed) * 100 if closed else None,
+        profit_factor=float(sum(wins, ZERO) / lost) if lost > 0 else None,  # type: ignore[arg-type]
+        expectancy=round_cost(sum(pnls, ZERO) / len(closed)) if closed else None,  # type: ignore[arg-type]
+        avg_holding_s=sum(holds) / len(holds) if holds else None,
+        max_holding_s=max(holds) if holds else None,
+        exposure_pct=float((curve.position > 0).mean() * 100) if len(curve.position) else 0.0,
+        exit_reasons=_exit_reasons(trades, reasons),
+        monthly_returns=monthly_returns(curve),
+    )
+
+
+def daily_returns(curve: EquityCurve) -> np.ndarray:
+    """Close-to-close returns of the equity at the end of each UTC day (days without candles carry the last
+    equity forward); the first day is measured from the start cash."""
+    if not len(curve.equity):
+        return np.zeros(0)
+    days = ((curve.close_times - 1) // DAY).astype(np.int64)  # a candle belongs to the day it closes in (a close at 00:00 ends the day before)
+    first = int(days[0])
+    last_of_day = np.r_[days[1:] != days[:-1], True]
+    daily = np.full(int(days[-1]) - first + 1, np.nan)
+    daily[days[last_of_day] - first] = curve.equity[last_of_day]
+    for k in range(1, len(daily)):  # forward fill gaps (few, short loop over days)
+        if math.isnan(daily[k]):
+            daily[k] = daily[k - 1]
+    previous = np.r_[curve.start_cash, daily[:-1]]
+    return daily / previous - 1
+
+
+def sharpe(daily: np.ndarray) -> float | None:
+    if len(daily) < 2:
+        return None
+    spread = float(np.std(daily, ddof=1))
+    return float(np.mean(daily)) / spread * math.sqrt(YEAR_DAYS) if spread > 0 else None
+
+
+def sortino(daily: np.ndarray) -> float | None:
+    if len(daily) < 2:
+        return None
+    downside = math.sqrt(float(np.mean(np.minimum(daily, 0.0) ** 2)))
+    return float(np.mean(daily)) / downside * math.sqrt(YEAR_DAYS) if downside > 0 else None
+
+
+def max_drawdown_duration(curve: EquityCurve) -> float:
+    """Longest time from a peak until the equity is back at it (or the end of the data), in seconds."""
+    equity = curve.equity
+    if not len(equity):
+        return 0.0
+    levels = np.r_[curve.start_cash, equity]
+    stamps = np.r_[curve.start_time, curve.close_times]
+    at_peak = levels >= np.maximum.accumulate(levels)
+    peak_index = np.maximum.accumulate(np.where(at_peak, np.arange(len(levels)), 0))
+    next_peak = np.where(at_peak, np.arange(len(levels)), len(levels))
+    next_peak = np.minimum.accumulate(next_peak[::-1])[::-1]
+    end = np.r_[stamps, stamps[-1]]
+    under = ~at_peak
+    if not under.any():
+        return 0.0
+    return float((end[next_peak[under]] - stamps[peak_index[under]]).max())
+
+
+def monthly_returns(curve: EquityCurve) -> list[MonthReturn]:
+    """Equity at each UTC month's last candle close over the month before's (the start cash for the first)."""
+    if not len(curve.equity):
+        return []
+    months = (curve.close_times - 1).astype("datetime64[s]").astype("datetime64[M]")
+    last = np.r_[months[1:] != months[:-1], True]
+    ends = curve.equity[last]
+    previous = np.r_[curve.start_cash, ends[:-1]]
+    return [MonthReturn(str(m), float(e / p - 1) * 100) for m, e, p in zip(months[last], ends, previous)]
+
+
+def _exit_reasons(trades: Sequence[BotTrade], reasons: Mapping[int, ExitReason]) -> dict[str, int]:
+    counts = Counter(reasons[t.trade_id].value for t in trades if t.trade_id in reasons)
+    return {reason.value: counts.get(reason.value, 0) for reason in ExitReason if reason.value in counts or reason is not ExitReason.OPEN}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
