@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from typing import Callable, Iterator, TextIO
 
@@ -17,7 +18,9 @@ def progress_bar(stream: TextIO, total: int, desc: str, unit: str) -> Iterator[C
     """Yields ``advance(done)`` taking the absolute amount done so far; the bar is cleared when the block ends."""
     from tqdm import tqdm  # imported on demand: pipes and short runs never pay for it
 
-    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=stream, leave=False, dynamic_ncols=True)
+    sized = _columns(stream) > 0  # a terminal that reports no size (a bare pty) gets 80x24, or tqdm draws nothing
+    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=stream, leave=False, dynamic_ncols=sized,
+               ncols=None if sized else 80, nrows=None if sized else 24)
     try:
         def advance(done: int) -> None:
             bar.update(done - bar.n)
@@ -25,3 +28,10 @@ def progress_bar(stream: TextIO, total: int, desc: str, unit: str) -> Iterator[C
         yield advance
     finally:
         bar.close()
+
+
+def _columns(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        return 0

@@ -154,15 +154,34 @@ def test_backtest_json_has_the_promised_fields(shared_data):
     assert summary["candles"] == 2160 and summary["start_cash"] == 10000
 
 
-def test_the_plain_output_has_ticker_and_ledger_lines_then_a_summary(shared_data):
+def _backtest_output(shared_data, *extra):
     result = subprocess.run(
         [sys.executable, "-m", "candlebot", "--data", str(shared_data / "kraken/xbtusd_1d_2023q1.csv"), "--strategy", "sma_cross",
-         "--param", "fast=3", "--param", "slow=8"],
+         "--param", "fast=3", "--param", "slow=8", *extra],
         capture_output=True, text=True, cwd=REPO, check=True,
     )
-    lines = result.stdout.splitlines()
+    return result.stdout.splitlines()
+
+
+def test_the_default_output_is_the_summary_alone(shared_data):
+    lines = _backtest_output(shared_data)
+    assert lines[0].strip().startswith("strategy") and lines[-1].strip().startswith("elapsed")
+    assert not any(":INFO:" in l for l in lines)
+
+
+def test_verbose_output_has_ticker_and_labelled_ledger_lines_then_a_summary(shared_data):
+    lines = _backtest_output(shared_data, "-v")
     assert any(l.startswith("2023-") and ":INFO: Open: " in l and " Current: " in l for l in lines)
     ledger = [l for l in lines if " BUY " in l]
-    assert ledger and all(" @ " in l and " = $" in l and "P/L: $" in l and l.endswith("%)") for l in ledger)
-    assert any("CLOSED Exit Price: " in l for l in ledger)
-    assert "max drawdown" in lines[-2] and lines[-1].strip().startswith("elapsed")
+    assert ledger and all(" @ " in l and " = $" in l and " | price move: $" in l and l.endswith("%)") for l in ledger)
+    closed = [l for l in ledger if "CLOSED Exit Price: " in l]
+    assert closed and all(" net P/L: $" in l for l in closed)
+    held = 0
+    for line in lines:  # an open trade is marked at the close of the candle its line follows, not at its entry
+        if ":INFO: Open: " in line:
+            close = D(line.split(" Close: ")[1].split()[0])
+        elif " OPEN Mark: " in line:
+            held += 1
+            assert D(line.split(" OPEN Mark: ")[1].split()[0]) == close and " unrealized P/L: $" in line
+    assert held > 1
+    assert "exits" in lines[-2] and lines[-1].strip().startswith("elapsed")
