@@ -4,7 +4,7 @@
     2018-04-13 14:54:50 / 2018-04-15 11:08:10 O534UO-LTVCP-6NNUMC BUY 0.002 @ 8121.2 = $16.2424 OSR3G5-THKZ5-CYHFVJ CLOSED Exit Price: 8364.2 net P/L: $0.3862 | price move: $243.0 (2.992%)
 
 An open trade shows ``OPEN`` and is marked at the latest price instead of an exit: ``Mark: 8200.1
-unrealized P/L: $...`` (after its entry fee, before any exit fee). The original printed two bare
+unrealized net P/L: $...`` (after its entry fee, before any exit fee). The original printed two bare
 dollar amounts after ``P/L:``; they are labelled here (net P/L of the trade, then the price move).
 """
 
@@ -40,7 +40,7 @@ def ledger_line(trade: BotTrade, mark: Decimal | None) -> str:
             return f"{head}{'-':<19} {body} - OPEN Mark: unknown (no price yet)"
         move = mark - trade.entry_price
         unrealised = (mark * trade.volume - opened.cost) - opened.fee
-        tail = f"- OPEN Mark: {mark} unrealized P/L: ${unrealised.quantize(opened.cost)}"
+        tail = f"- OPEN Mark: {mark} unrealized net P/L: ${unrealised.quantize(opened.cost)}"
         return f"{head}{'-':<19} {body} {tail} | price move: ${move} ({_pct(move, trade.entry_price)}%)"
     move = closed.price - trade.entry_price
     tail = f"{closed.order_id} CLOSED Exit Price: {closed.price} net P/L: ${trade.pnl}"

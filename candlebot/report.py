@@ -60,17 +60,18 @@ class RunReport:
         return data
 
     def summary(self) -> str:
+        """Money lines at the books' exact decimals, so that they add up to the last digit."""
         m = self.metrics
         rows = [
             ("strategy", f"{self.strategy} {self._params_text()}"),
             ("market", f"{self.pair}, {self.period_s / 60:g} min candles, {utc(self.first_time)} .. {utc(self.last_time)} UTC"),
             ("candles", f"{self.candles}"),
             ("trades", f"{m.trades} ({m.wins} won, {m.losses} lost, {m.open_trades} still open)"),
-            ("gross P/L", f"{m.gross_pnl:.2f} (closed trades, before fees)"),
-            ("fees", f"{m.fees:.2f} ({_num(m.fees_pct_of_gross, '.1f', '% of gross P/L', 'gross P/L <= 0')})"),
-            ("net P/L", f"{m.net_pnl:.2f} (gross - fees)"),
-            ("unrealized P/L", f"{m.unrealized_pnl:.2f} ({m.open_trades} open, marked at the last close)"),
-            ("equity", f"{m.start_cash:.2f} -> {m.final_equity:.2f} ({m.return_pct:+.2f}%, CAGR {_num(m.cagr_pct, '+.2f', '%')})"),
+            ("gross P/L", f"{m.gross_pnl:f} (closed trades, before fees)"),
+            ("fees", f"{m.fees:f} ({_num(m.fees_pct_of_gross, '.1f', '% of gross P/L', 'gross P/L <= 0')})"),
+            ("net P/L", f"{m.net_pnl:f} (gross - fees)"),
+            ("unrealized P/L", f"{m.unrealized_pnl:f} ({m.open_trades} open, marked at the last close, entry fees in fees)"),
+            ("equity", f"{m.start_cash:f} -> {m.final_equity:f} ({m.return_pct:+.2f}%, CAGR {_num(m.cagr_pct, '+.2f', '%')})"),
             ("buy & hold", f"{m.buy_hold_return_pct:+.2f}%"),
             ("max drawdown", f"{m.max_drawdown_pct:.2f}%, longest {_duration(m.max_drawdown_duration_s)}"),
             ("risk-adjusted", f"Sharpe {_num(m.sharpe, '.2f')}, Sortino {_num(m.sortino, '.2f')}, Calmar {_num(m.calmar, '.2f')} (daily, sqrt 365)"),
@@ -100,7 +101,7 @@ def build_report(
     curve = equity_curve(fill_marks(trades, reasons), times, closes, chart.period, float(ledger.start_cash))
     empty = stop <= start
     metrics = compute_metrics(
-        curve=curve, trades=trades, reasons=reasons, mark=ZERO if empty else to_decimal(chart.closes[stop - 1]),
+        curve=curve, start_cash=ledger.start_cash, trades=trades, reasons=reasons, mark=ZERO if empty else to_decimal(chart.closes[stop - 1]),
         first_open=0.0 if empty else chart.opens[start], last_close=0.0 if empty else chart.closes[stop - 1],
         round_cost=ledger.pair.round_cost,
     )

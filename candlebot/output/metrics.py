@@ -66,7 +66,7 @@ class Metrics:
 
 
 def compute_metrics(
-    *, curve: EquityCurve, trades: Sequence[BotTrade], reasons: Mapping[int, ExitReason], mark: Decimal,
+    *, curve: EquityCurve, start_cash: Decimal, trades: Sequence[BotTrade], reasons: Mapping[int, ExitReason], mark: Decimal,
     first_open: float, last_close: float, round_cost: Callable[[Decimal], Decimal],
 ) -> Metrics:
     """``mark`` prices the open trades (the last close); ``round_cost`` rounds quote to the pair's cost decimals;
@@ -76,7 +76,6 @@ def compute_metrics(
     gross = sum((t.gross_pnl for t in closed), ZERO)  # type: ignore[misc]
     fees = sum((t.fees for t in trades), ZERO)
     unrealized = round_cost(sum((t.volume * mark - t.open_fill.cost for t in still_open), ZERO))
-    start_cash = Decimal(repr(curve.start_cash))
     net = gross - fees
     final_equity = start_cash + net + unrealized
     pnls = [t.pnl for t in closed]

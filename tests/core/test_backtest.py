@@ -182,6 +182,6 @@ def test_verbose_output_has_ticker_and_labelled_ledger_lines_then_a_summary(shar
             close = D(line.split(" Close: ")[1].split()[0])
         elif " OPEN Mark: " in line:
             held += 1
-            assert D(line.split(" OPEN Mark: ")[1].split()[0]) == close and " unrealized P/L: $" in line
+            assert D(line.split(" OPEN Mark: ")[1].split()[0]) == close and " unrealized net P/L: $" in line
     assert held > 1
     assert "exits" in lines[-2] and lines[-1].strip().startswith("elapsed")
