@@ -4,13 +4,15 @@ from setuptools import find_packages, setup
 
 # Heavy or server-bound parts stay optional so that a bot process stays lean.
 POSTGRES = ["psycopg[binary]>=3.1"]
-REPORT: list[str] = []
+REPORT = ["matplotlib>=3.8"]  # --report-png only; the HTML report needs nothing beyond numpy (uPlot is vendored)
 OPTIMIZE = ["optuna>=3.6"]
 EXTRAS = {
     "postgres": POSTGRES,
     "report": REPORT,
     "optimize": OPTIMIZE,
-    "test": ["pytest>=8", "pytest-timeout>=2.2", *POSTGRES, *REPORT, *OPTIMIZE],
+    # playwright drives the system's Chromium (no browser download); empyrical-reloaded checks the metrics
+    "test": ["pytest>=8", "pytest-timeout>=2.2", "playwright>=1.40", "empyrical-reloaded>=0.5.10", "pandas>=2",
+             *POSTGRES, *REPORT, *OPTIMIZE],
 }
 
 setup(
@@ -22,7 +24,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["candlebot", "candlebot.*", "strategies", "strategies.*",
                                     "exchanges", "exchanges.*", "collector", "collector.*"]),
-    package_data={"exchanges": ["data/*.json"]},
+    package_data={"exchanges": ["data/*.json"], "candlebot.output": ["assets/*", "vendor/*"]},
     install_requires=[
         "ta-lib>=0.8,<0.9",
         "numpy>=1.26",

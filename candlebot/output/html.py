@@ -43,7 +43,7 @@ def build_html(data: ReportData, step: Callable[[str], None] = lambda _: None) -
     lines = []
     for line in data.lines:
         overlay = line.overlays(data.closes)
-        pack.add_floats(f"line:{line.name}", line.values, display_decimals(line.values, places if overlay else 2))
+        pack.add_floats(f"line:{line.name}", line.values, display_decimals(line.values, 0))
         lines.append({"name": line.name, "overlay": overlay})
     step("fills")
     columns = dict(pack.meta)
