@@ -178,11 +178,16 @@
 
     let current = level(pickPeriod(t0, t1));
     mark("level");
+    const withGaps = (L, k) => {  // uPlot takes null, not NaN, for a missing value (indicator warm-up)
+      const key = "gaps" + k;
+      if (!L[key]) L[key] = Array.from(L["line" + k], (v) => (v === v ? v : null));
+      return L[key];
+    };
     const dataFor = {
-      price: (L) => [L.t, L.c, ...overlays.map(([, k]) => L["line" + k])],
+      price: (L) => [L.t, L.c, L.h, L.l, ...overlays.map(([, k]) => withGaps(L, k))],
       equity: (L) => [L.t, L.eq, Array.from(L.c, (c) => (meta.start_cash * c) / firstOpen)],
       drawdown: (L) => [L.t, L.dd],
-      lines: (L) => [L.t, ...panes.map(([, k]) => L["line" + k])],
+      lines: (L) => [L.t, ...panes.map(([, k]) => withGaps(L, k))],
     };
 
     function visibleRange(u) {
@@ -317,19 +322,14 @@
       return u;
     }
 
-    const priceRange = (u) => {
-      const L = current, [a, b] = visibleRange(u);
-      let lo = Infinity, hi = -Infinity;
-      for (let i = a; i < b; i++) { if (L.l[i] < lo) lo = L.l[i]; if (L.h[i] > hi) hi = L.h[i]; }
-      if (!isFinite(lo)) { lo = 0; hi = 1; }
-      const pad = (hi - lo) * 0.04 || hi * 0.01 || 1;
-      return [lo - pad, hi + pad];
-    };
     const price = make("price", "cb-price", 420, [
-      { label: "close", stroke: "transparent", points: { show: false } },
+      // close, high and low are not drawn as lines (the candles are): they give the legend and uPlot's y range
+      { label: "close", stroke: "transparent", paths: () => null, points: { show: false } },
+      { label: "high", stroke: "transparent", paths: () => null, points: { show: false } },
+      { label: "low", stroke: "transparent", paths: () => null, points: { show: false } },
       ...overlays.map(([l], j) => ({ label: l.name, stroke: LINE_COLORS[j % LINE_COLORS.length], width: 1.2, points: { show: false } })),
     ], {
-      scales: { x: { time: true }, y: { range: priceRange } },
+      scales: { x: { time: true } },
       hooks: { setScale: [onScale], ready: [wheelZoom], drawClear: [], draw: [drawCandles, drawFills], setCursor: [hover] },
     });
     make("equity", "cb-equity", 200, [
