@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from candlebot.candlefile import load_candles
 from tests.conftest import REPO
 from tests.report.browser import CHROMIUM, chromium_page
 
@@ -38,7 +39,7 @@ def test_the_report_is_one_offline_file(built):
     assert html.stat().st_size < 3_000_000  # 129,600 candles
 
 
-def test_chromium_draws_every_fill_and_finer_candles_when_zoomed(built):
+def test_chromium_draws_every_fill_and_finer_candles_when_zoomed(built, shared_data):
     if not CHROMIUM.exists():
         pytest.fail("chromium not installed (.ci/run installs the Debian package)")
     html, rows, summary, folder = built
@@ -55,6 +56,11 @@ def test_chromium_draws_every_fill_and_finer_candles_when_zoomed(built):
         assert whole["fills"] == whole["markers"] == fills  # every fill drawn at full view, none thinned out
         assert whole["level"] > 60 and whole["candles"] > 50  # 129,600 one-minute candles grouped for display
         assert _painted(page, "#cb-price canvas") > 0.02 and _painted(page, "#cb-equity canvas") > 0.002
+        candles = load_candles(str(shared_data / "kraken/xbtusdc_1m_2023q1.csv.gz"))
+        for i in (0, 1, 777, len(candles) - 1):  # the page unpacks the very numbers of the file
+            t, o, h, low, c, equity = page.evaluate(f"__report.candleAt({i})")
+            assert (t, o, h, low, c) == (candles.times[i], candles.opens[i], candles.highs[i], candles.lows[i], candles.closes[i])
+        assert equity == pytest.approx(summary["final_equity"], rel=1e-9)  # the page's equity from the fills, as the metrics'
 
         box = page.locator("#cb-price .u-over").bounding_box()
         levels = [whole["level"]]

@@ -348,6 +348,7 @@
     R.fills = fills.n;
     R.candles = base.t.length;
     R.zoomTo = (min, max) => price.setScale("x", { min, max });
+    R.candleAt = (i) => [base.t[i], base.o[i], base.h[i], base.l[i], base.c[i], eq[i]];  // the file's own candle i, and the equity
     R.range = [t0, t1];
     window.addEventListener("resize", () => charts.forEach((c) => c.u.setSize({ width: width(), height: c.u.height })));
     price.setScale("x", { min: t0, max: t1 });
