@@ -73,8 +73,9 @@ def compute_metrics(
     buy & hold buys at ``first_open`` and sells at ``last_close``, without fees."""
     closed = [t for t in trades if t.close_fill is not None]
     still_open = [t for t in trades if t.close_fill is None]
-    gross = sum((t.gross_pnl for t in closed), ZERO)  # type: ignore[misc]
-    fees = sum((t.fees for t in trades), ZERO)
+    gross = round_cost(sum((t.gross_pnl for t in closed), ZERO))  # type: ignore[misc]
+    fees = round_cost(sum((t.fees for t in trades), ZERO))
+    start_cash = round_cost(start_cash)
     unrealized = round_cost(sum((t.volume * mark - t.open_fill.cost for t in still_open), ZERO))
     net = gross - fees
     final_equity = start_cash + net + unrealized
