@@ -138,7 +138,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     check_seconds(args.poll, "-t", maximum=86_400)
     check_seconds(args.stop_after, "--stop-after", maximum=10 * 365 * 86_400)
     check_seconds(args.reconcile_window, "--reconcile-window", maximum=86_400, allow_zero=True)
-    for flag in ("start", "end", "trades_csv", "json"):
+    for flag in ("start", "end", "trades_csv", "json", "report", "report_png"):
         if getattr(args, flag):
             raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
     mode = args.mode or "paper"

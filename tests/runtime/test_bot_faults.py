@@ -82,6 +82,7 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
         (["-t", "0"], "-t must be a number of seconds within (0, 86400], got 0.0"),
         (["-t", "inf"], "-t must be a number of seconds within (0, 86400], got inf"),
         (["--json"], "--json is for backtests"),
+        (["--report", "r.html"], "--report is for backtests"),
         (["--strategy", "nope:Nothing"], "cannot load strategy 'nope:Nothing'"),
         (["--name", "../etc"], "bot name '../etc' must be"),
     ],
