@@ -79,6 +79,7 @@ def _backtest(data, *extra):
     return backtest, backtest.run()
 
 
+@pytest.mark.slow
 def test_metrics_match_empyrical_and_pandas_on_real_candles(shared_data):
     pd = pytest.importorskip("pandas")
     empyrical = pytest.importorskip("empyrical")
@@ -131,6 +132,7 @@ def test_metrics_match_empyrical_and_pandas_on_real_candles(shared_data):
     assert m.start_cash + m.net_pnl + m.unrealized_pnl == m.final_equity == backtest.ledger.equity(D(repr(chart.closes[-1])))
 
 
+@pytest.mark.slow
 def test_json_carries_every_metric_and_the_summary_adds_up(shared_data, tmp_path):
     data = str(shared_data / "kraken/xbtusd_1h_2023q1.csv")
     base = [sys.executable, "-m", "candlebot", "--data", data, "--strategy", "sma_cross", "--param", "stop_loss_pct=2"]
