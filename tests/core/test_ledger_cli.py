@@ -1,0 +1,30 @@
+"""``candlebot-ledger`` on books with an open trade: no made-up mark (it used to print the entry as the mark)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal as D
+
+from candlebot.exchange import Fill, OrderRequest, Side
+from candlebot.identity import BotIdentity
+from candlebot.store import BotStore
+from candlebot.trade import BotTrade
+from tests.conftest import REPO
+
+
+def test_an_open_trade_in_the_books_is_not_marked_at_its_entry(tmp_path):
+    label = BotIdentity.from_name("holder").label
+    store = BotStore(tmp_path / "bots" / f"{label}.sqlite", now=lambda: 0.0)
+    store.bind(pair="XBTUSD", start_cash=D("1000"))
+    order = OrderRequest("XBTUSD", Side.BUY, D("0.01"), 7)
+    fill = Fill("OAAAAA-BBBBB-CCCCCC", 7, "XBTUSD", Side.BUY, 1_700_000_000, D("30000.0"), D("0.01"), D("300.00000"), D("0.78000"))
+    store.intent(order, 1)
+    store.filled(order, fill, BotTrade(1, fill), D("699.22000"))
+    store.close()
+
+    result = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(tmp_path), "--name", "holder"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60, check=True)
+
+    line = result.stdout.splitlines()[0]
+    assert "BUY 0.01 @ 30000.0" in line and "OPEN Mark: unknown" in line and "Mark: 30000.0" not in line
