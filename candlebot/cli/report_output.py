@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from candlebot.output import progress
 from candlebot.output.fills import fill_marks
 from candlebot.output.report_data import IndicatorLine, ReportData
 from candlebot.report import RunReport
+
+if TYPE_CHECKING:
+    from candlebot.cli.backtest import Backtest
 
 
 def check_report_paths(html: str | None, png: str | None) -> None:
@@ -28,13 +31,14 @@ def check_report_paths(html: str | None, png: str | None) -> None:
             raise ConfigError("--report-png needs matplotlib: pip install 'candlebot[report]'") from None
 
 
-def report_data(backtest: object, report: RunReport) -> ReportData:
+def report_data(backtest: Backtest, report: RunReport) -> ReportData:
     """The candles traded on (from ``-s``), the strategy's lines over them, every fill and the metrics."""
-    chart, ledger = backtest.chart, backtest.ledger  # type: ignore[attr-defined]
-    start = backtest.start_index  # type: ignore[attr-defined]
-    strategy = backtest.engine.strategy  # type: ignore[attr-defined]
-    column = lambda values, kind: np.frombuffer(values, dtype=kind)[start:]  # noqa: E731
-    lines = tuple(IndicatorLine(name, column(line, np.float64)) for name, line in strategy.indicators.named_lines().items())
+    chart, ledger, start = backtest.chart, backtest.ledger, backtest.start_index
+
+    def column(values: object, kind: type) -> np.ndarray:
+        return np.frombuffer(values, dtype=kind)[start:]  # type: ignore[call-overload]
+
+    lines = tuple(IndicatorLine(name, column(line, np.float64)) for name, line in backtest.engine.indicators.named_lines().items())
     pair = ledger.pair
     params = " ".join(f"{k}={v}" for k, v in report.params.items())
     return ReportData(

@@ -71,19 +71,19 @@ def compute_metrics(
 ) -> Metrics:
     """``mark`` prices the open trades (the last close); ``round_cost`` rounds quote to the pair's cost decimals;
     buy & hold buys at ``first_open`` and sells at ``last_close``, without fees."""
-    closed = [t for t in trades if t.close_fill is not None]
+    closed = [(t, t.close_fill) for t in trades if t.close_fill is not None]
     still_open = [t for t in trades if t.close_fill is None]
-    gross = round_cost(sum((t.gross_pnl for t in closed), ZERO))  # type: ignore[misc]
+    gross = round_cost(sum((g for t, _ in closed if (g := t.gross_pnl) is not None), ZERO))
     fees = round_cost(sum((t.fees for t in trades), ZERO))
     start_cash = round_cost(start_cash)
     unrealized = round_cost(sum((t.volume * mark - t.open_fill.cost for t in still_open), ZERO))
     net = gross - fees
     final_equity = start_cash + net + unrealized
-    pnls = [t.pnl for t in closed]
-    wins = [p for p in pnls if p > 0]  # type: ignore[operator]
-    losses = [p for p in pnls if p <= 0]  # type: ignore[operator]
-    lost = -sum(losses, ZERO)  # type: ignore[arg-type]
-    holds = [t.close_fill.time - t.open_fill.time for t in closed]  # type: ignore[union-attr]
+    pnls = [p for t, _ in closed if (p := t.pnl) is not None]
+    wins = [p for p in pnls if p > 0]
+    losses = [p for p in pnls if p <= 0]
+    lost = -sum(losses, ZERO)
+    holds = [exit.time - t.open_fill.time for t, exit in closed]
     holds += [curve.end_time - t.open_fill.time for t in still_open]
     daily = daily_returns(curve)
     years = (curve.end_time - curve.start_time) / (YEAR_DAYS * DAY)
@@ -112,8 +112,8 @@ def compute_metrics(
         wins=len(wins),
         losses=len(losses),
         win_rate_pct=len(wins) / len(closed) * 100 if closed else None,
-        profit_factor=float(sum(wins, ZERO) / lost) if lost > 0 else None,  # type: ignore[arg-type]
-        expectancy=round_cost(sum(pnls, ZERO) / len(closed)) if closed else None,  # type: ignore[arg-type]
+        profit_factor=float(sum(wins, ZERO) / lost) if lost > 0 else None,
+        expectancy=round_cost(sum(pnls, ZERO) / len(closed)) if closed else None,
         avg_holding_s=sum(holds) / len(holds) if holds else None,
         max_holding_s=max(holds) if holds else None,
         exposure_pct=float((curve.position > 0).mean() * 100) if len(curve.position) else 0.0,
