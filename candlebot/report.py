@@ -79,6 +79,7 @@ class RunReport:
                           f"expectancy {_num(m.expectancy, '.2f')}"),
             ("holding", f"avg {_duration(m.avg_holding_s)}, max {_duration(m.max_holding_s)}, exposure {m.exposure_pct:.1f}% of candles"),
             ("exits", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m.exit_reasons.items()) or "-"),
+            *_monthly_rows(m),
             ("elapsed", f"{self.elapsed_s:.2f} s"),
         ]
         if self.strategy_errors:
@@ -160,6 +161,18 @@ def _seconds(ts: float) -> str:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _monthly_rows(m: Metrics) -> list[tuple[str, str]]:
+    """One row per year: each month's return in %."""
+    years: dict[str, list[str]] = {}
+    for month in m.monthly_returns:
+        year, number = month.month.split("-")
+        years.setdefault(year, []).append(f"{_MONTHS[int(number) - 1]} {month.return_pct:+.1f}")
+    return [("monthly %" if k == 0 else "", f"{year}  " + "  ".join(items)) for k, (year, items) in enumerate(years.items())]
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _num(value: float | Decimal | None, spec: str, suffix: str = "", missing: str = "n/a") -> str:

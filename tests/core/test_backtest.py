@@ -184,4 +184,4 @@ def test_verbose_output_has_ticker_and_labelled_ledger_lines_then_a_summary(shar
             held += 1
             assert D(line.split(" OPEN Mark: ")[1].split()[0]) == close and " unrealized net P/L: $" in line
     assert held > 1
-    assert "exits" in lines[-2] and lines[-1].strip().startswith("elapsed")
+    assert "exits" in lines[-3] and "monthly %  2023  Jan " in lines[-2] and lines[-1].strip().startswith("elapsed")
