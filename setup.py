@@ -42,6 +42,7 @@ setup(
             "candlebot-kraken-sim=exchanges.kraken_sim.cli:main",
             "candlebot-ledger=candlebot.ledger_cli:main",
             "candlebot-demo=candlebot.demo:main",
+            "candlebot-collector=collector.cli:main",
         ],
     },
 )
