@@ -70,6 +70,7 @@ class Connection:
         self._ws: Any = None
         self._req_id = 0
         self._last_rx = time.monotonic()
+        self._stalled = False
         self.connects = 0
 
     # -- the loop ---------------------------------------------------------------------------------------------
@@ -109,6 +110,7 @@ class Connection:
 
     async def _read(self, ws: Any, stop: asyncio.Event) -> str:
         """Messages until the socket ends; returns why it ended."""
+        self._stalled = False
         watchdog = asyncio.ensure_future(self._watch(ws, stop))
         loads, feeds = json.loads, self.feeds
         try:
@@ -138,9 +140,7 @@ class Connection:
                         return "rate_limited"
                 elif msg.get("method") in ("subscribe", "unsubscribe") and not msg.get("success", True):
                     log.warning("%s: %s refused: %s", self.name, msg["method"], msg.get("error"))
-            if watchdog.done() and not stop.is_set():
-                return "stalled"
-            return "disconnected"
+            return "stalled" if self._stalled and not stop.is_set() else "disconnected"
         finally:
             watchdog.cancel()
 
@@ -156,6 +156,7 @@ class Connection:
                 pass
             if time.monotonic() - self._last_rx > self.stall_timeout_s:
                 log.warning("%s: no message for %.1f s: reconnecting", self.name, self.stall_timeout_s)
+                self._stalled = True
                 await ws.close()
                 return
             if time.monotonic() - started > 30 and all(f.synced for f in self.feeds.values()):
