@@ -124,10 +124,10 @@ class _Rebuild:
     def top(self, time_us: int) -> TopOfBook | None:
         if not self.asks or not self.bids:
             return None
-        ps, qs = 10.0 ** -self.info.price_decimals, 10.0 ** -self.info.qty_decimals
+        ps, qs = 10 ** self.info.price_decimals, 10 ** self.info.qty_decimals  # int / int rounds correctly
         ask_units, bid_units = min(self.asks), max(self.bids)
-        ask, bid = ask_units * ps, bid_units * ps
-        ask_qty, bid_qty = self.asks[ask_units] * qs, self.bids[bid_units] * qs
+        ask, bid = ask_units / ps, bid_units / ps
+        ask_qty, bid_qty = self.asks[ask_units] / qs, self.bids[bid_units] / qs
         total = ask_qty + bid_qty
         return TopOfBook(self.info.pair, time_us / 1e6, bid, ask, bid_qty, ask_qty, ask - bid, (ask + bid) / 2,
                          (bid * ask_qty + ask * bid_qty) / total, (bid_qty - ask_qty) / total)
