@@ -33,6 +33,7 @@ setup(
         "slack-sdk>=3.20",
         "supervisor>=4.2",
         "websockets>=12",
+        "orjson>=3.9",
         "tqdm>=4.66",
     ],
     extras_require=EXTRAS,

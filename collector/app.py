@@ -8,6 +8,7 @@ within 5 s: a batch commits in milliseconds). An unrecoverable store error ends 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from dataclasses import dataclass
@@ -70,6 +71,14 @@ def rest_depth(rest_url: str, depth: int):  # type: ignore[no-untyped-def]
     return snapshot
 
 
+def tune_gc() -> None:
+    """The receive path allocates a few small containers per message and makes no cycles: collecting
+    generation 0 every 700 allocations cost a third of the time per message. Objects alive after
+    start-up (modules, config) are frozen out of every collection."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, slack: Any = None,
                   stop: asyncio.Event | None = None) -> int:
     """Run until ``stop`` (or SIGTERM/SIGINT); returns the exit code."""
@@ -81,6 +90,7 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, 
         except (RuntimeError, ValueError):  # not the main thread (tests embedding the collector)
             pass
     last = await store.open(config.instruments)
+    tune_gc()
     writer = Writer(store, max_pending=config.max_pending)
     feeds = [SymbolFeed(item, config.depth, writer.offer, snapshot_interval_us=round(config.snapshot_interval_s * 1e6),
                         last_stored_us=last.get(item.pair)) for item in config.instruments]

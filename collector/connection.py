@@ -21,6 +21,7 @@ import random
 import time
 from typing import Any, Awaitable, Callable, Sequence
 
+import orjson
 import websockets
 
 from collector.feed import SymbolFeed
@@ -112,7 +113,7 @@ class Connection:
         """Messages until the socket ends; returns why it ended."""
         self._stalled = False
         watchdog = asyncio.ensure_future(self._watch(ws, stop))
-        loads, feeds = json.loads, self.feeds
+        loads, feeds = orjson.loads, self.feeds
         try:
             async for raw in ws:
                 recv = now_us()
