@@ -10,6 +10,7 @@ never notice.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -57,6 +58,7 @@ class SymbolFeed:
         self.gap_start: int | None = last_stored_us  # a restart continues after a gap
         self.gap_reason = "restart"
         self.unsynced_since: int | None = None
+        self.closed_gaps: deque[GapRecord] = deque(maxlen=100)  # for the alert, which takes them
         self.last_local = 0
         self._last_ts: int | None = None
         self._last_data: Any = None
@@ -80,7 +82,9 @@ class SymbolFeed:
         if not self._store_snapshot(exchange_us(data.get("timestamp")), recv_us, self.reason):
             return "dropped"
         if self.gap_start is not None:
-            self._offer(GapRecord(self.pair, self.gap_start, recv_us, self.gap_reason))
+            gap = GapRecord(self.pair, self.gap_start, recv_us, self.gap_reason)
+            self._offer(gap)
+            self.closed_gaps.append(gap)
             self.stats.gap_us += recv_us - self.gap_start
         self.gap_start = None
         self.unsynced_since = None
@@ -140,7 +144,7 @@ class SymbolFeed:
             self.gap_start = self.last_local or now_us
             self.gap_reason = reason
         if self.unsynced_since is None:
-            self.unsynced_since = now_us
+            self.unsynced_since = self.gap_start  # no verified book since the last message stored
         self.synced = False
         self.reason = f"resync:{reason}"
         self.book.clear()

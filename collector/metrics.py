@@ -24,7 +24,7 @@ LAG = Metric("candlebot.collector.lag", "distribution", "seconds", "collector",
 STORE_LAG = Metric("candlebot.collector.store.lag", "distribution", "seconds", "collector",
                    "receive time to commit of book messages (sampled)")
 QUEUE_DEPTH = Metric("candlebot.collector.queue.depth", "gauge", "records", "collector",
-                     "records waiting for the writer")
+                     "records waiting for the writer (process-wide: pair:all)")
 DROPPED = Metric("candlebot.collector.dropped", "count", "records", "collector",
                  "records the full writer queue refused (each forces a resync)")
 UNSYNCED = Metric("candlebot.collector.unsynced", "gauge", "seconds", "collector",

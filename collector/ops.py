@@ -73,13 +73,14 @@ class Metrics:
                 stats.messages = stats.mismatches = stats.dropped = stats.gap_us = 0
                 stats.reasons.clear()
                 stats.lags_us.clear()
-            client.gauge(m.QUEUE_DEPTH.name, self.writer.pending)
+            client.gauge(m.QUEUE_DEPTH.name, self.writer.pending, tags=["pair:all"])
         finally:
             client.close_buffer()
 
 
 class UnsyncedAlert:
-    """Posts once when a symbol has been unsynced longer than ``threshold_s``, once when it recovers."""
+    """Posts once when a symbol has been unsynced longer than ``threshold_s`` and once when it recovers;
+    a longer gap that opened and closed between two checks is reported in one post."""
 
     def __init__(self, poster: Any, name: str, feeds: Sequence[SymbolFeed], threshold_s: float, clock_us: Any) -> None:
         self.poster = poster
@@ -93,6 +94,13 @@ class UnsyncedAlert:
     def check(self) -> None:
         now = self.clock_us()
         for feed in self.feeds:
+            gaps = list(feed.closed_gaps)
+            feed.closed_gaps.clear()
+            if feed.pair not in self._alerted:
+                for gap in gaps:
+                    if gap.end - gap.start > self.threshold_us:
+                        self._post(f":warning: collector {self.name}: {feed.pair} had no verified book for "
+                                   f"{(gap.end - gap.start) / 1e6:.1f} s ({gap.reason}); synced again")
             since = feed.unsynced_since
             if since is not None and now - since > self.threshold_us and feed.pair not in self._alerted:
                 self._alerted.add(feed.pair)

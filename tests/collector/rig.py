@@ -53,12 +53,12 @@ class Rig:
 
     # -- the collector process ----------------------------------------------------------------------------------
 
-    def start(self, *extra: str) -> subprocess.Popen[str]:
+    def start(self, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         argv = [sys.executable, "-m", "collector", "--pairs", ",".join(self.pairs), "--db", self.db,
                 "--ws-url", self.ws_url, "--rest-url", self.sim.url, "--stall-timeout", "1", "--resync-timeout", "1",
                 "--snapshot-interval", "3", "--statsd-host", "127.0.0.1", "--statsd-port", str(self.statsd.port),
-                "--no-slack", "--name", "test-collector", *extra]
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+                "--name", "test-collector", *(extra or ("--no-slack",))]
+        env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
         self.process = subprocess.Popen(argv, cwd=self.tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True)
         return self.process
