@@ -110,5 +110,12 @@ def sqlite_reader(path: str) -> Reader:
         raise ConfigError(f"--db sqlite:///{path}: no such file")
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     reader = Reader(connection, "?")
-    reader.check_version()
+    try:
+        reader.check_version()
+    except sqlite3.DatabaseError:
+        connection.close()
+        raise ConfigError(f"--db sqlite:///{path}: not a collector database") from None
+    except ConfigError:
+        connection.close()
+        raise
     return reader
