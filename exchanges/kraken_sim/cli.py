@@ -47,6 +47,7 @@ from exchanges.kraken_sim.faults import Faults, parse_spec
 from exchanges.kraken_sim.ratelimit import TIERS
 from exchanges.kraken_sim.simulator import KrakenSimulator
 from exchanges.kraken_sim.wsfaults import is_ws_kind, parse_ws_spec
+from exchanges.kraken_sim.wsserver import ws_pair_names
 
 log = logging.getLogger("exchanges.kraken_sim")
 
@@ -161,9 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sim = KrakenSimulator(config_from_args(args))
         ws_faults = dict(parse_ws_spec(spec) for spec in args.fault if is_ws_kind(spec))
+        ws_pairs = ws_pair_names(args.ws_pairs)
         sim.start()
-        ws_url = sim.serve_websocket([p for p in args.ws_pairs.split(",") if p.strip()], port=args.ws_port,
-                                     faults=ws_faults)
+        ws_url = sim.serve_websocket(ws_pairs, port=args.ws_port, faults=ws_faults)
     except ConfigError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

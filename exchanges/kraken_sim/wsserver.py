@@ -291,3 +291,14 @@ def start_feed(venue: Any, pairs: Any, *, host: str, port: int, faults: Mapping[
     injector = WsFaultInjector(config.seed)
     injector.configure(faults)
     return WsFeed(markets, venue.now, injector, host=host, port=port, seed=config.seed).start()
+
+
+def ws_pair_names(text: str) -> list[str]:
+    """``--ws-pairs``: comma-separated names, each checked against the AssetPairs snapshot (ConfigError)."""
+    from exchanges.kraken_pairs import find_pair, offline_pairs
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = offline_pairs()
+    for name in names:
+        find_pair(known, name)
+    return names
