@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 from candlebot.errors import ConfigError
+from exchanges.kraken_sim.faults import split_spec
 
 WS_KINDS = ("ws_drop", "ws_corrupt_checksum", "ws_duplicate", "ws_close", "ws_rate_limit", "ws_stall")
 
@@ -74,14 +75,8 @@ def ws_fault(kind: str, spec: Mapping[str, Any]) -> WsFault:
 
 def parse_ws_spec(text: str) -> tuple[str, WsFault]:
     """``ws_drop:count=2:symbols=ETH/USD``."""
-    kind, *parts = text.strip().split(":")
-    spec: dict[str, str] = {}
-    for part in parts:
-        name, sep, value = part.partition("=")
-        if not sep or not name:
-            raise ConfigError(f"fault {text!r}: expected setting=value, got {part!r}")
-        spec[name.strip()] = value.strip()
-    return kind.strip(), ws_fault(kind.strip(), spec)
+    kind, spec = split_spec(text)
+    return kind, ws_fault(kind, spec)
 
 
 def is_ws_kind(kind: str) -> bool:

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.collector.rig import REPO, Rig, wait_for
+from tests.deploy.test_supervisor import _ctl, _tool
 
 FLEET = REPO / "deploy" / "supervisor" / "fleet.py"
-
-
-def _tool(name: str) -> str:
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} not installed (supervisor is a dependency of candlebot)")
-    return found
-
-
-def _ctl(conf: Path, *args: str) -> str:
-    return subprocess.run([_tool("supervisorctl"), "-c", str(conf), *args], capture_output=True, text=True, timeout=30).stdout
 
 
 @pytest.mark.integration
