@@ -90,9 +90,10 @@ class SymbolInfo:
 class Reader:
     """The read queries over a DB-API connection; ``mark`` is the driver's placeholder (``?`` or ``%s``)."""
 
-    def __init__(self, connection: Any, mark: str) -> None:
+    def __init__(self, connection: Any, mark: str, stream_cursor: Any = None) -> None:
         self.connection = connection
         self.mark = mark
+        self._stream_cursor = stream_cursor or connection.cursor  # PostgreSQL: a server-side cursor
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.connection.cursor()
@@ -126,7 +127,7 @@ class Reader:
 
     def rows(self, symbol_id: int, from_seq: int, until_us: int) -> Iterator[tuple[int, int | None, int, int, int, int, int]]:
         """(seq, ts_exchange, ts_local, is_snapshot, side, price, qty) from ``from_seq`` on, received by ``until_us``."""
-        cursor = self.connection.cursor()
+        cursor = self._stream_cursor()
         try:
             cursor.execute(("SELECT seq, ts_exchange, ts_local, is_snapshot, side, price, qty FROM book_rows "
                             "WHERE symbol_id = ? AND seq >= ? AND ts_local <= ? ORDER BY seq").replace("?", self.mark),

@@ -103,7 +103,7 @@ def postgres_reader(url: str) -> Reader:
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"--db: cannot connect to PostgreSQL ({first})") from None
-    reader = Reader(connection, "%s")
+    reader = Reader(connection, "%s", lambda: connection.cursor(name="collector_rows", withhold=True))
     try:
         reader.check_version()
     except psycopg.errors.UndefinedTable:

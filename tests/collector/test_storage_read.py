@@ -93,10 +93,17 @@ def normal(expected: dict[str, list[tuple[Decimal, Decimal]]]) -> dict[str, list
     return {side: [(p.normalize(), q.normalize()) for p, q in levels] for side, levels in expected.items()}
 
 
-@pytest.fixture(scope="module")
-def stored(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str, Any]], list[int]]:
+def database(request: pytest.FixtureRequest, folder: Path, name: str) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{folder / (name + '.sqlite')}"
+    return request.getfixturevalue("postgres_server").create_database(f"collector_read_{name}")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stored(request: pytest.FixtureRequest, shared_data: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str, Any]], list[int]]:
     messages = recorded(shared_data)
-    db = f"sqlite:///{tmp_path_factory.mktemp('stored') / 'books.sqlite'}"
+    db = database(request, tmp_path_factory.mktemp("stored"), "books")
     times = asyncio.run(store_stream(db, messages))
     return db, messages, times
 
@@ -165,6 +172,7 @@ def test_export_writes_tardis_rows_that_rebuild_the_same_book(stored, tmp_path: 
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_book_prints_the_levels_and_bad_input_is_one_line_and_exit_2(stored) -> None:
     db, messages, times = stored
     run = subprocess.run([sys.executable, "-m", "collector", "book", "--db", db, "--pair", "XBTUSD",
@@ -184,9 +192,14 @@ def test_book_prints_the_levels_and_bad_input_is_one_line_and_exit_2(stored) -> 
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr, bad.stderr
 
 
-def test_a_gap_is_stored_and_no_book_is_given_inside_it(shared_data: Path, tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return database(request, tmp_path, "gap")
+
+
+def test_a_gap_is_stored_and_no_book_is_given_inside_it(shared_data: Path, empty_db: str) -> None:
     messages = recorded(shared_data)
-    db = f"sqlite:///{tmp_path / 'gap.sqlite'}"
+    db = empty_db
     times = asyncio.run(store_stream(db, messages, gap_after=120))
     with pytest.raises(read.NoBook, match="checksum"):
         read.book_at(db, "XBTUSD", (times[119] + times[120]) / 2e6)
