@@ -236,16 +236,12 @@ def section_lag(args: argparse.Namespace) -> None:
     sock.close()
     lags = sorted(float(l.split(":")[1].split("|")[0]) for l in lines if l.startswith("candlebot.collector.store.lag:"))
     messages = sum(float(l.split(":")[1].split("|")[0]) for l in lines if l.startswith("candlebot.collector.messages:"))
-    exchange = sorted(float(l.split(":")[1].split("|")[0]) for l in lines if l.startswith("candlebot.collector.lag:"))
     if not lags:
         raise SystemExit("no lag samples received")
     q = statistics.quantiles(lags, n=100)
     print(f"3. real process, real socket, 6 pairs at depth 10, simulator --speed {args.speed}: "
           f"{messages / args.lag_seconds:,.0f} msg/s over {args.lag_seconds:.0f} s")
     print(f"   receive -> committed: p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms ({len(lags)} samples)")
-    if exchange:
-        e = statistics.quantiles(exchange, n=100)
-        print(f"   exchange time -> receive (simulator stamps whole seconds): p50 {e[49] * 1000:.1f} ms, p99 {e[98] * 1000:.1f} ms")
 
 
 def main() -> None:

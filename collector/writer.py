@@ -25,7 +25,7 @@ Written = Callable[[Sequence[Record], int, float], None]  # batch, rows, seconds
 
 class Writer:
     def __init__(self, store: Store, *, max_pending: int = 50_000, batch_records: int = 5_000,
-                 linger_s: float = 0.05, on_written: Written | None = None) -> None:
+                 linger_s: float = 0.02, on_written: Written | None = None) -> None:
         self.store = store
         self.max_pending = max_pending
         self.batch_records = batch_records
