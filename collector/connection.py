@@ -68,6 +68,7 @@ class Connection:
         self.backoff = backoff or Backoff()
         self._symbol_backoff = {symbol: Backoff(0.2, 10.0) for symbol in self.feeds}
         self._resyncing: dict[str, asyncio.Task[None]] = {}
+        self._last_resync: dict[str, float] = {}
         self._ws: Any = None
         self._req_id = 0
         self._last_rx = time.monotonic()
@@ -180,6 +181,9 @@ class Connection:
     async def _resubscribe(self, feed: SymbolFeed) -> None:
         symbol = feed.instrument.symbol
         backoff = self._symbol_backoff[symbol]
+        if time.monotonic() - self._last_resync.get(symbol, -1e9) > 30:
+            backoff.reset()  # a symbol that resyncs now and then starts over; one that keeps failing backs off
+        self._last_resync[symbol] = time.monotonic()
         params = {"channel": "book", "symbol": [symbol], "depth": self.depth}
         try:
             await asyncio.sleep(backoff.next() if backoff.failures else 0)

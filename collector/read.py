@@ -177,7 +177,7 @@ def _books(db: str, pair: str, start_us: int, end_us: int, every: float | None, 
     reader = open_reader(db)
     try:
         info = reader.symbol(pair)
-        found = reader.snapshot_before(info.id, start_us) or reader.snapshot_before(info.id, end_us)
+        found = reader.snapshot_before(info.id, start_us) or reader.first_snapshot_from(info.id, start_us)
         if found is None:
             return
         gaps = reader.gaps(info.id, start_us, end_us)
@@ -228,7 +228,7 @@ def _l2_rows(db: str, pair: str, start_us: int, end_us: int) -> Iterator[L2Row]:
     try:
         info = reader.symbol(pair)
         p, q = info.price_decimals, info.qty_decimals
-        found = reader.snapshot_before(info.id, start_us) or reader.snapshot_before(info.id, end_us)
+        found = reader.snapshot_before(info.id, start_us) or reader.first_snapshot_from(info.id, start_us)
         if found is None:
             return
         rebuild = _Rebuild(reader, info, found[0])

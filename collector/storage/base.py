@@ -125,6 +125,12 @@ class Reader:
                             "ORDER BY ts_local DESC, seq DESC LIMIT 1", (symbol_id, at_us))
         return (int(found[0][0]), int(found[0][1])) if found else None
 
+    def first_snapshot_from(self, symbol_id: int, at_us: int) -> tuple[int, int] | None:
+        """(seq, ts_local) of the oldest snapshot taken at or after ``at_us``."""
+        found = self._query("SELECT seq, ts_local FROM snapshots WHERE symbol_id = ? AND ts_local >= ? "
+                            "ORDER BY ts_local, seq LIMIT 1", (symbol_id, at_us))
+        return (int(found[0][0]), int(found[0][1])) if found else None
+
     def rows(self, symbol_id: int, from_seq: int, until_us: int) -> Iterator[tuple[int, int | None, int, int, int, int, int]]:
         """(seq, ts_exchange, ts_local, is_snapshot, side, price, qty) from ``from_seq`` on, received by ``until_us``."""
         cursor = self._stream_cursor()

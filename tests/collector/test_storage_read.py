@@ -124,6 +124,8 @@ def test_every_book_in_a_window_and_per_second_features(stored) -> None:
     expected = books_after(messages)
     books = list(read.books(db, "XBTUSD", times[100] / 1e6, times[200] / 1e6))
     assert [plain(b) for b in books] == [normal(e) for e in expected[100:200]]
+    early = list(read.books(db, "XBTUSD", times[0] / 1e6 - 60, times[5] / 1e6))  # starts before anything was stored
+    assert [plain(b) for b in early] == [normal(e) for e in expected[:5]]
     features = list(read.books(db, "XBTUSD", times[1] / 1e6, times[509] / 1e6, every=1.0, features=True))
     assert 45 <= len(features) <= 52
     for feature in features:
