@@ -15,6 +15,10 @@ Each kind fires with ``probability`` (seeded RNG) for the next ``count`` matchin
 no limit), only for ``symbols`` when given (v2 names, e.g. ``ETH/USD``). CLI: ``--fault
 ws_drop:count=1``; while running: ``POST /admin/faults`` with ``{"ws_drop": {"count": 1}}``
 (other kinds in the same object go to the REST faults).
+
+``snapshot=true`` makes a fault wait for a snapshot (the answer to a subscribe) instead of an update;
+``ws_drop`` and ``ws_corrupt_checksum`` act on snapshots (a lost snapshot is what sends a client to its
+REST fallback), the other kinds ignore such a setting.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class WsFault:
     count: int | None = None
     symbols: tuple[str, ...] = ()
     stall_s: float = 3.0
+    snapshot: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.symbols, str):
@@ -50,12 +55,21 @@ class WsFault:
             raise ConfigError(f"ws fault stall_s must be > 0, got {self.stall_s}")
 
 
+def _flag(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false", "1", "0"):
+        raise ValueError(value)
+    return text in ("true", "1")
+
+
 def ws_fault(kind: str, spec: Mapping[str, Any]) -> WsFault:
     if kind not in WS_KINDS:
         raise ConfigError(f"unknown websocket fault {kind!r} (known: {', '.join(WS_KINDS)})")
     if not isinstance(spec, Mapping):
         raise ConfigError(f"faults: {kind} must be an object of settings")
-    types = {"probability": float, "count": int, "symbols": str, "stall_s": float}
+    types = {"probability": float, "count": int, "symbols": str, "stall_s": float, "snapshot": _flag}
     unknown = sorted(set(spec) - set(types))
     if unknown:
         raise ConfigError(f"faults: {kind} has no setting {', '.join(unknown)} (settings: {', '.join(types)})")
@@ -69,7 +83,7 @@ def ws_fault(kind: str, spec: Mapping[str, Any]) -> WsFault:
             try:
                 kwargs[name] = types[name](value)
             except (TypeError, ValueError):
-                raise ConfigError(f"faults: {kind}.{name}: {value!r} is not a {types[name].__name__}") from None
+                raise ConfigError(f"faults: {kind}.{name}: {value!r} is not a {types[name].__name__.strip('_')}") from None
     return WsFault(**kwargs)
 
 
@@ -103,13 +117,13 @@ class WsFaultInjector:
             self._remaining = {kind: fault.count for kind, fault in faults.items()}
             self._rng.seed(self.seed)
 
-    def draw(self, symbol: str) -> tuple[str, WsFault] | None:
+    def draw(self, symbol: str, *, snapshot: bool = False) -> tuple[str, WsFault] | None:
         if not self._faults:
             return None
         with self._lock:
             for kind in WS_KINDS:
                 fault = self._faults.get(kind)
-                if fault is None or (fault.symbols and symbol not in fault.symbols):
+                if fault is None or fault.snapshot != snapshot or (fault.symbols and symbol not in fault.symbols):
                     continue
                 left = self._remaining.get(kind)
                 if left is not None and left <= 0:

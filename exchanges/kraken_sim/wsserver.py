@@ -233,6 +233,12 @@ class WsFeed:
                     with self._lock:
                         stream = self._stream(symbol, depth)
                         data = stream.snapshot(self.markets[symbol].published or math.floor(self.sim_now()))
+                    fault = self.faults.draw(symbol, snapshot=True)
+                    kind = fault[0] if fault else None
+                    if kind == "ws_drop":
+                        continue
+                    if kind == "ws_corrupt_checksum":
+                        data = {**data, "checksum": (data["checksum"] + 1) & 0xFFFFFFFF}
                     client.outbox.put_nowait(json.dumps({"channel": "book", "type": "snapshot", "data": [data]}))
             else:
                 if client.subscriptions.pop(symbol, None) is None:

@@ -56,6 +56,11 @@ def test_every_fault_becomes_a_resync_and_a_gap_and_the_books_end_equal(rig: Rig
         wait_for(lambda: rig.fired(kind) == 1, 10, f"{kind} to fire")
         new = wait_for(lambda: [g for g in rig.gaps()[before:] if g[3] in reasons], 15, f"a gap after {kind}")
         seen[kind] = new
+    # a lost snapshot: the resync falls back to REST Depth, and the stream's checksums go on verifying
+    before = len(rig.gaps())
+    rig.admin("/admin/faults", {"ws_corrupt_checksum": {"count": 1, "symbols": [SYMBOLS[PAIRS[0]]]},
+                                "ws_drop": {"count": 1, "symbols": [SYMBOLS[PAIRS[0]]], "snapshot": True}})
+    wait_for(lambda: [g for g in rig.gaps()[before:] if g[3] == "checksum"], 15, "the gap closed by REST Depth")
     rig.admin("/admin/faults", {})
     # Assert: every pair's stored book is the simulator's own book
     for pair in PAIRS:
@@ -72,6 +77,7 @@ def test_every_fault_becomes_a_resync_and_a_gap_and_the_books_end_equal(rig: Rig
     # zero unresolved mismatches: every gap was closed by a resync snapshot taken at its end
     resync_snapshots = {(pair, t) for pair, t, reason in rig.snapshots() if reason.startswith("resync:")}
     assert {(pair, end) for pair, _, end, _ in gaps} <= resync_snapshots
+    assert [reason for pair, _, reason in rig.snapshots() if reason.endswith("(rest)")] == ["resync:checksum(rest)"]
     rig.statsd.settle()
     assert rig.metric_sum(m.MISMATCHES.name) == sum(1 for g in gaps if g[3] in ("checksum", "crossed"))
     for reason in ("duplicate", "disconnected", "rate_limited", "stalled"):

@@ -112,3 +112,15 @@ def test_a_wrong_checksum_a_crossed_book_and_a_replayed_message_are_problems(mes
                 "timestamp": "2023-07-30T15:29:59Z", "checksum": 0}
     assert feed.on_update(crossing, 7) == "crossed"
     assert feed.stats.mismatches == 2 and feed.stats.resyncs == 3
+
+
+def test_pairs_are_spread_over_connections_of_at_most_20_symbols() -> None:
+    from collector.app import connection_groups
+
+    feeds = [SymbolFeed(Instrument(f"P{i}", f"P{i}/USD", 1, 8), 10, lambda r: True, snapshot_interval_us=1)
+             for i in range(45)]
+    groups = connection_groups(feeds)
+    assert [len(g) for g in groups] == [15, 15, 15]
+    assert sorted(f.pair for g in groups for f in g) == sorted(f.pair for f in feeds)
+    assert [len(g) for g in connection_groups(feeds[:20])] == [20]
+    assert [len(g) for g in connection_groups(feeds[:21])] == [11, 10]
