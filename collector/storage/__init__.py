@@ -7,7 +7,6 @@ for the CLI and the research API).
 from __future__ import annotations
 
 from collector.storage.base import Reader, Store, parse_url
-from candlebot.errors import ConfigError
 
 
 def open_store(url: str) -> Store:
@@ -32,4 +31,4 @@ def open_reader(url: str) -> Reader:
     return postgres_reader(target)
 
 
-__all__ = ["open_store", "open_reader", "Store", "Reader", "ConfigError"]
+__all__ = ["open_store", "open_reader", "Store", "Reader"]
