@@ -45,7 +45,6 @@ class Mirror:
         self.bids: dict[int, int] = {}
         self.ask_prices: list[int] = []  # ascending
         self.bid_prices: list[int] = []  # descending, stored negated ascending
-        
 
     def set(self, side: str, ticks: int, lots: int) -> None:
         levels, prices, key = (self.asks, self.ask_prices, ticks) if side == "asks" else (self.bids, self.bid_prices, -ticks)
