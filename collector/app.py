@@ -14,7 +14,7 @@ import signal
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from collector.connection import MAX_SYMBOLS, Connection, now_us
+from collector.connection import MAX_SYMBOLS, Connection, RestSnapshot, now_us
 from collector.feed import SymbolFeed
 from collector.instruments import Instrument
 from collector.ops import Metrics, UnsyncedAlert
@@ -44,7 +44,7 @@ class CollectorConfig:
             raise ValueError(f"depth must be one of {DEPTHS}")
 
 
-def rest_depth(rest_url: str, depth: int):  # type: ignore[no-untyped-def]
+def rest_depth(rest_url: str, depth: int) -> RestSnapshot:
     """A REST ``Depth`` snapshot in the v2 message shape (the resync fallback), fetched on a thread."""
 
     def fetch(feed: SymbolFeed) -> dict[str, Any] | None:
