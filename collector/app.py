@@ -119,7 +119,7 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, 
                 await asyncio.wait_for(stop.wait(), config.metrics_interval_s)
             except asyncio.TimeoutError:
                 pass
-            if writing.done():  # the store failed: stop everything and report it
+            if writing.done() or any(task.done() for task in reading):  # a bug or a dead store: crash-only
                 break
             if metrics is not None:
                 metrics.flush()
@@ -127,7 +127,7 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, 
                 alert.check()
     finally:
         stop.set()
-        await asyncio.gather(*reading, return_exceptions=True)
+        failures = [r for r in await asyncio.gather(*reading, return_exceptions=True) if isinstance(r, BaseException)]
         writer_stop.set()
         try:
             await writing
@@ -137,4 +137,6 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, 
             if alert is not None:
                 await alert.drain(1.0)
             await store.close()
+    if failures:
+        raise failures[0]
     return 0

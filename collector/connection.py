@@ -119,7 +119,11 @@ class Connection:
             async for raw in ws:
                 recv = now_us()
                 self._last_rx = time.monotonic()
-                msg = loads(raw)
+                try:
+                    msg = loads(raw)
+                except orjson.JSONDecodeError:
+                    log.warning("%s: unreadable message %r...: reconnecting", self.name, raw[:80])
+                    return "malformed"
                 if msg.get("channel") == "book":
                     kind = msg.get("type")
                     for data in msg["data"]:
