@@ -46,10 +46,12 @@ def resolve(names: list[str], asset_pairs: Mapping[str, Any] | None) -> list[Ins
     if asset_pairs is None:
         pairs = offline_pairs()
     else:
-        try:
-            pairs = {pair_id: parse_asset_pair(pair_id, entry) for pair_id, entry in asset_pairs.items()}
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        pairs = {}
+        for pair_id, entry in asset_pairs.items():
+            try:
+                pairs[pair_id] = parse_asset_pair(pair_id, entry)
+            except ValueError as exc:  # one odd listing must not stop the pairs asked for
+                log.debug("AssetPairs: %s", exc)
     found = [instrument(find_pair(pairs, name)) for name in names]
     seen = [i.pair for i in found]
     if len(set(seen)) != len(seen):

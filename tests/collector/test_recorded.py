@@ -124,3 +124,17 @@ def test_pairs_are_spread_over_connections_of_at_most_20_symbols() -> None:
     assert sorted(f.pair for g in groups for f in g) == sorted(f.pair for f in feeds)
     assert [len(g) for g in connection_groups(feeds[:20])] == [20]
     assert [len(g) for g in connection_groups(feeds[:21])] == [11, 10]
+
+
+def test_pairs_resolve_to_v2_symbols_and_precisions_and_an_odd_listing_is_skipped() -> None:
+    from candlebot.errors import ConfigError
+    from collector.instruments import resolve
+    from exchanges.kraken_pairs import snapshot_reply
+
+    listing = {**snapshot_reply()["result"], "ODD": {"altname": "ODD"}}  # a listing without decimals
+    assert resolve(["XBTUSD", "eth/xbt"], listing) == [Instrument("XBTUSD", "BTC/USD", 1, 8),
+                                                       Instrument("ETHXBT", "ETH/BTC", 5, 8)]
+    with pytest.raises(ConfigError, match="unknown pair 'ODD'"):
+        resolve(["ODD"], listing)
+    with pytest.raises(ConfigError, match="twice"):
+        resolve(["XBTUSD", "BTC/USD"], None)

@@ -95,6 +95,7 @@ def test_every_message_at_depth_25_carries_the_right_checksum_and_the_book_is_re
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_the_cli_prints_the_websocket_line_second_and_refuses_bad_ws_settings() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "exchanges.kraken_sim", "--ws-pairs", "XBTUSD,ETHUSD",
                              "--fault", "ws_drop:count=1:symbols=ETH/USD", "--fault", "latency:ms=1"],
