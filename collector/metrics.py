@@ -16,7 +16,7 @@ MISMATCHES = Metric("candlebot.collector.checksum.mismatches", "count", "message
                     "messages whose checksum did not match, or that left bid >= ask")
 RESYNCS = Metric("candlebot.collector.resyncs", "count", "resyncs", "collector",
                  "symbol resyncs, by reason (checksum, crossed, duplicate, out_of_order, dropped, disconnected, "
-                 "stalled, rate_limited)", ("reason",))
+                 "stalled, rate_limited, malformed)", ("reason",))
 GAP_SECONDS = Metric("candlebot.collector.gap.seconds", "count", "seconds", "collector",
                      "length of the gaps closed (no verified book), summed per interval")
 LAG = Metric("candlebot.collector.lag", "distribution", "seconds", "collector",
