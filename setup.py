@@ -35,6 +35,7 @@ setup(
         "slack-sdk>=3.20",
         "supervisor>=4.2",
         "websockets>=12",
+        "orjson>=3.9",
         "tqdm>=4.66",
     ],
     extras_require=EXTRAS,
@@ -44,6 +45,7 @@ setup(
             "candlebot-kraken-sim=exchanges.kraken_sim.cli:main",
             "candlebot-ledger=candlebot.ledger_cli:main",
             "candlebot-demo=candlebot.demo:main",
+            "candlebot-collector=collector.cli:main",
         ],
     },
 )

@@ -194,6 +194,90 @@ def _esc(text: str) -> str:
     return text.replace("%", "%%")
 
 
+# -- order-book collectors ([[collector]] entries) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collector:
+    """A ``candlebot-collector`` process: ``name``, ``pairs``, ``depth`` and ``db`` (default: a SQLite file in its folder)."""
+
+    name: str
+    pairs: tuple[str, ...]
+    depth: int = 10
+    db: str | None = None
+    command: tuple[str, ...] = ()
+    extra_args: tuple[str, ...] = ()
+
+    def argv(self, fleet: Fleet) -> list[str]:
+        db = self.db or f"sqlite:///{fleet.root / self.name / 'books.sqlite'}"
+        return [*(self.command or collector_command(fleet.command)), "--pairs", ",".join(self.pairs),
+                "--depth", str(self.depth), "--db", db, "--name", self.name, *self.extra_args]
+
+
+def collector_command(bot_command: tuple[str, ...]) -> tuple[str, ...]:
+    """``candlebot`` -> ``candlebot-collector`` (same folder); ``python -m candlebot`` -> ``python -m collector``."""
+    if len(bot_command) >= 2 and bot_command[-2:] == ("-m", "candlebot"):
+        return (*bot_command[:-1], "collector")
+    head = Path(bot_command[-1]) if bot_command else Path("candlebot")
+    return (*bot_command[:-1], str(head.with_name("candlebot-collector")) if head.name == "candlebot" else "candlebot-collector")
+
+
+def load_collectors(path: Path, bots: tuple[Bot, ...]) -> tuple[Collector, ...]:
+    """The ``[[collector]]`` entries of a fleet file (none is fine)."""
+    rows = tomllib.loads(path.read_text(encoding="utf-8")).get("collector", [])
+    out = []
+    for row in rows if isinstance(rows, list) else []:
+        name = row.get("name")
+        unknown = set(row) - {"name", "pairs", "depth", "db", "command", "extra_args"}
+        if unknown:
+            raise FleetError(f"{path}: collector {name or '?'}: unknown key(s) {', '.join(sorted(unknown))}")
+        if not isinstance(name, str) or not NAME.match(name):
+            raise FleetError(f"{path}: collector name {name!r}: 1-64 letters, digits, '.', '_' or '-'")
+        pairs = row.get("pairs")
+        pairs = pairs.split(",") if isinstance(pairs, str) else pairs
+        if not isinstance(pairs, list) or not pairs or not all(isinstance(p, str) and p.strip() for p in pairs):
+            raise FleetError(f"{path}: collector {name}: pairs must be a list of pair names, e.g. [\"XBTUSD\", \"ETHUSD\"]")
+        depth = row.get("depth", 10)
+        if depth not in (10, 25, 100, 500, 1000) or isinstance(depth, bool):
+            raise FleetError(f"{path}: collector {name}: depth must be 10, 25, 100, 500 or 1000, got {depth!r}")
+        for key in ("db",):
+            if key in row and not isinstance(row[key], str):
+                raise FleetError(f"{path}: collector {name}: {key} must be a string")
+        lists = {}
+        for key in ("command", "extra_args"):
+            value = row.get(key, [])
+            value = shlex.split(value) if key == "command" and isinstance(value, str) else value
+            if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+                raise FleetError(f"{path}: collector {name}: {key} must be a list of strings")
+            lists[key] = tuple(value)
+        out.append(Collector(name, tuple(p.strip() for p in pairs), depth, row.get("db"), **lists))
+    names = [b.name for b in bots] + [c.name for c in out]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise FleetError(f"{path}: bot and collector names must be unique, repeated: {', '.join(repeated)}")
+    return tuple(out)
+
+
+def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
+    """One [program:] per collector (run in ``<root>/<name>``, SIGTERM: it flushes and exits 0) in ``<group>-collectors``."""
+    if not collectors:
+        return ""
+    lines: list[str] = [""]
+    for item in collectors:
+        folder = fleet.root / item.name
+        lines += [f"[program:{item.name}]", "command=" + _esc(shlex.join(item.argv(fleet))), f"directory={_esc(str(folder))}",
+                  "autostart=true", "autorestart=true", "startsecs=3", "startretries=3", "stopsignal=TERM",
+                  "stopwaitsecs=10", "redirect_stderr=true", f"stdout_logfile={_esc(str(folder / 'logs' / 'console.log'))}",
+                  "stdout_logfile_maxbytes=10MB", "stdout_logfile_backups=3"]
+        if fleet.environment:
+            lines.append("environment=" + ",".join(f'{k}="{_esc(v)}"' for k, v in fleet.environment.items()))
+        if fleet.user:
+            lines.append(f"user={fleet.user}")
+        lines.append("")
+    lines += [f"[group:{fleet.group}-collectors]", "programs=" + ",".join(c.name for c in collectors), ""]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fleet.py", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("fleet", type=Path, help="fleet file (TOML), see fleet.example.toml")
@@ -204,10 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         fleet = load_fleet(args.fleet)
+        collectors = load_collectors(args.fleet, fleet.bots)
         text = render(fleet, source=str(args.fleet), standalone=args.standalone, run_dir=args.run_dir)
+        text += render_collectors(fleet, collectors)
         if args.mkdirs:
             for bot in fleet.bots:
                 (fleet.folder(bot) / "logs").mkdir(parents=True, exist_ok=True)
+            for item in collectors:
+                (fleet.root / item.name / "logs").mkdir(parents=True, exist_ok=True)
         if args.output:
             args.output.write_text(text, encoding="utf-8")
         else:

@@ -15,7 +15,9 @@ time), ``market`` (price path, generated), ``replay`` (price path, recorded),
 ``accounts``/``orders`` (balances, orders, matching), ``auth`` (signature,
 nonce), ``ratelimit``, ``faults``, ``errors`` (Kraken's strings), ``methods``,
 ``counters``, ``venue`` (the lock and the gates), ``server`` (HTTP, admin),
-``simulator`` (Python API), ``cli``.
+``simulator`` (Python API), ``cli``; the WebSocket v2 ``book`` feed: ``wsbook``
+(books and update messages), ``wsserver`` (the endpoint), ``wsfaults``, ``wsadmin``
+(REST Depth and admin faults of the served pairs).
 """
 
 from exchanges.kraken_sim.config import SimConfig

@@ -5,6 +5,11 @@ a parent started with ``--port 0`` can read the port); logs go to stderr.
 SIGTERM and SIGINT stop it cleanly with exit 0; a bad flag or unusable input
 is one line on stderr and exit 2.
 
+The second line is ``websocket on ws://HOST:PORT/v2``: Kraken's WebSocket v2 ``book`` channel for
+``--ws-pairs`` (default ``--pair``), see ``wsserver``; its faults are the ``ws_*`` kinds of
+``wsfaults`` (``--fault ws_drop:count=1``, ``ws_corrupt_checksum``, ``ws_duplicate``, ``ws_close``,
+``ws_rate_limit``, ``ws_stall:stall_s=3``).
+
 Faults: ``--fault KIND[:setting=value...]``, repeatable, with the settings of
 ``faults`` (probability, count, methods, ms, jitter_ms, status, processed,
 mode, hang_s, delay_s, fill_ratio):
@@ -41,6 +46,8 @@ from exchanges.kraken_sim.config import FEE_DEFAULTS, SimConfig
 from exchanges.kraken_sim.faults import Faults, parse_spec
 from exchanges.kraken_sim.ratelimit import TIERS
 from exchanges.kraken_sim.simulator import KrakenSimulator
+from exchanges.kraken_sim.wsfaults import is_ws_kind, parse_ws_spec
+from exchanges.kraken_sim.wsserver import ws_pair_names
 
 log = logging.getLogger("exchanges.kraken_sim")
 
@@ -112,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="fee currency of orders without fciq/fcib: by_side (Kraken's AddOrder docs: quote for "
                              "buys, base for sells; default) or quote (always quote)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--ws-pairs", default="",
+                        help="pairs the WebSocket v2 book channel serves, comma-separated (default: --pair)")
+    parser.add_argument("--ws-port", type=int, default=0, help="WebSocket port; 0 picks a free one (default 0)")
     return parser
 
 
@@ -134,7 +144,7 @@ def _keys(args: argparse.Namespace) -> dict[str, str]:
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:
     faults = Faults(seed=args.fault_seed)
-    for spec in args.fault:
+    for spec in [spec for spec in args.fault if not is_ws_kind(spec)]:
         kind, fault = parse_spec(spec)
         faults = replace(faults, **{kind: fault})
     return SimConfig(
@@ -151,7 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         sim = KrakenSimulator(config_from_args(args))
+        ws_faults = dict(parse_ws_spec(spec) for spec in args.fault if is_ws_kind(spec))
+        ws_pairs = ws_pair_names(args.ws_pairs)
         sim.start()
+        ws_url = sim.serve_websocket(ws_pairs, port=args.ws_port, faults=ws_faults)
     except ConfigError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -166,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     print(f"listening on {sim.url}", flush=True)
+    print(f"websocket on {ws_url}", flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -319,8 +319,8 @@ def make_fault(kind: str, spec: Mapping[str, Any]) -> Fault:
     return cls(**kwargs)
 
 
-def parse_spec(text: str) -> tuple[str, Fault]:
-    """A CLI fault spec ``kind[:setting=value...]``, e.g. ``drop_reply:count=1:methods=AddOrder:mode=hang``."""
+def split_spec(text: str) -> tuple[str, dict[str, str]]:
+    """``kind[:setting=value...]`` -> (kind, settings as strings)."""
     kind, *parts = text.strip().split(":")
     spec: dict[str, str] = {}
     for part in parts:
@@ -328,7 +328,13 @@ def parse_spec(text: str) -> tuple[str, Fault]:
         if not sep or not name:
             raise ConfigError(f"fault {text!r}: expected setting=value, got {part!r}")
         spec[name.strip()] = value.strip()
-    return kind.strip(), make_fault(kind.strip(), spec)
+    return kind.strip(), spec
+
+
+def parse_spec(text: str) -> tuple[str, Fault]:
+    """A CLI fault spec ``kind[:setting=value...]``, e.g. ``drop_reply:count=1:methods=AddOrder:mode=hang``."""
+    kind, spec = split_spec(text)
+    return kind, make_fault(kind, spec)
 
 
 def with_fault(faults: Faults, kind: str, fault: Fault) -> Faults:

@@ -33,6 +33,7 @@ from exchanges.kraken_sim.faults import DropReply, Fault, FaultInjector, Faults,
 from exchanges.kraken_sim.methods import PRIVATE_METHODS, PUBLIC_METHODS
 from exchanges.kraken_sim.params import parse_form
 from exchanges.kraken_sim.venue import Venue
+from exchanges.kraken_sim.wsadmin import configure_ws_faults, ws_depth, ws_faults_state
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class SimServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.ws_feed: Any = None  # the WebSocket endpoint (wsserver.WsFeed), when one runs
         super().__init__(address, Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -172,7 +174,8 @@ class Handler(BaseHTTPRequestHandler):
             if access == "public":
                 params = parse_form(url.query)
                 params.update(parse_form(body.decode("utf-8", "replace")) if body else {})
-                envelope: dict[str, Any] = {"error": [], "result": venue.public(method, params)}
+                envelope: dict[str, Any] = {"error": [], "result": ws_depth(self.server.ws_feed, venue, method, params)
+                                            or venue.public(method, params)}
             else:
                 envelope = {"error": [], "result": venue.private(
                     method, self.headers.get("API-Key"), self.headers.get("API-Sign"), url.path, body,
@@ -197,15 +200,15 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/admin/state" and self.command == "GET":
             self._send_json(200, full_state(venue, faults))
         elif path == "/admin/faults" and self.command == "GET":
-            self._send_json(200, {"faults": faults.describe()})
+            self._send_json(200, {"faults": faults.describe(), **ws_faults_state(self.server.ws_feed)})
         elif path == "/admin/faults" and self.command == "POST":
             try:
-                faults.configure(Faults.from_json(json.loads(body or b"{}")))
+                faults.configure(Faults.from_json(configure_ws_faults(self.server.ws_feed, json.loads(body or b"{}"))))
             except (ConfigError, ValueError) as exc:
                 self._send_json(400, {"error": str(exc)})
                 return
             log.info("faults set: %s", faults.describe())
-            self._send_json(200, {"faults": faults.describe()})
+            self._send_json(200, {"faults": faults.describe(), **ws_faults_state(self.server.ws_feed)})
         else:
             self._send_json(404, {"error": f"no admin endpoint {self.command} {path}"})
 

@@ -18,7 +18,7 @@ import logging
 import threading
 from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from candlebot.clock import Clock, LiveClock
 from exchanges.kraken_sim.config import SimConfig
@@ -36,6 +36,7 @@ class KrakenSimulator:
         self._faults = FaultInjector(config.faults, config.seed)
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
+        self._ws: Any = None
 
     def __repr__(self) -> str:
         return f"KrakenSimulator({self.url if self._server else 'not started'}, pair={self._venue.pair.altname})"
@@ -55,6 +56,9 @@ class KrakenSimulator:
 
     def stop(self) -> None:
         """Stop serving and close every connection (requests held by a hang fault end too). Idempotent."""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            ws.stop()
         server, self._server = self._server, None
         if server is None:
             return
@@ -79,6 +83,23 @@ class KrakenSimulator:
     def url(self) -> str:
         """``http://127.0.0.1:PORT``: set it as ``krakenex.API().uri``."""
         return f"http://{self.config.host}:{self.port}"
+
+    def serve_websocket(self, pairs: Sequence[str] = (), *, port: int = 0,
+                        faults: Mapping[str, Any] | None = None) -> str:
+        """Start the WebSocket v2 ``book`` endpoint for ``pairs`` (default: the simulated pair); returns its URL.
+
+        ``faults``: ``ws_*`` kinds (see ``wsfaults``). REST ``Depth`` of these pairs then answers
+        the book the endpoint last published. Call after ``start``.
+        """
+        from exchanges.kraken_sim.wsserver import start_feed
+
+        if self._server is None:
+            raise RuntimeError("start the simulator first")
+        if self._ws is not None:
+            raise RuntimeError("websocket already serving")
+        self._ws = start_feed(self._venue, pairs, host=self.config.host, port=port, faults=faults or {})
+        self._server.ws_feed = self._ws
+        return self._ws.url
 
     # -- faults -----------------------------------------------------------------------------------------------
 

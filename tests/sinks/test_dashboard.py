@@ -1,7 +1,8 @@
 """deploy/datadog/dashboard.json: importable shape, and every query shows a metric the StatsD sink emits.
 
 The emitted set is ``candlebot.sinks.metrics.METRICS``, the constants the sink
-itself sends with (test_statsd checks that each of them really goes out).
+itself sends with (test_statsd checks that each of them really goes out), plus
+the order-book collector's ``collector.metrics.METRICS`` (tests/collector checks those).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Iterator
 import pytest
 
 from candlebot.sinks import metrics as m
+from collector import metrics as collector_metrics
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "datadog" / "dashboard.json"
 WIDGET_TYPES = {"group", "timeseries", "query_value", "note"}
@@ -72,7 +74,7 @@ def test_the_dashboard_has_the_shape_the_api_takes(dashboard: dict[str, Any]) ->
 
 
 def test_every_query_shows_an_emitted_metric_the_right_way(dashboard: dict[str, Any]) -> None:
-    by_name = {metric.name: metric for metric in m.METRICS}
+    by_name = {metric.name: metric for metric in (*m.METRICS, *collector_metrics.METRICS)}
     found = queries(dashboard)
     assert len(found) >= 20
     for title, query in found:
@@ -94,3 +96,8 @@ def test_the_dashboard_shows_price_money_trades_errors_and_heartbeats(dashboard:
     shown = {QUERY.match(query["query"])["metric"] for _, query in queries(dashboard)}  # type: ignore[index]
     missing = [metric.name for metric in MUST_SHOW if metric.name not in shown]
     assert missing == []
+
+
+def test_the_dashboard_has_a_collector_section_with_every_collector_metric(dashboard: dict[str, Any]) -> None:
+    shown = {QUERY.match(query["query"])["metric"] for _, query in queries(dashboard)}  # type: ignore[index]
+    assert [metric.name for metric in collector_metrics.METRICS if metric.name not in shown] == []

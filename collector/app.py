@@ -1,0 +1,142 @@
+"""The running collector: feeds, connections, the writer and the metrics, wired and run until a signal.
+
+SIGTERM/SIGINT: the sockets close, the writer commits what is queued, the process exits 0 (well
+within 5 s: a batch commits in milliseconds). An unrecoverable store error ends the process
+(crash-only: supervisor restarts it, and the restart records the gap and takes fresh snapshots).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from collector.connection import MAX_SYMBOLS, Connection, RestSnapshot, now_us
+from collector.feed import SymbolFeed
+from collector.instruments import Instrument
+from collector.ops import Metrics, UnsyncedAlert
+from collector.storage.base import Store
+from collector.writer import Writer
+
+log = logging.getLogger(__name__)
+DEPTHS = (10, 25, 100, 500, 1000)
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    name: str
+    instruments: tuple[Instrument, ...]
+    depth: int = 10
+    ws_url: str = "wss://ws.kraken.com/v2"
+    rest_url: str = "https://api.kraken.com"
+    snapshot_interval_s: float = 60.0
+    max_pending: int = 50_000
+    stall_timeout_s: float = 10.0
+    resync_timeout_s: float = 5.0
+    unsynced_alert_s: float = 60.0
+    metrics_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.depth not in DEPTHS:
+            raise ValueError(f"depth must be one of {DEPTHS}")
+
+
+def rest_depth(rest_url: str, depth: int) -> RestSnapshot:
+    """A REST ``Depth`` snapshot in the v2 message shape (the resync fallback), fetched on a thread."""
+
+    def fetch(feed: SymbolFeed) -> dict[str, Any] | None:
+        import krakenex
+        import requests
+
+        api = krakenex.API()
+        api.uri = rest_url.rstrip("/")
+        try:
+            reply = api.query_public("Depth", {"pair": feed.pair, "count": min(depth, 500)}, timeout=10)
+        except (requests.RequestException, ValueError):
+            return None
+        finally:
+            api.session.close()
+        result = reply.get("result") if not reply.get("error") else None
+        if not result:
+            return None
+        (book,) = result.values()
+        return {side: [{"price": float(p), "qty": float(q)} for p, q, *_ in book[side]] for side in ("asks", "bids")}
+
+    async def snapshot(feed: SymbolFeed) -> dict[str, Any] | None:
+        return await asyncio.to_thread(fetch, feed)
+
+    return snapshot
+
+
+def connection_groups(feeds: Sequence[SymbolFeed]) -> list[list[SymbolFeed]]:
+    """At most ``MAX_SYMBOLS`` (20) symbols per connection, spread evenly: 45 pairs -> 15 + 15 + 15."""
+    count = -(-len(feeds) // MAX_SYMBOLS)
+    return [list(feeds[i::count]) for i in range(count)] if feeds else []
+
+
+def tune_gc() -> None:
+    """The receive path allocates a few small containers per message and makes no cycles: collecting
+    generation 0 every 700 allocations cost a third of the time per message. Objects alive after
+    start-up (modules, config) are frozen out of every collection."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
+async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, slack: Any = None,
+                  stop: asyncio.Event | None = None) -> int:
+    """Run until ``stop`` (or SIGTERM/SIGINT); returns the exit code."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (RuntimeError, ValueError):  # not the main thread (tests embedding the collector)
+            pass
+    last = await store.open(config.instruments)
+    tune_gc()
+    writer = Writer(store, max_pending=config.max_pending)
+    feeds = [SymbolFeed(item, config.depth, writer.offer, snapshot_interval_us=round(config.snapshot_interval_s * 1e6),
+                        last_stored_us=last.get(item.pair)) for item in config.instruments]
+    groups = connection_groups(feeds)
+    connections = [Connection(config.ws_url, group, config.depth, rest_snapshot=rest_depth(config.rest_url, config.depth),
+                              stall_timeout_s=config.stall_timeout_s, resync_timeout_s=config.resync_timeout_s,
+                              name=f"ws{n}") for n, group in enumerate(groups)]
+    metrics = Metrics(statsd, feeds, writer, now_us) if statsd is not None else None
+    if metrics is not None:
+        writer.on_written = metrics.written
+    alert = UnsyncedAlert(slack, config.name, feeds, config.unsynced_alert_s, now_us) if slack is not None else None
+    writer_stop = asyncio.Event()
+    writing = asyncio.ensure_future(writer.run(writer_stop))
+    reading = [asyncio.ensure_future(c.run(stop)) for c in connections]
+    log.info("collecting %s at depth %d into %r (%d connection(s))", ",".join(i.pair for i in config.instruments),
+             config.depth, store, len(connections))
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), config.metrics_interval_s)
+            except asyncio.TimeoutError:
+                pass
+            if writing.done() or any(task.done() for task in reading):  # a bug or a dead store: crash-only
+                break
+            if metrics is not None:
+                metrics.flush()
+            if alert is not None:
+                alert.check()
+    finally:
+        stop.set()
+        failures = [r for r in await asyncio.gather(*reading, return_exceptions=True) if isinstance(r, BaseException)]
+        writer_stop.set()
+        try:
+            await writing
+        finally:
+            if metrics is not None:
+                metrics.flush()
+            if alert is not None:
+                await alert.drain(1.0)
+            await store.close()
+    if failures:
+        raise failures[0]
+    return 0

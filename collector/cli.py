@@ -1,0 +1,181 @@
+"""``candlebot-collector`` (also ``python -m collector``): record books, print one, export rows.
+
+    candlebot-collector --pairs XBTUSD,ETHUSD [--depth 10] [--db sqlite:///books.sqlite] [--ws-url URL] ...
+    candlebot-collector book --db URL --pair XBTUSD --at TIME [--depth N]
+    candlebot-collector export --db URL --pair XBTUSD --from TIME --to TIME [--format csv|csv.gz] [-o FILE]
+
+A user mistake is one line on stderr and exit 2; SIGTERM stops the recorder with exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import gzip
+import io
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn, Sequence, TextIO
+
+from candlebot.errors import ConfigError
+
+PROG = "candlebot-collector"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _number(kind: type, minimum: float, strict: bool):  # type: ignore[no-untyped-def]
+    """An argparse type: a ``kind`` above ``minimum`` (or at it, unless ``strict``)."""
+
+    def convert(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number, got {text!r}") from None
+        if value < minimum or (strict and value == minimum):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {minimum:g}, got {text!r}")
+        return value
+
+    return convert
+
+
+_positive = _number(float, 0, True)
+_count = _number(int, 1, False)
+
+
+def run_parser() -> argparse.ArgumentParser:
+    from candlebot.cli.sinks import add_sink_arguments
+    from collector.app import DEPTHS
+
+    parser = _Parser(prog=PROG, description="Record Kraken WebSocket v2 order books, every message verified.")
+    parser.add_argument("--pairs", required=True, help="comma-separated pairs as the bots name them, e.g. XBTUSD,ETHUSD")
+    parser.add_argument("--depth", type=int, choices=DEPTHS, default=10, help="book depth to subscribe (default 10)")
+    parser.add_argument("--db", default="sqlite:///collector.sqlite",
+                        help="sqlite:///PATH (default sqlite:///collector.sqlite) or postgresql://USER@HOST:PORT/DB")
+    parser.add_argument("--ws-url", default=os.environ.get("CANDLEBOT_KRAKEN_WS_URL", "wss://ws.kraken.com/v2"))
+    parser.add_argument("--rest-url", default=os.environ.get("CANDLEBOT_KRAKEN_URL", "https://api.kraken.com"),
+                        help="Kraken REST base URL (AssetPairs precisions, Depth fallback)")
+    parser.add_argument("--name", default="collector", help="the collector's name: metric tag bot:NAME, alerts")
+    parser.add_argument("--snapshot-interval", type=_positive, default=60.0, help="seconds between stored snapshots (60)")
+    parser.add_argument("--max-pending", type=_count, default=50_000, help="writer queue bound, in messages (50000)")
+    parser.add_argument("--stall-timeout", type=_positive, default=10.0, help="reconnect after this many silent seconds (10)")
+    parser.add_argument("--resync-timeout", type=_positive, default=5.0,
+                        help="seconds to wait for a resubscribed snapshot before REST Depth (5)")
+    parser.add_argument("--unsynced-alert", type=_positive, default=60.0,
+                        help="Slack alert when a pair has no verified book for this many seconds (60)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    add_sink_arguments(parser)
+    return parser
+
+
+def read_parser(command: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"{PROG} {command}")
+    parser.add_argument("--db", required=True, help="sqlite:///PATH or postgresql://...")
+    parser.add_argument("--pair", required=True)
+    if command == "book":
+        parser.add_argument("--at", required=True, help="unix seconds or ISO 8601 (UTC when no zone)")
+        parser.add_argument("--depth", type=_count, help="levels per side to print (default: all)")
+    else:
+        parser.add_argument("--from", dest="start", required=True, help="unix seconds or ISO 8601")
+        parser.add_argument("--to", dest="end", required=True, help="unix seconds or ISO 8601 (exclusive)")
+        parser.add_argument("--format", choices=["csv", "csv.gz"], help="default: from -o's suffix, else csv")
+        parser.add_argument("-o", "--output", type=Path, help="file to write (default stdout)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in ("book", "export"):
+            command = args.pop(0)
+            parsed = read_parser(command).parse_args(args)
+            return print_book(parsed) if command == "book" else export(parsed)
+        if args and args[0] == "run":
+            args.pop(0)
+        return record(run_parser().parse_args(args))
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def record(args: argparse.Namespace) -> int:
+    from candlebot.sinks.config import sink_config
+    from collector.app import CollectorConfig, collect
+    from collector.instruments import fetch_asset_pairs, resolve
+    from collector.storage import open_store
+
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    names = [name.strip() for name in args.pairs.split(",") if name.strip()]
+    if not names:
+        raise ConfigError("--pairs is empty")
+    if not args.ws_url.startswith(("ws://", "wss://")):
+        raise ConfigError(f"--ws-url {args.ws_url!r}: expected ws:// or wss://")
+    sinks = sink_config(args, os.environ, statsd_default=True, slack_default=True)
+    store = open_store(args.db)
+    instruments = tuple(resolve(names, fetch_asset_pairs(args.rest_url)))
+    config = CollectorConfig(name=args.name, instruments=instruments, depth=args.depth, ws_url=args.ws_url,
+                             rest_url=args.rest_url, snapshot_interval_s=args.snapshot_interval,
+                             max_pending=args.max_pending, stall_timeout_s=args.stall_timeout,
+                             resync_timeout_s=args.resync_timeout, unsynced_alert_s=args.unsynced_alert)
+    statsd = None
+    if sinks.statsd is not None:
+        from candlebot.sinks.statsd import statsd_client
+
+        statsd = statsd_client(sinks.statsd, [f"bot:{args.name}", "strategy:collector", "mode:collect"])
+    slack = sinks.slack.poster(sinks.redact) if sinks.slack is not None else None
+    return asyncio.run(collect(config, store, statsd=statsd, slack=slack))
+
+
+def print_book(args: argparse.Namespace) -> int:
+    from collector.read import NoBook, book_at
+
+    try:
+        book = book_at(args.db, args.pair, args.at, args.depth)
+    except NoBook as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    out = sys.stdout
+    print(f"{book.pair} at {book.time:.6f}: {len(book.asks)} asks, {len(book.bids)} bids", file=out)
+    print(f"{'side':<4} {'price':>20} {'qty':>20}", file=out)
+    for price, qty in reversed(book.asks):
+        print(f"{'ask':<4} {price:>20f} {qty:>20f}", file=out)
+    for price, qty in book.bids:
+        print(f"{'bid':<4} {price:>20f} {qty:>20f}", file=out)
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from collector.read import l2_rows, parse_time
+
+    if parse_time(args.start) >= parse_time(args.end):
+        raise ConfigError("--from must be before --to")
+    fmt = args.format or ("csv.gz" if args.output and args.output.name.endswith(".gz") else "csv")
+    rows = l2_rows(args.db, args.pair, args.start, args.end)
+    if args.output is None:
+        if fmt == "csv.gz":
+            with gzip.open(sys.stdout.buffer, "wt", newline="") as stream:
+                _write_rows(stream, rows)
+        else:
+            _write_rows(sys.stdout, rows)
+        return 0
+    try:
+        opener = gzip.open(args.output, "wt", newline="") if fmt == "csv.gz" else open(args.output, "w", newline="")
+    except OSError as exc:
+        raise ConfigError(f"-o {args.output}: {exc.strerror}") from None
+    with opener as stream:
+        _write_rows(stream, rows)
+    return 0
+
+
+def _write_rows(stream: TextIO | io.TextIOWrapper, rows) -> None:  # type: ignore[no-untyped-def]
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(["timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount"])
+    for row in rows:
+        writer.writerow([row.timestamp, row.local_timestamp, "true" if row.is_snapshot else "false", row.side,
+                         f"{row.price:f}", f"{row.amount:f}"])
