@@ -63,7 +63,7 @@ class KrakenExchange:
         self.client = KrakenClient(
             url=self.config.url, credentials=credentials, sequencer=sequencer,
             timeout=(self.config.connect_timeout, self.config.timeout), retry=self.config.retry,
-            clock=self.clock, rng=rng,
+            clock=self.clock, rng=rng, order_reserve=self.config.order_reserve,
         )
         self.orders = KrakenOrders(self.client, self.config, self.clock)
         self._pairs: dict[str, PairInfo] = {}
@@ -177,7 +177,8 @@ class KrakenExchange:
         return self.orders.validate(order, self.pair_info(order.pair))
 
     def find_order(self, pair: str, userref: int) -> Fill | None:
-        return self.orders.find(self.pair_info(pair), userref)
+        """A reconciliation lookup: never waits for the key or the rate counter (``RateBudgetDeferred``, retry later)."""
+        return self.orders.find(self.pair_info(pair), userref, deferrable=True)
 
     def open_orders(self, userref: int | None = None) -> list[KrakenOrder]:
         return self.orders.open_orders(userref)

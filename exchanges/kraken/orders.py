@@ -10,7 +10,10 @@ Proven absent (the lookups worked and found nothing): it is sent again with
 the same userref, at most ``max_sends`` times in all; past that, or when the
 lookups fail too, ``OrderOutcomeUnknown(userref=...)``: the caller keeps the
 intent open and goes on looking (``candlebot.recovery``) instead of forgetting
-an order that may still appear. Refusals before processing (invalid nonce, rate
+an order that may still appear. Once no send is left (``max_sends``; a running
+bot allows one) there is nothing to prove: one lookup, which never waits for the
+key (``deferrable``), and the intent goes to the caller, whose paced lookups
+(``find(..., deferrable=True)``) never hold up its ticker poll. Refusals before processing (invalid nonce, rate
 limits, no connection) are retried by the client itself. Once an order may
 exist, a failed or odd lookup never turns into a rejection. Two executed orders
 with one userref stop the bot (``DuplicateOrderError``): never pick one silently.
@@ -52,14 +55,14 @@ class KrakenOrders:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def open_orders(self, userref: int | None = None) -> list[KrakenOrder]:
-        found = replies.orders(self.client.private("OpenOrders", {"userref": userref}), "open")
+    def open_orders(self, userref: int | None = None, *, deferrable: bool = False) -> list[KrakenOrder]:
+        found = replies.orders(self.client.private("OpenOrders", {"userref": userref}, deferrable=deferrable), "open")
         return [o for o in found if userref is None or o.userref == userref]
 
     def closed_orders(self, userref: int | None = None, *, start: float | None = None,
-                      ofs: int | None = None) -> list[KrakenOrder]:
+                      ofs: int | None = None, deferrable: bool = False) -> list[KrakenOrder]:
         params = {"userref": userref, "start": start, "ofs": ofs}
-        found = replies.orders(self.client.private("ClosedOrders", params), "closed")
+        found = replies.orders(self.client.private("ClosedOrders", params, deferrable=deferrable), "closed")
         return [o for o in found if userref is None or o.userref == userref]
 
     def query_orders(self, txids: list[str], userref: int | None = None) -> list[KrakenOrder]:
@@ -83,10 +86,13 @@ class KrakenOrders:
         count = result.get("count", 0) if isinstance(result, dict) else 0
         return isinstance(count, int) and count > 0
 
-    def lookup(self, pair: PairInfo, userref: int) -> list[KrakenOrder]:
-        """Every order of ``pair`` carrying ``userref``, open or closed (oldest first)."""
-        found = {o.txid: o for o in self.open_orders(userref)}
-        found.update({o.txid: o for o in self.closed_orders(userref)})
+    def lookup(self, pair: PairInfo, userref: int, *, deferrable: bool = False) -> list[KrakenOrder]:
+        """Every order of ``pair`` carrying ``userref``, open or closed (oldest first).
+
+        ``deferrable``: ``RateBudgetDeferred`` instead of waiting for the key or the rate counter.
+        """
+        found = {o.txid: o for o in self.open_orders(userref, deferrable=deferrable)}
+        found.update({o.txid: o for o in self.closed_orders(userref, deferrable=deferrable)})
         return sorted((o for o in found.values() if _same_pair(o, pair)), key=lambda o: o.opened)
 
     def _lookup_in_trades(self, pair: PairInfo, userref: int, known: set[str]) -> list[KrakenOrder]:
@@ -95,9 +101,9 @@ class KrakenOrders:
         txids = sorted({t.order_txid for t in replies.own_trades(result)[:_RECENT_TRADES]} - known)
         return [o for o in self.query_orders(txids, userref) if _same_pair(o, pair)]
 
-    def find(self, pair: PairInfo, userref: int) -> Fill | None:
+    def find(self, pair: PairInfo, userref: int, *, deferrable: bool = False) -> Fill | None:
         """The fill of the order carrying ``userref``; None when none executed; OrderOutcomeUnknown if unsettled."""
-        found = self.lookup(pair, userref)
+        found = self.lookup(pair, userref, deferrable=deferrable)
         if any(not o.settled for o in found):
             raise OrderOutcomeUnknown(f"order userref={userref} exists but has not settled yet", userref=userref)
         executed = _executed_one(found, userref)
@@ -126,6 +132,8 @@ class KrakenOrders:
             except OrderOutcomeUnknown as exc:
                 log.warning("kraken AddOrder userref=%d: outcome unknown (%s); looking it up",
                             order.userref, exc)
+                if send == self.config.max_sends:
+                    return self._settle(self._look_once(pair, order.userref), pair, order.userref)
                 found = self._reconcile(pair, order.userref)
                 if found is None:
                     log.warning("kraken AddOrder userref=%d: proven absent after send %d", order.userref, send)
@@ -144,6 +152,19 @@ class KrakenOrders:
         except MalformedReplyError as exc:
             raise OrderOutcomeUnknown(f"order userref={userref}: AddOrder reply without txid ({exc})",
                                       userref=userref) from exc
+
+    def _look_once(self, pair: PairInfo, userref: int) -> KrakenOrder:
+        """The order if one lookup, sent without waiting for the key, finds it; else OrderOutcomeUnknown."""
+        try:
+            found = self.lookup(pair, userref, deferrable=True)
+        except (TemporaryExchangeError, OrderRejected) as exc:
+            found, why = [], f"lookup failed or deferred: {exc}"
+        else:
+            why = "not listed yet"
+        if found:
+            return _executed_one(found, userref) or found[0]
+        raise OrderOutcomeUnknown(f"order userref={userref}: outcome unknown after the last send ({why}); "
+                                  "keep looking before deciding it was never placed", userref=userref)
 
     def _reconcile(self, pair: PairInfo, userref: int) -> KrakenOrder | None:
         """The order with ``userref`` if it exists; None only when proven absent; else OrderOutcomeUnknown."""
