@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -85,44 +86,54 @@ def main() -> None:
     parser.add_argument("--tier", default="starter")
     parser.add_argument("--fault", action="append", help="simulator fault (repeatable); "
                         "default drop_reply:probability=0.3:methods=AddOrder")
+    parser.add_argument("--keep", action="store_true", help="keep the bots' folders (logs) and print where")
     args = parser.parse_args()
     faults = args.fault if args.fault is not None else ["drop_reply:probability=0.3:methods=AddOrder"]
-    with tempfile.TemporaryDirectory(prefix="candlebot-heartbeat-") as tmp:
-        folder = Path(tmp)
-        sim, url = start_simulator(folder, args.tier, faults)
-        bots = {f"bot{i}": start_bot(folder, url, f"bot{i}", args) for i in range(args.bots)}
-        try:
-            time.sleep(args.seconds)
-        finally:
-            for process in bots.values():
-                process.send_signal(signal.SIGTERM)
-            for name, process in bots.items():
-                try:
-                    _, err = process.communicate(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    err = "killed after 20 s"
-                if process.returncode:
-                    print(f"{name}: exit {process.returncode}: {err.strip()[-300:]}")
-            sim.terminate()
-            sim.wait(timeout=10)
-        gaps: list[float] = []
-        print(f"{args.bots} live bots on one key, tier {args.tier}, -t {args.poll}, {args.period:g}-second candles, "
-              f"{args.seconds:g} s, faults: {', '.join(faults) or 'none'}")
-        for name in bots:
-            text = "".join(p.read_text() for p in sorted((folder / name / "logs").glob("*.log")))
-            beats = heartbeats(text)
-            own = [b - a for a, b in zip(beats, beats[1:])]
-            gaps += own
-            fills = text.count("recovered fill") + len(re.findall(r" (BUY|SELL) ", text))
-            print(f"  {name}: {len(beats)} heartbeats, longest gap {max(own, default=float('nan')):.2f} s, "
-                  f"{text.count('order of')} failed orders, ledger/fill lines {fills}")
-        if not gaps:
-            sys.exit("no heartbeats recorded")
-        gaps.sort()
-        goal = 3 * args.poll + 1
-        print(f"longest gap {gaps[-1]:.2f} s (goal <= {goal:.1f} s: {'met' if gaps[-1] <= goal else 'NOT met'}), "
-              f"p99 {gaps[int(0.99 * (len(gaps) - 1))]:.2f} s, median {statistics.median(gaps):.2f} s, {len(gaps)} gaps")
+    folder = Path(tempfile.mkdtemp(prefix="candlebot-heartbeat-"))
+    try:
+        measure(folder, args, faults)
+    finally:
+        if args.keep:
+            print(f"logs kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(folder: Path, args: argparse.Namespace, faults: list[str]) -> None:
+    sim, url = start_simulator(folder, args.tier, faults)
+    bots = {f"bot{i}": start_bot(folder, url, f"bot{i}", args) for i in range(args.bots)}
+    try:
+        time.sleep(args.seconds)
+    finally:
+        for process in bots.values():
+            process.send_signal(signal.SIGTERM)
+        for name, process in bots.items():
+            try:
+                _, err = process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                err = "killed after 20 s"
+            if process.returncode:
+                print(f"{name}: exit {process.returncode}: {err.strip()[-300:]}")
+        sim.terminate()
+        sim.wait(timeout=10)
+    gaps: list[float] = []
+    print(f"{args.bots} live bots on one key, tier {args.tier}, -t {args.poll}, {args.period:g}-second candles, "
+          f"{args.seconds:g} s, faults: {', '.join(faults) or 'none'}")
+    for name in bots:
+        text = "".join(p.read_text() for p in sorted((folder / name / "logs").glob("*.log")))
+        beats = heartbeats(text)
+        own = [b - a for a, b in zip(beats, beats[1:])]
+        gaps += own
+        fills = text.count("recovered fill") + len(re.findall(r" (BUY|SELL) ", text))
+        print(f"  {name}: {len(beats)} heartbeats, longest gap {max(own, default=float('nan')):.2f} s, "
+              f"{text.count('order of')} failed orders, ledger/fill lines {fills}")
+    if not gaps:
+        sys.exit("no heartbeats recorded")
+    gaps.sort()
+    goal = 3 * args.poll + 1
+    print(f"longest gap {gaps[-1]:.2f} s (goal <= {goal:.1f} s: {'met' if gaps[-1] <= goal else 'NOT met'}), "
+          f"p99 {gaps[int(0.99 * (len(gaps) - 1))]:.2f} s, median {statistics.median(gaps):.2f} s, {len(gaps)} gaps")
 
 
 if __name__ == "__main__":

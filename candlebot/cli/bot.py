@@ -50,6 +50,7 @@ from candlebot.userrefs import UserrefSequence
 T = TypeVar("T")
 KRAKEN_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 STOP_BUDGET_S = 4.0  # from the signal to the last log line; the process is gone well within 5 s
+LOOKUP_EVERY_S = 1.0  # an unsettled order is looked up at most this often (the key's rate budget is shared)
 STARTUP_STOP_S = 1.0  # a stop while starting: how long a start-up call may take to notice it
 
 
@@ -223,7 +224,8 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
                     parse_amount(args.stake, "--stake") if args.stake else None), fee_rate=fee_rate, bus=bus, clock=clock,
                     next_userref=userrefs, journal=store)
     reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock,
-                            pending=books.pending, absent_after=args.reconcile_window if mode == "live" else 0.0)
+                            pending=books.pending, absent_after=args.reconcile_window if mode == "live" else 0.0,
+                            lookup_every=LOOKUP_EVERY_S)
 
     chart = Chart(pair.altname, period)
     indicators = BotIndicators(chart)

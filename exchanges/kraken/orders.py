@@ -133,7 +133,7 @@ class KrakenOrders:
                 log.warning("kraken AddOrder userref=%d: outcome unknown (%s); looking it up",
                             order.userref, exc)
                 if send == self.config.max_sends:
-                    return self._settle(self._look_once(pair, order.userref), pair, order.userref)
+                    return self._settle(self._look_once(pair, order.userref, send), pair, order.userref)
                 found = self._reconcile(pair, order.userref)
                 if found is None:
                     log.warning("kraken AddOrder userref=%d: proven absent after send %d", order.userref, send)
@@ -153,18 +153,19 @@ class KrakenOrders:
             raise OrderOutcomeUnknown(f"order userref={userref}: AddOrder reply without txid ({exc})",
                                       userref=userref) from exc
 
-    def _look_once(self, pair: PairInfo, userref: int) -> KrakenOrder:
+    def _look_once(self, pair: PairInfo, userref: int, sends: int) -> KrakenOrder:
         """The order if one lookup, sent without waiting for the key, finds it; else OrderOutcomeUnknown."""
+        sent = f"{sends} send{'s' if sends > 1 else ''}"
         try:
             found = self.lookup(pair, userref, deferrable=True)
         except (TemporaryExchangeError, OrderRejected) as exc:
-            found, why = [], f"lookup failed or deferred: {exc}"
+            found, state = [], f"unknown after {sent} (lookup failed or deferred: {exc})"
         else:
-            why = "not listed yet"
+            state = f"absent after {sent} (not listed yet)"
         if found:
             return _executed_one(found, userref) or found[0]
-        raise OrderOutcomeUnknown(f"order userref={userref}: outcome unknown after the last send ({why}); "
-                                  "keep looking before deciding it was never placed", userref=userref)
+        raise OrderOutcomeUnknown(f"order userref={userref}: {state}; keep looking before deciding it was never placed",
+                                  userref=userref)
 
     def _reconcile(self, pair: PairInfo, userref: int) -> KrakenOrder | None:
         """The order with ``userref`` if it exists; None only when proven absent; else OrderOutcomeUnknown."""
