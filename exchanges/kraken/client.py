@@ -11,10 +11,12 @@ What it adds to krakenex:
 - the envelope checked and every failure translated (``errors``), once;
 - public calls that never wait for a private one: they go through their own
   krakenex object and lock, never the key's nonce lock or rate counter;
-- deferrable private reads (``private(..., deferrable=True)``) that never wait
-  either: when the key is busy or the rate counter lacks room beside
-  ``order_reserve`` units kept for orders, ``RateBudgetDeferred`` says when to
-  try again, and the caller does so on a later loop iteration;
+- deferrable private reads (``private_reads``, ``private(..., deferrable=True)``)
+  that never wait either: when the key is busy or the rate counter lacks room
+  for all of them beside ``order_reserve`` units kept for orders, nothing is
+  sent and ``RateBudgetDeferred`` says when to try again (a later loop
+  iteration); they are admitted as a whole, so that bots sharing a key never
+  spend budget on half a lookup, and never retried in place;
 - retries with exponential backoff and jitter, on the injected clock, for
   reads and temporary failures only. An order is retried only when it was
   provably refused before processing (invalid nonce, rate limit, no
@@ -31,7 +33,7 @@ import urllib.parse
 import urllib.request
 import threading
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import krakenex
 import requests
@@ -143,19 +145,15 @@ class KrakenClient:
         with self._public_lock:
             return self._public_api.query_public(method, data, timeout=self.timeout)
 
-    def _send_private(self, method: str, data: dict[str, str], *, deferrable: bool = False) -> Any:
+    def _send_private(self, method: str, data: dict[str, str], lease: Lease | None = None) -> Any:
+        if lease is not None:
+            return self._send_leased(method, data, lease)
         if self.sequencer is None:
             # krakenex raises its bare "key or secret is not set" Exception before taking a nonce.
             with self._lock:
                 return self._api.query_private(method, data, timeout=self.timeout)
-        if not deferrable:
-            with self.sequencer.lease(call_cost(method)) as lease:
-                return self._send_leased(method, data, lease)
-        try:
-            with self.sequencer.try_lease(call_cost(method), reserve=self.order_reserve) as lease:
-                return self._send_leased(method, data, lease)
-        except LeaseDeferred as exc:
-            raise RateBudgetDeferred(f"Kraken {method} deferred: {exc}; nothing was sent", retry_after=exc.wait) from None
+        with self.sequencer.lease(call_cost(method)) as lease:
+            return self._send_leased(method, data, lease)
 
     def _send_leased(self, method: str, data: dict[str, str], lease: Lease) -> Any:
         with self._lock:
@@ -180,10 +178,10 @@ class KrakenClient:
         return reply["result"]
 
     def _call_once(self, method: str, data: dict[str, str], *, private: bool, placing: bool,
-                   userref: int | None, deferrable: bool = False) -> Any:
+                   userref: int | None, lease: Lease | None = None) -> Any:
         try:
             if private:
-                reply = self._send_private(method, dict(data), deferrable=deferrable)
+                reply = self._send_private(method, dict(data), lease)
             else:
                 reply = self._send_public(method, dict(data))
             return self._result(method, reply, placing=placing, userref=userref)
@@ -207,23 +205,35 @@ class KrakenClient:
     def private(self, method: str, params: Mapping[str, object] | None = None, *, deferrable: bool = False) -> Any:
         """A private read (or an idempotent call such as CancelOrder); temporary failures are retried.
 
-        ``deferrable``: never wait for the key or the rate counter; ``RateBudgetDeferred`` instead.
+        ``deferrable``: sent as ``private_reads`` would (no wait, no retry).
         """
-        return self._call(method, clean_params(params), private=True, placing=False, userref=None, deferrable=deferrable)
+        if deferrable:
+            return self.private_reads([(method, params)])[0]
+        return self._call(method, clean_params(params), private=True, placing=False, userref=None)
+
+    def private_reads(self, calls: Sequence[tuple[str, Mapping[str, object] | None]]) -> list[Any]:
+        """Private reads sent now under one lease, or none and ``RateBudgetDeferred``; one attempt each."""
+        if self.sequencer is None:
+            raise ConfigError("private Kraken calls need credentials")
+        cost = sum(call_cost(method) for method, _ in calls)
+        try:
+            with self.sequencer.try_lease(cost, reserve=self.order_reserve) as lease:
+                return [self._call_once(method, clean_params(params), private=True, placing=False, userref=None, lease=lease)
+                        for method, params in calls]
+        except LeaseDeferred as exc:
+            names = "+".join(method for method, _ in calls)
+            raise RateBudgetDeferred(f"Kraken {names} deferred: {exc}; nothing was sent", retry_after=exc.wait) from None
 
     def add_order(self, params: Mapping[str, object], *, userref: int) -> Any:
         """AddOrder: retried only when provably refused before processing; else ``OrderOutcomeUnknown``."""
         data = clean_params({**params, "userref": userref})
         return self._call("AddOrder", data, private=True, placing=True, userref=userref)
 
-    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None,
-              deferrable: bool = False) -> Any:
+    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None) -> Any:
         attempt = 0
         while True:
             try:
-                return self._call_once(method, data, private=private, placing=placing, userref=userref, deferrable=deferrable)
-            except RateBudgetDeferred:
-                raise  # the caller comes back later: waiting here is what deferring avoids
+                return self._call_once(method, data, private=private, placing=placing, userref=userref)
             except TemporaryExchangeError as exc:
                 # For AddOrder the translation already turned every may-have-happened failure into
                 # OrderOutcomeUnknown; a TemporaryExchangeError here means it was refused unprocessed.

@@ -56,7 +56,9 @@ class KrakenConfig:
     fill_timeout           how long to wait for a placed market order to close
     fill_poll_interval     first pause between QueryOrders polls while waiting (doubles, capped at 2 s)
     pairs_ttl              how long the AssetPairs table is cached, seconds
-    order_reserve          rate-counter units that deferrable lookups leave free for orders
+    order_reserve          rate-counter units that deferrable reads (lookups, balance refreshes) leave free
+                           for orders: about half of the starter tier's counter, for the order bursts of
+                           several bots on one key closing candles at the same second
 
     ``config_from_args`` (a running bot) allows one send per intent, so that no lookup
     window runs inside the poll loop: the bot's reconciler keeps looking, paced.
@@ -74,7 +76,7 @@ class KrakenConfig:
     fill_timeout: float = 30.0
     fill_poll_interval: float = 0.25
     pairs_ttl: float = 3600.0
-    order_reserve: float = 4.0
+    order_reserve: float = 8.0
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):

@@ -166,8 +166,9 @@ class KrakenExchange:
 
     # -- account -------------------------------------------------------------------------------
 
-    def balances(self) -> dict[str, Decimal]:
-        return replies.balances(self.client.private("Balance"))
+    def balances(self, *, deferrable: bool = False) -> dict[str, Decimal]:
+        """``deferrable``: ``RateBudgetDeferred`` rather than waiting for the key or the rate counter."""
+        return replies.balances(self.client.private("Balance", deferrable=deferrable))
 
     def place_market_order(self, order: OrderRequest) -> Fill:
         return self.orders.place(order, self.pair_info(order.pair))

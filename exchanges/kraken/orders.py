@@ -55,14 +55,14 @@ class KrakenOrders:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def open_orders(self, userref: int | None = None, *, deferrable: bool = False) -> list[KrakenOrder]:
-        found = replies.orders(self.client.private("OpenOrders", {"userref": userref}, deferrable=deferrable), "open")
+    def open_orders(self, userref: int | None = None) -> list[KrakenOrder]:
+        found = replies.orders(self.client.private("OpenOrders", {"userref": userref}), "open")
         return [o for o in found if userref is None or o.userref == userref]
 
     def closed_orders(self, userref: int | None = None, *, start: float | None = None,
-                      ofs: int | None = None, deferrable: bool = False) -> list[KrakenOrder]:
+                      ofs: int | None = None) -> list[KrakenOrder]:
         params = {"userref": userref, "start": start, "ofs": ofs}
-        found = replies.orders(self.client.private("ClosedOrders", params, deferrable=deferrable), "closed")
+        found = replies.orders(self.client.private("ClosedOrders", params), "closed")
         return [o for o in found if userref is None or o.userref == userref]
 
     def query_orders(self, txids: list[str], userref: int | None = None) -> list[KrakenOrder]:
@@ -91,8 +91,13 @@ class KrakenOrders:
 
         ``deferrable``: ``RateBudgetDeferred`` instead of waiting for the key or the rate counter.
         """
-        found = {o.txid: o for o in self.open_orders(userref, deferrable=deferrable)}
-        found.update({o.txid: o for o in self.closed_orders(userref, deferrable=deferrable)})
+        if deferrable:  # both lists under one lease: never half a lookup
+            open_result, closed_result = self.client.private_reads([("OpenOrders", {"userref": userref}),
+                                                                    ("ClosedOrders", {"userref": userref})])
+            listed = replies.orders(open_result, "open") + replies.orders(closed_result, "closed")
+        else:
+            listed = self.open_orders(userref) + self.closed_orders(userref)
+        found = {o.txid: o for o in listed if o.userref == userref}
         return sorted((o for o in found.values() if _same_pair(o, pair)), key=lambda o: o.opened)
 
     def _lookup_in_trades(self, pair: PairInfo, userref: int, known: set[str]) -> list[KrakenOrder]:
