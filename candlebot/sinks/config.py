@@ -132,7 +132,7 @@ def _slack_config(args: argparse.Namespace, env: Mapping[str, str], default: boo
         raise ConfigError(f"--slack-base-url is for the Web API: add --slack-channel (a webhook posts to {WEBHOOK_ENV} itself)")
     if webhook:
         if not _is_http_url(webhook):
-            raise ConfigError(f"{WEBHOOK_ENV} is not an http(s) URL with a host (value not shown)")
+            raise ConfigError(f"{WEBHOOK_ENV} is not an http(s) URL (value not shown)")
         return SlackConfig(webhook=Secret(webhook))
     if explicit:
         raise ConfigError(f"--slack needs {WEBHOOK_ENV}, or --slack-channel with {TOKEN_ENV}")
@@ -147,7 +147,7 @@ def _base_url(text: str, token: str) -> str:
     if (token and token in url) or _SLACK_TOKEN.search(url):
         raise ConfigError(f"--slack-base-url holds a Slack token (value not shown): put the token in {TOKEN_ENV}")
     if not _is_http_url(url):
-        raise ConfigError("--slack-base-url is not an http(s) URL with a host (value not shown)")
+        raise ConfigError("--slack-base-url is not an http(s) URL (value not shown: it may hold a secret)")
     return url if url.endswith("/") else url + "/"
 
 
