@@ -54,6 +54,8 @@ class Reconciler:
     def settle(self) -> bool:
         """Look every pending intent up once; True when none is left."""
         self.trader.unsettled[:] = [intent for intent in list(self.trader.unsettled) if not self._settle_one(intent)]
+        pending = {intent.order.userref for intent in self.trader.unsettled}
+        self._not_before = {ref: at for ref, at in self._not_before.items() if ref in pending}
         return not self.trader.unsettled
 
     def _settle_one(self, intent: PendingIntent) -> bool:
