@@ -55,7 +55,7 @@ class Bot:
     mode: str = "paper"
     params: dict[str, object] = field(default_factory=dict)
     key_file: str | None = None
-    cash: str | None = None
+    cash: str | float | None = None
     extra_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -80,6 +80,8 @@ class Bot:
                 raise FleetError(f"{where}: {flag} must be a positive number, got {value!r}")
         if self.cash is not None and (isinstance(self.cash, bool) or not isinstance(self.cash, (int, float, str))):
             raise FleetError(f"{where}: cash must be a number, got {self.cash!r}")
+        if isinstance(self.cash, str):
+            text_value(self.cash, f"{where}: cash")
         for key, value in self.params.items():
             if not PARAM.match(key):
                 raise FleetError(f"{where}: parameter name {key!r} is not a plain name")
@@ -282,7 +284,8 @@ def render(fleet: Fleet, *, source: str, standalone: bool = False, run_dir: Path
 
 
 def program_section(fleet: Fleet, name: str, argv: list[str], folder: Path) -> list[str]:
-    """One ``[program:]``: runs ``argv`` in ``folder``, restarted, stopped by SIGTERM, console under ``folder/logs``."""
+    """One ``[program:]`` for any candlebot process (a bot today; other kinds reuse it): runs ``argv`` in
+    ``folder``, restarted, stopped by SIGTERM, console under ``folder/logs``. Values must be checked already."""
     lines = [
         f"[program:{name}]",
         "command=" + _esc(shlex.join(argv)),
