@@ -50,5 +50,6 @@ def test_stop_after_is_honoured_while_kraken_cannot_be_reached(tmp_path):
     result = bot.run("--strategy", FLIP, "-p", ONE_SECOND, "--stop-after", "2", timeout=30)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
-    assert elapsed < 2 + 3.5, f"stopped after {elapsed:.1f} s"
-    assert "kraken AssetPairs failed" in bot.logs() and "stopped while starting" in bot.logs()  # retrying when time ran out
+    assert elapsed < 2 + 6, f"stopped after {elapsed:.1f} s"  # generous for a busy machine; before: never
+    logs = bot.logs()
+    assert "kraken AssetPairs failed" in logs and "--stop-after reached" in logs  # still retrying when time ran out
