@@ -20,10 +20,15 @@ from candlebot.errors import ConfigError
 
 
 
+MAX_PERIOD_MINUTES = 525_600  # a year: longer candles are a typo (and 1e308 * 60 is inf)
+
+
 def period_seconds(minutes: float) -> int:
     """``-p`` minutes (fractions allowed: 0.05 = 3 s) as whole seconds; ConfigError otherwise."""
     if not (isinstance(minutes, (int, float)) and math.isfinite(minutes) and minutes > 0):
         raise ConfigError(f"candle period must be a positive number of minutes, got {minutes!r}")
+    if minutes > MAX_PERIOD_MINUTES:
+        raise ConfigError(f"candle period must be at most {MAX_PERIOD_MINUTES} minutes (a year), got {minutes:g}")
     seconds = minutes * 60
     whole = round(seconds)
     if whole < 1 or abs(seconds - whole) > 1e-4:

@@ -6,6 +6,11 @@ for the order by its userref: a fill is booked as if it had just arrived; an
 order that stays absent for ``absent_after`` seconds after its intent was
 written is marked failed (it was never placed). The pending intents are the
 trader's ``unsettled`` list: while it is not empty the trader sends nothing.
+
+Lookups run inside the bot's poll loop, so they must never hold it up: each
+intent is looked up at most every ``lookup_every`` seconds, and a lookup the
+exchange defers (``RateLimitError``: the key's rate budget is kept for orders,
+or another bot holds the key) is tried again on a later poll, quietly.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from candlebot.clock import Clock
-from candlebot.errors import ExchangeError, FatalExchangeError, OrderOutcomeUnknown
+from candlebot.errors import ExchangeError, FatalExchangeError, OrderOutcomeUnknown, RateLimitError
 from candlebot.events import BotError, EventBus, TradeClosed, TradeOpened
 from candlebot.exchange import Exchange, Side
 from candlebot.ledger import Ledger
@@ -26,7 +31,7 @@ log = logging.getLogger(__name__)
 class Reconciler:
     def __init__(
         self, *, store: BotStore, ledger: Ledger, trader: Trader, exchange: Exchange, bus: EventBus, clock: Clock,
-        pending: list[PendingIntent], absent_after: float,
+        pending: list[PendingIntent], absent_after: float, lookup_every: float = 0.0,
     ) -> None:
         """``ledger`` already holds the stored trades and cash; ``pending`` are the stored intents without outcome."""
         self.store = store
@@ -36,6 +41,8 @@ class Reconciler:
         self.bus = bus
         self.clock = clock
         self.absent_after = absent_after
+        self.lookup_every = lookup_every
+        self._not_before: dict[int, float] = {}  # userref -> when it may be looked up again
         trader.unsettled.extend(pending)
         if pending:
             log.warning("%d order(s) without a recorded outcome: looking them up by userref", len(pending))
@@ -47,16 +54,26 @@ class Reconciler:
     def settle(self) -> bool:
         """Look every pending intent up once; True when none is left."""
         self.trader.unsettled[:] = [intent for intent in list(self.trader.unsettled) if not self._settle_one(intent)]
+        pending = {intent.order.userref for intent in self.trader.unsettled}
+        self._not_before = {ref: at for ref, at in self._not_before.items() if ref in pending}
         return not self.trader.unsettled
 
     def _settle_one(self, intent: PendingIntent) -> bool:
         order = intent.order
+        now = self.clock.now()
+        if now < self._not_before.get(order.userref, now):
+            return False
+        self._not_before[order.userref] = now + self.lookup_every
         try:
             fill = self.exchange.find_order(order.pair, order.userref)
         except FatalExchangeError:
             raise
         except OrderOutcomeUnknown:
             return False  # exists but has not settled yet
+        except RateLimitError as exc:  # deferred: the poll goes on, the lookup comes back later
+            self._not_before[order.userref] = now + max(self.lookup_every, min(exc.retry_after or 0.0, 60.0))
+            log.debug("lookup of userref %d deferred: %s", order.userref, exc)
+            return False
         except ExchangeError as exc:
             self.bus.emit(BotError(self.clock.now(), "reconcile", f"cannot look up userref {order.userref} yet: {exc}"))
             return False

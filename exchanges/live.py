@@ -2,7 +2,9 @@
 
 The balance is checked before every order against a snapshot that is
 refreshed every ``refresh_s`` and updated by every fill, so the check costs no
-round trip on the order path. The latest polled ticker prices orders for the
+round trip on the order path. A refresh never waits for the key's rate budget:
+when the budget is kept for orders (several bots on one key), the snapshot,
+which follows every fill, serves until the next refresh. The latest polled ticker prices orders for the
 same reason; orders themselves go to the adapter (idempotent by userref).
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from candlebot.clock import Clock
-from candlebot.errors import OrderRejected
+from candlebot.errors import OrderRejected, RateLimitError
 from candlebot.exchange import Exchange, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
@@ -56,8 +58,12 @@ class LiveExchange:
 
     def balances(self) -> dict[str, Decimal]:
         if self._balances is None or self.clock.now() - self._balances_at > self.refresh_s:
-            self._balances = dict(self.kraken.balances())
-            self._balances_at = self.clock.now()
+            try:  # a refresh is deferrable: it never makes the order behind it wait for the key's rate budget
+                self._balances = dict(self.kraken.balances(deferrable=self._balances is not None))  # type: ignore[call-arg]
+                self._balances_at = self.clock.now()
+            except RateLimitError:
+                if self._balances is None:
+                    raise
         return dict(self._balances)
 
     def place_market_order(self, order: OrderRequest) -> Fill:

@@ -117,10 +117,15 @@ def parse_fee(text: str) -> Decimal:
     return value
 
 
+MAX_AMOUNT = Decimal("1e12")  # quote units: more than any account, and money math keeps 28 significant digits
+
+
 def parse_amount(text: str, flag: str, *, allow_zero: bool = False) -> Decimal:
     value = _decimal(text, flag)
     if value < 0 or (value == 0 and not allow_zero):
         raise ConfigError(f"{flag} must be {'>= 0' if allow_zero else '> 0'}, got {text}")
+    if value > MAX_AMOUNT:
+        raise ConfigError(f"{flag} must be at most {MAX_AMOUNT:,.0f}, got {text}")
     return value
 
 

@@ -28,7 +28,7 @@ from candlebot.candlefile import CandleColumns, TradeColumns
 from candlebot.chart import Chart, period_seconds
 from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee
 from candlebot.cli.backtest import resolve_strategy
-from candlebot.cli.sinks import SinkTags, build_sinks
+from candlebot.cli.sinks import SinkTags, build_sinks, check_sinks
 from candlebot.clock import Clock, LiveClock
 from candlebot.engine import Engine
 from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
@@ -50,6 +50,8 @@ from candlebot.userrefs import UserrefSequence
 T = TypeVar("T")
 KRAKEN_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 STOP_BUDGET_S = 4.0  # from the signal to the last log line; the process is gone well within 5 s
+LOOKUP_EVERY_S = 1.0  # an unsettled order is looked up at most this often (the key's rate budget is shared)
+STARTUP_STOP_S = 1.0  # a stop while starting: how long a start-up call may take to notice it
 
 
 @dataclass
@@ -74,10 +76,13 @@ def run(args: argparse.Namespace) -> int:
 
     SIGTERM/SIGINT set ``stop``: the current step finishes and everything is closed
     within one 5-second budget; whatever is still in flight then is left recorded
-    for the next start to reconcile.
+    for the next start to reconcile. ``--stop-after`` counts from the process start,
+    start-up retries included (a bot that cannot reach Kraken still stops on time).
     """
     stop = threading.Event()
     stopped_at: list[float] = []
+    check_seconds(args.stop_after, "--stop-after", maximum=10 * 365 * 86_400)
+    deadline = None if args.stop_after is None else time.monotonic() + args.stop_after
 
     def on_signal(signum: int, _frame: object) -> None:
         if not stopped_at:
@@ -88,13 +93,27 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     clock = LiveClock(interrupt=stop)
-    try:
-        bot = build_bot(args, clock, stop)
-    except ConfigError:
-        if stop.is_set():
+    outcome: dict[str, object] = {}
+
+    def start() -> None:
+        try:
+            outcome["bot"] = build_bot(args, clock, stop)
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    starter = threading.Thread(target=start, name="start", daemon=True)
+    starter.start()
+    if _wait_or_stop(starter, stop, deadline, stopped_at) and starter.is_alive():
+        starter.join(max(0.0, stopped_at[0] + STARTUP_STOP_S - time.monotonic()))
+        if starter.is_alive():  # still retrying Kraken: nothing traded yet, and crash-only state needs no goodbye
+            logging.getLogger("candlebot").info("stopped while starting")
+            os._exit(0)
+    if "bot" not in outcome:
+        error = outcome.get("error")
+        if stop.is_set() and isinstance(error, ConfigError):
             return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
-        raise
-    outcome: dict[str, BaseException] = {}
+        raise error  # type: ignore[misc]
+    bot: BotProcess = outcome["bot"]  # type: ignore[assignment]
 
     def work() -> None:
         try:
@@ -104,13 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
     worker = threading.Thread(target=work, name="bot", daemon=True)
     worker.start()
-    deadline = None if args.stop_after is None else time.monotonic() + args.stop_after
-    while worker.is_alive() and not stop.is_set():
-        stop.wait(0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic())))
-        if deadline is not None and time.monotonic() >= deadline:
-            bot.log.info("--stop-after reached")
-            stopped_at.append(time.monotonic())
-            stop.set()
+    _wait_or_stop(worker, stop, deadline, stopped_at, bot.log)
     budget_end = (stopped_at[0] if stopped_at else time.monotonic()) + STOP_BUDGET_S
     worker.join(max(0.0, budget_end - time.monotonic()))
     if worker.is_alive():  # an exchange call outlived the budget: its intent is on disk for the next start
@@ -126,7 +139,21 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if isinstance(error, (ConfigError, FatalExchangeError)):
         raise ConfigError(str(error))
-    raise error
+    raise error  # type: ignore[misc]
+
+
+def _wait_or_stop(thread: threading.Thread, stop: threading.Event, deadline: float | None, stopped_at: list[float],
+                  log: logging.Logger | None = None) -> bool:
+    """Wait while ``thread`` runs and nobody stops it; sets ``stop`` at ``deadline``. True when stopped."""
+    while thread.is_alive() and not stop.is_set():
+        stop.wait(0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic())))
+        if deadline is not None and time.monotonic() >= deadline and not stop.is_set():
+            (log or logging.getLogger("candlebot")).info("--stop-after reached")
+            stopped_at.append(time.monotonic())
+            stop.set()
+    if stop.is_set() and not stopped_at:
+        stopped_at.append(time.monotonic())
+    return stop.is_set()
 
 
 def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> BotProcess:
@@ -136,12 +163,14 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
 
     check_exchange(args.exchange)
     check_seconds(args.poll, "-t", maximum=86_400)
-    check_seconds(args.stop_after, "--stop-after", maximum=10 * 365 * 86_400)
     check_seconds(args.reconcile_window, "--reconcile-window", maximum=86_400, allow_zero=True)
     for flag in ("start", "end", "trades_csv", "json", "report", "report_png"):
         if getattr(args, flag):
             raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
     mode = args.mode or "paper"
+    for flag in ("cash", "stake"):  # bounds checked before Kraken is reached
+        if getattr(args, flag) is not None:
+            parse_amount(getattr(args, flag), f"--{flag}")
     period = period_seconds(args.period if args.period is not None else 5)
     strategy_cls = resolve_strategy(args.strategy)
     params = parse_params(strategy_cls.Params, args.param, strategy_cls.name)
@@ -149,6 +178,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     closers: list[Callable[[], None]] = []
 
+    check_sinks(args, statsd_default=True, slack_default=True)  # a bad port or URL fails before Kraken is reached
     config = config_from_args(args)
     try:
         credentials = load_credentials(args.key_file) if mode != "paper" else None
@@ -194,7 +224,8 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
                     parse_amount(args.stake, "--stake") if args.stake else None), fee_rate=fee_rate, bus=bus, clock=clock,
                     next_userref=userrefs, journal=store)
     reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock,
-                            pending=books.pending, absent_after=args.reconcile_window if mode == "live" else 0.0)
+                            pending=books.pending, absent_after=args.reconcile_window if mode == "live" else 0.0,
+                            lookup_every=LOOKUP_EVERY_S)
 
     chart = Chart(pair.altname, period)
     indicators = BotIndicators(chart)

@@ -38,7 +38,7 @@ from candlebot.sinks.settings import (
 )
 from candlebot.sinks.tags import SinkTags
 
-__all__ = ["SinkTags", "add_sink_arguments", "build_sinks"]
+__all__ = ["SinkTags", "add_sink_arguments", "build_sinks", "check_sinks"]
 
 
 def add_sink_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +82,15 @@ def build_sinks(
     if config.statsd is None and config.slack is None:
         return _no_sinks
     return start_sinks(config, bus, tags)
+
+
+def check_sinks(args: argparse.Namespace, *, statsd_default: bool = False, slack_default: bool = False,
+                env: Mapping[str, str] | None = None) -> None:
+    """Validate the sink flags and environment now (ConfigError), before a bot spends time reaching its exchange."""
+    if statsd_on(args, statsd_default) or slack_on(args, slack_default):
+        from candlebot.sinks.config import sink_config
+
+        sink_config(args, os.environ if env is None else env, statsd_default=statsd_default, slack_default=slack_default)
 
 
 def _no_sinks() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from dataclasses import dataclass
 from typing import Iterable, TYPE_CHECKING, Mapping
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from candlebot.sinks.slack_post import SlackPoster
 
 log = logging.getLogger(__name__)
+_SLACK_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]{6,}")  # bot, user, app ... tokens
 
 
 @dataclass(frozen=True)
@@ -124,12 +126,12 @@ def _slack_config(args: argparse.Namespace, env: Mapping[str, str], default: boo
             raise ConfigError("--slack-channel is empty")
         if not token:
             raise ConfigError(f"--slack-channel needs a bot token in {TOKEN_ENV}")
-        return SlackConfig(channel=channel, token=Secret(token), base_url=_base_url(base_url) if base_url is not None else None)
+        return SlackConfig(channel=channel, token=Secret(token),
+                           base_url=_base_url(base_url, token) if base_url is not None else None)
     if base_url is not None:
         raise ConfigError(f"--slack-base-url is for the Web API: add --slack-channel (a webhook posts to {WEBHOOK_ENV} itself)")
     if webhook:
-        parts = urlsplit(webhook)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not _is_http_url(webhook):
             raise ConfigError(f"{WEBHOOK_ENV} is not an http(s) URL (value not shown)")
         return SlackConfig(webhook=Secret(webhook))
     if explicit:
@@ -139,9 +141,23 @@ def _slack_config(args: argparse.Namespace, env: Mapping[str, str], default: boo
     return None
 
 
-def _base_url(text: str) -> str:
+def _base_url(text: str, token: str) -> str:
+    """The Web API base URL. Never echoed: a token pasted here by mistake must not reach a terminal or a log."""
     url = text.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"--slack-base-url: {text!r} is not an http(s) URL")
+    if (token and token in url) or _SLACK_TOKEN.search(url):
+        raise ConfigError(f"--slack-base-url holds a Slack token (value not shown): put the token in {TOKEN_ENV}")
+    if not _is_http_url(url):
+        raise ConfigError("--slack-base-url is not an http(s) URL (value not shown: it may hold a secret)")
     return url if url.endswith("/") else url + "/"
+
+
+def _is_http_url(url: str) -> bool:
+    """An http(s) URL with a host and a valid port, no whitespace or control characters."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError when out of range)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -9,12 +9,20 @@ exits 0 within 5 s) and keeps its console output under the bot's folder.
 Bots that share a key file share the nonce sequence (it lives in the state
 directory). ``--standalone`` adds the [supervisord]/[supervisorctl] sections
 so that ``supervisord -c fleet.conf`` runs the fleet without a system supervisor.
-Standard library only, so it runs before candlebot is installed.
+
+Every value is checked before anything is written: names, pairs, paths, the
+command, environment variables and extra arguments may hold no control
+character (a newline would start a new supervisor section) and nothing that
+supervisor would read as a comment or a quote; each bot's command line is
+parsed by candlebot's own argument parser and its strategy and parameters are
+built, so that a typo fails here rather than in a restart loop. Run it with the
+Python that runs candlebot (it imports candlebot from this checkout).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import shlex
 import sys
@@ -22,9 +30,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
 MODES = ("paper", "validate", "live")
 _KIND_NAMES = {str: "string", dict: "table", tuple: "list of strings"}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+PAIR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._-]{1,31}$")
+STRATEGY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
+PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_COMMENT = re.compile(r"\s[;#]")  # supervisor drops the rest of a line from " ;" or " #" on
 
 
 class FleetError(Exception):
@@ -41,24 +55,43 @@ class Bot:
     mode: str = "paper"
     params: dict[str, object] = field(default_factory=dict)
     key_file: str | None = None
-    cash: str | None = None
+    cash: str | float | None = None
     extra_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, kind in (("name", str), ("pair", str), ("strategy", str), ("mode", str), ("params", dict), ("extra_args", tuple)):
             if not isinstance(getattr(self, name), kind):
                 raise FleetError(f"bot {self.name!r}: {name} must be a {_KIND_NAMES[kind]}, got {getattr(self, name)!r}")
-        if self.key_file is not None and not isinstance(self.key_file, str):
-            raise FleetError(f"bot {self.name}: key_file must be a string")
         if not NAME.match(self.name):
             raise FleetError(f"bot name {self.name!r}: 1-64 letters, digits, '.', '_' or '-'")
+        where = f"bot {self.name}"
+        if not PAIR.match(self.pair):
+            raise FleetError(f"{where}: pair {self.pair!r} is not a pair name such as XBTUSD or BTC/USD")
+        if not STRATEGY.match(self.strategy):
+            raise FleetError(f"{where}: strategy {self.strategy!r} is not a strategy name or module:Class")
         if self.mode not in MODES:
-            raise FleetError(f"bot {self.name}: mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+            raise FleetError(f"{where}: mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.key_file is not None:
+            text_value(self.key_file, f"{where}: key_file")
         if self.mode != "paper" and not self.key_file:
-            raise FleetError(f"bot {self.name}: mode {self.mode} needs key_file")
+            raise FleetError(f"{where}: mode {self.mode} needs key_file")
         for flag, value in (("period", self.period), ("poll", self.poll)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-                raise FleetError(f"bot {self.name}: {flag} must be a positive number, got {value!r}")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+                raise FleetError(f"{where}: {flag} must be a positive number, got {value!r}")
+        if self.cash is not None and (isinstance(self.cash, bool) or not isinstance(self.cash, (int, float, str))):
+            raise FleetError(f"{where}: cash must be a number, got {self.cash!r}")
+        if isinstance(self.cash, str):
+            text_value(self.cash, f"{where}: cash")
+        for key, value in self.params.items():
+            if not PARAM.match(key):
+                raise FleetError(f"{where}: parameter name {key!r} is not a plain name")
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, (dict, list)) or not isinstance(item, (str, int, float, bool)):
+                    raise FleetError(f"{where}: parameter {key} must be a number, a string, true/false or a list of those")
+                if isinstance(item, str):
+                    text_value(item, f"{where}: parameter {key}")
+        for arg in self.extra_args:
+            text_value(arg, f"{where}: extra_args")
 
     def argv(self, fleet: Fleet) -> list[str]:
         argv = [*fleet.command, "-x", "kraken", "-p", _number(self.period), "-t", _number(self.poll), "-c", self.pair,
@@ -70,7 +103,7 @@ class Bot:
         if self.key_file:
             argv += ["--key-file", self.key_file]
         if self.cash is not None:
-            argv += ["--cash", str(self.cash)]
+            argv += ["--cash", self.cash if isinstance(self.cash, str) else _number(self.cash)]
         if fleet.state_dir:
             argv += ["--state-dir", fleet.state_dir]
         return argv + list(self.extra_args)
@@ -90,6 +123,61 @@ class Fleet:
         return self.root / bot.name
 
 
+def text_value(value: object, where: str) -> str:
+    """A string that stays one supervisor value: no control character (a newline starts a section), no comment."""
+    if not isinstance(value, str):
+        raise FleetError(f"{where} must be a string, got {value!r}")
+    if any(not c.isprintable() for c in value):
+        raise FleetError(f"{where}: {value!r} holds a control character (newline, tab, ...)")
+    if _COMMENT.search(value):
+        raise FleetError(f"{where}: {value!r} holds a space before ';' or '#', which supervisor reads as a comment")
+    return value
+
+
+def _environment(raw: object, where: str) -> dict[str, str]:
+    """``KEY = "value"`` pairs; a quote in a value would end it early and let the rest define another variable."""
+    if not isinstance(raw, dict):
+        raise FleetError(f"{where} environment must be a table")
+    env: dict[str, str] = {}
+    for key, value in raw.items():
+        if not ENV_NAME.match(key):
+            raise FleetError(f"{where} environment: {key!r} is not a variable name")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise FleetError(f"{where} environment {key}: must be a string or a number")
+        text = text_value(str(value), f"{where} environment {key}")
+        if '"' in text or "'" in text:
+            raise FleetError(f"{where} environment {key}: quotes are not allowed in a value")
+        env[key] = text
+    return env
+
+
+def check_bot(bot: Bot, fleet: Fleet) -> None:
+    """The bot's command line as candlebot itself reads it: flags, period, poll, amounts, strategy and parameters."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    try:
+        from candlebot.chart import period_seconds
+        from candlebot.cli.args import build_parser, check_seconds, parse_amount
+        from candlebot.cli.backtest import resolve_strategy
+        from candlebot.errors import ConfigError
+        from candlebot.params import parse_params
+    except ImportError as exc:
+        raise FleetError(f"cannot check strategies without candlebot ({exc}): run fleet.py with candlebot's Python") from None
+    try:
+        args = build_parser().parse_args(bot.argv(fleet)[len(fleet.command):])
+        if args.data is not None:
+            raise ConfigError("--data makes a backtest, not a bot")
+        period_seconds(args.period)
+        check_seconds(args.poll, "poll", maximum=86_400)
+        for flag in ("cash", "stake"):
+            if getattr(args, flag) is not None:
+                parse_amount(getattr(args, flag), f"--{flag}")
+        strategy = resolve_strategy(args.strategy)
+        parse_params(strategy.Params, args.param, strategy.name)
+    except ConfigError as exc:
+        raise FleetError(f"bot {bot.name}: {exc}") from None
+
+
 def load_fleet(path: Path) -> Fleet:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -100,46 +188,76 @@ def load_fleet(path: Path) -> Fleet:
     except tomllib.TOMLDecodeError as exc:
         raise FleetError(f"{path}: {exc}") from None
     head = data.get("fleet", {})
+    if not isinstance(head, dict):
+        raise FleetError(f"{path}: [fleet] must be a table")
     known_head = {"group", "root", "command", "state_dir", "environment", "user"}
     if set(head) - known_head:
         raise FleetError(f"{path}: unknown [fleet] key(s) {', '.join(sorted(set(head) - known_head))}")
     if "root" not in head:
         raise FleetError(f"{path}: [fleet] needs root (the folder holding one folder per bot)")
-    rows = data.get("bot", [])
-    if not rows:
+    bots = _load_bots(path, data.get("bot", []))
+    command = head.get("command", "candlebot")
+    group = head.get("group", "candlebots")
+    for key in ("root", "state_dir", "command", "group", "user"):
+        if key in head and not isinstance(head[key], str) and not (key == "command" and isinstance(head[key], list)):
+            raise FleetError(f"{path}: [fleet] {key} must be a string")
+        if key in head:
+            for item in head[key] if isinstance(head[key], list) else [head[key]]:
+                text_value(item, f"{path}: [fleet] {key}")
+    if not NAME.match(group):
+        raise FleetError(f"{path}: group {group!r}: letters, digits, '.', '_' or '-'")
+    if head.get("user") is not None and not NAME.match(head["user"]):
+        raise FleetError(f"{path}: [fleet] user {head['user']!r} is not a user name")
+    try:
+        argv = tuple(shlex.split(command) if isinstance(command, str) else command)
+    except ValueError as exc:
+        raise FleetError(f"{path}: [fleet] command: {exc}") from None
+    if not argv:
+        raise FleetError(f"{path}: [fleet] command is empty")
+    fleet = Fleet(group=group, root=_resolve(path, head["root"]), command=argv, bots=tuple(bots),
+                  state_dir=str(_resolve(path, head["state_dir"])) if head.get("state_dir") else None,
+                  environment=_environment(head.get("environment", {}), f"{path}: [fleet]"), user=head.get("user"))
+    for bot in fleet.bots:
+        check_bot(bot, fleet)
+    return fleet
+
+
+def directories(fleet: Fleet, run_dir: Path | None = None) -> list[Path]:
+    """Every folder the generated config names: each bot's folder and logs, the state and run directories."""
+    folders = [fleet.root]
+    folders += [fleet.folder(bot) / "logs" for bot in fleet.bots]
+    if fleet.state_dir:
+        folders.append(Path(fleet.state_dir))
+    if run_dir is not None:
+        folders.append(run_dir)
+    return folders
+
+
+def _load_bots(path: Path, rows: object) -> list[Bot]:
+    """The ``[[bot]]`` entries, each checked on its own (names across the fleet must be unique)."""
+    if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
         raise FleetError(f"{path}: no [[bot]] entries")
     bots = []
     for row in rows:
+        label = repr(row.get("name", "?"))
         unknown = set(row) - {f for f in Bot.__dataclass_fields__}
         if unknown:
-            raise FleetError(f"{path}: bot {row.get('name', '?')}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise FleetError(f"{path}: bot {label}: unknown key(s) {', '.join(sorted(map(repr, unknown)))}")
         missing = {"name", "pair", "strategy"} - set(row)
         if missing:
             raise FleetError(f"{path}: a [[bot]] lacks {', '.join(sorted(missing))}")
         extra = row.get("extra_args", [])
         if not isinstance(extra, list) or not all(isinstance(a, str) for a in extra):
-            raise FleetError(f"{path}: bot {row.get('name', '?')}: extra_args must be a list of strings, e.g. [\"--cash\", \"500\"]")
+            raise FleetError(f"{path}: bot {label}: extra_args must be a list of strings, e.g. [\"--cash\", \"500\"]")
         row = {**row, "extra_args": tuple(extra)}
         if isinstance(row.get("key_file"), str):
-            row["key_file"] = str(_resolve(path, row["key_file"]))
+            row["key_file"] = str(_resolve(path, text_value(row["key_file"], f"bot {label}: key_file")))
         bots.append(Bot(**row))
     names = [b.name for b in bots]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise FleetError(f"{path}: bot names must be unique, repeated: {', '.join(duplicates)}")
-    command = head.get("command", "candlebot")
-    group = head.get("group", "candlebots")
-    if not NAME.match(group):
-        raise FleetError(f"{path}: group {group!r}: letters, digits, '.', '_' or '-'")
-    for key in ("root", "state_dir", "command", "group", "user"):
-        if key in head and not isinstance(head[key], str) and not (key == "command" and isinstance(head[key], list)):
-            raise FleetError(f"{path}: [fleet] {key} must be a string")
-    if not isinstance(head.get("environment", {}), dict):
-        raise FleetError(f"{path}: [fleet] environment must be a table")
-    return Fleet(group=group, root=_resolve(path, head["root"]),
-                 command=tuple(shlex.split(command) if isinstance(command, str) else command), bots=tuple(bots),
-                 state_dir=str(_resolve(path, head["state_dir"])) if head.get("state_dir") else None, environment={k: str(v) for k, v in head.get("environment", {}).items()},
-                 user=head.get("user"))
+    return bots
 
 
 def _resolve(fleet_file: Path, value: str) -> Path:
@@ -148,9 +266,10 @@ def _resolve(fleet_file: Path, value: str) -> Path:
 
 
 def render(fleet: Fleet, *, source: str, standalone: bool = False, run_dir: Path | None = None) -> str:
-    lines = [f"; generated by deploy/supervisor/fleet.py from {source}: edit the fleet file, not this one", ""]
+    lines = [f"; generated by deploy/supervisor/fleet.py from {source!r}: edit the fleet file, not this one", ""]
     if standalone:
         run = run_dir or fleet.root
+        text_value(str(run), "--run-dir")
         lines += [
             "[supervisord]", f"logfile={_esc(str(run / 'supervisord.log'))}", f"pidfile={_esc(str(run / 'supervisord.pid'))}",
             "childlogdir=" + _esc(str(run)), "",
@@ -159,29 +278,35 @@ def render(fleet: Fleet, *, source: str, standalone: bool = False, run_dir: Path
             "[supervisorctl]", f"serverurl=unix://{_esc(str(run / 'supervisor.sock'))}", "",
         ]
     for bot in fleet.bots:
-        folder = fleet.folder(bot)
-        lines += [
-            f"[program:{bot.name}]",
-            "command=" + _esc(shlex.join(bot.argv(fleet))),
-            f"directory={_esc(str(folder))}",
-            "autostart=true",
-            "autorestart=true",
-            "startsecs=3",
-            "startretries=3",
-            "stopsignal=TERM",
-            "stopwaitsecs=10",
-            "redirect_stderr=true",
-            f"stdout_logfile={_esc(str(folder / 'logs' / 'console.log'))}",
-            "stdout_logfile_maxbytes=10MB",
-            "stdout_logfile_backups=3",
-        ]
-        if fleet.environment:
-            lines.append("environment=" + ",".join(f'{k}="{_esc(v)}"' for k, v in fleet.environment.items()))
-        if fleet.user:
-            lines.append(f"user={fleet.user}")
-        lines.append("")
+        lines += program_section(fleet, bot.name, bot.argv(fleet), fleet.folder(bot))
     lines += [f"[group:{fleet.group}]", "programs=" + ",".join(b.name for b in fleet.bots), ""]
     return "\n".join(lines)
+
+
+def program_section(fleet: Fleet, name: str, argv: list[str], folder: Path) -> list[str]:
+    """One ``[program:]`` for any candlebot process (a bot today; other kinds reuse it): runs ``argv`` in
+    ``folder``, restarted, stopped by SIGTERM, console under ``folder/logs``. Values must be checked already."""
+    lines = [
+        f"[program:{name}]",
+        "command=" + _esc(shlex.join(argv)),
+        f"directory={_esc(str(folder))}",
+        "autostart=true",
+        "autorestart=true",
+        "startsecs=3",
+        "startretries=3",
+        "stopsignal=TERM",
+        "stopwaitsecs=10",
+        "redirect_stderr=true",
+        f"stdout_logfile={_esc(str(folder / 'logs' / 'console.log'))}",
+        "stdout_logfile_maxbytes=10MB",
+        "stdout_logfile_backups=3",
+    ]
+    if fleet.environment:
+        lines.append("environment=" + ",".join(f'{k}="{_esc(v)}"' for k, v in fleet.environment.items()))
+    if fleet.user:
+        lines.append(f"user={fleet.user}")
+    lines.append("")
+    return lines
 
 
 def _number(value: float) -> str:
@@ -250,6 +375,9 @@ def load_collectors(path: Path, bots: tuple[Bot, ...]) -> tuple[Collector, ...]:
             if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
                 raise FleetError(f"{path}: collector {name}: {key} must be a list of strings")
             lists[key] = tuple(value)
+        where = f"{path}: collector {name}"
+        for value in (*pairs, *(row.get("db") or "",), *lists["command"], *lists["extra_args"]):
+            text_value(value, where)
         out.append(Collector(name, tuple(p.strip() for p in pairs), depth, row.get("db"), **lists))
     names = [b.name for b in bots] + [c.name for c in out]
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -264,16 +392,7 @@ def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
         return ""
     lines: list[str] = [""]
     for item in collectors:
-        folder = fleet.root / item.name
-        lines += [f"[program:{item.name}]", "command=" + _esc(shlex.join(item.argv(fleet))), f"directory={_esc(str(folder))}",
-                  "autostart=true", "autorestart=true", "startsecs=3", "startretries=3", "stopsignal=TERM",
-                  "stopwaitsecs=10", "redirect_stderr=true", f"stdout_logfile={_esc(str(folder / 'logs' / 'console.log'))}",
-                  "stdout_logfile_maxbytes=10MB", "stdout_logfile_backups=3"]
-        if fleet.environment:
-            lines.append("environment=" + ",".join(f'{k}="{_esc(v)}"' for k, v in fleet.environment.items()))
-        if fleet.user:
-            lines.append(f"user={fleet.user}")
-        lines.append("")
+        lines += program_section(fleet, item.name, item.argv(fleet), fleet.root / item.name)
     lines += [f"[group:{fleet.group}-collectors]", "programs=" + ",".join(c.name for c in collectors), ""]
     return "\n".join(lines)
 
@@ -282,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fleet.py", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("fleet", type=Path, help="fleet file (TOML), see fleet.example.toml")
     parser.add_argument("-o", "--output", type=Path, help="write the config here (default: stdout)")
-    parser.add_argument("--mkdirs", action="store_true", help="create every bot's folder and logs/ folder")
+    parser.add_argument("--mkdirs", action="store_true",
+                        help="create every folder the config names: bot folders and their logs/, the state and run directories")
     parser.add_argument("--standalone", action="store_true", help="include the sections supervisord itself needs")
     parser.add_argument("--run-dir", type=Path, help="with --standalone: where supervisord keeps its socket, pid and log")
     args = parser.parse_args(argv)
@@ -292,8 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         text = render(fleet, source=str(args.fleet), standalone=args.standalone, run_dir=args.run_dir)
         text += render_collectors(fleet, collectors)
         if args.mkdirs:
-            for bot in fleet.bots:
-                (fleet.folder(bot) / "logs").mkdir(parents=True, exist_ok=True)
+            for folder in directories(fleet, (args.run_dir or fleet.root) if args.standalone else None):
+                folder.mkdir(parents=True, exist_ok=True)
             for item in collectors:
                 (fleet.root / item.name / "logs").mkdir(parents=True, exist_ok=True)
         if args.output:

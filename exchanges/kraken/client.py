@@ -9,6 +9,14 @@ What it adds to krakenex:
   comma-joined, everything a string (krakenex signs ``urlencode(data)`` while
   ``requests`` encodes lists and ``None`` differently);
 - the envelope checked and every failure translated (``errors``), once;
+- public calls that never wait for a private one: they go through their own
+  krakenex object and lock, never the key's nonce lock or rate counter;
+- deferrable private reads (``private_reads``, ``private(..., deferrable=True)``)
+  that never wait either: when the key is busy or the rate counter lacks room
+  for all of them beside ``order_reserve`` units kept for orders, nothing is
+  sent and ``RateBudgetDeferred`` says when to try again (a later loop
+  iteration); they are admitted as a whole, so that bots sharing a key never
+  spend budget on half a lookup, and never retried in place;
 - retries with exponential backoff and jitter, on the injected clock, for
   reads and temporary failures only. An order is retried only when it was
   provably refused before processing (invalid nonce, rate limit, no
@@ -25,7 +33,7 @@ import urllib.parse
 import urllib.request
 import threading
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import krakenex
 import requests
@@ -33,9 +41,9 @@ import requests
 from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError, ExchangeError, RateLimitError, TemporaryExchangeError
 from exchanges.kraken.config import DEFAULT_URL, URL_ENV, RetryPolicy  # noqa: F401 (re-exported)
-from exchanges.kraken.errors import translate_error_list, translate_exception
+from exchanges.kraken.errors import RateBudgetDeferred, translate_error_list, translate_exception
 from exchanges.kraken.keys import KrakenCredentials
-from exchanges.kraken.nonce import Lease, NonceSequencer
+from exchanges.kraken.nonce import Lease, LeaseDeferred, NonceSequencer
 from exchanges.kraken.ratelimit import call_cost
 
 log = logging.getLogger(__name__)
@@ -77,6 +85,7 @@ class KrakenClient:
 
     ``credentials`` and ``sequencer`` are needed for private calls only.
     ``timeout`` is (connect, read) seconds or one number for both.
+    ``order_reserve``: rate-counter units that deferrable reads leave free for orders.
     """
 
     def __init__(
@@ -89,6 +98,7 @@ class KrakenClient:
         retry: RetryPolicy = RetryPolicy(),
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        order_reserve: float = 0.0,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"Kraken URL must start with http:// or https://, got {url!r}")
@@ -100,6 +110,7 @@ class KrakenClient:
         self.clock: Clock = clock or LiveClock()
         self.rng = rng or random.Random()
         self.sequencer = sequencer
+        self.order_reserve = order_reserve
         self._credentials = credentials
         self._api = _SequencedAPI(credentials.key, credentials.secret) if credentials else _SequencedAPI()
         self._api.uri = self.url
@@ -110,6 +121,12 @@ class KrakenClient:
         session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         session.trust_env = False
         self._lock = threading.Lock()
+        # public calls have their own krakenex object (same session: one connection pool) and lock,
+        # so that a thread reading the market never waits behind a private call holding the key
+        self._public_api = _SequencedAPI()
+        self._public_api.uri = self.url
+        self._public_api.session = session
+        self._public_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"KrakenClient(url={self.url!r}, credentials={self._credentials!r})"
@@ -125,15 +142,21 @@ class KrakenClient:
     # -- one HTTP exchange --------------------------------------------------------------------
 
     def _send_public(self, method: str, data: dict[str, str]) -> Any:
-        with self._lock:
-            return self._api.query_public(method, data, timeout=self.timeout)
+        with self._public_lock:
+            return self._public_api.query_public(method, data, timeout=self.timeout)
 
-    def _send_private(self, method: str, data: dict[str, str]) -> Any:
+    def _send_private(self, method: str, data: dict[str, str], lease: Lease | None = None) -> Any:
+        if lease is not None:
+            return self._send_leased(method, data, lease)
         if self.sequencer is None:
             # krakenex raises its bare "key or secret is not set" Exception before taking a nonce.
             with self._lock:
                 return self._api.query_private(method, data, timeout=self.timeout)
-        with self.sequencer.lease(call_cost(method)) as lease, self._lock:
+        with self.sequencer.lease(call_cost(method)) as lease:
+            return self._send_leased(method, data, lease)
+
+    def _send_leased(self, method: str, data: dict[str, str], lease: Lease) -> Any:
+        with self._lock:
             self._api.lease = lease
             try:
                 return self._api.query_private(method, data, timeout=self.timeout)
@@ -155,9 +178,12 @@ class KrakenClient:
         return reply["result"]
 
     def _call_once(self, method: str, data: dict[str, str], *, private: bool, placing: bool,
-                   userref: int | None) -> Any:
+                   userref: int | None, lease: Lease | None = None) -> Any:
         try:
-            reply = self._send_private(method, dict(data)) if private else self._send_public(method, dict(data))
+            if private:
+                reply = self._send_private(method, dict(data), lease)
+            else:
+                reply = self._send_public(method, dict(data))
             return self._result(method, reply, placing=placing, userref=userref)
         except ExchangeError:
             raise
@@ -176,9 +202,27 @@ class KrakenClient:
         """A public call's ``result``; temporary failures are retried."""
         return self._call(method, clean_params(params), private=False, placing=False, userref=None)
 
-    def private(self, method: str, params: Mapping[str, object] | None = None) -> Any:
-        """A private read (or an idempotent call such as CancelOrder); temporary failures are retried."""
+    def private(self, method: str, params: Mapping[str, object] | None = None, *, deferrable: bool = False) -> Any:
+        """A private read (or an idempotent call such as CancelOrder); temporary failures are retried.
+
+        ``deferrable``: sent as ``private_reads`` would (no wait, no retry).
+        """
+        if deferrable:
+            return self.private_reads([(method, params)])[0]
         return self._call(method, clean_params(params), private=True, placing=False, userref=None)
+
+    def private_reads(self, calls: Sequence[tuple[str, Mapping[str, object] | None]]) -> list[Any]:
+        """Private reads sent now under one lease, or none and ``RateBudgetDeferred``; one attempt each."""
+        if self.sequencer is None:
+            raise ConfigError("private Kraken calls need credentials")
+        cost = sum(call_cost(method) for method, _ in calls)
+        try:
+            with self.sequencer.try_lease(cost, reserve=self.order_reserve) as lease:
+                return [self._call_once(method, clean_params(params), private=True, placing=False, userref=None, lease=lease)
+                        for method, params in calls]
+        except LeaseDeferred as exc:
+            names = "+".join(method for method, _ in calls)
+            raise RateBudgetDeferred(f"Kraken {names} deferred: {exc}; nothing was sent", retry_after=exc.wait) from None
 
     def add_order(self, params: Mapping[str, object], *, userref: int) -> Any:
         """AddOrder: retried only when provably refused before processing; else ``OrderOutcomeUnknown``."""

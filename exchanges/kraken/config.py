@@ -56,6 +56,12 @@ class KrakenConfig:
     fill_timeout           how long to wait for a placed market order to close
     fill_poll_interval     first pause between QueryOrders polls while waiting (doubles, capped at 2 s)
     pairs_ttl              how long the AssetPairs table is cached, seconds
+    order_reserve          rate-counter units that deferrable reads (lookups, balance refreshes) leave free
+                           for orders: about half of the starter tier's counter, for the order bursts of
+                           several bots on one key closing candles at the same second
+
+    ``config_from_args`` (a running bot) allows one send per intent, so that no lookup
+    window runs inside the poll loop: the bot's reconciler keeps looking, paced.
     """
 
     url: str = DEFAULT_URL
@@ -70,6 +76,7 @@ class KrakenConfig:
     fill_timeout: float = 30.0
     fill_poll_interval: float = 0.25
     pairs_ttl: float = 3600.0
+    order_reserve: float = 8.0
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -81,6 +88,8 @@ class KrakenConfig:
             raise ConfigError("Kraken lookup/fill windows must be >= 0 and intervals > 0")
         if self.max_sends < 1:
             raise ConfigError("Kraken max_sends must be at least 1")
+        if self.order_reserve < 0:
+            raise ConfigError("Kraken order_reserve must be >= 0")
 
 
 def add_kraken_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,5 +107,7 @@ def add_kraken_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> KrakenConfig:
     env = os.environ if environ is None else environ
     url = getattr(args, "kraken_url", None) or env.get(URL_ENV) or DEFAULT_URL
+    # a running bot: an outcome-unknown order is never resent, and is looked up by the bot's reconciler
+    # (paced within the rate budget) rather than for a minute inside the poll loop
     return KrakenConfig(url=url, tier=getattr(args, "kraken_tier", "starter"),
-                        timeout=getattr(args, "kraken_timeout", 10.0))
+                        timeout=getattr(args, "kraken_timeout", 10.0), max_sends=1)

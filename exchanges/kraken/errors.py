@@ -58,6 +58,10 @@ class DuplicateOrderError(FatalExchangeError):
     """More than one executed order carries one userref: the books cannot tell which is ours; a human must look."""
 
 
+class RateBudgetDeferred(RateLimitError):
+    """A deferrable call was not sent: the key is busy or its rate budget is kept for orders. Try later."""
+
+
 class MalformedReplyError(TemporaryExchangeError):
     """A reply that is not Kraken's envelope or lacks a field we need (HTML page, bad JSON, missing key)."""
 

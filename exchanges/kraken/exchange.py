@@ -63,7 +63,7 @@ class KrakenExchange:
         self.client = KrakenClient(
             url=self.config.url, credentials=credentials, sequencer=sequencer,
             timeout=(self.config.connect_timeout, self.config.timeout), retry=self.config.retry,
-            clock=self.clock, rng=rng,
+            clock=self.clock, rng=rng, order_reserve=self.config.order_reserve,
         )
         self.orders = KrakenOrders(self.client, self.config, self.clock)
         self._pairs: dict[str, PairInfo] = {}
@@ -166,8 +166,9 @@ class KrakenExchange:
 
     # -- account -------------------------------------------------------------------------------
 
-    def balances(self) -> dict[str, Decimal]:
-        return replies.balances(self.client.private("Balance"))
+    def balances(self, *, deferrable: bool = False) -> dict[str, Decimal]:
+        """``deferrable``: ``RateBudgetDeferred`` rather than waiting for the key or the rate counter."""
+        return replies.balances(self.client.private("Balance", deferrable=deferrable))
 
     def place_market_order(self, order: OrderRequest) -> Fill:
         return self.orders.place(order, self.pair_info(order.pair))
@@ -177,7 +178,8 @@ class KrakenExchange:
         return self.orders.validate(order, self.pair_info(order.pair))
 
     def find_order(self, pair: str, userref: int) -> Fill | None:
-        return self.orders.find(self.pair_info(pair), userref)
+        """A reconciliation lookup: never waits for the key or the rate counter (``RateBudgetDeferred``, retry later)."""
+        return self.orders.find(self.pair_info(pair), userref, deferrable=True)
 
     def open_orders(self, userref: int | None = None) -> list[KrakenOrder]:
         return self.orders.open_orders(userref)

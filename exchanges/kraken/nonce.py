@@ -20,6 +20,12 @@ is only granted when the modelled counter has room for ``cost``, so that all
 processes sharing a key also share one counter. The wait happens outside the
 lock, on the injected clock.
 
+Calls that can come back later (reconciliation lookups) take ``try_lease``
+instead: it never waits, neither for the lock (another process's call in
+flight) nor for the counter, and it leaves ``reserve`` units free for orders.
+When it cannot be granted it raises ``LeaseDeferred`` with the expected wait,
+and the caller tries again on a later loop iteration.
+
 File: ``<state_dir>/kraken/key-<key_id>.state``, one fixed-width line
 ``<nonce> <level> <at>`` rewritten in place (never truncated).
 """
@@ -62,6 +68,14 @@ class Lease:
         self.last_nonce = nonce
         return nonce
 
+
+
+class LeaseDeferred(Exception):
+    """``try_lease`` could not be granted now; ``wait`` is a guess (seconds) at when it could."""
+
+    def __init__(self, reason: str, wait: float) -> None:
+        super().__init__(reason)
+        self.wait = wait
 
 
 class NonceSequencer:
@@ -118,6 +132,41 @@ class NonceSequencer:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     @contextmanager
+    def _try_locked(self) -> Iterator[int | None]:
+        """The locked file, or None when another thread or process holds the key right now."""
+        if not self._thread_lock.acquire(blocking=False):
+            yield None
+            return
+        try:
+            fd = self._file()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield None
+                return
+            try:
+                yield fd
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    @contextmanager
+    def try_lease(self, cost: int = 1, *, reserve: float = 0.0) -> Iterator[Lease]:
+        """The key now, or ``LeaseDeferred``: never waits; keeps ``reserve`` counter units free for others."""
+        with self._try_locked() as fd:
+            if fd is None:
+                raise LeaseDeferred("another call holds the key", 0.0)
+            wait = self._admit(fd, cost, reserve)
+            if wait > 0:
+                raise LeaseDeferred(f"the rate counter has no room for {cost} unit(s) beside the orders' reserve", wait)
+            lease = Lease(self, fd)
+            try:
+                yield lease
+            finally:
+                lease._active = False
+
+    @contextmanager
     def lease(self, cost: int = 1) -> Iterator[Lease]:
         """Hold the key until the block ends; first wait (unlocked) until the rate counter has room for ``cost``."""
         while True:
@@ -157,11 +206,11 @@ class NonceSequencer:
         self._write(fd, nonce, counter)
         return nonce
 
-    def _admit(self, fd: int, cost: int) -> float:
+    def _admit(self, fd: int, cost: int, reserve: float = 0.0) -> float:
         if self.limiter is None:
             return 0.0
         last, counter = self._read(fd)
-        admitted, wait = self.limiter.admit(counter, cost, self.clock.now())
+        admitted, wait = self.limiter.admit(counter, cost, self.clock.now(), reserve=reserve)
         if admitted is None:
             return max(wait, 0.001)
         self._write(fd, last, admitted)

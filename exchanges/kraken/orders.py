@@ -10,7 +10,10 @@ Proven absent (the lookups worked and found nothing): it is sent again with
 the same userref, at most ``max_sends`` times in all; past that, or when the
 lookups fail too, ``OrderOutcomeUnknown(userref=...)``: the caller keeps the
 intent open and goes on looking (``candlebot.recovery``) instead of forgetting
-an order that may still appear. Refusals before processing (invalid nonce, rate
+an order that may still appear. Once no send is left (``max_sends``; a running
+bot allows one) there is nothing to prove: one lookup, which never waits for the
+key (``deferrable``), and the intent goes to the caller, whose paced lookups
+(``find(..., deferrable=True)``) never hold up its ticker poll. Refusals before processing (invalid nonce, rate
 limits, no connection) are retried by the client itself. Once an order may
 exist, a failed or odd lookup never turns into a rejection. Two executed orders
 with one userref stop the bot (``DuplicateOrderError``): never pick one silently.
@@ -83,10 +86,18 @@ class KrakenOrders:
         count = result.get("count", 0) if isinstance(result, dict) else 0
         return isinstance(count, int) and count > 0
 
-    def lookup(self, pair: PairInfo, userref: int) -> list[KrakenOrder]:
-        """Every order of ``pair`` carrying ``userref``, open or closed (oldest first)."""
-        found = {o.txid: o for o in self.open_orders(userref)}
-        found.update({o.txid: o for o in self.closed_orders(userref)})
+    def lookup(self, pair: PairInfo, userref: int, *, deferrable: bool = False) -> list[KrakenOrder]:
+        """Every order of ``pair`` carrying ``userref``, open or closed (oldest first).
+
+        ``deferrable``: ``RateBudgetDeferred`` instead of waiting for the key or the rate counter.
+        """
+        if deferrable:  # both lists under one lease: never half a lookup
+            open_result, closed_result = self.client.private_reads([("OpenOrders", {"userref": userref}),
+                                                                    ("ClosedOrders", {"userref": userref})])
+            listed = replies.orders(open_result, "open") + replies.orders(closed_result, "closed")
+        else:
+            listed = self.open_orders(userref) + self.closed_orders(userref)
+        found = {o.txid: o for o in listed if o.userref == userref}
         return sorted((o for o in found.values() if _same_pair(o, pair)), key=lambda o: o.opened)
 
     def _lookup_in_trades(self, pair: PairInfo, userref: int, known: set[str]) -> list[KrakenOrder]:
@@ -95,9 +106,9 @@ class KrakenOrders:
         txids = sorted({t.order_txid for t in replies.own_trades(result)[:_RECENT_TRADES]} - known)
         return [o for o in self.query_orders(txids, userref) if _same_pair(o, pair)]
 
-    def find(self, pair: PairInfo, userref: int) -> Fill | None:
+    def find(self, pair: PairInfo, userref: int, *, deferrable: bool = False) -> Fill | None:
         """The fill of the order carrying ``userref``; None when none executed; OrderOutcomeUnknown if unsettled."""
-        found = self.lookup(pair, userref)
+        found = self.lookup(pair, userref, deferrable=deferrable)
         if any(not o.settled for o in found):
             raise OrderOutcomeUnknown(f"order userref={userref} exists but has not settled yet", userref=userref)
         executed = _executed_one(found, userref)
@@ -126,6 +137,8 @@ class KrakenOrders:
             except OrderOutcomeUnknown as exc:
                 log.warning("kraken AddOrder userref=%d: outcome unknown (%s); looking it up",
                             order.userref, exc)
+                if send == self.config.max_sends:
+                    return self._settle(self._look_once(pair, order.userref, send), pair, order.userref)
                 found = self._reconcile(pair, order.userref)
                 if found is None:
                     log.warning("kraken AddOrder userref=%d: proven absent after send %d", order.userref, send)
@@ -144,6 +157,20 @@ class KrakenOrders:
         except MalformedReplyError as exc:
             raise OrderOutcomeUnknown(f"order userref={userref}: AddOrder reply without txid ({exc})",
                                       userref=userref) from exc
+
+    def _look_once(self, pair: PairInfo, userref: int, sends: int) -> KrakenOrder:
+        """The order if one lookup, sent without waiting for the key, finds it; else OrderOutcomeUnknown."""
+        sent = f"{sends} send{'s' if sends > 1 else ''}"
+        try:
+            found = self.lookup(pair, userref, deferrable=True)
+        except (TemporaryExchangeError, OrderRejected) as exc:
+            found, state = [], f"unknown after {sent} (lookup failed or deferred: {exc})"
+        else:
+            state = f"absent after {sent} (not listed yet)"
+        if found:
+            return _executed_one(found, userref) or found[0]
+        raise OrderOutcomeUnknown(f"order userref={userref}: {state}; keep looking before deciding it was never placed",
+                                  userref=userref)
 
     def _reconcile(self, pair: PairInfo, userref: int) -> KrakenOrder | None:
         """The order with ``userref`` if it exists; None only when proven absent; else OrderOutcomeUnknown."""

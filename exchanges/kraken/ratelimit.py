@@ -79,12 +79,16 @@ class RateLimiter:
         elapsed = max(0.0, now - state.at)
         return max(0.0, state.level - elapsed * self.tier.decay)
 
-    def admit(self, state: CounterState, cost: int, now: float) -> tuple[CounterState | None, float]:
-        """(new state, 0) when a call of ``cost`` may go now, else (None, seconds to wait first)."""
+    def admit(self, state: CounterState, cost: int, now: float, *, reserve: float = 0.0) -> tuple[CounterState | None, float]:
+        """(new state, 0) when a call of ``cost`` may go now, else (None, seconds to wait first).
+
+        ``reserve`` units stay free for other calls (deferrable lookups leave room for orders).
+        """
         level = self.level_at(state, now)
-        if level + cost <= self.ceiling:
+        ceiling = max(float(cost), self.ceiling - reserve)
+        if level + cost <= ceiling:
             return CounterState(level + cost, now), 0.0
-        return None, (level + cost - self.ceiling) / self.tier.decay
+        return None, (level + cost - ceiling) / self.tier.decay
 
     def refused(self, now: float) -> CounterState:
         """The server said the counter is full: assume it is, as of now."""

@@ -109,7 +109,7 @@ def test_config_errors_name_the_problem_in_one_line() -> None:
         (["--slack-channel", "#a"], {}, "--slack-channel needs a bot token in SLACK_BOT_TOKEN"),
         (["--slack"], {}, "--slack needs SLACK_WEBHOOK_URL, or --slack-channel with SLACK_BOT_TOKEN"),
         (["--slack-channel", "#a", "--slack-base-url", "localhost:9"], {"SLACK_BOT_TOKEN": TOKEN},
-         "--slack-base-url: 'localhost:9' is not an http(s) URL"),
+         "--slack-base-url is not an http(s) URL (value not shown: it may hold a secret)"),
         (["--slack-base-url", "http://127.0.0.1:9/api/"], {"SLACK_WEBHOOK_URL": "http://127.0.0.1:9/x/y/z"},
          "--slack-base-url is for the Web API: add --slack-channel (a webhook posts to SLACK_WEBHOOK_URL itself)"),
         (["--statsd-port", "0"], {}, "--statsd-port: 0 is not a port number (1-65535)"),
@@ -149,3 +149,35 @@ def test_alert_bodies_are_redacted_before_they_are_posted() -> None:
         server.close()
     assert len(bodies) == 1 and "leaked *** and ***?" in bodies[0]
     assert secrets_in(bodies[0], KRAKEN_KEY, KRAKEN_SECRET) == []
+
+
+@pytest.mark.parametrize("webhook", [
+    "https://",
+    f"hooks.slack.com/services/{HOOK_PATH}",
+    f"https://hooks.slack.com:99999/services/{HOOK_PATH}",
+    f"https://hooks slack.com/services/{HOOK_PATH}",
+    f"http://[::1/services/{HOOK_PATH}",
+    f"https://hooks.slack.com/services/{HOOK_PATH}\x00",
+    f"https://hooks.slack.com/services/T0\nX-Injected: 1/{HOOK_PATH}",
+])
+def test_malformed_webhook_urls_are_refused_in_one_line_without_showing_them(webhook: str) -> None:
+    args = build_parser().parse_args(["--strategy", "sma_cross", "--slack"])
+    with pytest.raises(ConfigError) as error:
+        sink_config(args, {"SLACK_WEBHOOK_URL": webhook})
+    assert str(error.value) == "SLACK_WEBHOOK_URL is not an http(s) URL (value not shown)"
+
+
+def test_a_well_formed_webhook_url_with_a_stray_newline_is_accepted() -> None:
+    args = build_parser().parse_args(["--strategy", "sma_cross", "--slack"])
+    config = sink_config(args, {"SLACK_WEBHOOK_URL": f"https://hooks.slack.com/services/{HOOK_PATH}\n"})
+    assert config.slack is not None and config.slack.webhook == Secret(f"https://hooks.slack.com/services/{HOOK_PATH}")
+
+
+@pytest.mark.parametrize("base_url", [TOKEN, f"https://slack.com/api/{TOKEN}", "xoxp-44444444-some-other-token", f"  {TOKEN}\n"])
+def test_a_token_pasted_into_the_slack_base_url_is_refused_without_showing_it(base_url: str) -> None:
+    args = build_parser().parse_args(["--strategy", "sma_cross", "--slack-channel", "#alerts", "--slack-base-url", base_url])
+    with pytest.raises(ConfigError) as error:
+        sink_config(args, {"SLACK_BOT_TOKEN": TOKEN})
+    message = str(error.value)
+    assert message.startswith("--slack-base-url ") and "value not shown" in message and "\n" not in message
+    assert secrets_in(message, TOKEN, base_url.strip(), "xoxp-44444444") == []

@@ -56,8 +56,8 @@ class BotRun:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         return subprocess.Popen(self.argv(*extra), cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def run(self, *extra: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(*extra), cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    def run(self, *extra: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(self.argv(*extra), cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
 
     def store(self) -> BotStore:
         return BotStore(self.state_dir / "bots" / f"{BotIdentity.from_name(self.name).label}.sqlite", now=time.time)
