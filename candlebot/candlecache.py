@@ -56,6 +56,8 @@ class CandleCache:
         if cached is not None:
             return cached
         candles = load_candles(source)
+        if entry.exists():  # there but unusable (damaged, or an older format): replace it
+            shutil.rmtree(entry, ignore_errors=True)
         self._write(source, entry, key, candles)
         return candles
 
