@@ -10,7 +10,8 @@ EXTRAS = {
     "postgres": POSTGRES,
     "report": REPORT,
     "optimize": OPTIMIZE,
-    "test": ["pytest>=8", "pytest-timeout>=2.2", *POSTGRES, *REPORT, *OPTIMIZE],
+    # pandas only so that tests prove a bot and a backtest never load it (TA-Lib would, when installed)
+    "test": ["pytest>=8", "pytest-timeout>=2.2", "pandas>=2", *POSTGRES, *REPORT, *OPTIMIZE],
 }
 
 setup(
