@@ -211,6 +211,9 @@ class ReplayPath:
     def _previous(self, i: int, j: int) -> tuple[int, int]:
         return (i, j - 1) if j > 0 else (i - 1, self.points - 1)
 
+    def prints_after(self, cursor: int, until: float, limit: int) -> list[Print]:
+        return self.prints(cursor // 10**9, until, limit, False)  # trades on whole seconds: cursor = second * 1e9
+
     def prints(self, after: float, until: float, limit: int, newest: bool) -> list[Print]:
         n = len(self.table)
         chosen: list[tuple[int, int]] = []
@@ -235,5 +238,5 @@ class ReplayPath:
             previous = self._value(pi, pj) if pi >= 0 else price
             when = self._trade_time(i, j)
             out.append(Print((when - self.genesis) // self.step + 1, float(when), price, self._lots(i, j, j),
-                             "b" if price >= previous else "s", "l" if j % 3 == 0 else "m"))
+                             "b" if price >= previous else "s", "l" if j % 3 == 0 else "m", when * 10**9))
         return out
