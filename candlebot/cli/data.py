@@ -33,7 +33,8 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def main(argv: list[str], out: TextIO = sys.stdout) -> int:
+def main(argv: list[str], out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     args = build_parser().parse_args(argv)
     directory: Path = args.data_dir
     if not directory.is_dir():

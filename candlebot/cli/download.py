@@ -103,8 +103,9 @@ def _public_calls(args: argparse.Namespace) -> Callable[[], PublicCall]:
     return lambda: KrakenClient(url=url, timeout=(5.0, args.kraken_timeout)).public
 
 
-def download(request: Request, public_calls: Callable[[], PublicCall], out: TextIO = sys.stdout,
-             err: TextIO = sys.stderr) -> int:
+def download(request: Request, public_calls: Callable[[], PublicCall], out: TextIO | None = None,
+             err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)} \
         if threading.current_thread() is threading.main_thread() else {}
