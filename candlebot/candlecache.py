@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from candlebot.candlefile import CandleColumns, load_candles
+from candlebot.candlefile import CandleColumns, load_candles, open_data_file
 from candlebot.errors import DataFileError
 
 log = logging.getLogger(__name__)
@@ -104,18 +104,14 @@ def _read_only(directory: Path) -> bool:
 
 def source_key(source: Path) -> str:
     """Size, mtime and the first and last 64 KiB of the file, hashed."""
-    try:
-        info = source.stat()
-        with source.open("rb") as handle:
+    with open_data_file(source) as handle:
+        try:
+            info = os.fstat(handle.fileno())
             head = handle.read(_SAMPLE)
             handle.seek(max(0, info.st_size - _SAMPLE))
             tail = handle.read(_SAMPLE)
-    except FileNotFoundError:
-        raise DataFileError(f"data file not found: {source}") from None
-    except IsADirectoryError:
-        raise DataFileError(f"data file is a directory: {source}") from None
-    except OSError as exc:
-        raise DataFileError(f"cannot read data file {source}: {exc.strerror or exc}") from None
+        except OSError as exc:
+            raise DataFileError(f"cannot read data file {source}: {exc.strerror or exc}") from None
     digest = hashlib.blake2b(digest_size=10)
     digest.update(f"{FORMAT}:{info.st_size}:{info.st_mtime_ns}:".encode())
     digest.update(head)

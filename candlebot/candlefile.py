@@ -16,7 +16,7 @@ import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import numpy as np
 
@@ -60,17 +60,21 @@ class CandleColumns:
         return (self.times, self.opens, self.highs, self.lows, self.closes, self.volumes)
 
 
-def _open_bytes(path: Path) -> Iterator[bytes]:
-    """The (decompressed) content in chunks that end on line boundaries."""
+def open_data_file(path: Path) -> BinaryIO:
+    """The file opened for reading; DataFileError (one line, exit 2) when it cannot be."""
     try:
-        handle = path.open("rb")
+        return path.open("rb")
     except FileNotFoundError:
         raise DataFileError(f"data file not found: {path}") from None
     except IsADirectoryError:
         raise DataFileError(f"data file is a directory: {path}") from None
     except OSError as exc:
         raise DataFileError(f"cannot read data file {path}: {exc.strerror or exc}") from None
-    with handle:
+
+
+def _open_bytes(path: Path) -> Iterator[bytes]:
+    """The (decompressed) content in chunks that end on line boundaries."""
+    with open_data_file(path) as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
         decoder = zlib.decompressobj(wbits=47) if gzipped else None

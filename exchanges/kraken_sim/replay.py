@@ -47,7 +47,7 @@ class CandleTable:
         return len(self.times)
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def open_text(path: Path) -> io.TextIOBase:
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
     return gzip.open(path, "rt", newline="") if gzipped else open(path, newline="")
@@ -58,7 +58,7 @@ def load_candles(path: Path, tick: Decimal, lot_decimals: int) -> CandleTable:
     tick_f, lot_scale = float(tick), 10.0**lot_decimals
     rows: list[tuple[int, int, int, int, int, int]] = []
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None or [h.strip().lower() for h in header[:6]] != HEADER:

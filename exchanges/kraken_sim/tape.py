@@ -23,6 +23,7 @@ import numpy as np
 
 from candlebot.errors import DataFileError
 from exchanges.kraken_sim.market import Bar, Print
+from exchanges.kraken_sim.replay import open_text
 
 HEADER = ["time", "price", "volume"]
 
@@ -44,17 +45,11 @@ class TradeTable:
 def is_trades_file(path: Path) -> bool:
     """True when the file's header is a trades header (the simulator otherwise expects candles)."""
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             header = next(csv.reader(handle), [])
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError):
         return False
     return [h.strip().lower() for h in header[:3]] == HEADER
-
-
-def _open_text(path: Path):
-    with open(path, "rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt", newline="") if gzipped else open(path, newline="")
 
 
 def load_trades(path: Path, tick: Decimal, lot_decimals: int) -> TradeTable:
@@ -65,7 +60,7 @@ def load_trades(path: Path, tick: Decimal, lot_decimals: int) -> TradeTable:
     lots: list[int] = []
     sides: list[str] = []
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             reader = csv.reader(handle)
             header = [h.strip().lower() for h in next(reader, [])]
             if header[:3] != HEADER:
