@@ -113,7 +113,7 @@ def download(request: Request, public_calls: Callable[[], PublicCall], out: Text
     try:
         with ThreadPoolExecutor(max_workers=len(request.pairs), thread_name_prefix="download") as pool:
             futures = [pool.submit(_one_pair, request, pair, public_calls(), stop,
-                                   bars.updater(k, pair) if bars else lambda state: None)
+                                   bars.updater(k) if bars else lambda state, finished=False: None)
                        for k, pair in enumerate(request.pairs)]
             outcomes = [_outcome(future) for future in futures]
     finally:
@@ -167,10 +167,11 @@ class PairResult:
 
 
 def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.Event,
-              progress: Callable[[DownloadState], None]) -> PairResult:
+              progress: Callable[..., None]) -> PairResult:
     store = TradeStore(request.data_dir / pair)
     fetch = download_trades(public, pair, store, since=request.since, until=request.until, pace=request.pace,
                             stop=stop, progress=progress)
+    progress(fetch.state, finished=fetch.finish != "interrupted")
     if fetch.finish == "interrupted" or not fetch.state.trades:
         return PairResult(fetch, 0, None, None, None)
     candles = candles_from_download(store.trades_path, request.period, request.until)
@@ -201,11 +202,11 @@ class _Bars:
                       for k, pair in enumerate(request.pairs)]
         self._lock = threading.Lock()
 
-    def updater(self, k: int, pair: str) -> Callable[[DownloadState], None]:
-        def update(state: DownloadState) -> None:
+    def updater(self, k: int) -> Callable[..., None]:
+        def update(state: DownloadState, finished: bool = False) -> None:
             with self._lock:
                 bar = self._bars[k]
-                done = min(self.span, (state.last or self.since) - self.since)
+                done = self.span if finished else min(self.span, (state.last or self.since) - self.since)
                 bar.update(round(done) - bar.n)
                 bar.set_postfix_str(f"{state.trades:,} trades, {utc_text(state.last)}")
 
