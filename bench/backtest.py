@@ -8,7 +8,7 @@ For sma_cross and macd it runs, as separate processes and alternating within eac
   CSV and writes the candle cache (a new, empty cache directory every time);
 - the same with a cache directory already filled: a later run.
 It prints the best wall time of each, candles per second, the peak RSS (ru_maxrss of the child, from
-wait4) and the ratio to the reference. Caches go to a temporary directory, never beside the data.
+wait4), the ratio to the reference and the CPU time of that run. Caches go to a temporary directory, never beside the data.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "binance" / "btcusdt_1m_2023-2024.csv.gz"
 
 
-def run(argv: list[str]) -> tuple[float, float, str]:
+def run(argv: list[str]) -> tuple[float, float, str, float]:
+    """(wall s, peak RSS MiB, stdout, CPU s: user + system, less sensitive than wall to a busy machine)."""
     started = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
     out = child.stdout.read().decode() if child.stdout else ""
@@ -34,7 +35,7 @@ def run(argv: list[str]) -> tuple[float, float, str]:
     wall = time.perf_counter() - started
     if status:
         sys.exit(f"{' '.join(argv)} failed with status {status}")
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -44,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"data: {args.data}")
-    print(f"{'strategy':<10} {'engine':<18} {'wall s':>7} {'candles/s':>11} {'peak MiB':>9}  ratio")
+    print(f"{'strategy':<10} {'engine':<18} {'wall s':>7} {'candles/s':>11} {'peak MiB':>9}  ratio  {'cpu s':>6}")
     with tempfile.TemporaryDirectory(prefix="candlebot-bench-") as scratch:
         warm = Path(scratch) / "warm"
         for strategy in ("sma_cross", "macd"):
@@ -52,7 +53,7 @@ def main() -> None:
                     "--cache-dir"]
             reference = [sys.executable, "bench/reference_backtest.py", "--data", args.data, "--strategy", strategy]
             run(ours + [str(warm)])  # fills the warm cache
-            best: dict[str, tuple[float, float, str]] = {}
+            best: dict[str, tuple[float, float, str, float]] = {}
             for round_ in range(args.repeat):
                 cold = Path(scratch) / f"cold-{strategy}-{round_}"
                 for name, argv in (("reference", reference), ("candlebot first", ours + [str(cold)]),
@@ -62,9 +63,9 @@ def main() -> None:
                         best[name] = result
             candles = json.loads(best["candlebot cached"][2].strip().splitlines()[-1])["candles"]
             for name in ("reference", "candlebot first", "candlebot cached"):
-                wall, rss, _ = best[name]
+                wall, rss, _, cpu = best[name]
                 ratio = wall / best["reference"][0]
-                print(f"{strategy:<10} {name:<18} {wall:7.2f} {candles / wall:11,.0f} {rss:9.0f}  {ratio:.2f}x")
+                print(f"{strategy:<10} {name:<18} {wall:7.2f} {candles / wall:11,.0f} {rss:9.0f}  {ratio:.2f}x  {cpu:6.2f}")
 
 
 if __name__ == "__main__":

@@ -79,6 +79,9 @@ class TradeStore:
                     handle.write(HEADER)
                 self._save(state)
                 return state
+            if since < state.since:
+                raise ConfigError(f"{self.directory} holds {pair} trades from unix time {state.since:.0f}; an "
+                                  "earlier --since needs another --data-dir (or delete that folder)")
             size = self.trades_path.stat().st_size
             if size < state.size:
                 raise ConfigError(f"{self.trades_path} is shorter than {self.state_path} records; "

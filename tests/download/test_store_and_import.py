@@ -65,3 +65,14 @@ def test_a_file_that_is_not_a_zip_is_one_line_and_exit_code_2(tmp_path):
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert "is not a zip archive" in line
+
+
+def test_an_earlier_since_than_the_stored_download_is_refused(tmp_path):
+    import pytest
+
+    from candlebot.errors import ConfigError
+
+    TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939200.0)
+    with pytest.raises(ConfigError, match="an earlier --since needs another --data-dir"):
+        TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939100.0)
+    assert TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939300.0).since == 1561939200.0
