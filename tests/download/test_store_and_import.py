@@ -22,7 +22,7 @@ def test_a_page_appended_but_never_recorded_is_dropped_on_restart(tmp_path):
     state = store.append(state, ROWS[:1], cursor="1561939203172000000", skip=0, caught_up=False)
     with open(store.trades_path, "a") as handle:  # a run that died between the append and the state write
         handle.write(ROWS[1].csv() + "1561939206.0,107")
-    resumed = TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 0.0)
+    resumed = TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939200.0)
     assert resumed == state and resumed.cursor == "1561939203172000000"
     assert store.trades_path.read_text() == "time,price,volume,side\n" + ROWS[0].csv()
     store.append(resumed, ROWS[1:], cursor="1561939205224000000", skip=0, caught_up=True)
