@@ -8,9 +8,11 @@ import sys
 import zipfile
 
 import numpy as np
+import pytest
 
 from candlebot.candlefile import load_candles
 from candlebot.download.tradestore import TradeRow, TradeStore
+from candlebot.errors import ConfigError
 from tests.support.bots import REPO
 
 ROWS = [TradeRow(1561939203.172, "10749.4", "0.004", "sell"), TradeRow(1561939205.224, "10749.7", "0.03869709", "buy")]
@@ -68,10 +70,6 @@ def test_a_file_that_is_not_a_zip_is_one_line_and_exit_code_2(tmp_path):
 
 
 def test_an_earlier_since_than_the_stored_download_is_refused(tmp_path):
-    import pytest
-
-    from candlebot.errors import ConfigError
-
     TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939200.0)
     with pytest.raises(ConfigError, match="an earlier --since needs another --data-dir"):
         TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939100.0)
