@@ -47,6 +47,7 @@ def main() -> None:
                         help="also time `python -m candlebot` run in another checkout (e.g. the main branch, before the cache)")
     args = parser.parse_args()
 
+    args.data = str(Path(args.data).resolve())
     print(f"data: {args.data}")
     print(f"{'strategy':<10} {'engine':<18} {'wall s':>7} {'candles/s':>11} {'peak MiB':>9}  ratio  {'cpu s':>6}")
     with tempfile.TemporaryDirectory(prefix="candlebot-bench-") as scratch:
