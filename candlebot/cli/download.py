@@ -125,9 +125,13 @@ def download(request: Request, public_calls: Callable[[], PublicCall], out: Text
     for pair, outcome in zip(request.pairs, outcomes):
         if isinstance(outcome, ConfigError):
             raise outcome
+        if isinstance(outcome, FatalExchangeError):
+            print(f"candlebot download: {pair}: {outcome}", file=err)
+            code = 2
+            continue
         if isinstance(outcome, BaseException):
             print(f"candlebot download: {pair}: {outcome}; run the same command again to continue", file=err)
-            code = max(code, 2 if isinstance(outcome, FatalExchangeError) else 1)
+            code = max(code, 1)
             continue
         out.write(outcome.describe(request) + "\n")
         if outcome.check is not None and outcome.check.differences:
@@ -143,6 +147,8 @@ def _outcome(future: Any) -> Any:
         return future.result()
     except (ConfigError, ExchangeError) as exc:
         return exc
+    except OSError as exc:  # the data directory: read-only, full, ...
+        return ConfigError(f"cannot write {exc.filename or 'the data directory'}: {exc.strerror or exc}")
 
 
 @dataclass(frozen=True)

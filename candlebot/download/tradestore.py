@@ -63,7 +63,7 @@ class TradeStore:
         try:
             raw = json.loads(self.state_path.read_text())
             return DownloadState(**raw)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(f"{self.state_path}: unreadable download state ({exc}); delete the folder to start over") from None

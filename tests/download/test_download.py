@@ -114,6 +114,8 @@ def test_an_interrupted_download_resumes_from_its_cursor(shared_data, tmp_path):
         (["-c", "XBT/USD", "-p", "1", "--since", "2019-07-01"], "a Kraken pair is letters and digits"),
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--kraken-url", "ftp://x"], "must start with http"),
         (["--import", "/nonexistent.zip"], "--import: file not found"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--data-dir", "/dev/null/data", "--kraken-url",
+          "http://127.0.0.1:9"], "cannot write to /dev/null/data/XBTUSD"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, argv, message):
