@@ -75,28 +75,10 @@ def test_help_shows_the_original_flags():
 
 
 def test_long_runs_show_progress_when_stdout_is_a_terminal(shared_data):
-    import os
-    import pty
+    from tests.support.terminal import run_on_terminal
 
-    leader, follower = pty.openpty()
-    try:
-        result = subprocess.run([sys.executable, "-m", "candlebot", "--data", str(shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"),
-                                 "--strategy", "sma_cross", "--quiet"], stdout=follower, stderr=subprocess.PIPE, cwd=REPO, timeout=60)
-        os.close(follower)
-        follower = -1
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        if follower != -1:
-            os.close(follower)
-        os.close(leader)
+    result, shown = run_on_terminal([sys.executable, "-m", "candlebot", "--data", str(shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"),
+                                     "--strategy", "sma_cross", "--quiet"], stream="stdout", cwd=REPO)
     assert result.returncode == 0
     assert b"backtest 100.0%" in result.stderr and b"candles" in result.stderr
     assert b"max drawdown" in shown  # the summary still goes to the terminal

@@ -16,6 +16,7 @@ from candlebot.cli import main
 from candlebot.resample import candles_from_trades
 from exchanges.kraken_sim import KrakenSimulator, SimConfig
 from tests.support.bots import REPO
+from tests.support.terminal import run_on_terminal
 
 pytestmark = pytest.mark.integration
 
@@ -135,30 +136,10 @@ def test_an_unknown_pair_is_one_line_and_exit_code_2(shared_data, tmp_path, caps
 
 
 def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data, tmp_path):
-    import fcntl
-    import os
-    import pty
-    import struct
-    import termios
-
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 columns wide
     with replay(shared_data, "kraken/xbtusd_trades_2019-07-01.csv") as sim:
         argv = [sys.executable, "-m", "candlebot", "download", "-c", "XBTUSD", "-p", "1", "--since", "2019-07-01",
                 "--kraken-url", sim.url, "--pace", "0"]
-        shown = subprocess.run([*argv, "--data-dir", str(tmp_path / "tty")], cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=follower, text=True, timeout=60)
-        os.close(follower)
-        bar = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            bar += chunk
-        os.close(leader)
+        shown, bar = run_on_terminal([*argv, "--data-dir", str(tmp_path / "tty")], stream="stderr", cwd=REPO)
         piped = subprocess.run([*argv, "--data-dir", str(tmp_path / "pipe")], cwd=REPO, capture_output=True,
                                text=True, timeout=60)
     assert shown.returncode == piped.returncode == 0
