@@ -10,7 +10,8 @@ EXTRAS = {
     "postgres": POSTGRES,
     "report": REPORT,
     "optimize": OPTIMIZE,
-    # playwright drives the system's Chromium (no browser download); empyrical-reloaded checks the metrics
+    # playwright drives the system's Chromium (no browser download); empyrical-reloaded checks the metrics;
+    # pandas for that check and to prove that bots and backtests never load it (TA-Lib would, when installed)
     "test": ["pytest>=8", "pytest-timeout>=2.2", "playwright>=1.40", "empyrical-reloaded>=0.5.10", "pandas>=2",
              *POSTGRES, *REPORT, *OPTIMIZE],
 }

@@ -1,10 +1,15 @@
-"""Whole-process backtest speed and memory: candlebot vs the minimal reference, in the same run.
+"""Whole-process backtest speed and memory: candlebot (first run and cached) vs the minimal reference.
 
     python bench/backtest.py [--data ../shared/data/binance/btcusdt_1m_2023-2024.csv.gz] [--repeat 3]
 
-For sma_cross and macd it runs ``python -m candlebot --data FILE --strategy S --json`` and
-``bench/reference_backtest.py`` as separate processes, alternating, and prints the best wall time,
-candles per second and the peak RSS of each (ru_maxrss of the child, from wait4).
+For sma_cross and macd it runs, as separate processes and alternating within each round:
+- ``bench/reference_backtest.py`` (numpy's CSV reader + TA-Lib arrays + a bare Python loop);
+- ``python -m candlebot --data FILE --strategy S --json --cache-dir NEW``: a first run, which parses the
+  CSV and writes the candle cache (a new, empty cache directory every time);
+- the same with a cache directory already filled: a later run;
+- with ``--baseline CHECKOUT``, the same command run in another checkout (the code before the cache).
+It prints the best wall time of each, candles per second, the peak RSS (ru_maxrss of the child, from
+wait4), the ratio to the reference and the CPU time of that run. Caches go to a temporary directory, never beside the data.
 """
 
 from __future__ import annotations
@@ -14,46 +19,61 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "binance" / "btcusdt_1m_2023-2024.csv.gz"
+DEFAULT_DATA = (REPO.parent / "shared" / "data" / "binance" / "btcusdt_1m_2023-2024.csv.gz").resolve()
 
 
-def run(argv: list[str]) -> tuple[float, float, str]:
+def run(argv: list[str], cwd: Path = REPO) -> tuple[float, float, str, float]:
+    """(wall s, peak RSS MiB, stdout, CPU s: user + system, less sensitive than wall to a busy machine)."""
     started = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd)
     out = child.stdout.read().decode() if child.stdout else ""
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
     if status:
         sys.exit(f"{' '.join(argv)} failed with status {status}")
-    return wall, usage.ru_maxrss / 1024, out
+    return wall, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="also time `python -m candlebot` run in another checkout (e.g. the main branch, before the cache)")
     args = parser.parse_args()
 
+    args.data = str(Path(args.data).resolve())
     print(f"data: {args.data}")
-    print(f"{'strategy':<10} {'engine':<10} {'wall s':>7} {'candles/s':>11} {'peak MiB':>9}  ratio")
-    for strategy in ("sma_cross", "macd"):
-        ours = [sys.executable, "-m", "candlebot", "--data", args.data, "--strategy", strategy, "--json"]
-        reference = [sys.executable, "bench/reference_backtest.py", "--data", args.data, "--strategy", strategy]
-        best: dict[str, tuple[float, float, str]] = {}
-        for _ in range(args.repeat):
-            for name, argv in (("reference", reference), ("candlebot", ours)):
-                result = run(argv)
-                if name not in best or result[0] < best[name][0]:
-                    best[name] = result
-        candles = json.loads(best["candlebot"][2].strip().splitlines()[-1])["candles"]
-        for name in ("reference", "candlebot"):
-            wall, rss, _ = best[name]
-            ratio = wall / best["reference"][0]
-            print(f"{strategy:<10} {name:<10} {wall:7.2f} {candles / wall:11,.0f} {rss:9.0f}  {ratio:.2f}x")
+    print(f"{'strategy':<10} {'engine':<18} {'wall s':>7} {'candles/s':>11} {'peak MiB':>9}  ratio  {'cpu s':>6}")
+    with tempfile.TemporaryDirectory(prefix="candlebot-bench-") as scratch:
+        warm = Path(scratch) / "warm"
+        for strategy in ("sma_cross", "macd"):
+            ours = [sys.executable, "-m", "candlebot", "--data", args.data, "--strategy", strategy, "--json",
+                    "--cache-dir"]
+            reference = [sys.executable, str(REPO / "bench/reference_backtest.py"), "--data", args.data,
+                         "--strategy", strategy]
+            run(ours + [str(warm)])  # fills the warm cache
+            best: dict[str, tuple[float, float, str, float]] = {}
+            for round_ in range(args.repeat):
+                cold = Path(scratch) / f"cold-{strategy}-{round_}"
+                runs = [("reference", reference, REPO), ("candlebot first", ours + [str(cold)], REPO),
+                        ("candlebot cached", ours + [str(warm)], REPO)]
+                if args.baseline:
+                    runs.append(("baseline", ours[:-1], args.baseline))
+                for name, argv, cwd in runs:
+                    result = run(argv, cwd)
+                    if name not in best or result[0] < best[name][0]:
+                        best[name] = result
+            candles = json.loads(best["candlebot cached"][2].strip().splitlines()[-1])["candles"]
+            for name in [name for name, _, _ in runs]:
+                wall, rss, _, cpu = best[name]
+                ratio = wall / best["reference"][0]
+                print(f"{strategy:<10} {name:<18} {wall:7.2f} {candles / wall:11,.0f} {rss:9.0f}  {ratio:.2f}x  {cpu:6.2f}")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,22 @@
 """Candle files as recorded in ``../shared/data``: CSV ``time,open,high,low,close,volume``, plain or gzip.
 
-A million rows load in about half a second: the file is inflated in chunks
-and parsed by numpy's C CSV reader, so no Python code runs per row; on a
-multi-core Linux machine a forked child parses the last part meanwhile.
-Only when a file is bad does a slow path rescan it to name the exact line.
+A million rows load in under a second: one thread reads and inflates the file
+in chunks (zlib lets go of the GIL) while numpy's C CSV reader parses the
+chunks already inflated, so no Python code runs per row. Gzip is recognised
+by its magic bytes, whatever the file is called. Only when a file is bad does
+a slow path rescan a chunk to name the exact line. Later runs skip all this:
+see ``candlecache``.
 """
 
 from __future__ import annotations
 
 import io
-import mmap
-import os
-import signal
-import sys
+import queue
 import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Iterator
 
 import numpy as np
 
@@ -27,8 +26,8 @@ CANDLE_HEADER = ("time", "open", "high", "low", "close", "volume")
 TRADE_HEADER = ("time", "price", "volume")
 
 _CHUNK = 1 << 20  # compressed bytes per read
-_PARALLEL_BYTES = 2 << 20  # file size from which a second process parses part of it
-_PARENT_SHARE = 0.65  # of the file's bytes, parsed by the process that was asked
+_AHEAD = 4  # inflated chunks waiting for the parser
+_MILLISECONDS = 1e11  # a unix time above this is in ms (1e11 s is the year 5138)
 
 
 @dataclass(frozen=True)
@@ -61,23 +60,21 @@ class CandleColumns:
         return (self.times, self.opens, self.highs, self.lows, self.closes, self.volumes)
 
 
-def _open_bytes(path: Path) -> Iterator[bytes]:
-    """The (decompressed) content in chunks that end on line boundaries."""
-    for _, chunk in _chunks(path):
-        yield chunk
-
-
-def _chunks(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(bytes of the file read so far, decompressed chunk ending on a line boundary): the same split in every process."""
+def open_data_file(path: Path) -> BinaryIO:
+    """The file opened for reading; DataFileError (one line, exit 2) when it cannot be."""
     try:
-        handle = path.open("rb")
+        return path.open("rb")
     except FileNotFoundError:
         raise DataFileError(f"data file not found: {path}") from None
     except IsADirectoryError:
         raise DataFileError(f"data file is a directory: {path}") from None
     except OSError as exc:
         raise DataFileError(f"cannot read data file {path}: {exc.strerror or exc}") from None
-    with handle:
+
+
+def _open_bytes(path: Path) -> Iterator[bytes]:
+    """The (decompressed) content in chunks that end on line boundaries."""
+    with open_data_file(path) as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
         decoder = zlib.decompressobj(wbits=47) if gzipped else None
@@ -94,7 +91,7 @@ def _chunks(path: Path) -> Iterator[tuple[int, bytes]]:
                 cut = data.rfind(b"\n") + 1
                 tail = data[cut:]
                 if cut:
-                    yield handle.tell(), data[:cut]
+                    yield data[:cut]
         except zlib.error as exc:
             raise DataFileError(f"{path}: not a valid gzip file ({exc})") from None
         except OSError as exc:
@@ -102,56 +99,100 @@ def _chunks(path: Path) -> Iterator[tuple[int, bytes]]:
         if decoder is not None and not decoder.eof:
             raise DataFileError(f"{path}: truncated gzip file")
         if tail:
-            yield handle.tell(), tail
+            yield tail
+
+
+_DONE = object()
+
+
+def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks``, produced by a thread up to ``_AHEAD`` chunks in advance (reading and inflating overlap parsing)."""
+    ready: queue.Queue[object] = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: object) -> bool:
+        """Queue ``item``; False once the consumer has gone."""
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not hand_over(chunk):
+                    return
+            hand_over(_DONE)
+        except BaseException as exc:  # handed to the consumer, who raises it
+            hand_over(exc)
+        finally:
+            chunks.close()  # type: ignore[attr-defined]
+
+    worker = threading.Thread(target=produce, name="candlefile-inflate", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _read_columns(path: Path, expected: tuple[str, ...]) -> list[np.ndarray]:
-    """Parse a numeric CSV whose header starts with ``expected`` into one float64 array per column."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise DataFileError(f"data file not found: {path}") from None
-    except OSError as exc:
-        raise DataFileError(f"cannot read data file {path}: {exc.strerror or exc}") from None
-    if size >= _PARALLEL_BYTES and path.is_file() and _can_fork():
-        return _read_in_two_processes(path, expected, size)
-    blocks = [block for _, block in _parsed_blocks(path, expected, _chunks(path))]
-    return _assemble(blocks, np.empty((0, len(expected))))
+    """Parse a numeric CSV whose header starts with ``expected`` into one float64 array per column.
 
-
-def _parsed_blocks(path: Path, expected: tuple[str, ...], chunks: Iterator[tuple[int, bytes]],
-                   take: Callable[[int], bool] = lambda consumed: True) -> Iterator[tuple[int, np.ndarray]]:
-    """(bytes read so far, rows) for each chunk that ``take`` accepts; chunks it refuses are only counted."""
+    Every row must have as many fields as the header: a row with more is a shifted row (a thousands
+    separator, a stray comma), never silently cut to the first columns. When the header is exactly
+    ``expected``, numpy's reader enforces that itself; wider files (a trade's side, Kraken's trade
+    count) are checked by counting commas.
+    """
     width = len(expected)
-    line_offset = 1  # lines before the current chunk (the header is line 1)
-    for number, (consumed, chunk) in enumerate(chunks):
+    blocks = []
+    fields = width
+    for number, chunk in enumerate(_read_ahead(_open_bytes(path))):
         if number == 0:
-            chunk = _strip_header(path, chunk, expected)
-        if take(consumed) and chunk.strip():
-            try:
-                block = np.loadtxt(io.BytesIO(chunk), delimiter=",", usecols=range(width), ndmin=2, dtype=np.float64)
-            except ValueError:
-                raise _locate_bad_line(path, chunk, line_offset, width) from None
-            yield consumed, block
-        line_offset += chunk.count(b"\n")
+            chunk, fields = _strip_header(path, chunk, expected)
+        if not chunk.strip():
+            continue
+        first = chunk[: chunk.find(b"\n")] if b"\n" in chunk else chunk
+        wider = fields > width
+        if first.count(b",") != fields - 1 or (
+                wider and chunk.count(b",") != (fields - 1) * (chunk.count(b"\n") + (not chunk.endswith(b"\n")))):
+            if (bad := _locate_bad_line(path, number, chunk, width, fields)) is not None:
+                raise bad
+        try:
+            blocks.append(np.loadtxt(io.BytesIO(chunk), delimiter=",", usecols=range(width) if wider else None,
+                                     ndmin=2, dtype=np.float64))
+        except ValueError:
+            raise _locate_bad_line(path, number, chunk, width, fields) or DataFileError(
+                f"{path}: malformed rows in chunk {number + 1}") from None
+    return _assemble(blocks, width)
 
 
-def _strip_header(path: Path, chunk: bytes, expected: tuple[str, ...]) -> bytes:
+def _strip_header(path: Path, chunk: bytes, expected: tuple[str, ...]) -> tuple[bytes, int]:
+    """(the chunk without its header line, the header's number of fields)."""
     newline = chunk.find(b"\n")
     header_line = (chunk if newline < 0 else chunk[:newline]).decode("utf-8", "replace").strip()
     header = tuple(name.strip().lower() for name in header_line.split(","))
     if header[: len(expected)] != expected:
-        raise DataFileError(f"{path}:1: expected a header starting with {','.join(expected)}, got {header_line[:80]!r}")
-    return chunk[newline + 1 :] if newline >= 0 else b""
+        hint = ""
+        if header_line[:1].isdigit():
+            hint = " (a headerless file? Kraken's OHLCVT archives go through `candlebot download --import`)"
+        raise DataFileError(f"{path}:1: expected a header starting with {','.join(expected)}, "
+                            f"got {header_line[:80]!r}{hint}")
+    return (chunk[newline + 1 :] if newline >= 0 else b""), len(header)
 
 
-def _assemble(blocks: list[np.ndarray], tail: np.ndarray) -> list[np.ndarray]:
+def _assemble(blocks: list[np.ndarray], width: int) -> list[np.ndarray]:
     """Contiguous columns from row blocks, freeing each block once copied."""
-    width = tail.shape[1]
-    total = sum(len(block) for block in blocks) + len(tail)
+    total = sum(len(block) for block in blocks)
     columns = [np.empty(total) for _ in range(width)]
     filled = 0
-    blocks.append(tail)
     while blocks:
         block = blocks.pop(0)
         for k, column in enumerate(columns):
@@ -160,99 +201,26 @@ def _assemble(blocks: list[np.ndarray], tail: np.ndarray) -> list[np.ndarray]:
     return columns
 
 
-def _can_fork() -> bool:
-    """Two cores, Linux, and no other threads that a fork could catch holding a lock."""
-    return sys.platform == "linux" and len(os.sched_getaffinity(0)) >= 2 and threading.active_count() == 1
-
-
-def _read_in_two_processes(path: Path, expected: tuple[str, ...], size: int) -> list[np.ndarray]:
-    """A forked child inflates the whole file but parses only what lies past ``_PARENT_SHARE`` of it, into
-    shared memory, while this process inflates and parses the part before.
-
-    numpy's CSV reader holds the GIL, so threads cannot overlap it. The parent's share is the larger one
-    because the child also inflates the parent's part (inflating is about a third of the work).
-    """
-    width = len(expected)
-    split = int(size * _PARENT_SHARE)
-    rows = _row_bound(path, size)
-    shared = mmap.mmap(-1, 8 + rows * width * 8)  # untouched pages cost nothing
-    pid = os.fork()
-    if pid == 0:  # the child: parse its share into the shared buffer, leave without any cleanup
-        status = 3
-        try:
-            out = np.frombuffer(shared, dtype=np.float64, count=rows * width, offset=8).reshape(rows, width)
-            filled = 0
-            for _, block in _parsed_blocks(path, expected, _chunks(path), take=lambda consumed: consumed > split):
-                out[filled : filled + len(block)] = block
-                filled += len(block)
-            shared[:8] = filled.to_bytes(8, "little")
-            status = 0
-        finally:
-            os._exit(status)
-    try:
-        mine = []
-        chunks = _chunks(path)
-        for consumed, block in _parsed_blocks(path, expected, chunks, take=lambda consumed: consumed <= split):
-            mine.append(block)
-            if consumed >= split:
-                break
-        chunks.close()
-    except BaseException:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
-    _, status = os.waitpid(pid, 0)
-    if status != 0:  # a bad row in the child's part: find it (and its line) the slow way
-        raise _first_bad_line(path, width)
-    count = int.from_bytes(shared[:8], "little")
-    theirs = np.frombuffer(shared, dtype=np.float64, count=count * width, offset=8).reshape(count, width)
-    columns = _assemble(mine, theirs)
-    del theirs
-    shared.close()
-    return columns
-
-
-def _row_bound(path: Path, size: int) -> int:
-    """At most this many rows: a row takes at least 12 bytes ("1,1,1,1,1,1\n"); gzip stores the text size (mod 4 GiB)."""
-    text = size
-    with path.open("rb") as handle:
-        if handle.read(2) == b"\x1f\x8b":
-            handle.seek(-4, os.SEEK_END)
-            stored = int.from_bytes(handle.read(4), "little")
-            text = stored if stored >= size else size * 64  # wrapped past 4 GiB: a generous guess
-    return text // 12 + 1
-
-
-def _first_bad_line(path: Path, width: int) -> DataFileError:
-    """Reread the file chunk by chunk and name the first line numpy refuses."""
-    line_offset = 1  # lines before the current chunk's first line (the header is line 1)
-    for number, chunk in enumerate(_open_bytes(path)):
-        body = chunk[chunk.find(b"\n") + 1 :] if number == 0 else chunk
-        try:
-            if body.strip():
-                np.loadtxt(io.BytesIO(body), delimiter=",", usecols=range(width), ndmin=2, dtype=np.float64)
-        except ValueError:
-            return _locate_bad_line(path, body, line_offset, width)
-        line_offset += body.count(b"\n")
-    return DataFileError(f"{path}: malformed rows")
-
-
-def _locate_bad_line(path: Path, chunk: bytes, line_offset: int, numeric: int) -> DataFileError:
-    """Slow path, only for a bad file: find the first line numpy refused and say why."""
+def _locate_bad_line(path: Path, number: int, chunk: bytes, numeric: int, fields: int) -> DataFileError | None:
+    """Slow path, only for a suspicious chunk (``number``, header removed): the first line with the wrong field
+    count or a non-number."""
+    # lines before the chunk: the header, or every line of the chunks before it (the same split each time)
+    line_offset = 1 if number == 0 else sum(part.count(b"\n") for part, _ in zip(_open_bytes(path), range(number)))
     for index, raw in enumerate(chunk.split(b"\n")):
         line = raw.decode("utf-8", "replace").strip()
         if not line:
             continue
-        fields = line.split(",")
+        parts = line.split(",")
         where = f"{path}:{line_offset + index + 1}"
-        if len(fields) < numeric:
-            return DataFileError(f"{where}: malformed row {line[:80]!r} (expected {numeric} fields, got {len(fields)})")
-        for position, field in enumerate(fields[:numeric]):
+        if len(parts) != fields:
+            return DataFileError(f"{where}: malformed row {line[:80]!r} "
+                                 f"(expected {fields} fields as in the header, got {len(parts)})")
+        for position, field in enumerate(parts[:numeric]):
             try:
                 float(field)
             except ValueError:
                 return DataFileError(f"{where}: malformed row {line[:80]!r} (field {position + 1} is not a number)")
-    return DataFileError(f"{path}: malformed rows after line {line_offset}")
+    return None
 
 
 def _line_of_row(path: Path, row: int) -> int:
@@ -286,6 +254,14 @@ def _fail_at_row(path: Path, row: int, problem: str) -> DataFileError:
     return DataFileError(f"{path}:{_line_of_row(path, row)}: {problem}")
 
 
+def _refuse_milliseconds(path: Path, times: np.ndarray, what: str) -> None:
+    """Millisecond times would be read as dates 30,000 years ahead: refuse them, with the fix."""
+    if len(times) and np.nanmax(np.abs(times)) > _MILLISECONDS:
+        row = int(np.argmax(np.abs(times) > _MILLISECONDS))
+        raise _fail_at_row(path, row, f"{what} time {times[row]:.0f} looks like milliseconds; candlebot reads unix "
+                                      "seconds (divide the time column by 1000)")
+
+
 def load_candles(path: str | Path) -> CandleColumns:
     """Read a candle file; DataFileError names the file and line of anything unusable."""
     path = Path(path)
@@ -295,6 +271,7 @@ def load_candles(path: str | Path) -> CandleColumns:
     bad = ~np.isfinite(opens + highs + lows + closes + volumes + times)
     if bad.any():
         raise _fail_at_row(path, int(np.argmax(bad)), "value is not a finite number")
+    _refuse_milliseconds(path, times, "candle")
     not_positive = (opens <= 0) | (highs <= 0) | (lows <= 0) | (closes <= 0)
     if not_positive.any():
         raise _fail_at_row(path, int(np.argmax(not_positive)), "prices must be positive")
@@ -318,6 +295,14 @@ class TradeColumns:
     prices: np.ndarray
     volumes: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def before(self, end: float | None) -> TradeColumns:
+        """Trades with ``time < end``."""
+        stop = len(self.times) if end is None else int(np.searchsorted(self.times, end, side="left"))
+        return TradeColumns(self.times[:stop], self.prices[:stop], self.volumes[:stop])
+
 
 def load_trades(path: str | Path) -> TradeColumns:
     """Read a trades file (``time,price,volume[,side]``) as recorded in ``../shared/data``."""
@@ -328,6 +313,7 @@ def load_trades(path: str | Path) -> TradeColumns:
     bad = ~np.isfinite(times + prices + volumes) | (prices <= 0) | (volumes < 0)
     if bad.any():
         raise _fail_at_row(path, int(np.argmax(bad)), "trade needs a finite time, a positive price and a volume >= 0")
+    _refuse_milliseconds(path, times, "trade")
     if (np.diff(times) < 0).any():
         raise _fail_at_row(path, int(np.argmax(np.diff(times) < 0)) + 1, "trade time goes backwards")
     return TradeColumns(times, prices, volumes)

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import talib
-from talib import abstract
-from talib import stream as talib_stream
 
 from candlebot.chart import Chart
 from candlebot.errors import ConfigError
+from candlebot.talib_lean import abstract, talib
+from candlebot.talib_lean import stream as talib_stream
 
 Line = array  # array('d') aligned with the chart: line[i] belongs to candle i
 

@@ -29,3 +29,13 @@ def postgres_server():
         yield server
     finally:
         postgres.stop(server)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def candle_cache_dir(tmp_path_factory) -> Path:
+    """Backtests (in-process and child processes) cache candles here, never beside the shared recorded data."""
+    import os
+
+    directory = tmp_path_factory.mktemp("candle-cache")
+    os.environ["CANDLEBOT_CACHE_DIR"] = str(directory)
+    return directory

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -50,6 +51,10 @@ def build_parser() -> ArgumentParser:
     backtest.add_argument("--data", help="candle or trade CSV (plain or .gz) to backtest on; 'demo' for a generated series")
     backtest.add_argument("-s", "--start", help="first candle to trade: date, datetime or unix seconds (UTC)")
     backtest.add_argument("-e", "--end", help="stop before this time: date, datetime or unix seconds (UTC)")
+    backtest.add_argument("--cache-dir", default=os.environ.get("CANDLEBOT_CACHE_DIR") or None,
+                          help="where the candle cache goes (default: $CANDLEBOT_CACHE_DIR, else .candlebot-cache/ "
+                               "beside the data file)")
+    backtest.add_argument("--no-cache", action="store_true", help="parse the candle file every time, write no cache")
     backtest.add_argument("--slippage-bps", default="0", help="move each fill against you by this many basis points")
     bot = parser.add_argument_group("running bot (no --data)")
     modes = bot.add_mutually_exclusive_group()

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, TextIO
 
+from candlebot.candlecache import CandleCache
 from candlebot.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
 from candlebot.chart import Chart, period_seconds
 from candlebot.cli.sinks import SinkTags, build_sinks
@@ -54,6 +55,7 @@ class BacktestSetup:
     cash: Decimal
     stake: Decimal | None
     slippage_bps: Decimal
+    cache: CandleCache | None = None  # None: parse the file every time
 
 
 def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
@@ -78,6 +80,7 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
         cash=parse_amount(args.cash or "10000", "--cash"),
         stake=parse_amount(args.stake, "--stake") if args.stake is not None else None,
         slippage_bps=parse_amount(args.slippage_bps, "--slippage-bps", allow_zero=True),
+        cache=None if args.no_cache else CandleCache(Path(args.cache_dir) if args.cache_dir else None),
     )
 
 
@@ -99,15 +102,18 @@ def resolve_strategy(name: str) -> type[BotStrategy]:
 
 
 def load_chart(setup: BacktestSetup) -> Chart:
-    """The candles to run on, at ``-p`` minutes, ending before ``-e``; earlier ones warm the indicators."""
+    """The candles to run on, at ``-p`` minutes, ending before ``-e``; earlier ones warm the indicators.
+
+    ``-e`` cuts before resampling, so that a coarser candle never holds anything at or after it.
+    """
     columns, native = _read_columns(setup)
     period = period_seconds(setup.period_minutes) if setup.period_minutes is not None else native
     if period is None:
         raise ConfigError(f"{setup.data}: cannot tell the candle period from a single candle; pass -p")
-    columns = resample(columns, period) if native is not None else columns
     columns = columns.between(None, setup.end)
     if len(columns) == 0:
         raise ConfigError(f"no candles before -e in {setup.data}")
+    columns = resample(columns, period) if native is not None else columns
     return Chart.from_arrays(setup.pair.altname, period, columns.times, columns.opens, columns.highs,
                              columns.lows, columns.closes, columns.volumes)
 
@@ -118,13 +124,13 @@ def _read_columns(setup: BacktestSetup) -> tuple[CandleColumns, int | None]:
         return columns, 60
     header = sniff_header(Path(setup.data))
     if header[: len(CANDLE_HEADER)] == CANDLE_HEADER:
-        columns = load_candles(setup.data)
+        columns = setup.cache.load(setup.data) if setup.cache is not None else load_candles(setup.data)
         return columns, columns.native_period()
     if header[: len(TRADE_HEADER)] == TRADE_HEADER:
         if setup.period_minutes is None:
             raise ConfigError(f"{setup.data} holds trades; pass -p to say which candles to build from them")
         period = period_seconds(setup.period_minutes)
-        return candles_from_trades(load_trades(setup.data), period), None
+        return candles_from_trades(load_trades(setup.data).before(setup.end), period), None
     raise DataFileError(f"{setup.data}:1: not a candle file ({','.join(CANDLE_HEADER)}) or trade file ({','.join(TRADE_HEADER)})")
 
 

@@ -88,7 +88,7 @@ def compute_metrics(
     daily = daily_returns(curve)
     years = (curve.end_time - curve.start_time) / (YEAR_DAYS * DAY)
     total = float(final_equity / start_cash) if start_cash else 0.0
-    cagr = total ** (1 / years) - 1 if years > 0 and total > 0 else None
+    cagr = _annualized(total, years)
     depth = float(drawdown(curve).max()) if len(curve.equity) else 0.0
     return Metrics(
         gross_pnl=gross,
@@ -197,3 +197,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _annualized(total: float, years: float) -> float | None:
+    """CAGR as a fraction; None when the equity ended at 0, the run is under a day (annualizing a few hours
+    says nothing) or the figure leaves float range."""
+    if total <= 0 or years * YEAR_DAYS < 1:
+        return None
+    try:
+        return total ** (1 / years) - 1
+    except OverflowError:
+        return None

@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                      description="A local HTTP server that speaks Kraken's REST API (market data, orders, faults).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default 0)")
-    parser.add_argument("--data", type=Path, help="candle CSV (time,open,high,low,close,volume; .gz ok) to replay")
+    parser.add_argument("--data", type=Path, help="candle CSV (time,open,high,low,close,volume) or trades CSV "
+                        "(time,price,volume[,side]) to replay; .gz ok")
     parser.add_argument("--start", type=int, help="replay: unix time to start at (default: the first candle)")
     parser.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second (default 1)")
     parser.add_argument("--pair", default="XBTUSD", help="the pair to make a market in (default XBTUSD)")

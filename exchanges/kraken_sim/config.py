@@ -29,11 +29,13 @@ class SimConfig:
       (``{"ZUSD": Decimal("10000"), "XXBT": Decimal("0.5")}``).
     - ``pair``: the pair whose market is simulated (id or altname from the
       AssetPairs snapshot). Other snapshot pairs answer AssetPairs only.
-    - ``data``: a candle CSV (``time,open,high,low,close,volume``, plain or
-      .gz) to replay; None generates a seeded random walk instead.
+    - ``data``: a candle CSV (``time,open,high,low,close,volume``) or a
+      trades CSV (``time,price,volume[,side]``), plain or .gz, to replay;
+      None generates a seeded random walk instead.
     - ``speed``: simulated seconds per wall second (replays run faster).
     - ``start``: replay only: the unix time to start at (default: the first
-      candle; later starts give the market a history before "now").
+      candle or trade; later starts give the market a history before "now";
+      the replay's end puts all of it in the past).
     - ``start_price``: generated path only: the level the walk moves around
       (default: a plausible price for the pair, 30000 for XBTUSD).
     - ``history_days``: generated path only: days of history before the start

@@ -51,6 +51,7 @@ class Print:
     lots: int
     side: str  # "b" or "s": the taker's side
     kind: str  # "m" market or "l" limit
+    cursor: int  # Trades' ``since``/``last``: nanoseconds, unique and increasing along the tape
 
 
 class PricePath(Protocol):
@@ -77,6 +78,10 @@ class PricePath(Protocol):
 
     def prints(self, after: float, until: float, limit: int, newest: bool) -> list[Print]:
         """Trades in (after, until], oldest first: the first ``limit`` of them, or the last when ``newest``."""
+        ...
+
+    def prints_after(self, cursor: int, until: float, limit: int) -> list[Print]:
+        """The first ``limit`` trades whose ``cursor`` is above ``cursor`` (Trades' ``since``), up to ``until``."""
         ...
 
 
@@ -191,6 +196,9 @@ class GeneratedPath:
         stats = self._stats(math.floor(after) + 1, math.floor(until) + 1)
         return None if stats is None else (stats[2], stats[1])
 
+    def prints_after(self, cursor: int, until: float, limit: int) -> list[Print]:
+        return self.prints(cursor // 10**9, until, limit, False)  # one trade per second: cursor = second * 1e9
+
     def prints(self, after: float, until: float, limit: int, newest: bool) -> list[Print]:
         first = max(self.genesis, math.floor(after) + 1) if math.isfinite(after) else self.genesis
         stop = math.floor(until) + 1
@@ -204,6 +212,6 @@ class GeneratedPath:
             ticks, lots = self._block(second // HOUR)
             price, volume = int(ticks[second % HOUR]), int(lots[second % HOUR])
             out.append(Print(second - self.genesis + 1, float(second), price, volume,
-                             "b" if price >= previous else "s", "l" if volume % 3 == 0 else "m"))
+                             "b" if price >= previous else "s", "l" if volume % 3 == 0 else "m", second * 10**9))
             previous = price
         return out

@@ -6,7 +6,10 @@ close, vwap, volume, count]`` with at most 720 rows, the still-forming candle
 last and ``last`` the open time of the newest closed candle; ``since`` is
 exclusive (rows newer than it), so passing ``last`` back returns the forming
 candle and whatever closed since. Trades' ``since``/``last`` are
-nanosecond timestamps (seconds are accepted too).
+nanosecond cursors, unique per trade (``Print.cursor``): ``since`` is
+exclusive and ``last`` is the cursor of the last trade returned, so paging
+with ``since=last`` neither skips nor repeats a trade, even where trades share
+a timestamp (seconds are accepted for ``since`` too).
 """
 
 from __future__ import annotations
@@ -135,12 +138,14 @@ class MarketData:
         since = p.integer(params, "since", low=0)
         count = p.integer(params, "count", default=TRADES_ROWS, low=1, high=TRADES_ROWS)
         assert count is not None
-        after = float("-inf") if since is None else (since / 1e9 if since > 10**14 else float(since))
-        prints = self.path.prints(after, now, count, since is None)
+        if since is None:  # the newest trades
+            prints = self.path.prints(float("-inf"), now, count, True)
+        else:  # ``since`` is exclusive; seconds (older clients) or a nanosecond cursor
+            prints = self.path.prints_after(since if since > 10**14 else since * 10**9, now, count)
         units = self.units
         rows = [[units.market_str(t.ticks), units.volume_str(t.lots), t.time, t.side, t.kind, "", t.id] for t in prints]
         if prints:
-            last = int(prints[-1].time) * 10**9
+            last = prints[-1].cursor
         elif since is not None:
             last = since if since > 10**14 else since * 10**9
         else:

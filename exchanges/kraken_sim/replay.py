@@ -47,7 +47,7 @@ class CandleTable:
         return len(self.times)
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def open_text(path: Path) -> io.TextIOBase:
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
     return gzip.open(path, "rt", newline="") if gzipped else open(path, newline="")
@@ -58,7 +58,7 @@ def load_candles(path: Path, tick: Decimal, lot_decimals: int) -> CandleTable:
     tick_f, lot_scale = float(tick), 10.0**lot_decimals
     rows: list[tuple[int, int, int, int, int, int]] = []
     try:
-        with _open_text(path) as handle:
+        with open_text(path) as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None or [h.strip().lower() for h in header[:6]] != HEADER:
@@ -211,6 +211,9 @@ class ReplayPath:
     def _previous(self, i: int, j: int) -> tuple[int, int]:
         return (i, j - 1) if j > 0 else (i - 1, self.points - 1)
 
+    def prints_after(self, cursor: int, until: float, limit: int) -> list[Print]:
+        return self.prints(cursor // 10**9, until, limit, False)  # trades on whole seconds: cursor = second * 1e9
+
     def prints(self, after: float, until: float, limit: int, newest: bool) -> list[Print]:
         n = len(self.table)
         chosen: list[tuple[int, int]] = []
@@ -235,5 +238,5 @@ class ReplayPath:
             previous = self._value(pi, pj) if pi >= 0 else price
             when = self._trade_time(i, j)
             out.append(Print((when - self.genesis) // self.step + 1, float(when), price, self._lots(i, j, j),
-                             "b" if price >= previous else "s", "l" if j % 3 == 0 else "m"))
+                             "b" if price >= previous else "s", "l" if j % 3 == 0 else "m", when * 10**9))
         return out

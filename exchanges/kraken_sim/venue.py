@@ -31,6 +31,7 @@ from exchanges.kraken_sim.private import PrivateApi, balance_str
 from exchanges.kraken_sim.public import MarketData
 from exchanges.kraken_sim.ratelimit import RateCounter, tier_named
 from exchanges.kraken_sim.replay import ReplayPath, load_candles
+from exchanges.kraken_sim.tape import TapePath, is_trades_file, load_trades
 from exchanges.kraken_sim.timeline import SimTime
 from exchanges.kraken_sim.units import Units
 
@@ -66,9 +67,13 @@ class Venue:
     def _market(self, config: SimConfig, clock: Clock) -> tuple[PricePath, float]:
         pair = self.pair
         if config.data is not None:
-            path = ReplayPath(load_candles(config.data, pair.tick_size, pair.lot_decimals))
+            path: ReplayPath | TapePath
+            if is_trades_file(config.data):
+                path = TapePath(load_trades(config.data, pair.tick_size, pair.lot_decimals))
+            else:
+                path = ReplayPath(load_candles(config.data, pair.tick_size, pair.lot_decimals))
             origin = path.genesis if config.start is None else config.start
-            if not path.genesis <= origin < path.end:
+            if not path.genesis <= origin <= path.end:
                 raise ConfigError(f"start {origin} is outside the data ({path.genesis}..{path.end})")
             return path, float(origin)
         if config.start is not None:
@@ -165,7 +170,7 @@ class Venue:
             orders = [{"txid": o.txid, "key": o.key, **order_json(o, self.units, with_trades=True),
                        "listed": o.listed(now)} for o in self.accounts.all_orders()]
             last = self.units.price(self.path.ticks_at(now))
-        replay = isinstance(self.path, ReplayPath)
+        replay = isinstance(self.path, (ReplayPath, TapePath))
         return {
             "time": now,
             "pair": self.pair.name,

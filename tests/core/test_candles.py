@@ -154,9 +154,10 @@ def test_a_million_rows_load_into_columns(shared_data):
     assert (candles.times[0], candles.opens[0], candles.closes[-1] > 0) == (1672531200, 16541.77, True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad_line", [None, 150_000, 290_000])
-def test_big_files_parse_in_two_processes_and_still_name_a_bad_row(tmp_path, bad_line):
-    """Over 8 MB of text a forked child parses the second half; the result and the error lines must not change."""
+def test_big_files_parse_in_chunks_and_still_name_a_bad_row(tmp_path, bad_line):
+    """Over 8 MB of text is inflated by a thread and parsed chunk by chunk; the result and the error lines must not change."""
     rows = 300_000
     times = 1_600_000_000 + 60 * np.arange(rows)
     prices = 20_000 + (np.arange(rows) % 1000) / 10

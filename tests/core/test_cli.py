@@ -76,29 +76,11 @@ def test_help_shows_the_original_flags():
 
 @pytest.mark.slow
 def test_long_runs_show_a_progress_bar_on_a_terminal_and_stay_silent_in_pipes(shared_data, tmp_path):
-    import os
-    import pty
+    from tests.support.terminal import run_on_terminal
 
     long_run = ("--data", str(shared_data / "binance/btcusdt_1m_2023-2024.csv.gz"), "-e", "2023-06-01", "--strategy", "sma_cross")
-    leader, follower = pty.openpty()
-    try:
-        result = subprocess.run([sys.executable, "-m", "candlebot", *long_run, "--report", str(tmp_path / "r.html")],
-                                stdout=subprocess.PIPE, stderr=follower, cwd=REPO, timeout=120)
-        os.close(follower)
-        follower = -1
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        if follower != -1:
-            os.close(follower)
-        os.close(leader)
+    result, shown = run_on_terminal([sys.executable, "-m", "candlebot", *long_run, "--report", str(tmp_path / "r.html")],
+                                    stream="stderr", cwd=REPO, timeout=120)
     assert result.returncode == 0
     assert b"backtest:" in shown and b"candles/s" in shown and b"report:" in shown  # tqdm's bars on the terminal
     assert b"candles  217360" in result.stdout and b"max drawdown" in result.stdout  # the summary still goes to stdout

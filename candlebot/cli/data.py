@@ -1,0 +1,74 @@
+"""``candlebot data list [--data-dir DIR]``: what history is on disk.
+
+One line per candle file (``<PAIR>_<period>.csv[.gz]``, as ``download`` and ``download --import`` write
+them): pair, period, first and last candle, candles, and the gaps (periods without a candle, which are
+never filled). One line per trade download (``<PAIR>/download.json``): trades stored, first and last,
+and whether it had caught up. Candle files are read through the candle cache (``$CANDLEBOT_CACHE_DIR``
+or beside the files), so a second listing is fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from candlebot.candlecache import CandleCache
+from candlebot.cli.args import ArgumentParser
+from candlebot.cli.download import DEFAULT_DATA_DIR
+from candlebot.download.candles import find_gaps, utc_text
+from candlebot.download.tradestore import STATE, TradeStore
+from candlebot.errors import ConfigError, DataFileError
+
+CANDLE_FILE = re.compile(r"^([A-Za-z0-9]+)_(\d+)([smhd])\.csv(\.gz)?$")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="candlebot data", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["list"], help="list: what is on disk")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default ./data/kraken")
+    return parser
+
+
+def main(argv: list[str], out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    directory: Path = args.data_dir
+    if not directory.is_dir():
+        raise ConfigError(f"no data directory at {directory} (candlebot download writes one)")
+    cache = CandleCache(Path(os.environ["CANDLEBOT_CACHE_DIR"]) if os.environ.get("CANDLEBOT_CACHE_DIR") else None)
+    rows = [("pair", "period", "first", "last", "rows", "gaps")]
+    for path in sorted(directory.iterdir()):
+        match = CANDLE_FILE.match(path.name)
+        if match and path.is_file():
+            rows.append(_candle_row(cache, path, match.group(1), int(match.group(2)) * UNITS[match.group(3)],
+                                    match.group(2) + match.group(3)))
+        elif path.is_dir() and (path / STATE).is_file():
+            rows.append(_trades_row(path))
+    if len(rows) == 1:
+        out.write(f"nothing in {directory}\n")
+        return 0
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")
+    return 0
+
+
+def _candle_row(cache: CandleCache, path: Path, pair: str, period: int, label: str) -> tuple[str, ...]:
+    try:
+        candles = cache.load(path)
+    except DataFileError as exc:
+        return (pair, label, "-", "-", "-", f"unreadable: {exc}")
+    gaps = find_gaps(candles.times, period)
+    return (pair, label, utc_text(float(candles.times[0])), utc_text(float(candles.times[-1])), f"{len(candles):,}",
+            f"{gaps.missing:,} missing in {gaps.runs:,} gaps" if gaps.missing else "none")
+
+
+def _trades_row(path: Path) -> tuple[str, ...]:
+    state = TradeStore(path).load()
+    assert state is not None
+    status = "caught up" if state.caught_up else "incomplete: run download again"
+    return (state.pair, "trades", utc_text(state.first), utc_text(state.last), f"{state.trades:,}", status)

@@ -1,0 +1,232 @@
+"""``candlebot download``: Kraken history into the data directory, as candle CSVs the backtester reads.
+
+    candlebot download -c PAIR [-c PAIR ...] -p MINUTES --since DATE [--until DATE] [--data-dir DIR]
+    candlebot download --import FILE.zip [-c PAIR ...] [--data-dir DIR]
+
+Trades are paged from the public Trades endpoint (``candlebot.download.trades``), one thread per pair
+(Kraken limits public calls per IP and pair), into ``<data-dir>/<PAIR>/trades.csv``; candles of ``-p``
+minutes are rebuilt from all of them into ``<data-dir>/<PAIR>_<period>.csv`` and checked against
+Kraken's OHLC candles where those overlap. Ctrl-C (or SIGTERM) stops after the page in flight; running
+the same command again continues from the saved cursor. Exit codes: 0 done, 1 an exchange failure or
+a check that found differences, 2 a user mistake, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from candlebot.chart import period_seconds
+from candlebot.cli.args import ArgumentParser, parse_time
+from candlebot.download.candles import Gaps, candles_from_download, find_gaps, period_label, utc_text, write_candles
+from candlebot.download.ohlc_check import KRAKEN_INTERVALS, OhlcCheck, check_candles, parse_ohlc
+from candlebot.download.ohlcvt import import_archive
+from candlebot.download.trades import PairDownload, PublicCall, download_trades
+from candlebot.download.tradestore import DownloadState, TradeStore
+from candlebot.errors import ConfigError, ExchangeError, FatalExchangeError
+
+DEFAULT_DATA_DIR = Path("data") / "kraken"
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="candlebot download", description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--pair", action="append", default=[], help="Kraken pair, e.g. XBTUSD (repeatable)")
+    parser.add_argument("-p", "--period", type=float, help="candle period in minutes (fractions allowed)")
+    parser.add_argument("--since", help="first trade to fetch: date, datetime or unix seconds (UTC)")
+    parser.add_argument("--until", help="stop before this time (default: up to now)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where files go (default ./data/kraken)")
+    parser.add_argument("--import", dest="archive", type=Path, metavar="FILE.zip",
+                        help="import Kraken's downloadable OHLCVT archive instead of downloading")
+    parser.add_argument("--pace", type=float, default=1.0,
+                        help="seconds between two Trades calls of one pair (default 1; Kraken limits public calls)")
+    parser.add_argument("--no-check", action="store_true", help="do not compare with Kraken's OHLC candles")
+    parser.add_argument("--kraken-url", default=None, help="Kraken REST base URL (default $CANDLEBOT_KRAKEN_URL or Kraken)")
+    parser.add_argument("--kraken-timeout", type=float, default=15.0, help="per-call read timeout, seconds")
+    return parser
+
+
+@dataclass(frozen=True)
+class Request:
+    pairs: tuple[str, ...]
+    period: int
+    since: float
+    until: float | None
+    data_dir: Path
+    pace: float
+    check: bool
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.archive is not None:
+        return _import(args)
+    return download(_request(args), _public_calls(args))
+
+
+def _request(args: argparse.Namespace) -> Request:
+    if not args.pair:
+        raise ConfigError("download: name at least one pair with -c (e.g. -c XBTUSD)")
+    if args.period is None:
+        raise ConfigError("download: -p MINUTES is required (the candle period to build)")
+    if args.since is None:
+        raise ConfigError("download: --since DATE is required")
+    since = parse_time(args.since, "--since")
+    until = parse_time(args.until, "--until") if args.until else None
+    if until is not None and until <= since:
+        raise ConfigError("download: --since must be before --until")
+    if not (math.isfinite(args.pace) and 0 <= args.pace <= 60):
+        raise ConfigError(f"--pace must be within [0, 60] seconds, got {args.pace}")
+    pairs = tuple(dict.fromkeys(p.strip().upper() for p in args.pair))
+    if not all(p.isalnum() for p in pairs):
+        raise ConfigError(f"-c: a Kraken pair is letters and digits (XBTUSD), got {', '.join(pairs)}")
+    return Request(pairs, period_seconds(args.period), since, until, args.data_dir, args.pace, not args.no_check)
+
+
+def _public_calls(args: argparse.Namespace) -> Callable[[], PublicCall]:
+    """A factory of public calls: one Kraken client (own connection) per pair thread."""
+    from exchanges.kraken.client import KrakenClient
+    from exchanges.kraken.config import DEFAULT_URL, URL_ENV
+
+    url = args.kraken_url or os.environ.get(URL_ENV) or DEFAULT_URL
+    if not (math.isfinite(args.kraken_timeout) and args.kraken_timeout > 0):
+        raise ConfigError(f"--kraken-timeout must be > 0, got {args.kraken_timeout}")
+    KrakenClient(url=url).close()  # checks the URL before any thread starts
+    return lambda: KrakenClient(url=url, timeout=(5.0, args.kraken_timeout)).public
+
+
+def download(request: Request, public_calls: Callable[[], PublicCall], out: TextIO | None = None,
+             err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)} \
+        if threading.current_thread() is threading.main_thread() else {}
+    bars = _Bars(request, err) if err.isatty() else None
+    try:
+        with ThreadPoolExecutor(max_workers=len(request.pairs), thread_name_prefix="download") as pool:
+            futures = [pool.submit(_one_pair, request, pair, public_calls(), stop,
+                                   bars.updater(k) if bars else lambda state, finished=False: None)
+                       for k, pair in enumerate(request.pairs)]
+            outcomes = [_outcome(future) for future in futures]
+    finally:
+        if bars:
+            bars.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    code = 0
+    for pair, outcome in zip(request.pairs, outcomes):
+        if isinstance(outcome, ConfigError):
+            raise outcome
+        if isinstance(outcome, FatalExchangeError):
+            print(f"candlebot download: {pair}: {outcome}", file=err)
+            code = 2
+            continue
+        if isinstance(outcome, BaseException):
+            print(f"candlebot download: {pair}: {outcome}; run the same command again to continue", file=err)
+            code = max(code, 1)
+            continue
+        out.write(outcome.describe(request) + "\n")
+        if outcome.check is not None and outcome.check.differences:
+            code = max(code, 1)
+    if stop.is_set():
+        print("candlebot download: interrupted; run the same command again to continue", file=err)
+        return 130
+    return code
+
+
+def _outcome(future: Any) -> Any:
+    try:
+        return future.result()
+    except (ConfigError, ExchangeError) as exc:
+        return exc
+    except OSError as exc:  # the data directory: read-only, full, ...
+        return ConfigError(f"cannot write {exc.filename or 'the data directory'}: {exc.strerror or exc}")
+
+
+@dataclass(frozen=True)
+class PairResult:
+    fetch: PairDownload
+    candles: int
+    output: Path | None
+    gaps: Gaps | None
+    check: OhlcCheck | None
+
+    def describe(self, request: Request) -> str:
+        fetch, state = self.fetch, self.fetch.state
+        rate = fetch.fetched / fetch.seconds if fetch.seconds > 0 else 0.0
+        parts = [f"{fetch.pair}: {fetch.fetched:,} trades in {fetch.calls} calls ({rate:,.0f} trades/s), {fetch.finish}",
+                 f"{state.trades:,} stored ({utc_text(state.first)} .. {utc_text(state.last)})"]
+        if self.output is not None:
+            parts.append(f"{self.candles:,} candles of {period_label(request.period)} -> {self.output}")
+            parts.append(self.gaps.describe(request.period) if self.gaps else "no gaps")
+        if self.check is not None:
+            parts.append(self.check.describe())
+        return "; ".join(parts)
+
+
+def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.Event,
+              progress: Callable[..., None]) -> PairResult:
+    store = TradeStore(request.data_dir / pair)
+    fetch = download_trades(public, pair, store, since=request.since, until=request.until, pace=request.pace,
+                            stop=stop, progress=progress)
+    progress(fetch.state, finished=fetch.finish != "interrupted")
+    if fetch.finish == "interrupted" or not fetch.state.trades:
+        return PairResult(fetch, 0, None, None, None)
+    candles = candles_from_download(store.trades_path, request.period, request.until)
+    output = request.data_dir / f"{pair}_{period_label(request.period)}.csv"
+    if not len(candles):
+        return PairResult(fetch, 0, None, None, None)
+    write_candles(output, candles)
+    check = None
+    minutes = request.period // 60
+    if request.check and request.period % 60 == 0 and minutes in KRAKEN_INTERVALS:
+        bars = parse_ohlc(public("OHLC", {"pair": pair, "interval": str(minutes)}))
+        first = math.ceil(fetch.state.since / request.period) * request.period
+        check = check_candles(candles, bars, first, int(candles.times[-1]) + request.period)
+    return PairResult(fetch, len(candles), output, find_gaps(candles.times, request.period), check)
+
+
+class _Bars:
+    """tqdm bars on a terminal, one per pair, over the span of history to fetch (imported only then)."""
+
+    def __init__(self, request: Request, err: TextIO) -> None:
+        from tqdm import tqdm
+
+        end = request.until or time.time()
+        self.since = request.since
+        self.span = max(1.0, end - request.since)
+        self._bars = [tqdm(total=round(self.span), desc=pair, unit="s", unit_scale=True, file=err, position=k,
+                           leave=True, bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix}")
+                      for k, pair in enumerate(request.pairs)]
+        self._lock = threading.Lock()
+
+    def updater(self, k: int) -> Callable[..., None]:
+        def update(state: DownloadState, finished: bool = False) -> None:
+            with self._lock:
+                bar = self._bars[k]
+                done = self.span if finished else min(self.span, (state.last or self.since) - self.since)
+                bar.update(round(done) - bar.n)
+                bar.set_postfix_str(f"{state.trades:,} trades, {utc_text(state.last)}")
+
+        return update
+
+    def close(self) -> None:
+        for bar in self._bars:
+            bar.close()
+
+
+def _import(args: argparse.Namespace) -> int:
+    if args.since or args.until or args.period is not None:
+        raise ConfigError("--import takes no -p/--since/--until: the archive's files say their own periods")
+    files = import_archive(args.archive, args.data_dir, args.pair)
+    for imported in files:
+        print(imported.describe())
+    return 1 if any(f.bad_rows for f in files) else 0

@@ -1,0 +1,85 @@
+"""Candle files as a new user brings them: one line on stderr and exit 2, or accepted correctly."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from candlebot.candlefile import load_candles
+from candlebot.resample import resample
+from tests.core.test_backtest import _run
+from tests.core.test_cli import candlebot
+
+HEADER = "time,open,high,low,close,volume\n"
+ROWS = "".join(f"{1672531200 + 60 * k},{100 + k % 5},{106 + k % 5},{99 + k % 5},{101 + k % 5},1.5\n" for k in range(80))
+
+
+def _one_line_error(result) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("candlebot: error: ")
+    return line
+
+
+def test_millisecond_times_are_refused_with_the_fix(tmp_path):
+    path = tmp_path / "ms.csv"
+    lines = ROWS.splitlines()
+    path.write_text(HEADER + "".join(",".join([l.split(",")[0] + "000", *l.split(",")[1:]]) + "\n" for l in lines))
+    line = _one_line_error(candlebot("--data", str(path), "--strategy", "sma_cross"))
+    assert "ms.csv:2: candle time 1672531200000 looks like milliseconds" in line
+    assert "divide the time column by 1000" in line
+
+
+def test_a_row_with_extra_columns_is_refused_by_line(tmp_path):
+    path = tmp_path / "extra.csv"
+    lines = ROWS.splitlines()
+    lines[40] = lines[40].replace(",101,", ",1,01,")  # a thousands separator shifts the row
+    path.write_text(HEADER + "\n".join(lines) + "\n")
+    line = _one_line_error(candlebot("--data", str(path), "--strategy", "sma_cross"))
+    assert "extra.csv:42: malformed row" in line and "(expected 6 fields as in the header, got 7)" in line
+
+
+def test_extra_columns_named_in_the_header_are_accepted_and_checked(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text(HEADER.strip() + ",trades\n" + "".join(row + ",12\n" for row in ROWS.splitlines()))
+    plain = tmp_path / "plain.csv"
+    plain.write_text(HEADER + ROWS)
+    assert all(np.array_equal(a, b) for a, b in zip(load_candles(wide)._columns(), load_candles(plain)._columns()))
+    lines = wide.read_text().splitlines()
+    lines[10] += ",3"
+    wide.write_text("\n".join(lines) + "\n")
+    with pytest.raises(Exception, match=r"wide\.csv:11: .*expected 7 fields as in the header, got 8"):
+        load_candles(wide)
+
+
+def test_a_gz_name_on_a_plain_file_and_gzip_without_the_name_both_load(tmp_path):
+    plain_named_gz = tmp_path / "plain.csv.gz"
+    plain_named_gz.write_text(HEADER + ROWS)
+    gzip_named_csv = tmp_path / "packed.csv"
+    gzip_named_csv.write_bytes(gzip.compress((HEADER + ROWS).encode()))
+    reports = []
+    for path in (plain_named_gz, gzip_named_csv):
+        result = candlebot("--data", str(path), "--strategy", "sma_cross", "--param", "fast=3", "--param", "slow=7",
+                           "--json", "--no-cache")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout.splitlines()[-1])
+        report.pop("elapsed_s")
+        reports.append(report)
+    assert reports[0] == reports[1] and reports[0]["candles"] == 80
+
+
+def test_end_is_exclusive_when_p_resamples(shared_data):
+    """-e 10:30 with -p 60 on 5-minute candles: the 10:00 candle holds 10:00-10:25 only."""
+    data = shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"
+    backtest, _ = _run("sma_cross", data, "-p", "60", "-e", "2023-01-20 10:30")
+    chart = backtest.chart
+    five = load_candles(data).between(None, 1674210600)  # 2023-01-20 10:30 UTC
+    expected = resample(five, 3600)
+    assert chart.times[-1] == 1674208800 == expected.times[-1]
+    assert (chart.highs[-1], chart.lows[-1], chart.closes[-1], chart.volumes[-1]) == (
+        expected.highs[-1], expected.lows[-1], expected.closes[-1], expected.volumes[-1])
+    assert chart.closes[-1] == five.closes[-1]  # the close of 10:25, not of 10:55

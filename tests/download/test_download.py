@@ -1,0 +1,147 @@
+"""``candlebot download`` end to end against the simulator replaying real Kraken trade files."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from candlebot.candlefile import load_candles, load_trades
+from candlebot.cli import main
+from candlebot.resample import candles_from_trades
+from exchanges.kraken_sim import KrakenSimulator, SimConfig
+from tests.support.bots import REPO
+from tests.support.terminal import run_on_terminal
+
+pytestmark = pytest.mark.integration
+
+FILES = {  # trades file -> (pair, unix time just after its last trade)
+    "kraken/xbtusd_trades_2019-07-01.csv": ("XBTUSD", 1561942792),
+    "kraken/xbtusdt_trades_2025-11-10.csv": ("XBTUSDT", 1762820036),
+}
+
+
+def replay(shared_data, name: str) -> KrakenSimulator:
+    pair, end = FILES[name]
+    return KrakenSimulator(SimConfig(data=shared_data / name, pair=pair, start=end, tier="none")).start()
+
+
+def _equal_columns(a, b, fields) -> bool:
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in fields)
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_candles_from_downloaded_trades_equal_candles_from_the_file(shared_data, tmp_path, capsys, name):
+    pair, _ = FILES[name]
+    original = load_trades(shared_data / name)
+    with replay(shared_data, name) as sim:
+        code = main(["download", "-c", pair, "-p", "1", "--since", str(int(original.times[0]) - 5),
+                     "--data-dir", str(tmp_path), "--kraken-url", sim.url, "--pace", "0"])
+        public_calls = sim.counters()["public"]
+    out = capsys.readouterr().out
+    assert code == 0, out
+    downloaded = load_trades(tmp_path / pair / "trades.csv")
+    assert _equal_columns(downloaded, original, ("times", "prices", "volumes"))  # every trade, once, exactly
+    pages = -(-len(original) // 1000) + (len(original) % 1000 == 0)  # a full last page asks once more
+    assert public_calls == pages + 1  # the Trades pages and one OHLC call: nothing fetched twice
+    expected = candles_from_trades(original, 60)
+    expected = expected.between(None, float(expected.times[-1]))  # the newest minute may still be forming
+    written = load_candles(tmp_path / f"{pair}_1m.csv")
+    assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
+    assert f"{len(expected)} candles of 1m" in out and "equal Kraken's OHLC" in out and "differ" not in out
+
+    main(["data", "list", "--data-dir", str(tmp_path)])
+    listing = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:2] == [pair, "1m"] and f"{len(expected):,}" in line for line in listing)
+    assert any(line.split()[:2] == [pair, "trades"] and "caught up" in line for line in listing)
+
+
+def test_until_stops_inside_a_page_and_a_later_run_continues_exactly(shared_data, tmp_path, capsys):
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    original = load_trades(shared_data / name)
+    cut = float(original.times[1500])  # inside the second page
+    flags = ["download", "-c", "XBTUSD", "-p", "5", "--since", "2019-07-01", "--data-dir", str(tmp_path), "--pace", "0"]
+    with replay(shared_data, name) as sim:
+        assert main([*flags, "--kraken-url", sim.url, "--until", repr(cut)]) == 0
+        first = load_trades(tmp_path / "XBTUSD" / "trades.csv")
+        assert first.times[-1] < cut and len(first) == int(np.searchsorted(original.times, cut))
+        assert load_candles(tmp_path / "XBTUSD_5m.csv").times[-1] + 300 <= cut  # the cut bucket is left out
+        assert main([*flags, "--kraken-url", sim.url]) == 0
+    assert _equal_columns(load_trades(tmp_path / "XBTUSD" / "trades.csv"), original, ("times", "prices", "volumes"))
+    assert "reached --until" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_an_interrupted_download_resumes_from_its_cursor(shared_data, tmp_path):
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    state_file = tmp_path / "XBTUSD" / "download.json"
+    argv = [sys.executable, "-m", "candlebot", "download", "-c", "XBTUSD", "-p", "1", "--since", "2019-07-01",
+            "--data-dir", str(tmp_path)]
+    with replay(shared_data, name) as sim:
+        process = subprocess.Popen([*argv, "--kraken-url", sim.url, "--pace", "2"], cwd=REPO,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (state_file.exists() and json.loads(state_file.read_text())["trades"]):
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 130, err
+        assert "interrupted; run the same command again to continue" in err and "Traceback" not in err
+        assert json.loads(state_file.read_text())["trades"] == 1000
+        interrupted_calls = sim.counters()["public"]
+        resumed = subprocess.run([*argv, "--kraken-url", sim.url, "--pace", "0"], cwd=REPO, capture_output=True,
+                                 text=True, timeout=60)
+        assert resumed.returncode == 0, resumed.stderr
+        total_calls = sim.counters()["public"]
+    assert interrupted_calls == 1
+    assert total_calls == 3 + 1  # three Trades pages in all, then one OHLC: no page fetched twice
+    original = load_trades(shared_data / name)
+    assert _equal_columns(load_trades(tmp_path / "XBTUSD" / "trades.csv"), original, ("times", "prices", "volumes"))
+    assert "1,672 trades in 2 calls" in resumed.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-p", "1", "--since", "2019-07-01"], "name at least one pair with -c"),
+        (["-c", "XBTUSD", "--since", "2019-07-01"], "-p MINUTES is required"),
+        (["-c", "XBTUSD", "-p", "1"], "--since DATE is required"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-02", "--until", "2019-07-01"], "--since must be before --until"),
+        (["-c", "XBT/USD", "-p", "1", "--since", "2019-07-01"], "a Kraken pair is letters and digits"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--kraken-url", "ftp://x"], "must start with http"),
+        (["--import", "/nonexistent.zip"], "--import: file not found"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--data-dir", "/dev/null/data", "--kraken-url",
+          "http://127.0.0.1:9"], "cannot write to /dev/null/data/XBTUSD"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, argv, message):
+    result = subprocess.run([sys.executable, "-m", "candlebot", "download", "--data-dir", str(tmp_path), *argv],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("candlebot: error: ") and message in line
+
+
+def test_an_unknown_pair_is_one_line_and_exit_code_2(shared_data, tmp_path, capsys):
+    with replay(shared_data, "kraken/xbtusd_trades_2019-07-01.csv") as sim:
+        code = main(["download", "-c", "NOPEUSD", "-p", "1", "--since", "2019-07-01", "--data-dir", str(tmp_path),
+                     "--kraken-url", sim.url, "--pace", "0"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "NOPEUSD" in err[0] and "Unknown asset pair" in err[0]
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data, tmp_path):
+    with replay(shared_data, "kraken/xbtusd_trades_2019-07-01.csv") as sim:
+        argv = [sys.executable, "-m", "candlebot", "download", "-c", "XBTUSD", "-p", "1", "--since", "2019-07-01",
+                "--kraken-url", sim.url, "--pace", "0"]
+        shown, bar = run_on_terminal([*argv, "--data-dir", str(tmp_path / "tty")], stream="stderr", cwd=REPO)
+        piped = subprocess.run([*argv, "--data-dir", str(tmp_path / "pipe")], cwd=REPO, capture_output=True,
+                               text=True, timeout=60)
+    assert shown.returncode == piped.returncode == 0
+    assert b"XBTUSD 100%|" in bar and b"2,672 trades" in bar
+    assert piped.stderr == "" and len(piped.stdout.strip().splitlines()) == 1

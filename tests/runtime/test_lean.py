@@ -1,0 +1,55 @@
+"""Lean processes: with pandas installed in the environment, neither a bot nor a backtest loads it."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support.bots import ONE_SECOND, REPO, BotRun, start_simulator, stop
+
+HEAVY = ("pandas", "polars")
+
+
+def test_pandas_is_installed_here():
+    """The tests below mean something only when TA-Lib could find pandas (it is in the [test] extra)."""
+    assert importlib.util.find_spec("pandas") is not None
+
+
+def test_a_backtest_never_imports_pandas():
+    probe = ("import sys; from candlebot.cli import main; "
+             "code = main(['--data', 'demo', '--strategy', 'macd', '--quiet', '--no-cache']); "
+             f"print(code, [m for m in {HEAVY!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+
+
+def test_pandas_still_imports_after_talib():
+    probe = "import candlebot.indicators, sys; assert 'pandas' not in sys.modules; import pandas; print(pandas.Series.__name__)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "Series", result.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_running_bot_maps_no_pandas(tmp_path):
+    sim = start_simulator()
+    try:
+        bot = BotRun(tmp_path, sim.url)
+        process = bot.start("-p", ONE_SECOND, "-t", "0.2", "--strategy", "macd", "--param", "fast=2",
+                            "--param", "slow=3", "--param", "signal=2")
+        deadline = time.monotonic() + 30
+        while "started" not in bot.logs() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "started" in bot.logs(), bot.logs()
+        maps = open(f"/proc/{process.pid}/maps").read()
+        code, _, err = stop(process)
+        assert code == 0, err
+    finally:
+        sim.stop()
+    assert "/talib/" in maps  # the check can see an extension module when one is loaded
+    assert not [line for line in maps.splitlines() if any(f"/{name}/" in line for name in HEAVY)]
