@@ -117,6 +117,19 @@ def max_drawdown_pct(trades: list[BotTrade], chart: Chart, start: int, stop: int
     """Largest fall of equity (marked at each candle's close) from its running peak, in percent."""
     if stop <= start or start_cash <= 0:
         return 0.0
+    return drawdown_pct(equity_curve(trades, chart, start, stop, start_cash), start_cash)
+
+
+def drawdown_pct(equity: np.ndarray, start_cash: float) -> float:
+    """Largest fall of an equity curve from its running peak (starting at ``start_cash``), in percent."""
+    if len(equity) == 0 or start_cash <= 0:
+        return 0.0
+    peaks = np.maximum.accumulate(np.r_[start_cash, equity])[1:]
+    return max(float(((peaks - equity) / peaks).max()) * 100, 0.0)
+
+
+def equity_curve(trades: list[BotTrade], chart: Chart, start: int, stop: int, start_cash: float) -> np.ndarray:
+    """Cash plus held volume marked at each close of candles ``start .. stop-1``, as float64."""
     fills = [(trade.open_fill, -1.0) for trade in trades]
     fills += [(trade.close_fill, 1.0) for trade in trades if trade.close_fill is not None]
     times = np.array(chart.times[start:stop], dtype=np.float64)
@@ -129,9 +142,7 @@ def max_drawdown_pct(trades: list[BotTrade], chart: Chart, start: int, stop: int
     inside = (candle >= 0) & (candle < len(times))
     cash_delta = np.bincount(candle[inside], cash_moves[inside], minlength=len(times))
     volume_delta = np.bincount(candle[inside], volume_moves[inside], minlength=len(times))
-    equity = start_cash + np.cumsum(cash_delta) + np.cumsum(volume_delta) * closes
-    peaks = np.maximum.accumulate(np.r_[start_cash, equity])[1:]
-    return max(float(((peaks - equity) / peaks).max()) * 100, 0.0)
+    return start_cash + np.cumsum(cash_delta) + np.cumsum(volume_delta) * closes
 
 
 def write_trades_csv(trades: list[BotTrade], out: TextIO) -> None:

@@ -175,13 +175,24 @@ def build_backtest(setup: BacktestSetup, chart: Chart, bus: EventBus, log: loggi
     return Backtest(setup, chart, engine, ledger, start_index)
 
 
+def run_backtest(setup: BacktestSetup, chart: Chart) -> tuple[Backtest, RunReport]:
+    """One silent backtest on candles already loaded: what ``candlebot optimize`` runs for every trial."""
+    backtest = build_backtest(setup, chart, EventBus(), _backtest_logger("candlebot.backtest.silent", verbose=False))
+    return backtest, backtest.run()
+
+
+def _backtest_logger(name: str, *, verbose: bool) -> logging.Logger:
+    log = logging.getLogger(name)
+    log.propagate = False
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    return log
+
+
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     setup = setup_from_args(args)
     chart = load_chart(setup)
     verbose = not (args.quiet or args.json)
-    log = logging.getLogger(f"candlebot.backtest.{id(setup)}")
-    log.propagate = False
-    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    log = _backtest_logger(f"candlebot.backtest.{id(setup)}", verbose=verbose)
     bus = EventBus()
     backtest = build_backtest(setup, chart, bus, log)
     handler = logging.StreamHandler(out if verbose else err)
