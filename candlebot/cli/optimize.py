@@ -66,7 +66,8 @@ def build_worker_parser() -> ArgumentParser:
     return parser
 
 
-def main(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     _require_optuna()
     if "--worker" in argv:
         return _worker(build_worker_parser().parse_args(argv), err)
@@ -112,13 +113,16 @@ def _worker(args: Any, err: TextIO) -> int:
 
 
 def _optimize(args: Any, argv: list[str], out: TextIO, err: TextIO) -> int:
-    from candlebot.optimize.storage import open_storage
+    from candlebot.optimize.storage import open_storage, shown
     from candlebot.optimize.study import default_name
 
+    storage = open_storage(args.storage)  # before any work: an unreachable database is a one-line error
+    name = args.study or default_name(argv)
     job = _Job.build(args, err)
+    if args.storage:
+        err.write(f"study {name} in {shown(args.storage)}; more workers: candlebot optimize --worker --study {name} --storage URL\n")
+        err.flush()
     try:
-        storage = open_storage(args.storage)
-        name = args.study or default_name(argv)
         optimizer = job.optimizer(storage, argv)
         if args.walk_forward is None:
             result = optimizer.search(name, _window(job))

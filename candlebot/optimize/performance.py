@@ -57,14 +57,18 @@ class Performance:
 
 def measure(
     *, times: np.ndarray, equity: np.ndarray, period_s: int, start_cash: float, net_pnl: float,
-    gross_pnl: float, fees: float, trades: int,
+    gross_pnl: float, fees: float, trades: int, return_pct: float | None = None, max_drawdown_pct: float | None = None,
 ) -> Performance:
-    """Performance of an equity curve marked at every candle's close (``times`` are bar opens)."""
+    """Performance of an equity curve marked at every candle's close (``times`` are bar opens).
+
+    A backtest passes its report's own return and drawdown, so a trial shows exactly what ``candlebot --data`` shows.
+    """
     final = float(equity[-1]) if len(equity) else start_cash
     years = max(len(equity) * period_s / (YEAR_DAYS * DAY), 1e-9)
     returns, per_year = sampled_returns(times, equity, period_s, start_cash)
-    drawdown = drawdown_pct(equity, start_cash)
-    return_pct = (final / start_cash - 1) * 100 if start_cash else 0.0
+    drawdown = drawdown_pct(equity, start_cash) if max_drawdown_pct is None else max_drawdown_pct
+    if return_pct is None:
+        return_pct = (final / start_cash - 1) * 100 if start_cash else 0.0
     mean, std = (float(returns.mean()), float(returns.std(ddof=1))) if len(returns) > 1 else (0.0, 0.0)
     downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2))) if len(returns) else 0.0
     period_sharpe = mean / std if std > 0 else 0.0

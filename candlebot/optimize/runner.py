@@ -59,6 +59,7 @@ class TrialRunner:
         performance = measure(
             times=times, equity=equity, period_s=chart.period, start_cash=start_cash, net_pnl=float(report.net_pnl),
             gross_pnl=float(report.gross_pnl), fees=float(report.fees), trades=report.trades,
+            return_pct=report.return_pct, max_drawdown_pct=report.max_drawdown_pct,
         )
         if keep_equity:
             return Outcome(performance, times.copy(), equity)
