@@ -114,11 +114,12 @@ def _worker(args: Any, err: TextIO) -> int:
 
 def _optimize(args: Any, argv: list[str], out: TextIO, err: TextIO) -> int:
     from candlebot.optimize.storage import open_storage, shown
-    from candlebot.optimize.study import default_name
+    from candlebot.optimize.study import default_name, open_study, sampler_for
 
     storage = open_storage(args.storage)  # before any work: an unreachable database is a one-line error
     name = args.study or default_name(argv)
     job = _Job.build(args, err)
+    open_study(storage, name, argv, sampler_for(job.plan.method, job.plan.seed, job.plan.space))  # what workers join
     if args.storage:
         err.write(f"study {name} in {shown(args.storage)}; more workers: candlebot optimize --worker --study {name} --storage URL\n")
         err.flush()

@@ -96,7 +96,7 @@ class Optimizer:
         search = Search(
             study=study, space=plan.space, window=window, objective=plan.objective, budget=plan.budget,
             executor=self.executor, batch=TPE_BATCH if plan.method == "tpe" else None,
-            window_size=2 * self.jobs, on_told=told,
+            window_size=self.jobs, on_told=told,
         )
         if not search.run():
             self.interrupted = True
@@ -131,7 +131,11 @@ class Optimizer:
         for number, search in enumerate(searches):
             assert search.best is not None
             self.executor.submit(number, (folds[number].out_of_sample, search.best.values, True))
-        outcomes: dict[int, Outcome] = dict(self.executor.next_done() for _ in searches)
+        outcomes: dict[int, Outcome] = {}
+        while len(outcomes) < len(searches):
+            done = self.executor.next_done()
+            assert done is not None, "no stop condition was given"
+            outcomes[done[0]] = done[1]
         results = []
         for number, search in enumerate(searches):
             assert search.best is not None and folds[number] is not None

@@ -3,7 +3,7 @@
 The runner (with its chart) is handed to the workers by ``fork``: the candle columns are
 inherited copy-on-write, never pickled or parsed again, and a task is only a window and a
 parameter dict. Workers ignore SIGINT so that Ctrl-C reaches the parent alone, which then
-keeps what is finished and stops the workers.
+keeps what is finished and stops the workers (``--jobs 1`` finishes the trial it is running).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import signal
-from typing import Any, Hashable, Protocol
+from typing import Any, Callable, Hashable, Protocol
 
 from candlebot.optimize.runner import Outcome, TrialRunner, Window
 
@@ -22,7 +22,8 @@ _RUNNER: TrialRunner | None = None  # set in the parent just before forking; eac
 
 class Executor(Protocol):
     def submit(self, key: Hashable, task: Task) -> None: ...
-    def next_done(self) -> tuple[Hashable, Outcome]: ...
+    def next_done(self, stop: Callable[[], bool] = lambda: False) -> tuple[Any, Outcome] | None:
+        """The next finished trial; None when ``stop()`` turned true while waiting."""
     def close(self) -> None: ...
 
 
@@ -36,7 +37,9 @@ class InlineExecutor:
     def submit(self, key: Hashable, task: Task) -> None:
         self._waiting.append((key, task))
 
-    def next_done(self) -> tuple[Hashable, Outcome]:
+    def next_done(self, stop: Callable[[], bool] = lambda: False) -> tuple[Any, Outcome] | None:
+        if stop():
+            return None
         key, (window, values, keep) = self._waiting.pop(0)
         return key, self._runner.run(window, values, keep)
 
@@ -59,11 +62,13 @@ class ForkExecutor:
             error_callback=lambda exc: self._done.put((key, exc)),
         )
 
-    def next_done(self) -> tuple[Hashable, Outcome]:
+    def next_done(self, stop: Callable[[], bool] = lambda: False) -> tuple[Any, Outcome] | None:
         while True:
             try:
-                key, result = self._done.get(timeout=0.2)  # a timeout keeps Ctrl-C deliverable
+                key, result = self._done.get(timeout=0.1)
             except queue.Empty:
+                if stop():
+                    return None
                 continue
             if isinstance(result, BaseException):
                 raise result

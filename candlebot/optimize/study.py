@@ -27,6 +27,7 @@ PERFORMANCE_ATTR = "performance"
 INVALID_ATTR = "invalid"
 SURPLUS_ATTR = "surplus"
 INTERRUPTED_ATTR = "interrupted"
+WORKER_ATTR = "worker"
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)  # our progress bar and table say what optuna would log
 
