@@ -49,11 +49,14 @@ def deflated_sharpe(sharpe: float, all_sharpes: Sequence[float], returns: int, s
     return probabilistic_sharpe(sharpe, expected_max_sharpe(count, variance), returns, skew, kurtosis)
 
 
-def noise_warning(probability: float | None, trials: int, what: str) -> str | None:
-    """The plain sentence shown when the edge is likely noise (or cannot be told)."""
+def noise_warning(probability: float | None, trials: int | None, what: str) -> str | None:
+    """The plain sentence shown when the edge is likely noise (or cannot be told); ``trials`` None: no selection (PSR)."""
     if probability is None:
         return f"WARNING: too few returns to tell whether {what} is more than noise; do not trust it."
-    if probability < CONFIDENCE:
-        return (f"WARNING: {what} is likely noise: after {trials} trial{'s' if trials != 1 else ''} the chance that its Sharpe "
-                f"ratio is real is {probability:.0%} (deflated Sharpe, needs >= {CONFIDENCE:.0%}).")
-    return None
+    if probability >= CONFIDENCE:
+        return None
+    if trials is None:
+        return (f"WARNING: {what} is likely noise: the chance that its Sharpe ratio is above zero is {probability:.0%} "
+                f"(probabilistic Sharpe, needs >= {CONFIDENCE:.0%}).")
+    return (f"WARNING: {what} is likely noise: after {trials} trial{'s' if trials != 1 else ''} the chance that its Sharpe "
+            f"ratio is real is {probability:.0%} (deflated Sharpe, needs >= {CONFIDENCE:.0%}).")

@@ -53,7 +53,7 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
     ]
     body = [
         "<h1>candlebot optimize: walk-forward</h1>",
-        f"<p>{len(walk.folds)} folds, {walk.trials} trials in all; fees included. Stitched out of sample: gross "
+        f"<p>{len(walk.folds)} folds, {walk.trials} trials in all; fees included. Stitched out of sample: closed trades gross "
         f"{oos.gross_pnl:.2f}, fees {oos.fees:.2f}, net {oos.net_pnl:.2f}, return {oos.return_pct:+.2f}%, "
         f"max drawdown {oos.max_drawdown_pct:.2f}%, Sharpe {oos.sharpe:.2f} (probabilistic {_pct(walk.probabilistic_sharpe)}); "
         f"walk-forward efficiency {'n/a' if walk.efficiency is None else f'{walk.efficiency:.2f}'}.</p>",
@@ -88,10 +88,10 @@ def _heatmap(records: Sequence[TrialRecord], space: SearchSpace, objective: str)
         best[key] = max(best.get(key, r.objective), r.objective)
     low, high = min(best.values()), max(best.values())
     cell, left, top = 34, 70, 20
-    width, height = left + cell * len(x_dim.values) + 20, top + cell * len(y_dim.values) + 50
+    width, height = left + cell * len(x_dim.values) + 20, top + cell * len(y_dim.values) + 30
     parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="heatmap of {escape(objective)}">']
     for i, x in enumerate(x_dim.values):
-        parts.append(f'<text x="{left + i * cell + cell / 2}" y="{height - 30}" text-anchor="middle">{escape(value_text(x))}</text>')
+        parts.append(f'<text x="{left + i * cell + cell / 2}" y="{height - 12}" text-anchor="middle">{escape(value_text(x))}</text>')
         for j, y in enumerate(y_dim.values):
             value = best.get((x, y))
             fill = "#ddd" if value is None else _colour(value, low, high)
@@ -100,9 +100,9 @@ def _heatmap(records: Sequence[TrialRecord], space: SearchSpace, objective: str)
                          f'fill="{fill}"><title>{escape(tip)}</title></rect>')
     for j, y in enumerate(y_dim.values):
         parts.append(f'<text x="{left - 6}" y="{top + j * cell + cell / 2 + 4}" text-anchor="end">{escape(value_text(y))}</text>')
-    parts.append(f'<text x="{left}" y="{height - 10}">{escape(x_dim.name)} →, {escape(y_dim.name)} ↓; colour: {escape(objective)} '
-                 f'{low:.4g} (red) .. {high:.4g} (green)</text></svg>')
-    return "".join(parts)
+    parts.append("</svg>")
+    return "".join(parts) + (f"<p>{escape(x_dim.name)} across, {escape(y_dim.name)} down; colour: best {escape(objective)} "
+                             f"from {low:.4g} (red) to {high:.4g} (green); grey: not run (invalid).</p>")
 
 
 def _parallel(records: Sequence[TrialRecord], space: SearchSpace, objective: str) -> str:
@@ -179,10 +179,10 @@ def _colour(value: float, low: float, high: float) -> str:
 
 
 def _trials_table(records: Sequence[TrialRecord], names: tuple[str, ...], objective: str) -> str:
-    rows = [[str(r.number), *(value_text(r.values[n]) for n in names), f"{r.objective:.4g}",
+    rows = [[str(r.number), *(value_text(r.values[n]) for n in names),
              *(f"{getattr(r.performance, c):.2f}" if c != "trades" else str(r.performance.trades) for c in METRIC_COLUMNS)]
             for r in records]
-    return _table(["trial", *names, objective, *METRIC_COLUMNS], rows)
+    return _table(["trial", *names, *(c + (" (ranked by)" if c == objective else "") for c in METRIC_COLUMNS)], rows)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

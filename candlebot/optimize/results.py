@@ -35,9 +35,10 @@ def param_flags(values: dict[str, Any], fixed: dict[str, Any]) -> str:
 
 
 def ranked_table(records: tuple[TrialRecord, ...], names: tuple[str, ...], objective: str, top: int) -> str:
-    header = ["rank", "trial", *names, objective, *(_HEADINGS[c] for c in METRIC_COLUMNS)]
+    """One row per trial, best first; the column ranked by is marked with ``*``."""
+    header = ["rank", "trial", *names, *(_HEADINGS[c] + ("*" if c == objective else "") for c in METRIC_COLUMNS)]
     rows = [
-        [str(rank), str(record.number), *(value_text(record.values[n]) for n in names), f"{record.objective:.4g}",
+        [str(rank), str(record.number), *(value_text(record.values[n]) for n in names),
          *(_metric(record.performance, c) for c in METRIC_COLUMNS)]
         for rank, record in enumerate(records[:top], start=1)
     ]
@@ -79,7 +80,7 @@ def walk_forward_summary(
     lines = [
         f"walk-forward: {len(result.folds)} folds, {result.trials} trials run in all; fees included",
         _table(header, rows),
-        f"stitched out-of-sample: gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, net {oos.net_pnl:.2f}, "
+        f"stitched out-of-sample: closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, net {oos.net_pnl:.2f}; equity "
         f"return {oos.return_pct:+.2f}% ({oos.annual_return_pct:+.2f}%/year), max drawdown {oos.max_drawdown_pct:.2f}%, "
         f"sharpe {oos.sharpe:.2f}, {oos.trades} trades",
         f"walk-forward efficiency (OOS / IS annual return): {_ratio(result.efficiency)}",
@@ -96,12 +97,12 @@ def walk_forward_summary(
 
 def walk_forward_warnings(result: WalkForwardResult) -> list[str]:
     warnings = []
-    noise = noise_warning(result.probabilistic_sharpe, 1, "the stitched out-of-sample result")
+    noise = noise_warning(result.probabilistic_sharpe, None, "the stitched out-of-sample result")
     if noise:
         warnings.append(noise)
     if result.efficiency is None or result.efficiency < 0.5:
         warnings.append("WARNING: the in-sample edge does not carry over out of sample (walk-forward efficiency below 0.5).")
-    if result.out_of_sample.net_pnl <= 0:
+    if result.out_of_sample.return_pct <= 0:
         warnings.append("WARNING: out of sample the strategy lost money after fees.")
     if not all(s.stable for s in result.stability):
         warnings.append("WARNING: the chosen parameters jump between folds; the optimum is probably noise.")

@@ -46,4 +46,5 @@ def test_more_trials_deflate_more():
     assert few is not None and many is not None and many < few < probabilistic_sharpe(0.1, 0.0, 253, 0.0, 3.0)
     assert "likely noise" in noise_warning(many, 90, "the best")
     assert noise_warning(0.99, 90, "the best") is None
+    assert "above zero is 40%" in noise_warning(0.4, None, "the out-of-sample result")
     assert not math.isnan(many)
