@@ -90,7 +90,18 @@ def defining_argv(argv: list[str]) -> list[str]:
             skip = True
             continue
         kept.append(token)
-    return kept
+    return _absolute_data(kept)
+
+
+def _absolute_data(argv: list[str]) -> list[str]:
+    """``--data`` as an absolute path, so a worker started in another folder finds the same file."""
+    fixed = list(argv)
+    for i, token in enumerate(fixed):
+        if token == "--data" and i + 1 < len(fixed) and fixed[i + 1] != "demo":
+            fixed[i + 1] = os.path.abspath(fixed[i + 1])
+        elif token.startswith("--data=") and token != "--data=demo":
+            fixed[i] = "--data=" + os.path.abspath(token.removeprefix("--data="))
+    return fixed
 
 
 def _worker(args: Any, err: TextIO) -> int:
@@ -127,9 +138,11 @@ def _optimize(args: Any, argv: list[str], out: TextIO, err: TextIO) -> int:
         optimizer = job.optimizer(storage, argv)
         if args.walk_forward is None:
             result = optimizer.search(name, _window(job))
+            job.progress.close()
             _show_search(args, job, result, out)
         else:
             walk = optimizer.walk_forward(name, float(job.setup.cash), job.chart.period)
+            job.progress.close()
             if walk is not None:
                 _show_walk_forward(args, job, walk, out)
     finally:
@@ -311,3 +324,4 @@ class _ProgressBars:
     def close(self) -> None:
         for bar in self.bars:
             bar.close()
+        self.bars.clear()
