@@ -13,15 +13,24 @@ what it means for ``candlebot --data``: each trial is that backtest.
 
 from __future__ import annotations
 
+import argparse
 import bisect
 import json
 import os
 import sys
-from typing import Any, Callable, TextIO
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from candlebot.cli.args import ArgumentParser, build_parser
 from candlebot.cli.backtest import BacktestSetup, load_chart, setup_from_args
 from candlebot.errors import ConfigError
+
+if TYPE_CHECKING:  # the optimizer's modules import optuna: loaded only once it is known to be installed
+    from candlebot.chart import Chart
+    from candlebot.optimize.optimizer import Optimizer, SearchPlan, SearchResult, WalkForwardResult
+    from candlebot.optimize.pool import Executor
+    from candlebot.optimize.runner import Window
+    from candlebot.optimize.space import SearchSpace
 
 # flags that change how a search runs or is shown, not which search it is (kept out of the study's stored command)
 _LOCAL_WITH_VALUE = ("--storage", "--study", "--jobs", "--csv", "--html", "--top")
@@ -104,7 +113,7 @@ def _absolute_data(argv: list[str]) -> list[str]:
     return fixed
 
 
-def _worker(args: Any, err: TextIO) -> int:
+def _worker(args: argparse.Namespace, err: TextIO) -> int:
     from candlebot.optimize.storage import open_storage
     from candlebot.optimize.study import load_argv
 
@@ -123,18 +132,18 @@ def _worker(args: Any, err: TextIO) -> int:
     return 130 if optimizer.interrupted else 0
 
 
-def _optimize(args: Any, argv: list[str], out: TextIO, err: TextIO) -> int:
+def _optimize(args: argparse.Namespace, argv: list[str], out: TextIO, err: TextIO) -> int:
     from candlebot.optimize.storage import open_storage, shown
     from candlebot.optimize.study import default_name, open_study, sampler_for
 
     storage = open_storage(args.storage)  # before any work: an unreachable database is a one-line error
     name = args.study or default_name(argv)
     job = _Job.build(args, err)
-    open_study(storage, name, argv, sampler_for(job.plan.method, job.plan.seed, job.plan.space))  # what workers join
-    if args.storage:
-        err.write(f"study {name} in {shown(args.storage)}; more workers: candlebot optimize --worker --study {name} --storage URL\n")
-        err.flush()
     try:
+        open_study(storage, name, argv, sampler_for(job.plan.method, job.plan.seed, job.plan.space))  # what workers join
+        if args.storage:
+            err.write(f"study {name} in {shown(args.storage)}; more workers: candlebot optimize --worker --study {name} --storage URL\n")
+            err.flush()
         optimizer = job.optimizer(storage, argv)
         if args.walk_forward is None:
             result = optimizer.search(name, _window(job))
@@ -153,14 +162,19 @@ def _optimize(args: Any, argv: list[str], out: TextIO, err: TextIO) -> int:
     return 0
 
 
+@dataclass(frozen=True)
 class _Job:
     """The parsed, validated search with its candles loaded and its workers forked."""
 
-    def __init__(self, args: Any, setup: BacktestSetup, plan: Any, chart: Any, executor: Any, progress: Any) -> None:
-        self.args, self.setup, self.plan, self.chart, self.executor, self.progress = args, setup, plan, chart, executor, progress
+    args: argparse.Namespace
+    setup: BacktestSetup
+    plan: SearchPlan
+    chart: Chart
+    executor: Executor
+    progress: _ProgressBars
 
     @classmethod
-    def build(cls, args: Any, err: TextIO) -> _Job:
+    def build(cls, args: argparse.Namespace, err: TextIO) -> _Job:
         from candlebot.optimize.performance import OBJECTIVES
         from candlebot.optimize.pool import make_executor
         from candlebot.optimize.runner import TrialRunner
@@ -186,11 +200,11 @@ class _Job:
         plan = SearchPlan(space=space, objective=args.objective, method=args.method, seed=args.seed, budget=budget,
                           first=first, stop=len(chart), folds=args.walk_forward, in_sample_blocks=args.in_sample_blocks,
                           anchored=args.anchored)
-        plan.windows("check")  # fold boundaries are checked before any worker starts
+        plan.fold_plan()  # too many folds for the data is an error before any worker starts
         executor = make_executor(TrialRunner(setup, chart, space), args.jobs)
         return cls(args, setup, plan, chart, executor, _ProgressBars(err, enabled=not (args.quiet or args.json or args.best_params)))
 
-    def optimizer(self, storage: Any, argv: list[str]) -> Any:
+    def optimizer(self, storage: Any, argv: list[str]) -> Optimizer:
         from candlebot.optimize.optimizer import Optimizer
 
         return Optimizer(plan=self.plan, executor=self.executor, jobs=self.args.jobs, storage=storage, argv=argv,
@@ -206,7 +220,7 @@ class _Job:
         self.executor.close()
 
 
-def _budget(args: Any, space: Any) -> int:
+def _budget(args: argparse.Namespace, space: SearchSpace) -> int:
     if args.method != "grid":
         return args.trials or DEFAULT_TRIALS
     valid = [combo for combo in space.combinations() if space.invalid_reason(combo) is None]
@@ -216,13 +230,13 @@ def _budget(args: Any, space: Any) -> int:
     return min(args.trials or space.grid_size(), space.grid_size())
 
 
-def _window(job: _Job) -> Any:
+def _window(job: _Job) -> Window:
     from candlebot.optimize.runner import Window
 
     return Window(job.plan.first, job.plan.stop)
 
 
-def _show_search(args: Any, job: _Job, result: Any, out: TextIO) -> None:
+def _show_search(args: argparse.Namespace, job: _Job, result: SearchResult, out: TextIO) -> None:
     from candlebot.optimize.results import param_flags, search_json, search_summary
 
     names = job.plan.space.names
@@ -242,7 +256,7 @@ def _show_search(args: Any, job: _Job, result: Any, out: TextIO) -> None:
         out.write(search_summary(result, names, job.plan.objective, args.top, job.user_fixed) + "\n")
 
 
-def _show_walk_forward(args: Any, job: _Job, walk: Any, out: TextIO) -> None:
+def _show_walk_forward(args: argparse.Namespace, job: _Job, walk: WalkForwardResult, out: TextIO) -> None:
     from candlebot.optimize.results import param_flags, walk_forward_json, walk_forward_summary
 
     if args.csv:
@@ -259,7 +273,7 @@ def _show_walk_forward(args: Any, job: _Job, walk: Any, out: TextIO) -> None:
         out.write(walk_forward_summary(walk, job.plan.space.names, job.plan.objective, job.user_fixed, job.chart.times) + "\n")
 
 
-def _csv(handle: TextIO, searches: list[Any], job: _Job) -> None:
+def _csv(handle: TextIO, searches: list[SearchResult], job: _Job) -> None:
     from candlebot.optimize.results import write_csv
 
     write_csv([(s.study, s.tally.ranked) for s in searches], job.plan.space.names, job.plan.objective, handle)

@@ -38,11 +38,16 @@ class SearchPlan:
     in_sample_blocks: int
     anchored: bool
 
-    def windows(self, name: str) -> list[tuple[str, Window, Fold | None]]:
+    def fold_plan(self) -> tuple[Fold, ...]:
         if self.folds is None:
-            return [(name, Window(self.first, self.stop), None)]
-        plan = plan_folds(self.first, self.stop, self.folds, self.in_sample_blocks, self.anchored)
-        return [(f"{name}/fold-{fold.number}", fold.in_sample, fold) for fold in plan]
+            return ()
+        return plan_folds(self.first, self.stop, self.folds, self.in_sample_blocks, self.anchored)
+
+    def windows(self, name: str) -> list[tuple[str, Window]]:
+        """The studies to run, in order: the whole range, or each fold's in-sample window."""
+        if self.folds is None:
+            return [(name, Window(self.first, self.stop))]
+        return [(f"{name}/fold-{fold.number}", fold.in_sample) for fold in self.fold_plan()]
 
 
 @dataclass(frozen=True)
@@ -114,37 +119,36 @@ class Optimizer:
     def work(self, name: str) -> list[SearchResult]:
         """Every study of the plan in turn (a ``--worker``, or the first half of a walk-forward)."""
         results = []
-        for study_name, window, _fold in self.plan.windows(name):
+        for study_name, window in self.plan.windows(name):
             results.append(self.search(study_name, window))
             if self.interrupted:
                 break
         return results
 
     def walk_forward(self, name: str, start_cash: float, period_s: int) -> WalkForwardResult | None:
+        """Search every fold's in-sample window, then run each winner on its out-of-sample window; None if interrupted."""
         searches = self.work(name)
-        folds = [fold for _, _, fold in self.plan.windows(name)]
         if self.interrupted:
             return None
+        folds = self.plan.fold_plan()
+        winners = []
         for fold, search in zip(folds, searches):
             if search.best is None:
-                raise ConfigError(f"walk-forward fold {fold.number if fold else '?'}: no trial finished in its in-sample window")
-        for number, search in enumerate(searches):
-            assert search.best is not None
-            self.executor.submit(number, (folds[number].out_of_sample, search.best.values, True))
+                raise ConfigError(f"walk-forward fold {fold.number}: no trial finished in its in-sample window")
+            winners.append(search.best)
+        for number, (fold, best) in enumerate(zip(folds, winners)):
+            self.executor.submit(number, (fold.out_of_sample, best.values, True))
         outcomes: dict[int, Outcome] = {}
-        while len(outcomes) < len(searches):
+        while len(outcomes) < len(folds):
             done = self.executor.next_done()
-            assert done is not None, "no stop condition was given"
+            assert done is not None, "waiting without a stop condition returns a result"
             outcomes[done[0]] = done[1]
-        results = []
-        for number, search in enumerate(searches):
-            assert search.best is not None and folds[number] is not None
-            results.append(FoldResult(
-                fold=folds[number], values=search.best.values, in_sample=search.best.performance,  # type: ignore[arg-type]
-                out_of_sample=outcomes[number].performance, trials=len(search.tally.ranked),
-                deflated_sharpe=search.deflated_sharpe,
-            ))
-        times, equity, stitched = stitch([outcomes[n] for n in range(len(searches))], start_cash, period_s)
+        results = [
+            FoldResult(fold=fold, values=best.values, in_sample=best.performance, out_of_sample=outcomes[n].performance,
+                       trials=len(search.tally.ranked), deflated_sharpe=search.deflated_sharpe)
+            for n, (fold, best, search) in enumerate(zip(folds, winners, searches))
+        ]
+        times, equity, stitched = stitch([outcomes[n] for n in range(len(folds))], start_cash, period_s)
         psr = probabilistic_sharpe(stitched.period_sharpe, 0.0, stitched.returns, stitched.skew, stitched.kurtosis)
         return WalkForwardResult(
             folds=tuple(results), searches=tuple(searches), times=times, equity=equity, out_of_sample=stitched,

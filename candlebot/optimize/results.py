@@ -48,7 +48,7 @@ def ranked_table(records: tuple[TrialRecord, ...], names: tuple[str, ...], objec
 def search_summary(result: SearchResult, names: tuple[str, ...], objective: str, top: int, fixed: dict[str, Any]) -> str:
     tally = result.tally
     lines = [f"study {result.study}: {len(tally.ranked)} trials run, {tally.skipped} invalid combinations skipped"
-             + (f", {tally.failed} interrupted" if tally.failed else "") + (f", {tally.running} still running" if tally.running else "")
+             + (f", {tally.failed} interrupted" if tally.failed else "") + (f", {tally.running} still running elsewhere (or lost with a killed worker)" if tally.running else "")
              + "; fees included (gross P/L shown next to net)"]
     if tally.ranked:
         lines.append(ranked_table(tally.ranked, names, objective, top))
@@ -115,6 +115,7 @@ def search_json(result: SearchResult, top: int) -> dict[str, Any]:
         "trials": len(result.tally.ranked),
         "skipped_invalid": result.tally.skipped,
         "interrupted": result.tally.failed,
+        "still_running": result.tally.running,
         "deflated_sharpe": result.deflated_sharpe,
         "noise_warning": noise_warning(result.deflated_sharpe, len(result.tally.ranked), "the best in-sample result"),
         "ranked": [_record_json(r) for r in result.tally.ranked[:top]],

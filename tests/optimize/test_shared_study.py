@@ -12,8 +12,8 @@ from optuna.trial import TrialState
 
 from tests.optimize.support import candlebot_process
 
-SPACE = "fast=5..30:5 slow=20..90:10"  # 6 x 8 = 48 points; slow <= fast (20/20, 25/20, 30/20, 30/30) is invalid
-GRID = {(f, s) for f in range(5, 35, 5) for s in range(20, 100, 10)}
+SPACE = "fast=5..30:5 slow=20..150:10"  # 6 x 14 = 84 points; slow <= fast (20/20, 25/20, 30/20, 30/30) is invalid
+GRID = {(f, s) for f in range(5, 35, 5) for s in range(20, 160, 10)}
 VALID = {(f, s) for f, s in GRID if s > f}
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -37,6 +37,11 @@ def _trials(storage) -> list[optuna.trial.FrozenTrial]:
     return optuna.load_study(study_name="shared", storage=storage).get_trials(deepcopy=False)
 
 
+def _finished_by(trials) -> set[str]:
+    """Process ids that finished trials (a trial records ``host:pid`` of whoever ran it)."""
+    return {t.user_attrs["worker"].rpartition(":")[2] for t in trials if t.state == TrialState.COMPLETE}
+
+
 def _points(trials, state) -> list[tuple[int, int]]:
     return [(t.params["fast"], t.params["slow"]) for t in trials if t.state == state]
 
@@ -49,8 +54,7 @@ def test_workers_share_a_study_in_postgresql_and_a_killed_one_loses_at_most_its_
         assert main.stderr.readline().startswith("study shared in postgresql://postgres@127.0.0.1:")
         worker_argv = ("optimize", "--worker", "--study", "shared", "--storage", url, "--jobs", "1", "--quiet")
         survivor, victim = candlebot_process(*worker_argv), candlebot_process(*worker_argv)
-        _wait_for(lambda: any(t.user_attrs.get("worker", "").endswith(f":{victim.pid}") and t.state == TrialState.COMPLETE
-                              for t in _trials(storage)), what="the second worker to finish a trial")
+        _wait_for(lambda: {str(survivor.pid), str(victim.pid)} <= _finished_by(_trials(storage)), what="both workers to finish a trial")
         victim.kill()
         victim.wait(10)
         out, err = main.communicate(timeout=120)
@@ -70,9 +74,9 @@ def test_workers_share_a_study_in_postgresql_and_a_killed_one_loses_at_most_its_
     assert len(running) <= 1  # the killed worker's trial in flight (maybe killed before it even chose its point)
     assert len(VALID - set(complete)) <= len(running)
     assert len(trials) == len(GRID)  # nobody ran past the grid
-    workers = {t.user_attrs["worker"].rpartition(":")[2] for t in trials if t.state == TrialState.COMPLETE}
-    assert {str(main.pid), str(survivor.pid), str(victim.pid)} <= workers, "every process ran trials"
-    assert json.loads(out.strip().splitlines()[-1])["trials"] == len(complete)
+    assert {str(main.pid), str(survivor.pid), str(victim.pid)} <= _finished_by(trials), "every process ran trials"
+    report = json.loads(out.strip().splitlines()[-1])  # written when its own budget was done: others may still have run one
+    assert report["trials"] <= len(complete) <= report["trials"] + report["still_running"]
 
 
 def test_ctrl_c_keeps_finished_trials_and_the_journal_resumes(shared_data, tmp_path):
