@@ -7,6 +7,7 @@ plain warning when the edge is likely noise; gross P/L stands next to fees and n
 from __future__ import annotations
 
 import csv
+import json
 from typing import Any, Sequence, TextIO
 
 from candlebot.lines import utc
@@ -34,6 +35,21 @@ def param_flags(values: dict[str, Any], fixed: dict[str, Any]) -> str:
     return " ".join(f"--param {name}={value_text(value)}" for name, value in {**fixed, **values}.items())
 
 
+def fleet_params(values: dict[str, Any], fixed: dict[str, Any]) -> str:
+    """The same parameters as a fleet file's ``params`` inline table (deploy/supervisor/fleet.example.toml)."""
+    return "params = { " + ", ".join(f"{name} = {_toml(value)}" for name, value in {**fixed, **values}.items()) + " }"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return repr(value)
+
+
 def ranked_table(records: tuple[TrialRecord, ...], names: tuple[str, ...], objective: str, top: int) -> str:
     """One row per trial, best first; the column ranked by is marked with ``*``."""
     header = ["rank", "trial", *names, *(_HEADINGS[c] + ("*" if c == objective else "") for c in METRIC_COLUMNS)]
@@ -54,6 +70,7 @@ def search_summary(result: SearchResult, names: tuple[str, ...], objective: str,
         lines.append(ranked_table(tally.ranked, names, objective, top))
         best = tally.ranked[0]
         lines.append(f"best: {param_flags(best.values, fixed)}")
+        lines.append(f"  in a fleet file: {fleet_params(best.values, fixed)}")
         lines.append(f"deflated Sharpe of the best: {_probability(result.deflated_sharpe)} after {len(tally.ranked)} trials")
         warning = noise_warning(result.deflated_sharpe, len(tally.ranked), "the best in-sample result")
         lines.append(warning or "the best Sharpe ratio survives the number of trials (deflated Sharpe >= 95%)")
@@ -90,6 +107,7 @@ def walk_forward_summary(
             for s in result.stability),
         f"probabilistic Sharpe of the stitched out-of-sample equity: {_probability(result.probabilistic_sharpe)}",
         f"to trade next (last fold's winner): {param_flags(result.folds[-1].values, fixed)}",
+        f"  in a fleet file: {fleet_params(result.folds[-1].values, fixed)}",
     ]
     lines += walk_forward_warnings(result)
     return "\n".join(lines)

@@ -23,6 +23,8 @@ def test_best_params_are_the_flags_of_the_top_trial(data):
     code, out, _ = run_cli(*argv, "--best-params")
     assert code == 0
     assert out == f"--param stop_loss_pct=1 --param fast={best['fast']} --param slow={best['slow']}\n"
+    _, table, _ = run_cli(*argv)
+    assert f"in a fleet file: params = {{ stop_loss_pct = 1.0, fast = {best['fast']}, slow = {best['slow']} }}" in table
 
 
 def test_terminal_table_shows_trials_deflated_sharpe_and_gross_next_to_net(data):
