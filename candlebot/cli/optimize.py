@@ -122,7 +122,7 @@ def _worker(args: argparse.Namespace, err: TextIO) -> int:
     argv = _with_data(stored, args.data) if args.data else stored
     run_args = build_optimize_parser().parse_args([*argv, "--jobs", str(args.jobs)] + (["--quiet"] if args.quiet else []))
     job = _Job.build(run_args, err)
-    optimizer = job.optimizer(storage, stored)
+    optimizer = job.optimizer(storage, stored, seed_salt=os.getpid())
     try:
         results = optimizer.work(args.study)
     finally:
@@ -204,11 +204,11 @@ class _Job:
         executor = make_executor(TrialRunner(setup, chart, space), args.jobs)
         return cls(args, setup, plan, chart, executor, _ProgressBars(err, enabled=not (args.quiet or args.json or args.best_params)))
 
-    def optimizer(self, storage: Any, argv: list[str]) -> Optimizer:
+    def optimizer(self, storage: Any, argv: list[str], seed_salt: int = 0) -> Optimizer:
         from candlebot.optimize.optimizer import Optimizer
 
         return Optimizer(plan=self.plan, executor=self.executor, jobs=self.args.jobs, storage=storage, argv=argv,
-                         progress=self.progress.start)
+                         progress=self.progress.start, seed_salt=seed_salt)
 
     @property
     def user_fixed(self) -> dict[str, Any]:

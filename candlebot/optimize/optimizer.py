@@ -89,12 +89,13 @@ class Optimizer:
     storage: Any
     argv: list[str]
     progress: Progress
+    seed_salt: int = 0  # 0 for the command that owns the study; workers add their process id
     interrupted: bool = False
 
     def search(self, name: str, window: Window) -> SearchResult:
         """Run (or join) the study ``name`` until its budget is used up; then rank it."""
         plan = self.plan
-        study = open_study(self.storage, name, self.argv, sampler_for(plan.method, plan.seed, plan.space))
+        study = open_study(self.storage, name, self.argv, sampler_for(plan.method, plan.seed, plan.space, self.seed_salt))
         if plan.method == "grid":
             requeue_failed_grid_points(study)
         told = self.progress(name, study, plan.budget)

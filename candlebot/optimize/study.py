@@ -65,12 +65,14 @@ class AskTellGridSampler(optuna.samplers.GridSampler):
         return None
 
 
-def sampler_for(method: str, seed: int, space: SearchSpace) -> optuna.samplers.BaseSampler:
+def sampler_for(method: str, seed: int, space: SearchSpace, salt: int = 0) -> optuna.samplers.BaseSampler:
+    """The study's sampler. ``salt`` (a worker's process id) keeps workers' random draws apart; the grid ignores
+    it, since every process must shuffle the grid the same way for trial k to mean grid point k everywhere."""
     if method == "grid":
         return AskTellGridSampler(space.grid(), seed=seed)
     if method == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    return optuna.samplers.RandomSampler(seed=seed)
+        return optuna.samplers.TPESampler(seed=seed + salt)
+    return optuna.samplers.RandomSampler(seed=seed + salt)
 
 
 def open_study(storage: Any, name: str, argv: list[str], sampler: optuna.samplers.BaseSampler) -> optuna.Study:

@@ -44,6 +44,7 @@ def test_bad_input_is_one_line_and_exit_2(shared_data, extra, message):
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_unreachable_storage_is_one_line_without_the_password(shared_data):
     url = f"postgresql://trader:s3cret@127.0.0.1:{_closed_port()}/studies"
     done = subprocess.run(

@@ -16,7 +16,7 @@ def _trials(shared_data, method: str, jobs: int, seed: int = 7) -> list[tuple[in
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["tpe", "random"])
+@pytest.mark.parametrize("method", ["grid", "tpe", "random"])
 def test_same_seed_same_study_with_one_or_two_jobs(shared_data, method):
     one = _trials(shared_data, method, jobs=1)
     two = _trials(shared_data, method, jobs=2)
