@@ -177,22 +177,22 @@ def build_backtest(setup: BacktestSetup, chart: Chart, bus: EventBus, log: loggi
 
 def run_backtest(setup: BacktestSetup, chart: Chart) -> tuple[Backtest, RunReport]:
     """One silent backtest on candles already loaded: what ``candlebot optimize`` runs for every trial."""
-    backtest = build_backtest(setup, chart, EventBus(), _backtest_logger("candlebot.backtest.silent", verbose=False))
-    return backtest, backtest.run()
-
-
-def _backtest_logger(name: str, *, verbose: bool) -> logging.Logger:
-    log = logging.getLogger(name)
+    log = logging.getLogger("candlebot.backtest.silent")
     log.propagate = False
-    log.setLevel(logging.INFO if verbose else logging.WARNING)
-    return log
+    log.setLevel(logging.ERROR)
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+    backtest = build_backtest(setup, chart, EventBus(), log)
+    return backtest, backtest.run()
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     setup = setup_from_args(args)
     chart = load_chart(setup)
     verbose = not (args.quiet or args.json)
-    log = _backtest_logger(f"candlebot.backtest.{id(setup)}", verbose=verbose)
+    log = logging.getLogger(f"candlebot.backtest.{id(setup)}")
+    log.propagate = False
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
     bus = EventBus()
     backtest = build_backtest(setup, chart, bus, log)
     handler = logging.StreamHandler(out if verbose else err)
