@@ -18,7 +18,7 @@ from candlebot.optimize.runner import Outcome, TrialRunner, Window
 
 Task = tuple[Window, dict[str, Any], bool]
 
-_RUNNER: TrialRunner | None = None  # set in the parent just before forking; each worker inherits it
+_RUNNER: TrialRunner | None = None  # set in each forked worker by _worker_start; never in the parent
 
 
 class Executor(Protocol):
@@ -52,10 +52,9 @@ class ForkExecutor:
     """``--jobs N``: N forked workers, started once, fed windows and parameters."""
 
     def __init__(self, runner: TrialRunner, jobs: int) -> None:
-        global _RUNNER
-        _RUNNER = runner
         gc.freeze()  # what exists now is never scanned again by the collector: fewer pages copied, less time
-        self._pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_start)
+        # with fork, initargs are inherited, not pickled: the runner and its chart reach the workers for free
+        self._pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_start, initargs=(runner,))
         self._done: queue.Queue[tuple[Hashable, Outcome | BaseException]] = queue.Queue()
 
     def submit(self, key: Hashable, task: Task) -> None:
@@ -85,7 +84,9 @@ def make_executor(runner: TrialRunner, jobs: int) -> Executor:
     return InlineExecutor(runner) if jobs <= 1 else ForkExecutor(runner, jobs)
 
 
-def _worker_start() -> None:
+def _worker_start(runner: TrialRunner) -> None:
+    global _RUNNER
+    _RUNNER = runner
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
