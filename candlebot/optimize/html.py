@@ -135,7 +135,8 @@ def _parallel(records: Sequence[TrialRecord], space: SearchSpace, objective: str
 def _equity_svg(walk: WalkForwardResult) -> str:
     width, height, pad = 900, 260, 40
     step = max(1, len(walk.equity) // _MAX_POINTS)
-    times, equity = walk.times[::step].astype(float), walk.equity[::step]
+    shown = np.unique(np.r_[np.arange(0, len(walk.equity), step), len(walk.equity) - 1])  # thinned, last point kept
+    times, equity = walk.times[shown].astype(float), walk.equity[shown]
     x = _unit(times) * (width - 2 * pad) + pad
     y = (1 - _unit(equity)) * (height - 2 * pad) + pad
     parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="stitched out-of-sample equity">']
