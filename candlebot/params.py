@@ -40,18 +40,27 @@ class StrategyParams:
 
 def parse_params(cls: type[P], items: Iterable[str], strategy: str) -> P:
     """Build ``cls`` from ``name=value`` strings, converting each value to the field's declared type."""
-    hints = _hints(cls)
     values: dict[str, Any] = {}
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip().replace("-", "_")
         if not sep or not name:
             raise ConfigError(f"--param expects name=value, got {item!r}")
-        if name not in hints:
-            known = ", ".join(f.name for f in dataclasses.fields(cls))
-            raise ConfigError(f"unknown parameter {name!r} for strategy {strategy} (known: {known})")
-        values[name] = _convert(name, text.strip(), hints[name])
+        values[name] = parse_value(cls, name, text, strategy)
     return cls(**values)
+
+
+def parse_value(cls: type[StrategyParams], name: str, text: str, strategy: str) -> Any:
+    """One field's value from text, converted to the field's declared type."""
+    hints = _hints(cls)
+    if name not in hints:
+        known = ", ".join(f.name for f in dataclasses.fields(cls))
+        raise ConfigError(f"unknown parameter {name!r} for strategy {strategy} (known: {known})")
+    return _convert(name, text.strip(), hints[name])
+
+
+def field_type(cls: type[StrategyParams], name: str) -> Any:
+    return _hints(cls)[name]
 
 
 def _hints(cls: type) -> dict[str, Any]:

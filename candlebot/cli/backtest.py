@@ -184,6 +184,17 @@ def build_backtest(setup: BacktestSetup, chart: Chart, bus: EventBus, log: loggi
     return Backtest(setup, chart, engine, ledger, start_index)
 
 
+def run_backtest(setup: BacktestSetup, chart: Chart) -> tuple[Backtest, RunReport]:
+    """One silent backtest on candles already loaded: what ``candlebot optimize`` runs for every trial."""
+    log = logging.getLogger("candlebot.backtest.silent")
+    log.propagate = False
+    log.setLevel(logging.ERROR)
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+    backtest = build_backtest(setup, chart, EventBus(), log)
+    return backtest, backtest.run()
+
+
 def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     setup = setup_from_args(args)
     check_report_paths(args.report, args.report_png)
