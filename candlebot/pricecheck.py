@@ -66,7 +66,7 @@ class PriceGuard:
                 continue
             for name, price in (("bid", bid), ("ask", ask)):
                 if abs(price - reference) > limit * reference:
-                    return (f"{what} {name} {price} is more than {limit * 100:g}% from the {named} {reference}")
+                    return (f"{what} {name} {price} is more than {float(limit * 100):g}% from the {named} {reference}")
         return None
 
 
