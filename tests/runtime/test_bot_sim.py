@@ -110,9 +110,14 @@ def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
     assert missing.returncode == 2 and missing.stderr.startswith("candlebot-ledger: error: no books for bot 'nobody'")
 
 
-def test_the_demo_runs_without_keys_or_internet():
-    result = subprocess.run([sys.executable, "-m", "candlebot.demo", "--seconds", "8"], capture_output=True, text=True, cwd=REPO, timeout=60)
+@pytest.mark.slow
+@pytest.mark.integration
+def test_the_demo_runs_without_keys_or_internet_and_shows_a_complete_trade():
+    result = subprocess.run([sys.executable, "-m", "candlebot.demo", "--seconds", "48"], capture_output=True, text=True, cwd=REPO,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Kraken simulator on http://127.0.0.1:" in result.stdout
     assert "paper mode" in result.stdout and "Open: " in result.stdout
     assert "the demo bot's books:" in result.stdout and "bot=" in result.stdout.splitlines()[-1]
+    books = result.stdout.split("the demo bot's books:")[1]
+    assert "CLOSED Exit Price:" in books and " trades=1 " in books and " open_trades=0 " in books, books  # opened and closed
