@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
+from candlebot.bookfeed import BookFeed
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.engine import Engine
@@ -41,11 +42,13 @@ class BotRuntime:
     def __init__(
         self, *, settings: RuntimeSettings, exchange: Exchange, chart: Chart, engine: Engine, bus: EventBus,
         clock: Clock, reconciler: Reconciler | None = None, stop: threading.Event | None = None,
-        guard: PriceGuard | None = None, references: MarketReferences | None = None,
+        guard: PriceGuard | None = None, references: MarketReferences | None = None, books: BookFeed | None = None,
     ) -> None:
-        """``guard`` refuses bad tickers (they never reach the chart); ``references`` learns each sane trade price."""
+        """``guard`` refuses bad tickers (they never reach the chart); ``references`` learns each sane trade price;
+        ``books`` is read just before a poll that closes a candle, for the orders it may bring."""
         self.guard = guard
         self.references = references
+        self.books = books
         if settings.poll_s <= 0:
             raise ValueError("poll interval must be positive")
         self.settings = settings
@@ -86,6 +89,9 @@ class BotRuntime:
         if self.reconciler is not None and self.reconciler.pending:
             self.reconciler.settle()
         try:
+            forming = self.chart.forming
+            if self.books is not None and forming is not None and self.clock.now() >= forming.time + self.chart.period:
+                self.books.prefetch()  # this poll closes the candle: the strategy's orders need the book
             ticker = self.exchange.ticker(self.settings.pair)
             problem = self.guard.ticker_problem(ticker) if self.guard is not None else None
             if problem is not None:

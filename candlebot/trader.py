@@ -96,14 +96,15 @@ class Trader:
         journal: OrderJournal | None = None,
         protection: Protection | None = None,
         guard: PriceGuard | None = None,
-        depth: int = 100,
+        books: Callable[[], OrderBook] | None = None,
     ) -> None:
         """``protection``: how far beyond the book an order may go (default --max-slippage 0.5%); ``guard``
         checks every book before an order (running bots; backtest candles are checked when loaded);
-        ``depth``: the book levels read to price an order."""
+        ``books``: the current order book (default: read from the exchange, 100 levels; running bots use a
+        ``BookFeed``)."""
         self.protection = protection or Protection(pair)
         self.guard = guard
-        self.depth = depth
+        self.books = books or (lambda: exchange.order_book(pair.name, 100))
         self.exchange = exchange
         self.pair = pair
         self.ledger = ledger
@@ -184,7 +185,7 @@ class Trader:
     def _book(self, side: Side) -> OrderBook | None:
         """The current book, or None (reported) when it cannot be read or must not be traded on."""
         try:
-            book = self.exchange.order_book(self.pair.name, self.depth)
+            book = self.books()
         except FatalExchangeError:
             raise
         except ExchangeError as exc:

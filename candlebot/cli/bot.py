@@ -23,6 +23,7 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
+from candlebot.bookfeed import BookFeed
 from candlebot.candle import Candle
 from candlebot.candlefile import CandleColumns, TradeColumns
 from candlebot.chart import Chart, period_seconds
@@ -198,9 +199,11 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     chart = Chart(pair.altname, period)
     references = MarketReferences(closes=lambda: to_decimal(chart.closes[-1]) if len(chart) else None)
     guard = PriceGuard(max_deviation, references)
+    book_feed = BookFeed(exchange, pair.name, clock=clock)
     trader = Trader(exchange=exchange, pair=pair, ledger=ledger, sizing=Sizing(params.num_simultaneous_trades,
                     parse_amount(args.stake, "--stake") if args.stake else None), fee_rate=fee_rate, bus=bus, clock=clock,
-                    next_userref=userrefs, journal=store, protection=Protection(pair, max_slippage), guard=guard)
+                    next_userref=userrefs, journal=store, protection=Protection(pair, max_slippage), guard=guard,
+                    books=book_feed)
     reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock,
                             pending=books.pending, absent_after=args.reconcile_window if mode == "live" else 0.0)
 
@@ -216,7 +219,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
              "" if engine.ready_index() is not None else " (indicators still warming up)")
     runtime = BotRuntime(settings=RuntimeSettings(identity.label, pair.altname, strategy_cls.name, mode, args.poll),
                          exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler, stop=stop,
-                         guard=guard, references=references)
+                         guard=guard, references=references, books=book_feed)
     return BotProcess(runtime, store, log, closers)
 
 

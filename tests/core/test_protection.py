@@ -145,3 +145,31 @@ def test_cash_never_goes_below_zero_nor_does_a_sell_close_more_than_its_trade():
     trade = ledger.book_open(fill(Side.BUY, "0.003", "90.00000", "0.23400"))
     with pytest.raises(BooksInvariantError, match="cannot close"):
         ledger.book_close(trade, fill(Side.SELL, "0.004", "120.00000", "0.31200", ref=2))
+
+
+class CountingMarket:
+    """An in-memory market that counts Depth reads (a fast fake for the feed's own logic)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def order_book(self, pair: str, depth: int = 100) -> OrderBook:
+        self.reads += 1
+        return OrderBook(pair, float(self.reads), BIDS, ASKS)
+
+
+def test_a_prefetched_book_serves_one_order_while_fresh():
+    from candlebot.bookfeed import BookFeed
+    from candlebot.clock import SimClock
+
+    market, clock = CountingMarket(), SimClock(0.0)
+    feed = BookFeed(market, XBTUSD.name, clock=clock, max_age=1.0)  # type: ignore[arg-type]
+
+    feed.prefetch()
+    first = feed()
+    second = feed()
+    feed.prefetch()
+    clock.sleep(1.5)
+    stale = feed()
+
+    assert (first.time, second.time, stale.time) == (1.0, 2.0, 4.0) and market.reads == 4
