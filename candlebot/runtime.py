@@ -49,6 +49,7 @@ class BotRuntime:
         self.guard = guard
         self.references = references
         self.books = books
+        self._prefetched: int | None = None
         if settings.poll_s <= 0:
             raise ValueError("poll interval must be positive")
         self.settings = settings
@@ -90,7 +91,9 @@ class BotRuntime:
             self.reconciler.settle()
         try:
             forming = self.chart.forming
-            if self.books is not None and forming is not None and self.clock.now() >= forming.time + self.chart.period:
+            if (self.books is not None and forming is not None and not self.failures and forming.time != self._prefetched
+                    and self.clock.now() >= forming.time + self.chart.period):
+                self._prefetched = forming.time  # once per candle, and never while the exchange is failing
                 self.books.prefetch()  # this poll closes the candle: the strategy's orders need the book
             ticker = self.exchange.ticker(self.settings.pair)
             problem = self.guard.ticker_problem(ticker) if self.guard is not None else None

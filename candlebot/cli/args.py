@@ -125,7 +125,7 @@ def parse_fraction(text: str, flag: str, *, allow_zero: bool = True) -> Decimal:
     if stripped.endswith("%"):
         value /= 100
     if not (value >= 0 if allow_zero else value > 0) or value >= 1:
-        raise ConfigError(f"{flag} must be a fraction ({'0' if allow_zero else '0.0001'}..0.99) or a percent, got {text}")
+        raise ConfigError(f"{flag} must be a fraction within {'[0' if allow_zero else '(0'}, 1) or a percent (0.5%), got {text}")
     return value
 
 

@@ -82,6 +82,7 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
         (["-t", "0"], "-t must be a number of seconds within (0, 86400], got 0.0"),
         (["-t", "inf"], "-t must be a number of seconds within (0, 86400], got inf"),
         (["--json"], "--json is for backtests"),
+        (["--max-price-deviation", "0"], "--max-price-deviation must be a fraction within (0, 1) or a percent (0.5%), got 0"),
         (["--strategy", "nope:Nothing"], "cannot load strategy 'nope:Nothing'"),
         (["--name", "../etc"], "bot name '../etc' must be"),
     ],
