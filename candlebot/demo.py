@@ -1,20 +1,45 @@
 """``candlebot-demo``: a paper bot against a local Kraken simulator, no keys or internet needed.
 
-The simulator plays its seeded price series in real time (with a month of
-history, so the bot warms its indicators up at once); the bot trades it with
-3-second candles, prints the ticker and ledger lines as it goes and stops by
+The simulator replays, in real time, a scripted market written for this run:
+twenty minutes of slow decline (the bot warms its indicators up on them at
+once), then an 18-second rise and a 30-second fall, over and over. sma_cross
+with its demo parameters (4/12 on 3-second candles) buys a few candles into
+the first rise and sells well into the fall, so every run shows a complete
+trade, opened and closed, within about 45 seconds: by construction, not by
+chance (the default run lasts 60). The bot prints the ticker and ledger lines as it goes and stops by
 itself after ``--seconds`` (or on Ctrl-C), then shows its books.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from candlebot.cli import main as candlebot_main
 from candlebot.ledger_cli import main as ledger_main
+
+
+FILE_PERIOD = 6  # seconds per scripted candle: two of the bot's 3-second candles
+RISE, FALL = 3, 5  # scripted candles up, then down (18 s, 30 s)
+HISTORY = 200  # scripted candles before the first rise
+
+
+def write_demo_market(path: Path, now: float, base: float = 30000.0, move: float = 0.005) -> int:
+    """Write the scripted market (see the module docstring); returns the time the first leg starts."""
+    first_leg = math.ceil((now + 3) / FILE_PERIOD) * FILE_PERIOD  # the bot is up and warm before the first rise
+    rows, price = ["time,open,high,low,close,volume"], base * (1 + HISTORY * move / 5)
+    for k in range(-HISTORY, 1200):
+        step = -move / 5 if k < 0 else (move if k % (RISE + FALL) < RISE else -move)
+        close = price * (1 + step)
+        high, low = max(price, close) * 1.0002, min(price, close) * 0.9998
+        rows.append(f"{first_leg + k * FILE_PERIOD},{price:.1f},{high:.1f},{low:.1f},{close:.1f},1.5")
+        price = close
+    path.write_text("\n".join(rows) + "\n")
+    return first_leg
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="candlebot-demo-") as folder:
         work = Path(folder)
-        simulator = KrakenSimulator(SimConfig(tier="none", seed=7)).start()
+        market = work / "market.csv"
+        write_demo_market(market, time.time())
+        simulator = KrakenSimulator(SimConfig(tier="none", seed=7, data=market, start=int(time.time()))).start()
         print(f"candlebot demo: Kraken simulator on {simulator.url}; "
               f"paper bot '{args.strategy}' on 3-second candles for {args.seconds:g} s (Ctrl-C stops it)\n", flush=True)
         try:

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from candlebot.candle import Candle
 from candlebot.chart import Chart
 from candlebot.clock import Clock
-from candlebot.errors import FatalExchangeError, StrategyError
+from candlebot.errors import BooksInvariantError, FatalExchangeError, StrategyError
 from candlebot.events import BotError, CandleClosed, EventBus
 from candlebot.indicators import BotIndicators
 from candlebot.ledger import Ledger
@@ -125,14 +125,14 @@ class Engine:
                 observe(i)
             try:
                 tick(i)
-            except FatalExchangeError:
+            except (FatalExchangeError, BooksInvariantError):
                 raise
             except Exception as exc:  # a strategy bug skips this candle, never the bot
                 self._strategy_failed(i, exc)
 
     def _observe(self, i: int) -> None:
         ledger = self.ledger
-        flat = not ledger.open_trades
+        flat = not ledger.open_trades and not ledger.dust
         self.bus.emit(
             CandleClosed(
                 time=self.clock.now(),

@@ -10,7 +10,9 @@
     │   │   └── RateLimitError      a rate counter is full: back off longer, retry
     │   ├── OrderRejected           the exchange refused this order (funds, minimums): event, no retry
     │   └── OrderOutcomeUnknown     an order may or may not exist: reconcile by reference, never resend blindly
-    └── StrategyError               a strategy raised: skip the candle, report, go on
+    ├── StrategyError               a strategy raised: skip the candle, report, go on
+    └── BooksInvariantError         the books broke an invariant (cash below zero, a close larger than its trade):
+                                    a bug; stop the bot (crash-only: a person looks before it trades again)
 
 Every vendor exception (requests, krakenex, JSON decoding) is wrapped into one
 of these with ``raise ... from exc`` by the adapter that saw it; nothing above
@@ -74,3 +76,7 @@ class OrderOutcomeUnknown(ExchangeError):
 
 class StrategyError(CandlebotError):
     """A strategy's code raised while handling a candle; wraps the original exception."""
+
+
+class BooksInvariantError(CandlebotError):
+    """The ledger was asked to book something impossible; never swallowed as a strategy error."""

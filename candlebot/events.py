@@ -95,6 +95,34 @@ class OrderFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderUnfilled:
+    """A protected order that executed nothing: the book held no volume within its protection price."""
+
+    time: float
+    side: Side
+    volume: Decimal
+    userref: int
+    limit: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRejected:
+    """A ticker or order book that is impossible or inconsistent; no order was sent on it."""
+
+    time: float
+    source: str  # "ticker" or "book"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DustLeft:
+    """An open remainder below the pair's ordermin/costmin: kept in the books, never sent as an order (reported once)."""
+
+    time: float
+    trade: BotTrade
+
+
+@dataclass(frozen=True, slots=True)
 class BotError:
     """Something went wrong that the bot survives: a strategy bug, an exchange outage."""
 
@@ -118,6 +146,9 @@ Event = (
     | TradeClosed
     | OrderSkipped
     | OrderFailed
+    | OrderUnfilled
+    | PriceRejected
+    | DustLeft
     | BotError
     | Heartbeat
 )

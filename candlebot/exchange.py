@@ -60,23 +60,35 @@ class OhlcPage:
 
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
-    """A market order we intend to send. ``userref`` identifies it for lookups after a crash or timeout."""
+    """A market order with price protection that we intend to send; ``userref`` identifies it for lookups after a
+    crash or timeout.
+
+    ``limit`` is the protection price: nothing executes beyond it (a buy above it, a sell below it), and what the
+    book does not offer within it is canceled (Kraken: an IOC limit order). The trader always sets it; None (a
+    bare market order) is left for adapter tests.
+    """
 
     pair: str
     side: Side
     volume: Decimal
     userref: int
+    limit: Decimal | None = None
 
     def __post_init__(self) -> None:
         if self.volume <= 0:
             raise ValueError(f"order volume must be positive, got {self.volume}")
+        if self.limit is not None and not self.limit > 0:
+            raise ValueError(f"protection price must be positive, got {self.limit}")
         if not -(2**31) <= self.userref < 2**31:
             raise ValueError(f"userref must fit in int32, got {self.userref}")
 
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """What the exchange executed for one order: average price, executed volume, cost and fee in quote."""
+    """What the exchange executed for one order: average price, executed volume, cost and fee in quote.
+
+    The volume may be less than the order's (a partial fill) or 0 (nothing executed within the protection price).
+    """
 
     order_id: str
     userref: int
@@ -113,7 +125,7 @@ class Exchange(MarketData, Protocol):
     def balances(self) -> dict[str, Decimal]: ...
 
     def place_market_order(self, order: OrderRequest) -> Fill:
-        """Send the order and wait for its fill.
+        """Send the order (IOC at ``order.limit``) and wait for what it executed: all, part or nothing (volume 0).
 
         Raises OrderRejected (refused, nothing placed), OrderOutcomeUnknown
         (may exist: look it up by userref), TemporaryExchangeError (not sent or
@@ -122,7 +134,8 @@ class Exchange(MarketData, Protocol):
         ...
 
     def find_order(self, pair: str, userref: int) -> Fill | None:
-        """The fill of the order carrying ``userref``; None when no such order executed anything.
+        """The fill of the order carrying ``userref``; None when no such order exists (yet), a fill of volume 0
+        when it is over with nothing executed.
 
         Raises OrderOutcomeUnknown while the order exists but has not settled.
         """

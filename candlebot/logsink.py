@@ -11,11 +11,14 @@ from candlebot.events import (
     BotStarted,
     BotStopped,
     CandleClosed,
+    DustLeft,
     Event,
     EventBus,
     Heartbeat,
     OrderFailed,
     OrderSkipped,
+    OrderUnfilled,
+    PriceRejected,
     TickerPolled,
     TradeClosed,
     TradeOpened,
@@ -47,9 +50,9 @@ class LogSink:
 
     def attach(self, bus: EventBus) -> None:
         """Subscribe to what this logger would actually write (a quiet backtest builds no INFO events)."""
-        types: list[type] = [OrderFailed, BotError, Heartbeat]
+        types: list[type] = [OrderFailed, PriceRejected, DustLeft, BotError, Heartbeat]
         if self.log.isEnabledFor(logging.INFO):
-            types += [BotStarted, BotStopped, TickerPolled, OrderSkipped]
+            types += [BotStarted, BotStopped, TickerPolled, OrderSkipped, OrderUnfilled]
             if self.candles:
                 types.append(CandleClosed)
         if self.log.isEnabledFor(logging.DEBUG):
@@ -71,6 +74,12 @@ class LogSink:
                 log.info("%s order skipped: %s", side.value, reason)
             case OrderFailed(side=side, volume=volume, userref=userref, error=error, message=message):
                 log.warning("%s order of %s (userref %d) failed: %s: %s", side.value, volume, userref, error, message)
+            case OrderUnfilled(side=side, volume=volume, userref=userref, limit=limit):
+                log.info("%s order of %s (userref %d) executed nothing within its protection price %s", side.value, volume, userref, limit)
+            case PriceRejected(source=source, reason=reason):
+                log.warning("price rejected (%s): %s", source, reason)
+            case DustLeft(trade=trade):
+                log.warning("trade %d: %s left as dust (below the order minimum): kept, never sold", trade.trade_id, trade.volume)
             case BotError(kind=kind, message=message):
                 log.error("%s error: %s", kind, message)
             case BotStarted(bot=bot, pair=pair, strategy=strategy, mode=mode):

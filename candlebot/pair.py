@@ -66,6 +66,11 @@ class PairInfo:
         """Round a price to the pair's decimals, away from the trader (up for buys, down for sells)."""
         return ceil_to(price, self.pair_decimals) if side == "buy" else floor_to(price, self.pair_decimals)
 
+    def protect_price(self, price: Decimal, side: str) -> Decimal:
+        """A protection (limit) price at the pair's decimals, in the safe direction: never dearer than ``price``
+        for a buy (down), never cheaper for a sell (up)."""
+        return floor_to(price, self.pair_decimals) if side == "buy" else ceil_to(price, self.pair_decimals)
+
     def below_minimum(self, price: Decimal, volume: Decimal) -> str | None:
         """Why an order of ``volume`` at ``price`` would be refused by the exchange, or None."""
         if volume < self.ordermin:

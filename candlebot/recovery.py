@@ -83,18 +83,25 @@ class Reconciler:
             self.store.failed(order, ExchangeError("not found on the exchange after restart: never placed"))
             log.info("order userref %d was never placed", order.userref)
             return True
+        if fill.volume <= 0:
+            self.trader.unfilled(order)
+            log.info("order userref %d is over with nothing executed", order.userref)
+            return True
         if order.side is Side.BUY:
             trade = self.ledger.book_open(fill)
             self.store.filled(order, fill, trade, self.ledger.cash)
             self.bus.emit(TradeOpened(self.clock.now(), trade))
+            self.trader.report_dust(trade)
         else:
             open_trade = next((t for t in self.ledger.open_trades if t.trade_id == intent.trade_id), None)
             if open_trade is None:
                 self.store.failed(order, ExchangeError(f"sell for trade {intent.trade_id}, which is not open"))
                 self.bus.emit(BotError(self.clock.now(), "reconcile", f"userref {order.userref} sold for a trade that is not open"))
                 return True
-            trade = self.ledger.book_close(open_trade, fill)
-            self.store.filled(order, fill, trade, self.ledger.cash)
-            self.bus.emit(TradeClosed(self.clock.now(), trade))
+            closing = self.ledger.book_close(open_trade, fill)  # partial or whole, as when the reply arrives
+            self.store.filled(order, fill, closing.closed, self.ledger.cash, closing.remainder)
+            self.bus.emit(TradeClosed(self.clock.now(), closing.closed))
+            if closing.remainder is not None:
+                self.trader.report_dust(closing.remainder)
         log.info("recovered fill of userref %d: %s %s @ %s", order.userref, fill.side.value, fill.volume, fill.price)
         return True

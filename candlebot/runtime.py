@@ -15,12 +15,14 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
+from candlebot.bookfeed import BookFeed
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.engine import Engine
 from candlebot.errors import ExchangeError, FatalExchangeError, TemporaryExchangeError
-from candlebot.events import BotError, BotStarted, BotStopped, EventBus, Heartbeat, TickerPolled
+from candlebot.events import BotError, BotStarted, BotStopped, EventBus, Heartbeat, PriceRejected, TickerPolled
 from candlebot.exchange import Exchange
+from candlebot.pricecheck import MarketReferences, PriceGuard
 from candlebot.recovery import Reconciler
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,14 @@ class BotRuntime:
     def __init__(
         self, *, settings: RuntimeSettings, exchange: Exchange, chart: Chart, engine: Engine, bus: EventBus,
         clock: Clock, reconciler: Reconciler | None = None, stop: threading.Event | None = None,
+        guard: PriceGuard | None = None, references: MarketReferences | None = None, books: BookFeed | None = None,
     ) -> None:
+        """``guard`` refuses bad tickers (they never reach the chart); ``references`` learns each sane trade price;
+        ``books`` is read just before a poll that closes a candle, for the orders it may bring."""
+        self.guard = guard
+        self.references = references
+        self.books = books
+        self._prefetched: int | None = None
         if settings.poll_s <= 0:
             raise ValueError("poll interval must be positive")
         self.settings = settings
@@ -81,7 +90,15 @@ class BotRuntime:
         if self.reconciler is not None and self.reconciler.pending:
             self.reconciler.settle()
         try:
+            forming = self.chart.forming
+            if (self.books is not None and forming is not None and not self.failures and forming.time != self._prefetched
+                    and self.clock.now() >= forming.time + self.chart.period):
+                self._prefetched = forming.time  # once per candle, and never while the exchange is failing
+                self.books.prefetch()  # this poll closes the candle: the strategy's orders need the book
             ticker = self.exchange.ticker(self.settings.pair)
+            problem = self.guard.ticker_problem(ticker) if self.guard is not None else None
+            if problem is not None:
+                return self._rejected(problem)
             price = float(ticker.last)
             if not (math.isfinite(price) and price > 0) or ticker.volume_today < 0:
                 raise TemporaryExchangeError(f"impossible ticker: last {ticker.last}, volume today {ticker.volume_today}")
@@ -90,6 +107,8 @@ class BotRuntime:
         except ExchangeError as exc:
             return self._failed(exc)
         now = self.clock.now()
+        if self.references is not None:
+            self.references.last_trade = ticker.last
         if self.failures:
             log.info("exchange reachable again after %d failed polls", self.failures)
             self.failures = 0
@@ -97,6 +116,13 @@ class BotRuntime:
         if closed is not None:
             self.engine.candle_closed()  # first: orders must not wait for the ticker line to be logged
         self.bus.emit(TickerPolled(now, price, self.chart.forming))
+        self.bus.emit(Heartbeat(now, 0))
+        return 0.0
+
+    def _rejected(self, problem: str) -> float:
+        """A bad tick: reported, kept out of the chart; the exchange answered, so the loop goes on at its pace."""
+        now = self.clock.now()
+        self.bus.emit(PriceRejected(now, "ticker", problem))
         self.bus.emit(Heartbeat(now, 0))
         return 0.0
 

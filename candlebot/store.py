@@ -13,7 +13,7 @@ kill -9 bots mid-order); only a power cut can lose the newest transactions.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -37,11 +37,14 @@ CREATE TABLE IF NOT EXISTS orders (
     error     TEXT
 );
 CREATE TABLE IF NOT EXISTS trades (
-    trade_id  INTEGER PRIMARY KEY,
-    open_ref  INTEGER NOT NULL REFERENCES orders (userref),
-    close_ref INTEGER REFERENCES orders (userref)
+    trade_id    INTEGER PRIMARY KEY,
+    open_ref    INTEGER NOT NULL REFERENCES orders (userref),
+    close_ref   INTEGER REFERENCES orders (userref),
+    -- this trade's share of the open order's fill after partial sells split it; NULL: the whole fill
+    open_volume TEXT, open_cost TEXT, open_fee TEXT
 );
 """
+SPLIT_COLUMNS = ("open_volume", "open_cost", "open_fee")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ class BotStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(trades)")}
+            for column in SPLIT_COLUMNS:  # a state file written before partial sells were split
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE trades ADD COLUMN {column} TEXT")
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the bot's state database {self.path}: {exc}") from None
         self._now = now
@@ -99,7 +106,10 @@ class BotStore:
             (order.userref, order.pair, order.side.value, str(order.volume), trade_id, self._now()),
         )
 
-    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal) -> None:
+    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal,
+               remainder: BotTrade | None = None) -> None:
+        """Book a fill with its trade and the cash in one transaction; a partial sell also records the split:
+        the closed part's share of the open fill and a new trade row for the open remainder."""
         with self._tx():
             self._db.execute(
                 "UPDATE orders SET status = 'filled', order_id = ?, fill_time = ?, price = ?, fill_volume = ?, cost = ?, fee = ? "
@@ -110,6 +120,12 @@ class BotStore:
                 self._db.execute("INSERT INTO trades (trade_id, open_ref) VALUES (?, ?)", (trade.trade_id, order.userref))
             else:
                 self._db.execute("UPDATE trades SET close_ref = ? WHERE trade_id = ?", (order.userref, trade.trade_id))
+                if remainder is not None:
+                    self._db.execute("UPDATE trades SET open_volume = ?, open_cost = ?, open_fee = ? WHERE trade_id = ?",
+                                     (*_share(trade.open_fill), trade.trade_id))
+                    self._db.execute(
+                        "INSERT INTO trades (trade_id, open_ref, open_volume, open_cost, open_fee) VALUES (?, ?, ?, ?, ?)",
+                        (remainder.trade_id, remainder.open_fill.userref, *_share(remainder.open_fill)))
             self.set_meta("cash", str(cash))
 
     def failed(self, order: OrderRequest, error: ExchangeError) -> None:
@@ -121,8 +137,12 @@ class BotStore:
         fills = {row[0]: _fill(row) for row in self._db.execute(
             "SELECT userref, pair, side, order_id, fill_time, price, fill_volume, cost, fee FROM orders WHERE status = 'filled'")}
         trades = []
-        for trade_id, open_ref, close_ref in self._db.execute("SELECT trade_id, open_ref, close_ref FROM trades ORDER BY trade_id"):
-            trades.append(BotTrade(trade_id, fills[open_ref], fills[close_ref] if close_ref is not None else None))
+        for trade_id, open_ref, close_ref, volume, cost, fee in self._db.execute(
+                "SELECT trade_id, open_ref, close_ref, open_volume, open_cost, open_fee FROM trades ORDER BY trade_id"):
+            opened = fills[open_ref]
+            if volume is not None:
+                opened = replace(opened, volume=Decimal(volume), cost=Decimal(cost), fee=Decimal(fee))
+            trades.append(BotTrade(trade_id, opened, fills[close_ref] if close_ref is not None else None))
         pending = [
             PendingIntent(OrderRequest(pair, Side(side), Decimal(volume), userref), trade_id, created)
             for userref, pair, side, volume, trade_id, created in self._db.execute(
@@ -149,6 +169,10 @@ class _Transaction:
 
     def __exit__(self, kind: object, *_: object) -> None:
         self.db.execute("ROLLBACK" if kind else "COMMIT")
+
+
+def _share(fill: Fill) -> tuple[str, str, str]:
+    return str(fill.volume), str(fill.cost), str(fill.fee)
 
 
 def _fill(row: tuple) -> Fill:

@@ -1,12 +1,18 @@
-"""A round trip: the fill that opened a position and, once closed, the fill that closed it."""
+"""A round trip: the fill that opened a position and, once closed, the fill that closed it.
+
+A sell that executes only part of a trade splits it (``split``): the closed part keeps the trade's id and its
+share of the opening fill (volume, cost and fee pro rata), the open remainder gets a new id and the rest, so
+that the parts always add up to the opening fill to the last decimal.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from candlebot.errors import BooksInvariantError
 from candlebot.exchange import Fill, Side
-from candlebot.money import ZERO
+from candlebot.money import ZERO, round_to
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,17 @@ class BotTrade:
         if self.close_fill is None:
             return None
         return self.close_fill.cost - self.open_fill.cost
+
+    def split(self, volume: Decimal, remainder_id: int, cost_decimals: int) -> tuple[BotTrade, BotTrade]:
+        """(the part of ``volume``, the open remainder with id ``remainder_id``); cost and fee shared pro rata."""
+        fill = self.open_fill
+        if not ZERO < volume < fill.volume:
+            raise BooksInvariantError(f"trade {self.trade_id}: cannot split {volume} off {fill.volume}")
+        share = volume / fill.volume
+        cost, fee = round_to(fill.cost * share, cost_decimals), round_to(fill.fee * share, cost_decimals)
+        part = replace(fill, volume=volume, cost=cost, fee=fee)
+        rest = replace(fill, volume=fill.volume - volume, cost=fill.cost - cost, fee=fill.fee - fee)
+        return replace(self, open_fill=part), BotTrade(remainder_id, rest)
 
     def closed_by(self, fill: Fill) -> BotTrade:
         if self.close_fill is not None:

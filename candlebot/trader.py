@@ -1,10 +1,16 @@
 """From a strategy's intent to a booked trade: risk checks, sizing, the order, the fill, the books.
 
     buy()/close(trade)
-      -> checks (open-trade cap, cash, ordermin/costmin)      -> OrderSkipped
-      -> OrderRequest with a fresh userref, written to the journal BEFORE sending
-      -> exchange.place_market_order                          -> OrderFailed on refusal / unknown outcome
-      -> fill written to the journal, booked in the ledger    -> TradeOpened / TradeClosed
+      -> checks (open-trade cap, cash)                        -> OrderSkipped
+      -> the order book: price sanity (guard)                 -> PriceRejected
+      -> protection price for the volume (+ max slippage), volume sized at it, ordermin/costmin -> OrderSkipped
+      -> OrderRequest with a fresh userref and the protection price, written to the journal BEFORE sending
+      -> exchange.place_market_order (Kraken: IOC limit)      -> OrderFailed on refusal / unknown outcome
+      -> what executed, written to the journal and booked     -> TradeOpened / TradeClosed (+ DustLeft)
+         (nothing executed                                    -> OrderUnfilled)
+
+A partial buy opens a trade of what executed; a partial sell closes that
+part and leaves the strategy an open remainder (``Ledger.book_close``).
 
 Business failures are events, not exceptions: the strategy just sees ``None``.
 Only errors that must stop the bot (auth, bad config) propagate. An order whose
@@ -24,10 +30,12 @@ from typing import Callable, Protocol
 
 from candlebot.clock import Clock
 from candlebot.errors import ExchangeError, FatalExchangeError, OrderOutcomeUnknown
-from candlebot.events import EventBus, OrderFailed, OrderSkipped, TradeClosed, TradeOpened
-from candlebot.exchange import Exchange, Fill, OrderRequest, Side
+from candlebot.events import DustLeft, EventBus, OrderFailed, OrderSkipped, OrderUnfilled, PriceRejected, TradeClosed, TradeOpened
+from candlebot.exchange import Exchange, Fill, OrderBook, OrderRequest, Side
 from candlebot.ledger import Ledger, Sizing
 from candlebot.pair import PairInfo
+from candlebot.pricecheck import PriceGuard
+from candlebot.protection import Protection
 from candlebot.trade import BotTrade
 
 log = logging.getLogger(__name__)
@@ -48,11 +56,13 @@ class OrderJournal(Protocol):
     def intent(self, order: OrderRequest, trade_id: int | None) -> None:
         """Written before the order is sent; ``trade_id`` is the trade a sell closes."""
 
-    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal) -> None:
-        """Written once the fill is booked; ``cash`` is the ledger's cash after it."""
+    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal,
+               remainder: BotTrade | None = None) -> None:
+        """Written once the fill is booked; ``cash`` is the ledger's cash after it; ``remainder`` is the open
+        part a partial sell left (``trade`` is then the closed part)."""
 
     def failed(self, order: OrderRequest, error: ExchangeError) -> None:
-        """The order is known not to exist (refused, or proven absent)."""
+        """The order is known not to exist (refused, or proven absent) or executed nothing."""
 
 
 class NullJournal:
@@ -61,7 +71,8 @@ class NullJournal:
     def intent(self, order: OrderRequest, trade_id: int | None) -> None:
         pass
 
-    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal) -> None:
+    def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal,
+               remainder: BotTrade | None = None) -> None:
         pass
 
     def failed(self, order: OrderRequest, error: ExchangeError) -> None:
@@ -83,7 +94,17 @@ class Trader:
         clock: Clock,
         next_userref: Callable[[], int],
         journal: OrderJournal | None = None,
+        protection: Protection | None = None,
+        guard: PriceGuard | None = None,
+        books: Callable[[], OrderBook] | None = None,
     ) -> None:
+        """``protection``: how far beyond the book an order may go (default --max-slippage 0.5%); ``guard``
+        checks every book before an order (running bots; backtest candles are checked when loaded);
+        ``books``: the current order book (default: read from the exchange, 100 levels; running bots use a
+        ``BookFeed``)."""
+        self.protection = protection or Protection(pair)
+        self.guard = guard
+        self.books = books or (lambda: exchange.order_book(pair.name, 100))
         self.exchange = exchange
         self.pair = pair
         self.ledger = ledger
@@ -108,26 +129,25 @@ class Trader:
             return self._skip(Side.BUY, self.paused)
         if len(ledger.open_trades) >= self.sizing.max_open:
             return self._skip(Side.BUY, f"{len(ledger.open_trades)} trades open (num_simultaneous_trades={self.sizing.max_open})")
-        try:
-            price = self.exchange.market_price(pair.name, Side.BUY)
-        except FatalExchangeError:
-            raise
-        except ExchangeError as exc:
-            return self._failed(Side.BUY, Decimal(0), 0, exc)
+        commit = self.sizing.commit(ledger.cash, len(ledger.open_trades)) if volume is None else ledger.cash
+        if commit > ledger.cash:
+            return self._skip(Side.BUY, f"stake {commit} exceeds cash {ledger.cash} {pair.quote}")
+        book = self._book(Side.BUY)
+        if book is None:
+            return None
         if volume is None:
-            commit = self.sizing.commit(ledger.cash, len(ledger.open_trades))
-            if commit > ledger.cash:
-                return self._skip(Side.BUY, f"stake {commit} exceeds cash {ledger.cash} {pair.quote}")
-            volume = ledger.volume_for(commit, price, self.fee_rate)
+            volume, limit = self.protection.buy(book.asks, commit, self.fee_rate, ledger.volume_for)
         else:
             volume = pair.floor_volume(volume)
-        reason = pair.below_minimum(price, volume)
+            limit = self.protection.price(book.asks, volume, Side.BUY)
+        reason = pair.below_minimum(limit, volume)
         if reason is not None:
             return self._skip(Side.BUY, reason)
-        cost = pair.cost(price, volume)
+        cost = pair.cost(limit, volume)
         if cost + pair.fee(cost, self.fee_rate) > ledger.cash:  # the bot's budget, whatever the account holds
-            return self._skip(Side.BUY, f"{volume} {pair.base} would cost about {cost} {pair.quote} plus fee; cash is {ledger.cash}")
-        order = OrderRequest(pair.name, Side.BUY, volume, self.next_userref())
+            return self._skip(Side.BUY, f"{volume} {pair.base} at up to {limit} would cost {cost} {pair.quote} plus fee; "
+                                        f"cash is {ledger.cash}")
+        order = OrderRequest(pair.name, Side.BUY, volume, self.next_userref(), limit)
         self.journal.intent(order, None)
         started = time.perf_counter()
         fill = self._send(order, None)
@@ -136,27 +156,60 @@ class Trader:
         trade = ledger.book_open(fill)
         self.journal.filled(order, fill, trade, ledger.cash)
         self.bus.emit(TradeOpened(self.clock.now(), trade, time.perf_counter() - started))
+        self.report_dust(trade)
         return trade
 
     def close(self, trade: BotTrade) -> BotTrade | None:
+        """Sell ``trade``; returns the closed trade (only the part that executed when the sell was partial)."""
         if not trade.is_open:
             raise ValueError(f"trade {trade.trade_id} is already closed")
         if self.paused is not None:
             return self._skip(Side.SELL, self.paused)
-        order = OrderRequest(self.pair.name, Side.SELL, trade.volume, self.next_userref())
+        book = self._book(Side.SELL)
+        if book is None:
+            return None
+        limit = self.protection.price(book.bids, trade.volume, Side.SELL)
+        order = OrderRequest(self.pair.name, Side.SELL, trade.volume, self.next_userref(), limit)
         self.journal.intent(order, trade.trade_id)
         started = time.perf_counter()
         fill = self._send(order, trade.trade_id)
         if fill is None:
             return None
-        closed = self.ledger.book_close(trade, fill)
-        self.journal.filled(order, fill, closed, self.ledger.cash)
-        self.bus.emit(TradeClosed(self.clock.now(), closed, time.perf_counter() - started))
-        return closed
+        closing = self.ledger.book_close(trade, fill)
+        self.journal.filled(order, fill, closing.closed, self.ledger.cash, closing.remainder)
+        self.bus.emit(TradeClosed(self.clock.now(), closing.closed, time.perf_counter() - started))
+        if closing.remainder is not None:
+            self.report_dust(closing.remainder)
+        return closing.closed
+
+    def _book(self, side: Side) -> OrderBook | None:
+        """The current book, or None (reported) when it cannot be read or must not be traded on."""
+        try:
+            book = self.books()
+        except FatalExchangeError:
+            raise
+        except ExchangeError as exc:
+            return self._failed(side, Decimal(0), 0, exc)
+        problem = self.guard.book_problem(book) if self.guard is not None else None
+        if problem is None and (not book.asks if side is Side.BUY else not book.bids):
+            problem = f"no {'asks' if side is Side.BUY else 'bids'} in the book"
+        if problem is not None:
+            self.bus.emit(PriceRejected(self.clock.now(), "book", f"{side.value} not sent: {problem}"))
+            return None
+        return book
+
+    def report_dust(self, trade: BotTrade) -> None:
+        if trade in self.ledger.dust:
+            self.bus.emit(DustLeft(self.clock.now(), trade))
 
     def _send(self, order: OrderRequest, trade_id: int | None) -> Fill | None:
+        """What executed (a fill of volume > 0), or None: refused, unknown (pending), or nothing executed."""
         try:
-            return self.exchange.place_market_order(order)
+            fill = self.exchange.place_market_order(order)
+            if fill.volume <= 0:
+                self.unfilled(order)
+                return None
+            return fill
         except FatalExchangeError:
             raise
         except OrderOutcomeUnknown as exc:
@@ -168,6 +221,11 @@ class Trader:
             log.exception("unexpected error while sending order userref %d", order.userref)
             self._unsettled(order, trade_id, OrderOutcomeUnknown(f"{type(exc).__name__}: {exc}", userref=order.userref))
         return None
+
+    def unfilled(self, order: OrderRequest) -> None:
+        """The order is over with nothing executed (the book moved beyond its protection price): no trade."""
+        self.journal.failed(order, ExchangeError(f"nothing executed within the protection price {order.limit}"))
+        self.bus.emit(OrderUnfilled(self.clock.now(), order.side, order.volume, order.userref, order.limit))
 
     def _unsettled(self, order: OrderRequest, trade_id: int | None, exc: OrderOutcomeUnknown) -> None:
         """The intent stays open in the journal and pauses the trader until it is looked up by userref."""

@@ -3,8 +3,10 @@
 A market order decided on candle i's close fills at candle i+1's open: the
 first price the strategy could not have known. Slippage moves that price
 against the trader by ``slippage_bps``, then it is rounded to the pair's price
-decimals, again against the trader. The fill itself goes through the same fill
-model as paper trading (a one-level book), with the fee on the notional.
+decimals, again against the trader. That price plays the order book (one
+unlimited level per side), so orders are sized and protected by the same rule
+as a running bot's, and the fill goes through the same fill model as paper
+trading, with the fee on the notional.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""How a simulated market order fills (walk the book's levels, pay the taker fee on the notional)
-and how it moves a simulated account.
+"""How a simulated protected market order fills (walk the book's levels up to the protection price, pay the
+taker fee on the notional) and how it moves a simulated account.
 
 Shared by the backtest exchange (a one-level book at the next candle's open)
 and paper trading (the live Depth), so both book fills by the same rules as
@@ -15,6 +15,7 @@ from candlebot.errors import OrderRejected
 from candlebot.exchange import BookLevel, Fill, OrderRequest, Side
 from candlebot.money import ZERO, step
 from candlebot.pair import PairInfo
+from candlebot.protection import take
 
 
 def fill_market_order(
@@ -26,25 +27,20 @@ def fill_market_order(
     order_id: str,
     time: float,
 ) -> Fill:
-    """Fill ``order`` against ``levels`` (asks for a buy, bids for a sell; best first).
+    """Fill ``order`` against ``levels`` (asks for a buy, bids for a sell; best first) as Kraken fills an IOC
+    limit order at ``order.limit``: what the levels offer up to the limit executes, the rest is canceled.
 
-    The average price is the notional over the volume, at the pair's price
-    decimals plus four (Kraken reports averages finer than its tick). A book too thin for the
-    whole volume is refused rather than partially filled.
+    The executed volume may be all, part, or none of the order (a Fill of volume 0). The average price is the
+    notional over the volume, at the pair's price decimals plus four (Kraken reports averages finer than its tick).
     """
-    remaining = order.volume
-    notional = ZERO
-    for level in levels:
-        if remaining <= 0:
-            break
-        take = level.volume if level.volume < remaining else remaining
-        notional += take * level.price
-        remaining -= take
-    if remaining > 0:
-        raise OrderRejected(f"book too thin: {remaining} {order.pair} of {order.volume} unfilled", code="EOrder:Insufficient liquidity")
-    volume = order.volume
-    best = levels[0]
-    price = best.price if best.volume >= volume else _average(notional / volume, pair.pair_decimals)
+    taken = take(levels, order.volume, order.limit, order.side)
+    volume = sum((amount for _, amount in taken), ZERO)
+    if volume <= 0:
+        return Fill(order_id=order_id, userref=order.userref, pair=pair.name, side=order.side, time=time,
+                    price=ZERO, volume=ZERO, cost=ZERO, fee=ZERO)
+    notional = sum((price * amount for price, amount in taken), ZERO)
+    best = taken[0]
+    price = best[0] if best[1] >= volume else _average(notional / volume, pair.pair_decimals)
     cost = pair.round_cost(notional)
     return Fill(
         order_id=order_id,

@@ -70,7 +70,7 @@ class LiveExchange:
         available = self.balances()
         quote, base = self.pair.quote, self.pair.base
         if order.side is Side.BUY:
-            price = self.market_price(order.pair, Side.BUY)
+            price = order.limit if order.limit is not None else self.market_price(order.pair, Side.BUY)
             cost = self.pair.cost(price, order.volume)
             need = cost + self.pair.fee(cost, self.fee_rate)
             if need > available.get(quote, ZERO):
@@ -82,7 +82,7 @@ class LiveExchange:
         except Exception:
             self._balances = None  # the order may have executed: read the account again before the next one
             raise
-        if self._balances is not None:
+        if self._balances is not None and fill.volume > 0:
             settle(self._balances, fill, self.pair, check=False)  # the snapshot follows the account until refreshed
         return fill
 

@@ -1,8 +1,9 @@
 """Paper trading: a real market's data, simulated fills, an account that lives in this process.
 
-A market order walks the market's current Depth (asks for a buy, bids for a
-sell) through the same fill model as the backtest exchange, paying the pair's
-taker fee. With ``validate`` set (``--validate``), every order is first sent
+A protected market order walks the market's current Depth (asks for a buy,
+bids for a sell) up to its protection price through the same fill model as
+the backtest exchange, paying the pair's taker fee; what the book does not
+offer within the price is canceled, as Kraken cancels the rest of an IOC order. With ``validate`` set (``--validate``), every order is first sent
 to Kraken with ``validate=true``: Kraken checks it and places nothing.
 The bot's store persists what was filled; on restart the account is rebuilt
 from it, so the paper account survives crashes like a real one.
@@ -73,11 +74,13 @@ class PaperExchange:
     def place_market_order(self, order: OrderRequest) -> Fill:
         if self.validate is not None:
             self.validate(order)  # Kraken's own checks; raises OrderRejected & co.
-        reason = self.pair.below_minimum(self.market_price(order.pair, order.side), order.volume)
-        if reason is not None:
-            raise OrderRejected(reason, code="EOrder:Order minimum not met")
         book = self.market.order_book(order.pair, self.depth)
         levels = book.asks if order.side is Side.BUY else book.bids
+        if not levels:
+            raise OrderRejected(f"no {'asks' if order.side is Side.BUY else 'bids'} in the book", code="paper:empty book")
+        reason = self.pair.below_minimum(order.limit or levels[0].price, order.volume)
+        if reason is not None:
+            raise OrderRejected(reason, code="EOrder:Order minimum not met")
         fill = fill_market_order(order, levels, self.pair, self.fee_rate, order_id=f"PAPER-{order.userref}", time=self.clock.now())
         settle(self._balances, fill, self.pair)
         self._fills[order.userref] = fill

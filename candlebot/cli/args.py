@@ -47,6 +47,10 @@ def build_parser() -> ArgumentParser:
     money.add_argument("--fee", help="taker fee as a fraction (0.0026) or percent (0.26%%); default: the pair's fee")
     money.add_argument("--cash", help="quote the bot may trade with (default 10000; live bots: the quote balance at first start)")
     money.add_argument("--stake", help="quote amount each new trade commits (default: cash / free trade slots)")
+    money.add_argument("--max-slippage", default="0.5%", help="how far beyond the book's price for the volume an order "
+                       "may fill, as a fraction (0.005) or percent (0.5%%); orders are sized at that price (default 0.5%%)")
+    money.add_argument("--max-price-deviation", default="5%", help="running bots send no order when the best bid/ask is "
+                       "further than this from the last trade or the last close, fraction or percent (default 5%%)")
     backtest = parser.add_argument_group("backtest")
     backtest.add_argument("--data", help="candle or trade CSV (plain or .gz) to backtest on; 'demo' for a generated series")
     backtest.add_argument("-s", "--start", help="first candle to trade: date, datetime or unix seconds (UTC)")
@@ -119,6 +123,17 @@ def parse_fee(text: str) -> Decimal:
         raise ConfigError(f"--fee must be >= 0, got {text}")
     if value >= Decimal("0.1"):
         raise ConfigError(f"--fee {text} is {value * 100}% per fill; write a fraction (0.0026) or a percent (0.26%)")
+    return value
+
+
+def parse_fraction(text: str, flag: str, *, allow_zero: bool = True) -> Decimal:
+    """A fraction (0.005) or a percent (0.5%) within [0, 1), like --fee; 0 only with ``allow_zero``."""
+    stripped = text.strip()
+    value = _decimal(stripped.rstrip("%"), flag)
+    if stripped.endswith("%"):
+        value /= 100
+    if not (value >= 0 if allow_zero else value > 0) or value >= 1:
+        raise ConfigError(f"{flag} must be a fraction within {'[0' if allow_zero else '(0'}, 1) or a percent (0.5%), got {text}")
     return value
 
 

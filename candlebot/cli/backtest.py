@@ -19,12 +19,13 @@ from candlebot.candlecache import CandleCache
 from candlebot.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
 from candlebot.chart import Chart, period_seconds
 from candlebot.cli.sinks import SinkTags, build_sinks
-from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_range
+from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fraction, parse_range
 from candlebot.engine import CandleClock, Engine
 from candlebot.errors import ConfigError, DataFileError
 from candlebot.events import EventBus
 from candlebot.indicators import BotIndicators
 from candlebot.ledger import Ledger, Sizing
+from candlebot.protection import Protection
 from candlebot.logsink import ClockFormatter, LogSink
 from candlebot.params import StrategyParams, parse_params
 from candlebot.pair import PairInfo
@@ -56,6 +57,7 @@ class BacktestSetup:
     stake: Decimal | None
     slippage_bps: Decimal
     cache: CandleCache | None = None  # None: parse the file every time
+    max_slippage: Decimal = Decimal("0.005")
 
 
 def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
@@ -81,6 +83,7 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
         stake=parse_amount(args.stake, "--stake") if args.stake is not None else None,
         slippage_bps=parse_amount(args.slippage_bps, "--slippage-bps", allow_zero=True),
         cache=None if args.no_cache else CandleCache(Path(args.cache_dir) if args.cache_dir else None),
+        max_slippage=parse_fraction(args.max_slippage, "--max-slippage"),
     )
 
 
@@ -177,6 +180,7 @@ def build_backtest(setup: BacktestSetup, chart: Chart, bus: EventBus, log: loggi
         bus=bus,
         clock=clock,
         next_userref=lambda: next(userrefs),
+        protection=Protection(setup.pair, setup.max_slippage),
     )
     indicators = BotIndicators(chart)
     strategy = setup.strategy(setup.params, StrategyContext(chart, indicators, ledger, trader, log))

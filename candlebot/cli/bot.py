@@ -23,10 +23,11 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
+from candlebot.bookfeed import BookFeed
 from candlebot.candle import Candle
 from candlebot.candlefile import CandleColumns, TradeColumns
 from candlebot.chart import Chart, period_seconds
-from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee
+from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction
 from candlebot.cli.backtest import resolve_strategy
 from candlebot.cli.sinks import SinkTags, build_sinks, check_sinks
 from candlebot.clock import Clock, LiveClock
@@ -38,7 +39,10 @@ from candlebot.indicators import BotIndicators
 from candlebot.ledger import Ledger, Sizing
 from candlebot.logsink import ClockFormatter, LogSink
 from candlebot.params import parse_params
+from candlebot.money import to_decimal
 from candlebot.paths import default_state_dir
+from candlebot.pricecheck import MarketReferences, PriceGuard
+from candlebot.protection import Protection
 from candlebot.recovery import Reconciler
 from candlebot.resample import candles_from_trades, resample
 from candlebot.runtime import BotRuntime, RuntimeSettings
@@ -191,6 +195,8 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     retry = _Retry(log, stop, clock)
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(args.pair))
     fee_rate = parse_fee(args.fee) if args.fee is not None else pair.taker_fee
+    max_slippage = parse_fraction(args.max_slippage, "--max-slippage")
+    max_deviation = parse_fraction(args.max_price_deviation, "--max-price-deviation", allow_zero=False)
 
     store = BotStore(state_dir / "bots" / f"{identity.label}.sqlite", now=clock.now)
     closers.append(store.close)
@@ -220,14 +226,18 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     closers.append(build_sinks(args, bus, tags, statsd_default=True, slack_default=True, secrets=secrets))
     userrefs = UserrefSequence(state_dir, clock.now)
     closers.append(userrefs.close)
+    chart = Chart(pair.altname, period)
+    references = MarketReferences(closes=lambda: to_decimal(chart.closes[-1]) if len(chart) else None)
+    guard = PriceGuard(max_deviation, references)
+    book_feed = BookFeed(exchange, pair.name, clock=clock)
     trader = Trader(exchange=exchange, pair=pair, ledger=ledger, sizing=Sizing(params.num_simultaneous_trades,
                     parse_amount(args.stake, "--stake") if args.stake else None), fee_rate=fee_rate, bus=bus, clock=clock,
-                    next_userref=userrefs, journal=store)
+                    next_userref=userrefs, journal=store, protection=Protection(pair, max_slippage), guard=guard,
+                    books=book_feed)
     reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock,
                             pending=books.pending, absent_after=args.reconcile_window if mode == "live" else 0.0,
                             lookup_every=LOOKUP_EVERY_S)
 
-    chart = Chart(pair.altname, period)
     indicators = BotIndicators(chart)
     strategy = strategy_cls(params, StrategyContext(chart, indicators, ledger, trader, log))
     needed = max(indicators.history_needed(), 1) + strategy.lookback
@@ -239,7 +249,8 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
              identity.label, strategy_cls.name, pair.altname, mode, period, args.poll, len(history),
              "" if engine.ready_index() is not None else " (indicators still warming up)")
     runtime = BotRuntime(settings=RuntimeSettings(identity.label, pair.altname, strategy_cls.name, mode, args.poll),
-                         exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler, stop=stop)
+                         exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler, stop=stop,
+                         guard=guard, references=references, books=book_feed)
     return BotProcess(runtime, store, log, closers)
 
 

@@ -55,6 +55,12 @@ ORDER_LATENCY = Metric("candlebot.order.latency", "distribution", "seconds", "Tr
 ORDERS_SKIPPED = Metric("candlebot.orders.skipped", "count", "orders", "OrderSkipped", "orders the risk checks did not send", ("side",))
 ORDERS_FAILED = Metric("candlebot.orders.failed", "count", "orders", "OrderFailed",
                        "orders refused or with an unknown outcome; error: the error class", ("side", "error"))
+ORDERS_UNFILLED = Metric("candlebot.orders.unfilled", "count", "orders", "OrderUnfilled",
+                         "protected orders that executed nothing within their protection price", ("side",))
+PRICES_REJECTED = Metric("candlebot.prices.rejected", "count", "prices", "PriceRejected",
+                         "tickers or books refused as impossible, crossed or too far from the last trade/close; "
+                         "source: ticker or book", ("source",))
+DUST = Metric("candlebot.dust", "count", "trades", "DustLeft", "open remainders below ordermin/costmin, kept and never sold")
 ERRORS = Metric("candlebot.errors", "count", "errors", "BotError", "errors the bot survived, by kind", ("kind",))
 HEARTBEATS = Metric("candlebot.heartbeat", "count", "beats", "Heartbeat", "one per bot loop iteration")
 HEARTBEAT_FAILURES = Metric("candlebot.heartbeat.failures", "gauge", "polls", "Heartbeat", "consecutive failed exchange polls")

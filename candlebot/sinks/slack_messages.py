@@ -16,12 +16,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from candlebot.events import BotError, BotStarted, BotStopped, Event, Heartbeat, OrderFailed, TradeClosed, TradeOpened
+from candlebot.events import (
+    BotError,
+    BotStarted,
+    BotStopped,
+    DustLeft,
+    Event,
+    Heartbeat,
+    OrderFailed,
+    PriceRejected,
+    TradeClosed,
+    TradeOpened,
+)
 from candlebot.lines import utc
 from candlebot.money import ZERO
 from candlebot.sinks.tags import SinkTags
 
-ALERT_TYPES: tuple[type, ...] = (BotStarted, BotStopped, TradeOpened, TradeClosed, OrderFailed, BotError, Heartbeat)
+ALERT_TYPES: tuple[type, ...] = (BotStarted, BotStopped, TradeOpened, TradeClosed, OrderFailed, PriceRejected, DustLeft,
+                                 BotError, Heartbeat)
 LATEST_LINES = 5
 _SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 
@@ -95,6 +107,10 @@ class AlertDigest:
                 self.failures[error] += 1
             case BotError(kind=kind):
                 self.errors[kind] += 1
+            case PriceRejected(source=source):
+                self.errors[f"bad {source} price"] += 1
+            case DustLeft():
+                self.errors["dust left"] += 1
             case BotStarted():
                 self.lifecycle.append("started")
             case BotStopped(reason=reason):
@@ -166,6 +182,13 @@ def _describe(event: Event, tags: SinkTags) -> _Lines:
             head = f"{side.value.capitalize()} order failed ({error})"
             detail = f"{message} · volume {_amount(volume)} · userref {userref}"
             return _Lines(f":warning: *{_escape(head)}*", head, (_escape(detail),), (detail,))
+        case PriceRejected(source=source, reason=reason):
+            head = f"Bad {source} price: no order sent"
+            return _Lines(f":no_entry: *{_escape(head)}*: {_escape(reason)}", f"{head}: {reason}")
+        case DustLeft(trade=trade):
+            head = f"{tags.pair} trade #{trade.trade_id}: {_amount(trade.volume)} left as dust"
+            detail = "below the pair's order minimum: kept in the books, never sent as an order"
+            return _Lines(f":grey_question: *{_escape(head)}*", head, (_escape(detail),), (detail,))
         case BotError(kind=kind, message=message):
             head = f"{kind} error"
             return _Lines(f":rotating_light: *{_escape(head)}*: {_escape(message)}", f"{head}: {message}")

@@ -32,6 +32,9 @@ from candlebot.events import (
     BotStarted,
     BotStopped,
     CandleClosed,
+    DustLeft,
+    OrderUnfilled,
+    PriceRejected,
     Event,
     Heartbeat,
     OrderFailed,
@@ -172,6 +175,12 @@ class StatsdSink:
                 self._count(m.ORDERS_SKIPPED.name, 1, (f"side:{side.value}",))
             case OrderFailed(side=side, error=error):
                 self._count(m.ORDERS_FAILED.name, 1, (f"side:{side.value}", f"error:{error}"))
+            case OrderUnfilled(side=side):
+                self._count(m.ORDERS_UNFILLED.name, 1, (f"side:{side.value}",))
+            case PriceRejected(source=source):
+                self._count(m.PRICES_REJECTED.name, 1, (f"source:{source}",))
+            case DustLeft():
+                self._count(m.DUST.name, 1)
             case BotError(kind=kind):
                 self._count(m.ERRORS.name, 1, (f"kind:{kind}",))
             case BotStarted():

@@ -1,4 +1,12 @@
-"""Market orders on Kraken that are never placed twice.
+"""Protected market orders on Kraken that are never placed twice.
+
+An order with a protection price (``OrderRequest.limit``) goes out as an
+immediate-or-cancel limit order at that price (``ordertype=limit``,
+``timeinforce=IOC``): Kraken executes what the book offers up to the price and
+cancels the rest, so no fill is ever dearer than the price the bot sized
+with. What executed (all, part or nothing) is read from the settled order's
+``vol_exec``, ``cost`` and ``fee``: a zero execution is a ``Fill`` of volume 0,
+not an error. Without a limit (adapter tests only) the order is a plain market order.
 
 Each ``OrderRequest`` carries a unique int32 ``userref`` that is sent with
 AddOrder. When AddOrder's outcome is unknown (read timeout, 5xx, dropped
@@ -107,11 +115,14 @@ class KrakenOrders:
         return [o for o in self.query_orders(txids, userref) if _same_pair(o, pair)]
 
     def find(self, pair: PairInfo, userref: int, *, deferrable: bool = False) -> Fill | None:
-        """The fill of the order carrying ``userref``; None when none executed; OrderOutcomeUnknown if unsettled."""
+        """The fill of the order carrying ``userref``: None when no such order is listed, a Fill of volume 0
+        when it settled with nothing executed; OrderOutcomeUnknown while it has not settled."""
         found = self.lookup(pair, userref, deferrable=deferrable)
         if any(not o.settled for o in found):
             raise OrderOutcomeUnknown(f"order userref={userref} exists but has not settled yet", userref=userref)
         executed = _executed_one(found, userref)
+        if executed is None and found:
+            executed = found[-1]  # settled, nothing executed: the order is over
         return executed.fill(pair.name) if executed is not None else None
 
     # -- placement -----------------------------------------------------------------------------
@@ -120,7 +131,12 @@ class KrakenOrders:
         volume = pair.floor_volume(order.volume)
         if volume <= 0:
             raise OrderRejected(f"order volume {order.volume} rounds to 0 at {pair.lot_decimals} decimals")
-        return {"pair": pair.altname, "type": order.side.value, "ordertype": "market", "volume": volume, "oflags": "fciq"}
+        params: dict[str, Any] = {"pair": pair.altname, "type": order.side.value, "ordertype": "market",
+                                  "volume": volume, "oflags": "fciq"}
+        if order.limit is not None:
+            limit = pair.protect_price(order.limit, order.side.value)
+            params.update(ordertype="limit", price=f"{limit:.{pair.pair_decimals}f}", timeinforce="IOC")
+        return params
 
     def validate(self, order: OrderRequest, pair: PairInfo) -> str:
         """AddOrder with validate=true: Kraken checks the order and places nothing. Returns its description."""
@@ -204,10 +220,8 @@ class KrakenOrders:
         return self._poll_settled(lambda: self.query_orders(txids), userref)
 
     def _settle(self, placed: KrakenOrder, pair: PairInfo, userref: int) -> Fill:
+        """What the settled order executed: all, part, or nothing (volume 0: an IOC that found no price within its limit)."""
         settled = placed if placed.settled else self._poll_settled(lambda: self.query_orders([placed.txid]), userref)
-        if settled.volume_executed <= 0:
-            raise OrderRejected(f"order {settled.txid} userref={userref} {settled.status} with nothing executed",
-                                code=f"status:{settled.status}")
         return settled.fill(pair.name)
 
     def _poll_settled(self, query: Callable[[], list[KrakenOrder]], userref: int) -> KrakenOrder:

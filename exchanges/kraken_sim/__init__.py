@@ -22,6 +22,7 @@ nonce), ``ratelimit``, ``faults``, ``errors`` (Kraken's strings), ``methods``,
 
 from exchanges.kraken_sim.config import SimConfig
 from exchanges.kraken_sim.faults import (
+    BadTicker,
     DropReply,
     Fault,
     Faults,
@@ -36,4 +37,4 @@ from exchanges.kraken_sim.faults import (
 from exchanges.kraken_sim.simulator import KrakenSimulator
 
 __all__ = ["KrakenSimulator", "SimConfig", "Faults", "Fault", "Latency", "HttpError", "ServiceError", "DropReply",
-           "Malformed", "LateListing", "ThinBook", "SlowFill"]
+           "Malformed", "LateListing", "ThinBook", "SlowFill", "BadTicker"]

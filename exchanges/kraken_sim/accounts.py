@@ -4,7 +4,11 @@ Fills follow the exchange's arithmetic, in ``Decimal``:
 
 - a market order walks the book; its price is the volume-weighted average of
   the levels taken, rounded against the trader to ``pair_decimals``;
-- a limit order that crosses the book on arrival fills the same way (never
+- an immediate-or-cancel limit order (``timeinforce=IOC``) takes what the
+  book offers up to its limit, walking the levels, and the rest is canceled
+  (Kraken's protected "market" order): ``closed`` when all executed, else
+  ``canceled`` with ``vol_exec`` (possibly 0) and reason ``PARTIAL_REASON``;
+- another limit order that crosses the book on arrival fills the same way (never
   beyond its limit); otherwise it rests and fills at its limit price as soon
   as a trade of the tape reaches it (a buy when the price falls to it, a sell
   when it rises to it), as a maker;
@@ -52,13 +56,13 @@ Order faults (``faults``: drawn through ``draw`` only once an order is booked):
   has it all along: it fills, it can be canceled by txid/userref/cl_ord_id,
   its cl_ord_id counts as taken, and balances move AT ONCE, as Kraken's
   ledger-backed balances do (a client sees the money move before the order).
-- ``thin_book`` (market orders): checks (minimums, funds) apply to the whole
+- ``thin_book`` (market and IOC orders): checks (minimums, funds) apply to the whole
   order, then only ``floor(lots * fill_ratio)`` lots execute, priced by
   walking the book for those lots; cost, fee and balances are those of the
   executed part. The order ends ``canceled`` with ``vol_exec < vol``,
   ``misc`` "partial" and reason ``PARTIAL_REASON`` (Kraken cancels an
   unfillable market leftover IOC-like; its exact reason text is unsure).
-- ``slow_fill`` (market orders): the order stays ``open`` (vol_exec 0, funds
+- ``slow_fill`` (market and IOC orders): the order stays ``open`` (vol_exec 0, funds
   held, balances unmoved) until ``delay_s`` later, then fills at the price
   quoted when it was placed, with ``closetm`` and the trade time at the fill.
   With thin_book too, the partial fill happens then.
@@ -164,7 +168,14 @@ class Accounts:
         limit = None if request.limit_ticks is None else units.price(request.limit_ticks)
         crosses = limit is None or (levels[0].ticks <= request.limit_ticks if request.side == "buy"
                                     else levels[0].ticks >= request.limit_ticks)
-        if crosses:
+        ioc = request.timeinforce == "IOC" and limit is not None
+        available_lots = request.lots
+        if crosses and ioc:
+            # an IOC limit order takes what the book offers up to its limit; the rest is canceled
+            available_lots = _lots_within(levels, request.limit_ticks, request.side, request.lots)  # type: ignore[arg-type]
+            price = self._walk_price(levels, available_lots, request.side)
+            rate = pair.taker_fee
+        elif crosses:
             price = self._walk_price(levels, request.lots, request.side)
             if limit is not None:
                 price = min(price, limit) if request.side == "buy" else max(price, limit)
@@ -172,7 +183,7 @@ class Accounts:
         else:
             assert limit is not None
             price, rate = limit, pair.maker_fee
-        cost = pair.cost(price, volume)
+        cost = pair.cost(price if limit is None else limit, volume)  # a limit order is checked (and held) at its limit
         if cost < pair.costmin:
             raise KrakenError(COST_MINIMUM)
         fee = pair.fee(cost, rate)
@@ -199,16 +210,16 @@ class Accounts:
             fee_in_base=fee_in_base,
         )
         account.orders[order.txid] = order
-        late, thin, slow = self._order_faults(draw, market=request.ordertype == "market")
+        late, thin, slow = self._order_faults(draw, market=request.ordertype == "market" or ioc)
         if late is not None:
             order.listed_at = now + late.delay_s
         if crosses and "post" in request.oflags:
             _close(order, "canceled", now, reason="Post only order")
         elif crosses:
-            lots = request.lots
+            lots = available_lots
             if thin is not None:
                 lots = int((Decimal(lots) * Decimal(str(thin.fill_ratio))).to_integral_value(rounding=ROUND_FLOOR))
-                if 0 < lots < request.lots:
+                if 0 < lots < available_lots:
                     price = self._walk_price(levels, lots, request.side)
             if slow is not None:
                 order.hold, order.fill_at, order.fill_lots, order.fill_price = need, now + slow.delay_s, lots, price
@@ -247,6 +258,8 @@ class Accounts:
         return ceil_to(fee / price, self.pair.lot_decimals) if price > 0 else ZERO
 
     def _walk_price(self, levels: tuple, lots: int, side: str) -> Decimal:
+        if lots <= 0:
+            return ZERO
         fills = walk(levels, lots)
         notional = sum(ticks * taken for ticks, taken in fills)
         average = self.units.tick * Decimal(notional) / Decimal(lots)
@@ -343,6 +356,18 @@ class Accounts:
         for order in targets:
             _close(order, "canceled", now, reason="User requested")
         return len(targets)
+
+
+def _lots_within(levels: tuple, limit_ticks: int, side: str, wanted: int) -> int:
+    """How many of ``wanted`` lots the book offers at or better than the limit (asks up to it, bids down to it)."""
+    total = 0
+    for level in levels:
+        if (level.ticks > limit_ticks) if side == "buy" else (level.ticks < limit_ticks):
+            break
+        total += level.lots
+        if total >= wanted:
+            return wanted
+    return total
 
 
 def _close(order: Order, status: str, now: float, reason: str | None = None) -> None:

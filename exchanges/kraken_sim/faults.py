@@ -28,9 +28,13 @@ late_listing    AddOrder only: the booked order (and its trades) stays out  yes
                 until ``delay_s`` simulator seconds after it was placed
 thin_book       AddOrder, market orders only: executes ``fill_ratio`` of    yes
                 the volume (floored to whole lots), the rest is canceled
-slow_fill       AddOrder, market orders only: the order shows ``open``,     yes
+slow_fill       AddOrder, market and IOC orders: the order shows ``open``,  yes
                 nothing executed, for ``delay_s`` simulator seconds, then
                 fills (at the price quoted when it was placed)
+bad_ticker      Ticker and Depth: an impossible or inconsistent price:      yes
+                ``field`` ask, bid or last reads ``value`` (any text:
+                ``1.0``, ``0``, ``-5``, ``NaN``, ``abc``), or ``crossed``
+                swaps the best ask and bid (ask < bid)
 ==============  ==========================================================  ===============
 
 ``processed`` (http_error, unavailable, busy; default False): False answers the
@@ -193,6 +197,39 @@ class SlowFill(_OrderFault):
             raise ConfigError("slow_fill delay_s must be >= 0")
 
 
+BAD_TICKER_FIELDS = ("ask", "bid", "last", "crossed")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BadTicker(Fault):
+    """Ticker/Depth replies show a bad price: ``field`` (ask, bid, last) reads ``value``, or ``crossed`` swaps ask and bid."""
+
+    field: str = "ask"
+    value: str = "1.0"
+
+    def __post_init__(self) -> None:
+        Fault.__post_init__(self)
+        if self.field not in BAD_TICKER_FIELDS:
+            raise ConfigError(f"bad_ticker field must be one of {', '.join(BAD_TICKER_FIELDS)}, got {self.field!r}")
+
+    def spoil(self, method: str, result: dict[str, Any]) -> None:
+        """Change a Ticker or Depth ``result`` in place (every pair entry in it)."""
+        for entry in result.values():
+            if not isinstance(entry, dict):
+                continue
+            if method == "Ticker":
+                if self.field == "crossed":
+                    entry["a"][0], entry["b"][0] = entry["b"][0], entry["a"][0]
+                else:
+                    entry[{"ask": "a", "bid": "b", "last": "c"}[self.field]][0] = self.value
+            elif method == "Depth" and entry.get("asks") and entry.get("bids"):
+                asks, bids = entry["asks"], entry["bids"]
+                if self.field == "crossed":
+                    asks[0][0], bids[0][0] = bids[0][0], asks[0][0]
+                elif self.field in ("ask", "bid"):
+                    (asks if self.field == "ask" else bids)[0][0] = self.value
+
+
 MALFORMED_MODES = ("html", "truncated", "missing_fields")
 _KIND_CLASSES: dict[str, type[Fault]] = {
     "latency": Latency,
@@ -204,11 +241,13 @@ _KIND_CLASSES: dict[str, type[Fault]] = {
     "late_listing": LateListing,
     "thin_book": ThinBook,
     "slow_fill": SlowFill,
+    "bad_ticker": BadTicker,
 }
 KINDS = tuple(_KIND_CLASSES)
 BEFORE_KINDS = ("http_error", "unavailable", "busy")
 AFTER_KINDS = ("drop_reply", "malformed")
 ORDER_KINDS = ("late_listing", "thin_book", "slow_fill")
+PRICE_METHODS = frozenset({"Ticker", "Depth"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -230,6 +269,7 @@ class Faults:
     late_listing: LateListing | None = None
     thin_book: ThinBook | None = None
     slow_fill: SlowFill | None = None
+    bad_ticker: BadTicker | None = None
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -298,6 +338,7 @@ def _convert(name: str, value: Any, kind: type) -> Any:
 _FIELD_TYPES: dict[str, type] = {
     "probability": float, "count": int, "methods": tuple, "ms": int, "jitter_ms": int,
     "status": int, "mode": str, "hang_s": float, "processed": bool, "delay_s": float, "fill_ratio": float,
+    "field": str, "value": str,
 }
 
 
@@ -396,6 +437,17 @@ class FaultInjector:
             raise ValueError(f"{kind!r} is not an order fault")
         with self._lock:
             return self._armed[kind].fault if self._fires(kind, method) else None
+
+    def bad_price(self, method: str) -> BadTicker | None:
+        """The bad_ticker fault, if it fires for this Ticker or Depth call."""
+        if method not in PRICE_METHODS:
+            return None
+        with self._lock:
+            if not self._fires("bad_ticker", method):
+                return None
+            fault = self._armed["bad_ticker"].fault
+            assert isinstance(fault, BadTicker)
+            return fault
 
     def describe(self) -> dict[str, Any]:
         """Configuration plus, per kind, ``remaining`` (count left, None: unlimited) and ``fired``."""

@@ -176,6 +176,10 @@ class Handler(BaseHTTPRequestHandler):
                 params.update(parse_form(body.decode("utf-8", "replace")) if body else {})
                 envelope: dict[str, Any] = {"error": [], "result": ws_depth(self.server.ws_feed, venue, method, params)
                                             or venue.public(method, params)}
+                bad = faults.bad_price(method)
+                if bad is not None:
+                    envelope["result"] = json.loads(json.dumps(envelope["result"]))  # replies are cached: spoil a copy
+                    bad.spoil(method, envelope["result"])
             else:
                 envelope = {"error": [], "result": venue.private(
                     method, self.headers.get("API-Key"), self.headers.get("API-Sign"), url.path, body,

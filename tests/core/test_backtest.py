@@ -31,8 +31,11 @@ def _read_csv(path: Path):
     return [int(r["time"]) for r in rows], [float(r["open"]) for r in rows], [float(r["close"]) for r in rows]
 
 
-def _expected_sma_cross(times, opens, closes, cash=D("10000"), fee=D("0.0026")):
-    """sma_cross as the issue states it, booked like Kraken: one decimal prices, 8 lot and 5 cost decimals."""
+def _expected_sma_cross(times, opens, closes, cash=D("10000"), fee=D("0.0026"), max_slippage=D(0)):
+    """sma_cross as the issue states it, booked like Kraken: one decimal prices, 8 lot and 5 cost decimals.
+
+    Buys are sized at the protection price (the next open moved up by ``max_slippage``, floored to the tick)
+    and fill at the next open."""
     fast = talib.SMA(np.array(closes), 10)
     slow = talib.SMA(np.array(closes), 30)
     lot, cents = D("1e-8"), D("1e-5")
@@ -43,13 +46,15 @@ def _expected_sma_cross(times, opens, closes, cash=D("10000"), fee=D("0.0026")):
             continue
         if position is None and fast[i] > slow[i] and fast[i - 1] <= slow[i - 1]:
             price = D(repr(opens[i + 1])).quantize(D("0.1"), rounding=ROUND_CEILING)
-            volume = (cash / (price * (1 + fee))).quantize(lot, rounding=ROUND_FLOOR)
+            protection = (price * (1 + max_slippage)).quantize(D("0.1"), rounding=ROUND_FLOOR)
+            volume = (cash / (protection * (1 + fee))).quantize(lot, rounding=ROUND_FLOOR)
             while True:
-                cost = (price * volume).quantize(cents)
-                entry_fee = (cost * fee).quantize(cents, rounding=ROUND_CEILING)
-                if cost + entry_fee <= cash:
+                bound = (protection * volume).quantize(cents)
+                if bound + (bound * fee).quantize(cents, rounding=ROUND_CEILING) <= cash:
                     break
                 volume -= lot
+            cost = (price * volume).quantize(cents)
+            entry_fee = (cost * fee).quantize(cents, rounding=ROUND_CEILING)
             cash -= cost + entry_fee
             position = (times[i + 1], volume, price, cost, entry_fee)
         elif position is not None and fast[i] < slow[i] and fast[i - 1] >= slow[i - 1]:
@@ -66,14 +71,17 @@ def _expected_sma_cross(times, opens, closes, cash=D("10000"), fee=D("0.0026")):
     return trades, cash
 
 
-def test_sma_cross_fills_equal_a_straightforward_computation(shared_data, tmp_path):
+@pytest.mark.parametrize("flags, max_slippage", [(["--max-slippage", "0"], D(0)), ([], D("0.005")),
+                                                  (["--max-slippage", "1%"], D("0.01"))])
+def test_sma_cross_fills_equal_a_straightforward_computation(shared_data, tmp_path, flags, max_slippage):
     data = shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"
     times, opens, closes = _read_csv(data)
-    expected, cash = _expected_sma_cross(times, opens, closes)
+    expected, cash = _expected_sma_cross(times, opens, closes, max_slippage=max_slippage)
     out = tmp_path / "trades.csv"
 
     result = subprocess.run(
-        [sys.executable, "-m", "candlebot", "--data", str(data), "--strategy", "sma_cross", "--json", "--trades-csv", str(out)],
+        [sys.executable, "-m", "candlebot", "--data", str(data), "--strategy", "sma_cross", "--json", "--trades-csv", str(out),
+         *flags],
         capture_output=True, text=True, cwd=REPO, check=True,
     )
 

@@ -12,6 +12,7 @@ from candlebot.chart import Chart
 from candlebot.engine import CandleClock
 from candlebot.events import EventBus, OrderSkipped, TradeClosed, TradeOpened
 from candlebot.ledger import Ledger, Sizing
+from candlebot.protection import Protection
 from candlebot.trader import Trader
 from exchanges.backtest import BacktestExchange
 from exchanges.kraken_pairs import find_pair, offline_pairs
@@ -20,9 +21,10 @@ XBTUSD = find_pair(offline_pairs(), "XBTUSD")  # lot 8, cost 5, price 1 decimals
 
 
 class Desk:
-    """A trader over a backtest exchange whose candle i+1 opens at ``opens[i+1]``."""
+    """A trader over a backtest exchange whose candle i+1 opens at ``opens[i+1]``; exact all-in sizing
+    (--max-slippage 0) unless ``max_slippage`` is given."""
 
-    def __init__(self, opens, cash, max_open=1, stake=None, fee="0.0026", slippage_bps="0"):
+    def __init__(self, opens, cash, max_open=1, stake=None, fee="0.0026", slippage_bps="0", max_slippage="0"):
         n = len(opens)
         self.chart = Chart("XBTUSD", 60)
         for k, price in enumerate(opens):
@@ -36,7 +38,8 @@ class Desk:
         bus.subscribe(self.events.append)
         refs = count(1)
         self.trader = Trader(exchange=self.exchange, pair=XBTUSD, ledger=self.ledger, sizing=Sizing(max_open, None if stake is None else D(stake)),
-                             fee_rate=D(fee), bus=bus, clock=self.clock, next_userref=lambda: next(refs))
+                             fee_rate=D(fee), bus=bus, clock=self.clock, next_userref=lambda: next(refs),
+                             protection=Protection(XBTUSD, D(max_slippage)))
         assert len(self.chart) == n
 
     def at(self, i):
@@ -161,3 +164,14 @@ def test_open_trades_are_marked_at_the_close_in_equity():
     assert desk.ledger.equity(D("110")) == D("1097.14742")  # 9.97406742 * 110 = 1097.1474162
     with pytest.raises(ValueError):
         Ledger(XBTUSD, D("1000")).book_close(trade, trade.open_fill)  # not a trade of this ledger
+
+
+def test_the_default_protection_sizes_at_the_open_plus_half_a_percent_and_fills_at_the_open():
+    desk = Desk([19990.0, 20000.0, 20500.0], cash="1000", max_slippage="0.005")
+
+    trade = desk.at(0).buy()
+
+    # protection = floor(20000 * 1.005, 1 decimal) = 20100.0; volume = floor(1000 / (20100 * 1.0026), 8) = 0.04962222
+    # filled at the open: cost = 20000 * 0.04962222 = 992.44440; fee = ceil(2.58035544, 5) = 2.58036
+    assert (trade.volume, trade.entry_price, trade.open_fill.cost, trade.open_fill.fee) == (D("0.04962222"), D("20000.0"), D("992.44440"), D("2.58036"))
+    assert desk.ledger.cash == D("1000") - D("992.44440") - D("2.58036")

@@ -23,8 +23,11 @@ def sim():
 
 def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
+    # An AddOrder refused before processing (EService:Unavailable) leaves an order that is never listed: by design
+    # the bot sends nothing until --reconcile-window proves it absent. 5 s (> the 1 s late listings below) keeps
+    # this 30 s run trading; the default 120 s would hold it for the rest of the run.
     process = bot.start("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000", "-p", ONE_SECOND, "-t", "0.2",
-                        "--strategy", FLIP)
+                        "--strategy", FLIP, "--reconcile-window", "5")
     try:
         for faults in (
             Faults(http_error=HttpError(status=503, probability=0.5), seed=1),
@@ -62,7 +65,10 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
     orders = sorted(sim.orders(), key=lambda o: o["opentm"])
     assert max(Counter(o["userref"] for o in orders).values()) == 1
     sides = [o["descr"]["type"] for o in orders]
-    assert all(a != b for a, b in zip(sides, sides[1:])), f"a decision was sent twice: {sides}"  # Flip alternates
+    for first, second in zip(orders, orders[1:]):  # Flip alternates; only a partly filled sell leaves a remainder to sell next
+        repeat = first["descr"]["type"] == second["descr"]["type"]
+        partial_sell = first["descr"]["type"] == "sell" and Decimal(first["vol_exec"]) < Decimal(first["vol"])
+        assert not repeat or partial_sell, f"a decision was sent twice: {sides}"
     store = bot.store()
     assert not store.load().pending
     booked = {o["userref"] for o in store.orders() if o["status"] == "filled"}
@@ -83,6 +89,7 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
         (["-t", "inf"], "-t must be a number of seconds within (0, 86400], got inf"),
         (["--json"], "--json is for backtests"),
         (["--report", "r.html"], "--report is for backtests"),
+        (["--max-price-deviation", "0"], "--max-price-deviation must be a fraction within (0, 1) or a percent (0.5%), got 0"),
         (["--strategy", "nope:Nothing"], "cannot load strategy 'nope:Nothing'"),
         (["--name", "../etc"], "bot name '../etc' must be"),
     ],

@@ -103,16 +103,22 @@ def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
     assert Decimal(totals["net_pnl"]) == sum((t.pnl for t in books.trades if not t.is_open), Decimal(0))
     as_csv = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", bot.name, "--csv"],
                             capture_output=True, text=True, cwd=REPO, check=True)
-    assert as_csv.stdout.splitlines()[0] == "open_time,close_time,side,volume,entry_price,exit_price,fees,pnl"
+    assert as_csv.stdout.splitlines()[0] == ("open_time,close_time,side,volume,entry_price,exit_price,fees,pnl,"
+                                             "open_time_utc,close_time_utc,duration_s,exit_reason")
     assert len(as_csv.stdout.splitlines()) == len(books.trades) + 1
     missing = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", "nobody"],
                              capture_output=True, text=True, cwd=REPO)
     assert missing.returncode == 2 and missing.stderr.startswith("candlebot-ledger: error: no books for bot 'nobody'")
 
 
-def test_the_demo_runs_without_keys_or_internet():
-    result = subprocess.run([sys.executable, "-m", "candlebot.demo", "--seconds", "8"], capture_output=True, text=True, cwd=REPO, timeout=60)
+@pytest.mark.slow
+@pytest.mark.integration
+def test_the_demo_runs_without_keys_or_internet_and_shows_a_complete_trade():
+    result = subprocess.run([sys.executable, "-m", "candlebot.demo", "--seconds", "48"], capture_output=True, text=True, cwd=REPO,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Kraken simulator on http://127.0.0.1:" in result.stdout
     assert "paper mode" in result.stdout and "Open: " in result.stdout
     assert "the demo bot's books:" in result.stdout and "bot=" in result.stdout.splitlines()[-1]
+    books = result.stdout.split("the demo bot's books:")[1]
+    assert "CLOSED Exit Price:" in books and " trades=1 " in books and " open_trades=0 " in books, books  # opened and closed

@@ -243,7 +243,8 @@ def run_backtest(args: list[str], tmp_path: Path, *, env: dict[str, str] | None 
 
 
 def demo_args(*extra: str) -> list[str]:
-    return ["--data", "demo", "-p", "60", "--strategy", "sma_cross", *extra]
+    """A demo backtest with exact all-in sizing (--max-slippage 0): the figures the tests pin."""
+    return ["--data", "demo", "-p", "60", "--strategy", "sma_cross", "--max-slippage", "0", *extra]
 
 
 def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
