@@ -18,7 +18,7 @@ from decimal import Decimal
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.engine import Engine
-from candlebot.errors import ExchangeError, FatalExchangeError, TemporaryExchangeError
+from candlebot.errors import ExchangeError, FatalExchangeError, StateWriteError, TemporaryExchangeError
 from candlebot.events import BotError, BotStarted, BotStopped, EventBus, Heartbeat, TickerPolled
 from candlebot.exchange import Exchange
 from candlebot.recovery import Reconciler
@@ -71,6 +71,10 @@ class BotRuntime:
                 self.clock.sleep(next_poll - self.clock.now())
         except FatalExchangeError as exc:
             reason = f"fatal: {exc}"
+            raise
+        except StateWriteError as exc:  # no intent can be recorded: stop before anything else is sent
+            reason = f"fatal: {exc}"
+            self.bus.emit(BotError(self.clock.now(), "state", f"{exc}: stopping, no order can be recorded"))
             raise
         finally:
             self.bus.emit(BotStopped(self.clock.now(), reason))

@@ -31,7 +31,7 @@ from candlebot.cli.backtest import resolve_strategy
 from candlebot.cli.sinks import SinkTags, build_sinks
 from candlebot.clock import Clock, LiveClock
 from candlebot.engine import Engine
-from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
+from candlebot.errors import ConfigError, FatalExchangeError, StateWriteError, TemporaryExchangeError
 from candlebot.events import EventBus
 from candlebot.identity import BotIdentity
 from candlebot.indicators import BotIndicators
@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         if stop.is_set():
             return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
         raise
+    except StateWriteError as exc:
+        raise ConfigError(str(exc)) from None
     outcome: dict[str, BaseException] = {}
 
     def work() -> None:
@@ -124,6 +126,11 @@ def run(args: argparse.Namespace) -> int:
     error = outcome.get("error")
     if error is None:
         return 0
+    if isinstance(error, StateWriteError):
+        bot.log.critical("stopped: %s; no order is sent while the bot cannot record it: "
+                         "fix the state file or its disk, then restart", error)
+        _flush_logs(bot.log)
+        raise ConfigError(str(error))
     if isinstance(error, (ConfigError, FatalExchangeError)):
         raise ConfigError(str(error))
     raise error
