@@ -69,7 +69,7 @@ class Reconciler:
         if order.side is Side.BUY:
             trade = self.ledger.book_open(fill)
             self.store.filled(order, fill, trade, self.ledger.cash)
-            self.bus.emit(TradeOpened(self.clock.now(), trade))
+            self.bus.emit(TradeOpened(self.clock.now(), trade, recovered=True))
         else:
             open_trade = next((t for t in self.ledger.open_trades if t.trade_id == intent.trade_id), None)
             if open_trade is None:
@@ -78,6 +78,6 @@ class Reconciler:
                 return True
             trade = self.ledger.book_close(open_trade, fill)
             self.store.filled(order, fill, trade, self.ledger.cash)
-            self.bus.emit(TradeClosed(self.clock.now(), trade))
+            self.bus.emit(TradeClosed(self.clock.now(), trade, recovered=True))
         log.info("recovered fill of userref %d: %s %s @ %s", order.userref, fill.side.value, fill.volume, fill.price)
         return True

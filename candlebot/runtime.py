@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
+from candlebot.audit import Auditor
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.engine import Engine
@@ -40,6 +41,7 @@ class BotRuntime:
     def __init__(
         self, *, settings: RuntimeSettings, exchange: Exchange, chart: Chart, engine: Engine, bus: EventBus,
         clock: Clock, reconciler: Reconciler | None = None, stop: threading.Event | None = None,
+        auditor: Auditor | None = None,
     ) -> None:
         if settings.poll_s <= 0:
             raise ValueError("poll interval must be positive")
@@ -50,6 +52,7 @@ class BotRuntime:
         self.bus = bus
         self.clock = clock
         self.reconciler = reconciler
+        self.auditor = auditor
         self.stopping = stop or threading.Event()
         self.failures = 0
         self.polls = 0
@@ -84,6 +87,8 @@ class BotRuntime:
         self.polls += 1
         if self.reconciler is not None and self.reconciler.pending:
             self.reconciler.settle()
+        if self.auditor is not None:
+            self.auditor.poll()
         try:
             ticker = self.exchange.ticker(self.settings.pair)
             price = float(ticker.last)

@@ -2,7 +2,7 @@
 
     missing  -> built in a temporary file (schema, ``user_version``, WAL) and renamed into place
     existing -> not empty, ``PRAGMA quick_check`` ok, a known ``user_version`` (older ones migrated),
-                exactly the expected tables and columns, and writable
+                exactly the expected tables and columns; ``probe_write`` then tells whether it is writable
 
 Anything else raises ``StateFileError`` (one line, exit 2): a bot never starts
 fresh books over a file that exists, since that would forget open positions.
@@ -115,7 +115,6 @@ def _check(db: sqlite3.Connection, path: Path, schema: Schema) -> None:
     expected = schema.layout()
     if version == schema.version:
         _compare(_layout(db), expected, path, version)
-        _probe_write(db, path, version)
         return
     found = _layout(db)
     if version == 0:
@@ -139,11 +138,12 @@ def _check(db: sqlite3.Connection, path: Path, schema: Schema) -> None:
         raise
 
 
-def _probe_write(db: sqlite3.Connection, path: Path, version: int) -> None:
-    """A file the bot cannot write to would only fail at its first order: find out now."""
+def probe_write(db: sqlite3.Connection, path: Path) -> None:
+    """A file the bot cannot write to would only fail at its first order: find out at start."""
     try:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
         db.execute("BEGIN IMMEDIATE")
-        db.execute(f"PRAGMA user_version = {int(version)}")
+        db.execute(f"PRAGMA user_version = {version}")
         db.execute("COMMIT")
     except sqlite3.Error as exc:
         if db.in_transaction:

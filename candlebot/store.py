@@ -27,7 +27,7 @@ from typing import Callable
 from candlebot.bookcheck import check_books
 from candlebot.errors import ConfigError, ExchangeError, StateFileError, StateWriteError
 from candlebot.exchange import Fill, OrderRequest, Side
-from candlebot.statefile import FIX_HINT, Schema, open_state
+from candlebot.statefile import FIX_HINT, Schema, open_state, probe_write
 from candlebot.trade import BotTrade
 from candlebot.trader import PendingIntent
 
@@ -65,11 +65,10 @@ class StoredBooks:
 class BotStore:
     """The journal the trader writes to (``OrderJournal``) and the books a restart reloads."""
 
-    def __init__(self, path: str | Path, *, now: Callable[[], float], create: bool = True, lock_timeout: float = 5.0) -> None:
-        """Open (or, with ``create``, make) the bot's state file; ``StateFileError`` when it cannot be trusted.
-
-        ``lock_timeout``: how long a write waits for another process's lock before it counts as failed.
-        """
+    def __init__(self, path: str | Path, *, now: Callable[[], float], create: bool = True, writable: bool = True,
+                 lock_timeout: float = 5.0) -> None:
+        """Open (or, with ``create``, make) the bot's state file; ``StateFileError`` when it cannot be trusted
+        (or, with ``writable``, written). ``lock_timeout``: how long a write waits for another process's lock."""
         self.path = Path(path)
         self._db = open_state(self.path, STATE_SCHEMA, create=create, lock_timeout=lock_timeout)
         try:
@@ -80,10 +79,21 @@ class BotStore:
             self._db.close()
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise StateFileError(f"state file {self.path} holds impossible books: {problems[0]}{more}; {FIX_HINT}")
+        if writable:
+            try:
+                probe_write(self._db, self.path)
+            except StateFileError:
+                self._db.close()
+                raise
         self._now = now
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def changes(self) -> int:
+        """Rows written since the file was opened: an audit compares nothing that changed while it read the account."""
+        return self._db.total_changes
 
     # -- identity of the books ---------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
+from candlebot.audit import Auditor
 from candlebot.candle import Candle
 from candlebot.candlefile import CandleColumns, TradeColumns
 from candlebot.chart import Chart, period_seconds
@@ -145,6 +146,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     check_seconds(args.poll, "-t", maximum=86_400)
     check_seconds(args.stop_after, "--stop-after", maximum=10 * 365 * 86_400)
     check_seconds(args.reconcile_window, "--reconcile-window", maximum=86_400, allow_zero=True)
+    check_seconds(args.audit_interval, "--audit-interval", maximum=7 * 86_400)
     for flag in ("start", "end", "trades_csv", "json"):
         if getattr(args, flag):
             raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
@@ -214,8 +216,15 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     log.info("%s: %s on %s (%s mode), %gs candles, polling every %gs; warmed up on %d candles%s",
              identity.label, strategy_cls.name, pair.altname, mode, period, args.poll, len(history),
              "" if engine.ready_index() is not None else " (indicators still warming up)")
+    auditor = None
+    if mode == "live":  # its own adapter: the audit reads the account on a worker thread, the bot's adapter is not shared
+        account = KrakenExchange(config, credentials=credentials, clock=LiveClock(), state_dir=state_dir)
+        closers.append(account.close)
+        auditor = Auditor(bot=identity.name, pair=pair, account=account, store=store, ledger=ledger, trader=trader, bus=bus,
+                          clock=clock, interval_s=args.audit_interval)
     runtime = BotRuntime(settings=RuntimeSettings(identity.label, pair.altname, strategy_cls.name, mode, args.poll),
-                         exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler, stop=stop)
+                         exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler, stop=stop,
+                         auditor=auditor)
     return BotProcess(runtime, store, log, closers)
 
 

@@ -124,6 +124,9 @@ def test_every_metric_name_in_the_table_is_emitted(collector: UdpCollector) -> N
     assert [d.tag("kind") for d in metrics[m.ERRORS.name]] == ["strategy"]
     assert [(d.tag("sink"), d.value) for d in metrics[m.SINK_DROPPED.name]] == [("slack", 3)]
     assert [d.value for d in metrics[m.TRADE_PNL.name]] == [float(closed_trade().pnl)]
+    assert [(d.tag("side"), d.value) for d in metrics[m.FILLS_RECOVERED.name]] == [("buy", 1)]
+    assert [d.value for d in metrics[m.AUDIT_PROBLEMS.name]] == [1]
+    assert [d.value for d in metrics[m.AUDIT_HOLD.name]] == [1]
     kinds = {metric.name: {"gauge": "g", "count": "c", "distribution": "d"}[metric.kind] for metric in m.METRICS}
     assert all(d.kind == kinds[d.name] for ds in metrics.values() for d in ds)
 
