@@ -32,8 +32,8 @@ FIX_HINT = "restore it from a backup, or move it away to start new books"
 class Schema:
     """``ddl`` creates version ``version``; ``migrations[n]`` turns a version-n file into version n + 1.
 
-    Files written before versioning carry ``user_version`` 0 and are taken for
-    version ``unversioned_as`` when their tables say so.
+    Files written before versioning carry ``user_version`` 0: they are taken for the
+    current version when their tables match it, else for ``unversioned_as`` (then migrated).
     """
 
     version: int
@@ -120,7 +120,7 @@ def _check(db: sqlite3.Connection, path: Path, schema: Schema) -> None:
     if version == 0:
         if not found:
             raise StateFileError(f"state file {path} holds no candlebot books (no tables); {FIX_HINT}")
-        version = schema.unversioned_as
+        version = schema.version if found == expected else schema.unversioned_as
     missing = [v for v in range(version, schema.version) if v not in schema.migrations]
     if missing:
         raise StateFileError(f"state file {path} has schema version {version} and no migration to {schema.version}")
@@ -128,7 +128,11 @@ def _check(db: sqlite3.Connection, path: Path, schema: Schema) -> None:
         db.execute("BEGIN IMMEDIATE")
         for step in range(version, schema.version):
             for statement in _statements(schema.migrations[step]):  # executescript would commit half-way
-                db.execute(statement)
+                try:
+                    db.execute(statement)
+                except sqlite3.Error as exc:
+                    raise StateFileError(f"state file {path} does not have candlebot's schema version {version} "
+                                         f"(migrating it to {step + 1} failed: {exc}); {FIX_HINT}") from None
         db.execute(f"PRAGMA user_version = {int(schema.version)}")
         _compare(_layout(db), expected, path, version)
         db.execute("COMMIT")

@@ -151,6 +151,14 @@ def test_a_new_column_is_one_version_bump_and_one_migration(tmp_path: Path) -> N
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2  # rolled back, untouched
     with pytest.raises(StateFileError, match="no migration to 4"):
         open_state(path, Schema(4, v2.ddl), create=False, lock_timeout=1)
+    unversioned = tmp_path / "unversioned.sqlite"  # written before versioning, with version 1's tables
+    sqlite3.connect(unversioned).executescript(v1.ddl).close()
+    open_state(unversioned, v2, create=False, lock_timeout=1).close()
+    assert [c[1] for c in sqlite3.connect(unversioned).execute("PRAGMA table_info(orders)")] == ["userref", "side", "venue"]
+    foreign = tmp_path / "foreign.sqlite"
+    sqlite3.connect(foreign).execute("CREATE TABLE notes (body TEXT)").connection.close()  # unversioned, not ours
+    with pytest.raises(StateFileError, match=r"does not have candlebot's schema version 1 \(migrating it to 2 failed: no such table: orders\)"):
+        open_state(foreign, v2, create=False, lock_timeout=1)
 
 
 def test_a_write_that_waits_too_long_for_a_lock_is_a_state_write_error(tmp_path: Path) -> None:
