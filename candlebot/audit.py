@@ -38,6 +38,7 @@ PAGE = 50  # Kraken's ClosedOrders page
 MAX_PAGES = 4
 CLOCK_MARGIN_S = 300.0  # the exchange's clock against ours, when asking for orders since a time
 FIRST_WINDOW_S = 86_400.0  # the first audit looks at a day of orders
+LOOKBACK_S = 3_600.0  # later ones at least an hour back: an order booked as failed can appear late
 
 
 class AccountOrder(Protocol):
@@ -157,8 +158,8 @@ class Auditor:
 
     def _start(self) -> None:
         since = self._since
-        self._snapshot = _Snapshot(self.store.changes, self.ledger.position,
-                                   tuple(o for o in self.store.orders() if float(o["created"]) >= since), self.clock.now())  # type: ignore[arg-type]
+        recent = tuple(o for o in self.store.orders() if float(o["created"]) >= since)  # type: ignore[arg-type]
+        self._snapshot = _Snapshot(self.store.changes, self.ledger.position, recent, self.clock.now())
         self._read = _Read(lambda: self.read_account(since))
         self.attempts += 1
         if self.attempts == 1:
@@ -194,7 +195,7 @@ class Auditor:
         assert read.view is not None
         problems = tuple(compare(snapshot.booked, read.view, snapshot.orders, self.pair))
         self.audits += 1
-        self._since = snapshot.taken
+        self._since = snapshot.taken - max(self.interval_s, LOOKBACK_S)
         self.next_due = now + self.interval_s
         if problems and not self.held:
             reason = f"{problems[0]}{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}"
