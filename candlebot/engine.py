@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from candlebot.candle import Candle
 from candlebot.chart import Chart
 from candlebot.clock import Clock
-from candlebot.errors import BooksInvariantError, FatalExchangeError, StrategyError
+from candlebot.errors import BooksInvariantError, FatalExchangeError, StateWriteError, StrategyError
 from candlebot.events import BotError, CandleClosed, EventBus
 from candlebot.indicators import BotIndicators
 from candlebot.ledger import Ledger
@@ -125,7 +125,7 @@ class Engine:
                 observe(i)
             try:
                 tick(i)
-            except (FatalExchangeError, BooksInvariantError):
+            except (FatalExchangeError, BooksInvariantError, StateWriteError):  # the bot must stop: never a strategy's fault
                 raise
             except Exception as exc:  # a strategy bug skips this candle, never the bot
                 self._strategy_failed(i, exc)

@@ -2,7 +2,8 @@
 
     CandlebotError
     ├── ConfigError                 user input or configuration: say it in one line, exit 2
-    │   └── DataFileError           a data file is missing, unreadable or malformed
+    │   ├── DataFileError           a data file is missing, unreadable or malformed
+    │   └── StateFileError          the bot's state file is empty, corrupt, foreign or impossible: refuse to start
     ├── ExchangeError               raised only by exchange adapters, translated once at the boundary
     │   ├── FatalExchangeError      our bug or config (bad arguments, unknown pair): stop, never retry
     │   │   └── AuthError           bad key, signature or permission: stop the bot, alert
@@ -10,6 +11,7 @@
     │   │   └── RateLimitError      a rate counter is full: back off longer, retry
     │   ├── OrderRejected           the exchange refused this order (funds, minimums): event, no retry
     │   └── OrderOutcomeUnknown     an order may or may not exist: reconcile by reference, never resend blindly
+    ├── StateWriteError             the bot's state cannot be written while running: stop (exit 2), alert
     ├── StrategyError               a strategy raised: skip the candle, report, go on
     └── BooksInvariantError         the books broke an invariant (cash below zero, a close larger than its trade):
                                     a bug; stop the bot (crash-only: a person looks before it trades again)
@@ -32,6 +34,18 @@ class ConfigError(CandlebotError):
 
 class DataFileError(ConfigError):
     """A data file cannot be used; the message names the file (and line, when one is at fault)."""
+
+
+class StateFileError(ConfigError):
+    """A bot's state file exists but cannot be trusted; the bot never starts fresh books over it."""
+
+
+class StateWriteError(CandlebotError):
+    """The state file refused a write (read-only, disk full, locked too long).
+
+    Fatal: a bot that cannot record its intents must not send orders, so no
+    safety net (the engine's strategy guard included) may swallow it.
+    """
 
 
 class ExchangeError(CandlebotError):

@@ -61,16 +61,22 @@ class CandleClosed:
 
 @dataclass(frozen=True, slots=True)
 class TradeOpened:
+    """A buy fill was booked; ``recovered``: found by a userref lookup (restart or lost reply), not as the order's reply."""
+
     time: float
     trade: BotTrade
     latency_s: float | None = None
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class TradeClosed:
+    """A sell fill was booked; ``recovered`` as for ``TradeOpened``."""
+
     time: float
     trade: BotTrade
     latency_s: float | None = None
+    recovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +138,20 @@ class BotError:
 
 
 @dataclass(frozen=True, slots=True)
+class BooksAudited:
+    """The books compared with the account (live): ``problems`` is empty when they agree.
+
+    ``held``: the bot opens no trade until a person clears the hold (closing is still allowed).
+    """
+
+    time: float
+    booked_volume: Decimal
+    account_volume: Decimal
+    problems: tuple[str, ...]
+    held: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Heartbeat:
     time: float
     consecutive_failures: int = 0
@@ -150,6 +170,7 @@ Event = (
     | PriceRejected
     | DustLeft
     | BotError
+    | BooksAudited
     | Heartbeat
 )
 

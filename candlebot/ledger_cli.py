@@ -1,4 +1,10 @@
-"""``candlebot-ledger``: a bot's persisted trades and totals, read from its database without trading."""
+"""``candlebot-ledger``: a bot's persisted trades and totals, read from its database without trading.
+
+A state file that cannot be trusted (empty, corrupt, foreign, impossible values)
+is reported in one line with exit code 2, as a bot would refuse it.
+``--clear-hold`` is how a person lifts an audit hold (``candlebot.audit``) after
+checking the account.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from candlebot.errors import ConfigError
+from candlebot.audit import HOLD_KEY
+from candlebot.errors import ConfigError, StateWriteError
 from candlebot.identity import BotIdentity
 from candlebot.lines import ledger_line
 from candlebot.money import ZERO
@@ -24,17 +31,29 @@ def main(argv: list[str] | None = None) -> int:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="one JSON object: trades and totals")
     output.add_argument("--csv", action="store_true", help="one CSV row per trade")
+    parser.add_argument("--clear-hold", action="store_true",
+                        help="lift an audit hold once you have checked the account (the bot audits again at once)")
     args = parser.parse_args(argv)
     try:
         identity = BotIdentity.from_name(args.name)
         path = (Path(args.state_dir) if args.state_dir else default_state_dir()) / "bots" / f"{identity.label}.sqlite"
         if not path.is_file():
             raise ConfigError(f"no books for bot {identity.name!r} at {path}")
-        store = BotStore(path, now=lambda: 0.0)
-        books = store.load()
-        start_cash = Decimal(store.meta("start_cash") or "0")
-        pair = store.meta("pair") or ""
-        store.close()
+        store = BotStore(path, now=lambda: 0.0, create=False, writable=args.clear_hold)
+        try:
+            hold = store.meta(HOLD_KEY)
+            if args.clear_hold and hold:
+                store.delete_meta(HOLD_KEY)
+                print(f"audit hold cleared (it said: {hold})", file=sys.stderr)
+                hold = None
+            books = store.load()
+            start_cash = Decimal(store.meta("start_cash") or "0")
+            pair = store.meta("pair") or ""
+        finally:
+            store.close()
+    except StateWriteError as exc:
+        print(f"candlebot-ledger: error: {exc}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print(f"candlebot-ledger: error: {exc}", file=sys.stderr)
         return 2
@@ -51,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         "start_cash": str(start_cash),
         "cash": str(books.cash),
         "unsettled_orders": [p.order.userref for p in books.pending],
+        "audit_hold": hold,
     }
     if args.csv:
         write_trades_csv(books.trades, sys.stdout)

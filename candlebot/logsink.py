@@ -66,10 +66,11 @@ class LogSink:
                 log.info("%s", ticker_line(candle, candle.close, closed=True))
             case TickerPolled(price=price, forming=forming):
                 log.info("%s", ticker_line(forming, price))
-            case TradeOpened(trade=trade):
-                log.debug("trade %d opened: %s %s @ %s", trade.trade_id, trade.volume, trade.open_fill.pair, trade.entry_price)
-            case TradeClosed(trade=trade):
-                log.debug("trade %d closed: P/L %s", trade.trade_id, trade.pnl)
+            case TradeOpened(trade=trade, recovered=recovered):
+                log.debug("trade %d opened%s: %s %s @ %s", trade.trade_id, " (recovered)" if recovered else "", trade.volume,
+                          trade.open_fill.pair, trade.entry_price)
+            case TradeClosed(trade=trade, recovered=recovered):
+                log.debug("trade %d closed%s: P/L %s", trade.trade_id, " (recovered)" if recovered else "", trade.pnl)
             case OrderSkipped(side=side, reason=reason):
                 log.info("%s order skipped: %s", side.value, reason)
             case OrderFailed(side=side, volume=volume, userref=userref, error=error, message=message):

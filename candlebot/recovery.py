@@ -90,7 +90,7 @@ class Reconciler:
         if order.side is Side.BUY:
             trade = self.ledger.book_open(fill)
             self.store.filled(order, fill, trade, self.ledger.cash)
-            self.bus.emit(TradeOpened(self.clock.now(), trade))
+            self.bus.emit(TradeOpened(self.clock.now(), trade, recovered=True))
             self.trader.report_dust(trade)
         else:
             open_trade = next((t for t in self.ledger.open_trades if t.trade_id == intent.trade_id), None)
@@ -100,7 +100,7 @@ class Reconciler:
                 return True
             closing = self.ledger.book_close(open_trade, fill)  # partial or whole, as when the reply arrives
             self.store.filled(order, fill, closing.closed, self.ledger.cash, closing.remainder)
-            self.bus.emit(TradeClosed(self.clock.now(), closing.closed))
+            self.bus.emit(TradeClosed(self.clock.now(), closing.closed, recovered=True))
             if closing.remainder is not None:
                 self.trader.report_dust(closing.remainder)
         log.info("recovered fill of userref %d: %s %s @ %s", order.userref, fill.side.value, fill.volume, fill.price)

@@ -15,11 +15,12 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
+from candlebot.audit import Auditor
 from candlebot.bookfeed import BookFeed
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.engine import Engine
-from candlebot.errors import ExchangeError, FatalExchangeError, TemporaryExchangeError
+from candlebot.errors import ExchangeError, FatalExchangeError, StateWriteError, TemporaryExchangeError
 from candlebot.events import BotError, BotStarted, BotStopped, EventBus, Heartbeat, PriceRejected, TickerPolled
 from candlebot.exchange import Exchange
 from candlebot.pricecheck import MarketReferences, PriceGuard
@@ -43,6 +44,7 @@ class BotRuntime:
         self, *, settings: RuntimeSettings, exchange: Exchange, chart: Chart, engine: Engine, bus: EventBus,
         clock: Clock, reconciler: Reconciler | None = None, stop: threading.Event | None = None,
         guard: PriceGuard | None = None, references: MarketReferences | None = None, books: BookFeed | None = None,
+        auditor: Auditor | None = None,
     ) -> None:
         """``guard`` refuses bad tickers (they never reach the chart); ``references`` learns each sane trade price;
         ``books`` is read just before a poll that closes a candle, for the orders it may bring."""
@@ -59,6 +61,7 @@ class BotRuntime:
         self.bus = bus
         self.clock = clock
         self.reconciler = reconciler
+        self.auditor = auditor
         self.stopping = stop or threading.Event()
         self.failures = 0
         self.polls = 0
@@ -81,6 +84,10 @@ class BotRuntime:
         except FatalExchangeError as exc:
             reason = f"fatal: {exc}"
             raise
+        except StateWriteError as exc:  # no intent can be recorded: stop before anything else is sent
+            reason = f"fatal: {exc}"
+            self.bus.emit(BotError(self.clock.now(), "state", f"{exc}: stopping, no order can be recorded"))
+            raise
         finally:
             self.bus.emit(BotStopped(self.clock.now(), reason))
 
@@ -89,6 +96,8 @@ class BotRuntime:
         self.polls += 1
         if self.reconciler is not None and self.reconciler.pending:
             self.reconciler.settle()
+        if self.auditor is not None:
+            self.auditor.poll()
         try:
             forming = self.chart.forming
             if (self.books is not None and forming is not None and not self.failures and forming.time != self._prefetched

@@ -8,6 +8,12 @@ outcome, which the next start looks up on the exchange by its userref
 
 Durability: ``synchronous=NORMAL`` survives a killed process (the crash tests
 kill -9 bots mid-order); only a power cut can lose the newest transactions.
+
+Trust: the file is versioned and checked before use (``candlebot.statefile``
+for integrity and schema, ``candlebot.bookcheck`` for the values in it); a
+write that fails while running raises ``StateWriteError``, which stops the bot.
+To change the schema: edit ``SCHEMA``, bump ``SCHEMA_VERSION`` and add the
+migration from the previous version to ``MIGRATIONS``.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from candlebot.errors import ConfigError, ExchangeError
+from candlebot.bookcheck import check_books
+from candlebot.errors import ConfigError, ExchangeError, StateFileError, StateWriteError
 from candlebot.exchange import Fill, OrderRequest, Side
+from candlebot.statefile import FIX_HINT, Schema, open_state, probe_write
 from candlebot.trade import BotTrade
 from candlebot.trader import PendingIntent
 
@@ -44,7 +52,12 @@ CREATE TABLE IF NOT EXISTS trades (
     open_volume TEXT, open_cost TEXT, open_fee TEXT
 );
 """
-SPLIT_COLUMNS = ("open_volume", "open_cost", "open_fee")
+SCHEMA_VERSION = 2
+MIGRATIONS: dict[int, str] = {  # version n -> the SQL that turns a version-n file into version n + 1
+    1: "ALTER TABLE trades ADD COLUMN open_volume TEXT; ALTER TABLE trades ADD COLUMN open_cost TEXT; "
+       "ALTER TABLE trades ADD COLUMN open_fee TEXT;",  # partial sells split a trade (its share of the open fill)
+}
+STATE_SCHEMA = Schema(SCHEMA_VERSION, SCHEMA, MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -57,24 +70,35 @@ class StoredBooks:
 class BotStore:
     """The journal the trader writes to (``OrderJournal``) and the books a restart reloads."""
 
-    def __init__(self, path: str | Path, *, now: Callable[[], float]) -> None:
+    def __init__(self, path: str | Path, *, now: Callable[[], float], create: bool = True, writable: bool = True,
+                 lock_timeout: float = 5.0) -> None:
+        """Open (or, with ``create``, make) the bot's state file; ``StateFileError`` when it cannot be trusted
+        (or, with ``writable``, written). ``lock_timeout``: how long a write waits for another process's lock."""
         self.path = Path(path)
+        self._db = open_state(self.path, STATE_SCHEMA, create=create, lock_timeout=lock_timeout)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(trades)")}
-            for column in SPLIT_COLUMNS:  # a state file written before partial sells were split
-                if column not in columns:
-                    self._db.execute(f"ALTER TABLE trades ADD COLUMN {column} TEXT")
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the bot's state database {self.path}: {exc}") from None
+            problems = check_books(self._db)
+        except sqlite3.Error as exc:
+            problems = [f"unreadable ({exc})"]
+        if problems:
+            self._db.close()
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise StateFileError(f"state file {self.path} holds impossible books: {problems[0]}{more}; {FIX_HINT}")
+        if writable:
+            try:
+                probe_write(self._db, self.path)
+            except StateFileError:
+                self._db.close()
+                raise
         self._now = now
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def changes(self) -> int:
+        """Rows written since the file was opened: an audit compares nothing that changed while it read the account."""
+        return self._db.total_changes
 
     # -- identity of the books ---------------------------------------------------------
 
@@ -83,7 +107,12 @@ class BotStore:
         return None if row is None else row[0]
 
     def set_meta(self, key: str, value: str) -> None:
-        self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        with self._tx():
+            self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        with self._tx():
+            self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     def bind(self, *, pair: str, start_cash: Decimal) -> Decimal:
         """First start: record pair and cash. Later starts: refuse another pair; return the cash to trade with."""
@@ -101,10 +130,11 @@ class BotStore:
     # -- OrderJournal ------------------------------------------------------------------
 
     def intent(self, order: OrderRequest, trade_id: int | None) -> None:
-        self._db.execute(
-            "INSERT INTO orders (userref, pair, side, volume, trade_id, status, created) VALUES (?, ?, ?, ?, ?, 'intent', ?)",
-            (order.userref, order.pair, order.side.value, str(order.volume), trade_id, self._now()),
-        )
+        with self._tx():
+            self._db.execute(
+                "INSERT INTO orders (userref, pair, side, volume, trade_id, status, created) VALUES (?, ?, ?, ?, ?, 'intent', ?)",
+                (order.userref, order.pair, order.side.value, str(order.volume), trade_id, self._now()),
+            )
 
     def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal,
                remainder: BotTrade | None = None) -> None:
@@ -129,7 +159,8 @@ class BotStore:
             self.set_meta("cash", str(cash))
 
     def failed(self, order: OrderRequest, error: ExchangeError) -> None:
-        self._db.execute("UPDATE orders SET status = 'failed', error = ? WHERE userref = ?", (f"{type(error).__name__}: {error}", order.userref))
+        with self._tx():
+            self._db.execute("UPDATE orders SET status = 'failed', error = ? WHERE userref = ?", (f"{type(error).__name__}: {error}", order.userref))
 
     # -- reload --------------------------------------------------------------------------
 
@@ -157,18 +188,47 @@ class BotStore:
         return [dict(zip(names, row)) for row in cursor]
 
     def _tx(self) -> "_Transaction":
-        return _Transaction(self._db)
+        return _Transaction(self._db, self.path)
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    """One write transaction (nested ones join the outer); any SQLite failure becomes ``StateWriteError``."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self.db = db
+        self.path = path
+        self.outer = False
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        self.outer = not self.db.in_transaction
+        if self.outer:
+            self._run("BEGIN IMMEDIATE")
 
-    def __exit__(self, kind: object, *_: object) -> None:
-        self.db.execute("ROLLBACK" if kind else "COMMIT")
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> None:
+        if not self.outer:
+            if isinstance(error, sqlite3.Error):
+                raise StateWriteError(f"cannot write state file {self.path}: {error}") from error
+            return
+        if kind is None:
+            self._run("COMMIT")
+            return
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the failure that brought us here is the one to report
+        if isinstance(error, sqlite3.Error):
+            raise StateWriteError(f"cannot write state file {self.path}: {error}") from error
+
+    def _run(self, statement: str) -> None:
+        try:
+            self.db.execute(statement)
+        except sqlite3.Error as exc:
+            if statement == "COMMIT" and self.db.in_transaction:
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise StateWriteError(f"cannot write state file {self.path}: {exc}") from exc
 
 
 def _share(fill: Fill) -> tuple[str, str, str]:

@@ -115,6 +115,7 @@ class Trader:
         self.next_userref = next_userref
         self.journal: OrderJournal = journal or NullJournal()
         self.unsettled: list[PendingIntent] = []
+        self.holds: dict[str, str] = {}  # why no trade may be opened now (an audit found the books wrong); closing is allowed
 
     @property
     def paused(self) -> str | None:
@@ -127,6 +128,8 @@ class Trader:
         ledger, pair = self.ledger, self.pair
         if self.paused is not None:
             return self._skip(Side.BUY, self.paused)
+        if self.holds:
+            return self._skip(Side.BUY, "; ".join(self.holds.values()))
         if len(ledger.open_trades) >= self.sizing.max_open:
             return self._skip(Side.BUY, f"{len(ledger.open_trades)} trades open (num_simultaneous_trades={self.sizing.max_open})")
         commit = self.sizing.commit(ledger.cash, len(ledger.open_trades)) if volume is None else ledger.cash

@@ -72,6 +72,8 @@ def build_parser() -> ArgumentParser:
     bot.add_argument("--reconcile-window", type=float, default=120.0, metavar="SECONDS",
                      help="how long a live order whose outcome is unknown may take to appear on Kraken "
                           "before it counts as never placed (default 120)")
+    bot.add_argument("--audit-interval", type=float, default=600.0, metavar="SECONDS",
+                     help="live bots compare their books with the Kraken account at start and this often (default 600)")
     add_kraken_arguments(parser)
     output = parser.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")

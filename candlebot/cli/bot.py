@@ -23,6 +23,7 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
+from candlebot.audit import Auditor
 from candlebot.bookfeed import BookFeed
 from candlebot.candle import Candle
 from candlebot.candlefile import CandleColumns, TradeColumns
@@ -32,7 +33,7 @@ from candlebot.cli.backtest import resolve_strategy
 from candlebot.cli.sinks import SinkTags, build_sinks, check_sinks
 from candlebot.clock import Clock, LiveClock
 from candlebot.engine import Engine
-from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
+from candlebot.errors import ConfigError, FatalExchangeError, StateWriteError, TemporaryExchangeError
 from candlebot.events import EventBus
 from candlebot.identity import BotIdentity
 from candlebot.indicators import BotIndicators
@@ -116,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         error = outcome.get("error")
         if stop.is_set() and isinstance(error, ConfigError):
             return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
+        if isinstance(error, StateWriteError):
+            raise ConfigError(str(error)) from None
         raise error  # type: ignore[misc]
     bot: BotProcess = outcome["bot"]  # type: ignore[assignment]
 
@@ -141,6 +144,11 @@ def run(args: argparse.Namespace) -> int:
     error = outcome.get("error")
     if error is None:
         return 0
+    if isinstance(error, StateWriteError):
+        bot.log.critical("stopped: %s; no order is sent while the bot cannot record it: "
+                         "fix the state file or its disk, then restart", error)
+        _flush_logs(bot.log)
+        raise ConfigError(str(error))
     if isinstance(error, (ConfigError, FatalExchangeError)):
         raise ConfigError(str(error))
     raise error  # type: ignore[misc]
@@ -168,6 +176,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     check_exchange(args.exchange)
     check_seconds(args.poll, "-t", maximum=86_400)
     check_seconds(args.reconcile_window, "--reconcile-window", maximum=86_400, allow_zero=True)
+    check_seconds(args.audit_interval, "--audit-interval", maximum=7 * 86_400)
     for flag in ("start", "end", "trades_csv", "json", "report", "report_png"):
         if getattr(args, flag):
             raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
@@ -248,9 +257,15 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     log.info("%s: %s on %s (%s mode), %gs candles, polling every %gs; warmed up on %d candles%s",
              identity.label, strategy_cls.name, pair.altname, mode, period, args.poll, len(history),
              "" if engine.ready_index() is not None else " (indicators still warming up)")
+    auditor = None
+    if mode == "live":  # its own adapter: the audit reads the account on a worker thread, the bot's adapter is not shared
+        account = KrakenExchange(config, credentials=credentials, clock=LiveClock(), state_dir=state_dir)
+        closers.append(account.close)
+        auditor = Auditor(bot=identity.name, pair=pair, account=account, store=store, ledger=ledger, trader=trader, bus=bus,
+                          clock=clock, interval_s=args.audit_interval)
     runtime = BotRuntime(settings=RuntimeSettings(identity.label, pair.altname, strategy_cls.name, mode, args.poll),
                          exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler, stop=stop,
-                         guard=guard, references=references, books=book_feed)
+                         guard=guard, references=references, books=book_feed, auditor=auditor)
     return BotProcess(runtime, store, log, closers)
 
 

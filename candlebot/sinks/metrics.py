@@ -62,6 +62,12 @@ PRICES_REJECTED = Metric("candlebot.prices.rejected", "count", "prices", "PriceR
                          "source: ticker or book", ("source",))
 DUST = Metric("candlebot.dust", "count", "trades", "DustLeft", "open remainders below ordermin/costmin, kept and never sold")
 ERRORS = Metric("candlebot.errors", "count", "errors", "BotError", "errors the bot survived, by kind", ("kind",))
+FILLS_RECOVERED = Metric("candlebot.fills.recovered", "count", "fills", "TradeOpened/TradeClosed",
+                         "fills found by a userref lookup (restart, lost reply) rather than as the order's reply", ("side",))
+AUDIT_PROBLEMS = Metric("candlebot.audit.problems", "gauge", "problems", "BooksAudited",
+                        "disagreements between the books and the account at the latest audit (live; 0 = they agree)")
+AUDIT_HOLD = Metric("candlebot.audit.hold", "gauge", "bool", "BooksAudited",
+                    "1 while an audit hold stops the bot opening trades, until a person clears it")
 HEARTBEATS = Metric("candlebot.heartbeat", "count", "beats", "Heartbeat", "one per bot loop iteration")
 HEARTBEAT_FAILURES = Metric("candlebot.heartbeat.failures", "gauge", "polls", "Heartbeat", "consecutive failed exchange polls")
 BOT_STARTED = Metric("candlebot.bot.started", "count", "starts", "BotStarted", "bot (re)starts")

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from typing import Any, Callable, Sequence
 
-from candlebot.events import Event, Heartbeat
+from candlebot.events import BooksAudited, Event, Heartbeat
 from candlebot.sinks.ratelimit import TokenBucket
 from candlebot.sinks.secret import Redactor
 from candlebot.sinks.slack_messages import ALERT_TYPES, AlertDigest, SlackMessage, alert_message, summary_message
@@ -97,6 +97,8 @@ class SlackSink:
     # -- policy ------------------------------------------------------------------
 
     def _wanted(self, event: Event) -> bool:
+        if type(event) is BooksAudited:
+            return bool(event.problems or event.held)  # type: ignore[attr-defined]  # loud every audit until a person acts
         if type(event) is not Heartbeat:
             return True
         failing = event.consecutive_failures >= self.unreachable_after  # type: ignore[attr-defined]

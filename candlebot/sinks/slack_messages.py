@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from candlebot.events import (
+    BooksAudited,
     BotError,
     BotStarted,
     BotStopped,
@@ -33,8 +34,9 @@ from candlebot.money import ZERO
 from candlebot.sinks.tags import SinkTags
 
 ALERT_TYPES: tuple[type, ...] = (BotStarted, BotStopped, TradeOpened, TradeClosed, OrderFailed, PriceRejected, DustLeft,
-                                 BotError, Heartbeat)
+                                 BotError, BooksAudited, Heartbeat)
 LATEST_LINES = 5
+_RECOVERED = {False: "", True: " (recovered)"}
 _SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 
 
@@ -111,6 +113,8 @@ class AlertDigest:
                 self.errors[f"bad {source} price"] += 1
             case DustLeft():
                 self.errors["dust left"] += 1
+            case BooksAudited():
+                self.errors["audit"] += 1
             case BotStarted():
                 self.lifecycle.append("started")
             case BotStopped(reason=reason):
@@ -155,15 +159,15 @@ def summary_message(digest: AlertDigest, tags: SinkTags, *, lost: int = 0) -> Sl
 def _describe(event: Event, tags: SinkTags) -> _Lines:
     q = f" {tags.quote}" if tags.quote else ""
     match event:
-        case TradeOpened(trade=trade):
+        case TradeOpened(trade=trade, recovered=recovered):
             fill = trade.open_fill
-            head = f"{tags.pair} trade #{trade.trade_id} opened: bought {_amount(fill.volume)} @ {_amount(fill.price)}"
+            head = f"{tags.pair} trade #{trade.trade_id} opened{_RECOVERED[recovered]}: bought {_amount(fill.volume)} @ {_amount(fill.price)}"
             detail = f"cost {_amount(fill.cost)}{q} · fee {_amount(fill.fee)}{q} · order {fill.order_id}"
             return _Lines(f":large_blue_circle: *{_escape(head)}*", head, (_escape(detail),), (detail,))
-        case TradeClosed(trade=trade):
+        case TradeClosed(trade=trade, recovered=recovered):
             opened, closed = trade.open_fill, trade.close_fill
             pnl = trade.pnl or ZERO
-            head = f"{tags.pair} trade #{trade.trade_id} closed: P/L {_signed(pnl)}{q}"
+            head = f"{tags.pair} trade #{trade.trade_id} closed{_RECOVERED[recovered]}: P/L {_signed(pnl)}{q}"
             emoji = ":white_check_mark:" if pnl > 0 else ":small_red_triangle_down:"
             details: list[str] = []
             if closed is not None:
@@ -192,6 +196,13 @@ def _describe(event: Event, tags: SinkTags) -> _Lines:
         case BotError(kind=kind, message=message):
             head = f"{kind} error"
             return _Lines(f":rotating_light: *{_escape(head)}*: {_escape(message)}", f"{head}: {message}")
+        case BooksAudited(problems=problems, held=held, booked_volume=booked, account_volume=account):
+            head = (f"Books disagree with the account: {len(problems)} problem(s)" if problems
+                    else "Books agree with the account again")
+            details = [*problems[:5], f"booked {_amount(booked)}, account {_amount(account)}"]
+            if held:
+                details.append(f"no trade is opened until a person clears the hold: candlebot-ledger --name {tags.bot.partition('_')[2] or tags.bot} --clear-hold")
+            return _Lines(f":rotating_light: *{_escape(head)}*", head, tuple(_escape(d) for d in details), tuple(details))
         case BotStarted(pair=pair, strategy=strategy, mode=mode):
             head = f"Bot started: {pair}, {strategy}, {mode}"
             return _Lines(f":arrow_forward: *{_escape(head)}*", head)

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Sequence
 
 from candlebot.events import (
+    BooksAudited,
     BotError,
     BotStarted,
     BotStopped,
@@ -156,13 +157,17 @@ class StatsdSink:
 
     def _event(self, event: Event) -> None:
         match event:
-            case TradeOpened(trade=trade, latency_s=latency):
+            case TradeOpened(trade=trade, latency_s=latency, recovered=recovered):
                 self._count(m.TRADES_OPENED.name, 1)
+                if recovered:
+                    self._count(m.FILLS_RECOVERED.name, 1, ("side:buy",))
                 self._fee(trade.open_fill.fee)
                 if latency is not None:
                     self._values.append((m.ORDER_LATENCY.name, latency, ("side:buy",)))
-            case TradeClosed(trade=trade, latency_s=latency):
+            case TradeClosed(trade=trade, latency_s=latency, recovered=recovered):
                 pnl: Decimal = trade.pnl if trade.pnl is not None else ZERO
+                if recovered:
+                    self._count(m.FILLS_RECOVERED.name, 1, ("side:sell",))
                 self._count(m.TRADES_CLOSED.name, 1, ("result:win",) if pnl > 0 else ("result:loss",))
                 self._values.append((m.TRADE_PNL.name, float(pnl), NO_TAGS))
                 self.pnl += pnl
@@ -183,6 +188,9 @@ class StatsdSink:
                 self._count(m.DUST.name, 1)
             case BotError(kind=kind):
                 self._count(m.ERRORS.name, 1, (f"kind:{kind}",))
+            case BooksAudited(problems=problems, held=held):
+                self._gauge(m.AUDIT_PROBLEMS.name, len(problems))
+                self._gauge(m.AUDIT_HOLD.name, int(held))
             case BotStarted():
                 self._count(m.BOT_STARTED.name, 1)
             case BotStopped():

@@ -113,6 +113,7 @@ def test_a_partial_sell_splits_the_trade_to_the_last_decimal_and_the_store_reloa
     assert ledger.position == D("0.02") and ledger.fees == D("2.34") + D("0.7878")
 
     store = BotStore(tmp_path / "bot.sqlite", now=time.time)
+    store.bind(pair=XBTUSD.name, start_cash=D("1000"))
     buy = OrderRequest(XBTUSD.name, Side.BUY, D("0.03"), 1, D("30100"))
     sell = OrderRequest(XBTUSD.name, Side.SELL, D("0.03"), 2, D("29900"))
     store.intent(buy, None)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from candlebot.candle import Candle
 from candlebot.events import (
+    BooksAudited,
     BotError,
     BotStarted,
     BotStopped,
@@ -55,6 +56,7 @@ def every_event() -> list[Event]:
         CandleClosed(T0 + 60, candle, {"sma_10": 42010.25, "sma_30": float("nan"), "macd.signal": -1.5},
                      Decimal("9483.40"), Decimal("10001.23"), 1),
         TradeOpened(T0 + 61, opened_trade(), 0.0123),
+        TradeOpened(T0 + 62, opened_trade(4), None, recovered=True),
         TradeClosed(T0 + 120, closed_trade(), 0.0456),
         OrderSkipped(T0 + 121, Side.BUY, "1 trades open (num_simultaneous_trades=1)"),
         OrderFailed(T0 + 122, Side.BUY, Decimal("0.5"), 7, "OrderRejected", "EOrder:Insufficient funds"),
@@ -62,6 +64,7 @@ def every_event() -> list[Event]:
         PriceRejected(T0 + 122, "book", "crossed book: ask 1.0 <= bid 42000.0"),
         DustLeft(T0 + 122, opened_trade()),
         BotError(T0 + 123, "strategy", "sma_cross failed on candle 1704067200: ZeroDivisionError: division by zero"),
+        BooksAudited(T0 + 123.5, Decimal("0.0123"), Decimal("0.0100"), ("the books hold 0.0123 XXBT, the account only 0.0100",), True),
         Heartbeat(T0 + 124, 0),
         Heartbeat(T0 + 125, 6),
         BotStopped(T0 + 126, "SIGTERM"),

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from candlebot.events import BotError, BotStarted, BotStopped, Heartbeat, OrderFailed, TradeClosed, TradeOpened
+from decimal import Decimal
+
+from candlebot.events import BooksAudited, BotError, BotStarted, BotStopped, Heartbeat, OrderFailed, TradeClosed, TradeOpened
 from candlebot.exchange import Side
 from candlebot.sinks.queued import QueuedSink
 from candlebot.sinks.secret import Secret
@@ -202,6 +204,21 @@ def test_heartbeats_alert_on_outage_and_recovery_only(slack: SlackServer) -> Non
     assert len(texts) == 2
     assert texts[0].startswith("Exchange unreachable: 3 consecutive failed polls")
     assert texts[1].startswith("Exchange reachable again")
+
+
+def test_audits_alert_while_the_books_disagree_and_recovered_fills_say_so(slack: SlackServer) -> None:
+    sink = SlackSink(WebhookPoster(Secret(slack.webhook_url(WEBHOOK_PATH))), TAGS, rate=100, burst=10)
+    problem = "the books hold 0.0123 XXBT, the account only 0.0100"
+    sink.deliver([BooksAudited(T0, Decimal("0.0123"), Decimal("0.0123"), (), False)])  # agreeing audits stay quiet
+    sink.deliver([BooksAudited(T0 + 600, Decimal("0.0123"), Decimal("0.0100"), (problem,), True)])
+    sink.deliver([BooksAudited(T0 + 1200, Decimal("0.0123"), Decimal("0.0123"), (), True)])  # loud until cleared
+    sink.deliver([TradeOpened(T0 + 1300, opened_trade(), None, recovered=True)])
+    assert eventually(lambda: len(slack.requests) == 3, 2)
+    texts = [request.text() for request in slack.requests]
+    assert texts[0].startswith(f"Books disagree with the account: 1 problem(s)\n{problem}\nbooked 0.0123, account 0.0100\n"
+                               "no trade is opened until a person clears the hold: candlebot-ledger --name kraken-sma-1 --clear-hold")
+    assert texts[1].startswith("Books agree with the account again") and "--clear-hold" in texts[1]
+    assert texts[2].startswith("XBTUSD trade #3 opened (recovered): bought 0.0123")
 
 
 def test_retry_after_is_read_from_seconds_or_a_date() -> None:

@@ -79,7 +79,8 @@ def test_a_backtest_sends_its_metrics(source: str, shared_data: Path, collector:
     assert sum(d.value for d in metrics[m.TRADES_CLOSED.name] if d.tag("result") == "win") == summary["wins"]
     assert sorted(d.value for d in metrics[m.TRADE_PNL.name]) == closed_pnls(run.trades_csv)
     assert all(d.kind == "d" for d in metrics[m.TRADE_PNL.name])
-    assert metrics[m.PNL_CUMULATIVE.name][-1].value == pytest.approx(summary["net_pnl"], abs=1e-9)
+    # the closed trades' net P/L; the summary's net P/L also counts the entry fees of trades still open
+    assert metrics[m.PNL_CUMULATIVE.name][-1].value == pytest.approx(sum(closed_pnls(run.trades_csv)), abs=1e-6)
     assert metrics[m.FEES_CUMULATIVE.name][-1].value == pytest.approx(summary["fees"], abs=1e-9)
     assert sum(d.value for d in metrics[m.FEES_PAID.name]) == pytest.approx(summary["fees"], abs=1e-6)
     latencies = metrics[m.ORDER_LATENCY.name]
@@ -124,6 +125,9 @@ def test_every_metric_name_in_the_table_is_emitted(collector: UdpCollector) -> N
     assert [d.tag("kind") for d in metrics[m.ERRORS.name]] == ["strategy"]
     assert [(d.tag("sink"), d.value) for d in metrics[m.SINK_DROPPED.name]] == [("slack", 3)]
     assert [d.value for d in metrics[m.TRADE_PNL.name]] == [float(closed_trade().pnl)]
+    assert [(d.tag("side"), d.value) for d in metrics[m.FILLS_RECOVERED.name]] == [("buy", 1)]
+    assert [d.value for d in metrics[m.AUDIT_PROBLEMS.name]] == [1]
+    assert [d.value for d in metrics[m.AUDIT_HOLD.name]] == [1]
     kinds = {metric.name: {"gauge": "g", "count": "c", "distribution": "d"}[metric.kind] for metric in m.METRICS}
     assert all(d.kind == kinds[d.name] for ds in metrics.values() for d in ds)
 

@@ -60,7 +60,7 @@ class BotRun:
         return subprocess.run(self.argv(*extra), cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
 
     def store(self) -> BotStore:
-        return BotStore(self.state_dir / "bots" / f"{BotIdentity.from_name(self.name).label}.sqlite", now=time.time)
+        return BotStore(self.state_dir / "bots" / f"{BotIdentity.from_name(self.name).label}.sqlite", now=time.time, writable=False)
 
     def logs(self) -> str:
         return "".join(p.read_text() for p in sorted((self.folder / "logs").glob("*.log")))

@@ -31,3 +31,13 @@ class Boom(BotStrategy):
             self.close_all()
         else:
             self.buy()
+
+
+class Accumulate(BotStrategy):
+    """Buys on every candle, never sells (the trader caps it at ``num_simultaneous_trades``)."""
+
+    name = "accumulate"
+    lookback = 1
+
+    def evaluate_positions(self, i: int) -> None:
+        self.buy()

@@ -1,0 +1,213 @@
+"""The audit of the books against the account, in process: a real state file, ledger and trader over a
+backtest exchange, and an in-memory account standing in for Kraken's (the real one: tests/runtime/test_audit.py)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal as D
+from itertools import count
+from pathlib import Path
+
+from candlebot import ledger_cli
+from candlebot.audit import HOLD_KEY, Auditor
+from candlebot.chart import Chart
+from candlebot.engine import CandleClock
+from candlebot.errors import OrderRejected
+from candlebot.events import BooksAudited, EventBus, OrderSkipped, TradeClosed, TradeOpened
+from candlebot.exchange import OrderRequest, Side
+from candlebot.identity import BotIdentity
+from candlebot.ledger import Ledger, Sizing
+from candlebot.recovery import Reconciler
+from candlebot.store import BotStore
+from candlebot.trader import Trader
+from exchanges.backtest import BacktestExchange
+from exchanges.kraken_pairs import find_pair, offline_pairs
+
+XBTUSD = find_pair(offline_pairs(), "XBTUSD")
+
+
+@dataclass
+class Order:
+    userref: int | None
+    status: str
+    side: Side
+    volume_executed: D
+
+
+@dataclass
+class FakeAccount:
+    """Kraken's account as the audit reads it; ``gate`` holds a read back until the test lets it go."""
+
+    base: D = D(0)
+    orders: list[Order] = field(default_factory=list)
+    gate: threading.Event | None = None
+    reads: int = 0
+
+    def balances(self) -> dict[str, D]:
+        self.reads += 1
+        if self.gate is not None:
+            assert self.gate.wait(5)
+        return {XBTUSD.base: self.base, XBTUSD.quote: D(1000)}
+
+    def open_orders(self, userref=None):
+        return [o for o in self.orders if o.status == "open"]
+
+    def closed_orders(self, userref=None, *, start=None, ofs=None):
+        return [] if ofs else [o for o in self.orders if o.status != "open"]
+
+
+class Bot:
+    """A trader journaling to a real state file, over a backtest exchange of flat candles."""
+
+    def __init__(self, folder: Path, account: FakeAccount) -> None:
+        self.chart = Chart("XBTUSD", 60)
+        for k in range(20):
+            self.chart.update(30000.0, 1.0, 60 * k)
+        self.chart.close_forming()
+        self.clock = CandleClock(self.chart)
+        self.path = folder / "bots" / f"{BotIdentity.from_name('bot').label}.sqlite"
+        self.store = BotStore(self.path, now=self.clock.now)
+        self.store.bind(pair=XBTUSD.name, start_cash=D(1000))
+        self.exchange = BacktestExchange(self.chart, XBTUSD, self.clock, cash=D(1000), fee_rate=D("0.0026"))
+        self.ledger = Ledger(XBTUSD, D(1000))
+        self.events: list = []
+        self.bus = EventBus()
+        self.bus.subscribe(self.events.append)
+        refs = count(100)
+        self.trader = Trader(exchange=self.exchange, pair=XBTUSD, ledger=self.ledger, sizing=Sizing(3, D(100)),
+                             fee_rate=D("0.0026"), bus=self.bus, clock=self.clock, next_userref=lambda: next(refs),
+                             journal=self.store)
+        self.account = account
+
+    def auditor(self) -> Auditor:
+        return Auditor(bot="bot", pair=XBTUSD, account=self.account, store=self.store, ledger=self.ledger, trader=self.trader,
+                       bus=self.bus, clock=self.clock, interval_s=600)
+
+    def audits(self) -> list[BooksAudited]:
+        return [e for e in self.events if isinstance(e, BooksAudited)]
+
+    def buy(self, i: int):
+        self.clock.index = i
+        return self.trader.buy()
+
+
+def filled(trade) -> Order:
+    return Order(trade.open_fill.userref, "closed", Side.BUY, trade.volume)
+
+
+def test_books_that_agree_with_the_account_let_the_bot_trade(tmp_path: Path) -> None:
+    bot = Bot(tmp_path, FakeAccount())
+    trade = bot.buy(0)
+    bot.account.base, bot.account.orders = trade.volume, [filled(trade)]
+    auditor = bot.auditor()
+
+    auditor.poll()  # the first audit reads inline: done before the first candle
+
+    assert [(a.problems, a.held, a.booked_volume, a.account_volume) for a in bot.audits()] == [((), False, trade.volume, trade.volume)]
+    assert bot.buy(1) is not None
+
+
+def test_books_that_claim_more_than_the_account_hold_the_bot_until_a_person_clears_it(tmp_path: Path, capsys) -> None:
+    bot = Bot(tmp_path, FakeAccount())
+    first, second = bot.buy(0), bot.buy(1)
+    bot.account.base = first.volume  # someone sold the second trade's coins by hand
+    bot.account.orders = [filled(first), filled(second)]
+    auditor = bot.auditor()
+
+    auditor.poll()
+
+    audit = bot.audits()[-1]
+    assert audit.held and audit.problems == (f"the books hold {first.volume + second.volume} XXBT, the account only {first.volume}",)
+    assert bot.buy(2) is None  # no new trade ...
+    skipped = [e for e in bot.events if isinstance(e, OrderSkipped)][-1]
+    assert skipped.side is Side.BUY and "on hold since an audit found: the books hold" in skipped.reason
+    assert "candlebot-ledger --name bot --clear-hold" in skipped.reason
+    bot.clock.index = 2
+    sold = bot.trader.close(first)  # ... but closing is still allowed
+    assert sold is not None
+    bot.account.orders.append(Order(sold.close_fill.userref, "closed", Side.SELL, sold.volume))
+    assert bot.store.meta(HOLD_KEY)
+
+    restarted = bot.auditor()  # a restart does not lift the hold
+    assert restarted.held and bot.buy(3) is None
+
+    bot.account.base = second.volume  # a person restores the account, then lifts the hold
+    assert ledger_cli.main(["--state-dir", str(tmp_path), "--name", "bot", "--clear-hold"]) == 0
+    assert "audit hold cleared" in capsys.readouterr().err
+    restarted.poll()  # notices at once and audits again
+    assert not restarted.held and bot.audits()[-1].problems == ()
+    assert bot.buy(4) is not None
+
+
+def test_orders_the_exchange_executed_otherwise_are_problems(tmp_path: Path) -> None:
+    bot = Bot(tmp_path, FakeAccount())
+    trade = bot.buy(0)
+    bot.store.intent(OrderRequest(XBTUSD.name, Side.BUY, D("0.002"), 7), None)
+    bot.store.failed(OrderRequest(XBTUSD.name, Side.BUY, D("0.002"), 7), OrderRejected("EOrder:Insufficient funds"))
+    bot.account.base = trade.volume + D("0.002")
+    bot.account.orders = [Order(trade.open_fill.userref, "closed", Side.BUY, trade.volume - D("0.001")),
+                          Order(7, "closed", Side.BUY, D("0.002")), Order(555, "closed", Side.SELL, D(1))]  # 555: not ours
+
+    bot.auditor().poll()
+
+    assert set(bot.audits()[-1].problems) == {
+        f"order userref {trade.open_fill.userref} executed {trade.volume - D('0.001')} on the exchange, booked {trade.volume}",
+        "order userref 7 executed 0.002 on the exchange but is booked as failed",
+    }
+    assert bot.store.meta(HOLD_KEY).endswith("(and 1 more)")
+
+    bot.store.delete_meta(HOLD_KEY)
+    bot.account.orders = []  # a complete listing without the booked fill
+    bot.auditor().poll()
+    assert f"order userref {trade.open_fill.userref} is booked as filled but the exchange does not list it" in bot.audits()[-1].problems
+
+
+def test_later_audits_read_off_the_bot_thread_and_drop_a_read_raced_by_a_booking(tmp_path: Path) -> None:
+    bot = Bot(tmp_path, FakeAccount())
+    auditor = bot.auditor()
+    auditor.poll()  # first audit, inline
+    assert len(bot.audits()) == 1
+    bot.account.gate = threading.Event()
+    auditor.next_due = bot.clock.now()
+
+    auditor.poll()  # starts a read on a worker thread and returns at once
+    assert len(bot.audits()) == 1 and auditor._read is not None and not auditor._read.done
+    trade = bot.buy(0)  # booked while the account is being read: the read may be from before or after it
+    bot.account.base, bot.account.orders = trade.volume, [filled(trade)]
+    bot.account.gate.set()
+    auditor._read.thread.join(5)
+    auditor.poll()  # the stale read is dropped and a new one starts
+    assert len(bot.audits()) == 1
+    auditor._read.thread.join(5)
+    auditor.poll()
+    assert len(bot.audits()) == 2 and bot.audits()[-1].problems == () and bot.audits()[-1].booked_volume == trade.volume
+
+
+def test_no_audit_while_an_order_is_unsettled(tmp_path: Path) -> None:
+    bot = Bot(tmp_path, FakeAccount())
+    order = OrderRequest(XBTUSD.name, Side.BUY, D("0.001"), 9)
+    bot.store.intent(order, None)
+    bot.clock.index = 0
+    bot.exchange.place_market_order(order)  # executed, its reply lost: the account holds it, the books not yet
+    bot.account.base, bot.account.orders = D("0.001"), [Order(9, "closed", Side.BUY, D("0.001"))]
+    reconciler = Reconciler(store=bot.store, ledger=bot.ledger, trader=bot.trader, exchange=bot.exchange, bus=bot.bus,
+                            clock=bot.clock, pending=bot.store.load().pending, absent_after=0)
+    auditor = bot.auditor()
+    auditor.poll()
+    assert bot.account.reads == 0 and not bot.audits()
+
+    assert reconciler.settle()
+    auditor.poll()
+    assert bot.audits()[-1].problems == ()
+    recovered = [e for e in bot.events if isinstance(e, (TradeOpened, TradeClosed))]
+    assert [(type(e).__name__, e.recovered) for e in recovered] == [("TradeOpened", True)]
+
+
+def test_trades_from_the_order_reply_are_not_marked_recovered(tmp_path: Path) -> None:
+    bot = Bot(tmp_path, FakeAccount())
+    bot.clock.index = 0
+    trade = bot.trader.buy(D("0.001"))
+    bot.clock.index = 1
+    bot.trader.close(trade)
+    assert [e.recovered for e in bot.events if isinstance(e, (TradeOpened, TradeClosed))] == [False, False]

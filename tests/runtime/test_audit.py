@@ -1,0 +1,86 @@
+"""A live bot audits its books against the simulator's account and stops opening trades when they claim more
+than the account holds, loudly (log, Slack, StatsD), until a person clears the hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from typing import Callable
+
+import pytest
+
+from candlebot.exchange import OrderRequest, Side
+from exchanges.kraken import KrakenExchange
+from exchanges.kraken.config import KrakenConfig
+from exchanges.kraken.keys import load_credentials
+from tests.sinks.servers import SlackServer, UdpCollector
+from tests.support.bots import KEY, ONE_SECOND, BotRun, start_simulator, stop, write_key_file
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ACCUMULATE = "tests.support.strategies:Accumulate"
+WEBHOOK_PATH = "T00000000/B00000000/XXXXaudithookXXXX"
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_books_that_claim_more_than_the_account_stop_new_trades_until_a_person_clears_the_hold(tmp_path, monkeypatch):
+    sim = start_simulator()
+    slack, statsd = SlackServer(), UdpCollector()
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.webhook_url(WEBHOOK_PATH))
+    bot = BotRun(tmp_path, sim.url)
+    key_file = write_key_file(tmp_path)
+    process = bot.start("--live", "--key-file", str(key_file), "--cash", "1000", "--stake", "40", "-p", ONE_SECOND, "-t", "0.2",
+                        "--strategy", ACCUMULATE, "--param", "num_simultaneous_trades=100", "--audit-interval", "1",
+                        "--statsd-host", "127.0.0.1", "--statsd-port", str(statsd.port))
+    # a person trading on the same account, through the same nonce file
+    person = KrakenExchange(KrakenConfig(url=sim.url, tier="none"), credentials=load_credentials(key_file), state_dir=bot.state_dir)
+    try:
+        def bot_buys() -> int:
+            return sum(1 for o in sim.orders() if o["descr"]["type"] == "buy" and o["userref"] < 2_000_000_000)
+
+        wait_until(lambda: "audit: the books agree with the account" in bot.logs() and bot_buys() >= 2, "a first audit and buys")
+        assert "audit: the books hold" not in bot.logs()
+
+        # Act: someone sells some of the bot's coins by hand
+        sold = person.place_market_order(OrderRequest("XXBTZUSD", Side.SELL, Decimal("0.001"), 2_000_000_001))
+        assert sold.volume == Decimal("0.001")
+
+        # Assert: held, reported on every channel, no new buy
+        wait_until(lambda: "audit: the books hold" in bot.logs(), "the audit to find it")
+        wait_until(lambda: bot.logs().count("buy order skipped: on hold since an audit found") >= 3, "refused buys")
+        held_at = bot_buys()
+        wait_until(lambda: bot.logs().count("buy order skipped: on hold since an audit found") >= 6, "more refused buys")
+        assert bot_buys() == held_at
+        assert "candlebot-ledger --name testbot --clear-hold" in bot.logs()
+        assert slack.wait_for(1)
+        assert any(r.text().startswith("Books disagree with the account: 1 problem(s)\nthe books hold") for r in slack.requests)
+        wait_until(lambda: any(d.name == "candlebot.audit.hold" and d.value == 1 for d in statsd.datagrams()), "the hold metric")
+        assert process.poll() is None
+
+        # Act: the person buys the coins back and clears the hold
+        person.place_market_order(OrderRequest("XXBTZUSD", Side.BUY, Decimal("0.001"), 2_000_000_002))
+        cleared = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", bot.name,
+                                  "--clear-hold"], capture_output=True, text=True, timeout=30)
+        assert cleared.returncode == 0, cleared.stderr
+
+        # Assert: the bot trades again, and says why
+        wait_until(lambda: "audit hold cleared by hand" in bot.logs(), "the bot to notice")
+        wait_until(lambda: bot_buys() > held_at, "a new buy")
+        wait_until(lambda: any(d.name == "candlebot.audit.hold" and d.value == 0 for d in statsd.datagrams()[-40:]), "the metric to drop")
+    finally:
+        code, _, err = stop(process)
+        person.close()
+        slack.close()
+        statsd.close()
+        sim.stop()
+    assert code == 0, err
+    books = bot.store().load()
+    held = sum((t.volume for t in books.trades if t.is_open), Decimal(0))
+    assert sim.balances(KEY)["XXBT"] == held  # the books agree with the account again
