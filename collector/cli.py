@@ -102,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `book ... | head`, `export ... | head`
+        from candlebot.cli.pipes import reader_gone
+
+        return reader_gone()
 
 
 def record(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from typing import Callable, TextIO
 from candlebot.candlecache import CandleCache
 from candlebot.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
 from candlebot.chart import Chart, period_seconds
+from candlebot.cli import pipes
 from candlebot.cli.sinks import SinkTags, build_sinks
 from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_range
 from candlebot.engine import CandleClock, Engine
@@ -194,7 +195,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     log.setLevel(logging.INFO if verbose else logging.WARNING)
     bus = EventBus()
     backtest = build_backtest(setup, chart, bus, log)
-    handler = logging.StreamHandler(out if verbose else err)
+    handler = pipes.StreamHandler(out if verbose else err)
     handler.setFormatter(ClockFormatter(backtest.engine.clock))
     log.addHandler(handler)
     LogSink(log, candles=verbose).attach(bus)

@@ -231,3 +231,16 @@ def test_a_full_queue_drops_counts_and_resyncs_the_symbol(shared_data: Path) -> 
     assert writer.dropped == 1 and feed.stats.dropped == 1 and not feed.synced
     assert writer.offer(GapRecord("XBTUSD", 1, 2, "dropped"))  # gaps are never refused
     assert all(isinstance(r, BookRecord) for r in list(writer._queue)[:5])
+
+
+@pytest.mark.integration
+def test_export_into_a_reader_that_stops_early_ends_quietly(stored) -> None:
+    """`candlebot-collector export ... | head -1`: exit 0 and no BrokenPipeError traceback."""
+    db, messages, times = stored
+    process = subprocess.Popen([sys.executable, "-m", "collector", "export", "--db", db, "--pair", "XBTUSD",
+                                "--from", str(times[0] / 1e6), "--to", str(times[509] / 1e6)],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"timestamp,")
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err.decode()) == (0, "")
