@@ -115,6 +115,8 @@ def test_an_interrupted_download_resumes_from_its_cursor(shared_data, tmp_path):
         (["-c", "XBT/USD", "-p", "1", "--since", "2019-07-01"], "a Kraken pair is letters and digits"),
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--kraken-url", "ftp://x"], "must start with http"),
         (["--import", "/nonexistent.zip"], "--import: file not found"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "2999-01-01"], "--since 2999-01-01 is in the future"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "1561939200000"], "is in the future"),  # milliseconds
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--data-dir", "/dev/null/data", "--kraken-url",
           "http://127.0.0.1:9"], "cannot write to /dev/null/data/XBTUSD"),
     ],
@@ -133,6 +135,19 @@ def test_an_unknown_pair_is_one_line_and_exit_code_2(shared_data, tmp_path, caps
                      "--kraken-url", sim.url, "--pace", "0"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "NOPEUSD" in err[0] and "Unknown asset pair" in err[0]
+    assert not (tmp_path / "NOPEUSD").exists()  # no folder that `data list` calls "incomplete: run download again"
+    main(["data", "list", "--data-dir", str(tmp_path)])
+    assert "NOPEUSD" not in capsys.readouterr().out
+
+
+def test_a_download_that_stored_nothing_does_not_hold_the_folder_to_its_since(shared_data, tmp_path, capsys):
+    """A --since after the last trade stores nothing; a later run with an earlier --since just downloads."""
+    flags = ["download", "-c", "XBTUSD", "-p", "5", "--data-dir", str(tmp_path), "--pace", "0"]
+    with replay(shared_data, "kraken/xbtusd_trades_2019-07-01.csv") as sim:
+        assert main([*flags, "--kraken-url", sim.url, "--since", "1561942791.5"]) == 0
+        assert "0 stored" in capsys.readouterr().out
+        assert main([*flags, "--kraken-url", sim.url, "--since", "2019-07-01"]) == 0
+    assert "2,672 stored" in capsys.readouterr().out
 
 
 def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data, tmp_path):
