@@ -76,3 +76,18 @@ def test_an_earlier_since_than_the_stored_download_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="an earlier --since needs another --data-dir"):
         TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939100.0)
     assert TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939300.0).since == 1561939200.0
+
+
+def test_an_import_writes_only_files_the_backtester_reads(tmp_path):
+    """Millisecond times are malformed rows (not candles 50,000 years ahead); a file with no good row is not written."""
+    archive = tmp_path / "Kraken_OHLCVT.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("XBTUSD_1440.csv", "1561939200,1,2,0.5,1,1,1\n1562025600000,1,2,0.5,1,1,1\n")
+        bundle.writestr("ETHUSD_60.csv", "1561939200000,1,2,0.5,1,1,1\n")
+    result = subprocess.run([sys.executable, "-m", "candlebot", "download", "--import", str(archive),
+                             "--data-dir", str(tmp_path / "data")], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "XBTUSD_1440.csv:2: time looks like milliseconds" in result.stdout
+    assert len(load_candles(tmp_path / "data" / "XBTUSD_1d.csv")) == 1
+    assert "ETHUSD_60.csv: 0 candles, nothing written" in result.stdout
+    assert not (tmp_path / "data" / "ETHUSD_1h.csv").exists()
