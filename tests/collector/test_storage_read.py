@@ -244,3 +244,11 @@ def test_export_into_a_reader_that_stops_early_ends_quietly(stored) -> None:
     process.stdout.close()
     _, err = process.communicate(timeout=60)
     assert (process.returncode, err.decode()) == (0, "")
+
+
+def test_sampled_books_end_with_the_recording(stored) -> None:
+    """An hour asked for after the last stored message gives no copies of the last book: nothing is known there."""
+    db, messages, times = stored
+    features = list(read.books(db, "XBTUSD", times[500] / 1e6, times[509] / 1e6 + 3600, every=1.0, features=True))
+    assert features and all(f.time <= times[509] / 1e6 for f in features)
+    assert features[-1].time > times[509] / 1e6 - 1
