@@ -69,6 +69,10 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
     params = parse_params(strategy.Params, args.param, strategy.name)
     pair = find_pair(offline_pairs(), args.pair)
     start, end = parse_range(args.start, args.end)
+    cash = parse_amount(args.cash or "10000", "--cash")
+    stake = parse_amount(args.stake, "--stake") if args.stake is not None else None
+    if stake is not None and stake > cash:
+        raise ConfigError(f"--stake {stake} is more than --cash {cash}: every buy would be skipped")
     return BacktestSetup(
         data=args.data,
         pair=pair,
@@ -78,8 +82,8 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
         strategy=strategy,
         params=params,
         fee_rate=parse_fee(args.fee) if args.fee is not None else pair.taker_fee,
-        cash=parse_amount(args.cash or "10000", "--cash"),
-        stake=parse_amount(args.stake, "--stake") if args.stake is not None else None,
+        cash=cash,
+        stake=stake,
         slippage_bps=parse_amount(args.slippage_bps, "--slippage-bps", allow_zero=True),
         cache=None if args.no_cache else CandleCache(Path(args.cache_dir) if args.cache_dir else None),
     )
