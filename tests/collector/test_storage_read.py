@@ -252,3 +252,13 @@ def test_sampled_books_end_with_the_recording(stored) -> None:
     features = list(read.books(db, "XBTUSD", times[500] / 1e6, times[509] / 1e6 + 3600, every=1.0, features=True))
     assert features and all(f.time <= times[509] / 1e6 for f in features)
     assert features[-1].time > times[509] / 1e6 - 1
+
+
+def test_an_export_from_a_missing_database_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    for output in (["-o", str(target)], []):
+        run = subprocess.run([sys.executable, "-m", "collector", "export", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}",
+                              "--pair", "XBTUSD", "--from", "1", "--to", "2", *output],
+                             capture_output=True, text=True, cwd=REPO, timeout=60)
+        assert run.returncode == 2 and "no such file" in run.stderr, run.stderr
+        assert run.stdout == "" and not target.exists()
