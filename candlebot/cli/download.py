@@ -186,7 +186,7 @@ def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.E
     progress(fetch.state, finished=fetch.finish != "interrupted")
     if fetch.finish == "interrupted" or not fetch.state.trades:
         return PairResult(fetch, 0, None, None, None)
-    candles = candles_from_download(store.trades_path, request.period, request.until)
+    candles = candles_from_download(store.trades_path, request.period, fetch.state.since, request.until)
     output = request.data_dir / f"{pair}_{period_label(request.period)}.csv"
     if not len(candles):
         return PairResult(fetch, 0, None, None, None)

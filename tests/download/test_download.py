@@ -39,8 +39,9 @@ def _equal_columns(a, b, fields) -> bool:
 def test_candles_from_downloaded_trades_equal_candles_from_the_file(shared_data, tmp_path, capsys, name):
     pair, _ = FILES[name]
     original = load_trades(shared_data / name)
+    since = int(original.times[0]) - 5
     with replay(shared_data, name) as sim:
-        code = main(["download", "-c", pair, "-p", "1", "--since", str(int(original.times[0]) - 5),
+        code = main(["download", "-c", pair, "-p", "1", "--since", str(since),
                      "--data-dir", str(tmp_path), "--kraken-url", sim.url, "--pace", "0"])
         public_calls = sim.counters()["public"]
     out = capsys.readouterr().out
@@ -50,7 +51,8 @@ def test_candles_from_downloaded_trades_equal_candles_from_the_file(shared_data,
     pages = -(-len(original) // 1000) + (len(original) % 1000 == 0)  # a full last page asks once more
     assert public_calls == pages + 1  # the Trades pages and one OHLC call: nothing fetched twice
     expected = candles_from_trades(original, 60)
-    expected = expected.between(None, float(expected.times[-1]))  # the newest minute may still be forming
+    # the newest minute may still be forming; the one --since cuts may have had trades before it
+    expected = expected.between(-(-since // 60) * 60, float(expected.times[-1]))
     written = load_candles(tmp_path / f"{pair}_1m.csv")
     assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
     assert f"{len(expected)} candles of 1m" in out and "equal Kraken's OHLC" in out and "differ" not in out
@@ -160,3 +162,17 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data,
     assert shown.returncode == piped.returncode == 0
     assert b"XBTUSD 100%|" in bar and b"2,672 trades" in bar
     assert piped.stderr == "" and len(piped.stdout.strip().splitlines()) == 1
+
+
+def test_a_bucket_cut_by_since_is_left_out(shared_data, tmp_path, capsys):
+    """--since 00:02 with 5-minute candles: the 00:00 bucket holds only part of its trades, so it is no candle."""
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    since = 1561939200 + 120
+    with replay(shared_data, name) as sim:
+        assert main(["download", "-c", "XBTUSD", "-p", "5", "--since", str(since), "--data-dir", str(tmp_path),
+                     "--kraken-url", sim.url, "--pace", "0"]) == 0
+    written = load_candles(tmp_path / "XBTUSD_5m.csv")
+    expected = candles_from_trades(load_trades(shared_data / name), 300)
+    expected = expected.between(1561939500, float(expected.times[-1]))
+    assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
+    assert f"{len(expected)} candles of 5m" in capsys.readouterr().out
