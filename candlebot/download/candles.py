@@ -31,8 +31,8 @@ class Gaps:
     def describe(self, period: int) -> str:
         if not self.missing:
             return "no gaps"
-        return (f"{self.missing} missing candles in {self.runs} gaps (longest {self.longest * period // 60} min "
-                f"from {self.longest_at})")
+        return (f"{self.missing} missing candles in {self.runs} gaps (longest {period_label(self.longest * period)} "
+                f"from {utc_text(self.longest_at)})")
 
 
 def utc_text(ts: float | None) -> str:

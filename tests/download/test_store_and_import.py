@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from candlebot.candlefile import load_candles
+from candlebot.download.candles import find_gaps
 from candlebot.download.tradestore import TradeRow, TradeStore
 from candlebot.errors import ConfigError
 from tests.support.bots import REPO
@@ -91,3 +92,10 @@ def test_an_import_writes_only_files_the_backtester_reads(tmp_path):
     assert len(load_candles(tmp_path / "data" / "XBTUSD_1d.csv")) == 1
     assert "ETHUSD_60.csv: 0 candles, nothing written" in result.stdout
     assert not (tmp_path / "data" / "ETHUSD_1h.csv").exists()
+
+
+def test_the_longest_gap_is_told_in_its_own_unit_and_utc():
+    """Half-minute candles: a one-candle gap is 30 s, not '0 min', and starts at a date, not a unix number."""
+    gaps = find_gaps(np.array([1561941240, 1561941270, 1561941330]), 30)
+    assert gaps.describe(30) == "1 missing candles in 1 gaps (longest 30s from 2019-07-01 00:35:00)"
+    assert find_gaps(np.array([0, 300, 1200]), 300).describe(300) == "2 missing candles in 1 gaps (longest 10m from 1970-01-01 00:10:00)"
