@@ -62,7 +62,8 @@ class SqliteStore:
 
     def _open(self, instruments: list[Instrument]) -> dict[str, int | None]:
         if Path(self.path).parent and not Path(self.path).parent.exists():
-            raise ConfigError(f"--db sqlite:///{self.path}: folder {Path(self.path).parent} does not exist")
+            raise ConfigError(f"--db sqlite:///{self.path}: folder {Path(self.path).parent} does not exist"
+                              + _absolute_hint(self.path, Path("/", self.path).parent.is_dir()))
         connection = self._connection = _connect(self.path)
         create_schema(connection)
         last: dict[str, int | None] = {}
@@ -107,7 +108,7 @@ class SqliteStore:
 
 def sqlite_reader(path: str) -> Reader:
     if not Path(path).exists():
-        raise ConfigError(f"--db sqlite:///{path}: no such file")
+        raise ConfigError(f"--db sqlite:///{path}: no such file" + _absolute_hint(path, Path("/", path).exists()))
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     reader = Reader(connection, "?")
     try:
@@ -119,3 +120,10 @@ def sqlite_reader(path: str) -> Reader:
         connection.close()
         raise
     return reader
+
+
+def _absolute_hint(path: str, meant_absolute: bool) -> str:
+    """``sqlite:///tmp/x`` names the relative path tmp/x; when /tmp/x is what exists, say how to write it."""
+    if Path(path).is_absolute() or not meant_absolute:
+        return ""
+    return f" (relative to {Path.cwd()}; for /{path} write sqlite:////{path})"

@@ -262,3 +262,16 @@ def test_an_export_from_a_missing_database_writes_nothing(tmp_path: Path) -> Non
                              capture_output=True, text=True, cwd=REPO, timeout=60)
         assert run.returncode == 2 and "no such file" in run.stderr, run.stderr
         assert run.stdout == "" and not target.exists()
+
+
+def test_a_relative_sqlite_path_that_was_meant_absolute_gets_the_four_slash_hint(tmp_path: Path) -> None:
+    """`sqlite:///tmp/x.sqlite` is the relative path tmp/x.sqlite: say how to write /tmp/x.sqlite."""
+    meant = tmp_path / "books.sqlite"
+    record = [sys.executable, "-m", "collector", "--pairs", "XBTUSD", "--db", f"sqlite://{meant}", "--no-statsd",
+              "--rest-url", "http://127.0.0.1:9", "--ws-url", "ws://127.0.0.1:9/v2"]
+    meant.touch()
+    read_back = [sys.executable, "-m", "collector", "book", "--db", f"sqlite://{meant}", "--pair", "XBTUSD", "--at", "1"]
+    for argv in (record, read_back):
+        run = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=60)
+        assert run.returncode == 2 and "Traceback" not in run.stderr
+        assert f"(relative to {REPO}; for {meant} write sqlite:///{meant})" in run.stderr.splitlines()[-1], run.stderr
