@@ -275,3 +275,38 @@ def test_a_relative_sqlite_path_that_was_meant_absolute_gets_the_four_slash_hint
         run = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=60)
         assert run.returncode == 2 and "Traceback" not in run.stderr
         assert f"(relative to {REPO}; for {meant} write sqlite:///{meant})" in run.stderr.splitlines()[-1], run.stderr
+
+
+@pytest.mark.integration
+def test_a_second_collector_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
+    """Two writers of a pair collide on (symbol, seq) and the first died with an IntegrityError traceback: refuse
+    the second; a collector of other pairs may share the file."""
+    db = f"sqlite:///{tmp_path / 'books.sqlite'}"
+    argv = [sys.executable, "-m", "collector", "--db", db, "--no-statsd", "--rest-url", "http://127.0.0.1:9",
+            "--ws-url", "ws://127.0.0.1:9/v2", "--pairs"]
+
+    def other_pair_starts() -> bool:
+        process = subprocess.Popen([*argv, "ETHUSD"], stderr=subprocess.PIPE, text=True, cwd=REPO)
+        try:
+            return any("collector.app: collecting ETHUSD" in line for line in process.stderr)
+        finally:
+            process.terminate()
+            process.communicate(timeout=30)
+
+    async def others_while_the_first_writes() -> tuple[subprocess.CompletedProcess, bool]:
+        store = open_store(db)
+        await store.open([BTCUSD])
+        try:
+            same = await asyncio.to_thread(subprocess.run, [*argv, "XBTUSD"], capture_output=True, text=True, cwd=REPO,
+                                           timeout=30)
+            return same, await asyncio.to_thread(other_pair_starts)
+        finally:
+            await store.close()
+
+    run, other_started = asyncio.run(others_while_the_first_writes())
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.splitlines()[-1].endswith("XBTUSD is being written by another collector (one writer per pair and file)")
+    assert other_started
+    store = open_store(db)  # the first one's lock is gone with it
+    asyncio.run(store.open([BTCUSD]))
+    asyncio.run(store.close())
