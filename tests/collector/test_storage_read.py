@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from candlebot.errors import ConfigError
 from collector import read
 from collector.book import OrderBook
 from collector.feed import SymbolFeed, exchange_us
@@ -310,3 +311,28 @@ def test_a_second_collector_on_the_same_sqlite_file_is_refused(tmp_path: Path) -
     store = open_store(db)  # the first one's lock is gone with it
     asyncio.run(store.open([BTCUSD]))
     asyncio.run(store.close())
+
+
+@pytest.mark.integration
+def test_a_second_writer_of_a_pair_in_postgresql_is_refused(postgres_server) -> None:
+    db = postgres_server.create_database("collector_two_writers")
+    ethusd = Instrument("ETHUSD", "ETH/USD", 2, 8)
+
+    async def two_writers() -> None:
+        first = open_store(db)
+        await first.open([BTCUSD])
+        try:
+            second = open_store(db)
+            with pytest.raises(ConfigError, match="XBTUSD is being written by another collector"):
+                await second.open([ethusd, BTCUSD])
+            await second.close()
+            other = open_store(db)  # another pair may share the database
+            await other.open([ethusd])
+            await other.close()
+        finally:
+            await first.close()
+        again = open_store(db)  # the lock went with the first writer's session
+        await again.open([BTCUSD])
+        await again.close()
+
+    asyncio.run(two_writers())
