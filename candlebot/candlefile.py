@@ -27,7 +27,7 @@ TRADE_HEADER = ("time", "price", "volume")
 
 _CHUNK = 1 << 20  # compressed bytes per read
 _AHEAD = 4  # inflated chunks waiting for the parser
-_MILLISECONDS = 1e11  # a unix time above this is in ms (1e11 s is the year 5138)
+MILLISECONDS_ABOVE = 1e11  # a unix time above this is in ms (1e11 s is the year 5138)
 
 
 @dataclass(frozen=True)
@@ -256,8 +256,8 @@ def _fail_at_row(path: Path, row: int, problem: str) -> DataFileError:
 
 def _refuse_milliseconds(path: Path, times: np.ndarray, what: str) -> None:
     """Millisecond times would be read as dates 30,000 years ahead: refuse them, with the fix."""
-    if len(times) and np.nanmax(np.abs(times)) > _MILLISECONDS:
-        row = int(np.argmax(np.abs(times) > _MILLISECONDS))
+    if len(times) and np.nanmax(np.abs(times)) > MILLISECONDS_ABOVE:
+        row = int(np.argmax(np.abs(times) > MILLISECONDS_ABOVE))
         raise _fail_at_row(path, row, f"{what} time {times[row]:.0f} looks like milliseconds; candlebot reads unix "
                                       "seconds (divide the time column by 1000)")
 

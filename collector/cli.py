@@ -14,6 +14,7 @@ import asyncio
 import csv
 import gzip
 import io
+import itertools
 import logging
 import os
 import sys
@@ -102,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `book ... | head`, `export ... | head`
+        from candlebot.cli.pipes import reader_gone
+
+        return reader_gone()
 
 
 def record(args: argparse.Namespace) -> int:
@@ -157,6 +162,8 @@ def export(args: argparse.Namespace) -> int:
         raise ConfigError("--from must be before --to")
     fmt = args.format or ("csv.gz" if args.output and args.output.name.endswith(".gz") else "csv")
     rows = l2_rows(args.db, args.pair, args.start, args.end)
+    first = next(rows, None)  # opens the database: a bad --db or --pair leaves no file and no header behind
+    rows = itertools.chain([first] if first is not None else [], rows)
     if args.output is None:
         if fmt == "csv.gz":
             with gzip.open(sys.stdout.buffer, "wt", newline="") as stream:

@@ -166,7 +166,7 @@ def book_at(db: str, pair: str, at: float | str | datetime, depth: int | None = 
 def books(db: str, pair: str, start: float | str | datetime, end: float | str | datetime, *,
           every: float | None = None, depth: int | None = None, features: bool = False) -> Iterator[Book] | Iterator[TopOfBook]:
     """Books (or ``TopOfBook`` when ``features``) in [start, end): after every message, or sampled each
-    ``every`` seconds (the book as it stood then). Gaps are skipped."""
+    ``every`` seconds (the book as it stood then). Gaps are skipped, and samples end with the newest stored row."""
     if every is not None and not every > 0:
         raise ConfigError("every must be > 0 seconds")
     return _books(db, pair, _us(start), _us(end), every, depth, features)
@@ -181,6 +181,7 @@ def _books(db: str, pair: str, start_us: int, end_us: int, every: float | None, 
         if found is None:
             return
         gaps = reader.gaps(info.id, start_us, end_us)
+        known_until = min(end_us, (reader.last_time(info.id) or 0) + 1)  # after the newest row nothing is known
         rebuild = _Rebuild(reader, info, found[0])
 
         def emit(time_us: int):  # type: ignore[no-untyped-def]
@@ -209,7 +210,7 @@ def _books(db: str, pair: str, start_us: int, end_us: int, every: float | None, 
             if pending_time >= start_us and (item := emit(pending_time)) is not None:
                 yield item
         else:
-            while next_sample < end_us:
+            while next_sample < known_until:
                 if next_sample >= pending_time and (item := emit(next_sample)) is not None:
                     yield item
                 next_sample += step_us

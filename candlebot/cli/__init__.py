@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         print("candlebot: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return 0
+        from candlebot.cli.pipes import reader_gone
+
+        return reader_gone()
 
 
 def _trade(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ from typing import Callable, TextIO
 from candlebot.candlecache import CandleCache
 from candlebot.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
 from candlebot.chart import Chart, period_seconds
+from candlebot.cli import pipes
 from candlebot.cli.sinks import SinkTags, build_sinks
 from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fraction, parse_range
 from candlebot.engine import CandleClock, Engine
@@ -70,6 +71,10 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
     params = parse_params(strategy.Params, args.param, strategy.name)
     pair = find_pair(offline_pairs(), args.pair)
     start, end = parse_range(args.start, args.end)
+    cash = parse_amount(args.cash or "10000", "--cash")
+    stake = parse_amount(args.stake, "--stake") if args.stake is not None else None
+    if stake is not None and stake > cash:
+        raise ConfigError(f"--stake {stake} is more than --cash {cash}: every buy would be skipped")
     return BacktestSetup(
         data=args.data,
         pair=pair,
@@ -79,8 +84,8 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
         strategy=strategy,
         params=params,
         fee_rate=parse_fee(args.fee) if args.fee is not None else pair.taker_fee,
-        cash=parse_amount(args.cash or "10000", "--cash"),
-        stake=parse_amount(args.stake, "--stake") if args.stake is not None else None,
+        cash=cash,
+        stake=stake,
         slippage_bps=parse_amount(args.slippage_bps, "--slippage-bps", allow_zero=True),
         cache=None if args.no_cache else CandleCache(Path(args.cache_dir) if args.cache_dir else None),
         max_slippage=parse_fraction(args.max_slippage, "--max-slippage"),
@@ -209,7 +214,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     log.setLevel(logging.INFO if verbose else logging.WARNING)
     bus = EventBus()
     backtest = build_backtest(setup, chart, bus, log)
-    handler = logging.StreamHandler(out if verbose else err)
+    handler = pipes.StreamHandler(out if verbose else err)
     handler.setFormatter(ClockFormatter(backtest.engine.clock))
     log.addHandler(handler)
     LogSink(log, candles=verbose).attach(bus)

@@ -80,6 +80,8 @@ def _request(args: argparse.Namespace) -> Request:
     if args.since is None:
         raise ConfigError("download: --since DATE is required")
     since = parse_time(args.since, "--since")
+    if since > time.time():  # also a time in milliseconds: no trades yet, and the folder would start there
+        raise ConfigError(f"download: --since {args.since} is in the future (unix seconds, not milliseconds)")
     until = parse_time(args.until, "--until") if args.until else None
     if until is not None and until <= since:
         raise ConfigError("download: --since must be before --until")
@@ -175,12 +177,16 @@ class PairResult:
 def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.Event,
               progress: Callable[..., None]) -> PairResult:
     store = TradeStore(request.data_dir / pair)
-    fetch = download_trades(public, pair, store, since=request.since, until=request.until, pace=request.pace,
-                            stop=stop, progress=progress)
+    try:
+        fetch = download_trades(public, pair, store, since=request.since, until=request.until, pace=request.pace,
+                                stop=stop, progress=progress)
+    except FatalExchangeError:  # an unknown pair: leave no folder that `data list` would call incomplete
+        store.remove_if_empty()
+        raise
     progress(fetch.state, finished=fetch.finish != "interrupted")
     if fetch.finish == "interrupted" or not fetch.state.trades:
         return PairResult(fetch, 0, None, None, None)
-    candles = candles_from_download(store.trades_path, request.period, request.until)
+    candles = candles_from_download(store.trades_path, request.period, fetch.state.since, request.until)
     output = request.data_dir / f"{pair}_{period_label(request.period)}.csv"
     if not len(candles):
         return PairResult(fetch, 0, None, None, None)

@@ -7,6 +7,7 @@ name and renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import datetime, timezone
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ class Gaps:
     def describe(self, period: int) -> str:
         if not self.missing:
             return "no gaps"
-        return (f"{self.missing} missing candles in {self.runs} gaps (longest {self.longest * period // 60} min "
-                f"from {self.longest_at})")
+        return (f"{self.missing} missing candles in {self.runs} gaps (longest {period_label(self.longest * period)} "
+                f"from {utc_text(self.longest_at)})")
 
 
 def utc_text(ts: float | None) -> str:
@@ -45,9 +46,10 @@ def period_label(period: int) -> str:
     return f"{period}s"
 
 
-def candles_from_download(trades_csv: Path, period: int, until: float | None) -> CandleColumns:
+def candles_from_download(trades_csv: Path, period: int, since: float, until: float | None) -> CandleColumns:
     trades = load_trades(trades_csv)
     candles = candles_from_trades(trades.before(until), period)
+    candles = candles.between(math.ceil(since / period) * period, None)  # a bucket cut by --since is incomplete
     if until is not None:  # a bucket cut by --until is incomplete
         return candles.between(None, until // period * period)
     if len(candles):  # the newest bucket may still be forming

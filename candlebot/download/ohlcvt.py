@@ -2,9 +2,9 @@
 
 Each file is CSV without a header, ``time,open,high,low,close,volume,trades``, one row per interval that
 had trades. Some published files are malformed, so every row is checked: seven fields, whole-second times
-on the interval's grid and strictly increasing, positive finite prices with low and high bracketing open
+on the interval's grid (not milliseconds) and strictly increasing, positive finite prices with low and high bracketing open
 and close, volume and trade count >= 0. Good rows are written, values untouched, as a candle CSV
-(``<data-dir>/<PAIR>_<period>.csv``, atomically); bad rows are left out and reported by file and line.
+(``<data-dir>/<PAIR>_<period>.csv``, atomically; none when no row is good); bad rows are left out and reported by file and line.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from candlebot.candlefile import CANDLE_HEADER
+from candlebot.candlefile import CANDLE_HEADER, MILLISECONDS_ABOVE
 from candlebot.download.candles import period_label
 from candlebot.errors import ConfigError
 
@@ -36,7 +36,7 @@ class ImportedFile:
     output: Path
 
     def describe(self) -> str:
-        text = f"{self.member}: {self.rows} candles -> {self.output}"
+        text = f"{self.member}: {self.rows} candles -> {self.output}" if self.rows else f"{self.member}: 0 candles, nothing written"
         if self.bad_rows:
             text += f"; {self.bad_rows} malformed rows left out, first: {self.examples[0]}"
         return text
@@ -96,7 +96,10 @@ def _convert(name: str, lines: Iterable[str], period: int, output: Path) -> tupl
             rows += 1
         out.flush()
         os.fsync(out.fileno())
-    os.replace(staging, output)
+    if rows:
+        os.replace(staging, output)
+    else:  # a candle file without candles is one the backtester refuses
+        staging.unlink()
     return rows, bad, tuple(examples)
 
 
@@ -113,6 +116,8 @@ def _problem(fields: list[str], period: int, previous: int) -> str | None:
         return "prices must be positive, volume and trades >= 0"
     if l > min(o, c) or h < max(o, c):
         return "low/high do not bracket open/close"
+    if time_ > MILLISECONDS_ABOVE:
+        return "time looks like milliseconds (unix seconds expected)"
     if time_ % period:
         return f"time is not on the {period // 60}-minute grid"
     if time_ <= previous:

@@ -71,6 +71,8 @@ class TradeStore:
     def begin(self, pair: str, since: float) -> DownloadState:
         """The saved state (its trades file cut back to what it records), or a new download from ``since``."""
         state = self.load()
+        if state is not None and not state.trades and since != state.since:
+            state = None  # nothing stored yet: nothing ties the folder to its first --since
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if state is None:
@@ -94,6 +96,18 @@ class TradeStore:
         except OSError as exc:
             raise ConfigError(f"cannot write to {self.directory}: {exc.strerror or exc}") from None
         return state
+
+    def remove_if_empty(self) -> None:
+        """Forget a download that stored no trade (its folder too, when nothing else is in it)."""
+        state = self.load()
+        if state is None or state.trades:
+            return
+        for path in (self.state_path, self.trades_path):
+            path.unlink(missing_ok=True)
+        try:
+            self.directory.rmdir()
+        except OSError:
+            pass  # something else lives there: keep it
 
     def append(self, state: DownloadState, rows: list[TradeRow], *, cursor: str, skip: int,
                caught_up: bool) -> DownloadState:

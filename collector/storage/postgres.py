@@ -66,6 +66,11 @@ class PostgresStore:
                     "SELECT id FROM symbols WHERE pair = %s AND price_decimals = %s AND qty_decimals = %s",
                     (item.pair, item.price_decimals, item.qty_decimals))).fetchone()
                 symbol_id = row[0]
+                locked = await (await connection.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                                         (_LOCK_KEY, symbol_id))).fetchone()
+                if not locked[0]:  # two writers of one pair would collide on (symbol, seq); held by this session
+                    raise ConfigError(f"--db: {item.pair} is being written by another collector (one writer per pair "
+                                      "and database)")
                 seq, ts = await (await connection.execute(
                     "SELECT seq, ts_local FROM book_rows WHERE symbol_id = %s ORDER BY seq DESC LIMIT 1",
                     (symbol_id,))).fetchone() or (None, None)

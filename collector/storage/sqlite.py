@@ -8,6 +8,8 @@ transaction of ``executemany`` inserts into a ``WITHOUT ROWID`` table keyed (sym
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -50,6 +52,7 @@ class SqliteStore:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collector-sqlite")
         self._connection: sqlite3.Connection | None = None
         self._batcher = Batcher()
+        self._lock: int | None = None
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path})"
@@ -62,7 +65,9 @@ class SqliteStore:
 
     def _open(self, instruments: list[Instrument]) -> dict[str, int | None]:
         if Path(self.path).parent and not Path(self.path).parent.exists():
-            raise ConfigError(f"--db sqlite:///{self.path}: folder {Path(self.path).parent} does not exist")
+            raise ConfigError(f"--db sqlite:///{self.path}: folder {Path(self.path).parent} does not exist"
+                              + _absolute_hint(self.path, Path("/", self.path).parent.is_dir()))
+        self._lock = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         connection = self._connection = _connect(self.path)
         create_schema(connection)
         last: dict[str, int | None] = {}
@@ -72,6 +77,7 @@ class SqliteStore:
                                (item.pair, item.symbol, item.price_decimals, item.qty_decimals))
             symbol_id = connection.execute("SELECT id FROM symbols WHERE pair = ? AND price_decimals = ? AND qty_decimals = ?",
                                            (item.pair, item.price_decimals, item.qty_decimals)).fetchone()[0]
+            _lock_symbol(self._lock, self.path, item.pair, symbol_id)
             seq = connection.execute("SELECT max(seq) FROM book_rows WHERE symbol_id = ?", (symbol_id,)).fetchone()[0]
             self._batcher.ids[item.pair] = symbol_id
             self._batcher.seqs[item.pair] = 0 if seq is None else seq + 1
@@ -103,11 +109,14 @@ class SqliteStore:
             await self._run(self._connection.close)
             self._connection = None
         self._pool.shutdown(wait=True)
+        if self._lock is not None:
+            os.close(self._lock)  # releases the pairs' locks
+            self._lock = None
 
 
 def sqlite_reader(path: str) -> Reader:
     if not Path(path).exists():
-        raise ConfigError(f"--db sqlite:///{path}: no such file")
+        raise ConfigError(f"--db sqlite:///{path}: no such file" + _absolute_hint(path, Path("/", path).exists()))
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     reader = Reader(connection, "?")
     try:
@@ -119,3 +128,21 @@ def sqlite_reader(path: str) -> Reader:
         connection.close()
         raise
     return reader
+
+
+def _lock_symbol(descriptor: int, path: str, pair: str, symbol_id: int) -> None:
+    """Two writers of one pair would collide on (symbol, seq): each pair's writer holds byte ``symbol_id`` of
+    ``PATH.lock`` (a POSIX lock, released by the kernel when its process dies, even by ``kill -9``). A separate
+    file, because closing any descriptor of the database itself would drop SQLite's own locks."""
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, symbol_id)
+    except OSError:
+        raise ConfigError(f"--db sqlite:///{path}: {pair} is being written by another collector "
+                          "(one writer per pair and file)") from None
+
+
+def _absolute_hint(path: str, meant_absolute: bool) -> str:
+    """``sqlite:///tmp/x`` names the relative path tmp/x; when /tmp/x is what exists, say how to write it."""
+    if Path(path).is_absolute() or not meant_absolute:
+        return ""
+    return f" (relative to {Path.cwd()}; for /{path} write sqlite:////{path})"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from candlebot.errors import ConfigError
 from collector import read
 from collector.book import OrderBook
 from collector.feed import SymbolFeed, exchange_us
@@ -231,3 +232,107 @@ def test_a_full_queue_drops_counts_and_resyncs_the_symbol(shared_data: Path) -> 
     assert writer.dropped == 1 and feed.stats.dropped == 1 and not feed.synced
     assert writer.offer(GapRecord("XBTUSD", 1, 2, "dropped"))  # gaps are never refused
     assert all(isinstance(r, BookRecord) for r in list(writer._queue)[:5])
+
+
+@pytest.mark.integration
+def test_export_into_a_reader_that_stops_early_ends_quietly(stored) -> None:
+    """`candlebot-collector export ... | head -1`: exit 0 and no BrokenPipeError traceback."""
+    db, messages, times = stored
+    process = subprocess.Popen([sys.executable, "-m", "collector", "export", "--db", db, "--pair", "XBTUSD",
+                                "--from", str(times[0] / 1e6), "--to", str(times[509] / 1e6)],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"timestamp,")
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err.decode()) == (0, "")
+
+
+def test_sampled_books_end_with_the_recording(stored) -> None:
+    """An hour asked for after the last stored message gives no copies of the last book: nothing is known there."""
+    db, messages, times = stored
+    features = list(read.books(db, "XBTUSD", times[500] / 1e6, times[509] / 1e6 + 3600, every=1.0, features=True))
+    assert features and all(f.time <= times[509] / 1e6 for f in features)
+    assert features[-1].time > times[509] / 1e6 - 1
+
+
+def test_an_export_from_a_missing_database_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    for output in (["-o", str(target)], []):
+        run = subprocess.run([sys.executable, "-m", "collector", "export", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}",
+                              "--pair", "XBTUSD", "--from", "1", "--to", "2", *output],
+                             capture_output=True, text=True, cwd=REPO, timeout=60)
+        assert run.returncode == 2 and "no such file" in run.stderr, run.stderr
+        assert run.stdout == "" and not target.exists()
+
+
+def test_a_relative_sqlite_path_that_was_meant_absolute_gets_the_four_slash_hint(tmp_path: Path) -> None:
+    """`sqlite:///tmp/x.sqlite` is the relative path tmp/x.sqlite: say how to write /tmp/x.sqlite."""
+    meant = tmp_path / "books.sqlite"
+    record = [sys.executable, "-m", "collector", "--pairs", "XBTUSD", "--db", f"sqlite://{meant}", "--no-statsd",
+              "--rest-url", "http://127.0.0.1:9", "--ws-url", "ws://127.0.0.1:9/v2"]
+    meant.touch()
+    read_back = [sys.executable, "-m", "collector", "book", "--db", f"sqlite://{meant}", "--pair", "XBTUSD", "--at", "1"]
+    for argv in (record, read_back):
+        run = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=60)
+        assert run.returncode == 2 and "Traceback" not in run.stderr
+        assert f"(relative to {REPO}; for {meant} write sqlite:///{meant})" in run.stderr.splitlines()[-1], run.stderr
+
+
+@pytest.mark.integration
+def test_a_second_collector_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
+    """Two writers of a pair collide on (symbol, seq) and the first died with an IntegrityError traceback: refuse
+    the second; a collector of other pairs may share the file."""
+    db = f"sqlite:///{tmp_path / 'books.sqlite'}"
+    argv = [sys.executable, "-m", "collector", "--db", db, "--no-statsd", "--rest-url", "http://127.0.0.1:9",
+            "--ws-url", "ws://127.0.0.1:9/v2", "--pairs"]
+
+    def other_pair_starts() -> bool:
+        process = subprocess.Popen([*argv, "ETHUSD"], stderr=subprocess.PIPE, text=True, cwd=REPO)
+        try:
+            return any("collector.app: collecting ETHUSD" in line for line in process.stderr)
+        finally:
+            process.terminate()
+            process.communicate(timeout=30)
+
+    async def others_while_the_first_writes() -> tuple[subprocess.CompletedProcess, bool]:
+        store = open_store(db)
+        await store.open([BTCUSD])
+        try:
+            same = await asyncio.to_thread(subprocess.run, [*argv, "XBTUSD"], capture_output=True, text=True, cwd=REPO,
+                                           timeout=30)
+            return same, await asyncio.to_thread(other_pair_starts)
+        finally:
+            await store.close()
+
+    run, other_started = asyncio.run(others_while_the_first_writes())
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.splitlines()[-1].endswith("XBTUSD is being written by another collector (one writer per pair and file)")
+    assert other_started
+    store = open_store(db)  # the first one's lock is gone with it
+    asyncio.run(store.open([BTCUSD]))
+    asyncio.run(store.close())
+
+
+@pytest.mark.integration
+def test_a_second_writer_of_a_pair_in_postgresql_is_refused(postgres_server) -> None:
+    db = postgres_server.create_database("collector_two_writers")
+    ethusd = Instrument("ETHUSD", "ETH/USD", 2, 8)
+
+    async def two_writers() -> None:
+        first = open_store(db)
+        await first.open([BTCUSD])
+        try:
+            second = open_store(db)
+            with pytest.raises(ConfigError, match="XBTUSD is being written by another collector"):
+                await second.open([ethusd, BTCUSD])
+            await second.close()
+            other = open_store(db)  # another pair may share the database
+            await other.open([ethusd])
+            await other.close()
+        finally:
+            await first.close()
+        again = open_store(db)  # the lock went with the first writer's session
+        await again.open([BTCUSD])
+        await again.close()
+
+    asyncio.run(two_writers())

@@ -40,6 +40,7 @@ def bad_row(tmp_path):
         (["--data", "demo", "--strategy", "sma_cross", "--max-slippage", "lots"], "--max-slippage"),
         (["--data", "demo", "--strategy", "sma_cross", "--cash", "-5"], "--cash must be > 0, got -5"),
         (["--data", "demo", "--strategy", "sma_cross", "--cash", "lots"], "--cash: 'lots' is not a number"),
+        (["--data", "demo", "--strategy", "sma_cross", "--stake", "20000"], "--stake 20000 is more than --cash 10000: every buy would be skipped"),
         (["--data", "demo", "--strategy", "sma_cross", "-p", "abc"], "argument -p/--period: invalid float value: 'abc'"),
         (["--data", "demo", "--strategy", "sma_cross", "-p", "0.001"], "not a whole number of seconds"),
         (["--data", "demo", "--strategy", "sma_cross", "-p", "0.5"], "cannot make 30s candles from a file of 60s candles"),
@@ -89,3 +90,14 @@ def test_long_runs_show_a_progress_bar_on_a_terminal_and_stay_silent_in_pipes(sh
     assert b"candles  217360" in result.stdout and b"max drawdown" in result.stdout  # the summary still goes to stdout
     piped = candlebot(*long_run, "--quiet")
     assert piped.returncode == 0 and piped.stderr == ""  # no progress noise in pipes and logs
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly():
+    """`candlebot --data ... -v | head -1`: no 'Logging error' traceback per remaining line, exit 0."""
+    process = subprocess.Popen([sys.executable, "-m", "candlebot", "--data", "demo", "-p", "60", "-e", "2024-02-01",
+                                "--strategy", "sma_cross", "-v"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().strip()  # the first ticker line, as head -1 reads it
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert err.decode() == ""

@@ -39,8 +39,9 @@ def _equal_columns(a, b, fields) -> bool:
 def test_candles_from_downloaded_trades_equal_candles_from_the_file(shared_data, tmp_path, capsys, name):
     pair, _ = FILES[name]
     original = load_trades(shared_data / name)
+    since = int(original.times[0]) - 5
     with replay(shared_data, name) as sim:
-        code = main(["download", "-c", pair, "-p", "1", "--since", str(int(original.times[0]) - 5),
+        code = main(["download", "-c", pair, "-p", "1", "--since", str(since),
                      "--data-dir", str(tmp_path), "--kraken-url", sim.url, "--pace", "0"])
         public_calls = sim.counters()["public"]
     out = capsys.readouterr().out
@@ -50,7 +51,8 @@ def test_candles_from_downloaded_trades_equal_candles_from_the_file(shared_data,
     pages = -(-len(original) // 1000) + (len(original) % 1000 == 0)  # a full last page asks once more
     assert public_calls == pages + 1  # the Trades pages and one OHLC call: nothing fetched twice
     expected = candles_from_trades(original, 60)
-    expected = expected.between(None, float(expected.times[-1]))  # the newest minute may still be forming
+    # the newest minute may still be forming; the one --since cuts may have had trades before it
+    expected = expected.between(-(-since // 60) * 60, float(expected.times[-1]))
     written = load_candles(tmp_path / f"{pair}_1m.csv")
     assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
     assert f"{len(expected)} candles of 1m" in out and "equal Kraken's OHLC" in out and "differ" not in out
@@ -115,6 +117,8 @@ def test_an_interrupted_download_resumes_from_its_cursor(shared_data, tmp_path):
         (["-c", "XBT/USD", "-p", "1", "--since", "2019-07-01"], "a Kraken pair is letters and digits"),
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--kraken-url", "ftp://x"], "must start with http"),
         (["--import", "/nonexistent.zip"], "--import: file not found"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "2999-01-01"], "--since 2999-01-01 is in the future"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "1561939200000"], "is in the future"),  # milliseconds
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--data-dir", "/dev/null/data", "--kraken-url",
           "http://127.0.0.1:9"], "cannot write to /dev/null/data/XBTUSD"),
     ],
@@ -133,6 +137,19 @@ def test_an_unknown_pair_is_one_line_and_exit_code_2(shared_data, tmp_path, caps
                      "--kraken-url", sim.url, "--pace", "0"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "NOPEUSD" in err[0] and "Unknown asset pair" in err[0]
+    assert not (tmp_path / "NOPEUSD").exists()  # no folder that `data list` calls "incomplete: run download again"
+    main(["data", "list", "--data-dir", str(tmp_path)])
+    assert "NOPEUSD" not in capsys.readouterr().out
+
+
+def test_a_download_that_stored_nothing_does_not_hold_the_folder_to_its_since(shared_data, tmp_path, capsys):
+    """A --since after the last trade stores nothing; a later run with an earlier --since just downloads."""
+    flags = ["download", "-c", "XBTUSD", "-p", "5", "--data-dir", str(tmp_path), "--pace", "0"]
+    with replay(shared_data, "kraken/xbtusd_trades_2019-07-01.csv") as sim:
+        assert main([*flags, "--kraken-url", sim.url, "--since", "1561942791.5"]) == 0
+        assert "0 stored" in capsys.readouterr().out
+        assert main([*flags, "--kraken-url", sim.url, "--since", "2019-07-01"]) == 0
+    assert "2,672 stored" in capsys.readouterr().out
 
 
 def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data, tmp_path):
@@ -145,3 +162,17 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data,
     assert shown.returncode == piped.returncode == 0
     assert b"XBTUSD 100%|" in bar and b"2,672 trades" in bar
     assert piped.stderr == "" and len(piped.stdout.strip().splitlines()) == 1
+
+
+def test_a_bucket_cut_by_since_is_left_out(shared_data, tmp_path, capsys):
+    """--since 00:02 with 5-minute candles: the 00:00 bucket holds only part of its trades, so it is no candle."""
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    since = 1561939200 + 120
+    with replay(shared_data, name) as sim:
+        assert main(["download", "-c", "XBTUSD", "-p", "5", "--since", str(since), "--data-dir", str(tmp_path),
+                     "--kraken-url", sim.url, "--pace", "0"]) == 0
+    written = load_candles(tmp_path / "XBTUSD_5m.csv")
+    expected = candles_from_trades(load_trades(shared_data / name), 300)
+    expected = expected.between(1561939500, float(expected.times[-1]))
+    assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
+    assert f"{len(expected)} candles of 5m" in capsys.readouterr().out

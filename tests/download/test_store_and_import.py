@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from candlebot.candlefile import load_candles
+from candlebot.download.candles import find_gaps
 from candlebot.download.tradestore import TradeRow, TradeStore
 from candlebot.errors import ConfigError
 from tests.support.bots import REPO
@@ -70,7 +71,31 @@ def test_a_file_that_is_not_a_zip_is_one_line_and_exit_code_2(tmp_path):
 
 
 def test_an_earlier_since_than_the_stored_download_is_refused(tmp_path):
-    TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939200.0)
+    store = TradeStore(tmp_path / "XBTUSD")
+    store.append(store.begin("XBTUSD", 1561939200.0), [TradeRow(1561939203.172, "10749.4", "0.004", "sell")],
+                 cursor="1561939203172000000", skip=0, caught_up=False)
     with pytest.raises(ConfigError, match="an earlier --since needs another --data-dir"):
         TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939100.0)
     assert TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939300.0).since == 1561939200.0
+
+
+def test_an_import_writes_only_files_the_backtester_reads(tmp_path):
+    """Millisecond times are malformed rows (not candles 50,000 years ahead); a file with no good row is not written."""
+    archive = tmp_path / "Kraken_OHLCVT.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("XBTUSD_1440.csv", "1561939200,1,2,0.5,1,1,1\n1562025600000,1,2,0.5,1,1,1\n")
+        bundle.writestr("ETHUSD_60.csv", "1561939200000,1,2,0.5,1,1,1\n")
+    result = subprocess.run([sys.executable, "-m", "candlebot", "download", "--import", str(archive),
+                             "--data-dir", str(tmp_path / "data")], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "XBTUSD_1440.csv:2: time looks like milliseconds" in result.stdout
+    assert len(load_candles(tmp_path / "data" / "XBTUSD_1d.csv")) == 1
+    assert "ETHUSD_60.csv: 0 candles, nothing written" in result.stdout
+    assert not (tmp_path / "data" / "ETHUSD_1h.csv").exists()
+
+
+def test_the_longest_gap_is_told_in_its_own_unit_and_utc():
+    """Half-minute candles: a one-candle gap is 30 s, not '0 min', and starts at a date, not a unix number."""
+    gaps = find_gaps(np.array([1561941240, 1561941270, 1561941330]), 30)
+    assert gaps.describe(30) == "1 missing candles in 1 gaps (longest 30s from 2019-07-01 00:35:00)"
+    assert find_gaps(np.array([0, 300, 1200]), 300).describe(300) == "2 missing candles in 1 gaps (longest 10m from 1970-01-01 00:10:00)"

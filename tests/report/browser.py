@@ -13,12 +13,13 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 @contextmanager
-def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[object]:
+def chromium_page(width: int = 1400, height: int = 1000, timezone: str | None = None) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="candlebot-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(profile, executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-                                                        viewport={"width": width, "height": height})
+                                                        viewport={"width": width, "height": height},
+                                                        timezone_id=timezone)
         try:
             yield context.new_page()
         finally:

@@ -110,3 +110,19 @@ def _painted(page, selector: str) -> float:
         const c = document.querySelector('{selector}'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 230 || d[i + 1] < 230 || d[i + 2] < 230)) n++;
         return n / (c.width * c.height); }}""")
+
+
+def test_the_time_axis_is_utc_whatever_the_browser_time_zone(shared_data, tmp_path):
+    """The title, the hover and the monthly table say UTC: a viewer in New York must not see 8:00pm 6/30 for 00:00 7/1."""
+    html = tmp_path / "r.html"
+    result = subprocess.run([sys.executable, "-m", "candlebot", "--data", str(shared_data / "kraken/xbtusd_trades_2019-07-01.csv"),
+                             "-p", "1", "--strategy", "sma_cross", "--report", str(html)], capture_output=True, text=True,
+                            cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with chromium_page(timezone="America/New_York") as page:
+        page.goto(html.as_uri())
+        page.wait_for_function("window.__report && window.__report.ready", timeout=20_000)
+        assert page.evaluate("new Date(0).getTimezoneOffset()") == 300  # the browser really is in New York
+        labels = page.evaluate("__report.charts[0].axes[0]._values")  # uPlot 1.6.32's drawn tick labels (vendored)
+    assert labels and any("7/1/19" in label for label in labels if label)
+    assert not any("6/30" in label or "pm" in label for label in labels if label), labels

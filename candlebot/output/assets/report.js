@@ -312,6 +312,7 @@
       const opts = Object.assign({
         width: width(), height, series: [{ value: (u, v) => (v == null ? "" : fmtTime(v)) }, ...series],
         scales: { x: { time: true } },
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),  // axes in UTC, as the title and the hover
         cursor: { sync: { key: "cb" }, drag: { x: true, y: false, setScale: true } },
         legend: { live: true },
         axes: [{}, { size: 80 }],
