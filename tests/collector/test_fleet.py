@@ -70,6 +70,7 @@ extra_args = ["--ws-url", "{rig.ws_url}", "--rest-url", "{rig.sim.url}", "--no-s
     ('name = "b"\npairs = ["XBTUSD"]\nspeed = 2', "unknown key(s) speed"),
     ('name = "a"\npairs = ["XBTUSD"]', "names must be unique, repeated: a"),
 ])
+@pytest.mark.slow
 def test_collector_entry_mistakes_are_one_line_errors(tmp_path: Path, entry: str, message: str) -> None:
     fleet = tmp_path / "fleet.toml"
     fleet.write_text(f'[fleet]\nroot = "bots"\n[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "macd"\n[[collector]]\n{entry}\n')

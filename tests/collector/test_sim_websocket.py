@@ -54,6 +54,7 @@ def depth(url: str, pair: str, count: int) -> dict[str, dict[Decimal, Decimal]]:
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_every_message_at_depth_25_carries_the_right_checksum_and_the_book_is_rest_depth() -> None:
     sim = KrakenSimulator(SimConfig(pair="XBTUSD", seed=5)).start()
     ws_url = sim.serve_websocket(["XBTUSD", "ETHUSD"])

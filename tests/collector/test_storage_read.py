@@ -109,6 +109,7 @@ def stored(request: pytest.FixtureRequest, shared_data: Path,
     return db, messages, times
 
 
+@pytest.mark.slow
 def test_the_book_at_any_moment_is_the_book_after_the_last_message_received_by_then(stored) -> None:
     db, messages, times = stored
     expected = books_after(messages)
@@ -120,6 +121,7 @@ def test_the_book_at_any_moment_is_the_book_after_the_last_message_received_by_t
         read.book_at(db, "XBTUSD", times[0] / 1e6 - 1)
 
 
+@pytest.mark.slow
 def test_every_book_in_a_window_and_per_second_features(stored) -> None:
     db, messages, times = stored
     expected = books_after(messages)
@@ -156,6 +158,7 @@ def replay_tardis(rows: list[list[str]]) -> dict[str, dict[Decimal, Decimal]]:
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_export_writes_tardis_rows_that_rebuild_the_same_book(stored, tmp_path: Path) -> None:
     db, messages, times = stored
     target = tmp_path / "btc.csv.gz"
@@ -265,6 +268,7 @@ def test_an_export_from_a_missing_database_writes_nothing(tmp_path: Path) -> Non
         assert run.stdout == "" and not target.exists()
 
 
+@pytest.mark.slow
 def test_a_relative_sqlite_path_that_was_meant_absolute_gets_the_four_slash_hint(tmp_path: Path) -> None:
     """`sqlite:///tmp/x.sqlite` is the relative path tmp/x.sqlite: say how to write /tmp/x.sqlite."""
     meant = tmp_path / "books.sqlite"
@@ -279,6 +283,7 @@ def test_a_relative_sqlite_path_that_was_meant_absolute_gets_the_four_slash_hint
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_a_second_collector_on_the_same_sqlite_file_is_refused(tmp_path: Path) -> None:
     """Two writers of a pair collide on (symbol, seq) and the first died with an IntegrityError traceback: refuse
     the second; a collector of other pairs may share the file."""

@@ -73,6 +73,7 @@ def _expected_sma_cross(times, opens, closes, cash=D("10000"), fee=D("0.0026"), 
 
 @pytest.mark.parametrize("flags, max_slippage", [(["--max-slippage", "0"], D(0)), ([], D("0.005")),
                                                   (["--max-slippage", "1%"], D("0.01"))])
+@pytest.mark.slow
 def test_sma_cross_fills_equal_a_straightforward_computation(shared_data, tmp_path, flags, max_slippage):
     data = shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"
     times, opens, closes = _read_csv(data)

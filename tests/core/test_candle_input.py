@@ -56,6 +56,7 @@ def test_extra_columns_named_in_the_header_are_accepted_and_checked(tmp_path):
         load_candles(wide)
 
 
+@pytest.mark.slow
 def test_a_gz_name_on_a_plain_file_and_gzip_without_the_name_both_load(tmp_path):
     plain_named_gz = tmp_path / "plain.csv.gz"
     plain_named_gz.write_text(HEADER + ROWS)

@@ -38,6 +38,7 @@ def test_the_second_load_maps_the_cache_and_equals_the_parse_bit_for_bit(candle_
     assert sorted(p.name for p in entry.iterdir()) == sorted([f"{f}.npy" for f in FIELDS] + ["manifest.json"])
 
 
+@pytest.mark.slow
 def test_backtest_results_are_identical_with_and_without_the_cache(shared_data, tmp_path):
     data = shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"
     results = []

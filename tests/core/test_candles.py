@@ -146,6 +146,7 @@ def test_missing_and_non_candle_files_are_clear_errors(tmp_path, shared_data):
         load_candles(truncated)
 
 
+@pytest.mark.slow
 def test_a_million_rows_load_into_columns(shared_data):
     candles = load_candles(shared_data / "binance/btcusdt_1m_2023-2024.csv.gz")
     assert len(candles) == 1_052_560

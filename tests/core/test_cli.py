@@ -53,6 +53,7 @@ def bad_row(tmp_path):
         (["--data", "demo", "--strategy", "sma_cross", "--trades-csv", "/nonexistent/dir/t.csv"], "--trades-csv: cannot write /nonexistent/dir/t.csv"),
     ],
 )
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_code_2(argv, message, bad_row):
     result = candlebot(*[bad_row if a == "BAD_ROW" else a for a in argv])
     assert result.returncode == 2, result.stderr
@@ -63,6 +64,7 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, message, bad_row):
     assert message in lines[0]
 
 
+@pytest.mark.slow
 def test_dates_datetimes_and_unix_seconds_all_select_the_same_range():
     reports = []
     for start, end in [("2024-01-10", "2024-01-20"), ("2024-01-10T00:00:00Z", "2024-01-20 00:00"), ("1704844800", "1705708800")]:
@@ -92,6 +94,7 @@ def test_long_runs_show_a_progress_bar_on_a_terminal_and_stay_silent_in_pipes(sh
     assert piped.returncode == 0 and piped.stderr == ""  # no progress noise in pipes and logs
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_output_quietly():
     """`candlebot --data ... -v | head -1`: no 'Logging error' traceback per remaining line, exit 0."""
     process = subprocess.Popen([sys.executable, "-m", "candlebot", "--data", "demo", "-p", "60", "-e", "2024-02-01",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -13,6 +15,7 @@ from candlebot.trade import BotTrade
 from tests.conftest import REPO
 
 
+@pytest.mark.slow
 def test_an_open_trade_in_the_books_is_not_marked_at_its_entry(tmp_path):
     label = BotIdentity.from_name("holder").label
     store = BotStore(tmp_path / "bots" / f"{label}.sqlite", now=lambda: 0.0)

@@ -71,6 +71,7 @@ INJECT = '\n[program:evil]\ncommand=/bin/sh -c "touch /tmp/pwned"\n'
          "control character"),
     ],
 )
+@pytest.mark.slow
 def test_hostile_values_are_refused_in_one_line(tmp_path, fleet_head, bot, message):
     result = generate(tmp_path, f'[fleet]\nroot = "bots"\n{fleet_head}[[bot]]\n{bot}', "-o", str(tmp_path / "fleet.conf"))
     assert result.returncode == 2, result.stdout
@@ -93,12 +94,14 @@ def test_hostile_values_are_refused_in_one_line(tmp_path, fleet_head, bot, messa
         (GOOD_BOT + "period = 0.001\n", "not a whole number of seconds"),
     ],
 )
+@pytest.mark.slow
 def test_strategies_parameters_and_flags_are_checked_by_building_them(tmp_path, bot, message):
     result = generate(tmp_path, f'[fleet]\nroot = "bots"\n[[bot]]\n{bot}')
     assert result.returncode == 2 and result.stderr.strip().startswith("fleet.py: error: "), result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
+@pytest.mark.slow
 def test_quotes_and_odd_characters_reach_the_bot_exactly_and_add_nothing(tmp_path):
     odd = "it's \"quoted\" 100%;x#1 \\ $HOME"
     text = f"""[fleet]
@@ -131,6 +134,7 @@ cash = 250.5
     assert env == {"DD_AGENT_HOST": "127.0.0.1", "LABEL": "a,b=c 50%"}
 
 
+@pytest.mark.slow
 def test_mkdirs_creates_every_folder_the_config_names(tmp_path):
     text = f'[fleet]\nroot = "bots"\nstate_dir = "var/state"\n[[bot]]\n{GOOD_BOT}[[bot]]\nname = "b"\npair = "XBTUSD"\nstrategy = "macd"\n'
     run_dir = tmp_path / "run" / "supervisor"
@@ -146,6 +150,7 @@ def test_mkdirs_creates_every_folder_the_config_names(tmp_path):
         assert Path(config.get(f"program:{name}", "stdout_logfile")).parent.is_dir()
 
 
+@pytest.mark.slow
 def test_the_example_fleet_file_is_valid(tmp_path):
     result = subprocess.run([sys.executable, str(FLEET), str(REPO / "deploy" / "supervisor" / "fleet.example.toml")],
                             capture_output=True, text=True, timeout=60)

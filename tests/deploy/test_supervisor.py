@@ -38,6 +38,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_generated_fleet_runs_under_supervisord(tmp_path):
     sim = start_simulator()
     fleet = tmp_path / "fleet.toml"

@@ -123,6 +123,7 @@ def test_an_interrupted_download_resumes_from_its_cursor(shared_data, tmp_path):
           "http://127.0.0.1:9"], "cannot write to /dev/null/data/XBTUSD"),
     ],
 )
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, argv, message):
     result = subprocess.run([sys.executable, "-m", "candlebot", "download", "--data-dir", str(tmp_path), *argv],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
@@ -152,6 +153,7 @@ def test_a_download_that_stored_nothing_does_not_hold_the_folder_to_its_since(sh
     assert "2,672 stored" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data, tmp_path):
     with replay(shared_data, "kraken/xbtusd_trades_2019-07-01.csv") as sim:
         argv = [sys.executable, "-m", "candlebot", "download", "-c", "XBTUSD", "-p", "1", "--since", "2019-07-01",

@@ -38,6 +38,7 @@ def _kraken_rows(shared_data):
         return [line.strip() + ",7" for line in handle.read().splitlines()[1:]]
 
 
+@pytest.mark.slow
 def test_an_ohlcvt_archive_is_imported_and_its_malformed_rows_reported(shared_data, tmp_path):
     rows = _kraken_rows(shared_data)
     good = list(rows)

@@ -69,6 +69,7 @@ def _take(where: str | NonceSequencer, count: int, out: "multiprocessing.Queue[l
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.slow
 def test_processes_and_threads_never_share_a_nonce(tmp_path: Path, method: str) -> None:
     ctx = multiprocessing.get_context(method)
     out = ctx.Queue()

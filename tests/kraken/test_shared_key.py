@@ -162,6 +162,7 @@ def test_the_poll_goes_on_while_another_bot_holds_the_key(starter_sim, tmp_path)
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_a_public_call_never_waits_for_a_private_call_in_flight(starter_sim, tmp_path):
     bot = Bot(starter_sim.url, tmp_path, LiveClock())
     try:

@@ -78,6 +78,7 @@ ORDER_FAULTS = {
 
 
 @pytest.mark.parametrize("name", list(ORDER_FAULTS))
+@pytest.mark.slow
 def test_faulty_addorder_still_gives_exactly_one_order_per_intent(sim: Any, make_exchange: MakeExchange,
                                                                   name: str) -> None:
     exchange = make_exchange(timeout=0.3, lookup_window=0.1, lookup_interval=0.05)
@@ -89,6 +90,7 @@ def test_faulty_addorder_still_gives_exactly_one_order_per_intent(sim: Any, make
     assert fired >= 10, f"the {name} fault should have fired often, fired {fired}"
 
 
+@pytest.mark.slow
 def test_chaos_on_every_method(sim: Any, make_exchange: MakeExchange) -> None:
     """Every kind of fault, on every call, at once: still one order per intent."""
     exchange = make_exchange(timeout=0.3, lookup_window=0.1, lookup_interval=0.05,
@@ -150,6 +152,7 @@ def test_never_resent_past_max_sends(sim: Any, make_exchange: MakeExchange) -> N
     assert sim.counters()["fault_busy"] == 3 and sim.orders() == []
 
 
+@pytest.mark.slow
 def test_invalid_nonce_on_addorder_is_retried(sim: Any, tmp_path: Path, make_exchange: MakeExchange) -> None:
     """Another tool on the key took a higher nonce: AddOrder is refused unprocessed, so it is simply sent again."""
     # the retries must outlast the other tool's lead (0.5 s), which must outlast a loaded machine's pause
@@ -172,6 +175,7 @@ def test_invalid_nonce_on_addorder_is_retried(sim: Any, tmp_path: Path, make_exc
     Faults(unavailable=Fault(methods=("Ticker",))),
     Faults(drop_reply=DropReply(mode="hang", hang_s=1.0, methods=("Ticker",))),
 ], ids=["html", "truncated", "http500", "unavailable", "hang"])
+@pytest.mark.slow
 def test_persistent_bad_replies_to_reads_are_temporary_errors(sim: Any, make_exchange: MakeExchange,
                                                               faults: Faults) -> None:
     exchange = make_exchange(timeout=0.3)

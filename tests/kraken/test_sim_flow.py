@@ -112,6 +112,7 @@ def test_ohlc_separates_the_forming_candle(make_exchange: MakeExchange) -> None:
     assert page.last == times[-1]
 
 
+@pytest.mark.slow
 def test_ohlc_pages_forward_with_last(tmp_path: Path) -> None:
     """A fast simulator (10 simulated minutes per second): the next page, asked with ``last``, continues it."""
     simulator = start_sim(speed=600.0)

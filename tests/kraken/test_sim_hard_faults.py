@@ -42,6 +42,7 @@ def test_an_order_processed_behind_an_error_is_found_not_resent(sim: Any, make_e
     _one_order_matches(sim, 501, fill)
 
 
+@pytest.mark.slow
 def test_an_order_listed_late_is_waited_for_within_the_lookup_window(sim: Any, make_exchange: MakeExchange) -> None:
     exchange = make_exchange(lookup_window=4.0, lookup_interval=0.2)
     exchange.pair_info("XBTUSD")
@@ -73,6 +74,7 @@ def test_a_partial_market_fill_books_what_was_executed(sim: Any, make_exchange: 
     assert exchange.find_order("XBTUSD", 504) == fill
 
 
+@pytest.mark.slow
 def test_a_slow_market_fill_is_waited_for(sim: Any, make_exchange: MakeExchange) -> None:
     exchange = make_exchange(fill_timeout=5.0)
     exchange.pair_info("XBTUSD")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import multiprocessing
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ def _bot(url: str, key: str, secret: str, state_dir: str, calls: int, ready: Any
     out.put(errors)
 
 
+@pytest.mark.slow
 def test_eight_processes_sharing_a_key_never_send_an_invalid_nonce(sim: Any, tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
@@ -52,6 +55,7 @@ def test_eight_processes_sharing_a_key_never_send_an_invalid_nonce(sim: Any, tmp
     assert counters["private"] >= PROCESSES * CALLS
 
 
+@pytest.mark.slow
 def test_without_the_shared_sequencer_processes_do_collide(sim: Any, tmp_path: Path) -> None:
     """The control: each process with its own state dir (no shared file) gets invalid nonces."""
     ctx = multiprocessing.get_context("spawn")

@@ -43,6 +43,7 @@ def running() -> Iterator[subprocess.Popen[str]]:
             process.wait()
 
 
+@pytest.mark.slow
 def test_serves_until_sigterm_then_exits_zero(running: list) -> None:
     process = _run("--port", "0", "--api-key", KEY, "--api-secret", SECRET, "--balance", "ZUSD=500",
                    "--fault", "busy:count=1:methods=Depth")
@@ -64,6 +65,7 @@ def test_serves_until_sigterm_then_exits_zero(running: list) -> None:
     assert SECRET not in process.stderr.read()  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_sigint_also_stops_cleanly(running: list) -> None:
     process = _run()
     running.append(process)
@@ -93,6 +95,7 @@ def test_sigint_also_stops_cleanly(running: list) -> None:
     (["--api-key", "K"], "--api-secret"),
     (["--api-key", "K", "--api-secret", "not base64 !!"], "'K'"),
 ])
+@pytest.mark.slow
 def test_bad_input_is_one_line_on_stderr_and_exit_2(flags: list[str], says: str) -> None:
     done = subprocess.run([sys.executable, "-m", "exchanges.kraken_sim", *flags], cwd=REPO, text=True,
                           capture_output=True, timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)})

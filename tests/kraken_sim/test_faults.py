@@ -65,6 +65,7 @@ def test_drop_reply_502_books_the_order(sim: KrakenSimulator, api: krakenex.API)
     assert sim.balances(KEY)["XXBT"] == Decimal("0.001")
 
 
+@pytest.mark.slow
 def test_drop_reply_hang_outlives_the_client_timeout_and_books_the_order(sim: KrakenSimulator,
                                                                          api: krakenex.API) -> None:
     sim.set_faults(Faults(drop_reply=DropReply(mode="hang", hang_s=3.0, count=1, methods=("AddOrder",))))
@@ -101,6 +102,7 @@ def test_missing_fields_reply_lacks_what_a_client_needs(sim: KrakenSimulator, ap
     assert len(sim.orders(userref=34)) == 1
 
 
+@pytest.mark.slow
 def test_latency_delays_the_reply(sim: KrakenSimulator, api: krakenex.API) -> None:
     set_faults(sim, {"latency": {"ms": 300, "jitter_ms": 50, "methods": ["Time"]}})
     started = time.monotonic()

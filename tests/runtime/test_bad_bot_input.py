@@ -33,6 +33,7 @@ def _unreachable(tmp_path) -> BotRun:
          "--slack-base-url holds a Slack token (value not shown): put the token in SLACK_BOT_TOKEN"),
     ],
 )
+@pytest.mark.slow
 def test_bad_bot_input_fails_before_kraken_is_reached(tmp_path, extra, env, message):
     bot = _unreachable(tmp_path)
     started = time.monotonic()
@@ -44,6 +45,7 @@ def test_bad_bot_input_fails_before_kraken_is_reached(tmp_path, extra, env, mess
     assert "PASTEDtokenPASTED" not in everything
 
 
+@pytest.mark.slow
 def test_stop_after_is_honoured_while_kraken_cannot_be_reached(tmp_path):
     bot = _unreachable(tmp_path)
     started = time.monotonic()

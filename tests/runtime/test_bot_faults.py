@@ -21,6 +21,7 @@ def sim():
     simulator.stop()
 
 
+@pytest.mark.slow
 def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     # An AddOrder refused before processing (EService:Unavailable) leaves an order that is never listed: by design
@@ -94,6 +95,7 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
         (["--name", "../etc"], "bot name '../etc' must be"),
     ],
 )
+@pytest.mark.slow
 def test_bad_bot_input_is_one_line_and_exit_code_2(sim, tmp_path, extra, message, monkeypatch):
     monkeypatch.delenv("KRAKEN_API_KEY", raising=False)
     monkeypatch.delenv("KRAKEN_API_SECRET", raising=False)
@@ -108,6 +110,7 @@ def test_bad_bot_input_is_one_line_and_exit_code_2(sim, tmp_path, extra, message
     assert "Traceback" not in result.stderr and SECRET not in result.stderr + result.stdout
 
 
+@pytest.mark.slow
 def test_a_strategy_that_raises_skips_the_candle_and_the_bot_goes_on(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     result = bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", "tests.support.strategies:Boom", "--stop-after", "6")

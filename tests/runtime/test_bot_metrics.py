@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from collections import Counter
 
 from candlebot.identity import BotIdentity
@@ -9,6 +11,7 @@ from tests.sinks.servers import UdpCollector
 from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, write_key_file
 
 
+@pytest.mark.slow
 def test_a_running_bot_sends_its_metrics_and_no_secret(tmp_path):
     sim = start_simulator()
     collector = UdpCollector()

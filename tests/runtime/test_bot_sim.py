@@ -25,6 +25,7 @@ def _filled(store: BotStore) -> list[dict]:
     return [o for o in store.orders() if o["status"] == "filled"]
 
 
+@pytest.mark.slow
 def test_a_live_bots_ledger_equals_the_simulators_account(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     result = bot.run("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000", "-p", ONE_SECOND, "-t", "0.2",
@@ -52,6 +53,7 @@ def test_a_live_bots_ledger_equals_the_simulators_account(sim, tmp_path):
     assert "CLOSED Exit Price:" in bot.logs()
 
 
+@pytest.mark.slow
 def test_a_paper_bot_places_nothing_and_books_consistent_fills(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     result = bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--stop-after", "6")
@@ -69,6 +71,7 @@ def test_a_paper_bot_places_nothing_and_books_consistent_fills(sim, tmp_path):
     assert books.cash == cash
 
 
+@pytest.mark.slow
 def test_a_restarted_paper_bot_continues_its_books(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     for _ in range(2):
@@ -78,6 +81,7 @@ def test_a_restarted_paper_bot_continues_its_books(sim, tmp_path):
     assert len({t.open_fill.userref for t in trades}) == len(trades)
 
 
+@pytest.mark.slow
 def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     process = bot.start("-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP)
@@ -91,6 +95,7 @@ def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
     assert "SIGTERM received" in bot.logs() and "bot stopped" in bot.logs()
 
 
+@pytest.mark.slow
 def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     assert bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--stop-after", "4").returncode == 0

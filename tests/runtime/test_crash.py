@@ -3,6 +3,8 @@ an order and never loses a fill."""
 
 from __future__ import annotations
 
+import pytest
+
 import random
 import time
 from collections import Counter
@@ -15,6 +17,7 @@ from tests.support.bots import FLIP, KEY, ONE_SECOND, BotRun, start_simulator, w
 CYCLES = 52
 
 
+@pytest.mark.slow
 def test_kill_minus_nine_at_random_moments_never_doubles_or_loses_an_order(tmp_path):
     sim = start_simulator()
     rng = random.Random(20261121)

@@ -19,6 +19,7 @@ def test_pandas_is_installed_here():
     assert importlib.util.find_spec("pandas") is not None
 
 
+@pytest.mark.slow
 def test_a_backtest_never_imports_pandas():
     probe = ("import sys; from candlebot.cli import main; "
              "code = main(['--data', 'demo', '--strategy', 'macd', '--quiet', '--no-cache']); "
@@ -28,6 +29,7 @@ def test_a_backtest_never_imports_pandas():
     assert result.stdout.splitlines()[-1] == "0 []"
 
 
+@pytest.mark.slow
 def test_pandas_still_imports_after_talib():
     probe = "import candlebot.indicators, sys; assert 'pandas' not in sys.modules; import pandas; print(pandas.Series.__name__)"
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)

@@ -78,6 +78,7 @@ def _key(trade):
         ("other/btc-perp_1m_2021-12-31_2022-02-01.csv.gz", "sma_cross", []),
     ],
 )
+@pytest.mark.slow
 def test_ticks_through_the_runtime_trade_exactly_like_the_backtester(shared_data, data, strategy, params):
     expected, setup = backtest_trades(shared_data / data, strategy, params)
     actual, exchange = runtime_trades(shared_data / data, setup)

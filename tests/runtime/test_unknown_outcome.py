@@ -55,6 +55,7 @@ def _lose_replies(sim) -> None:
     sim.set_faults(Faults(drop_reply=DropReply(mode="502", methods=("AddOrder",)), unavailable=Fault(methods=LOOKUPS)))
 
 
+@pytest.mark.slow
 def test_a_lost_buy_pauses_the_trader_until_its_fill_is_booked(desk):
     sim, trader, reconciler, ledger, store, events = desk
     _lose_replies(sim)
@@ -78,6 +79,7 @@ def test_a_lost_buy_pauses_the_trader_until_its_fill_is_booked(desk):
     assert ledger.cash == Decimal("1000") - fill.cost - fill.fee
 
 
+@pytest.mark.slow
 def test_a_lost_sell_is_not_sent_again(desk):
     sim, trader, reconciler, ledger, store, events = desk
     trade = trader.buy()
@@ -94,6 +96,7 @@ def test_a_lost_sell_is_not_sent_again(desk):
     assert store.load().trades[0].close_fill == closed.close_fill
 
 
+@pytest.mark.slow
 def test_an_order_that_never_appears_is_given_up_after_the_window(desk):
     sim, trader, reconciler, ledger, store, events = desk
     # EService:Unavailable on AddOrder may or may not have placed it (here: not); the lookups are down too

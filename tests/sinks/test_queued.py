@@ -153,6 +153,7 @@ def test_close_delivers_what_is_queued_then_closes_the_sink() -> None:
     assert queued.dropped == 1 and queued.pending == 0
 
 
+@pytest.mark.slow
 def test_close_is_bounded_when_the_sink_hangs() -> None:
     sink = HungSink()
     queued = QueuedSink(sink)
@@ -165,6 +166,7 @@ def test_close_is_bounded_when_the_sink_hangs() -> None:
     assert elapsed < 1.5
 
 
+@pytest.mark.slow
 def test_an_idle_worker_ticks_the_sink() -> None:
     calls: list[int] = []
 

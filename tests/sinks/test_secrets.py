@@ -35,6 +35,7 @@ def secrets_in(text: str, *secrets: str) -> list[str]:
 
 @pytest.mark.parametrize("transport", ["web", "webhook", "webhook-dead"])
 @pytest.mark.parametrize("mode", ["ok", "500"])
+@pytest.mark.slow
 def test_no_secret_leaves_the_process(transport: str, mode: str, tmp_path: Path) -> None:
     # Arrange: every secret in the environment, metrics on, Slack on and (in "500") failing
     server = SlackServer(SlackBehaviour(mode=mode))
@@ -63,6 +64,7 @@ def test_no_secret_leaves_the_process(transport: str, mode: str, tmp_path: Path)
     assert secrets_in(everything, KRAKEN_KEY, KRAKEN_SECRET, TOKEN, HOOK_PATH, hook) == []
 
 
+@pytest.mark.slow
 def test_secrets_stay_out_of_reprs_errors_and_log_lines(caplog: pytest.LogCaptureFixture) -> None:
     hook = f"http://127.0.0.1:{closed_port()}/services/{HOOK_PATH}"
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_WEBHOOK_URL": hook, "KRAKEN_API_KEY": KRAKEN_KEY}

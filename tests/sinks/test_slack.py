@@ -60,6 +60,7 @@ def webhook_run(url: str, tmp_path: Path, *extra: str, env: dict[str, str] | Non
 # -- a backtest's alerts -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_web_api_alerts_cover_every_trade(slack: SlackServer, tmp_path: Path, baseline: Run) -> None:
     run = web_api_run(slack, tmp_path)
     assert run.returncode == 0, run.stderr
@@ -77,6 +78,7 @@ def test_web_api_alerts_cover_every_trade(slack: SlackServer, tmp_path: Path, ba
     assert run.summary() == baseline.summary() and run.trades_csv == baseline.trades_csv
 
 
+@pytest.mark.slow
 def test_webhook_alerts(slack: SlackServer, tmp_path: Path) -> None:
     run = webhook_run(slack.webhook_url(WEBHOOK_PATH), tmp_path)
     assert run.returncode == 0, run.stderr
@@ -87,6 +89,7 @@ def test_webhook_alerts(slack: SlackServer, tmp_path: Path) -> None:
     assert "net P/L -1,640.56158" in body["text"] and body["blocks"][0]["text"]["type"] == "mrkdwn"
 
 
+@pytest.mark.slow
 def test_slack_is_off_in_backtests_unless_asked(slack: SlackServer, tmp_path: Path) -> None:
     run = run_backtest(demo_args(), tmp_path, env={"SLACK_WEBHOOK_URL": slack.webhook_url(WEBHOOK_PATH), "SLACK_BOT_TOKEN": TOKEN})
     assert run.returncode == 0
@@ -102,6 +105,7 @@ def test_slack_is_off_in_backtests_unless_asked(slack: SlackServer, tmp_path: Pa
     [("500", "web"), ("500", "webhook"), ("429", "web"), ("429", "webhook"), ("sleep", "web"), ("sleep", "webhook"),
      ("dead", "web"), ("dead", "webhook")],
 )
+@pytest.mark.slow
 def test_a_failing_slack_changes_no_trade_and_does_not_hang(mode: str, transport: str, tmp_path: Path, baseline: Run) -> None:
     # Arrange
     server = SlackServer(SlackBehaviour(mode=mode if mode != "dead" else "ok"))
@@ -173,6 +177,7 @@ def test_each_kind_of_alert_reads_well(slack: SlackServer) -> None:
     assert "*XBTUSD trade #3 closed" in slack.requests[2].json()["blocks"][0]["text"]["text"]
 
 
+@pytest.mark.slow
 def test_a_flood_is_rate_limited_and_collapsed(slack: SlackServer) -> None:
     # Arrange: 1 message/s, burst 3, behind the real queue
     sink = SlackSink(WebApiPoster(Secret(TOKEN), "#alerts", base_url=slack.base_url), TAGS, rate=1.0, burst=3)

@@ -57,6 +57,7 @@ def _data_args(source: str, shared_data: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("source", ["demo", "kraken_1h"])
+@pytest.mark.slow
 def test_a_backtest_sends_its_metrics(source: str, shared_data: Path, collector: UdpCollector, tmp_path: Path) -> None:
     # Arrange
     args = _data_args(source, shared_data)
@@ -99,6 +100,7 @@ def test_a_backtest_sends_its_metrics(source: str, shared_data: Path, collector:
         assert secret not in everything
 
 
+@pytest.mark.slow
 def test_every_metric_name_in_the_table_is_emitted(collector: UdpCollector) -> None:
     # Arrange: the real sink, queue and DogStatsd client, every kind of event
     tags = SinkTags("kraken-sma-1", "XBTUSD", "sma_cross", "paper")
@@ -132,6 +134,7 @@ def test_every_metric_name_in_the_table_is_emitted(collector: UdpCollector) -> N
     assert all(d.kind == kinds[d.name] for ds in metrics.values() for d in ds)
 
 
+@pytest.mark.slow
 def test_metrics_are_off_by_default_even_with_the_agent_env(collector: UdpCollector, tmp_path: Path) -> None:
     run = run_backtest(demo_args(), tmp_path, env={"DD_AGENT_HOST": "127.0.0.1", "DD_DOGSTATSD_PORT": str(collector.port)})
     collector.settle()
@@ -139,6 +142,7 @@ def test_metrics_are_off_by_default_even_with_the_agent_env(collector: UdpCollec
     assert collector.payloads == []
 
 
+@pytest.mark.slow
 def test_the_agent_env_sets_the_address(collector: UdpCollector, tmp_path: Path) -> None:
     run = run_backtest(demo_args("--statsd"), tmp_path, env={"DD_AGENT_HOST": "127.0.0.1", "DD_DOGSTATSD_PORT": str(collector.port)})
     collector.settle()
@@ -146,6 +150,7 @@ def test_the_agent_env_sets_the_address(collector: UdpCollector, tmp_path: Path)
     assert sum(d.value for d in collector.datagrams() if d.name == m.TRADES_OPENED.name) == run.summary()["trades"]
 
 
+@pytest.mark.slow
 def test_an_unreachable_agent_changes_nothing(tmp_path: Path) -> None:
     baseline = run_backtest(demo_args(), tmp_path, name="baseline.csv")
     run = run_backtest(demo_args("--statsd-port", str(closed_port())), tmp_path)
@@ -163,6 +168,7 @@ def test_an_unreachable_agent_changes_nothing(tmp_path: Path) -> None:
         (["--statsd-host", "a b"], {}, "--statsd-host: 'a b' is not a host name or address"),
     ],
 )
+@pytest.mark.slow
 def test_bad_statsd_settings_are_one_line_errors(extra: list[str], env: dict[str, str], message: str, tmp_path: Path) -> None:
     run = run_backtest(demo_args(*extra), tmp_path, env=env)
     assert run.returncode == 2
