@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -150,7 +151,7 @@ def _optimize(args: argparse.Namespace, argv: list[str], out: TextIO, err: TextI
             job.progress.close()
             _show_search(args, job, result, out)
         else:
-            walk = optimizer.walk_forward(name, float(job.setup.cash), job.chart.period)
+            walk = optimizer.walk_forward(name, float(job.setup.cash))
             job.progress.close()
             if walk is not None:
                 _show_walk_forward(args, job, walk, out)
@@ -329,7 +330,7 @@ class _ProgressBars:
         def told(study: Any) -> None:
             bar.update(1)
             try:
-                bar.set_postfix_str(f"best {study.best_value:.4g}", refresh=False)
+                bar.set_postfix_str(f"best {study.best_value:.4g}" if math.isfinite(study.best_value) else "best n/a", refresh=False)
             except ValueError:  # nothing complete yet
                 pass
 

@@ -7,8 +7,9 @@ the best one N worthless trials would be expected to show:
     SR0 = sqrt(V[SR]) x ((1 - g) x Z(1 - 1/N) + g x Z(1 - 1/(N e)))        g = Euler-Mascheroni constant
     DSR = Phi((SR - SR0) x sqrt(T - 1) / sqrt(1 - skew x SR + (kurtosis - 1) / 4 x SR^2))
 
-with every SR per return period (not annualised), V[SR] their variance across the trials,
-T, skew and kurtosis those of the chosen trial's returns. With N = 1 (no selection) it is the
+with every SR the backtest's Sharpe per day (``sharpe / sqrt(365)``, not annualised), V[SR]
+their variance across the trials (a trial whose Sharpe is undefined, flat or under 2 days, counts
+as 0: no edge), T, skew and kurtosis those of the chosen trial's daily returns. With N = 1 (no selection) it is the
 probabilistic Sharpe ratio against zero. Below 0.95 the edge is likely noise.
 """
 
@@ -16,7 +17,10 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from candlebot.optimize.performance import Performance
 
 EULER_GAMMA = 0.5772156649015329
 CONFIDENCE = 0.95
@@ -47,6 +51,14 @@ def deflated_sharpe(sharpe: float, all_sharpes: Sequence[float], returns: int, s
     mean = sum(all_sharpes) / count if count else 0.0
     variance = sum((s - mean) ** 2 for s in all_sharpes) / (count - 1) if count > 1 else 0.0
     return probabilistic_sharpe(sharpe, expected_max_sharpe(count, variance), returns, skew, kurtosis)
+
+
+def deflated_sharpe_of(best: Performance, trials: Sequence[Performance]) -> float | None:
+    """The deflated Sharpe ratio of ``best`` among ``trials`` (all of them, ``best`` included); None when its Sharpe is undefined."""
+    if best.daily_sharpe is None:
+        return None
+    sharpes = [0.0 if t.daily_sharpe is None else t.daily_sharpe for t in trials]
+    return deflated_sharpe(best.daily_sharpe, sharpes, best.returns, best.skew, best.kurtosis)
 
 
 def noise_warning(probability: float | None, trials: int | None, what: str) -> str | None:

@@ -1,7 +1,7 @@
 """One self-contained HTML page of an optimisation: inline SVG and CSS, no script, no CDN, works offline.
 
 Two searched parameters give a heatmap (each cell: the best objective with those two values;
-grey: not run or invalid); otherwise parallel coordinates (one line per trial, the best one
+grey: not run, invalid or objective undefined); otherwise parallel coordinates (one line per trial, the best one
 thick). A walk-forward page adds the stitched out-of-sample equity, shaded by fold, the fold
 table and each fold's parameter chart.
 """
@@ -15,7 +15,7 @@ import numpy as np
 
 from candlebot.lines import utc
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
-from candlebot.optimize.results import METRIC_COLUMNS, value_text, walk_forward_warnings
+from candlebot.optimize.results import METRIC_COLUMNS, metric_text, number_text, value_text, walk_forward_warnings
 from candlebot.optimize.space import SearchSpace
 from candlebot.optimize.study import TrialRecord
 from candlebot.optimize.deflated import noise_warning
@@ -46,8 +46,8 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
     rows = [
         [str(f.fold.number), f"{utc(times[f.fold.in_sample.start])[:16]} .. {utc(times[f.fold.in_sample.stop - 1])[:16]}",
          f"{utc(times[f.fold.out_of_sample.start])[:16]} .. {utc(times[f.fold.out_of_sample.stop - 1])[:16]}",
-         " ".join(f"{k}={value_text(v)}" for k, v in f.values.items()), f"{f.in_sample.objective(objective):.4g}",
-         f"{f.out_of_sample.objective(objective):.4g}", f"{f.out_of_sample.gross_pnl:.2f}", f"{f.out_of_sample.fees:.2f}",
+         " ".join(f"{k}={value_text(v)}" for k, v in f.values.items()), number_text(f.in_sample.objective(objective), ".4g"),
+         number_text(f.out_of_sample.objective(objective), ".4g"), f"{f.out_of_sample.gross_pnl:.2f}", f"{f.out_of_sample.fees:.2f}",
          f"{f.out_of_sample.net_pnl:.2f}", str(f.trials), _pct(f.deflated_sharpe)]
         for f in walk.folds
     ]
@@ -55,7 +55,7 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
         "<h1>candlebot optimize: walk-forward</h1>",
         f"<p>{len(walk.folds)} folds, {walk.trials} trials in all; fees included. Stitched out of sample: closed trades gross "
         f"{oos.gross_pnl:.2f}, fees {oos.fees:.2f}, net {oos.net_pnl:.2f}, return {oos.return_pct:+.2f}%, "
-        f"max drawdown {oos.max_drawdown_pct:.2f}%, Sharpe {oos.sharpe:.2f} (probabilistic {_pct(walk.probabilistic_sharpe)}); "
+        f"max drawdown {oos.max_drawdown_pct:.2f}%, Sharpe {number_text(oos.sharpe, '.2f')} (probabilistic {_pct(walk.probabilistic_sharpe)}); "
         f"walk-forward efficiency {'n/a' if walk.efficiency is None else f'{walk.efficiency:.2f}'}.</p>",
         *(f'<p class="warn">{escape(w)}</p>' for w in walk_forward_warnings(walk)),
         "<h2>Stitched out-of-sample equity</h2>",
@@ -73,8 +73,10 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
 
 
 def parameter_chart(records: Sequence[TrialRecord], space: SearchSpace, objective: str) -> str:
+    """Trials whose objective is undefined (n/a in the tables) are left out, as if not run."""
+    records = [r for r in records if r.objective is not None]
     if not records:
-        return "<p>No trial finished.</p>"
+        return f"<p>No finished trial has a defined {escape(objective)}.</p>"
     if len(space.dimensions) == 2:
         return _heatmap(records, space, objective)
     return _parallel(records, space, objective)
@@ -134,23 +136,24 @@ def _parallel(records: Sequence[TrialRecord], space: SearchSpace, objective: str
 
 def _equity_svg(walk: WalkForwardResult) -> str:
     width, height, pad = 900, 260, 40
-    step = max(1, len(walk.equity) // _MAX_POINTS)
-    shown = np.unique(np.r_[np.arange(0, len(walk.equity), step), len(walk.equity) - 1])  # thinned, last point kept
-    times, equity = walk.times[shown].astype(float), walk.equity[shown]
+    stamps = walk.curve.close_times
+    step = max(1, len(walk.curve.equity) // _MAX_POINTS)
+    shown = np.unique(np.r_[np.arange(0, len(walk.curve.equity), step), len(walk.curve.equity) - 1])  # thinned, last point kept
+    times, equity = stamps[shown].astype(float), walk.curve.equity[shown]
     x = _unit(times) * (width - 2 * pad) + pad
     y = (1 - _unit(equity)) * (height - 2 * pad) + pad
     parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="stitched out-of-sample equity">']
-    first, span = float(walk.times[0]), float(walk.times[-1] - walk.times[0]) or 1.0
+    first, span = float(stamps[0]), float(stamps[-1] - stamps[0]) or 1.0
     edges = np.cumsum([0] + [f.fold.out_of_sample.stop - f.fold.out_of_sample.start for f in walk.folds])
     for n, fold in enumerate(walk.folds):
-        x0 = pad + (float(walk.times[edges[n]]) - first) / span * (width - 2 * pad)
-        x1 = pad + (float(walk.times[edges[n + 1] - 1]) - first) / span * (width - 2 * pad)
+        x0 = pad + (float(stamps[edges[n]]) - first) / span * (width - 2 * pad)
+        x1 = pad + (float(stamps[edges[n + 1] - 1]) - first) / span * (width - 2 * pad)
         parts.append(f'<rect x="{x0:.1f}" y="{pad}" width="{max(x1 - x0, 1):.1f}" height="{height - 2 * pad}" '
                      f'fill="{"#f4f7ff" if n % 2 else "#eef5ee"}"><title>fold {fold.fold.number}</title></rect>')
     points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
     parts.append(f'<polyline points="{points}" fill="none" stroke="#1565c0" stroke-width="1.5"/>')
     parts.append(f'<text x="{pad}" y="{pad - 8}">{equity.max():.2f}</text><text x="{pad}" y="{height - pad + 16}">{equity.min():.2f}</text>')
-    parts.append(f'<text x="{width - pad}" y="{height - 8}" text-anchor="end">{utc(walk.times[0])[:10]} .. {utc(walk.times[-1])[:10]}</text></svg>')
+    parts.append(f'<text x="{width - pad}" y="{height - 8}" text-anchor="end">{utc(int(stamps[0]))[:10]} .. {utc(int(stamps[-1]))[:10]}</text></svg>')
     return "".join(parts)
 
 
@@ -181,7 +184,7 @@ def _colour(value: float, low: float, high: float) -> str:
 
 def _trials_table(records: Sequence[TrialRecord], names: tuple[str, ...], objective: str) -> str:
     rows = [[str(r.number), *(value_text(r.values[n]) for n in names),
-             *(f"{getattr(r.performance, c):.2f}" if c != "trades" else str(r.performance.trades) for c in METRIC_COLUMNS)]
+             *(metric_text(r.performance, c) for c in METRIC_COLUMNS)]
             for r in records]
     return _table(["trial", *names, *(c + (" (ranked by)" if c == objective else "") for c in METRIC_COLUMNS)], rows)
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
 import optuna
 
 from candlebot.errors import ConfigError
-from candlebot.optimize.deflated import deflated_sharpe, probabilistic_sharpe
+from candlebot.optimize.deflated import deflated_sharpe_of, probabilistic_sharpe
 from candlebot.optimize.performance import Performance
 from candlebot.optimize.pool import Executor
 from candlebot.optimize.runner import Outcome, Window
@@ -21,6 +20,7 @@ from candlebot.optimize.search import TPE_BATCH, Search
 from candlebot.optimize.space import SearchSpace
 from candlebot.optimize.study import StudyTally, TrialRecord, open_study, requeue_failed_grid_points, sampler_for, tally
 from candlebot.optimize.walkforward import Fold, FoldResult, Stability, efficiency, plan_folds, stability, stitch
+from candlebot.output.equity import EquityCurve
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,7 @@ class SearchResult:
 class WalkForwardResult:
     folds: tuple[FoldResult, ...]
     searches: tuple[SearchResult, ...]
-    times: np.ndarray
-    equity: np.ndarray
+    curve: EquityCurve
     out_of_sample: Performance
     probabilistic_sharpe: float | None
     efficiency: float | None
@@ -113,8 +112,7 @@ class Optimizer:
         best = counts.ranked[0].performance if counts.ranked else None
         dsr = None
         if best is not None:
-            sharpes = [r.performance.period_sharpe for r in counts.ranked]
-            dsr = deflated_sharpe(best.period_sharpe, sharpes, best.returns, best.skew, best.kurtosis)
+            dsr = deflated_sharpe_of(best, [r.performance for r in counts.ranked])
         return SearchResult(name, window, counts, dsr)
 
     def work(self, name: str) -> list[SearchResult]:
@@ -126,7 +124,7 @@ class Optimizer:
                 break
         return results
 
-    def walk_forward(self, name: str, start_cash: float, period_s: int) -> WalkForwardResult | None:
+    def walk_forward(self, name: str, start_cash: float) -> WalkForwardResult | None:
         """Search every fold's in-sample window, then run each winner on its out-of-sample window; None if interrupted."""
         searches = self.work(name)
         if self.interrupted:
@@ -149,9 +147,10 @@ class Optimizer:
                        trials=len(search.tally.ranked), deflated_sharpe=search.deflated_sharpe)
             for n, (fold, best, search) in enumerate(zip(folds, winners, searches))
         ]
-        times, equity, stitched = stitch([outcomes[n] for n in range(len(folds))], start_cash, period_s)
-        psr = probabilistic_sharpe(stitched.period_sharpe, 0.0, stitched.returns, stitched.skew, stitched.kurtosis)
+        curve, stitched = stitch([outcomes[n] for n in range(len(folds))], start_cash)
+        psr = None if stitched.daily_sharpe is None else probabilistic_sharpe(
+            stitched.daily_sharpe, 0.0, stitched.returns, stitched.skew, stitched.kurtosis)
         return WalkForwardResult(
-            folds=tuple(results), searches=tuple(searches), times=times, equity=equity, out_of_sample=stitched,
+            folds=tuple(results), searches=tuple(searches), curve=curve, out_of_sample=stitched,
             probabilistic_sharpe=psr, efficiency=efficiency(results), stability=stability(results, self.plan.space.dimensions),
         )

@@ -1,15 +1,13 @@
-"""What one trial earned, from its mark-to-market equity: the numbers objectives rank by.
+"""What one trial earned: the plain backtest's own metrics (candlebot/output/metrics.py), ranked.
 
-Formulas (returns are taken from the equity at each UTC day's last close, or per candle for
-daily and longer candles; a year is 365 days because crypto trades every day):
+Every figure has the definition of docs/metrics.md, so an objective named ``sharpe`` is the
+Sharpe ratio ``candlebot --data ... --json`` prints for the same params. The deflated Sharpe
+ratio needs that Sharpe per day (not annualised, ``sharpe / sqrt(365)``) and the count,
+skewness and (non-excess) kurtosis of the same daily returns (``daily_returns``).
 
-    return_pct        = (final equity / start cash - 1) x 100
-    annual_return_pct = return_pct / years                      (simple, so short windows do not explode)
-    sharpe            = mean(r) / std(r) x sqrt(returns per year)
-    sortino           = mean(r) / sqrt(mean(min(r, 0)^2)) x sqrt(returns per year)
-    calmar            = annual_return_pct / max(max_drawdown_pct, 0.01)
-    period_sharpe     = mean(r) / std(r), not annualised: what the deflated Sharpe ratio needs,
-                        with the returns' count, skewness and (non-excess) kurtosis
+A metric the backtest leaves undefined (null: Sharpe under 2 days or with no variation, Sortino
+without a losing day, CAGR and Calmar under a day or without a drawdown) ranks below every
+defined value; ties keep trial order.
 """
 
 from __future__ import annotations
@@ -20,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from candlebot.output.equity import EquityCurve, drawdown as drawdown_series
+from candlebot.output.equity import EquityCurve
+from candlebot.output.metrics import YEAR_DAYS, CurveRatios, Metrics, curve_ratios, daily_returns
 
-DAY = 86_400
-YEAR_DAYS = 365
 OBJECTIVES = ("net_pnl", "return_pct", "sharpe", "sortino", "calmar")
+UNDEFINED = -math.inf  # what optuna is told for an undefined objective: worse than any value
 
 
 @dataclass(frozen=True)
@@ -34,18 +32,23 @@ class Performance:
     fees: float
     trades: int
     return_pct: float
-    annual_return_pct: float
+    cagr_pct: float | None
     max_drawdown_pct: float
-    sharpe: float
-    sortino: float
-    calmar: float
-    period_sharpe: float
+    sharpe: float | None
+    sortino: float | None
+    calmar: float | None
+    returns: int  # daily returns behind sharpe, skew and kurtosis
     skew: float
     kurtosis: float
-    returns: int
 
-    def objective(self, name: str) -> float:
-        return float(getattr(self, name))
+    def objective(self, name: str) -> float | None:
+        value = getattr(self, name)
+        return None if value is None else float(value)
+
+    @property
+    def daily_sharpe(self) -> float | None:
+        """The Sharpe ratio per day, as the deflated Sharpe ratio needs it."""
+        return None if self.sharpe is None else self.sharpe / math.sqrt(YEAR_DAYS)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,58 +58,31 @@ class Performance:
         return cls(**{key: data[key] for key in cls.__dataclass_fields__})
 
 
-def measure(
-    *, times: np.ndarray, equity: np.ndarray, period_s: int, start_cash: float, net_pnl: float,
-    gross_pnl: float, fees: float, trades: int, return_pct: float | None = None, max_drawdown_pct: float | None = None,
-) -> Performance:
-    """Performance of an equity curve marked at every candle's close (``times`` are bar opens).
+def rank_key(objective: float | None) -> float:
+    """The value optuna maximises and the table sorts by: undefined is the worst."""
+    return UNDEFINED if objective is None else objective
 
-    A backtest passes its report's own return and drawdown, so a trial shows exactly what ``candlebot --data`` shows.
-    """
-    final = float(equity[-1]) if len(equity) else start_cash
-    years = max(len(equity) * period_s / (YEAR_DAYS * DAY), 1e-9)
-    returns, per_year = sampled_returns(times, equity, period_s, start_cash)
-    if max_drawdown_pct is None:
-        curve = EquityCurve(float(times[0]) if len(times) else 0.0, times, equity, np.zeros(0), start_cash)
-        max_drawdown_pct = float(drawdown_series(curve).max()) * 100 if len(equity) else 0.0
-    drawdown = max_drawdown_pct
-    if return_pct is None:
-        return_pct = (final / start_cash - 1) * 100 if start_cash else 0.0
-    mean, std = (float(returns.mean()), float(returns.std(ddof=1))) if len(returns) > 1 else (0.0, 0.0)
-    downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2))) if len(returns) else 0.0
-    period_sharpe = mean / std if std > 0 else 0.0
-    skew, kurtosis = _moments(returns)
-    annual = return_pct / years
+
+def of_backtest(metrics: Metrics, curve: EquityCurve) -> Performance:
+    """A trial's performance: the backtest report's metrics, as floats."""
+    ratios = CurveRatios(metrics.return_pct, metrics.cagr_pct, metrics.max_drawdown_pct, metrics.sharpe, metrics.sortino, metrics.calmar)
+    return _performance(float(metrics.net_pnl), float(metrics.gross_pnl), float(metrics.fees), metrics.trades, ratios, curve)
+
+
+def of_stitched(curve: EquityCurve, parts: list[Performance]) -> Performance:
+    """Walk-forward out of sample: money lines summed over the folds, ratios from the stitched equity curve."""
+    return _performance(sum(p.net_pnl for p in parts), sum(p.gross_pnl for p in parts), sum(p.fees for p in parts),
+                        sum(p.trades for p in parts), curve_ratios(curve), curve)
+
+
+def _performance(net: float, gross: float, fees: float, trades: int, ratios: CurveRatios, curve: EquityCurve) -> Performance:
+    daily = daily_returns(curve)
+    skew, kurtosis = _moments(daily)
     return Performance(
-        net_pnl=net_pnl,
-        gross_pnl=gross_pnl,
-        fees=fees,
-        trades=trades,
-        return_pct=return_pct,
-        annual_return_pct=annual,
-        max_drawdown_pct=drawdown,
-        sharpe=period_sharpe * math.sqrt(per_year),
-        sortino=mean / downside * math.sqrt(per_year) if downside > 0 else 0.0,
-        calmar=annual / max(drawdown, 0.01),
-        period_sharpe=period_sharpe,
-        skew=skew,
-        kurtosis=kurtosis,
-        returns=len(returns),
+        net_pnl=net, gross_pnl=gross, fees=fees, trades=trades, return_pct=ratios.return_pct, cagr_pct=ratios.cagr_pct,
+        max_drawdown_pct=ratios.max_drawdown_pct, sharpe=ratios.sharpe, sortino=ratios.sortino, calmar=ratios.calmar,
+        returns=len(daily), skew=skew, kurtosis=kurtosis,
     )
-
-
-def sampled_returns(times: np.ndarray, equity: np.ndarray, period_s: int, start_cash: float) -> tuple[np.ndarray, float]:
-    """Simple returns between the last closes of consecutive UTC days (per candle for daily candles), and how many a year holds."""
-    if len(equity) == 0:
-        return np.empty(0), float(YEAR_DAYS)
-    if period_s >= DAY:
-        points, per_year = equity, YEAR_DAYS * DAY / period_s
-    else:
-        closes_at = (np.asarray(times, dtype=np.int64) + period_s - 1) // DAY  # the day each candle closes in
-        last_of_day = np.r_[np.flatnonzero(np.diff(closes_at)), len(closes_at) - 1]
-        points, per_year = equity[last_of_day], float(YEAR_DAYS)
-    levels = np.r_[start_cash, points]
-    return levels[1:] / levels[:-1] - 1.0, per_year
 
 
 def _moments(returns: np.ndarray) -> tuple[float, float]:

@@ -55,7 +55,7 @@ def ranked_table(records: tuple[TrialRecord, ...], names: tuple[str, ...], objec
     header = ["rank", "trial", *names, *(_HEADINGS[c] + ("*" if c == objective else "") for c in METRIC_COLUMNS)]
     rows = [
         [str(rank), str(record.number), *(value_text(record.values[n]) for n in names),
-         *(_metric(record.performance, c) for c in METRIC_COLUMNS)]
+         *(metric_text(record.performance, c) for c in METRIC_COLUMNS)]
         for rank, record in enumerate(records[:top], start=1)
     ]
     return _table(header, rows)
@@ -81,15 +81,15 @@ def search_summary(result: SearchResult, names: tuple[str, ...], objective: str,
 def walk_forward_summary(
     result: WalkForwardResult, names: tuple[str, ...], objective: str, fixed: dict[str, Any], times: Sequence[int],
 ) -> str:
-    header = ["fold", "in-sample", "out-of-sample", *names, f"IS {objective}", f"OOS {objective}", "IS ann%", "OOS ann%",
+    header = ["fold", "in-sample", "out-of-sample", *names, f"IS {objective}", f"OOS {objective}", "IS CAGR%", "OOS CAGR%",
               "OOS gross", "OOS fees", "OOS net", "OOS trades", "trials", "IS DSR"]
     rows = []
     for fold in result.folds:
         rows.append([
             str(fold.fold.number), _span(times, fold.fold.in_sample), _span(times, fold.fold.out_of_sample),
             *(value_text(fold.values[n]) for n in names),
-            f"{fold.in_sample.objective(objective):.4g}", f"{fold.out_of_sample.objective(objective):.4g}",
-            f"{fold.in_sample.annual_return_pct:.2f}", f"{fold.out_of_sample.annual_return_pct:.2f}",
+            number_text(fold.in_sample.objective(objective), ".4g"), number_text(fold.out_of_sample.objective(objective), ".4g"),
+            number_text(fold.in_sample.cagr_pct, ".2f"), number_text(fold.out_of_sample.cagr_pct, ".2f"),
             f"{fold.out_of_sample.gross_pnl:.2f}", f"{fold.out_of_sample.fees:.2f}", f"{fold.out_of_sample.net_pnl:.2f}",
             str(fold.out_of_sample.trades), str(fold.trials), _probability(fold.deflated_sharpe),
         ])
@@ -98,9 +98,10 @@ def walk_forward_summary(
         f"walk-forward: {len(result.folds)} folds, {result.trials} trials run in all; fees included",
         _table(header, rows),
         f"stitched out-of-sample: closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, net {oos.net_pnl:.2f}; equity "
-        f"return {oos.return_pct:+.2f}% ({oos.annual_return_pct:+.2f}%/year), max drawdown {oos.max_drawdown_pct:.2f}%, "
-        f"sharpe {oos.sharpe:.2f}, {oos.trades} trades",
-        f"walk-forward efficiency (OOS / IS annual return): {_ratio(result.efficiency)}",
+        f"return {oos.return_pct:+.2f}% (CAGR {number_text(oos.cagr_pct, '+.2f')}%), max drawdown {oos.max_drawdown_pct:.2f}%, "
+        f"sharpe {number_text(oos.sharpe, '.2f')}, sortino {number_text(oos.sortino, '.2f')}, calmar {number_text(oos.calmar, '.2f')}, "
+        f"{oos.trades} trades",
+        f"walk-forward efficiency (OOS / IS CAGR): {_ratio(result.efficiency)}",
         "parameter stability across folds: " + "; ".join(
             f"{s.name} {'/'.join(value_text(v) for v in s.chosen)} "
             f"({'spread' if s.numeric else 'agreement'} {s.score:.2f}, {'stable' if s.stable else 'UNSTABLE'})"
@@ -172,9 +173,14 @@ def _record_json(record: TrialRecord) -> dict[str, Any]:
     return {"trial": record.number, "params": record.values, "objective": record.objective, **record.performance.to_json()}
 
 
-def _metric(performance: Performance, name: str) -> str:
+def metric_text(performance: Performance, name: str) -> str:
     value = getattr(performance, name)
-    return str(value) if isinstance(value, int) else f"{value:.2f}"
+    return str(value) if isinstance(value, int) else number_text(value, ".2f")
+
+
+def number_text(value: float | None, spec: str) -> str:
+    """A metric the backtest leaves undefined shows as n/a (and ranks last)."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def _span(times: Sequence[int], window: Window) -> str:
@@ -187,7 +193,7 @@ def _probability(value: float | None) -> str:
 
 
 def _ratio(value: float | None) -> str:
-    return "n/a (in-sample return <= 0)" if value is None else f"{value:.2f}"
+    return "n/a (a CAGR undefined or in-sample CAGR <= 0)" if value is None else f"{value:.2f}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

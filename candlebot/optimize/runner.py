@@ -16,8 +16,9 @@ import numpy as np
 
 from candlebot.chart import Chart
 from candlebot.cli.backtest import BacktestSetup, run_backtest
-from candlebot.optimize.performance import Performance, measure
+from candlebot.optimize.performance import Performance, of_backtest
 from candlebot.optimize.space import SearchSpace
+from candlebot.output.equity import EquityCurve
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,10 @@ class Window:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A finished trial. ``times``/``equity`` (per candle) are kept only when asked for (out-of-sample runs)."""
+    """A finished trial. Its equity curve is kept only when asked for (out-of-sample runs, to stitch)."""
 
     performance: Performance
-    times: np.ndarray | None = None
-    equity: np.ndarray | None = None
+    curve: EquityCurve | None = None
 
 
 class TrialRunner:
@@ -51,18 +51,9 @@ class TrialRunner:
     def run(self, window: Window, values: dict[str, Any], keep_equity: bool = False) -> Outcome:
         chart = self._chart_until(window.stop)
         setup = dataclasses.replace(self.setup, params=self.space.build(values), start=float(chart.times[window.start]))
-        backtest, report = run_backtest(setup, chart)
-        start_cash = float(report.start_cash)
-        times = np.frombuffer(chart.times, dtype=np.int64)[backtest.start_index:]
-        equity = report.curve.equity
-        performance = measure(
-            times=times, equity=equity, period_s=chart.period, start_cash=start_cash, net_pnl=float(report.net_pnl),
-            gross_pnl=float(report.gross_pnl), fees=float(report.fees), trades=report.trades,
-            return_pct=report.return_pct, max_drawdown_pct=report.max_drawdown_pct,
-        )
-        if keep_equity:
-            return Outcome(performance, times.copy(), equity)
-        return Outcome(performance)
+        _, report = run_backtest(setup, chart)
+        performance = of_backtest(report.metrics, report.curve)
+        return Outcome(performance, report.curve if keep_equity else None)
 
     def _chart_until(self, stop: int) -> Chart:
         """The chart cut at ``stop``; the last cut is kept, since trials come window by window."""

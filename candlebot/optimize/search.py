@@ -25,6 +25,7 @@ import optuna
 from optuna.trial import TrialState
 
 from candlebot.errors import ConfigError
+from candlebot.optimize.performance import rank_key
 from candlebot.optimize.pool import Executor
 from candlebot.optimize.runner import Outcome, Window
 from candlebot.optimize.space import SearchSpace
@@ -122,7 +123,7 @@ class Search:
     def _tell(self, number: int, outcome: Outcome) -> None:
         trial, _ = self._flight.pop(number)
         trial.set_user_attr(PERFORMANCE_ATTR, outcome.performance.to_json())
-        self.study.tell(trial, outcome.performance.objective(self.objective))
+        self.study.tell(trial, rank_key(outcome.performance.objective(self.objective)))
         self.on_told(self.study)
 
 

@@ -18,7 +18,7 @@ import optuna
 from optuna.trial import TrialState
 
 from candlebot.errors import ConfigError
-from candlebot.optimize.performance import Performance
+from candlebot.optimize.performance import Performance, rank_key
 from candlebot.optimize.space import SearchSpace
 
 METHODS = ("grid", "tpe", "random")
@@ -38,7 +38,7 @@ class TrialRecord:
 
     number: int
     values: dict[str, Any]
-    objective: float
+    objective: float | None  # None: undefined for this trial, ranked last
     performance: Performance
 
 
@@ -130,7 +130,7 @@ def tally(study: optuna.Study, objective: str) -> StudyTally:
             failed += 1
         elif trial.state == TrialState.RUNNING:
             running += 1
-    records.sort(key=lambda r: (-r.objective, r.number))
+    records.sort(key=lambda r: (-rank_key(r.objective), r.number))
     return StudyTally(tuple(records), skipped, failed, running)
 
 

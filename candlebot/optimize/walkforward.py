@@ -11,8 +11,8 @@ so the out-of-sample windows tile the last ``folds`` blocks and are stitched int
 curve (each fold's returns compounded on the previous fold's end). Each run sees only candles
 before its window's end.
 
-Walk-forward efficiency = mean out-of-sample annual return / mean in-sample annual return of
-the winners (Pardo); above ~0.5 the in-sample edge mostly survives. Stability of a parameter:
+Walk-forward efficiency = mean out-of-sample CAGR / mean in-sample CAGR of the winners (Pardo;
+CAGR as a backtest reports it); above ~0.5 the in-sample edge mostly survives. Stability of a parameter:
 for numbers, the standard deviation of the chosen values over the width of its range (0 = the
 same every fold; a uniform random pick gives about 0.29); for other values, the share of folds
 that chose the most common one.
@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from candlebot.errors import ConfigError
-from candlebot.optimize.performance import Performance, measure
+from candlebot.optimize.performance import Performance, of_stitched
 from candlebot.optimize.runner import Outcome, Window
 from candlebot.optimize.space import Dimension
+from candlebot.output.equity import EquityCurve
 
 STABLE_SPREAD = 0.15
 STABLE_SHARE = 0.75
@@ -83,29 +84,32 @@ def plan_folds(first: int, stop: int, folds: int, in_sample_blocks: int, anchore
     )
 
 
-def stitch(outcomes: list[Outcome], start_cash: float, period_s: int) -> tuple[np.ndarray, np.ndarray, Performance]:
-    """One equity curve from the out-of-sample runs in order, each compounded on the last one's end."""
-    times, curves = [], []
+def stitch(outcomes: list[Outcome], start_cash: float) -> tuple[EquityCurve, Performance]:
+    """One equity curve from the out-of-sample runs in order, each compounded on the last one's end,
+    measured by the backtest's own metrics."""
+    runs = [o.curve for o in outcomes]
+    assert all(run is not None for run in runs), "out-of-sample runs keep their equity"
+    equity, positions = [], []
     level = start_cash
-    for outcome in outcomes:
-        assert outcome.times is not None and outcome.equity is not None, "out-of-sample runs keep their equity"
-        curve = outcome.equity / start_cash * level
-        times.append(outcome.times)
-        curves.append(curve)
-        level = float(curve[-1]) if len(curve) else level
-    all_times, equity = np.concatenate(times), np.concatenate(curves)
-    parts = [o.performance for o in outcomes]
-    performance = measure(
-        times=all_times, equity=equity, period_s=period_s, start_cash=start_cash,
-        net_pnl=sum(p.net_pnl for p in parts), gross_pnl=sum(p.gross_pnl for p in parts),
-        fees=sum(p.fees for p in parts), trades=sum(p.trades for p in parts),
-    )
-    return all_times, equity, performance
+    for run in runs:
+        assert run is not None
+        scale = level / start_cash
+        equity.append(run.equity * scale)
+        positions.append(run.position * scale)
+        level = float(equity[-1][-1]) if len(equity[-1]) else level
+    curve = EquityCurve(runs[0].start_time, np.concatenate([run.close_times for run in runs if run is not None]),
+                        np.concatenate(equity), np.concatenate(positions), start_cash)
+    return curve, of_stitched(curve, [o.performance for o in outcomes])
 
 
 def efficiency(results: list[FoldResult]) -> float | None:
-    in_sample = sum(r.in_sample.annual_return_pct for r in results) / len(results)
-    out_of_sample = sum(r.out_of_sample.annual_return_pct for r in results) / len(results)
+    """Mean out-of-sample CAGR / mean in-sample CAGR; None when a CAGR is undefined or the in-sample mean is <= 0."""
+    in_cagr = [r.in_sample.cagr_pct for r in results]
+    out_cagr = [r.out_of_sample.cagr_pct for r in results]
+    if any(c is None for c in in_cagr + out_cagr):
+        return None
+    in_sample = sum(c for c in in_cagr if c is not None) / len(results)
+    out_of_sample = sum(c for c in out_cagr if c is not None) / len(results)
     return out_of_sample / in_sample if in_sample > 0 else None
 
 

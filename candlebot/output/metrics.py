@@ -85,11 +85,7 @@ def compute_metrics(
     lost = -sum(losses, ZERO)
     holds = [exit.time - t.open_fill.time for t, exit in closed]
     holds += [curve.end_time - t.open_fill.time for t in still_open]
-    daily = daily_returns(curve)
-    years = (curve.end_time - curve.start_time) / (YEAR_DAYS * DAY)
-    total = float(final_equity / start_cash) if start_cash else 0.0
-    cagr = _annualized(total, years)
-    depth = float(drawdown(curve).max()) if len(curve.equity) else 0.0
+    ratios = curve_ratios(curve, float(final_equity / start_cash) if start_cash else 0.0)
     return Metrics(
         gross_pnl=gross,
         fees=fees,
@@ -98,14 +94,14 @@ def compute_metrics(
         fees_pct_of_gross=float(fees / gross * 100) if gross > 0 else None,
         start_cash=start_cash,
         final_equity=final_equity,
-        return_pct=(total - 1) * 100 if start_cash else 0.0,
-        cagr_pct=None if cagr is None else cagr * 100,
+        return_pct=ratios.return_pct if start_cash else 0.0,
+        cagr_pct=ratios.cagr_pct,
         buy_hold_return_pct=(last_close / first_open - 1) * 100 if first_open else 0.0,
-        max_drawdown_pct=depth * 100,
+        max_drawdown_pct=ratios.max_drawdown_pct,
         max_drawdown_duration_s=max_drawdown_duration(curve),
-        sharpe=sharpe(daily),
-        sortino=sortino(daily),
-        calmar=cagr / depth if cagr is not None and depth > 0 else None,
+        sharpe=ratios.sharpe,
+        sortino=ratios.sortino,
+        calmar=ratios.calmar,
         trades=len(trades),
         closed_trades=len(closed),
         open_trades=len(still_open),
@@ -119,6 +115,35 @@ def compute_metrics(
         exposure_pct=float((curve.position > 0).mean() * 100) if len(curve.position) else 0.0,
         exit_reasons=_exit_reasons(trades, reasons),
         monthly_returns=monthly_returns(curve),
+    )
+
+
+@dataclass(frozen=True)
+class CurveRatios:
+    """Return and risk of an equity curve: what ``Metrics`` reports, and what the optimizer ranks and stitches."""
+
+    return_pct: float
+    cagr_pct: float | None
+    max_drawdown_pct: float
+    sharpe: float | None
+    sortino: float | None
+    calmar: float | None
+
+
+def curve_ratios(curve: EquityCurve, total: float | None = None) -> CurveRatios:
+    """``total`` is final equity / start cash (a backtest passes its books' exact one); by default the curve's last mark."""
+    if total is None:
+        total = (float(curve.equity[-1]) if len(curve.equity) else curve.start_cash) / curve.start_cash if curve.start_cash else 0.0
+    daily = daily_returns(curve)
+    cagr = _annualized(total, (curve.end_time - curve.start_time) / (YEAR_DAYS * DAY))
+    depth = float(drawdown(curve).max()) if len(curve.equity) else 0.0
+    return CurveRatios(
+        return_pct=(total - 1) * 100,
+        cagr_pct=None if cagr is None else cagr * 100,
+        max_drawdown_pct=depth * 100,
+        sharpe=sharpe(daily),
+        sortino=sortino(daily),
+        calmar=cagr / depth if cagr is not None and depth > 0 else None,
     )
 
 
