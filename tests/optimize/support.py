@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from candlebot.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,3 +40,11 @@ def process_json(*argv: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-m", "candlebot", *argv, "--json"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_same(trial: object, plain: object, key: str) -> None:
+    """One metric of a trial equals the plain backtest's, undefined (null) included."""
+    if plain is None:
+        assert trial is None, key
+    else:
+        assert trial == pytest.approx(plain, rel=1e-12, abs=1e-9), key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.optimize.support import process_json, run_json
+from tests.optimize.support import assert_same, process_json, run_json
 
 SPACE = "fast=5..25:5 slow=10..40:10"
 FLAGS = ("--fee", "0.1%", "--slippage-bps", "5", "--cash", "5000", "-s", "2023-01-10")
@@ -34,10 +34,3 @@ def test_grid_results_equal_individual_backtests(shared_data):
         for key in COMPARED:
             assert_same(record[key], plain[key], key)
 
-
-def assert_same(trial: object, plain: object, key: str) -> None:
-    """One metric of a trial equals the plain backtest's, undefined (null) included."""
-    if plain is None:
-        assert trial is None, key
-    else:
-        assert trial == pytest.approx(plain, rel=1e-12, abs=1e-9), key
