@@ -27,19 +27,22 @@ UNDEFINED = -math.inf  # what optuna is told for an undefined objective: worse t
 
 @dataclass(frozen=True)
 class Performance:
+    """Money lines of the trades, the equity curve's ``ratios`` (read as own fields: ``performance.sharpe``)
+    and the daily returns' count and moments for the deflated Sharpe ratio."""
+
     net_pnl: float
     gross_pnl: float
     fees: float
     trades: int
-    return_pct: float
-    cagr_pct: float | None
-    max_drawdown_pct: float
-    sharpe: float | None
-    sortino: float | None
-    calmar: float | None
+    ratios: CurveRatios
     returns: int  # daily returns behind sharpe, skew and kurtosis
     skew: float
     kurtosis: float
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "ratios":
+            raise AttributeError(name)
+        return getattr(self.ratios, name)
 
     def objective(self, name: str) -> float | None:
         value = getattr(self, name)
@@ -48,14 +51,17 @@ class Performance:
     @property
     def daily_sharpe(self) -> float | None:
         """The Sharpe ratio per day, as the deflated Sharpe ratio needs it."""
-        return None if self.sharpe is None else self.sharpe / math.sqrt(YEAR_DAYS)
+        return None if self.ratios.sharpe is None else self.ratios.sharpe / math.sqrt(YEAR_DAYS)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat: the ratios sit next to the money lines, under the backtest's JSON keys."""
+        data = asdict(self)
+        return {**{k: v for k, v in data.items() if k != "ratios"}, **data["ratios"]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Performance:
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__})
+        ratios = CurveRatios(**{key: data[key] for key in CurveRatios.__dataclass_fields__})
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key != "ratios"}, ratios=ratios)
 
 
 def rank_key(objective: float | None) -> float:
@@ -78,11 +84,7 @@ def of_stitched(curve: EquityCurve, parts: list[Performance]) -> Performance:
 def _performance(net: float, gross: float, fees: float, trades: int, ratios: CurveRatios, curve: EquityCurve) -> Performance:
     daily = daily_returns(curve)
     skew, kurtosis = _moments(daily)
-    return Performance(
-        net_pnl=net, gross_pnl=gross, fees=fees, trades=trades, return_pct=ratios.return_pct, cagr_pct=ratios.cagr_pct,
-        max_drawdown_pct=ratios.max_drawdown_pct, sharpe=ratios.sharpe, sortino=ratios.sortino, calmar=ratios.calmar,
-        returns=len(daily), skew=skew, kurtosis=kurtosis,
-    )
+    return Performance(net_pnl=net, gross_pnl=gross, fees=fees, trades=trades, ratios=ratios, returns=len(daily), skew=skew, kurtosis=kurtosis)
 
 
 def _moments(returns: np.ndarray) -> tuple[float, float]:

@@ -29,7 +29,7 @@ def daily_curve(first_day: int, equity: list[float], start_cash: float = 1000.0)
 
 
 def performance(curve: EquityCurve, net: float = 0.0, trades: int = 0) -> Performance:
-    return of_stitched(curve, [Performance(net, net, 0.0, trades, 0.0, None, 0.0, None, None, None, 0, 0.0, 3.0)])
+    return of_stitched(curve, [Performance(net, net, 0.0, trades, curve_ratios(curve), 0, 0.0, 3.0)])
 
 
 def test_undefined_objective_ranks_below_every_value_and_ties_keep_trial_order():
