@@ -47,11 +47,15 @@ def bot_report_data(store: BotStore, name: str) -> ReportData:
     strategy, mode = status.get("strategy", "?"), status.get("mode", "?")
     pair = status.get("pair") or store.meta("pair") or "?"
     counts = {kind: sum(1 for d in decisions if d.kind == kind) for kind in ("skipped", "rejected", "unfilled", "failed")}
+    # a kill can lose the diary's last tick: a fill after the newest candle is listed, its candle was never written
+    unplaced = sum(1 for f in fills if f.time >= times[-1] + period)
+    size = f"{period}s" if period < 60 else f"{period / 60:g} min"
     return ReportData(
         title=f"bot {name}: {strategy} on {pair} ({mode})",
-        subtitle=f"{period / 60:g} min candles, {utc(float(times[0]))} .. {utc(float(times[-1]))} UTC | {len(times):,} candles, "
+        subtitle=f"{size} candles, {utc(float(times[0]))} .. {utc(float(times[-1]))} UTC | {len(times):,} candles, "
                  f"{len(trades)} trades, {len(orders)} orders sent, {len(books.pending)} pending | "
-                 + ", ".join(f"{n} {kind}" for kind, n in counts.items()),
+                 + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+                 + (f" | {unplaced} fills after the last recorded candle" if unplaced else ""),
         pair=pair,
         period_s=period,
         price_decimals=int(status.get("price_decimals") or _places([f.price for f in fills], 1)),

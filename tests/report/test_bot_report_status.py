@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +39,22 @@ def _orders(bot: BotRun) -> list[dict]:
         store.close()
 
 
+def _candles(bot: BotRun) -> list[tuple]:
+    store = bot.store()
+    try:
+        return store.candles()
+    finally:
+        store.close()
+
+
+def _status(bot: BotRun) -> dict[str, str]:
+    store = bot.store()
+    try:
+        return store.status()
+    finally:
+        store.close()
+
+
 def _events(bot: BotRun) -> list[tuple]:
     store = bot.store()
     try:
@@ -63,6 +80,9 @@ def fleet(tmp_path_factory):
         processes = [steady.start(*live, "--stop-after", "6"), crashed.start(*live)]
         _wait_for(lambda: crashed.store_path.exists() and sum(o["status"] == "filled" for o in _orders(crashed)) >= 3,
                   what="the crashed bot's third fill")
+        # the diary records the candle a fill happened in within its 0.1 s tick; a kill inside it loses that candle
+        last_fill = max(o["fill_time"] for o in _orders(crashed) if o["status"] == "filled")
+        _wait_for(lambda: _candles(crashed)[-1][0] + 1 > last_fill, what="the candle of the last fill")
         processes[1].kill()
         processes[1].wait(timeout=10)
         assert processes[0].wait(timeout=30) == 0, processes[0].stderr.read()
@@ -173,3 +193,49 @@ def test_report_and_status_mistakes_are_one_line(fleet, tmp_path):
     for result, message in ((missing, "no bot named nobody"), (no_dir, "is not a folder")):
         assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
     assert broken.returncode == 2 and "Traceback" not in broken.stderr
+
+
+def test_status_shows_the_supervisor_state_of_a_bot_under_supervisord(tmp_path):
+    sim = start_simulator()
+    (tmp_path / "fleet.toml").write_text(f"""
+[fleet]
+group = "reportfleet"
+root = "{tmp_path / 'bots'}"
+command = "{sys.executable} -m candlebot"
+state_dir = "{tmp_path / 'state'}"
+environment = {{ PYTHONPATH = "{REPO}" }}
+
+[[bot]]
+name = "supbot"
+pair = "XBTUSD"
+period = {ONE_SECOND}
+poll = 0.2
+strategy = "{FLIP}"
+extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--cash", "1000", "--no-statsd"]
+""")
+    conf, run_dir = tmp_path / "supervisord.conf", tmp_path / "run"
+    run_dir.mkdir()
+    subprocess.run([sys.executable, str(REPO / "deploy/supervisor/fleet.py"), str(tmp_path / "fleet.toml"), "-o", str(conf),
+                    "--mkdirs", "--standalone", "--run-dir", str(run_dir)], capture_output=True, text=True, check=True)
+    supervisord = subprocess.Popen([str(Path(sys.executable).parent / "supervisord"), "-n", "-c", str(conf)], cwd=tmp_path)
+    bot = BotRun(tmp_path, sim.url, "supbot")
+    try:
+        ctl = [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(conf)]
+        _wait_for(lambda: bot.store_path.exists() and "heartbeat" in _status(bot), what="the supervised bot's heartbeat")
+        _wait_for(lambda: "RUNNING" in subprocess.run([*ctl, "status"], capture_output=True, text=True).stdout,
+                  what="supervisor to call it running (startsecs)")
+        result = _candlebot("status", "--state-dir", str(tmp_path / "state"), "--json", "--supervisor-config", str(conf))
+        assert result.returncode == 0, result.stderr
+        [row] = json.loads(result.stdout)
+        assert (row["name"], row["mode"], row["supervisor"]) == ("supbot", "paper", "RUNNING")
+        table = _candlebot("status", "--state-dir", str(tmp_path / "state"), "--supervisor-url", f"unix://{run_dir / 'nothing.sock'}")
+        assert table.returncode == 0 and table.stdout.splitlines()[0].split()[-1] == "supervisor"
+        assert "unreachable" in table.stdout.splitlines()[1]
+    finally:
+        subprocess.run([str(Path(sys.executable).parent / "supervisorctl"), "-c", str(conf), "shutdown"], capture_output=True,
+                       timeout=30)
+        try:
+            supervisord.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            supervisord.kill()
+        sim.stop()
