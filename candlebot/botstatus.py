@@ -38,6 +38,7 @@ class BotStatus:
     heartbeat_age_s: float | None = None
     failures: int = 0
     last_error: str | None = None
+    last_error_time: float | None = None
     pending: int = 0
     hold: str | None = None
     stopped: str | None = None  # why it stopped, when it stopped cleanly
@@ -109,6 +110,7 @@ def _summarize(store: BotStore, name: str, path: Path, now: float) -> BotStatus:
         heartbeat_age_s=None if heartbeat is None else max(0.0, now - heartbeat),
         failures=int(status.get("failures") or 0),
         last_error=status.get("last_error"),
+        last_error_time=_float(status.get("last_error_time")),
         pending=len(books.pending),
         hold=store.meta(HOLD_KEY),
         stopped=status.get("stop_reason") if status.get("stopped") else None,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 import math
 from decimal import Decimal
 
+from candlebot.botstatus import READ_LOCK_TIMEOUT_S, read_status
 from candlebot.candle import Candle
 from candlebot.diary import Diary
 from candlebot.events import BotError, BotStarted, CandleClosed, Heartbeat, OrderSkipped, TickerPolled
@@ -59,4 +61,21 @@ def test_a_version_2_file_is_migrated_with_its_books(tmp_path):
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert [p.order.userref for p in store.load().pending] == [5] and store.orders()[0]["limit_price"] is None
     assert store.candles() == [] and store.events() == [] and store.status() == {}
+    store.close()
+
+
+def test_status_reads_a_file_while_its_bot_holds_the_write_lock(tmp_path):
+    path = tmp_path / "bots" / "abcdef_busy.sqlite"
+    store = BotStore(path, now=lambda: 0.0)
+    store.bind(pair="XXBTZUSD", start_cash=Decimal("100"))
+    store.record(candles=[], events=[], status={"heartbeat": "90.0", "failures": "3", "mode": "live"})
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the bot in the middle of a write
+    writer.execute("INSERT INTO events (time, kind, detail) VALUES (1, 'error', 'uncommitted')")
+    started = time.monotonic()
+    row = read_status(path, now=100.0)
+    assert time.monotonic() - started < READ_LOCK_TIMEOUT_S  # never waited for the lock
+    assert (row.name, row.problem, row.mode, row.failures, row.heartbeat_age_s) == ("busy", None, "live", 3, 10.0)
+    writer.execute("COMMIT")
+    writer.close()
     store.close()

@@ -31,36 +31,17 @@ def _wait_for(predicate, timeout: float = 30.0, what: str = "") -> None:
         time.sleep(0.1)
 
 
+def _read(bot: BotRun, what: str):
+    """One reading of the bot's file (``orders``, ``candles``, ``events``, ``status``), closed at once."""
+    store = bot.store()
+    try:
+        return getattr(store, what)()
+    finally:
+        store.close()
+
+
 def _orders(bot: BotRun) -> list[dict]:
-    store = bot.store()
-    try:
-        return store.orders()
-    finally:
-        store.close()
-
-
-def _candles(bot: BotRun) -> list[tuple]:
-    store = bot.store()
-    try:
-        return store.candles()
-    finally:
-        store.close()
-
-
-def _status(bot: BotRun) -> dict[str, str]:
-    store = bot.store()
-    try:
-        return store.status()
-    finally:
-        store.close()
-
-
-def _events(bot: BotRun) -> list[tuple]:
-    store = bot.store()
-    try:
-        return store.events()
-    finally:
-        store.close()
+    return _read(bot, "orders")
 
 
 def _candlebot(*argv: str) -> subprocess.CompletedProcess:
@@ -82,7 +63,7 @@ def fleet(tmp_path_factory):
                   what="the crashed bot's third fill")
         # the diary records the candle a fill happened in within its 0.1 s tick; a kill inside it loses that candle
         last_fill = max(o["fill_time"] for o in _orders(crashed) if o["status"] == "filled")
-        _wait_for(lambda: _candles(crashed)[-1][0] + 1 > last_fill, what="the candle of the last fill")
+        _wait_for(lambda: _read(crashed, "candles")[-1][0] + 1 > last_fill, what="the candle of the last fill")
         processes[1].kill()
         processes[1].wait(timeout=10)
         assert processes[0].wait(timeout=30) == 0, processes[0].stderr.read()
@@ -92,7 +73,7 @@ def fleet(tmp_path_factory):
         processes.append(pending.start(*live))
         _wait_for(lambda: pending.store_path.exists() and any(o["status"] == "intent" for o in _orders(pending)),
                   what="an order with an unknown outcome")
-        _wait_for(lambda: any(e[1] == "skipped" for e in _events(pending)), what="the next decision, not sent")
+        _wait_for(lambda: any(e[1] == "skipped" for e in _read(pending, "events")), what="the next decision, not sent")
         processes[2].send_signal(signal.SIGTERM)
         assert processes[2].wait(timeout=15) == 0, processes[2].stderr.read()
         (folder / "state" / "bots" / f"{BotIdentity.from_name('broken').label}.sqlite").write_bytes(b"this is not a database" * 100)
@@ -221,7 +202,7 @@ extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--cash", "1
     bot = BotRun(tmp_path, sim.url, "supbot")
     try:
         ctl = [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(conf)]
-        _wait_for(lambda: bot.store_path.exists() and "heartbeat" in _status(bot), what="the supervised bot's heartbeat")
+        _wait_for(lambda: bot.store_path.exists() and "heartbeat" in _read(bot, "status"), what="the supervised bot's heartbeat")
         _wait_for(lambda: "RUNNING" in subprocess.run([*ctl, "status"], capture_output=True, text=True).stdout,
                   what="supervisor to call it running (startsecs)")
         result = _candlebot("status", "--state-dir", str(tmp_path / "state"), "--json", "--supervisor-config", str(conf))
