@@ -22,7 +22,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from candlebot.bookcheck import check_books
 from candlebot.errors import ConfigError, ExchangeError, StateFileError, StateWriteError
@@ -30,6 +30,25 @@ from candlebot.exchange import Fill, OrderRequest, Side
 from candlebot.statefile import FIX_HINT, Schema, open_state, probe_write
 from candlebot.trade import BotTrade
 from candlebot.trader import PendingIntent
+
+# What ``candlebot report`` and ``candlebot status`` read, written off the trading thread (``candlebot.diary``):
+# one row per candle (the last may still be forming), one per skipped/refused/rejected order or bot event (both bounded), and a status key/value.
+DIARY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS candles (
+    time INTEGER PRIMARY KEY, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL,
+    volume REAL NOT NULL,
+    lines TEXT                        -- the strategy's indicator values at this candle, JSON
+);
+CREATE TABLE IF NOT EXISTS events (
+    id      INTEGER PRIMARY KEY,
+    time    REAL NOT NULL,
+    kind    TEXT NOT NULL,            -- skipped, failed, unfilled, rejected, error, audit, dust, started, stopped
+    side    TEXT,
+    userref INTEGER,
+    detail  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,7 +61,8 @@ CREATE TABLE IF NOT EXISTS orders (
     status    TEXT NOT NULL CHECK (status IN ('intent', 'filled', 'failed')),
     created   REAL NOT NULL,
     order_id  TEXT, fill_time REAL, price TEXT, fill_volume TEXT, cost TEXT, fee TEXT,
-    error     TEXT
+    error     TEXT,
+    limit_price TEXT                  -- the protection price the order was sent with
 );
 CREATE TABLE IF NOT EXISTS trades (
     trade_id    INTEGER PRIMARY KEY,
@@ -51,13 +71,16 @@ CREATE TABLE IF NOT EXISTS trades (
     -- this trade's share of the open order's fill after partial sells split it; NULL: the whole fill
     open_volume TEXT, open_cost TEXT, open_fee TEXT
 );
-"""
-SCHEMA_VERSION = 2
+""" + DIARY_SCHEMA
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, str] = {  # version n -> the SQL that turns a version-n file into version n + 1
     1: "ALTER TABLE trades ADD COLUMN open_volume TEXT; ALTER TABLE trades ADD COLUMN open_cost TEXT; "
        "ALTER TABLE trades ADD COLUMN open_fee TEXT;",  # partial sells split a trade (its share of the open fill)
+    2: "ALTER TABLE orders ADD COLUMN limit_price TEXT;" + DIARY_SCHEMA,  # what reports and status read
 }
 STATE_SCHEMA = Schema(SCHEMA_VERSION, SCHEMA, MIGRATIONS)
+CandleRow = tuple[int, float, float, float, float, float, str | None]  # time, open, high, low, close, volume, lines JSON
+EventRow = tuple[float, str, str | None, int | None, str]  # time, kind, side, userref, detail
 
 
 @dataclass(frozen=True)
@@ -132,8 +155,10 @@ class BotStore:
     def intent(self, order: OrderRequest, trade_id: int | None) -> None:
         with self._tx():
             self._db.execute(
-                "INSERT INTO orders (userref, pair, side, volume, trade_id, status, created) VALUES (?, ?, ?, ?, ?, 'intent', ?)",
-                (order.userref, order.pair, order.side.value, str(order.volume), trade_id, self._now()),
+                "INSERT INTO orders (userref, pair, side, volume, trade_id, status, created, limit_price) "
+                "VALUES (?, ?, ?, ?, ?, 'intent', ?, ?)",
+                (order.userref, order.pair, order.side.value, str(order.volume), trade_id, self._now(),
+                 None if order.limit is None else str(order.limit)),
             )
 
     def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal,
@@ -186,6 +211,32 @@ class BotStore:
         cursor = self._db.execute("SELECT * FROM orders ORDER BY created, userref")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
+
+    # -- diary: what reports and status read (written by ``candlebot.diary`` on its own connection) -----------
+
+    def record(self, *, candles: Sequence[CandleRow], events: Sequence[EventRow], status: Mapping[str, str],
+               candles_since: float | None = None, max_events: int | None = None) -> None:
+        """One transaction per batch; rows older than ``candles_since`` and all but the newest ``max_events``
+        events are dropped so the file stays bounded."""
+        with self._tx():
+            self._db.executemany("INSERT OR REPLACE INTO candles (time, open, high, low, close, volume, lines) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", candles)
+            self._db.executemany("INSERT INTO events (time, kind, side, userref, detail) VALUES (?, ?, ?, ?, ?)", events)
+            self._db.executemany("INSERT INTO status (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                 list(status.items()))
+            if candles and candles_since is not None:
+                self._db.execute("DELETE FROM candles WHERE time < ?", (candles_since,))
+            if events and max_events is not None:
+                self._db.execute("DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?", (max_events,))
+
+    def candles(self) -> list[CandleRow]:
+        return self._db.execute("SELECT time, open, high, low, close, volume, lines FROM candles ORDER BY time").fetchall()
+
+    def events(self) -> list[EventRow]:
+        return self._db.execute("SELECT time, kind, side, userref, detail FROM events ORDER BY id").fetchall()
+
+    def status(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT key, value FROM status"))
 
     def _tx(self) -> "_Transaction":
         return _Transaction(self._db, self.path)

@@ -32,6 +32,7 @@ from candlebot.cli.args import check_exchange, check_seconds, parse_amount, pars
 from candlebot.cli.backtest import resolve_strategy
 from candlebot.cli.sinks import SinkTags, build_sinks, check_sinks
 from candlebot.clock import Clock, LiveClock
+from candlebot.diary import EVENT_TYPES as DIARY_EVENTS, Diary
 from candlebot.engine import Engine
 from candlebot.errors import ConfigError, FatalExchangeError, StateWriteError, TemporaryExchangeError
 from candlebot.events import EventBus
@@ -47,6 +48,7 @@ from candlebot.protection import Protection
 from candlebot.recovery import Reconciler
 from candlebot.resample import candles_from_trades, resample
 from candlebot.runtime import BotRuntime, RuntimeSettings
+from candlebot.sinks.queued import QueuedSink
 from candlebot.store import BotStore
 from candlebot.strategy import StrategyContext
 from candlebot.trader import Trader
@@ -207,7 +209,8 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     max_slippage = parse_fraction(args.max_slippage, "--max-slippage")
     max_deviation = parse_fraction(args.max_price_deviation, "--max-price-deviation", allow_zero=False)
 
-    store = BotStore(state_dir / "bots" / f"{identity.label}.sqlite", now=clock.now)
+    store_path = state_dir / "bots" / f"{identity.label}.sqlite"
+    store = BotStore(store_path, now=clock.now)
     closers.append(store.close)
     if args.cash is not None:
         start_cash = parse_amount(args.cash, "--cash")
@@ -228,6 +231,12 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
                                  validate=kraken.validate_market_order if mode == "validate" else None)
     bus = EventBus()
     LogSink(log, candles=False).attach(bus)
+    # what report and status read, written by a worker thread on a second connection: never on the order path
+    decimals = {"price_decimals": pair.pair_decimals, "volume_decimals": pair.lot_decimals, "cost_decimals": pair.cost_decimals}
+    diary = QueuedSink(Diary(BotStore(store_path, now=clock.now, create=False), period,
+                             {k: str(v) for k, v in decimals.items()}), capacity=5_000, wake_at=64)
+    bus.subscribe(diary, *DIARY_EVENTS)
+    closers.append(lambda: diary.close(1.0))
     tags = SinkTags(bot=identity.label, pair=pair.altname, strategy=strategy_cls.name, mode=mode,
                     quote=pair.wsname.rpartition("/")[2] or pair.quote)
     # running bots report to the local Datadog agent unless --no-statsd; Slack when a webhook or token is configured

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import time
 from importlib import resources
 from typing import Callable
 
@@ -22,7 +23,7 @@ import numpy as np
 from candlebot.output.columns import ColumnPack, decimals_of, display_decimals, ticks
 from candlebot.output.fills import ExitReason
 from candlebot.output.metrics import Metrics
-from candlebot.output.report_data import ReportData
+from candlebot.output.report_data import Decision, ReportData
 
 REASONS = [reason.value.replace("_", " ") for reason in ExitReason]
 
@@ -74,7 +75,7 @@ def build_html(data: ReportData, step: Callable[[str], None] = lambda _: None) -
         "@@SUBTITLE@@": html.escape(data.subtitle),
         "@@UPLOT_CSS@@": (assets / "vendor" / "uPlot.min.css").read_text(encoding="utf-8"),
         "@@LINES_PANE@@": '<div class="pane-title">Indicators</div><div id="cb-lines"></div>' if any(not x["overlay"] for x in lines) else "",
-        "@@TABLES@@": metrics_tables(data.metrics),
+        "@@TABLES@@": metrics_tables(data.metrics) + decisions_table(data.decisions),
         "@@META@@": json.dumps(meta).replace("</", "<\\/"),
         "@@DATA@@": blob,
         "@@UPLOT_JS@@": (assets / "vendor" / "uPlot.iife.min.js").read_text(encoding="utf-8"),
@@ -128,3 +129,17 @@ def metrics_tables(m: Metrics) -> str:
     )
     return (f"<table id='cb-metrics'><tr><th>metric</th><th class=num>value</th></tr>{rows}</table>"
             f"<table id='cb-months'><tr><th>month (UTC)</th><th class=num>return</th></tr>{months}</table>")
+
+
+def decisions_table(decisions: tuple[Decision, ...]) -> str:
+    """A running bot's orders and events in time order: when it decided, what it sent, what happened."""
+    if not decisions:
+        return ""
+    rows = "".join(
+        f"<tr class='cb-{html.escape(d.kind)}'><td>{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(d.time))}</td>"
+        f"<td>{html.escape(d.kind)}</td><td>{html.escape(d.side)}</td><td class=num>{'' if d.userref is None else d.userref}</td>"
+        f"<td>{html.escape(d.sent)}</td><td>{html.escape(d.outcome)}</td></tr>"
+        for d in decisions
+    )
+    return ("<table id='cb-decisions'><tr><th>time (UTC)</th><th>what</th><th>side</th><th class=num>userref</th>"
+            f"<th>sent</th><th>outcome</th></tr>{rows}</table>")

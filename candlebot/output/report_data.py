@@ -27,6 +27,18 @@ class IndicatorLine:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """A running bot's order or event, as the report's decisions table lists it (empty for a backtest)."""
+
+    time: float
+    kind: str  # order, skipped, rejected, unfilled, failed, error, audit, dust, started, stopped
+    side: str
+    userref: int | None
+    sent: str  # what went to the exchange: volume and protection price
+    outcome: str  # what happened: the fill, the error, the reason, or still unknown
+
+
+@dataclass(frozen=True)
 class ReportData:
     title: str
     subtitle: str
@@ -44,3 +56,4 @@ class ReportData:
     fills: tuple[FillMark, ...]
     start_cash: float
     metrics: Metrics
+    decisions: tuple[Decision, ...] = ()

@@ -59,8 +59,12 @@ class BotRun:
     def run(self, *extra: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(self.argv(*extra), cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
 
+    @property
+    def store_path(self) -> Path:
+        return self.state_dir / "bots" / f"{BotIdentity.from_name(self.name).label}.sqlite"
+
     def store(self) -> BotStore:
-        return BotStore(self.state_dir / "bots" / f"{BotIdentity.from_name(self.name).label}.sqlite", now=time.time, writable=False)
+        return BotStore(self.store_path, now=time.time, writable=False)
 
     def logs(self) -> str:
         return "".join(p.read_text() for p in sorted((self.folder / "logs").glob("*.log")))
