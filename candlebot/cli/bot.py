@@ -204,6 +204,9 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     retry = _Retry(log, stop, clock)
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(args.pair))
     fee_rate = parse_fee(args.fee) if args.fee is not None else pair.taker_fee
+    if mode == "live" and fee_rate < pair.taker_fee:  # Kraken's first tier is the most a taker pays: size for it
+        raise ConfigError(f"--fee {args.fee} is below Kraken's taker fee for {pair.altname} ({float(pair.taker_fee * 100):g}%): "
+                          "live orders sized with it could cost more than the bot's budget")
     max_slippage = parse_fraction(args.max_slippage, "--max-slippage")
     max_deviation = parse_fraction(args.max_price_deviation, "--max-price-deviation", allow_zero=False)
 
