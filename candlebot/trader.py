@@ -164,8 +164,9 @@ class Trader:
 
     def close(self, trade: BotTrade) -> BotTrade | None:
         """Sell ``trade``; returns the closed trade (only the part that executed when the sell was partial)."""
-        if not trade.is_open:
-            raise ValueError(f"trade {trade.trade_id} is already closed")
+        if trade not in self.ledger.open_trades:  # closed, dust, or a stale copy from before a partial sell
+            raise ValueError(f"trade {trade.trade_id} ({trade.volume} {self.pair.base}) is not open in the books: "
+                             "nothing sent")
         if self.paused is not None:
             return self._skip(Side.SELL, self.paused)
         book = self._book(Side.SELL)

@@ -40,7 +40,7 @@ def fill_market_order(
                     price=ZERO, volume=ZERO, cost=ZERO, fee=ZERO)
     notional = sum((price * amount for price, amount in taken), ZERO)
     best = taken[0]
-    price = best[0] if best[1] >= volume else _average(notional / volume, pair.pair_decimals)
+    price = _average(best[0] if best[1] >= volume else notional / volume, pair.pair_decimals)
     cost = pair.round_cost(notional)
     return Fill(
         order_id=order_id,
@@ -76,7 +76,8 @@ def settle(balances: dict[str, Decimal], fill: Fill, pair: PairInfo, *, check: b
 
 
 def _average(price: Decimal, places: int) -> Decimal:
-    """An average fill price at the pair's decimals plus four, without trailing zeros beyond the pair's."""
+    """A fill price at the pair's decimals plus four, without trailing zeros beyond the pair's (Kraken's Depth pads
+    its prices: "31086.70000" is booked as 31086.7)."""
     fine = price.quantize(step(places + 4))
     coarse = fine.quantize(step(places))
     return coarse if coarse == fine else fine

@@ -187,6 +187,9 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
         if getattr(args, flag) is not None:
             parse_amount(getattr(args, flag), f"--{flag}")
     period = period_seconds(args.period if args.period is not None else 5)
+    fee = parse_fee(args.fee) if args.fee is not None else None
+    max_slippage = parse_fraction(args.max_slippage, "--max-slippage")
+    max_deviation = parse_fraction(args.max_price_deviation, "--max-price-deviation", allow_zero=False)
     strategy_cls = resolve_strategy(args.strategy)
     params = parse_params(strategy_cls.Params, args.param, strategy_cls.name)
     identity = BotIdentity.from_name(args.name)
@@ -205,9 +208,10 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     log = _bot_logger(identity, clock, Path(args.log_dir) if args.log_dir else Path("logs"), args.quiet)
     retry = _Retry(log, stop, clock)
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(args.pair))
-    fee_rate = parse_fee(args.fee) if args.fee is not None else pair.taker_fee
-    max_slippage = parse_fraction(args.max_slippage, "--max-slippage")
-    max_deviation = parse_fraction(args.max_price_deviation, "--max-price-deviation", allow_zero=False)
+    fee_rate = fee if fee is not None else pair.taker_fee
+    if mode == "live" and fee_rate < pair.taker_fee:  # Kraken's first tier is the most a taker pays: size for it
+        raise ConfigError(f"--fee {args.fee} is below Kraken's taker fee for {pair.altname} ({float(pair.taker_fee * 100):g}%): "
+                          "live orders sized with it could cost more than the bot's budget")
 
     store_path = state_dir / "bots" / f"{identity.label}.sqlite"
     store = BotStore(store_path, now=clock.now)

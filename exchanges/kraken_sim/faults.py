@@ -26,8 +26,9 @@ malformed       processed, then the reply is broken: ``mode="html"`` an     yes
 late_listing    AddOrder only: the booked order (and its trades) stays out  yes
                 of QueryOrders, OpenOrders, ClosedOrders and TradesHistory
                 until ``delay_s`` simulator seconds after it was placed
-thin_book       AddOrder, market orders only: executes ``fill_ratio`` of    yes
-                the volume (floored to whole lots), the rest is canceled
+thin_book       AddOrder, market and IOC orders: executes only              yes
+                ``fill_ratio`` of the volume (floored to whole lots), the
+                rest is canceled
 slow_fill       AddOrder, market and IOC orders: the order shows ``open``,  yes
                 nothing executed, for ``delay_s`` simulator seconds, then
                 fills (at the price quoted when it was placed)
@@ -175,7 +176,7 @@ class LateListing(_OrderFault):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ThinBook(_OrderFault):
-    """A market order executes only ``fill_ratio`` (0 < ratio <= 1) of its volume; the rest is canceled."""
+    """A market or IOC order executes only ``fill_ratio`` (0 < ratio <= 1) of its volume; the rest is canceled."""
 
     fill_ratio: float = 0.5
 

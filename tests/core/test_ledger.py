@@ -175,3 +175,16 @@ def test_the_default_protection_sizes_at_the_open_plus_half_a_percent_and_fills_
     # filled at the open: cost = 20000 * 0.04962222 = 992.44440; fee = ceil(2.58035544, 5) = 2.58036
     assert (trade.volume, trade.entry_price, trade.open_fill.cost, trade.open_fill.fee) == (D("0.04962222"), D("20000.0"), D("992.44440"), D("2.58036"))
     assert desk.ledger.cash == D("1000") - D("992.44440") - D("2.58036")
+
+
+def test_a_stale_reference_to_a_closed_trade_sends_no_second_sell():
+    """A strategy holding the trade object it already closed must not sell its volume again (from another trade's coins)."""
+    desk = Desk([100.0] * 5, cash="1000", max_open=2)
+    first, second = desk.at(0).buy(), desk.at(0).buy()
+    assert desk.at(1).close(first) is not None
+    held = desk.exchange.balances()["XXBT"]
+    with pytest.raises(ValueError, match="not open"):
+        desk.at(2).close(first)  # the same object again: frozen, so it still reads as open
+    assert desk.exchange.balances()["XXBT"] == held == second.volume
+    assert desk.exchange.find_order("XBTUSD", 4) is None  # userrefs 1-3 were the orders above: no fourth
+    assert desk.ledger.open_trades == [second]

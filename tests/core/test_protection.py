@@ -174,3 +174,12 @@ def test_a_prefetched_book_serves_one_order_while_fresh():
     stale = feed()
 
     assert (first.time, second.time, stale.time) == (1.0, 2.0, 4.0) and market.reads == 4
+
+
+def test_a_fill_at_one_level_is_priced_at_the_pairs_decimals_as_kraken_writes_depth():
+    """Kraken's Depth pads XBTUSD prices to 5 decimals ("31086.70000"); a paper fill was booked and logged so."""
+    padded = (BookLevel(D("31086.70000"), D("1")),)
+    fill = fill_market_order(OrderRequest(XBTUSD.name, Side.BUY, D("0.5"), 9, D("31100.0")), padded, XBTUSD, D("0.0026"),
+                             order_id="x", time=0.0)
+    assert str(fill.price) == "31086.7"
+    assert fill.cost == D("15543.35000")

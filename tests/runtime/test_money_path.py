@@ -136,3 +136,15 @@ def test_kill_minus_nine_with_an_all_in_bot_never_doubles_or_loses_an_order(sim,
     executed = assert_books_equal_the_account(bot, sim, START)
     assert len(executed) >= 6, "the crash loop should have traded"
     assert "Insufficient funds" not in bot.logs()
+
+
+def test_a_live_fee_below_krakens_is_refused_before_any_order(tmp_path, sim):
+    """Sized with --fee 0 at --max-slippage 0, a live buy of the whole --cash cost 500 + a fee of 1.30: cash -1.30, a
+    BooksInvariantError traceback after the fill, and the same at every restart (recovery books it again)."""
+    bot = BotRun(tmp_path, sim.url)
+    result = bot.run(*live(tmp_path, "--cash", "500", "--fee", "0", "--max-slippage", "0", "--stop-after", "6"), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "candlebot: error: --fee 0 is below Kraken's taker fee for XBTUSD (0.26%): "
+        "live orders sized with it could cost more than the bot's budget"]
+    assert sim.orders() == []
