@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.collector.rig import REPO, Rig, wait_for
-from tests.deploy.test_supervisor import _ctl, _tool
-
-FLEET = REPO / "deploy" / "supervisor" / "fleet.py"
+from tests.collector.rig import Rig, wait_for
+from tests.support.supervisord import FLEET, fleet_header, supervised
 
 
 @pytest.mark.integration
@@ -20,14 +18,7 @@ FLEET = REPO / "deploy" / "supervisor" / "fleet.py"
 def test_a_fleet_collector_runs_under_supervisord_and_stops_cleanly(tmp_path: Path) -> None:
     # Arrange
     rig = Rig(f"sqlite:///{tmp_path / 'root' / 'books' / 'books.sqlite'}", tmp_path, pairs=("XBTUSD", "ETHUSD"))
-    fleet = tmp_path / "fleet.toml"
-    fleet.write_text(f"""
-[fleet]
-group = "testfleet"
-root = "{tmp_path / 'root'}"
-command = "{sys.executable} -m candlebot"
-environment = {{ PYTHONPATH = "{REPO}" }}
-
+    fleet = fleet_header("testfleet", tmp_path / "root") + f"""
 [[bot]]
 name = "idlebot"
 pair = "XBTUSD"
@@ -37,30 +28,22 @@ strategy = "sma_cross"
 name = "books"
 pairs = ["XBTUSD", "ETHUSD"]
 extra_args = ["--ws-url", "{rig.ws_url}", "--rest-url", "{rig.sim.url}", "--no-statsd", "--no-slack"]
-""")
-    conf, run_dir = tmp_path / "supervisord.conf", tmp_path / "run"
-    run_dir.mkdir()
-    subprocess.run([sys.executable, str(FLEET), str(fleet), "-o", str(conf), "--mkdirs", "--standalone", "--run-dir",
-                    str(run_dir)], capture_output=True, text=True, check=True)
-    text = conf.read_text()
-    assert "[program:books]" in text and "[group:testfleet-collectors]\nprograms=books" in text
-    assert f"{sys.executable} -m collector --pairs XBTUSD,ETHUSD --depth 10 --db sqlite:///{tmp_path}/root/books/books.sqlite" in text
-    supervisord = subprocess.Popen([_tool("supervisord"), "-n", "-c", str(conf)], cwd=tmp_path)
+"""
     try:
-        # Act
-        wait_for(lambda: {p for p, _, _ in rig.snapshots()} == {"XBTUSD", "ETHUSD"}, 30, "the collector's snapshots")
-        stopped = _ctl(conf, "stop", "testfleet-collectors:*")
-        # Assert
-        assert "books: stopped" in stopped
-        log = (run_dir / "supervisord.log").read_text()
-        assert re.search(r"stopped: books \(exit status 0\)", log), log
-        assert (tmp_path / "root" / "books" / "logs" / "console.log").exists()
+        with supervised(tmp_path, fleet) as run:
+            text = run.conf.read_text()
+            assert "[program:books]" in text and "[group:testfleet-collectors]\nprograms=books" in text
+            assert (f"{sys.executable} -m collector --pairs XBTUSD,ETHUSD --depth 10 "
+                    f"--db sqlite:///{tmp_path}/root/books/books.sqlite") in text
+            # Act
+            wait_for(lambda: {p for p, _, _ in rig.snapshots()} == {"XBTUSD", "ETHUSD"}, 30, "the collector's snapshots")
+            stopped = run.ctl("stop", "testfleet-collectors:*")
+            # Assert
+            assert "books: stopped" in stopped
+            log = (run.run_dir / "supervisord.log").read_text()
+            assert re.search(r"stopped: books \(exit status 0\)", log), log
+            assert (tmp_path / "root" / "books" / "logs" / "console.log").exists()
     finally:
-        _ctl(conf, "shutdown")
-        try:
-            supervisord.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            supervisord.kill()
         rig.close()
 
 

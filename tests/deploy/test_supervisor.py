@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.support.bots import FLIP, ONE_SECOND, REPO, start_simulator
-
-FLEET = REPO / "deploy" / "supervisor" / "fleet.py"
-
-
-def _tool(name: str) -> str:
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(f"{name} not installed (supervisor is a dependency of candlebot)")
-    return found
-
-
-def _ctl(conf: Path, *args: str) -> str:
-    return subprocess.run([_tool("supervisorctl"), "-c", str(conf), *args], capture_output=True, text=True, timeout=30).stdout
+from tests.support.bots import FLIP, ONE_SECOND, start_simulator
+from tests.support.supervisord import FLEET, fleet_header, supervised
 
 
 def _wait_for(predicate, timeout: float = 30.0) -> None:
@@ -41,15 +26,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:
 @pytest.mark.slow
 def test_generated_fleet_runs_under_supervisord(tmp_path):
     sim = start_simulator()
-    fleet = tmp_path / "fleet.toml"
-    fleet.write_text(f"""
-[fleet]
-group = "testfleet"
-root = "{tmp_path / 'bots'}"
-command = "{sys.executable} -m candlebot"
-state_dir = "{tmp_path / 'state'}"
-environment = {{ PYTHONPATH = "{REPO}" }}
-
+    fleet = fleet_header("testfleet", tmp_path / "bots", tmp_path / "state") + f"""
 [[bot]]
 name = "alphabot"
 pair = "XBTUSD"
@@ -66,48 +43,37 @@ poll = 0.25
 strategy = "sma_cross"
 params = {{ fast = 2, slow = 4 }}
 extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none"]
-""")
-    conf = tmp_path / "supervisord.conf"
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    generated = subprocess.run([sys.executable, str(FLEET), str(fleet), "-o", str(conf), "--mkdirs", "--standalone", "--run-dir", str(run_dir)],
-                               capture_output=True, text=True, check=True)
-    assert generated.stderr == ""
-    text = conf.read_text()
-    assert "[group:testfleet]" in text and "programs=alphabot,betabot" in text and "stopsignal=TERM" in text
-    supervisord = subprocess.Popen([_tool("supervisord"), "-n", "-c", str(conf)], cwd=tmp_path)
+"""
     try:
-        _wait_for(lambda: _ctl(conf, "status").count("RUNNING") == 2)
-        bots = tmp_path / "bots"
-        _wait_for(lambda: all("bot " in "".join(p.read_text() for p in (bots / n / "logs").glob("*_*_*_*.log")) for n in ("alphabot", "betabot")))
-        time.sleep(3)
+        with supervised(tmp_path, fleet) as run:
+            text = run.conf.read_text()
+            assert "[group:testfleet]" in text and "programs=alphabot,betabot" in text and "stopsignal=TERM" in text
+            _wait_for(lambda: run.ctl("status").count("RUNNING") == 2)
+            bots = tmp_path / "bots"
+            _wait_for(lambda: all("bot " in "".join(p.read_text() for p in (bots / n / "logs").glob("*_*_*_*.log")) for n in ("alphabot", "betabot")))
+            time.sleep(3)
 
-        # a crash: supervisor brings the bot back
-        pid = int(re.search(r"alphabot\s+RUNNING\s+pid (\d+)", _ctl(conf, "status")).group(1))
-        os.kill(pid, signal.SIGKILL)
-        _wait_for(lambda: re.search(r"alphabot\s+RUNNING\s+pid (\d+)", _ctl(conf, "status")) is not None
-                  and int(re.search(r"alphabot\s+RUNNING\s+pid (\d+)", _ctl(conf, "status")).group(1)) != pid)
-        time.sleep(2)
+            # a crash: supervisor brings the bot back
+            pid = int(re.search(r"alphabot\s+RUNNING\s+pid (\d+)", run.ctl("status")).group(1))
+            os.kill(pid, signal.SIGKILL)
+            _wait_for(lambda: re.search(r"alphabot\s+RUNNING\s+pid (\d+)", run.ctl("status")) is not None
+                      and int(re.search(r"alphabot\s+RUNNING\s+pid (\d+)", run.ctl("status")).group(1)) != pid)
+            time.sleep(2)
 
-        stopped = _ctl(conf, "stop", "testfleet:*")
-        assert "alphabot: stopped" in stopped and "betabot: stopped" in stopped
-        supervisor_log = (run_dir / "supervisord.log").read_text()
-        assert re.search(r"stopped: alphabot \(exit status 0\)", supervisor_log)
-        assert re.search(r"stopped: betabot \(exit status 0\)", supervisor_log)
-        for name in ("alphabot", "betabot"):
-            logs = sorted((bots / name / "logs").glob("*.log"))
-            bot_logs = [p for p in logs if re.fullmatch(rf"[0-9a-f]{{6}}_{name}_\d{{4}}-\d{{2}}-\d{{2}}_[a-z]{{6}}\.log", p.name)]
-            assert len(bot_logs) == (2 if name == "alphabot" else 1)  # one log file per start
-            assert "SIGTERM received" in bot_logs[-1].read_text() if name == "betabot" else True
-            assert (bots / name / "logs" / "console.log").exists()
-        alpha = "".join(p.read_text() for p in (bots / "alphabot" / "logs").glob("*_alphabot_*.log"))
-        assert "BUY" in alpha and "SIGTERM received" in alpha
+            stopped = run.ctl("stop", "testfleet:*")
+            assert "alphabot: stopped" in stopped and "betabot: stopped" in stopped
+            supervisor_log = (run.run_dir / "supervisord.log").read_text()
+            assert re.search(r"stopped: alphabot \(exit status 0\)", supervisor_log)
+            assert re.search(r"stopped: betabot \(exit status 0\)", supervisor_log)
+            for name in ("alphabot", "betabot"):
+                logs = sorted((bots / name / "logs").glob("*.log"))
+                bot_logs = [p for p in logs if re.fullmatch(rf"[0-9a-f]{{6}}_{name}_\d{{4}}-\d{{2}}-\d{{2}}_[a-z]{{6}}\.log", p.name)]
+                assert len(bot_logs) == (2 if name == "alphabot" else 1)  # one log file per start
+                assert "SIGTERM received" in bot_logs[-1].read_text() if name == "betabot" else True
+                assert (bots / name / "logs" / "console.log").exists()
+            alpha = "".join(p.read_text() for p in (bots / "alphabot" / "logs").glob("*_alphabot_*.log"))
+            assert "BUY" in alpha and "SIGTERM received" in alpha
     finally:
-        _ctl(conf, "shutdown")
-        try:
-            supervisord.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            supervisord.kill()
         sim.stop()
 
 

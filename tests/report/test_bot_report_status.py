@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,7 @@ from exchanges.kraken_sim import Faults
 from exchanges.kraken_sim.faults import DropReply, Fault
 from tests.report.browser import CHROMIUM, chromium_page
 from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, start_simulator, write_key_file
+from tests.support.supervisord import fleet_header, supervised
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")
@@ -178,14 +178,7 @@ def test_report_and_status_mistakes_are_one_line(fleet, tmp_path):
 
 def test_status_shows_the_supervisor_state_of_a_bot_under_supervisord(tmp_path):
     sim = start_simulator()
-    (tmp_path / "fleet.toml").write_text(f"""
-[fleet]
-group = "reportfleet"
-root = "{tmp_path / 'bots'}"
-command = "{sys.executable} -m candlebot"
-state_dir = "{tmp_path / 'state'}"
-environment = {{ PYTHONPATH = "{REPO}" }}
-
+    fleet = fleet_header("reportfleet", tmp_path / "bots", tmp_path / "state") + f"""
 [[bot]]
 name = "supbot"
 pair = "XBTUSD"
@@ -193,30 +186,19 @@ period = {ONE_SECOND}
 poll = 0.2
 strategy = "{FLIP}"
 extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--cash", "1000", "--no-statsd"]
-""")
-    conf, run_dir = tmp_path / "supervisord.conf", tmp_path / "run"
-    run_dir.mkdir()
-    subprocess.run([sys.executable, str(REPO / "deploy/supervisor/fleet.py"), str(tmp_path / "fleet.toml"), "-o", str(conf),
-                    "--mkdirs", "--standalone", "--run-dir", str(run_dir)], capture_output=True, text=True, check=True)
-    supervisord = subprocess.Popen([str(Path(sys.executable).parent / "supervisord"), "-n", "-c", str(conf)], cwd=tmp_path)
+"""
     bot = BotRun(tmp_path, sim.url, "supbot")
     try:
-        ctl = [str(Path(sys.executable).parent / "supervisorctl"), "-c", str(conf)]
-        _wait_for(lambda: bot.store_path.exists() and "heartbeat" in _read(bot, "status"), what="the supervised bot's heartbeat")
-        _wait_for(lambda: "RUNNING" in subprocess.run([*ctl, "status"], capture_output=True, text=True).stdout,
-                  what="supervisor to call it running (startsecs)")
-        result = _candlebot("status", "--state-dir", str(tmp_path / "state"), "--json", "--supervisor-config", str(conf))
-        assert result.returncode == 0, result.stderr
-        [row] = json.loads(result.stdout)
-        assert (row["name"], row["mode"], row["supervisor"]) == ("supbot", "paper", "RUNNING")
-        table = _candlebot("status", "--state-dir", str(tmp_path / "state"), "--supervisor-url", f"unix://{run_dir / 'nothing.sock'}")
-        assert table.returncode == 0 and table.stdout.splitlines()[0].split()[-1] == "supervisor"
-        assert "unreachable" in table.stdout.splitlines()[1]
+        with supervised(tmp_path, fleet) as run:
+            _wait_for(lambda: bot.store_path.exists() and "heartbeat" in _read(bot, "status"), what="the supervised bot's heartbeat")
+            _wait_for(lambda: "RUNNING" in run.ctl("status"), what="supervisor to call it running (startsecs)")
+            result = _candlebot("status", "--state-dir", str(tmp_path / "state"), "--json", "--supervisor-config", str(run.conf))
+            assert result.returncode == 0, result.stderr
+            [row] = json.loads(result.stdout)
+            assert (row["name"], row["mode"], row["supervisor"]) == ("supbot", "paper", "RUNNING")
+            table = _candlebot("status", "--state-dir", str(tmp_path / "state"), "--supervisor-url",
+                               f"unix://{run.run_dir / 'nothing.sock'}")
+            assert table.returncode == 0 and table.stdout.splitlines()[0].split()[-1] == "supervisor"
+            assert "unreachable" in table.stdout.splitlines()[1]
     finally:
-        subprocess.run([str(Path(sys.executable).parent / "supervisorctl"), "-c", str(conf), "shutdown"], capture_output=True,
-                       timeout=30)
-        try:
-            supervisord.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            supervisord.kill()
         sim.stop()
