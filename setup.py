@@ -23,9 +23,11 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["candlebot", "candlebot.*", "strategies", "strategies.*",
-                                    "exchanges", "exchanges.*", "collector", "collector.*"]),
-    package_data={"exchanges": ["data/*.json"], "candlebot.output": ["assets/*", "vendor/*"]},
+    # strategies/, exchanges/ and collector/ install as candlebot.strategies, candlebot.exchanges and
+    # candlebot.collector (candlebot/<name> links to ../<name>): a user's own package called ``strategies``
+    # can never shadow ours, and a checkout imports exactly what the wheel installs.
+    packages=find_packages(include=["candlebot", "candlebot.*"]),
+    package_data={"candlebot.exchanges": ["data/*.json"], "candlebot.output": ["assets/*", "vendor/*"]},
     install_requires=[
         "ta-lib>=0.8,<0.9",
         "numpy>=1.26",
@@ -43,10 +45,10 @@ setup(
     entry_points={
         "console_scripts": [
             "candlebot=candlebot.cli:main",
-            "candlebot-kraken-sim=exchanges.kraken_sim.cli:main",
-            "candlebot-ledger=candlebot.ledger_cli:main",
-            "candlebot-demo=candlebot.demo:main",
-            "candlebot-collector=collector.cli:main",
+            "candlebot-kraken-sim=candlebot.exchanges.kraken_sim.cli:main",
+            "candlebot-ledger=candlebot.cli.ledger:main",
+            "candlebot-demo=candlebot.cli.demo:main",
+            "candlebot-collector=candlebot.collector.cli:main",
         ],
     },
 )

@@ -24,11 +24,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from candlebot.candle import Candle  # noqa: E402
-from candlebot.diary import Diary  # noqa: E402
+from candlebot.live.diary import Diary  # noqa: E402
 from candlebot.events import BotStarted, CandleClosed, Heartbeat, TickerPolled  # noqa: E402
 from candlebot.identity import BotIdentity  # noqa: E402
-from candlebot.sinks.queued import QueuedSink  # noqa: E402
-from candlebot.store import BotStore  # noqa: E402
+from candlebot.output.sinks.queued import QueuedSink  # noqa: E402
+from candlebot.live.store import BotStore  # noqa: E402
 
 
 def main() -> None:

@@ -43,8 +43,8 @@ def generate(pairs: int, depth: int, messages: int, out: Path) -> list[tuple[str
     """Snapshots then updates as JSON lines; returns (pair, symbol, price_decimals, qty_decimals) per symbol."""
     from decimal import Decimal
 
-    from exchanges.kraken_pairs import find_pair, offline_pairs
-    from exchanges.kraken_sim.wsbook import DepthStream, generated_market
+    from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
+    from candlebot.exchanges.kraken_sim.wsbook import DepthStream, generated_market
 
     known = offline_pairs()
     streams = []
@@ -73,12 +73,12 @@ def generate(pairs: int, depth: int, messages: int, out: Path) -> list[tuple[str
 async def apply_and_store(db: str, symbols: list[tuple[str, str, int, int]], lines: Path, depth: int) -> dict[str, float]:
     import orjson
 
-    from collector.app import tune_gc
-    from collector.connection import now_us
-    from collector.feed import SymbolFeed
-    from collector.instruments import Instrument
-    from collector.storage import open_store
-    from collector.writer import Writer
+    from candlebot.collector.app import tune_gc
+    from candlebot.collector.connection import now_us
+    from candlebot.collector.feed import SymbolFeed
+    from candlebot.collector.instruments import Instrument
+    from candlebot.collector.storage import open_store
+    from candlebot.collector.writer import Writer
 
     instruments = [Instrument(pair, symbol, p, q) for pair, symbol, p, q in symbols]
     store = open_store(db)
@@ -131,7 +131,7 @@ def section_throughput(args: argparse.Namespace) -> None:
             import orjson
 
             raw = lines.read_bytes().splitlines()
-            from collector.book import OrderBook
+            from candlebot.collector.book import OrderBook
 
             books = {s[1]: OrderBook(10, s[2], s[3]) for s in symbols}
             started = time.perf_counter()
@@ -191,7 +191,7 @@ class Simulated:
         self.pairs, self.speed = pairs, speed
 
     def __enter__(self) -> Simulated:
-        self.sim = subprocess.Popen([sys.executable, "-m", "exchanges.kraken_sim", "--ws-pairs", self.pairs, "--speed",
+        self.sim = subprocess.Popen([sys.executable, "-m", "candlebot.exchanges.kraken_sim", "--ws-pairs", self.pairs, "--speed",
                                      str(self.speed), "--log-level", "WARNING"], stdout=subprocess.PIPE, text=True, cwd=REPO)
         self.http = self.sim.stdout.readline().split()[-1]
         self.ws = self.sim.stdout.readline().split()[-1]
@@ -199,7 +199,7 @@ class Simulated:
 
     def collector(self, db: str, depth: int, statsd_port: int | None = None) -> subprocess.Popen:
         metrics = ["--statsd-host", "127.0.0.1", "--statsd-port", str(statsd_port)] if statsd_port else ["--no-statsd"]
-        return subprocess.Popen([sys.executable, "-m", "collector", "--pairs", self.pairs, "--depth", str(depth), "--db", db,
+        return subprocess.Popen([sys.executable, "-m", "candlebot.collector", "--pairs", self.pairs, "--depth", str(depth), "--db", db,
                                  "--ws-url", self.ws, "--rest-url", self.http, "--no-slack", "--log-level", "WARNING",
                                  *metrics], cwd=REPO)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from exchanges.kraken_sim import KrakenSimulator, SimConfig  # noqa: E402
+from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig  # noqa: E402
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ def start_simulator(folder: Path, tier: str, faults: list[str]) -> tuple[subproc
     key_file = folder / "sim.key"
     key_file.write_text(f"{KEY}\n{SECRET}\n")
     key_file.chmod(0o600)
-    argv = [sys.executable, "-m", "exchanges.kraken_sim", "--port", "0", "--tier", tier, "--key-file", str(key_file),
+    argv = [sys.executable, "-m", "candlebot.exchanges.kraken_sim", "--port", "0", "--tier", tier, "--key-file", str(key_file),
             "--balance", "ZUSD=1000000", "--log-level", "WARNING"]
     for fault in faults:
         argv += ["--fault", fault]

@@ -2,7 +2,7 @@
 
     python bench/kraken_roundtrip.py [--orders 400] [--seconds 3] [--workers 4]
 
-Starts the Kraken simulator as its own process (``python -m exchanges.kraken_sim``,
+Starts the Kraken simulator as its own process (``python -m candlebot.exchanges.kraken_sim``,
 tier none, no faults), then measures:
 
 1. AddOrder round trip (market order, reply with txid) through
@@ -38,11 +38,11 @@ sys.path.insert(0, str(REPO))
 
 import krakenex  # noqa: E402
 
-from candlebot.exchange import OrderRequest, Side  # noqa: E402
-from exchanges.kraken.client import RetryPolicy  # noqa: E402
-from exchanges.kraken.config import KrakenConfig  # noqa: E402
-from exchanges.kraken.exchange import KrakenExchange  # noqa: E402
-from exchanges.kraken.keys import KrakenCredentials  # noqa: E402
+from candlebot.venue import OrderRequest, Side  # noqa: E402
+from candlebot.exchanges.kraken.client import RetryPolicy  # noqa: E402
+from candlebot.exchanges.kraken.config import KrakenConfig  # noqa: E402
+from candlebot.exchanges.kraken.exchange import KrakenExchange  # noqa: E402
+from candlebot.exchanges.kraken.keys import KrakenCredentials  # noqa: E402
 
 ORDER = {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.0001"}
 
@@ -52,7 +52,7 @@ def _secret() -> str:
 
 
 def start_simulator(keys: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[str], str]:
-    args = [sys.executable, "-m", "exchanges.kraken_sim", "--port", "0", "--tier", "none", "--log-level", "WARNING",
+    args = [sys.executable, "-m", "candlebot.exchanges.kraken_sim", "--port", "0", "--tier", "none", "--log-level", "WARNING",
             "--balance", "ZUSD=1000000000", "--balance", "XXBT=1000000"]
     for i, (key, secret) in enumerate(keys.items()):
         path = workdir / f"key{i}"

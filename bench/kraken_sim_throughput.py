@@ -80,7 +80,7 @@ def main() -> int:
             flags += ["--key-file", str(path)]
         log_path = Path(folder) / "sim.log"
         with open(log_path, "w") as log:
-            server = subprocess.Popen([sys.executable, "-m", "exchanges.kraken_sim", *flags], cwd=REPO, text=True,
+            server = subprocess.Popen([sys.executable, "-m", "candlebot.exchanges.kraken_sim", *flags], cwd=REPO, text=True,
                                       stdout=subprocess.PIPE, stderr=log, env={**os.environ, "PYTHONPATH": str(REPO)})
         try:
             line = server.stdout.readline()  # type: ignore[union-attr]

@@ -38,7 +38,7 @@ def start_simulator(folder: Path) -> tuple[subprocess.Popen, str]:
     key_file = folder / "sim.key"
     key_file.write_text(f"{KEY}\n{SECRET}\n")
     key_file.chmod(0o600)
-    sim = subprocess.Popen([sys.executable, "-m", "exchanges.kraken_sim", "--port", "0", "--tier", "none", "--key-file", str(key_file),
+    sim = subprocess.Popen([sys.executable, "-m", "candlebot.exchanges.kraken_sim", "--port", "0", "--tier", "none", "--key-file", str(key_file),
                             "--balance", "ZUSD=1000000000", "--log-level", "WARNING"], cwd=REPO, stdout=subprocess.PIPE, text=True)
     first = sim.stdout.readline().strip() if sim.stdout else ""
     if not first.startswith("listening on "):

@@ -118,7 +118,7 @@ class OkHandler(http.server.BaseHTTPRequestHandler):
 def sample_events() -> dict[str, object]:
     from candlebot.candle import Candle
     from candlebot.events import CandleClosed, Heartbeat, TradeClosed
-    from candlebot.exchange import Fill, Side
+    from candlebot.venue import Fill, Side
     from candlebot.trade import BotTrade
 
     buy = Fill("OBUY", 1, "XXBTZUSD", Side.BUY, 0.0, Decimal("42000.1"), Decimal("0.01"), Decimal("420.001"), Decimal("1.09"))
@@ -144,12 +144,12 @@ def emit_cost(bus: object, event: object, events: int, rounds: int) -> float:
 
 
 def per_event(events: int, rounds: int) -> None:
-    from candlebot.sinks.config import SinkConfig, SlackConfig
-    from candlebot.sinks.wiring import start_sinks
+    from candlebot.output.sinks.config import SinkConfig, SlackConfig
+    from candlebot.output.sinks.wiring import start_sinks
     from candlebot.events import EventBus
-    from candlebot.sinks.settings import StatsdAddress
-    from candlebot.sinks.secret import Redactor, Secret
-    from candlebot.sinks.tags import SinkTags
+    from candlebot.output.sinks.settings import StatsdAddress
+    from candlebot.output.sinks.secret import Redactor, Secret
+    from candlebot.output.sinks.tags import SinkTags
 
     udp = UdpSink()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OkHandler)
@@ -285,9 +285,9 @@ def where_on_goes(data: str, repeat: int) -> None:
     from candlebot.cli import backtest as bt
     from candlebot.cli.args import build_parser
     from candlebot.events import EventBus
-    from candlebot.sinks.settings import StatsdAddress
-    from candlebot.sinks.queued import QueuedSink
-    from candlebot.sinks.statsd import StatsdSink, statsd_client
+    from candlebot.output.sinks.settings import StatsdAddress
+    from candlebot.output.sinks.queued import QueuedSink
+    from candlebot.output.sinks.statsd import StatsdSink, statsd_client
 
     class NullSink:
         name = "null"

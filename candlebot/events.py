@@ -2,7 +2,7 @@
 
 The engine and the trader only emit; they never know who listens. A sink that
 raises is reported once and skipped: it never stops trading. Sinks that talk to
-the network wrap themselves in a bounded queue (``candlebot.sinks``) so that a
+the network wrap themselves in a bounded queue (``candlebot.output.sinks``) so that a
 slow one never blocks the trading thread either.
 """
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Callable, Mapping, Protocol
 
 from candlebot.candle import Candle
-from candlebot.exchange import Side
+from candlebot.venue import Side
 from candlebot.trade import BotTrade
 
 log = logging.getLogger(__name__)

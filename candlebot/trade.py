@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from candlebot.errors import BooksInvariantError
-from candlebot.exchange import Fill, Side
+from candlebot.venue import Fill, Side
 from candlebot.money import ZERO, round_to
 
 

@@ -1,5 +1,5 @@
 import sys
 
-from collector.cli import main
+from candlebot.collector.cli import main
 
 sys.exit(main())

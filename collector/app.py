@@ -14,12 +14,12 @@ import signal
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from collector.connection import MAX_SYMBOLS, Connection, RestSnapshot, now_us
-from collector.feed import SymbolFeed
-from collector.instruments import Instrument
-from collector.ops import Metrics, UnsyncedAlert
-from collector.storage.base import Store
-from collector.writer import Writer
+from candlebot.collector.connection import MAX_SYMBOLS, Connection, RestSnapshot, now_us
+from candlebot.collector.feed import SymbolFeed
+from candlebot.collector.instruments import Instrument
+from candlebot.collector.ops import Metrics, UnsyncedAlert
+from candlebot.collector.storage.base import Store
+from candlebot.collector.writer import Writer
 
 log = logging.getLogger(__name__)
 DEPTHS = (10, 25, 100, 500, 1000)

@@ -52,7 +52,7 @@ _count = _number(int, 1, False)
 
 def run_parser() -> argparse.ArgumentParser:
     from candlebot.cli.sinks import add_sink_arguments
-    from collector.app import DEPTHS
+    from candlebot.collector.app import DEPTHS
 
     parser = _Parser(prog=PROG, description="Record Kraken WebSocket v2 order books, every message verified.")
     parser.add_argument("--pairs", required=True, help="comma-separated pairs as the bots name them, e.g. XBTUSD,ETHUSD")
@@ -110,10 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def record(args: argparse.Namespace) -> int:
-    from candlebot.sinks.config import sink_config
-    from collector.app import CollectorConfig, collect
-    from collector.instruments import fetch_asset_pairs, resolve
-    from collector.storage import open_store
+    from candlebot.output.sinks.config import sink_config
+    from candlebot.collector.app import CollectorConfig, collect
+    from candlebot.collector.instruments import fetch_asset_pairs, resolve
+    from candlebot.collector.storage import open_store
 
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     names = [name.strip() for name in args.pairs.split(",") if name.strip()]
@@ -130,7 +130,7 @@ def record(args: argparse.Namespace) -> int:
                              resync_timeout_s=args.resync_timeout, unsynced_alert_s=args.unsynced_alert)
     statsd = None
     if sinks.statsd is not None:
-        from candlebot.sinks.statsd import statsd_client
+        from candlebot.output.sinks.statsd import statsd_client
 
         statsd = statsd_client(sinks.statsd, [f"bot:{args.name}", "strategy:collector", "mode:collect"])
     slack = sinks.slack.poster(sinks.redact) if sinks.slack is not None else None
@@ -138,7 +138,7 @@ def record(args: argparse.Namespace) -> int:
 
 
 def print_book(args: argparse.Namespace) -> int:
-    from collector.read import NoBook, book_at
+    from candlebot.collector.read import NoBook, book_at
 
     try:
         book = book_at(args.db, args.pair, args.at, args.depth)
@@ -156,7 +156,7 @@ def print_book(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from collector.read import l2_rows, parse_time
+    from candlebot.collector.read import l2_rows, parse_time
 
     if parse_time(args.start) >= parse_time(args.end):
         raise ConfigError("--from must be before --to")

@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable, Sequence
 import orjson
 import websockets
 
-from collector.feed import SymbolFeed
+from candlebot.collector.feed import SymbolFeed
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
-from collector.book import OrderBook
-from collector.instruments import Instrument
-from collector.records import BookRecord, GapRecord, Record, Row
+from candlebot.collector.book import OrderBook
+from candlebot.collector.instruments import Instrument
+from candlebot.collector.records import BookRecord, GapRecord, Record, Row
 
 Offer = Callable[[Record], bool]  # the writer's queue: False when full (the record is dropped)
 

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from candlebot.errors import ConfigError
 from candlebot.pair import PairInfo
-from exchanges.kraken_pairs import find_pair, offline_pairs, parse_asset_pair
+from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs, parse_asset_pair
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ and ``mode:collect`` on every metric, so one Datadog template (``$bot``, ``$pair
 
 from __future__ import annotations
 
-from candlebot.sinks.metrics import Metric
+from candlebot.output.sinks.metrics import Metric
 
 MESSAGES = Metric("candlebot.collector.messages", "count", "messages", "collector",
                   "book messages received (snapshots and updates)")

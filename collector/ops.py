@@ -14,9 +14,9 @@ import logging
 import random
 from typing import Any, Sequence
 
-from collector import metrics as m
-from collector.feed import SymbolFeed
-from collector.records import BookRecord, Record
+from candlebot.collector import metrics as m
+from candlebot.collector.feed import SymbolFeed
+from candlebot.collector.records import BookRecord, Record
 
 log = logging.getLogger(__name__)
 LAG_SAMPLES = 50
@@ -111,7 +111,7 @@ class UnsyncedAlert:
                 self._post(f":white_check_mark: collector {self.name}: {feed.pair} is synced again")
 
     def _post(self, text: str) -> None:
-        from candlebot.sinks.slack_messages import SlackMessage
+        from candlebot.output.sinks.slack_messages import SlackMessage
 
         log.warning("%s", text)
         message = SlackMessage(text=text, blocks=({"type": "section", "text": {"type": "mrkdwn", "text": text}},))

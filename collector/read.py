@@ -1,7 +1,7 @@
 """Reading stored books back: the book at any moment, every book in a window, top-of-book features,
 and tardis-style incremental L2 rows.
 
-    from collector import read
+    from candlebot.collector import read
     book = read.book_at("sqlite:///books.sqlite", "XBTUSD", "2026-11-30T01:00:00")
     for f in read.books("sqlite:///books.sqlite", "XBTUSD", start, end, every=1.0, features=True):
         print(f.time, f.spread, f.mid, f.microprice, f.imbalance)
@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Iterator
 
 from candlebot.errors import ConfigError
-from collector.storage import open_reader
-from collector.storage.base import Reader, SymbolInfo
+from candlebot.collector.storage import open_reader
+from candlebot.collector.storage.base import Reader, SymbolInfo
 
 Level = tuple[Decimal, Decimal]
 

@@ -15,8 +15,8 @@ import time
 from collections import deque
 from typing import Callable, Sequence
 
-from collector.records import GapRecord, Record
-from collector.storage.base import Store
+from candlebot.collector.records import GapRecord, Record
+from candlebot.collector.storage.base import Store
 
 log = logging.getLogger(__name__)
 

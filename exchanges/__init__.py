@@ -1,1 +1,1 @@
-"""Venues behind ``candlebot.exchange.Exchange``: the backtest exchange, paper fills, the Kraken adapter and simulator."""
+"""Venues behind ``candlebot.venue.Exchange``: the backtest exchange, paper fills, the Kraken adapter and simulator."""

@@ -14,13 +14,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from candlebot.chart import Chart
-from candlebot.engine import CandleClock
+from candlebot.trading.engine import CandleClock
 from candlebot.errors import FatalExchangeError, OrderRejected
-from candlebot.exchange import BookLevel, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.venue import BookLevel, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO, to_decimal
 from candlebot.pair import PairInfo
-from exchanges.fill_model import fill_market_order, settle
-from exchanges.kraken_pairs import normalise
+from candlebot.exchanges.fill_model import fill_market_order, settle
+from candlebot.exchanges.kraken_pairs import normalise
 
 _UNLIMITED = Decimal("1e12")
 

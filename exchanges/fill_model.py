@@ -12,10 +12,10 @@ from decimal import Decimal
 from typing import Sequence
 
 from candlebot.errors import OrderRejected
-from candlebot.exchange import BookLevel, Fill, OrderRequest, Side
+from candlebot.venue import BookLevel, Fill, OrderRequest, Side
 from candlebot.money import ZERO, step
 from candlebot.pair import PairInfo
-from candlebot.protection import take
+from candlebot.trading.protection import take
 
 
 def fill_market_order(

@@ -76,7 +76,7 @@ def find_pair(pairs: Mapping[str, PairInfo], name: str) -> PairInfo:
 @cache
 def snapshot_reply() -> dict[str, Any]:
     """The bundled AssetPairs reply, exactly as Kraken shapes it."""
-    text = resources.files("exchanges").joinpath("data/kraken_asset_pairs.json").read_text()
+    text = resources.files("candlebot.exchanges").joinpath("data/kraken_asset_pairs.json").read_text()
     return json.loads(text)
 
 

@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from candlebot.clock import Clock
 from candlebot.errors import OrderRejected, RateLimitError
-from candlebot.exchange import Exchange, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.venue import Exchange, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
-from exchanges.fill_model import settle
+from candlebot.exchanges.fill_model import settle
 
 
 class LiveExchange:

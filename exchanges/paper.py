@@ -16,10 +16,10 @@ from typing import Callable
 
 from candlebot.clock import Clock
 from candlebot.errors import OrderRejected
-from candlebot.exchange import Fill, MarketData, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.venue import Fill, MarketData, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
-from exchanges.fill_model import fill_market_order, settle
+from candlebot.exchanges.fill_model import fill_market_order, settle
 
 
 class PaperExchange:

@@ -12,10 +12,10 @@ from typing import Sequence
 
 from candlebot.clock import Clock
 from candlebot.errors import FatalExchangeError, TemporaryExchangeError
-from candlebot.exchange import BookLevel, OhlcPage, OrderBook, Side, Ticker
+from candlebot.venue import BookLevel, OhlcPage, OrderBook, Side, Ticker
 from candlebot.money import to_decimal
 from candlebot.pair import PairInfo
-from exchanges.kraken_pairs import normalise
+from candlebot.exchanges.kraken_pairs import normalise
 
 _UNLIMITED = Decimal("1e12")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from candlebot.strategy import BotStrategy
-from strategies.bollinger import Bollinger
-from strategies.direction_mask import DirectionMask
-from strategies.macd import Macd
-from strategies.parabolic_sar_stochastic import ParabolicSarStochastic
-from strategies.sma_cross import SmaCross
-from strategies.stochastic import Stochastic
-from strategies.stochastic_sr_ma import StochasticSrMa
+from candlebot.strategies.bollinger import Bollinger
+from candlebot.strategies.direction_mask import DirectionMask
+from candlebot.strategies.macd import Macd
+from candlebot.strategies.parabolic_sar_stochastic import ParabolicSarStochastic
+from candlebot.strategies.sma_cross import SmaCross
+from candlebot.strategies.stochastic import Stochastic
+from candlebot.strategies.stochastic_sr_ma import StochasticSrMa
 
 STRATEGIES: dict[str, type[BotStrategy]] = {
     cls.name: cls

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candlebot.indicators import BotIndicators
-from candlebot.params import StrategyParams, require
-from candlebot.strategy import BotStrategy
+from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, require
 
 
 @dataclass(frozen=True)

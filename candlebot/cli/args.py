@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
 from candlebot.cli.sinks import add_sink_arguments
-from exchanges.kraken.config import add_kraken_arguments
+from candlebot.exchanges.kraken.config import add_kraken_arguments
 from candlebot.errors import ConfigError
 
 EXCHANGES = ("kraken",)

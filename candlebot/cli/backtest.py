@@ -15,31 +15,31 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, TextIO
 
-from candlebot.candlecache import CandleCache
-from candlebot.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
+from candlebot.data.candlecache import CandleCache
+from candlebot.data.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
 from candlebot.chart import Chart, period_seconds
 from candlebot.cli import pipes
 from candlebot.cli.sinks import SinkTags, build_sinks
 from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fraction, parse_range
-from candlebot.engine import CandleClock, Engine
+from candlebot.trading.engine import CandleClock, Engine
 from candlebot.errors import ConfigError, DataFileError
 from candlebot.events import EventBus
-from candlebot.indicators import BotIndicators
-from candlebot.ledger import Ledger, Sizing
-from candlebot.protection import Protection
-from candlebot.logsink import ClockFormatter, LogSink
-from candlebot.params import StrategyParams, parse_params
+from candlebot.strategy.indicators import BotIndicators
+from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.trading.protection import Protection
+from candlebot.output.logsink import ClockFormatter, LogSink
+from candlebot.strategy.params import StrategyParams, parse_params
 from candlebot.pair import PairInfo
-from candlebot.pricepath import demo_candles
+from candlebot.data.pricepath import demo_candles
 from candlebot.output import progress
 from candlebot.cli.report_output import check_report_paths, report_data, write_reports
-from candlebot.report import RunReport, build_report, write_trades_csv
-from candlebot.resample import candles_from_trades, resample
-from candlebot.strategy import BotStrategy, StrategyContext
-from candlebot.trader import Trader
-from exchanges.backtest import BacktestExchange
-from exchanges.kraken_pairs import find_pair, offline_pairs
-from strategies import STRATEGIES
+from candlebot.output.report import RunReport, build_report, write_trades_csv
+from candlebot.data.resample import candles_from_trades, resample
+from candlebot.strategy.base import BotStrategy, StrategyContext
+from candlebot.trading.trader import Trader
+from candlebot.exchanges.backtest import BacktestExchange
+from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.strategies import STRATEGIES
 
 
 @dataclass(frozen=True)

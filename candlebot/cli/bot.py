@@ -23,36 +23,36 @@ from typing import Callable, TypeVar
 
 import numpy as np
 
-from candlebot.audit import Auditor
-from candlebot.bookfeed import BookFeed
+from candlebot.live.audit import Auditor
+from candlebot.live.bookfeed import BookFeed
 from candlebot.candle import Candle
-from candlebot.candlefile import CandleColumns, TradeColumns
+from candlebot.data.candlefile import CandleColumns, TradeColumns
 from candlebot.chart import Chart, period_seconds
 from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction
 from candlebot.cli.backtest import resolve_strategy
 from candlebot.cli.sinks import SinkTags, build_sinks, check_sinks
 from candlebot.clock import Clock, LiveClock
-from candlebot.diary import EVENT_TYPES as DIARY_EVENTS, Diary
-from candlebot.engine import Engine
+from candlebot.live.diary import EVENT_TYPES as DIARY_EVENTS, Diary
+from candlebot.trading.engine import Engine
 from candlebot.errors import ConfigError, FatalExchangeError, StateWriteError, TemporaryExchangeError
 from candlebot.events import EventBus
 from candlebot.identity import BotIdentity
-from candlebot.indicators import BotIndicators
-from candlebot.ledger import Ledger, Sizing
-from candlebot.logsink import ClockFormatter, LogSink
-from candlebot.params import parse_params
+from candlebot.strategy.indicators import BotIndicators
+from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.output.logsink import ClockFormatter, LogSink
+from candlebot.strategy.params import parse_params
 from candlebot.money import to_decimal
-from candlebot.paths import default_state_dir
-from candlebot.pricecheck import MarketReferences, PriceGuard
-from candlebot.protection import Protection
-from candlebot.recovery import Reconciler
-from candlebot.resample import candles_from_trades, resample
-from candlebot.runtime import BotRuntime, RuntimeSettings
-from candlebot.sinks.queued import QueuedSink
-from candlebot.store import BotStore
-from candlebot.strategy import StrategyContext
-from candlebot.trader import Trader
-from candlebot.userrefs import UserrefSequence
+from candlebot.live.paths import default_state_dir
+from candlebot.trading.pricecheck import MarketReferences, PriceGuard
+from candlebot.trading.protection import Protection
+from candlebot.live.recovery import Reconciler
+from candlebot.data.resample import candles_from_trades, resample
+from candlebot.live.runtime import BotRuntime, RuntimeSettings
+from candlebot.output.sinks.queued import QueuedSink
+from candlebot.live.store import BotStore
+from candlebot.strategy.base import StrategyContext
+from candlebot.trading.trader import Trader
+from candlebot.live.userrefs import UserrefSequence
 
 T = TypeVar("T")
 KRAKEN_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
@@ -171,9 +171,9 @@ def _wait_or_stop(thread: threading.Thread, stop: threading.Event, deadline: flo
 
 
 def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> BotProcess:
-    from exchanges.kraken import KrakenExchange, config_from_args, load_credentials
-    from exchanges.live import LiveExchange
-    from exchanges.paper import PaperExchange
+    from candlebot.exchanges.kraken import KrakenExchange, config_from_args, load_credentials
+    from candlebot.exchanges.live import LiveExchange
+    from candlebot.exchanges.paper import PaperExchange
 
     check_exchange(args.exchange)
     check_seconds(args.poll, "-t", maximum=86_400)
@@ -346,11 +346,10 @@ def _bot_logger(identity: BotIdentity, clock: Clock, log_dir: Path, quiet: bool)
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(ClockFormatter(clock))
         log.addHandler(console)
-    for name in ("candlebot", "exchanges"):  # library loggers (recovery, engine, adapter) share the bot's handlers
-        library = logging.getLogger(name)
-        library.setLevel(logging.INFO)
-        for handler in log.handlers:
-            library.addHandler(handler)
+    library = logging.getLogger("candlebot")  # library loggers (recovery, engine, adapter) share the bot's handlers
+    library.setLevel(logging.INFO)
+    for handler in log.handlers:
+        library.addHandler(handler)
     return log
 
 

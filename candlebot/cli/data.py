@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from candlebot.candlecache import CandleCache
+from candlebot.data.candlecache import CandleCache
 from candlebot.cli.args import ArgumentParser
 from candlebot.cli.download import DEFAULT_DATA_DIR
-from candlebot.download.candles import find_gaps, utc_text
-from candlebot.download.tradestore import STATE, TradeStore
+from candlebot.data.download.candles import find_gaps, utc_text
+from candlebot.data.download.tradestore import STATE, TradeStore
 from candlebot.errors import ConfigError, DataFileError
 
 CANDLE_FILE = re.compile(r"^([A-Za-z0-9]+)_(\d+)([smhd])\.csv(\.gz)?$")

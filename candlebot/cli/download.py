@@ -3,7 +3,7 @@
     candlebot download -c PAIR [-c PAIR ...] -p MINUTES --since DATE [--until DATE] [--data-dir DIR]
     candlebot download --import FILE.zip [-c PAIR ...] [--data-dir DIR]
 
-Trades are paged from the public Trades endpoint (``candlebot.download.trades``), one thread per pair
+Trades are paged from the public Trades endpoint (``candlebot.data.download.trades``), one thread per pair
 (Kraken limits public calls per IP and pair), into ``<data-dir>/<PAIR>/trades.csv``; candles of ``-p``
 minutes are rebuilt from all of them into ``<data-dir>/<PAIR>_<period>.csv`` and checked against
 Kraken's OHLC candles where those overlap. Ctrl-C (or SIGTERM) stops after the page in flight; running
@@ -27,11 +27,11 @@ from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
 from candlebot.cli.args import ArgumentParser, parse_time
-from candlebot.download.candles import Gaps, candles_from_download, find_gaps, period_label, utc_text, write_candles
-from candlebot.download.ohlc_check import KRAKEN_INTERVALS, OhlcCheck, check_candles, parse_ohlc
-from candlebot.download.ohlcvt import import_archive
-from candlebot.download.trades import PairDownload, PublicCall, download_trades
-from candlebot.download.tradestore import DownloadState, TradeStore
+from candlebot.data.download.candles import Gaps, candles_from_download, find_gaps, period_label, utc_text, write_candles
+from candlebot.data.download.ohlc_check import KRAKEN_INTERVALS, OhlcCheck, check_candles, parse_ohlc
+from candlebot.data.download.ohlcvt import import_archive
+from candlebot.data.download.trades import PairDownload, PublicCall, download_trades
+from candlebot.data.download.tradestore import DownloadState, TradeStore
 from candlebot.errors import ConfigError, ExchangeError, FatalExchangeError
 
 DEFAULT_DATA_DIR = Path("data") / "kraken"
@@ -95,8 +95,8 @@ def _request(args: argparse.Namespace) -> Request:
 
 def _public_calls(args: argparse.Namespace) -> Callable[[], PublicCall]:
     """A factory of public calls: one Kraken client (own connection) per pair thread."""
-    from exchanges.kraken.client import KrakenClient
-    from exchanges.kraken.config import DEFAULT_URL, URL_ENV
+    from candlebot.exchanges.kraken.client import KrakenClient
+    from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV
 
     url = args.kraken_url or os.environ.get(URL_ENV) or DEFAULT_URL
     if not (math.isfinite(args.kraken_timeout) and args.kraken_timeout > 0):

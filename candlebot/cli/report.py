@@ -9,12 +9,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from candlebot.botreport import bot_report_data
-from candlebot.botstatus import open_bot
+from candlebot.output.botreport import bot_report_data
+from candlebot.output.botstatus import open_bot
 from candlebot.cli.report_output import check_report_paths, write_reports
 from candlebot.errors import ConfigError
 from candlebot.identity import BotIdentity
-from candlebot.paths import default_state_dir
+from candlebot.live.paths import default_state_dir
 
 
 def main(argv: list[str]) -> int:

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from candlebot.errors import ConfigError
-from candlebot.lines import utc
+from candlebot.output.lines import utc
 from candlebot.output import progress
 from candlebot.output.fills import fill_marks
 from candlebot.output.report_data import IndicatorLine, ReportData
-from candlebot.report import RunReport
+from candlebot.output.report import RunReport
 
 if TYPE_CHECKING:
     from candlebot.cli.backtest import Backtest

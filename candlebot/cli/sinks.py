@@ -14,7 +14,7 @@ configured sinks to a bus and returns a closer that flushes them on exit.
 Whether a sink is on when its flag is absent is the caller's decision, passed
 as ``statsd_default`` / ``slack_default``: a backtest leaves both off, a bot
 runtime may turn them on. Nothing here looks at the mode. With every sink off,
-``build_sinks`` imports, validates and starts nothing (candlebot.sinks.config
+``build_sinks`` imports, validates and starts nothing (candlebot.output.sinks.config
 and .wiring hold the rest).
 """
 
@@ -25,7 +25,7 @@ import os
 from typing import Iterable, Callable, Mapping
 
 from candlebot.events import EventBus
-from candlebot.sinks.settings import (
+from candlebot.output.sinks.settings import (
     AGENT_HOST_ENV,
     AGENT_PORT_ENV,
     DEFAULT_HOST,
@@ -36,7 +36,7 @@ from candlebot.sinks.settings import (
     slack_on,
     statsd_on,
 )
-from candlebot.sinks.tags import SinkTags
+from candlebot.output.sinks.tags import SinkTags
 
 __all__ = ["SinkTags", "add_sink_arguments", "build_sinks", "check_sinks"]
 
@@ -74,8 +74,8 @@ def build_sinks(
     """
     if not (statsd_on(args, statsd_default) or slack_on(args, slack_default)):
         return _no_sinks
-    from candlebot.sinks.config import sink_config
-    from candlebot.sinks.wiring import start_sinks
+    from candlebot.output.sinks.config import sink_config
+    from candlebot.output.sinks.wiring import start_sinks
 
     config = sink_config(args, os.environ if env is None else env, statsd_default=statsd_default,
                          slack_default=slack_default, secrets=secrets)
@@ -88,7 +88,7 @@ def check_sinks(args: argparse.Namespace, *, statsd_default: bool = False, slack
                 env: Mapping[str, str] | None = None) -> None:
     """Validate the sink flags and environment now (ConfigError), before a bot spends time reaching its exchange."""
     if statsd_on(args, statsd_default) or slack_on(args, slack_default):
-        from candlebot.sinks.config import sink_config
+        from candlebot.output.sinks.config import sink_config
 
         sink_config(args, os.environ if env is None else env, statsd_default=statsd_default, slack_default=slack_default)
 

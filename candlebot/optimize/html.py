@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from candlebot.lines import utc
+from candlebot.output.lines import utc
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
 from candlebot.optimize.results import METRIC_COLUMNS, metric_text, number_text, value_text, walk_forward_warnings
 from candlebot.optimize.space import SearchSpace

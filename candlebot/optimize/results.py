@@ -10,7 +10,7 @@ import csv
 import json
 from typing import Any, Sequence, TextIO
 
-from candlebot.lines import utc
+from candlebot.output.lines import utc
 from candlebot.optimize.deflated import noise_warning
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
 from candlebot.optimize.performance import Performance

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterator, Protocol
 
 from candlebot.errors import ConfigError
-from candlebot.params import StrategyParams, field_type, parse_value
+from candlebot.strategy.params import StrategyParams, field_type, parse_value
 
 GRID_LIMIT = 200_000  # combinations a grid may enumerate before it is surely a typo
 

@@ -6,16 +6,16 @@ for the CLI and the research API).
 
 from __future__ import annotations
 
-from collector.storage.base import Reader, Store, parse_url
+from candlebot.collector.storage.base import Reader, Store, parse_url
 
 
 def open_store(url: str) -> Store:
     kind, target = parse_url(url)
     if kind == "sqlite":
-        from collector.storage.sqlite import SqliteStore
+        from candlebot.collector.storage.sqlite import SqliteStore
 
         return SqliteStore(target)
-    from collector.storage.postgres import PostgresStore
+    from candlebot.collector.storage.postgres import PostgresStore
 
     return PostgresStore(target)
 
@@ -23,10 +23,10 @@ def open_store(url: str) -> Store:
 def open_reader(url: str) -> Reader:
     kind, target = parse_url(url)
     if kind == "sqlite":
-        from collector.storage.sqlite import sqlite_reader
+        from candlebot.collector.storage.sqlite import sqlite_reader
 
         return sqlite_reader(target)
-    from collector.storage.postgres import postgres_reader
+    from candlebot.collector.storage.postgres import postgres_reader
 
     return postgres_reader(target)
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from candlebot.errors import ConfigError
-from collector.instruments import Instrument
-from collector.records import BookRecord, Record
-from collector.storage.schema import SCHEMA_VERSION
+from candlebot.collector.instruments import Instrument
+from candlebot.collector.records import BookRecord, Record
+from candlebot.collector.storage.schema import SCHEMA_VERSION
 
 BookRow = tuple[int, int, int | None, int, int, int, int, int]  # symbol_id, seq, ts_exchange, ts_local, is_snapshot, side, price, qty
 SnapshotRow = tuple[int, int, int, str]
@@ -111,7 +111,7 @@ class Reader:
             raise ConfigError(f"the database has collector schema {found[0][0]}, this version reads {SCHEMA_VERSION}")
 
     def symbol(self, pair: str) -> SymbolInfo:
-        from exchanges.kraken_pairs import normalise
+        from candlebot.exchanges.kraken_pairs import normalise
 
         for row in reversed(self._query("SELECT id, pair, symbol, price_decimals, qty_decimals FROM symbols ORDER BY id")):
             if normalise(row[1]) == normalise(pair) or normalise(row[2]) == normalise(pair):

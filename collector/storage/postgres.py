@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from candlebot.errors import ConfigError
-from collector.instruments import Instrument
-from collector.records import Record
-from collector.storage.base import Batcher, Reader
-from collector.storage.schema import SCHEMA_VERSION, ddl
+from candlebot.collector.instruments import Instrument
+from candlebot.collector.records import Record
+from candlebot.collector.storage.base import Batcher, Reader
+from candlebot.collector.storage.schema import SCHEMA_VERSION, ddl
 
 _LOCK_KEY = 0x636F6C6C  # advisory lock: two collectors creating the schema at once
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Sequence
 
 from candlebot.errors import ConfigError
-from collector.instruments import Instrument
-from collector.records import Record
-from collector.storage.base import Batcher, Reader
-from collector.storage.schema import SCHEMA_VERSION, ddl
+from candlebot.collector.instruments import Instrument
+from candlebot.collector.records import Record
+from candlebot.collector.storage.base import Batcher, Reader
+from candlebot.collector.storage.schema import SCHEMA_VERSION, ddl
 
 
 def _connect(path: str) -> sqlite3.Connection:

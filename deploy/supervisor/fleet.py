@@ -160,7 +160,7 @@ def check_bot(bot: Bot, fleet: Fleet) -> None:
         from candlebot.cli.args import build_parser, check_seconds, parse_amount
         from candlebot.cli.backtest import resolve_strategy
         from candlebot.errors import ConfigError
-        from candlebot.params import parse_params
+        from candlebot.strategy.params import parse_params
     except ImportError as exc:
         raise FleetError(f"cannot check strategies without candlebot ({exc}): run fleet.py with candlebot's Python") from None
     try:
@@ -340,9 +340,9 @@ class Collector:
 
 
 def collector_command(bot_command: tuple[str, ...]) -> tuple[str, ...]:
-    """``candlebot`` -> ``candlebot-collector`` (same folder); ``python -m candlebot`` -> ``python -m collector``."""
+    """``candlebot`` -> ``candlebot-collector`` (same folder); ``python -m candlebot`` -> ``python -m candlebot.collector``."""
     if len(bot_command) >= 2 and bot_command[-2:] == ("-m", "candlebot"):
-        return (*bot_command[:-1], "collector")
+        return (*bot_command[:-1], "candlebot.collector")
     head = Path(bot_command[-1]) if bot_command else Path("candlebot")
     return (*bot_command[:-1], str(head.with_name("candlebot-collector")) if head.name == "candlebot" else "candlebot-collector")
 

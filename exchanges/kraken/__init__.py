@@ -8,7 +8,7 @@
     replies    result objects -> candlebot types (Ticker, OhlcPage, OrderBook, Fill, KrakenOrder)
     orders     KrakenOrders: idempotent market orders by userref, lookups, reconciliation
     config     KrakenConfig and the CLI flags (--key-file, --kraken-url, --kraken-tier, --kraken-timeout)
-    exchange   KrakenExchange: candlebot.exchange.Exchange on Kraken
+    exchange   KrakenExchange: candlebot.venue.Exchange on Kraken
 
 The CLI builds ``KrakenExchange(config_from_args(args), credentials=load_credentials(...))``.
 """
@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
+from candlebot.exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
 
 if TYPE_CHECKING:
-    from exchanges.kraken.exchange import KrakenExchange
-    from exchanges.kraken.keys import KrakenCredentials, load_credentials
+    from candlebot.exchanges.kraken.exchange import KrakenExchange
+    from candlebot.exchanges.kraken.keys import KrakenCredentials, load_credentials
 
-_LAZY = {"KrakenExchange": "exchanges.kraken.exchange", "KrakenCredentials": "exchanges.kraken.keys",
-         "load_credentials": "exchanges.kraken.keys"}
+_LAZY = {"KrakenExchange": "candlebot.exchanges.kraken.exchange", "KrakenCredentials": "candlebot.exchanges.kraken.keys",
+         "load_credentials": "candlebot.exchanges.kraken.keys"}
 
 
 def __getattr__(name: str) -> Any:

@@ -40,11 +40,11 @@ import requests
 
 from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError, ExchangeError, RateLimitError, TemporaryExchangeError
-from exchanges.kraken.config import DEFAULT_URL, URL_ENV, RetryPolicy  # noqa: F401 (re-exported)
-from exchanges.kraken.errors import RateBudgetDeferred, translate_error_list, translate_exception
-from exchanges.kraken.keys import KrakenCredentials
-from exchanges.kraken.nonce import Lease, LeaseDeferred, NonceSequencer
-from exchanges.kraken.ratelimit import call_cost
+from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV, RetryPolicy  # noqa: F401 (re-exported)
+from candlebot.exchanges.kraken.errors import RateBudgetDeferred, translate_error_list, translate_exception
+from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.exchanges.kraken.nonce import Lease, LeaseDeferred, NonceSequencer
+from candlebot.exchanges.kraken.ratelimit import call_cost
 
 log = logging.getLogger(__name__)
 

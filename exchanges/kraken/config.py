@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from candlebot.errors import ConfigError
-from exchanges.kraken.ratelimit import tier_named
+from candlebot.exchanges.kraken.ratelimit import tier_named
 
 DEFAULT_URL = "https://api.kraken.com"
 URL_ENV = "CANDLEBOT_KRAKEN_URL"

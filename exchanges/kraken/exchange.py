@@ -3,8 +3,8 @@
 Market data (pairs, ticker, OHLC, depth, trades) and the account (balances,
 orders) of one API key. Pair names are accepted in any usual spelling
 (``XBTUSD``, ``BTC/USD``, ``XXBTZUSD``, ``btc-usd``); results carry the pair id.
-Errors are candlebot's (``exchanges.kraken.errors`` tells which); orders are
-never placed twice (``exchanges.kraken.orders``).
+Errors are candlebot's (``candlebot.exchanges.kraken.errors`` tells which); orders are
+never placed twice (``candlebot.exchanges.kraken.orders``).
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ from os import PathLike
 from candlebot.candle import Candle
 from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError, FatalExchangeError
-from candlebot.exchange import Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.venue import Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.pair import PairInfo
-from exchanges.kraken import replies
-from exchanges.kraken.client import KrakenClient
-from exchanges.kraken.config import KrakenConfig
-from exchanges.kraken.errors import MalformedReplyError
-from exchanges.kraken.keys import KrakenCredentials
-from exchanges.kraken.nonce import NonceSequencer
-from exchanges.kraken.orders import KrakenOrders
-from exchanges.kraken.ratelimit import RateLimiter, tier_named
-from exchanges.kraken.replies import KrakenOrder, TradesPage
-from exchanges.kraken_pairs import find_pair, normalise
+from candlebot.exchanges.kraken import replies
+from candlebot.exchanges.kraken.client import KrakenClient
+from candlebot.exchanges.kraken.config import KrakenConfig
+from candlebot.exchanges.kraken.errors import MalformedReplyError
+from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.exchanges.kraken.nonce import NonceSequencer
+from candlebot.exchanges.kraken.orders import KrakenOrders
+from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named
+from candlebot.exchanges.kraken.replies import KrakenOrder, TradesPage
+from candlebot.exchanges.kraken_pairs import find_pair, normalise
 
 OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 MAX_OHLC_ROWS = 720
@@ -39,7 +39,7 @@ class KrakenExchange:
     """Kraken for one bot (or several sharing a key: nonces and the rate counter are shared by file).
 
     ``credentials`` may be None for market data only; ``state_dir`` holds the
-    per-key nonce file (default ``candlebot.paths.default_state_dir()``).
+    per-key nonce file (default ``candlebot.live.paths.default_state_dir()``).
     """
 
     name = "kraken"

@@ -42,8 +42,8 @@ from typing import Iterator
 
 from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError
-from candlebot.paths import default_state_dir
-from exchanges.kraken.ratelimit import CounterState, RateLimiter
+from candlebot.live.paths import default_state_dir
+from candlebot.exchanges.kraken.ratelimit import CounterState, RateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ late, then the latest own trades in TradesHistory). Found: it is used.
 Proven absent (the lookups worked and found nothing): it is sent again with
 the same userref, at most ``max_sends`` times in all; past that, or when the
 lookups fail too, ``OrderOutcomeUnknown(userref=...)``: the caller keeps the
-intent open and goes on looking (``candlebot.recovery``) instead of forgetting
+intent open and goes on looking (``candlebot.live.recovery``) instead of forgetting
 an order that may still appear. Once no send is left (``max_sends``; a running
 bot allows one) there is nothing to prove: one lookup, which never waits for the
 key (``deferrable``), and the intent goes to the caller, whose paced lookups
@@ -39,14 +39,14 @@ from typing import Any, Callable
 
 from candlebot.clock import Clock
 from candlebot.errors import OrderOutcomeUnknown, OrderRejected, TemporaryExchangeError
-from candlebot.exchange import Fill, OrderRequest
+from candlebot.venue import Fill, OrderRequest
 from candlebot.pair import PairInfo
-from exchanges.kraken import replies
-from exchanges.kraken.client import KrakenClient
-from exchanges.kraken.config import KrakenConfig
-from exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError, UnknownOrderError
-from exchanges.kraken.replies import KrakenOrder
-from exchanges.kraken_pairs import normalise
+from candlebot.exchanges.kraken import replies
+from candlebot.exchanges.kraken.client import KrakenClient
+from candlebot.exchanges.kraken.config import KrakenConfig
+from candlebot.exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError, UnknownOrderError
+from candlebot.exchanges.kraken.replies import KrakenOrder
+from candlebot.exchanges.kraken_pairs import normalise
 
 log = logging.getLogger(__name__)
 

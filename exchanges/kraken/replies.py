@@ -17,10 +17,10 @@ from typing import Any, Iterator, Mapping
 
 from candlebot.candle import Candle
 from candlebot.errors import ConfigError
-from candlebot.exchange import BookLevel, Fill, OhlcPage, OrderBook, Side, Ticker
+from candlebot.venue import BookLevel, Fill, OhlcPage, OrderBook, Side, Ticker
 from candlebot.pair import PairInfo
-from exchanges.kraken.errors import MalformedReplyError
-from exchanges.kraken_pairs import normalise, parse_asset_pair
+from candlebot.exchanges.kraken.errors import MalformedReplyError
+from candlebot.exchanges.kraken_pairs import normalise, parse_asset_pair
 
 log = logging.getLogger(__name__)
 

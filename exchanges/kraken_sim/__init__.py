@@ -20,8 +20,8 @@ nonce), ``ratelimit``, ``faults``, ``errors`` (Kraken's strings), ``methods``,
 (REST Depth and admin faults of the served pairs).
 """
 
-from exchanges.kraken_sim.config import SimConfig
-from exchanges.kraken_sim.faults import (
+from candlebot.exchanges.kraken_sim.config import SimConfig
+from candlebot.exchanges.kraken_sim.faults import (
     BadTicker,
     DropReply,
     Fault,
@@ -34,7 +34,7 @@ from exchanges.kraken_sim.faults import (
     SlowFill,
     ThinBook,
 )
-from exchanges.kraken_sim.simulator import KrakenSimulator
+from candlebot.exchanges.kraken_sim.simulator import KrakenSimulator
 
 __all__ = ["KrakenSimulator", "SimConfig", "Faults", "Fault", "Latency", "HttpError", "ServiceError", "DropReply",
            "Malformed", "LateListing", "ThinBook", "SlowFill", "BadTicker"]

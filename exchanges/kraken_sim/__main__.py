@@ -1,5 +1,5 @@
-"""``python -m exchanges.kraken_sim``: the same as ``candlebot-kraken-sim``."""
+"""``python -m candlebot.exchanges.kraken_sim``: the same as ``candlebot-kraken-sim``."""
 
-from exchanges.kraken_sim.cli import main
+from candlebot.exchanges.kraken_sim.cli import main
 
 raise SystemExit(main())

@@ -76,19 +76,19 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Callable, Iterable, Mapping
 
 from candlebot.money import ZERO, ceil_to, floor_to
-from exchanges.kraken_sim.book import BookMaker, walk
-from exchanges.kraken_sim.config import FEE_DEFAULTS
-from exchanges.kraken_sim.errors import (
+from candlebot.exchanges.kraken_sim.book import BookMaker, walk
+from candlebot.exchanges.kraken_sim.config import FEE_DEFAULTS
+from candlebot.exchanges.kraken_sim.errors import (
     COST_MINIMUM,
     INSUFFICIENT_FUNDS,
     ORDER_MINIMUM,
     UNKNOWN_ORDER,
     KrakenError,
 )
-from exchanges.kraken_sim.faults import Fault, LateListing, SlowFill, ThinBook
-from exchanges.kraken_sim.market import PricePath
-from exchanges.kraken_sim.orders import IdMaker, Order, Trade
-from exchanges.kraken_sim.units import Units
+from candlebot.exchanges.kraken_sim.faults import Fault, LateListing, SlowFill, ThinBook
+from candlebot.exchanges.kraken_sim.market import PricePath
+from candlebot.exchanges.kraken_sim.orders import IdMaker, Order, Trade
+from candlebot.exchanges.kraken_sim.units import Units
 
 PARTIAL_REASON = "Insufficient liquidity"
 Draw = Callable[[str], "Fault | None"]

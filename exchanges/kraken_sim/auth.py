@@ -16,7 +16,7 @@ import hmac
 from typing import Mapping
 from urllib.parse import parse_qs
 
-from exchanges.kraken_sim.errors import INVALID_KEY, INVALID_NONCE, INVALID_SIGNATURE, KrakenError
+from candlebot.exchanges.kraken_sim.errors import INVALID_KEY, INVALID_NONCE, INVALID_SIGNATURE, KrakenError
 
 _MAX_NONCE = 2**64 - 1
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from candlebot.pair import PairInfo
-from exchanges.kraken_sim.errors import INVALID_ARGUMENTS, UNKNOWN_PAIR, KrakenError
+from candlebot.exchanges.kraken_sim.errors import INVALID_ARGUMENTS, UNKNOWN_PAIR, KrakenError
 
 _INFO_FIELDS = {
     "leverage": ("leverage_buy", "leverage_sell"),

@@ -42,14 +42,14 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from candlebot.errors import ConfigError
-from exchanges.kraken_sim.config import FEE_DEFAULTS, SimConfig
-from exchanges.kraken_sim.faults import Faults, parse_spec
-from exchanges.kraken_sim.ratelimit import TIERS
-from exchanges.kraken_sim.simulator import KrakenSimulator
-from exchanges.kraken_sim.wsfaults import is_ws_kind, parse_ws_spec
-from exchanges.kraken_sim.wsserver import ws_pair_names
+from candlebot.exchanges.kraken_sim.config import FEE_DEFAULTS, SimConfig
+from candlebot.exchanges.kraken_sim.faults import Faults, parse_spec
+from candlebot.exchanges.kraken_sim.ratelimit import TIERS
+from candlebot.exchanges.kraken_sim.simulator import KrakenSimulator
+from candlebot.exchanges.kraken_sim.wsfaults import is_ws_kind, parse_ws_spec
+from candlebot.exchanges.kraken_sim.wsserver import ws_pair_names
 
-log = logging.getLogger("exchanges.kraken_sim")
+log = logging.getLogger("candlebot.exchanges.kraken_sim")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -11,8 +11,8 @@ from types import MappingProxyType
 from typing import Mapping
 
 from candlebot.errors import ConfigError
-from exchanges.kraken_sim.faults import Faults
-from exchanges.kraken_sim.ratelimit import TIERS
+from candlebot.exchanges.kraken_sim.faults import Faults
+from candlebot.exchanges.kraken_sim.ratelimit import TIERS
 
 FEE_DEFAULTS = ("by_side", "quote")
 """Values of ``SimConfig.default_fee_currency``."""

@@ -62,7 +62,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Mapping
 
 from candlebot.errors import ConfigError
-from exchanges.kraken_sim.methods import ALL_METHODS
+from candlebot.exchanges.kraken_sim.methods import ALL_METHODS
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

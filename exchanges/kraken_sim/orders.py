@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from exchanges.kraken_sim.units import Units
+from candlebot.exchanges.kraken_sim.units import Units
 
 ZERO = Decimal(0)
 OPEN_STATUSES = frozenset({"pending", "open"})

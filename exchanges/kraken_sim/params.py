@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Mapping
 from urllib.parse import parse_qs
 
-from exchanges.kraken_sim.errors import INVALID_ARGUMENTS, KrakenError
+from candlebot.exchanges.kraken_sim.errors import INVALID_ARGUMENTS, KrakenError
 
 Params = Mapping[str, str]
 

@@ -21,12 +21,12 @@ import re
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-from exchanges.kraken_sim import params as p
-from exchanges.kraken_sim.accounts import Account, Accounts, Draw, OrderRequest
-from exchanges.kraken_sim.catalog import Catalog
-from exchanges.kraken_sim.errors import INVALID_ARGUMENTS, INVALID_PRICE, UNKNOWN_METHOD, UNKNOWN_ORDER, KrakenError
-from exchanges.kraken_sim.orders import Order, Trade, describe, order_json, trade_json
-from exchanges.kraken_sim.units import Units, fixed
+from candlebot.exchanges.kraken_sim import params as p
+from candlebot.exchanges.kraken_sim.accounts import Account, Accounts, Draw, OrderRequest
+from candlebot.exchanges.kraken_sim.catalog import Catalog
+from candlebot.exchanges.kraken_sim.errors import INVALID_ARGUMENTS, INVALID_PRICE, UNKNOWN_METHOD, UNKNOWN_ORDER, KrakenError
+from candlebot.exchanges.kraken_sim.orders import Order, Trade, describe, order_json, trade_json
+from candlebot.exchanges.kraken_sim.units import Units, fixed
 
 PAGE = 50
 _OFLAGS = frozenset({"post", "fcib", "fciq", "nompp"})

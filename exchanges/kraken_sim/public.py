@@ -19,12 +19,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from exchanges.kraken_sim import params as p
-from exchanges.kraken_sim.book import BookMaker
-from exchanges.kraken_sim.catalog import Catalog
-from exchanges.kraken_sim.errors import INVALID_ARGUMENTS, UNKNOWN_METHOD, KrakenError
-from exchanges.kraken_sim.market import DAY, HOUR, Bar, PricePath
-from exchanges.kraken_sim.units import Units, fixed
+from candlebot.exchanges.kraken_sim import params as p
+from candlebot.exchanges.kraken_sim.book import BookMaker
+from candlebot.exchanges.kraken_sim.catalog import Catalog
+from candlebot.exchanges.kraken_sim.errors import INVALID_ARGUMENTS, UNKNOWN_METHOD, KrakenError
+from candlebot.exchanges.kraken_sim.market import DAY, HOUR, Bar, PricePath
+from candlebot.exchanges.kraken_sim.units import Units, fixed
 
 OHLC_INTERVALS = frozenset({1, 5, 15, 30, 60, 240, 1440, 10080, 21600})
 OHLC_ROWS = 720

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from candlebot.errors import DataFileError
-from exchanges.kraken_sim.market import Bar, Print
+from candlebot.exchanges.kraken_sim.market import Bar, Print
 
 HEADER = ["time", "open", "high", "low", "close", "volume"]
 

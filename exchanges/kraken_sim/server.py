@@ -28,12 +28,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from candlebot.errors import ConfigError
-from exchanges.kraken_sim.errors import BUSY, INTERNAL_ERROR, UNAVAILABLE, UNKNOWN_METHOD, KrakenError
-from exchanges.kraken_sim.faults import DropReply, Fault, FaultInjector, Faults, HttpError, Malformed
-from exchanges.kraken_sim.methods import PRIVATE_METHODS, PUBLIC_METHODS
-from exchanges.kraken_sim.params import parse_form
-from exchanges.kraken_sim.venue import Venue
-from exchanges.kraken_sim.wsadmin import configure_ws_faults, ws_depth, ws_faults_state
+from candlebot.exchanges.kraken_sim.errors import BUSY, INTERNAL_ERROR, UNAVAILABLE, UNKNOWN_METHOD, KrakenError
+from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, FaultInjector, Faults, HttpError, Malformed
+from candlebot.exchanges.kraken_sim.methods import PRIVATE_METHODS, PUBLIC_METHODS
+from candlebot.exchanges.kraken_sim.params import parse_form
+from candlebot.exchanges.kraken_sim.venue import Venue
+from candlebot.exchanges.kraken_sim.wsadmin import configure_ws_faults, ws_depth, ws_faults_state
 
 log = logging.getLogger(__name__)
 

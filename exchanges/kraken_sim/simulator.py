@@ -21,10 +21,10 @@ from types import TracebackType
 from typing import Any, Mapping, Sequence
 
 from candlebot.clock import Clock, LiveClock
-from exchanges.kraken_sim.config import SimConfig
-from exchanges.kraken_sim.faults import FaultInjector, Faults
-from exchanges.kraken_sim.server import SimServer, all_counters, full_state
-from exchanges.kraken_sim.venue import Venue
+from candlebot.exchanges.kraken_sim.config import SimConfig
+from candlebot.exchanges.kraken_sim.faults import FaultInjector, Faults
+from candlebot.exchanges.kraken_sim.server import SimServer, all_counters, full_state
+from candlebot.exchanges.kraken_sim.venue import Venue
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class KrakenSimulator:
         ``faults``: ``ws_*`` kinds (see ``wsfaults``). REST ``Depth`` of these pairs then answers
         the book the endpoint last published. Call after ``start``.
         """
-        from exchanges.kraken_sim.wsserver import start_feed
+        from candlebot.exchanges.kraken_sim.wsserver import start_feed
 
         if self._server is None:
             raise RuntimeError("start the simulator first")

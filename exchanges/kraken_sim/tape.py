@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from candlebot.errors import DataFileError
-from exchanges.kraken_sim.market import Bar, Print
-from exchanges.kraken_sim.replay import open_text
+from candlebot.exchanges.kraken_sim.market import Bar, Print
+from candlebot.exchanges.kraken_sim.replay import open_text
 
 HEADER = ["time", "price", "volume"]
 

@@ -16,24 +16,24 @@ from typing import Any, Mapping
 
 from candlebot.clock import Clock
 from candlebot.errors import ConfigError
-from exchanges.kraken_pairs import find_pair, normalise, offline_pairs, snapshot_reply
-from exchanges.kraken_sim.accounts import Accounts, Draw
-from exchanges.kraken_sim.auth import Authenticator
-from exchanges.kraken_sim.book import BookMaker
-from exchanges.kraken_sim.catalog import Catalog
-from exchanges.kraken_sim.config import SimConfig, secret_bytes
-from exchanges.kraken_sim.counters import Counters
-from exchanges.kraken_sim.errors import RATE_LIMITED, KrakenError
-from exchanges.kraken_sim.market import DAY, HOUR, GeneratedPath, PricePath
-from exchanges.kraken_sim.orders import IdMaker, order_json
-from exchanges.kraken_sim.params import parse_form
-from exchanges.kraken_sim.private import PrivateApi, balance_str
-from exchanges.kraken_sim.public import MarketData
-from exchanges.kraken_sim.ratelimit import RateCounter, tier_named
-from exchanges.kraken_sim.replay import ReplayPath, load_candles
-from exchanges.kraken_sim.tape import TapePath, is_trades_file, load_trades
-from exchanges.kraken_sim.timeline import SimTime
-from exchanges.kraken_sim.units import Units
+from candlebot.exchanges.kraken_pairs import find_pair, normalise, offline_pairs, snapshot_reply
+from candlebot.exchanges.kraken_sim.accounts import Accounts, Draw
+from candlebot.exchanges.kraken_sim.auth import Authenticator
+from candlebot.exchanges.kraken_sim.book import BookMaker
+from candlebot.exchanges.kraken_sim.catalog import Catalog
+from candlebot.exchanges.kraken_sim.config import SimConfig, secret_bytes
+from candlebot.exchanges.kraken_sim.counters import Counters
+from candlebot.exchanges.kraken_sim.errors import RATE_LIMITED, KrakenError
+from candlebot.exchanges.kraken_sim.market import DAY, HOUR, GeneratedPath, PricePath
+from candlebot.exchanges.kraken_sim.orders import IdMaker, order_json
+from candlebot.exchanges.kraken_sim.params import parse_form
+from candlebot.exchanges.kraken_sim.private import PrivateApi, balance_str
+from candlebot.exchanges.kraken_sim.public import MarketData
+from candlebot.exchanges.kraken_sim.ratelimit import RateCounter, tier_named
+from candlebot.exchanges.kraken_sim.replay import ReplayPath, load_candles
+from candlebot.exchanges.kraken_sim.tape import TapePath, is_trades_file, load_trades
+from candlebot.exchanges.kraken_sim.timeline import SimTime
+from candlebot.exchanges.kraken_sim.units import Units
 
 DEFAULT_PRICES = {"XBTUSD": "30000", "XBTUSDT": "30000", "XBTUSDC": "30000", "XBTEUR": "27500",
                   "ETHUSD": "1900", "ETHXBT": "0.065"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from exchanges.kraken_sim.errors import KrakenError
-from exchanges.kraken_sim.params import integer, text
-from exchanges.kraken_sim.venue import Venue
-from exchanges.kraken_sim.wsfaults import WS_KINDS, ws_fault
+from candlebot.exchanges.kraken_sim.errors import KrakenError
+from candlebot.exchanges.kraken_sim.params import integer, text
+from candlebot.exchanges.kraken_sim.venue import Venue
+from candlebot.exchanges.kraken_sim.wsfaults import WS_KINDS, ws_fault
 
 
 def ws_depth(feed: Any, venue: Venue, method: str, params: Any) -> dict[str, Any] | None:

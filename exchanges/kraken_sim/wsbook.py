@@ -21,9 +21,9 @@ from typing import Any
 from zlib import crc32
 
 from candlebot.pair import PairInfo
-from exchanges.kraken_sim.book import Book, BookMaker
-from exchanges.kraken_sim.market import DAY, HOUR, GeneratedPath, PricePath
-from exchanges.kraken_sim.units import Units
+from candlebot.exchanges.kraken_sim.book import Book, BookMaker
+from candlebot.exchanges.kraken_sim.market import DAY, HOUR, GeneratedPath, PricePath
+from candlebot.exchanges.kraken_sim.units import Units
 
 _V2_ASSETS = {"XBT": "BTC", "XDG": "DOGE"}
 

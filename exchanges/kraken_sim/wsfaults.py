@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
 from candlebot.errors import ConfigError
-from exchanges.kraken_sim.faults import split_spec
+from candlebot.exchanges.kraken_sim.faults import split_spec
 
 WS_KINDS = ("ws_drop", "ws_corrupt_checksum", "ws_duplicate", "ws_close", "ws_rate_limit", "ws_stall")
 

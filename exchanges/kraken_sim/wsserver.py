@@ -23,8 +23,8 @@ from typing import Any, Callable, Mapping
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from exchanges.kraken_sim.wsbook import DepthStream, Market
-from exchanges.kraken_sim.wsfaults import WsFaultInjector
+from candlebot.exchanges.kraken_sim.wsbook import DepthStream, Market
+from candlebot.exchanges.kraken_sim.wsfaults import WsFaultInjector
 
 log = logging.getLogger(__name__)
 DEPTHS = (10, 25, 100, 500, 1000)
@@ -276,9 +276,9 @@ def start_feed(venue: Any, pairs: Any, *, host: str, port: int, faults: Mapping[
     """Markets for ``pairs`` (the venue's own book for its pair, seeded ones for the others), served."""
     from decimal import Decimal
 
-    from exchanges.kraken_pairs import find_pair, normalise, offline_pairs
-    from exchanges.kraken_sim.venue import _CASH_QUOTES, DEFAULT_PRICES, TRADE_NOTIONAL
-    from exchanges.kraken_sim.wsbook import generated_market
+    from candlebot.exchanges.kraken_pairs import find_pair, normalise, offline_pairs
+    from candlebot.exchanges.kraken_sim.venue import _CASH_QUOTES, DEFAULT_PRICES, TRADE_NOTIONAL
+    from candlebot.exchanges.kraken_sim.wsbook import generated_market
 
     config = venue.config
     known = offline_pairs()
@@ -301,7 +301,7 @@ def start_feed(venue: Any, pairs: Any, *, host: str, port: int, faults: Mapping[
 
 def ws_pair_names(text: str) -> list[str]:
     """``--ws-pairs``: comma-separated names, each checked against the AssetPairs snapshot (ConfigError)."""
-    from exchanges.kraken_pairs import find_pair, offline_pairs
+    from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 
     names = [name.strip() for name in text.split(",") if name.strip()]
     known = offline_pairs()

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from candlebot.errors import ConfigError
-from collector import read
-from collector.storage import open_reader
-from exchanges.kraken_sim import KrakenSimulator, SimConfig
+from candlebot.collector import read
+from candlebot.collector.storage import open_reader
+from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 from tests.sinks.servers import UdpCollector
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ class Rig:
     # -- the collector process ----------------------------------------------------------------------------------
 
     def start(self, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        argv = [sys.executable, "-m", "collector", "--pairs", ",".join(self.pairs), "--db", self.db,
+        argv = [sys.executable, "-m", "candlebot.collector", "--pairs", ",".join(self.pairs), "--db", self.db,
                 "--ws-url", self.ws_url, "--rest-url", self.sim.url, "--stall-timeout", "1", "--resync-timeout", "1",
                 "--snapshot-interval", "3", "--statsd-host", "127.0.0.1", "--statsd-port", str(self.statsd.port),
                 "--name", "test-collector", *(extra or ("--no-slack",))]

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from collector import metrics as m
+from candlebot.collector import metrics as m
 from tests.collector.rig import PAIRS, SYMBOLS, Rig, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from collector.book import OrderBook
-from collector.feed import SymbolFeed
-from collector.instruments import Instrument
-from collector.records import BookRecord
+from candlebot.collector.book import OrderBook
+from candlebot.collector.feed import SymbolFeed
+from candlebot.collector.instruments import Instrument
+from candlebot.collector.records import BookRecord
 
 BTCUSD = Instrument("XBTUSD", "BTC/USD", 1, 8)
 
@@ -92,7 +92,7 @@ def test_the_feed_accepts_all_510_and_its_rows_replay_to_the_same_book(messages,
 
 def test_precision_is_the_pairs_not_the_json_numbers() -> None:
     # 0.001 at 8 decimals is '100000'; str(Decimal(0.001)) would give '1'
-    from collector.book import digits
+    from candlebot.collector.book import digits
 
     assert digits(0.001, 8) == "100000"
     assert digits(4.0, 8) == "400000000"
@@ -115,7 +115,7 @@ def test_a_wrong_checksum_a_crossed_book_and_a_replayed_message_are_problems(mes
 
 
 def test_pairs_are_spread_over_connections_of_at_most_20_symbols() -> None:
-    from collector.app import connection_groups
+    from candlebot.collector.app import connection_groups
 
     feeds = [SymbolFeed(Instrument(f"P{i}", f"P{i}/USD", 1, 8), 10, lambda r: True, snapshot_interval_us=1)
              for i in range(45)]
@@ -128,8 +128,8 @@ def test_pairs_are_spread_over_connections_of_at_most_20_symbols() -> None:
 
 def test_pairs_resolve_to_v2_symbols_and_precisions_and_an_odd_listing_is_skipped() -> None:
     from candlebot.errors import ConfigError
-    from collector.instruments import resolve
-    from exchanges.kraken_pairs import snapshot_reply
+    from candlebot.collector.instruments import resolve
+    from candlebot.exchanges.kraken_pairs import snapshot_reply
 
     listing = {**snapshot_reply()["result"], "ODD": {"altname": "ODD"}}  # a listing without decimals
     assert resolve(["XBTUSD", "eth/xbt"], listing) == [Instrument("XBTUSD", "BTC/USD", 1, 8),

@@ -15,7 +15,7 @@ from zlib import crc32
 import pytest
 import websockets
 
-from exchanges.kraken_sim import KrakenSimulator, SimConfig
+from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 from tests.collector.rig import REPO
 
 PLACES = {"BTC/USD": (1, 8), "ETH/USD": (2, 8)}
@@ -98,7 +98,7 @@ def test_every_message_at_depth_25_carries_the_right_checksum_and_the_book_is_re
 @pytest.mark.integration
 @pytest.mark.slow
 def test_the_cli_prints_the_websocket_line_second_and_refuses_bad_ws_settings() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "exchanges.kraken_sim", "--ws-pairs", "XBTUSD,ETHUSD",
+    proc = subprocess.Popen([sys.executable, "-m", "candlebot.exchanges.kraken_sim", "--ws-pairs", "XBTUSD,ETHUSD",
                              "--fault", "ws_drop:count=1:symbols=ETH/USD", "--fault", "latency:ms=1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     try:
@@ -112,6 +112,6 @@ def test_the_cli_prints_the_websocket_line_second_and_refuses_bad_ws_settings() 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
     for argv in (["--fault", "ws_sideways:count=1"], ["--fault", "ws_stall:stall_s=-1"], ["--ws-pairs", "XBTUSD,NOPE"]):
-        bad = subprocess.run([sys.executable, "-m", "exchanges.kraken_sim", *argv], capture_output=True, text=True,
+        bad = subprocess.run([sys.executable, "-m", "candlebot.exchanges.kraken_sim", *argv], capture_output=True, text=True,
                              cwd=REPO, timeout=30)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, (argv, bad.stderr)

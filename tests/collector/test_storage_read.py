@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from candlebot.errors import ConfigError
-from collector import read
-from collector.book import OrderBook
-from collector.feed import SymbolFeed, exchange_us
-from collector.instruments import Instrument
-from collector.records import BookRecord, GapRecord
-from collector.storage import open_store
-from collector.writer import Writer
+from candlebot.collector import read
+from candlebot.collector.book import OrderBook
+from candlebot.collector.feed import SymbolFeed, exchange_us
+from candlebot.collector.instruments import Instrument
+from candlebot.collector.records import BookRecord, GapRecord
+from candlebot.collector.storage import open_store
+from candlebot.collector.writer import Writer
 
 BTCUSD = Instrument("XBTUSD", "BTC/USD", 1, 8)
 REPO = Path(__file__).resolve().parents[2]
@@ -162,7 +162,7 @@ def replay_tardis(rows: list[list[str]]) -> dict[str, dict[Decimal, Decimal]]:
 def test_export_writes_tardis_rows_that_rebuild_the_same_book(stored, tmp_path: Path) -> None:
     db, messages, times = stored
     target = tmp_path / "btc.csv.gz"
-    run = subprocess.run([sys.executable, "-m", "collector", "export", "--db", db, "--pair", "XBTUSD",
+    run = subprocess.run([sys.executable, "-m", "candlebot.collector", "export", "--db", db, "--pair", "XBTUSD",
                           "--from", str(times[50] / 1e6), "--to", str(times[300] / 1e6), "-o", str(target)],
                          capture_output=True, text=True, cwd=REPO, timeout=60)
     assert run.returncode == 0, run.stderr
@@ -181,7 +181,7 @@ def test_export_writes_tardis_rows_that_rebuild_the_same_book(stored, tmp_path: 
 @pytest.mark.slow
 def test_book_prints_the_levels_and_bad_input_is_one_line_and_exit_2(stored) -> None:
     db, messages, times = stored
-    run = subprocess.run([sys.executable, "-m", "collector", "book", "--db", db, "--pair", "XBTUSD",
+    run = subprocess.run([sys.executable, "-m", "candlebot.collector", "book", "--db", db, "--pair", "XBTUSD",
                           "--at", str(times[509] / 1e6), "--depth", "2"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
@@ -193,7 +193,7 @@ def test_book_prints_the_levels_and_bad_input_is_one_line_and_exit_2(stored) -> 
     for argv in (["book", "--db", db, "--pair", "DOGEUSD", "--at", "1"], ["book", "--db", "mysql://x", "--pair", "X", "--at", "1"],
                  ["book", "--db", db, "--pair", "XBTUSD", "--at", "yesterday"], ["--pairs", "XBTUSD", "--depth", "7"],
                  ["export", "--db", db, "--pair", "XBTUSD", "--from", "5", "--to", "4"]):
-        bad = subprocess.run([sys.executable, "-m", "collector", *argv], capture_output=True, text=True, cwd=REPO, timeout=60)
+        bad = subprocess.run([sys.executable, "-m", "candlebot.collector", *argv], capture_output=True, text=True, cwd=REPO, timeout=60)
         assert bad.returncode == 2, (argv, bad.stderr)
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr, bad.stderr
 
@@ -241,7 +241,7 @@ def test_a_full_queue_drops_counts_and_resyncs_the_symbol(shared_data: Path) -> 
 def test_export_into_a_reader_that_stops_early_ends_quietly(stored) -> None:
     """`candlebot-collector export ... | head -1`: exit 0 and no BrokenPipeError traceback."""
     db, messages, times = stored
-    process = subprocess.Popen([sys.executable, "-m", "collector", "export", "--db", db, "--pair", "XBTUSD",
+    process = subprocess.Popen([sys.executable, "-m", "candlebot.collector", "export", "--db", db, "--pair", "XBTUSD",
                                 "--from", str(times[0] / 1e6), "--to", str(times[509] / 1e6)],
                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout.readline().startswith(b"timestamp,")
@@ -261,7 +261,7 @@ def test_sampled_books_end_with_the_recording(stored) -> None:
 def test_an_export_from_a_missing_database_writes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     for output in (["-o", str(target)], []):
-        run = subprocess.run([sys.executable, "-m", "collector", "export", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}",
+        run = subprocess.run([sys.executable, "-m", "candlebot.collector", "export", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}",
                               "--pair", "XBTUSD", "--from", "1", "--to", "2", *output],
                              capture_output=True, text=True, cwd=REPO, timeout=60)
         assert run.returncode == 2 and "no such file" in run.stderr, run.stderr
@@ -272,10 +272,10 @@ def test_an_export_from_a_missing_database_writes_nothing(tmp_path: Path) -> Non
 def test_a_relative_sqlite_path_that_was_meant_absolute_gets_the_four_slash_hint(tmp_path: Path) -> None:
     """`sqlite:///tmp/x.sqlite` is the relative path tmp/x.sqlite: say how to write /tmp/x.sqlite."""
     meant = tmp_path / "books.sqlite"
-    record = [sys.executable, "-m", "collector", "--pairs", "XBTUSD", "--db", f"sqlite://{meant}", "--no-statsd",
+    record = [sys.executable, "-m", "candlebot.collector", "--pairs", "XBTUSD", "--db", f"sqlite://{meant}", "--no-statsd",
               "--rest-url", "http://127.0.0.1:9", "--ws-url", "ws://127.0.0.1:9/v2"]
     meant.touch()
-    read_back = [sys.executable, "-m", "collector", "book", "--db", f"sqlite://{meant}", "--pair", "XBTUSD", "--at", "1"]
+    read_back = [sys.executable, "-m", "candlebot.collector", "book", "--db", f"sqlite://{meant}", "--pair", "XBTUSD", "--at", "1"]
     for argv in (record, read_back):
         run = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=60)
         assert run.returncode == 2 and "Traceback" not in run.stderr
@@ -288,13 +288,13 @@ def test_a_second_collector_on_the_same_sqlite_file_is_refused(tmp_path: Path) -
     """Two writers of a pair collide on (symbol, seq) and the first died with an IntegrityError traceback: refuse
     the second; a collector of other pairs may share the file."""
     db = f"sqlite:///{tmp_path / 'books.sqlite'}"
-    argv = [sys.executable, "-m", "collector", "--db", db, "--no-statsd", "--rest-url", "http://127.0.0.1:9",
+    argv = [sys.executable, "-m", "candlebot.collector", "--db", db, "--no-statsd", "--rest-url", "http://127.0.0.1:9",
             "--ws-url", "ws://127.0.0.1:9/v2", "--pairs"]
 
     def other_pair_starts() -> bool:
         process = subprocess.Popen([*argv, "ETHUSD"], stderr=subprocess.PIPE, text=True, cwd=REPO)
         try:
-            return any("collector.app: collecting ETHUSD" in line for line in process.stderr)
+            return any("candlebot.collector.app: collecting ETHUSD" in line for line in process.stderr)
         finally:
             process.terminate()
             process.communicate(timeout=30)

@@ -1,4 +1,4 @@
-"""One contract for ``candlebot.exchange.Exchange``, run against every implementation:
+"""One contract for ``candlebot.venue.Exchange``, run against every implementation:
 the backtest exchange on recorded candles, the Kraken adapter on the simulator, paper fills over it,
 and the balance-checked live wrapper."""
 
@@ -11,18 +11,18 @@ from typing import Callable
 
 import pytest
 
-from candlebot.candlefile import load_candles
+from candlebot.data.candlefile import load_candles
 from candlebot.chart import Chart
 from candlebot.clock import LiveClock
-from candlebot.engine import CandleClock
+from candlebot.trading.engine import CandleClock
 from candlebot.errors import FatalExchangeError, OrderRejected
-from candlebot.exchange import Exchange, Fill, OrderRequest, Side
+from candlebot.venue import Exchange, Fill, OrderRequest, Side
 from candlebot.pair import PairInfo
-from exchanges.backtest import BacktestExchange
-from exchanges.kraken import KrakenConfig, KrakenCredentials, KrakenExchange
-from exchanges.kraken_pairs import find_pair, offline_pairs
-from exchanges.live import LiveExchange
-from exchanges.paper import PaperExchange
+from candlebot.exchanges.backtest import BacktestExchange
+from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials, KrakenExchange
+from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.exchanges.live import LiveExchange
+from candlebot.exchanges.paper import PaperExchange
 from tests.support.bots import KEY, SECRET, start_simulator
 
 

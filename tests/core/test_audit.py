@@ -9,20 +9,20 @@ from decimal import Decimal as D
 from itertools import count
 from pathlib import Path
 
-from candlebot import ledger_cli
-from candlebot.audit import HOLD_KEY, Auditor
+from candlebot.cli import ledger as ledger_cli
+from candlebot.live.audit import HOLD_KEY, Auditor
 from candlebot.chart import Chart
-from candlebot.engine import CandleClock
+from candlebot.trading.engine import CandleClock
 from candlebot.errors import OrderRejected
 from candlebot.events import BooksAudited, EventBus, OrderSkipped, TradeClosed, TradeOpened
-from candlebot.exchange import OrderRequest, Side
+from candlebot.venue import OrderRequest, Side
 from candlebot.identity import BotIdentity
-from candlebot.ledger import Ledger, Sizing
-from candlebot.recovery import Reconciler
-from candlebot.store import BotStore
-from candlebot.trader import Trader
-from exchanges.backtest import BacktestExchange
-from exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.live.recovery import Reconciler
+from candlebot.live.store import BotStore
+from candlebot.trading.trader import Trader
+from candlebot.exchanges.backtest import BacktestExchange
+from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")
 

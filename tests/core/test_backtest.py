@@ -19,7 +19,7 @@ from candlebot.cli.args import build_parser
 from candlebot.cli.backtest import build_backtest, load_chart, setup_from_args
 from candlebot.events import EventBus
 from candlebot.money import to_decimal
-from strategies import STRATEGIES
+from candlebot.strategies import STRATEGIES
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from candlebot.candlefile import load_candles
-from candlebot.resample import resample
+from candlebot.data.candlefile import load_candles
+from candlebot.data.resample import resample
 from tests.core.test_backtest import _run
 from tests.core.test_cli import candlebot
 

@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from candlebot.candlecache import SUBDIR, CandleCache
-from candlebot.candlefile import load_candles
+from candlebot.data.candlecache import SUBDIR, CandleCache
+from candlebot.data.candlefile import load_candles
 from tests.core.test_backtest import _run
 
 FIELDS = ("times", "opens", "highs", "lows", "closes", "volumes")

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from candlebot.candle import Candle
-from candlebot.candlefile import load_candles, load_trades
+from candlebot.data.candlefile import load_candles, load_trades
 from candlebot.chart import Chart, period_seconds
 from candlebot.errors import ConfigError, DataFileError
-from candlebot.resample import candles_from_trades, resample
+from candlebot.data.resample import candles_from_trades, resample
 
 
 @pytest.mark.parametrize("minutes, name", [(5, "5m"), (15, "15m"), (60, "1h")])

@@ -9,12 +9,12 @@ import time
 import math
 from decimal import Decimal
 
-from candlebot.botstatus import READ_LOCK_TIMEOUT_S, read_status
+from candlebot.output.botstatus import READ_LOCK_TIMEOUT_S, read_status
 from candlebot.candle import Candle
-from candlebot.diary import Diary
+from candlebot.live.diary import Diary
 from candlebot.events import BotError, BotStarted, CandleClosed, Heartbeat, OrderSkipped, TickerPolled
-from candlebot.exchange import Side
-from candlebot.store import DIARY_SCHEMA, SCHEMA, SCHEMA_VERSION, BotStore
+from candlebot.venue import Side
+from candlebot.live.store import DIARY_SCHEMA, SCHEMA, SCHEMA_VERSION, BotStore
 
 
 def _closed(t: int, close: float) -> CandleClosed:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import talib
 
-from candlebot.candlefile import load_candles
+from candlebot.data.candlefile import load_candles
 from candlebot.chart import Chart
 from candlebot.errors import ConfigError
-from candlebot.indicators import BotIndicators
+from candlebot.strategy.indicators import BotIndicators
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from itertools import count
 import pytest
 
 from candlebot.chart import Chart
-from candlebot.engine import CandleClock
+from candlebot.trading.engine import CandleClock
 from candlebot.events import EventBus, OrderSkipped, TradeClosed, TradeOpened
-from candlebot.ledger import Ledger, Sizing
-from candlebot.protection import Protection
-from candlebot.trader import Trader
-from exchanges.backtest import BacktestExchange
-from exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.trading.protection import Protection
+from candlebot.trading.trader import Trader
+from candlebot.exchanges.backtest import BacktestExchange
+from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")  # lot 8, cost 5, price 1 decimals; ordermin 0.0001, costmin 0.5
 

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from decimal import Decimal as D
 
-from candlebot.exchange import Fill, OrderRequest, Side
+from candlebot.venue import Fill, OrderRequest, Side
 from candlebot.identity import BotIdentity
-from candlebot.store import BotStore
+from candlebot.live.store import BotStore
 from candlebot.trade import BotTrade
 from tests.conftest import REPO
 
@@ -26,7 +26,7 @@ def test_an_open_trade_in_the_books_is_not_marked_at_its_entry(tmp_path):
     store.filled(order, fill, BotTrade(1, fill), D("699.22000"))
     store.close()
 
-    result = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(tmp_path), "--name", "holder"],
+    result = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(tmp_path), "--name", "holder"],
                             capture_output=True, text=True, cwd=REPO, timeout=60, check=True)
 
     line = result.stdout.splitlines()[0]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from candlebot.exchange import Fill, Side
-from candlebot.lines import ledger_line
+from candlebot.venue import Fill, Side
+from candlebot.output.lines import ledger_line
 from candlebot.trade import BotTrade
 
 BUY = Fill("OB", 1, "XBTUSD", Side.BUY, 1_700_000_000, D("100.0"), D("2"), D("200.00000"), D("0.52000"))

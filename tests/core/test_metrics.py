@@ -18,7 +18,7 @@ import pytest
 from candlebot.cli.args import build_parser
 from candlebot.cli.backtest import build_backtest, load_chart, setup_from_args
 from candlebot.events import EventBus
-from candlebot.exchange import Fill, Side
+from candlebot.venue import Fill, Side
 from candlebot.output.equity import equity_curve
 from candlebot.output.fills import ExitReason, fill_marks
 from candlebot.output.metrics import Metrics, compute_metrics

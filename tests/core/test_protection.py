@@ -9,13 +9,13 @@ from decimal import Decimal as D
 import pytest
 
 from candlebot.errors import BooksInvariantError
-from candlebot.exchange import BookLevel, Fill, OrderBook, OrderRequest, Side, Ticker
-from candlebot.ledger import Ledger
-from candlebot.pricecheck import PriceGuard
-from candlebot.protection import Protection
-from candlebot.store import BotStore
-from exchanges.fill_model import fill_market_order
-from exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.venue import BookLevel, Fill, OrderBook, OrderRequest, Side, Ticker
+from candlebot.trading.ledger import Ledger
+from candlebot.trading.pricecheck import PriceGuard
+from candlebot.trading.protection import Protection
+from candlebot.live.store import BotStore
+from candlebot.exchanges.fill_model import fill_market_order
+from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")  # price 1, lot 8, cost 5 decimals; ordermin 0.0001
 ASKS = (BookLevel(D("30000.0"), D("0.1")), BookLevel(D("30000.5"), D("0.2")), BookLevel(D("30002.0"), D("5")))
@@ -160,7 +160,7 @@ class CountingMarket:
 
 
 def test_a_prefetched_book_serves_one_order_while_fresh():
-    from candlebot.bookfeed import BookFeed
+    from candlebot.live.bookfeed import BookFeed
     from candlebot.clock import SimClock
 
     market, clock = CountingMarket(), SimClock(0.0)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from candlebot import ledger_cli
+from candlebot.cli import ledger as ledger_cli
 from candlebot.errors import StateFileError, StateWriteError
-from candlebot.exchange import Fill, OrderRequest, Side
+from candlebot.venue import Fill, OrderRequest, Side
 from candlebot.identity import BotIdentity
-from candlebot.statefile import Schema, open_state
-from candlebot.store import SCHEMA, SCHEMA_VERSION, BotStore
+from candlebot.live.statefile import Schema, open_state
+from candlebot.live.store import SCHEMA, SCHEMA_VERSION, BotStore
 from candlebot.trade import BotTrade
 
 

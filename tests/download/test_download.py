@@ -11,10 +11,10 @@ import time
 import numpy as np
 import pytest
 
-from candlebot.candlefile import load_candles, load_trades
+from candlebot.data.candlefile import load_candles, load_trades
 from candlebot.cli import main
-from candlebot.resample import candles_from_trades
-from exchanges.kraken_sim import KrakenSimulator, SimConfig
+from candlebot.data.resample import candles_from_trades
+from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 from tests.support.bots import REPO
 from tests.support.terminal import run_on_terminal
 

@@ -10,9 +10,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from candlebot.candlefile import load_candles
-from candlebot.download.candles import find_gaps
-from candlebot.download.tradestore import TradeRow, TradeStore
+from candlebot.data.candlefile import load_candles
+from candlebot.data.download.candles import find_gaps
+from candlebot.data.download.tradestore import TradeRow, TradeStore
 from candlebot.errors import ConfigError
 from tests.support.bots import REPO
 

@@ -11,10 +11,10 @@ from typing import Callable, Iterator
 import pytest
 
 from candlebot.clock import LiveClock
-from exchanges.kraken.client import RetryPolicy
-from exchanges.kraken.config import KrakenConfig
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials
+from candlebot.exchanges.kraken.client import RetryPolicy
+from candlebot.exchanges.kraken.config import KrakenConfig
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken.keys import KrakenCredentials
 
 KEY = "candlebot-test-key-0001"
 SECRET = base64.b64encode(os.urandom(64)).decode()
@@ -43,7 +43,7 @@ class RecordingClock(LiveClock):
 
 
 def start_sim(tier: str = "none", **overrides: object):  # type: ignore[no-untyped-def]
-    from exchanges.kraken_sim import KrakenSimulator, SimConfig
+    from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 
     settings: dict[str, object] = dict(api_keys={KEY: SECRET},
                                        balances={"ZUSD": Decimal("100000"), "XXBT": Decimal("10")},

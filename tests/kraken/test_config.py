@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from candlebot.errors import ConfigError
-from exchanges.kraken import KrakenExchange, add_kraken_arguments, config_from_args, load_credentials
-from exchanges.kraken.config import KrakenConfig
+from candlebot.exchanges.kraken import KrakenExchange, add_kraken_arguments, config_from_args, load_credentials
+from candlebot.exchanges.kraken.config import KrakenConfig
 
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
 

@@ -17,7 +17,7 @@ from candlebot.errors import (
     RateLimitError,
     TemporaryExchangeError,
 )
-from exchanges.kraken.errors import (
+from candlebot.exchanges.kraken.errors import (
     KRAKEN_ERRORS,
     MalformedReplyError,
     UnknownOrderError,

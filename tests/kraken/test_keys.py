@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from candlebot.errors import CandlebotError, ConfigError
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials, load_credentials
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken.keys import KrakenCredentials, load_credentials
 
 KEY = "K3yAbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghijklmnop"
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
@@ -85,8 +85,8 @@ def test_secret_never_in_repr_str_or_abbreviated_key(tmp_path: Path) -> None:
 def test_secret_never_in_logs_or_errors(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                         capfd: pytest.CaptureFixture[str]) -> None:
     """A failing private call (nothing listens on the URL) logs and raises without the secret."""
-    from exchanges.kraken.client import RetryPolicy
-    from exchanges.kraken.config import KrakenConfig
+    from candlebot.exchanges.kraken.client import RetryPolicy
+    from candlebot.exchanges.kraken.config import KrakenConfig
 
     caplog.set_level(logging.DEBUG)
     config = KrakenConfig(url="http://127.0.0.1:9", timeout=0.5, connect_timeout=0.5, tier="none",

@@ -11,7 +11,7 @@ import pytest
 
 from candlebot.clock import SimClock
 from candlebot.errors import ConfigError
-from exchanges.kraken.nonce import NonceSequencer
+from candlebot.exchanges.kraken.nonce import NonceSequencer
 
 
 def test_next_nonce_is_clock_in_microseconds_or_last_plus_one(tmp_path: Path) -> None:

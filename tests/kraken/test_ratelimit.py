@@ -8,8 +8,8 @@ import pytest
 
 from candlebot.clock import SimClock
 from candlebot.errors import ConfigError
-from exchanges.kraken.nonce import NonceSequencer
-from exchanges.kraken.ratelimit import TIERS, CounterState, RateLimiter, call_cost, tier_named
+from candlebot.exchanges.kraken.nonce import NonceSequencer
+from candlebot.exchanges.kraken.ratelimit import TIERS, CounterState, RateLimiter, call_cost, tier_named
 
 
 def test_tiers_match_kraken() -> None:

@@ -22,22 +22,22 @@ import pytest
 
 from candlebot.chart import Chart
 from candlebot.clock import Clock, LiveClock, SimClock
-from candlebot.engine import Engine
+from candlebot.trading.engine import Engine
 from candlebot.events import EventBus, Heartbeat
-from candlebot.indicators import BotIndicators
-from candlebot.ledger import Ledger, Sizing
-from candlebot.recovery import Reconciler
-from candlebot.runtime import BotRuntime, RuntimeSettings
-from candlebot.store import BotStore
-from candlebot.strategy import StrategyContext
-from candlebot.trader import Trader
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials
-from exchanges.kraken.nonce import LeaseDeferred, NonceSequencer
-from exchanges.kraken.ratelimit import TIERS, CounterState, RateLimiter
-from exchanges.kraken_sim import Faults
-from exchanges.kraken_sim.faults import DropReply, Fault, Latency
-from exchanges.live import LiveExchange
+from candlebot.strategy.indicators import BotIndicators
+from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.live.recovery import Reconciler
+from candlebot.live.runtime import BotRuntime, RuntimeSettings
+from candlebot.live.store import BotStore
+from candlebot.strategy.base import StrategyContext
+from candlebot.trading.trader import Trader
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.exchanges.kraken.nonce import LeaseDeferred, NonceSequencer
+from candlebot.exchanges.kraken.ratelimit import TIERS, CounterState, RateLimiter
+from candlebot.exchanges.kraken_sim import Faults
+from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, Latency
+from candlebot.exchanges.live import LiveExchange
 from tests.kraken.conftest import KEY, SECRET, fast_config, start_sim
 from tests.support.strategies import Flip
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import krakenex
 import requests
 
-from exchanges.kraken.client import clean_params
+from candlebot.exchanges.kraken.client import clean_params
 
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
 SIGN = "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="

@@ -19,12 +19,12 @@ from candlebot.errors import (
     OrderOutcomeUnknown,
     TemporaryExchangeError,
 )
-from candlebot.exchange import Fill, OrderRequest, Side
-from exchanges.kraken.client import RetryPolicy
-from exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials
-from exchanges.kraken_sim import DropReply, Fault, Faults, HttpError, Latency, Malformed
+from candlebot.venue import Fill, OrderRequest, Side
+from candlebot.exchanges.kraken.client import RetryPolicy
+from candlebot.exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.exchanges.kraken_sim import DropReply, Fault, Faults, HttpError, Latency, Malformed
 from tests.kraken.conftest import KEY, SECRET, fast_config
 from tests.kraken.test_sim_flow import assert_fill_matches
 

@@ -10,9 +10,9 @@ from typing import Any, Callable
 import pytest
 
 from candlebot.errors import ConfigError, FatalExchangeError, OrderRejected
-from candlebot.exchange import Fill, OrderRequest, Side
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials
+from candlebot.venue import Fill, OrderRequest, Side
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken.keys import KrakenCredentials
 from tests.kraken.conftest import fast_config, start_sim
 
 MakeExchange = Callable[..., KrakenExchange]

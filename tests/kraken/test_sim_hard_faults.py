@@ -9,9 +9,9 @@ from typing import Any, Callable
 import pytest
 
 from candlebot.errors import OrderOutcomeUnknown
-from candlebot.exchange import OrderRequest, Side
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken_sim import Faults, HttpError, LateListing, ServiceError, SlowFill, ThinBook
+from candlebot.venue import OrderRequest, Side
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken_sim import Faults, HttpError, LateListing, ServiceError, SlowFill, ThinBook
 
 MakeExchange = Callable[..., KrakenExchange]
 ADD = ("AddOrder",)

@@ -8,8 +8,8 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken.keys import KrakenCredentials
 from tests.kraken.conftest import KEY, SECRET, fast_config
 
 PROCESSES = 8

@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
-from candlebot.exchange import OrderRequest, Side
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken_sim import DropReply, Faults, ThinBook
+from candlebot.venue import OrderRequest, Side
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken_sim import DropReply, Faults, ThinBook
 from tests.kraken.test_sim_flow import assert_fill_matches
 
 MakeExchange = Callable[..., KrakenExchange]

@@ -10,9 +10,9 @@ import pytest
 
 from candlebot.clock import SimClock
 from candlebot.errors import RateLimitError
-from exchanges.kraken.client import RetryPolicy
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials
+from candlebot.exchanges.kraken.client import RetryPolicy
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken.keys import KrakenCredentials
 from tests.kraken.conftest import KEY, SECRET, fast_config
 
 CALLS = 30
@@ -39,7 +39,7 @@ def clock() -> SteppedClock:
 
 @pytest.fixture
 def starter_sim(clock: SteppedClock) -> Iterator[Any]:
-    from exchanges.kraken_sim import KrakenSimulator, SimConfig
+    from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 
     simulator = KrakenSimulator(SimConfig(api_keys={KEY: SECRET}, balances={"ZUSD": Decimal("1000")},
                                           tier="starter", seed=3), clock=clock)

@@ -11,7 +11,7 @@ import krakenex
 import pytest
 
 from candlebot.clock import SimClock
-from exchanges.kraken_sim import KrakenSimulator, SimConfig
+from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 
 KEY = "sim-test-key"
 SECRET = base64.b64encode(bytes(range(64))).decode()

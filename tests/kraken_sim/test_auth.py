@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from exchanges.kraken_sim import KrakenSimulator, SimConfig
-from exchanges.kraken_sim.auth import Authenticator, sign
-from exchanges.kraken_sim.errors import KrakenError
+from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
+from candlebot.exchanges.kraken_sim.auth import Authenticator, sign
+from candlebot.exchanges.kraken_sim.errors import KrakenError
 
 from .conftest import KEY, SECRET, TIMEOUT, plain_client
 

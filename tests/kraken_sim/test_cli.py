@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(*flags: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "exchanges.kraken_sim", *flags], cwd=REPO, text=True,
+    return subprocess.Popen([sys.executable, "-m", "candlebot.exchanges.kraken_sim", *flags], cwd=REPO, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "PYTHONPATH": str(REPO)})
 
@@ -97,7 +97,7 @@ def test_sigint_also_stops_cleanly(running: list) -> None:
 ])
 @pytest.mark.slow
 def test_bad_input_is_one_line_on_stderr_and_exit_2(flags: list[str], says: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "exchanges.kraken_sim", *flags], cwd=REPO, text=True,
+    done = subprocess.run([sys.executable, "-m", "candlebot.exchanges.kraken_sim", *flags], cwd=REPO, text=True,
                           capture_output=True, timeout=30, env={**os.environ, "PYTHONPATH": str(REPO)})
 
     assert done.returncode == 2

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from candlebot.clock import SimClock
-from exchanges.kraken_sim import DropReply, Fault, Faults, KrakenSimulator, SimConfig
+from candlebot.exchanges.kraken_sim import DropReply, Fault, Faults, KrakenSimulator, SimConfig
 
 from .conftest import KEY, TIMEOUT, plain_client
 

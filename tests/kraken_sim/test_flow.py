@@ -7,8 +7,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 import krakenex
 
 from candlebot.clock import SimClock
-from exchanges.kraken_pairs import snapshot_reply
-from exchanges.kraken_sim import KrakenSimulator
+from candlebot.exchanges.kraken_pairs import snapshot_reply
+from candlebot.exchanges.kraken_sim import KrakenSimulator
 
 from .conftest import KEY, TIMEOUT
 

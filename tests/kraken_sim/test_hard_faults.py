@@ -12,9 +12,9 @@ import requests
 
 from candlebot.clock import SimClock
 from candlebot.errors import ConfigError
-from exchanges.kraken_sim import Faults, KrakenSimulator, LateListing, ServiceError, SimConfig, SlowFill, ThinBook
-from exchanges.kraken_sim.cli import build_parser, config_from_args
-from exchanges.kraken_sim.faults import HttpError, make_fault
+from candlebot.exchanges.kraken_sim import Faults, KrakenSimulator, LateListing, ServiceError, SimConfig, SlowFill, ThinBook
+from candlebot.exchanges.kraken_sim.cli import build_parser, config_from_args
+from candlebot.exchanges.kraken_sim.faults import HttpError, make_fault
 
 from .conftest import KEY, TIMEOUT, plain_client
 

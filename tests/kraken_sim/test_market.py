@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from candlebot.clock import SimClock
-from exchanges.kraken_sim import KrakenSimulator
+from candlebot.exchanges.kraken_sim import KrakenSimulator
 
 from .conftest import T0, TIMEOUT, plain_client
 

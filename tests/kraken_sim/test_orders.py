@@ -12,7 +12,7 @@ import krakenex
 import pytest
 
 from candlebot.clock import SimClock
-from exchanges.kraken_sim import KrakenSimulator
+from candlebot.exchanges.kraken_sim import KrakenSimulator
 
 from .conftest import KEY, TIMEOUT, plain_client
 

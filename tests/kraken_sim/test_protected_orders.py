@@ -8,7 +8,7 @@ from typing import Callable
 import krakenex
 import pytest
 
-from exchanges.kraken_sim import BadTicker, Faults, KrakenSimulator, ThinBook
+from candlebot.exchanges.kraken_sim import BadTicker, Faults, KrakenSimulator, ThinBook
 
 from .conftest import KEY, TIMEOUT, plain_client
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from candlebot.candlefile import load_trades
+from candlebot.data.candlefile import load_trades
 from tests.kraken_sim.conftest import plain_client
 
 TRADES_2025 = "kraken/xbtusdt_trades_2025-11-10.csv"  # 1,000 trades, 414 sharing a timestamp with the one before

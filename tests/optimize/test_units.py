@@ -8,8 +8,8 @@ import pytest
 
 from candlebot.optimize.deflated import deflated_sharpe, expected_max_sharpe, noise_warning, probabilistic_sharpe
 from candlebot.optimize.space import parse_space
-from strategies.bollinger import Bollinger
-from strategies.sma_cross import SmaCrossParams
+from candlebot.strategies.bollinger import Bollinger
+from candlebot.strategies.sma_cross import SmaCrossParams
 
 
 def test_space_ranges_steps_floats_and_lists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from candlebot.errors import ConfigError
-from candlebot.lines import utc
+from candlebot.output.lines import utc
 from candlebot.optimize.runner import Window
 from candlebot.optimize.walkforward import plan_folds
 from tests.optimize.support import assert_same, process_json, run_json

@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 
 from candlebot.identity import BotIdentity
-from exchanges.kraken_sim import Faults
-from exchanges.kraken_sim.faults import DropReply, Fault
+from candlebot.exchanges.kraken_sim import Faults
+from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
 from tests.report.browser import CHROMIUM, chromium_page
 from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, start_simulator, write_key_file
 from tests.support.supervisord import fleet_header, supervised

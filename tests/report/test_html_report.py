@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from candlebot.candlefile import load_candles
+from candlebot.data.candlefile import load_candles
 from tests.conftest import REPO
 from tests.report.browser import CHROMIUM, chromium_page
 

@@ -11,10 +11,10 @@ from typing import Callable
 
 import pytest
 
-from candlebot.exchange import OrderRequest, Side
-from exchanges.kraken import KrakenExchange
-from exchanges.kraken.config import KrakenConfig
-from exchanges.kraken.keys import load_credentials
+from candlebot.venue import OrderRequest, Side
+from candlebot.exchanges.kraken import KrakenExchange
+from candlebot.exchanges.kraken.config import KrakenConfig
+from candlebot.exchanges.kraken.keys import load_credentials
 from tests.sinks.servers import SlackServer, UdpCollector
 from tests.support.bots import KEY, ONE_SECOND, BotRun, start_simulator, stop, write_key_file
 
@@ -66,7 +66,7 @@ def test_books_that_claim_more_than_the_account_stop_new_trades_until_a_person_c
 
         # Act: the person buys the coins back and clears the hold
         person.place_market_order(OrderRequest("XXBTZUSD", Side.BUY, Decimal("0.001"), 2_000_000_002))
-        cleared = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", bot.name,
+        cleared = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name,
                                   "--clear-hold"], capture_output=True, text=True, timeout=30)
         assert cleared.returncode == 0, cleared.stderr
 

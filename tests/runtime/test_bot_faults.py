@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from exchanges.kraken_sim import Faults
-from exchanges.kraken_sim import LateListing, ServiceError, SlowFill, ThinBook
-from exchanges.kraken_sim.faults import DropReply, Fault, HttpError, Latency, Malformed
+from candlebot.exchanges.kraken_sim import Faults
+from candlebot.exchanges.kraken_sim import LateListing, ServiceError, SlowFill, ThinBook
+from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, HttpError, Latency, Malformed
 from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from candlebot.store import BotStore
+from candlebot.live.store import BotStore
 from tests.support.bots import FLIP, KEY, ONE_SECOND, REPO, BotRun, start_simulator, stop, write_key_file
 
 
@@ -100,18 +100,18 @@ def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     assert bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--stop-after", "4").returncode == 0
     books = bot.store().load()
-    as_json = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", bot.name, "--json"],
+    as_json = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name, "--json"],
                              capture_output=True, text=True, cwd=REPO, check=True)
     totals = json.loads(as_json.stdout)
     assert totals["trades"] == len(books.trades) >= 2
     assert Decimal(totals["cash"]) == books.cash and totals["unsettled_orders"] == []
     assert Decimal(totals["net_pnl"]) == sum((t.pnl for t in books.trades if not t.is_open), Decimal(0))
-    as_csv = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", bot.name, "--csv"],
+    as_csv = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name, "--csv"],
                             capture_output=True, text=True, cwd=REPO, check=True)
     assert as_csv.stdout.splitlines()[0] == ("open_time,close_time,side,volume,entry_price,exit_price,fees,pnl,"
                                              "open_time_utc,close_time_utc,duration_s,exit_reason")
     assert len(as_csv.stdout.splitlines()) == len(books.trades) + 1
-    missing = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", "nobody"],
+    missing = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", "nobody"],
                              capture_output=True, text=True, cwd=REPO)
     assert missing.returncode == 2 and missing.stderr.startswith("candlebot-ledger: error: no books for bot 'nobody'")
 
@@ -119,7 +119,7 @@ def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
 @pytest.mark.slow
 @pytest.mark.integration
 def test_the_demo_runs_without_keys_or_internet_and_shows_a_complete_trade():
-    result = subprocess.run([sys.executable, "-m", "candlebot.demo", "--seconds", "48"], capture_output=True, text=True, cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "candlebot.cli.demo", "--seconds", "48"], capture_output=True, text=True, cwd=REPO,
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Kraken simulator on http://127.0.0.1:" in result.stdout

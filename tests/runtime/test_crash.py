@@ -10,8 +10,8 @@ import time
 from collections import Counter
 from decimal import Decimal
 
-from exchanges.kraken_sim import Faults
-from exchanges.kraken_sim.faults import DropReply
+from candlebot.exchanges.kraken_sim import Faults
+from candlebot.exchanges.kraken_sim.faults import DropReply
 from tests.support.bots import FLIP, KEY, ONE_SECOND, BotRun, start_simulator, write_key_file
 
 CYCLES = 52

@@ -31,7 +31,7 @@ def test_a_backtest_never_imports_pandas():
 
 @pytest.mark.slow
 def test_pandas_still_imports_after_talib():
-    probe = "import candlebot.indicators, sys; assert 'pandas' not in sys.modules; import pandas; print(pandas.Series.__name__)"
+    probe = "import candlebot.strategy.indicators, sys; assert 'pandas' not in sys.modules; import pandas; print(pandas.Series.__name__)"
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "Series", result.stderr
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from exchanges.kraken_sim import BadTicker, DropReply, Faults, ThinBook
+from candlebot.exchanges.kraken_sim import BadTicker, DropReply, Faults, ThinBook
 from tests.support.bots import FLIP, KEY, ONE_SECOND, BotRun, start_simulator, write_key_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -15,16 +15,16 @@ import pytest
 
 from candlebot.clock import LiveClock
 from candlebot.events import EventBus
-from candlebot.ledger import Ledger, Sizing
-from candlebot.pricecheck import PriceGuard
-from candlebot.recovery import Reconciler
-from candlebot.store import BotStore
-from candlebot.trader import Trader
-from exchanges.kraken.exchange import KrakenExchange
-from exchanges.kraken.keys import KrakenCredentials
-from exchanges.kraken_pairs import find_pair, offline_pairs
-from exchanges.kraken_sim import DropReply, Faults, ThinBook
-from exchanges.live import LiveExchange
+from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.trading.pricecheck import PriceGuard
+from candlebot.live.recovery import Reconciler
+from candlebot.live.store import BotStore
+from candlebot.trading.trader import Trader
+from candlebot.exchanges.kraken.exchange import KrakenExchange
+from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.exchanges.kraken_sim import DropReply, Faults, ThinBook
+from candlebot.exchanges.live import LiveExchange
 from tests.kraken.conftest import fast_config
 from tests.support.bots import KEY, SECRET, start_simulator
 

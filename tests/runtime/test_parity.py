@@ -8,21 +8,21 @@ from itertools import count
 
 import pytest
 
-from candlebot.candlefile import load_candles
+from candlebot.data.candlefile import load_candles
 from candlebot.chart import Chart
 from candlebot.cli.args import build_parser
 from candlebot.cli.backtest import build_backtest, load_chart, setup_from_args
 from candlebot.clock import SimClock
-from candlebot.engine import Engine
+from candlebot.trading.engine import Engine
 from candlebot.events import EventBus
-from candlebot.indicators import BotIndicators
-from candlebot.ledger import Ledger, Sizing
-from candlebot.runtime import BotRuntime, RuntimeSettings
-from candlebot.strategy import StrategyContext
-from candlebot.trader import Trader
-from exchanges.kraken_pairs import find_pair, offline_pairs
-from exchanges.paper import PaperExchange
-from exchanges.replay import TickReplay
+from candlebot.strategy.indicators import BotIndicators
+from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.live.runtime import BotRuntime, RuntimeSettings
+from candlebot.strategy.base import StrategyContext
+from candlebot.trading.trader import Trader
+from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.exchanges.paper import PaperExchange
+from candlebot.exchanges.replay import TickReplay
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")
 QUIET = logging.getLogger("test.parity")

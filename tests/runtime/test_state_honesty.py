@@ -118,7 +118,7 @@ def test_a_bot_refuses_a_state_file_it_cannot_trust(sim, tmp_path: Path, spoil, 
     assert run.returncode == 2, run.stdout[-2000:] + run.stderr
     assert run.stderr.count("\n") == 1 and run.stderr.startswith(f"candlebot: error: state file {path} ") and message in run.stderr
     assert path.read_bytes() == before, "no new books over the old file"
-    ledger = subprocess.run([sys.executable, "-m", "candlebot.ledger_cli", "--state-dir", str(bot.state_dir), "--name", bot.name],
+    ledger = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name],
                             capture_output=True, text=True, timeout=30)
     assert ledger.returncode == 2 and ledger.stderr.count("\n") == 1 and message in ledger.stderr
 

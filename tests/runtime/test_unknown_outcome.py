@@ -11,15 +11,15 @@ import pytest
 
 from candlebot.clock import LiveClock
 from candlebot.events import EventBus, OrderFailed, OrderSkipped
-from candlebot.ledger import Ledger, Sizing
-from candlebot.recovery import Reconciler
-from candlebot.store import BotStore
-from candlebot.trader import Trader
-from exchanges.kraken import KrakenCredentials, KrakenExchange
-from exchanges.kraken.config import KrakenConfig, RetryPolicy
-from exchanges.kraken_sim import Faults
-from exchanges.kraken_sim.faults import DropReply, Fault
-from exchanges.live import LiveExchange
+from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.live.recovery import Reconciler
+from candlebot.live.store import BotStore
+from candlebot.trading.trader import Trader
+from candlebot.exchanges.kraken import KrakenCredentials, KrakenExchange
+from candlebot.exchanges.kraken.config import KrakenConfig, RetryPolicy
+from candlebot.exchanges.kraken_sim import Faults
+from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
+from candlebot.exchanges.live import LiveExchange
 from tests.support.bots import KEY, SECRET, start_simulator
 
 LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from candlebot.cli.bot import warm_up_candles
-from exchanges.kraken import KrakenConfig, KrakenExchange
+from candlebot.exchanges.kraken import KrakenConfig, KrakenExchange
 from tests.support.bots import start_simulator
 
 

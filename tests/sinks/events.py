@@ -22,7 +22,7 @@ from candlebot.events import (
     TradeClosed,
     TradeOpened,
 )
-from candlebot.exchange import Fill, Side
+from candlebot.venue import Fill, Side
 from candlebot.trade import BotTrade
 
 T0 = 1_704_067_200.0  # 2024-01-01 00:00 UTC

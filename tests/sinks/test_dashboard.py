@@ -1,8 +1,8 @@
 """deploy/datadog/dashboard.json: importable shape, and every query shows a metric the StatsD sink emits.
 
-The emitted set is ``candlebot.sinks.metrics.METRICS``, the constants the sink
+The emitted set is ``candlebot.output.sinks.metrics.METRICS``, the constants the sink
 itself sends with (test_statsd checks that each of them really goes out), plus
-the order-book collector's ``collector.metrics.METRICS`` (tests/collector checks those).
+the order-book collector's ``candlebot.collector.metrics.METRICS`` (tests/collector checks those).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from candlebot.sinks import metrics as m
-from collector import metrics as collector_metrics
+from candlebot.output.sinks import metrics as m
+from candlebot.collector import metrics as collector_metrics
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "datadog" / "dashboard.json"
 WIDGET_TYPES = {"group", "timeseries", "query_value", "note"}

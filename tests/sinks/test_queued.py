@@ -10,7 +10,7 @@ from typing import Sequence
 import pytest
 
 from candlebot.events import Event, EventBus, Heartbeat
-from candlebot.sinks.queued import QueuedSink
+from candlebot.output.sinks.queued import QueuedSink
 
 EMIT_BOUND_S = 5e-6  # the goal: what a queued sink may add per event on the trading thread
 
@@ -119,7 +119,7 @@ def test_drops_are_counted_reported_and_logged(caplog: pytest.LogCaptureFixture)
     queued(Heartbeat(0.0))
     assert sink.entered.wait(5)
     # Act
-    with caplog.at_level(logging.WARNING, logger="candlebot.sinks.queued"):
+    with caplog.at_level(logging.WARNING, logger="candlebot.output.sinks.queued"):
         for i in range(1_000):
             queued(Heartbeat(float(i)))
         sink.release.set()

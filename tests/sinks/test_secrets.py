@@ -10,15 +10,15 @@ import pytest
 
 from candlebot.cli.args import build_parser
 from candlebot.cli.sinks import build_sinks
-from candlebot.sinks.config import sink_config
+from candlebot.output.sinks.config import sink_config
 from candlebot.errors import ConfigError
 from candlebot.events import BotError, EventBus, OrderFailed
-from candlebot.exchange import Side
-from candlebot.sinks.secret import Redactor, Secret
-from candlebot.sinks.slack import SlackSink
-from candlebot.sinks.slack_messages import SlackMessage
-from candlebot.sinks.slack_post import WebApiPoster, WebhookPoster
-from candlebot.sinks.tags import SinkTags
+from candlebot.venue import Side
+from candlebot.output.sinks.secret import Redactor, Secret
+from candlebot.output.sinks.slack import SlackSink
+from candlebot.output.sinks.slack_messages import SlackMessage
+from candlebot.output.sinks.slack_post import WebApiPoster, WebhookPoster
+from candlebot.output.sinks.tags import SinkTags
 from tests.sinks.events import T0
 from tests.sinks.servers import SlackBehaviour, SlackServer, UdpCollector, closed_port, demo_args, run_backtest
 

@@ -11,12 +11,12 @@ import pytest
 from decimal import Decimal
 
 from candlebot.events import BooksAudited, BotError, BotStarted, BotStopped, Heartbeat, OrderFailed, TradeClosed, TradeOpened
-from candlebot.exchange import Side
-from candlebot.sinks.queued import QueuedSink
-from candlebot.sinks.secret import Secret
-from candlebot.sinks.slack import SlackSink
-from candlebot.sinks.slack_post import WebApiPoster, WebhookPoster, retry_after_s
-from candlebot.sinks.tags import SinkTags
+from candlebot.venue import Side
+from candlebot.output.sinks.queued import QueuedSink
+from candlebot.output.sinks.secret import Secret
+from candlebot.output.sinks.slack import SlackSink
+from candlebot.output.sinks.slack_post import WebApiPoster, WebhookPoster, retry_after_s
+from candlebot.output.sinks.tags import SinkTags
 from tests.sinks.events import T0, closed_trade, opened_trade
 from tests.sinks.servers import Run, SlackBehaviour, SlackServer, closed_port, demo_args, eventually, run_backtest
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from candlebot.sinks import metrics as m
-from candlebot.sinks.queued import QueuedSink
-from candlebot.sinks.settings import StatsdAddress
-from candlebot.sinks.statsd import StatsdSink, statsd_client
-from candlebot.sinks.tags import SinkTags
+from candlebot.output.sinks import metrics as m
+from candlebot.output.sinks.queued import QueuedSink
+from candlebot.output.sinks.settings import StatsdAddress
+from candlebot.output.sinks.statsd import StatsdSink, statsd_client
+from candlebot.output.sinks.tags import SinkTags
 from tests.sinks.events import closed_trade, every_event
 from tests.sinks.servers import Datagram, UdpCollector, closed_port, demo_args, run_backtest
 

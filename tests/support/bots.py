@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from candlebot.identity import BotIdentity
-from candlebot.store import BotStore
-from exchanges.kraken_sim import KrakenSimulator, SimConfig
+from candlebot.live.store import BotStore
+from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "CANDLEBOT-TEST-KEY"

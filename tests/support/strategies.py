@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from candlebot.strategy import BotStrategy
+from candlebot.strategy.base import BotStrategy
 
 
 class Flip(BotStrategy):

@@ -1,0 +1,151 @@
+"""A running bot: poll the ticker every ``poll_s``, build candles, drive the engine, survive the exchange.
+
+    poll -> Chart.update(price, volume, now) -> candle closed? -> Engine.candle_closed()
+
+A failed poll is reported and backed off (exponentially, capped), never spun
+on; only errors that retrying cannot fix (auth, configuration) stop the bot.
+``stop()`` (from a signal handler) lets the current step finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+
+from candlebot.live.audit import Auditor
+from candlebot.live.bookfeed import BookFeed
+from candlebot.chart import Chart
+from candlebot.clock import Clock
+from candlebot.trading.engine import Engine
+from candlebot.errors import ExchangeError, FatalExchangeError, StateWriteError, TemporaryExchangeError
+from candlebot.events import BotError, BotStarted, BotStopped, EventBus, Heartbeat, PriceRejected, TickerPolled
+from candlebot.venue import Exchange
+from candlebot.trading.pricecheck import MarketReferences, PriceGuard
+from candlebot.live.recovery import Reconciler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    bot: str
+    pair: str
+    strategy: str
+    mode: str
+    poll_s: float
+    max_backoff_s: float = 60.0
+
+
+class BotRuntime:
+    def __init__(
+        self, *, settings: RuntimeSettings, exchange: Exchange, chart: Chart, engine: Engine, bus: EventBus,
+        clock: Clock, reconciler: Reconciler | None = None, stop: threading.Event | None = None,
+        guard: PriceGuard | None = None, references: MarketReferences | None = None, books: BookFeed | None = None,
+        auditor: Auditor | None = None,
+    ) -> None:
+        """``guard`` refuses bad tickers (they never reach the chart); ``references`` learns each sane trade price;
+        ``books`` is read just before a poll that closes a candle, for the orders it may bring."""
+        self.guard = guard
+        self.references = references
+        self.books = books
+        self._prefetched: int | None = None
+        if settings.poll_s <= 0:
+            raise ValueError("poll interval must be positive")
+        self.settings = settings
+        self.exchange = exchange
+        self.chart = chart
+        self.engine = engine
+        self.bus = bus
+        self.clock = clock
+        self.reconciler = reconciler
+        self.auditor = auditor
+        self.stopping = stop or threading.Event()
+        self.failures = 0
+        self.polls = 0
+        self._volume_today: Decimal | None = None
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self, max_polls: int | None = None) -> None:
+        """Poll until stopped (or ``max_polls``); the last step always completes."""
+        s = self.settings
+        self.bus.emit(BotStarted(self.clock.now(), s.bot, s.pair, s.strategy, s.mode))
+        reason = "stopped"
+        try:
+            next_poll = self.clock.now()
+            while not self.stopping.is_set() and (max_polls is None or self.polls < max_polls):
+                delay = self.poll_once()
+                next_poll = max(next_poll + s.poll_s, self.clock.now()) if delay == 0 else self.clock.now() + delay
+                self.clock.sleep(next_poll - self.clock.now())
+        except FatalExchangeError as exc:
+            reason = f"fatal: {exc}"
+            raise
+        except StateWriteError as exc:  # no intent can be recorded: stop before anything else is sent
+            reason = f"fatal: {exc}"
+            self.bus.emit(BotError(self.clock.now(), "state", f"{exc}: stopping, no order can be recorded"))
+            raise
+        finally:
+            self.bus.emit(BotStopped(self.clock.now(), reason))
+
+    def poll_once(self) -> float:
+        """One poll. Returns 0, or the back-off delay after a failure."""
+        self.polls += 1
+        if self.reconciler is not None and self.reconciler.pending:
+            self.reconciler.settle()
+        if self.auditor is not None:
+            self.auditor.poll()
+        try:
+            forming = self.chart.forming
+            if (self.books is not None and forming is not None and not self.failures and forming.time != self._prefetched
+                    and self.clock.now() >= forming.time + self.chart.period):
+                self._prefetched = forming.time  # once per candle, and never while the exchange is failing
+                self.books.prefetch()  # this poll closes the candle: the strategy's orders need the book
+            ticker = self.exchange.ticker(self.settings.pair)
+            problem = self.guard.ticker_problem(ticker) if self.guard is not None else None
+            if problem is not None:
+                return self._rejected(problem)
+            price = float(ticker.last)
+            if not (math.isfinite(price) and price > 0) or ticker.volume_today < 0:
+                raise TemporaryExchangeError(f"impossible ticker: last {ticker.last}, volume today {ticker.volume_today}")
+        except FatalExchangeError:
+            raise
+        except ExchangeError as exc:
+            return self._failed(exc)
+        now = self.clock.now()
+        if self.references is not None:
+            self.references.last_trade = ticker.last
+        if self.failures:
+            log.info("exchange reachable again after %d failed polls", self.failures)
+            self.failures = 0
+        closed = self.chart.update(price, self._volume_since_last_poll(ticker.volume_today), now)
+        if closed is not None:
+            self.engine.candle_closed()  # first: orders must not wait for the ticker line to be logged
+        self.bus.emit(TickerPolled(now, price, self.chart.forming))
+        self.bus.emit(Heartbeat(now, 0))
+        return 0.0
+
+    def _rejected(self, problem: str) -> float:
+        """A bad tick: reported, kept out of the chart; the exchange answered, so the loop goes on at its pace."""
+        now = self.clock.now()
+        self.bus.emit(PriceRejected(now, "ticker", problem))
+        self.bus.emit(Heartbeat(now, 0))
+        return 0.0
+
+    def _failed(self, exc: ExchangeError) -> float:
+        self.failures += 1
+        now = self.clock.now()
+        if self.failures == 1 or self.failures % 10 == 0:
+            self.bus.emit(BotError(now, type(exc).__name__, f"ticker poll failed ({self.failures} in a row): {exc}"))
+        self.bus.emit(Heartbeat(now, self.failures))
+        retry_after = getattr(exc, "retry_after", None) or 0.0
+        return max(min(self.settings.poll_s * 2 ** min(self.failures, 16), self.settings.max_backoff_s), retry_after)
+
+    def _volume_since_last_poll(self, volume_today: Decimal) -> float:
+        previous, self._volume_today = self._volume_today, volume_today
+        if previous is None:
+            return 0.0
+        return float(volume_today - previous) if volume_today >= previous else float(volume_today)  # a new UTC day

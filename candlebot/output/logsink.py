@@ -1,0 +1,91 @@
+"""Events as the original bot's log lines: the ticker line per candle or poll, warnings for failed orders."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from candlebot.clock import Clock
+from candlebot.events import (
+    BotError,
+    BotStarted,
+    BotStopped,
+    CandleClosed,
+    DustLeft,
+    Event,
+    EventBus,
+    Heartbeat,
+    OrderFailed,
+    OrderSkipped,
+    OrderUnfilled,
+    PriceRejected,
+    TickerPolled,
+    TradeClosed,
+    TradeOpened,
+)
+from candlebot.output.lines import ticker_line
+
+LOG_FORMAT = "%(asctime)s:%(levelname)s: %(message)s"
+
+
+class ClockFormatter(logging.Formatter):
+    """Stamps records with the injected clock's time (market time in a backtest), in UTC."""
+
+    def __init__(self, clock: Clock, fmt: str = LOG_FORMAT) -> None:
+        super().__init__(fmt)
+        self.clock = clock
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging API)
+        now = self.clock.now()
+        seconds = int(now)
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds)) + f",{int((now - seconds) * 1000):03d}"
+
+
+class LogSink:
+    """Writes events to a logger; subscribe it with ``attach``."""
+
+    def __init__(self, log: logging.Logger, *, candles: bool = True) -> None:
+        self.log = log
+        self.candles = candles
+
+    def attach(self, bus: EventBus) -> None:
+        """Subscribe to what this logger would actually write (a quiet backtest builds no INFO events)."""
+        types: list[type] = [OrderFailed, PriceRejected, DustLeft, BotError, Heartbeat]
+        if self.log.isEnabledFor(logging.INFO):
+            types += [BotStarted, BotStopped, TickerPolled, OrderSkipped, OrderUnfilled]
+            if self.candles:
+                types.append(CandleClosed)
+        if self.log.isEnabledFor(logging.DEBUG):
+            types += [TradeOpened, TradeClosed]
+        bus.subscribe(self, *types)
+
+    def __call__(self, event: Event) -> None:
+        log = self.log
+        match event:
+            case CandleClosed(candle=candle):
+                log.info("%s", ticker_line(candle, candle.close, closed=True))
+            case TickerPolled(price=price, forming=forming):
+                log.info("%s", ticker_line(forming, price))
+            case TradeOpened(trade=trade, recovered=recovered):
+                log.debug("trade %d opened%s: %s %s @ %s", trade.trade_id, " (recovered)" if recovered else "", trade.volume,
+                          trade.open_fill.pair, trade.entry_price)
+            case TradeClosed(trade=trade, recovered=recovered):
+                log.debug("trade %d closed%s: P/L %s", trade.trade_id, " (recovered)" if recovered else "", trade.pnl)
+            case OrderSkipped(side=side, reason=reason):
+                log.info("%s order skipped: %s", side.value, reason)
+            case OrderFailed(side=side, volume=volume, userref=userref, error=error, message=message):
+                log.warning("%s order of %s (userref %d) failed: %s: %s", side.value, volume, userref, error, message)
+            case OrderUnfilled(side=side, volume=volume, userref=userref, limit=limit):
+                log.info("%s order of %s (userref %d) executed nothing within its protection price %s", side.value, volume, userref, limit)
+            case PriceRejected(source=source, reason=reason):
+                log.warning("price rejected (%s): %s", source, reason)
+            case DustLeft(trade=trade):
+                log.warning("trade %d: %s left as dust (below the order minimum): kept, never sold", trade.trade_id, trade.volume)
+            case BotError(kind=kind, message=message):
+                log.error("%s error: %s", kind, message)
+            case BotStarted(bot=bot, pair=pair, strategy=strategy, mode=mode):
+                log.info("bot %s started: %s %s (%s)", bot, pair, strategy, mode)
+            case BotStopped(reason=reason):
+                log.info("bot stopped: %s", reason)
+            case Heartbeat(consecutive_failures=failures) if failures:
+                log.warning("heartbeat: %d consecutive exchange failures", failures)

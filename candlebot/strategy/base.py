@@ -1,0 +1,131 @@
+"""The base every strategy subclasses, as in the original bot.
+
+A strategy declares its ``Params`` (a frozen dataclass), asks for indicator
+lines in ``setup`` and decides in ``evaluate_positions(i)``, reading values at
+candle ``i`` (and earlier) only. It never sees an exchange, the clock or a
+mode: ``buy()`` and ``close(trade)`` go through the trader the engine gives it,
+so the same code runs in backtests, paper, validate and live bots.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, ClassVar
+
+from candlebot.chart import Chart
+from candlebot.strategy.indicators import BotIndicators
+from candlebot.trading.ledger import Ledger
+from candlebot.output.lines import ledger_line
+from candlebot.money import to_decimal
+from candlebot.strategy.params import StrategyParams
+from candlebot.trade import BotTrade
+from candlebot.trading.trader import Trader
+
+
+@dataclass(frozen=True)
+class StrategyContext:
+    """What the engine hands a strategy: market data, its books, the order path and where to log."""
+
+    chart: Chart
+    indicators: BotIndicators
+    ledger: Ledger
+    trader: Trader
+    log: logging.Logger
+
+
+class BotStrategy:
+    """Subclass, set ``name`` and ``Params``, implement ``setup`` and ``evaluate_positions``.
+
+    ``lookback`` is how many consecutive values of each line the rule reads
+    (2 for a crossover: ``i`` and ``i - 1``; ``setup`` may set it per instance);
+    the engine only ticks once every line has that many values, so a strategy
+    never acts on NaN warm-up values.
+    """
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[StrategyParams]] = StrategyParams
+    lookback: int = 2
+
+    def __init__(self, params: StrategyParams, context: StrategyContext) -> None:
+        if not isinstance(params, self.Params):
+            raise TypeError(f"{type(self).__name__} needs {self.Params.__name__}, got {type(params).__name__}")
+        self.params = params
+        self.chart = context.chart
+        self.indicators = context.indicators
+        self.ledger = context.ledger
+        self.open_trades: list[BotTrade] = context.ledger.open_trades
+        self.num_simultaneous_trades = params.num_simultaneous_trades
+        self._trader = context.trader
+        self._log = context.log
+        self._stop_loss = params.stop_loss_pct / 100
+        self.stop_loss_exits: set[int] = set()  # ids of the trades the stop closed (exit reasons in reports)
+        self._show = context.log.isEnabledFor(logging.INFO)
+        self._shown_closed = len(context.ledger.closed_trades)
+        self.setup(context.indicators)
+
+    # -- what a strategy writes --------------------------------------------------
+
+    def setup(self, indicators: BotIndicators) -> None:
+        """Ask for the indicator lines the rule reads (keep them as attributes)."""
+
+    def evaluate_positions(self, i: int) -> None:
+        """Open or close trades from the values at candle ``i``."""
+        raise NotImplementedError
+
+    # -- what the base provides --------------------------------------------------
+
+    def tick(self, i: int) -> None:
+        """One closed candle: evaluate, then update and show positions (the original bot's order)."""
+        held = list(self.open_trades) if self._stop_loss else ()
+        self.evaluate_positions(i)
+        if held:
+            self.update_open_trades(i, held)
+        if self._show:
+            self.show_positions(i)
+
+    def per_candle(self) -> Callable[[int], None]:
+        """What the engine calls per closed candle: ``tick``, or straight ``evaluate_positions``
+        when tick would do nothing else (no stop loss, ledger lines off) — one call less per candle."""
+        if type(self).tick is BotStrategy.tick and not self._stop_loss and not self._show:
+            return self.evaluate_positions
+        return self.tick
+
+    def update_open_trades(self, i: int, held: list[BotTrade]) -> None:
+        """Close the trades held before candle ``i`` whose close fell below their stop (``stop_loss_pct`` under entry).
+
+        A trade opened on this candle is not checked: its entry is the next candle's open, which this
+        candle's close cannot be compared with.
+        """
+        close = self.chart.closes[i]
+        for trade in held:
+            if trade in self.open_trades and close <= float(trade.entry_price) * (1 - self._stop_loss):
+                if self.close(trade) is not None:
+                    self.stop_loss_exits.add(trade.trade_id)
+
+    def show_positions(self, i: int) -> None:
+        """The ledger line of every open trade and of trades closed on this candle."""
+        mark = to_decimal(self.chart.closes[i])
+        for trade in self.open_trades:
+            self._log.info("%s", ledger_line(trade, mark))
+        closed = self.ledger.closed_trades
+        for trade in closed[self._shown_closed :]:
+            self._log.info("%s", ledger_line(trade, mark))
+        self._shown_closed = len(closed)
+
+    def buy(self, volume: Decimal | None = None) -> BotTrade | None:
+        """Open a trade with a market buy, sized by the ledger's rule unless ``volume`` is given."""
+        return self._trader.buy(volume)
+
+    def close(self, trade: BotTrade) -> BotTrade | None:
+        """Close ``trade`` with a market sell of its volume."""
+        return self._trader.close(trade)
+
+    def close_all(self) -> None:
+        for trade in list(self.open_trades):
+            self.close(trade)
+
+    def indicator_values(self, i: int) -> dict[str, float]:
+        """The values this strategy reads on candle ``i`` (for logs and metrics)."""
+        return self.indicators.values_at(i)

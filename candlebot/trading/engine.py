@@ -1,0 +1,152 @@
+"""The one engine loop, shared by backtest, paper, validate and live.
+
+    closed candle -> indicators -> strategy.tick(i) -> trader -> exchange -> ledger -> events
+
+A backtest loads its candles into the chart up front and calls ``run``; a
+running bot calls ``candle_closed`` each time its chart closes a candle, which
+advances every indicator by one O(1) step and runs the very same loop body
+for that one index. Nothing else differs between the two.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterable
+
+from candlebot.candle import Candle
+from candlebot.chart import Chart
+from candlebot.clock import Clock
+from candlebot.errors import BooksInvariantError, FatalExchangeError, StateWriteError, StrategyError
+from candlebot.events import BotError, CandleClosed, EventBus
+from candlebot.strategy.indicators import BotIndicators
+from candlebot.trading.ledger import Ledger
+from candlebot.money import to_decimal
+from candlebot.strategy.base import BotStrategy
+
+log = logging.getLogger(__name__)
+
+
+class CandleClock:
+    """Backtest time: the close of the candle the engine is on, so orders and events are dated in market time."""
+
+    __slots__ = ("chart", "index")
+
+    def __init__(self, chart: Chart) -> None:
+        self.chart = chart
+        self.index = -1
+
+    def now(self) -> float:
+        chart = self.chart
+        if self.index < 0:
+            return float(chart.times[0]) if len(chart) else 0.0
+        return float(chart.times[self.index] + chart.period)
+
+    def sleep(self, seconds: float) -> None:
+        """Backtest time moves with the candles only."""
+
+
+class _NoCursor:
+    __slots__ = ("index",)
+
+
+class Engine:
+    """Runs a strategy over closed candles and reports what happened on the event bus."""
+
+    def __init__(
+        self,
+        *,
+        chart: Chart,
+        indicators: BotIndicators,
+        strategy: BotStrategy,
+        ledger: Ledger,
+        clock: Clock,
+        bus: EventBus,
+        history_limit: int | None = None,
+    ) -> None:
+        if history_limit is not None and history_limit < max(indicators.history_needed(), strategy.lookback) + 1:
+            raise ValueError(f"history_limit {history_limit} is shorter than what the strategy needs")
+        self.chart = chart
+        self.indicators = indicators
+        self.strategy = strategy
+        self.ledger = ledger
+        self.clock = clock
+        self.bus = bus
+        self.history_limit = history_limit
+        self.strategy_errors = 0
+        self._cursor = clock if isinstance(clock, CandleClock) else _NoCursor()
+
+    def ready_index(self) -> int | None:
+        """First candle index on which the strategy may act: every line warm, ``lookback`` values deep."""
+        warm = self.indicators.warm_index()
+        return None if warm is None else warm + self.strategy.lookback - 1
+
+    def run(self, start: int = 0, stop: int | None = None, progress: Callable[[int], None] | None = None) -> None:
+        """Tick the strategy on candles ``start .. stop-1`` already in the chart."""
+        stop = len(self.chart) if stop is None else stop
+        ready = self.ready_index()
+        if ready is None:
+            return
+        first = max(start, ready)
+        if progress is None:
+            self._loop(first, stop)
+            return
+        step = 1 << 16
+        for chunk in range(first, stop, step):
+            self._loop(chunk, min(chunk + step, stop))
+            progress(min(chunk + step, stop))
+
+    def warm_up(self, candles: Iterable[Candle]) -> None:
+        """History before the bot started: indicators learn from it, the strategy does not trade on it."""
+        for candle in candles:
+            self.chart.append(candle)
+            self.indicators.update()
+
+    def candle_closed(self) -> None:
+        """The chart's newest candle just closed (``Chart.update`` appended it):
+        advance every indicator one step, tick on it, keep the history bounded."""
+        self.indicators.update()
+        i = len(self.chart) - 1
+        ready = self.ready_index()
+        if ready is not None and i >= ready:
+            self._loop(i, i + 1)
+        limit = self.history_limit
+        if limit is not None and len(self.chart) >= 2 * limit:
+            drop = len(self.chart) - limit
+            self.chart.drop_front(drop)
+            self.indicators.drop_front(drop)
+
+    def _loop(self, first: int, stop: int) -> None:
+        tick = self.strategy.per_candle()
+        cursor = self._cursor
+        observe = self._observe if self.bus.wants(CandleClosed) else None
+        for i in range(first, stop):
+            cursor.index = i
+            if observe is not None:
+                observe(i)
+            try:
+                tick(i)
+            except (FatalExchangeError, BooksInvariantError, StateWriteError):  # the bot must stop: never a strategy's fault
+                raise
+            except Exception as exc:  # a strategy bug skips this candle, never the bot
+                self._strategy_failed(i, exc)
+
+    def _observe(self, i: int) -> None:
+        ledger = self.ledger
+        flat = not ledger.open_trades and not ledger.dust
+        self.bus.emit(
+            CandleClosed(
+                time=self.clock.now(),
+                candle=self.chart[i],
+                indicators=self.strategy.indicator_values(i),
+                cash=ledger.cash,
+                equity=ledger.cash if flat else ledger.equity(to_decimal(self.chart.closes[i])),
+                open_trades=len(ledger.open_trades),
+            )
+        )
+
+    def _strategy_failed(self, i: int, exc: Exception) -> None:
+        self.strategy_errors += 1
+        error = StrategyError(f"{self.strategy.name} failed on candle {self.chart.times[i]}: {type(exc).__name__}: {exc}")
+        if self.strategy_errors <= 3:
+            log.error("%s (candle skipped)", error, exc_info=exc)
+        self.bus.emit(BotError(self.clock.now(), "strategy", str(error)))
