@@ -10,7 +10,7 @@
    and websocket framing are not included (section 3 runs the real process on a real socket).
 2. Memory: a child process holds 20 symbols at depth 100 (20 feeds, books full, the writer and the
    SQLite store) and applies 20,000 messages; its VmRSS / VmHWM. Goal: <= 80 MiB. Also the real
-   ``python -m collector`` process against the simulator (6 pairs, depth 100) after 8 s.
+   ``python -m candlebot.collector`` process against the simulator (6 pairs, depth 100) after 8 s.
 3. Lag: the real collector process against the simulator (6 pairs, depth 10, ``--speed`` raised to
    a few hundred messages/s); the receive-to-commit lag samples it sends as StatsD
    ``candlebot.collector.store.lag``, p50/p99, and the messages/s it reported.
@@ -180,7 +180,7 @@ def section_memory(args: argparse.Namespace) -> None:
             status = dict(line.split(":", 1) for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines() if ":" in line)
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
-            print(f"   python -m collector, 6 pairs at depth 100 on a real socket, after 8 s: VmRSS {status['VmRSS'].strip()}, "
+            print(f"   python -m candlebot.collector, 6 pairs at depth 100 on a real socket, after 8 s: VmRSS {status['VmRSS'].strip()}, "
                   f"peak {status['VmHWM'].strip()}")
 
 
