@@ -54,7 +54,10 @@ def run_parser() -> argparse.ArgumentParser:
     from candlebot.cli.sinks import add_sink_arguments
     from candlebot.collector.app import DEPTHS
 
-    parser = _Parser(prog=PROG, description="Record Kraken WebSocket v2 order books, every message verified.")
+    parser = _Parser(prog=PROG, description="Record Kraken WebSocket v2 order books, every message verified.",
+                     epilog=f"Reading back: '{PROG} book --db DB --pair PAIR --at TIME' prints a book as it was; "
+                            f"'{PROG} export --db DB --pair PAIR --from START --to END' writes them as CSV "
+                            "(each has its own --help).")
     parser.add_argument("--pairs", required=True, help="comma-separated pairs as the bots name them, e.g. XBTUSD,ETHUSD")
     parser.add_argument("--depth", type=int, choices=DEPTHS, default=10, help="book depth to subscribe (default 10)")
     parser.add_argument("--db", default="sqlite:///collector.sqlite",
