@@ -11,19 +11,25 @@ same reason; orders themselves go to the adapter (idempotent by userref).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol
 
+from candlebot.candle import Candle
 from candlebot.clock import Clock
 from candlebot.errors import OrderRejected, RateLimitError
-from candlebot.venue import Exchange, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.venue import Exchange, Fill, History, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
 from candlebot.exchanges.fill_model import settle
 
 
+class Account(Exchange, History, Protocol):
+    """The Kraken adapter as the live wrapper uses it: the venue and its warm-up history."""
+
+
 class LiveExchange:
     name = "live"
 
-    def __init__(self, kraken: Exchange, pair: PairInfo, clock: Clock, *, fee_rate: Decimal | None = None,
+    def __init__(self, kraken: Account, pair: PairInfo, clock: Clock, *, fee_rate: Decimal | None = None,
                  refresh_s: float = 30.0, ticker_ttl: float = 10.0) -> None:
         self.kraken = kraken
         self.pair = pair
@@ -49,6 +55,9 @@ class LiveExchange:
 
     def order_book(self, pair: str, depth: int = 100) -> OrderBook:
         return self.kraken.order_book(pair, depth)
+
+    def latest_candles(self, pair: str, period: int, count: int, now: float) -> list[Candle]:
+        return self.kraken.latest_candles(pair, period, count, now)
 
     def market_price(self, pair: str, side: Side) -> Decimal:
         ticker = self._ticker
