@@ -1,7 +1,7 @@
 """The one interface every venue implements: backtest, paper, validate, live Kraken.
 
-The core (engine, trader, runtime) only ever talks to an ``Exchange``; the CLI
-decides which one. Amounts crossing this interface are ``Decimal`` except
+The core (engine, trader, runtime) only ever talks to an ``Exchange``;
+``candlebot.assembly`` decides which one. Amounts crossing this interface are ``Decimal`` except
 candle prices, which stay float64 for TA-Lib. Implementations raise only the
 ``candlebot.errors`` tree.
 """
