@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -12,7 +13,8 @@ import pytest
 
 from candlebot.assembly import BacktestSettings, BotSettings, build_backtest, build_bot, load_chart, offline_pair, \
     resolve_strategy, run_backtest
-from candlebot.cli import main as candlebot_main
+from candlebot.cli import backtest as backtest_command
+from candlebot.cli.args import build_parser
 from candlebot.clock import LiveClock
 from candlebot.errors import ConfigError
 from candlebot.events import EventBus, TradeOpened
@@ -50,13 +52,15 @@ def test_the_engine_moves_the_backtest_venue_to_every_candle():
     assert backtest.exchange.balances() == {XBTUSD.quote: backtest.ledger.cash, XBTUSD.base: backtest.ledger.position}
 
 
-def test_the_cli_runs_the_backtest_the_assembly_builds(capsys):
+def test_the_cli_runs_the_backtest_the_assembly_builds():
     settings = _demo(start=float(load_chart(_demo()).times[500]))
     _, report = run_backtest(settings, load_chart(settings))
+    out = io.StringIO()
 
-    code = candlebot_main(["--data", "demo", "--strategy", "sma_cross", "--json", "-s", str(int(settings.start or 0))])
+    args = build_parser().parse_args(["--data", "demo", "--strategy", "sma_cross", "--json", "-s", str(int(settings.start or 0))])
+    code = backtest_command.run(args, out=out, err=io.StringIO())
 
-    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    printed = json.loads(out.getvalue().strip().splitlines()[-1])
     expected = report.to_json()
     assert code == 0
     assert {k: v for k, v in printed.items() if k != "elapsed_s"} == {k: v for k, v in expected.items() if k != "elapsed_s"}
