@@ -23,7 +23,9 @@ from candlebot.exchanges.fill_model import settle
 
 
 class Account(Exchange, History, Protocol):
-    """The Kraken adapter as the live wrapper uses it: the venue and its warm-up history."""
+    """The Kraken adapter as the live wrapper uses it: the venue, its warm-up history, deferrable balance reads."""
+
+    def balances(self, *, deferrable: bool = False) -> dict[str, Decimal]: ...
 
 
 class LiveExchange:
@@ -68,7 +70,7 @@ class LiveExchange:
     def balances(self) -> dict[str, Decimal]:
         if self._balances is None or self.clock.now() - self._balances_at > self.refresh_s:
             try:  # a refresh is deferrable: it never makes the order behind it wait for the key's rate budget
-                self._balances = dict(self.kraken.balances(deferrable=self._balances is not None))  # type: ignore[call-arg]
+                self._balances = dict(self.kraken.balances(deferrable=self._balances is not None))
                 self._balances_at = self.clock.now()
             except RateLimitError:
                 if self._balances is None:

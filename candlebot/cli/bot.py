@@ -54,13 +54,14 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     clock = LiveClock(interrupt=stop)
-    outcome: dict[str, object] = {}
+    built: list[BotProcess] = []
+    failed: list[BaseException] = []  # handed to the main thread
 
     def start() -> None:
         try:
-            outcome["bot"] = build_bot(settings_from_args(args), clock, stop, sink_starter(args))
+            built.append(build_bot(settings_from_args(args), clock, stop, sink_starter(args)))
         except BaseException as exc:  # handed to the main thread
-            outcome["error"] = exc
+            failed.append(exc)
 
     starter = threading.Thread(target=start, name="start", daemon=True)
     starter.start()
@@ -69,20 +70,20 @@ def run(args: argparse.Namespace) -> int:
         if starter.is_alive():  # still retrying Kraken: nothing traded yet, and crash-only state needs no goodbye
             logging.getLogger("candlebot").info("stopped while starting")
             os._exit(0)
-    if "bot" not in outcome:
-        error = outcome.get("error")
+    if not built:
+        error = failed[0] if failed else RuntimeError("the bot did not start")
         if stop.is_set() and isinstance(error, ConfigError):
             return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
         if isinstance(error, StateWriteError):
             raise ConfigError(str(error)) from None
-        raise error  # type: ignore[misc]
-    bot: BotProcess = outcome["bot"]  # type: ignore[assignment]
+        raise error
+    bot = built[0]
 
     def work() -> None:
         try:
             bot.runtime.run()
         except BaseException as exc:  # handed to the main thread
-            outcome["error"] = exc
+            failed.append(exc)
 
     worker = threading.Thread(target=work, name="bot", daemon=True)
     worker.start()
@@ -97,9 +98,9 @@ def run(args: argparse.Namespace) -> int:
     closer.start()
     closer.join(max(0.5, budget_end + 0.5 - time.monotonic()))  # sinks flush within what is left
     _flush_logs(bot.log)
-    error = outcome.get("error")
-    if error is None:
+    if not failed:
         return 0
+    error = failed[0]
     if isinstance(error, StateWriteError):
         bot.log.critical("stopped: %s; no order is sent while the bot cannot record it: "
                          "fix the state file or its disk, then restart", error)
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(str(error))
     if isinstance(error, (ConfigError, FatalExchangeError)):
         raise ConfigError(str(error))
-    raise error  # type: ignore[misc]
+    raise error
 
 
 def _wait_or_stop(thread: threading.Thread, stop: threading.Event, deadline: float | None, stopped_at: list[float],
