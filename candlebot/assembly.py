@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from candlebot.chart import Chart
 from candlebot.clock import Clock, LiveClock
@@ -42,17 +42,10 @@ from candlebot.data.source import load_chart as load_chart_file
 from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
 from candlebot.events import EventBus
 from candlebot.identity import BotIdentity
-from candlebot.live.audit import Auditor
 from candlebot.live.bookfeed import BookFeed
-from candlebot.live.diary import EVENT_TYPES as DIARY_EVENTS, Diary
-from candlebot.live.recovery import Reconciler
-from candlebot.live.runtime import BotRuntime, RuntimeSettings
-from candlebot.live.store import BotStore, StoredBooks
-from candlebot.live.userrefs import UserrefSequence
 from candlebot.money import to_decimal
 from candlebot.output.logsink import ClockFormatter, LogSink
 from candlebot.output.report import RunReport, build_report
-from candlebot.output.sinks.queued import QueuedSink
 from candlebot.output.sinks.tags import SinkTags
 from candlebot.pair import PairInfo
 from candlebot.strategy.base import BotStrategy, StrategyContext
@@ -64,11 +57,17 @@ from candlebot.trading.pricecheck import MarketReferences, PriceGuard
 from candlebot.trading.protection import Protection
 from candlebot.trading.trader import Trader
 from candlebot.exchanges.backtest import BacktestExchange, CandleClock
-from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials, KrakenExchange, config_from_args, load_credentials
+from candlebot.exchanges.kraken.config import KrakenConfig, config_from_args
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
-from candlebot.exchanges.live import LiveExchange
-from candlebot.exchanges.paper import PaperExchange
 from candlebot.strategies import STRATEGIES
+
+if TYPE_CHECKING:  # a running bot's parts, imported where it is built: a backtest never loads requests or SQLite
+    from candlebot.exchanges.kraken import KrakenCredentials, KrakenExchange
+    from candlebot.exchanges.live import LiveExchange
+    from candlebot.exchanges.paper import PaperExchange
+    from candlebot.live.audit import Auditor
+    from candlebot.live.runtime import BotRuntime
+    from candlebot.live.store import BotStore, StoredBooks
 
 T = TypeVar("T")
 LOOKUP_EVERY_S = 1.0  # an unsettled order is looked up at most this often (the key's rate budget is shared)
@@ -291,6 +290,11 @@ def no_sinks(bus: EventBus, tags: SinkTags, secrets: Sequence[str]) -> Callable[
 def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks: SinkStarter = no_sinks) -> BotProcess:
     """A running bot, recovered from its state file and warmed up; temporary Kraken failures are retried (and
     reported) until ``stop``. Raises ConfigError for what a person must fix."""
+    from candlebot.exchanges.kraken import KrakenExchange, load_credentials
+    from candlebot.live.recovery import Reconciler
+    from candlebot.live.runtime import BotRuntime, RuntimeSettings
+    from candlebot.live.userrefs import UserrefSequence
+
     closers: list[Callable[[], None]] = []
     try:
         credentials = load_credentials(settings.key_file) if settings.mode != "paper" else None
@@ -331,6 +335,10 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
 def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retry: _Retry,
                closers: list[Callable[[], None]]) -> _Desk:
     """The pair, the fee, the books reloaded from the state file, and the mode's venue around the adapter."""
+    from candlebot.exchanges.live import LiveExchange
+    from candlebot.exchanges.paper import PaperExchange
+    from candlebot.live.store import BotStore
+
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(settings.pair))
     fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
     if settings.mode == "live" and fee_rate < pair.taker_fee:  # Kraken's first tier is the most a taker pays: size for it
@@ -362,6 +370,10 @@ def _attach_outputs(settings: BotSettings, desk: _Desk, clock: Clock, log: loggi
                     closers: list[Callable[[], None]]) -> None:
     """Log lines, and the diary that report and status read, written by a worker thread on a second
     connection: never on the order path."""
+    from candlebot.live.diary import EVENT_TYPES as DIARY_EVENTS, Diary
+    from candlebot.live.store import BotStore
+    from candlebot.output.sinks.queued import QueuedSink
+
     LogSink(log, candles=False).attach(desk.bus)
     pair = desk.pair
     decimals = {"price_decimals": pair.pair_decimals, "volume_decimals": pair.lot_decimals, "cost_decimals": pair.cost_decimals}
@@ -391,6 +403,9 @@ def _warmed_up_engine(settings: BotSettings, desk: _Desk, chart: Chart, trader: 
 def _auditor(settings: BotSettings, desk: _Desk, trader: Trader, credentials: KrakenCredentials | None, clock: Clock,
              closers: list[Callable[[], None]]) -> Auditor:
     """Live books against the account, read by its own adapter on a worker thread (the bot's is not shared)."""
+    from candlebot.exchanges.kraken import KrakenExchange
+    from candlebot.live.audit import Auditor
+
     account = KrakenExchange(settings.venue, credentials=credentials, clock=LiveClock(), state_dir=settings.state_dir)
     closers.append(account.close)
     return Auditor(bot=settings.identity.name, pair=desk.pair, account=account, store=desk.store, ledger=desk.ledger,
