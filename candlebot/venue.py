@@ -142,7 +142,6 @@ class Exchange(MarketData, Protocol):
         ...
 
 
-
 class History(Protocol):
     """Closed candles from before a bot started, to warm its indicators up on."""
 
