@@ -308,7 +308,8 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
     desk = _open_desk(settings, kraken, clock, retry, closers)
     _attach_outputs(settings, desk, clock, log, closers)
     secrets = (credentials.key, credentials.secret) if credentials is not None else ()
-    closers.append(sinks(desk.bus, _tags(settings, desk.pair), secrets))
+    tags = sink_tags(settings.identity.label, desk.pair, settings.strategy, settings.mode)
+    closers.append(sinks(desk.bus, tags, secrets))
     userrefs = UserrefSequence(settings.state_dir, clock.now)
     closers.append(userrefs.close)
     chart = Chart(desk.pair.altname, settings.period)
@@ -343,7 +344,8 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
     fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
     if settings.mode == "live" and fee_rate < pair.taker_fee:  # Kraken's first tier is the most a taker pays: size for it
         raise ConfigError(f"--fee {settings.fee_text} is below Kraken's taker fee for {pair.altname} "
-                          f"({float(pair.taker_fee * 100):g}%): live orders sized with it could cost more than the bot's budget")
+                          f"({float(pair.taker_fee * 100):g}%): live orders sized with it could cost more than "
+                          "the bot's budget")
     store = BotStore(_store_path(settings), now=clock.now)
     closers.append(store.close)
     if settings.cash is not None:
@@ -376,7 +378,8 @@ def _attach_outputs(settings: BotSettings, desk: _Desk, clock: Clock, log: loggi
 
     LogSink(log, candles=False).attach(desk.bus)
     pair = desk.pair
-    decimals = {"price_decimals": pair.pair_decimals, "volume_decimals": pair.lot_decimals, "cost_decimals": pair.cost_decimals}
+    decimals = {"price_decimals": pair.pair_decimals, "volume_decimals": pair.lot_decimals,
+                "cost_decimals": pair.cost_decimals}
     diary = QueuedSink(Diary(BotStore(_store_path(settings), now=clock.now, create=False), settings.period,
                              {k: str(v) for k, v in decimals.items()}), capacity=5_000, wake_at=64)
     desk.bus.subscribe(diary, *DIARY_EVENTS)
@@ -416,8 +419,9 @@ def _store_path(settings: BotSettings) -> Path:
     return settings.state_dir / "bots" / f"{settings.identity.label}.sqlite"
 
 
-def _tags(settings: BotSettings, pair: PairInfo) -> SinkTags:
-    return SinkTags(bot=settings.identity.label, pair=pair.altname, strategy=settings.strategy.name, mode=settings.mode,
+def sink_tags(bot: str, pair: PairInfo, strategy: type[BotStrategy], mode: str) -> SinkTags:
+    """What every metric and alert of a bot (or a backtest) is tagged with."""
+    return SinkTags(bot=bot, pair=pair.altname, strategy=strategy.name, mode=mode,
                     quote=pair.wsname.rpartition("/")[2] or pair.quote)
 
 

@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from candlebot.assembly import Backtest, BacktestSettings, build_backtest, load_chart, offline_pair, resolve_strategy
+from candlebot.assembly import (Backtest, BacktestSettings, build_backtest, load_chart, offline_pair, resolve_strategy,
+                                sink_tags)
 from candlebot.chart import period_seconds
 from candlebot.cli import pipes
 from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fraction, parse_range
 from candlebot.cli.report_output import check_report_paths, report_data, write_reports
-from candlebot.cli.sinks import SinkTags, build_sinks
+from candlebot.cli.sinks import build_sinks
 from candlebot.data.candlecache import CandleCache
 from candlebot.errors import ConfigError
 from candlebot.events import EventBus
@@ -69,9 +70,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     handler.setFormatter(ClockFormatter(backtest.engine.clock))
     log.addHandler(handler)
     LogSink(log, candles=verbose).attach(bus)
-    tags = SinkTags(bot="backtest", pair=settings.pair.altname, strategy=settings.strategy.name, mode="backtest",
-                    quote=settings.pair.wsname.rpartition("/")[2] or settings.pair.quote)
-    close_sinks = build_sinks(args, bus, tags)
+    close_sinks = build_sinks(args, bus, sink_tags("backtest", settings.pair, settings.strategy, "backtest"))
     try:
         candles = len(chart) - backtest.start_index
         if progress.wanted(err, candles) and not verbose:
