@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from candlebot.cli.args import build_parser  # noqa: E402
-from candlebot.cli.bot import build_bot  # noqa: E402
+from candlebot.assembly import build_bot  # noqa: E402
+from candlebot.cli.bot import settings_from_args  # noqa: E402
 from candlebot.clock import LiveClock  # noqa: E402
 from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET  # noqa: E402
 
@@ -85,7 +86,7 @@ def measure_latency(url: str, folder: Path, orders: int) -> list[float]:
         "--log-dir", str(folder / "logs"), "--name", "latency", "--quiet",
     ])
     stop = threading.Event()
-    bot = build_bot(args, LiveClock(interrupt=stop), stop)
+    bot = build_bot(settings_from_args(args), LiveClock(interrupt=stop), stop)
     transport = TimingAdapter()
     bot.runtime.exchange.kraken.client.session.mount("http://", transport)  # type: ignore[attr-defined]
     tickers = ParsedTickers(bot.runtime.exchange)

@@ -38,13 +38,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from candlebot.cli.args import build_parser
-    from candlebot.cli.backtest import build_backtest, load_chart, setup_from_args
+    from candlebot.assembly import build_backtest, load_chart
+    from candlebot.cli.backtest import settings_from_args
     from candlebot.cli.report_output import report_data
     from candlebot.events import EventBus
     from candlebot.output.html import build_html
 
     flags = ["--data", args.data, "--strategy", args.strategy, "--quiet"] + (["--fee", args.fee] if args.fee else [])
-    setup = setup_from_args(build_parser().parse_args(flags))
+    setup = settings_from_args(build_parser().parse_args(flags))
     log = logging.getLogger("bench.report")
     log.setLevel(logging.WARNING)
     backtest = build_backtest(setup, load_chart(setup), EventBus(), log)

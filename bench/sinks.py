@@ -282,7 +282,8 @@ def whole_process(data: str, repeat: int, with_on: bool = True) -> None:
 def where_on_goes(data: str, repeat: int) -> None:
     import logging
 
-    from candlebot.cli import backtest as bt
+    from candlebot import assembly as bt
+    from candlebot.cli.backtest import settings_from_args
     from candlebot.cli.args import build_parser
     from candlebot.events import EventBus
     from candlebot.output.sinks.settings import StatsdAddress
@@ -299,7 +300,7 @@ def where_on_goes(data: str, repeat: int) -> None:
             pass
 
     udp = UdpSink()
-    setup = bt.setup_from_args(build_parser().parse_args(["--data", data, "--strategy", "sma_cross"]))
+    setup = settings_from_args(build_parser().parse_args(["--data", data, "--strategy", "sma_cross"]))
     chart = bt.load_chart(setup)
     log = logging.getLogger("bench.sinks")
     log.setLevel(logging.WARNING)

@@ -38,10 +38,10 @@ class LiveClock:
 
 
 class SimClock:
-    """Time that only moves when told to: backtests, tests and replays.
+    """Time that only moves when told to: tests and tick replays set ``at`` (and ``sleep`` advances it).
 
-    The backtest loop sets ``at`` to each candle's close time, so that an order
-    placed during a strategy tick knows which candle it was decided on.
+    A backtest does not use it: its time is the close of the candle its venue is
+    at (``candlebot.exchanges.backtest.CandleClock``).
     """
 
     __slots__ = ("at",)

@@ -1,7 +1,7 @@
 """The one interface every venue implements: backtest, paper, validate, live Kraken.
 
-The core (engine, trader, runtime) only ever talks to an ``Exchange``; the CLI
-decides which one. Amounts crossing this interface are ``Decimal`` except
+The core (engine, trader, runtime) only ever talks to an ``Exchange``;
+``candlebot.assembly`` decides which one. Amounts crossing this interface are ``Decimal`` except
 candle prices, which stay float64 for TA-Lib. Implementations raise only the
 ``candlebot.errors`` tree.
 """
@@ -141,3 +141,18 @@ class Exchange(MarketData, Protocol):
         """
         ...
 
+
+class History(Protocol):
+    """Closed candles from before a bot started, to warm its indicators up on."""
+
+    def latest_candles(self, pair: str, period: int, count: int, now: float) -> list[Candle]:
+        """The latest ``count`` candles of ``period`` seconds closed by ``now``, oldest first (fewer when the venue
+        has no more); candles of any period, however the venue serves them."""
+        ...
+
+
+class CandleVenue(Protocol):
+    """A venue replaying the engine's own chart (the backtest): the engine tells it which candle it is on
+    before each tick, so that its prices, fills and time follow the candles."""
+
+    def at(self, index: int) -> None: ...

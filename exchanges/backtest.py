@@ -7,6 +7,9 @@ decimals, again against the trader. That price plays the order book (one
 unlimited level per side), so orders are sized and protected by the same rule
 as a running bot's, and the fill goes through the same fill model as paper
 trading, with the fee on the notional.
+
+The engine moves the venue to each candle before the strategy's tick (``at``):
+its prices, its fills and its clock follow the candles, never the wall clock.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from candlebot.chart import Chart
-from candlebot.trading.engine import CandleClock
 from candlebot.errors import FatalExchangeError, OrderRejected
 from candlebot.venue import BookLevel, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO, to_decimal
@@ -23,6 +25,25 @@ from candlebot.exchanges.fill_model import fill_market_order, settle
 from candlebot.exchanges.kraken_pairs import normalise
 
 _UNLIMITED = Decimal("1e12")
+
+
+class CandleClock:
+    """Backtest time: the close of the candle the venue is at, so orders and events are dated in market time."""
+
+    __slots__ = ("chart", "index")
+
+    def __init__(self, chart: Chart) -> None:
+        self.chart = chart
+        self.index = -1
+
+    def now(self) -> float:
+        chart = self.chart
+        if self.index < 0:
+            return float(chart.times[0]) if len(chart) else 0.0
+        return float(chart.times[self.index] + chart.period)
+
+    def sleep(self, seconds: float) -> None:
+        """Backtest time moves with the candles only."""
 
 
 class BacktestExchange:
@@ -47,6 +68,10 @@ class BacktestExchange:
         self.slippage = slippage_bps / 10_000
         self._balances = {pair.quote: cash, pair.base: ZERO}
         self._orders: dict[int, Fill] = {}
+
+    def at(self, index: int) -> None:
+        """``CandleVenue``: the engine is on candle ``index``; orders decided now fill at the next one's open."""
+        self.clock.index = index
 
     # -- market data -------------------------------------------------------------
 

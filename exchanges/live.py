@@ -11,19 +11,27 @@ same reason; orders themselves go to the adapter (idempotent by userref).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol
 
+from candlebot.candle import Candle
 from candlebot.clock import Clock
 from candlebot.errors import OrderRejected, RateLimitError
-from candlebot.venue import Exchange, Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.venue import Exchange, Fill, History, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
 from candlebot.exchanges.fill_model import settle
 
 
+class Account(Exchange, History, Protocol):
+    """The Kraken adapter as the live wrapper uses it: the venue, its warm-up history, deferrable balance reads."""
+
+    def balances(self, *, deferrable: bool = False) -> dict[str, Decimal]: ...
+
+
 class LiveExchange:
     name = "live"
 
-    def __init__(self, kraken: Exchange, pair: PairInfo, clock: Clock, *, fee_rate: Decimal | None = None,
+    def __init__(self, kraken: Account, pair: PairInfo, clock: Clock, *, fee_rate: Decimal | None = None,
                  refresh_s: float = 30.0, ticker_ttl: float = 10.0) -> None:
         self.kraken = kraken
         self.pair = pair
@@ -50,6 +58,9 @@ class LiveExchange:
     def order_book(self, pair: str, depth: int = 100) -> OrderBook:
         return self.kraken.order_book(pair, depth)
 
+    def latest_candles(self, pair: str, period: int, count: int, now: float) -> list[Candle]:
+        return self.kraken.latest_candles(pair, period, count, now)
+
     def market_price(self, pair: str, side: Side) -> Decimal:
         ticker = self._ticker
         if ticker is None or self.clock.now() - self._ticker_at > self.ticker_ttl:
@@ -59,7 +70,7 @@ class LiveExchange:
     def balances(self) -> dict[str, Decimal]:
         if self._balances is None or self.clock.now() - self._balances_at > self.refresh_s:
             try:  # a refresh is deferrable: it never makes the order behind it wait for the key's rate budget
-                self._balances = dict(self.kraken.balances(deferrable=self._balances is not None))  # type: ignore[call-arg]
+                self._balances = dict(self.kraken.balances(deferrable=self._balances is not None))
                 self._balances_at = self.clock.now()
             except RateLimitError:
                 if self._balances is None:

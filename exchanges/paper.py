@@ -12,14 +12,19 @@ from it, so the paper account survives crashes like a real one.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, Protocol
 
+from candlebot.candle import Candle
 from candlebot.clock import Clock
 from candlebot.errors import OrderRejected
-from candlebot.venue import Fill, MarketData, OhlcPage, OrderBook, OrderRequest, Side, Ticker
+from candlebot.venue import Fill, History, MarketData, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
 from candlebot.exchanges.fill_model import fill_market_order, settle
+
+
+class Market(MarketData, History, Protocol):
+    """What paper trading reads from the real market: prices and warm-up history."""
 
 
 class PaperExchange:
@@ -27,7 +32,7 @@ class PaperExchange:
 
     def __init__(
         self,
-        market: MarketData,
+        market: Market,
         pair: PairInfo,
         *,
         fee_rate: Decimal,
@@ -58,6 +63,10 @@ class PaperExchange:
 
     def order_book(self, pair: str, depth: int = 100) -> OrderBook:
         return self.market.order_book(pair, depth)
+
+    def latest_candles(self, pair: str, period: int, count: int, now: float) -> list[Candle]:
+        """``History``: the real market's."""
+        return self.market.latest_candles(pair, period, count, now)
 
     def market_price(self, pair: str, side: Side) -> Decimal:
         book = self.market.order_book(pair, 1)

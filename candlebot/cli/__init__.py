@@ -1,4 +1,4 @@
-"""The ``candlebot`` command: the one place that wires the core to strategies and exchanges.
+"""The ``candlebot`` command: flags become settings, and ``candlebot.assembly`` builds the bot or backtest from them.
 
 ``candlebot [flags]`` backtests with ``--data`` and otherwise runs a bot against
 Kraken (or the local simulator). A first word naming a subcommand (``download``,

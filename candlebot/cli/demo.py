@@ -54,13 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     params = args.param if args.param is not None else (["fast=4", "slow=12"] if args.strategy == "sma_cross" else [])
 
-    from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
+    from candlebot.assembly import start_demo_market
 
     with tempfile.TemporaryDirectory(prefix="candlebot-demo-") as folder:
         work = Path(folder)
         market = work / "market.csv"
         write_demo_market(market, time.time())
-        simulator = KrakenSimulator(SimConfig(tier="none", seed=7, data=market, start=int(time.time()))).start()
+        simulator = start_demo_market(market, int(time.time()))
         print(f"candlebot demo: Kraken simulator on {simulator.url}; "
               f"paper bot '{args.strategy}' on 3-second candles for {args.seconds:g} s (Ctrl-C stops it)\n", flush=True)
         try:

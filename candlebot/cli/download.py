@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import signal
 import sys
 import threading
@@ -28,7 +27,8 @@ from typing import Any, Callable, TextIO
 from candlebot.chart import period_seconds
 from candlebot.cli.args import ArgumentParser, parse_time
 from candlebot.data.download.candles import Gaps, candles_from_download, find_gaps, period_label, utc_text, write_candles
-from candlebot.data.download.ohlc_check import KRAKEN_INTERVALS, OhlcCheck, check_candles, parse_ohlc
+from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
+from candlebot.data.history import KRAKEN_INTERVALS
 from candlebot.data.download.ohlcvt import import_archive
 from candlebot.data.download.trades import PairDownload, PublicCall, download_trades
 from candlebot.data.download.tradestore import DownloadState, TradeStore
@@ -95,14 +95,9 @@ def _request(args: argparse.Namespace) -> Request:
 
 def _public_calls(args: argparse.Namespace) -> Callable[[], PublicCall]:
     """A factory of public calls: one Kraken client (own connection) per pair thread."""
-    from candlebot.exchanges.kraken.client import KrakenClient
-    from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV
+    from candlebot.assembly import public_kraken
 
-    url = args.kraken_url or os.environ.get(URL_ENV) or DEFAULT_URL
-    if not (math.isfinite(args.kraken_timeout) and args.kraken_timeout > 0):
-        raise ConfigError(f"--kraken-timeout must be > 0, got {args.kraken_timeout}")
-    KrakenClient(url=url).close()  # checks the URL before any thread starts
-    return lambda: KrakenClient(url=url, timeout=(5.0, args.kraken_timeout)).public
+    return public_kraken(args.kraken_url, args.kraken_timeout)
 
 
 def download(request: Request, public_calls: Callable[[], PublicCall], out: TextIO | None = None,

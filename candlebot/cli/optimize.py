@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from candlebot.cli.args import ArgumentParser, build_parser
-from candlebot.cli.backtest import BacktestSetup, load_chart, setup_from_args
+from candlebot.assembly import BacktestSettings, load_chart
+from candlebot.cli.backtest import settings_from_args
 from candlebot.errors import ConfigError
 
 if TYPE_CHECKING:  # the optimizer's modules import optuna: loaded only once it is known to be installed
@@ -168,7 +169,7 @@ class _Job:
     """The parsed, validated search with its candles loaded and its workers forked."""
 
     args: argparse.Namespace
-    setup: BacktestSetup
+    setup: BacktestSettings
     plan: SearchPlan
     chart: Chart
     executor: Executor
@@ -190,7 +191,7 @@ class _Job:
         for flag, value in (("--trials", args.trials), ("--jobs", args.jobs), ("--top", args.top), ("--walk-forward", args.walk_forward)):
             if value is not None and value < 1:
                 raise ConfigError(f"{flag} must be >= 1, got {value}")
-        setup = setup_from_args(args)
+        setup = settings_from_args(args)
         fixed_names = {item.partition("=")[0].strip().replace("-", "_") for item in args.param}
         space = parse_space(args.space, setup.params, fixed_names, setup.strategy.name)
         budget = _budget(args, space)

@@ -16,7 +16,7 @@ from candlebot.output.report_data import IndicatorLine, ReportData
 from candlebot.output.report import RunReport
 
 if TYPE_CHECKING:
-    from candlebot.cli.backtest import Backtest
+    from candlebot.assembly import Backtest
 
 
 def check_report_paths(html: str | None, png: str | None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from candlebot.chart import Chart
-from candlebot.cli.backtest import BacktestSetup, run_backtest
+from candlebot.assembly import BacktestSettings, run_backtest
 from candlebot.optimize.performance import Performance, of_backtest
 from candlebot.optimize.space import SearchSpace
 from candlebot.output.equity import EquityCurve
@@ -42,7 +42,7 @@ class Outcome:
 class TrialRunner:
     """Runs backtests of one setup over one loaded chart; lives in every forked worker."""
 
-    def __init__(self, setup: BacktestSetup, chart: Chart, space: SearchSpace) -> None:
+    def __init__(self, setup: BacktestSettings, chart: Chart, space: SearchSpace) -> None:
         self.setup = setup
         self.chart = chart
         self.space = space

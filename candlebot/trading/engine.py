@@ -22,31 +22,13 @@ from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.ledger import Ledger
 from candlebot.money import to_decimal
 from candlebot.strategy.base import BotStrategy
+from candlebot.venue import CandleVenue
 
 log = logging.getLogger(__name__)
 
 
-class CandleClock:
-    """Backtest time: the close of the candle the engine is on, so orders and events are dated in market time."""
-
-    __slots__ = ("chart", "index")
-
-    def __init__(self, chart: Chart) -> None:
-        self.chart = chart
-        self.index = -1
-
-    def now(self) -> float:
-        chart = self.chart
-        if self.index < 0:
-            return float(chart.times[0]) if len(chart) else 0.0
-        return float(chart.times[self.index] + chart.period)
-
-    def sleep(self, seconds: float) -> None:
-        """Backtest time moves with the candles only."""
-
-
-class _NoCursor:
-    __slots__ = ("index",)
+def _stay(index: int) -> None:
+    """A running bot's venue is the live market: it moves by itself."""
 
 
 class Engine:
@@ -62,7 +44,9 @@ class Engine:
         clock: Clock,
         bus: EventBus,
         history_limit: int | None = None,
+        market: CandleVenue | None = None,
     ) -> None:
+        """``market``: a venue replaying this chart (a backtest), moved to each candle before its tick."""
         if history_limit is not None and history_limit < max(indicators.history_needed(), strategy.lookback) + 1:
             raise ValueError(f"history_limit {history_limit} is shorter than what the strategy needs")
         self.chart = chart
@@ -73,7 +57,7 @@ class Engine:
         self.bus = bus
         self.history_limit = history_limit
         self.strategy_errors = 0
-        self._cursor = clock if isinstance(clock, CandleClock) else _NoCursor()
+        self._advance = market.at if market is not None else _stay
 
     def ready_index(self) -> int | None:
         """First candle index on which the strategy may act: every line warm, ``lookback`` values deep."""
@@ -117,10 +101,10 @@ class Engine:
 
     def _loop(self, first: int, stop: int) -> None:
         tick = self.strategy.per_candle()
-        cursor = self._cursor
+        advance = self._advance
         observe = self._observe if self.bus.wants(CandleClosed) else None
         for i in range(first, stop):
-            cursor.index = i
+            advance(i)
             if observe is not None:
                 observe(i)
             try:

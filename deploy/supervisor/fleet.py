@@ -158,7 +158,7 @@ def check_bot(bot: Bot, fleet: Fleet) -> None:
     try:
         from candlebot.chart import period_seconds
         from candlebot.cli.args import build_parser, check_seconds, parse_amount
-        from candlebot.cli.backtest import resolve_strategy
+        from candlebot.assembly import resolve_strategy
         from candlebot.errors import ConfigError
         from candlebot.strategy.params import parse_params
     except ImportError as exc:

@@ -10,7 +10,7 @@
     config     KrakenConfig and the CLI flags (--key-file, --kraken-url, --kraken-tier, --kraken-timeout)
     exchange   KrakenExchange: candlebot.venue.Exchange on Kraken
 
-The CLI builds ``KrakenExchange(config_from_args(args), credentials=load_credentials(...))``.
+``candlebot.assembly`` builds ``KrakenExchange(config, credentials=load_credentials(...))``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from os import PathLike
 
 from candlebot.candle import Candle
 from candlebot.clock import Clock, LiveClock
+from candlebot.data.history import KRAKEN_INTERVALS, latest_closed_candles
 from candlebot.errors import ConfigError, FatalExchangeError
 from candlebot.venue import Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.pair import PairInfo
@@ -30,7 +31,6 @@ from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named
 from candlebot.exchanges.kraken.replies import KrakenOrder, TradesPage
 from candlebot.exchanges.kraken_pairs import find_pair, normalise
 
-OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 MAX_OHLC_ROWS = 720
 PUBLIC_PACE_S = 1.0  # between pages of public history
 
@@ -115,8 +115,8 @@ class KrakenExchange:
         return tick.ask if side is Side.BUY else tick.bid
 
     def ohlc(self, pair: str, interval_minutes: int, since: int | None = None) -> OhlcPage:
-        if interval_minutes not in OHLC_INTERVALS:
-            raise ConfigError(f"Kraken OHLC interval must be one of {OHLC_INTERVALS} minutes, got {interval_minutes}")
+        if interval_minutes not in KRAKEN_INTERVALS:
+            raise ConfigError(f"Kraken OHLC interval must be one of {KRAKEN_INTERVALS} minutes, got {interval_minutes}")
         info = self.pair_info(pair)
         result = self.client.public("OHLC", {"pair": info.name, "interval": interval_minutes, "since": since})
         return replies.ohlc(result, info)
@@ -145,6 +145,14 @@ class KrakenExchange:
             candles.pop(latest.forming.time, None)
         ordered = sorted(candles.values(), key=lambda c: c.time)
         return tuple(ordered[-count:])
+
+    def latest_candles(self, pair: str, period: int, count: int, now: float) -> list[Candle]:
+        """``History``: OHLC resampled from the largest Kraken interval dividing the period; recent trades below a minute."""
+        return latest_closed_candles(
+            period, count, now, max_rows=MAX_OHLC_ROWS,
+            ohlc=lambda interval, rows: self.closed_candles(pair, interval, rows),
+            trades=lambda: [(t.time, float(t.price), float(t.volume)) for t in self.recent_trades(pair).trades],
+        )
 
     def order_book(self, pair: str, depth: int = 100) -> OrderBook:
         if not 1 <= depth <= 500:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
+from candlebot.data.history import KRAKEN_INTERVALS
 from candlebot.exchanges.kraken_sim import params as p
 from candlebot.exchanges.kraken_sim.book import BookMaker
 from candlebot.exchanges.kraken_sim.catalog import Catalog
@@ -26,7 +27,7 @@ from candlebot.exchanges.kraken_sim.errors import INVALID_ARGUMENTS, UNKNOWN_MET
 from candlebot.exchanges.kraken_sim.market import DAY, HOUR, Bar, PricePath
 from candlebot.exchanges.kraken_sim.units import Units, fixed
 
-OHLC_INTERVALS = frozenset({1, 5, 15, 30, 60, 240, 1440, 10080, 21600})
+OHLC_INTERVALS = frozenset(KRAKEN_INTERVALS)
 OHLC_ROWS = 720
 TRADES_ROWS = 1000
 

@@ -14,11 +14,10 @@ import pytest
 from candlebot.data.candlefile import load_candles
 from candlebot.chart import Chart
 from candlebot.clock import LiveClock
-from candlebot.trading.engine import CandleClock
 from candlebot.errors import FatalExchangeError, OrderRejected
 from candlebot.venue import Exchange, Fill, OrderRequest, Side
 from candlebot.pair import PairInfo
-from candlebot.exchanges.backtest import BacktestExchange
+from candlebot.exchanges.backtest import BacktestExchange, CandleClock
 from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials, KrakenExchange
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 from candlebot.exchanges.live import LiveExchange
@@ -54,10 +53,10 @@ def venue(request, sim, shared_data, tmp_path) -> Venue:
     if request.param == "backtest":
         c = load_candles(shared_data / "kraken/xbtusd_1h_2023q1.csv")
         chart = Chart.from_arrays("XBTUSD", 3600, c.times, c.opens, c.highs, c.lows, c.closes, c.volumes)
-        clock = CandleClock(chart)
-        clock.index = 100
         pair = find_pair(offline_pairs(), "XBTUSD")
-        return Venue(BacktestExchange(chart, pair, clock, cash=Decimal("10000"), fee_rate=pair.taker_fee), pair, pair.taker_fee, _refs(1))
+        backtest = BacktestExchange(chart, pair, CandleClock(chart), cash=Decimal("10000"), fee_rate=pair.taker_fee)
+        backtest.at(100)
+        return Venue(backtest, pair, pair.taker_fee, _refs(1))
     kraken = KrakenExchange(KrakenConfig(url=sim.url, tier="none", timeout=5), credentials=KrakenCredentials(KEY, SECRET), state_dir=tmp_path)
     request.addfinalizer(kraken.close)
     pair = kraken.pair_info("XBTUSD")

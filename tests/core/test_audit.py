@@ -12,7 +12,6 @@ from pathlib import Path
 from candlebot.cli import ledger as ledger_cli
 from candlebot.live.audit import HOLD_KEY, Auditor
 from candlebot.chart import Chart
-from candlebot.trading.engine import CandleClock
 from candlebot.errors import OrderRejected
 from candlebot.events import BooksAudited, EventBus, OrderSkipped, TradeClosed, TradeOpened
 from candlebot.venue import OrderRequest, Side
@@ -21,7 +20,7 @@ from candlebot.trading.ledger import Ledger, Sizing
 from candlebot.live.recovery import Reconciler
 from candlebot.live.store import BotStore
 from candlebot.trading.trader import Trader
-from candlebot.exchanges.backtest import BacktestExchange
+from candlebot.exchanges.backtest import BacktestExchange, CandleClock
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")

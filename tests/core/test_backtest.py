@@ -16,7 +16,8 @@ import pytest
 import talib
 
 from candlebot.cli.args import build_parser
-from candlebot.cli.backtest import build_backtest, load_chart, setup_from_args
+from candlebot.assembly import build_backtest, load_chart
+from candlebot.cli.backtest import settings_from_args
 from candlebot.events import EventBus
 from candlebot.money import to_decimal
 from candlebot.strategies import STRATEGIES
@@ -106,7 +107,7 @@ def test_sma_cross_fills_equal_a_straightforward_computation(shared_data, tmp_pa
 
 def _run(strategy, data, *extra):
     args = build_parser().parse_args(["--data", str(data), "--strategy", strategy, "--quiet", *extra])
-    setup = setup_from_args(args)
+    setup = settings_from_args(args)
     chart = load_chart(setup)
     log = logging.getLogger(f"test.{strategy}")
     log.setLevel(logging.WARNING)

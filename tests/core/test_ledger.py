@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from decimal import Decimal as D
-from itertools import count
 
 import pytest
 
+from candlebot.assembly import BacktestSettings, build_backtest, resolve_strategy
 from candlebot.chart import Chart
-from candlebot.trading.engine import CandleClock
 from candlebot.events import EventBus, OrderSkipped, TradeClosed, TradeOpened
-from candlebot.trading.ledger import Ledger, Sizing
-from candlebot.trading.protection import Protection
-from candlebot.trading.trader import Trader
-from candlebot.exchanges.backtest import BacktestExchange
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.trading.ledger import Ledger
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")  # lot 8, cost 5, price 1 decimals; ordermin 0.0001, costmin 0.5
 
 
 class Desk:
-    """A trader over a backtest exchange whose candle i+1 opens at ``opens[i+1]``; exact all-in sizing
+    """A backtest's trader, driven by hand, whose candle i+1 opens at ``opens[i+1]``; exact all-in sizing
     (--max-slippage 0) unless ``max_slippage`` is given."""
 
     def __init__(self, opens, cash, max_open=1, stake=None, fee="0.0026", slippage_bps="0", max_slippage="0"):
@@ -30,20 +27,20 @@ class Desk:
         for k, price in enumerate(opens):
             self.chart.update(price, 1.0, 60 * k)
         self.chart.close_forming()
-        self.clock = CandleClock(self.chart)
-        self.exchange = BacktestExchange(self.chart, XBTUSD, self.clock, cash=D(cash), fee_rate=D(fee), slippage_bps=D(slippage_bps))
-        self.ledger = Ledger(XBTUSD, D(cash))
+        strategy = resolve_strategy("sma_cross")
+        settings = BacktestSettings(data="by hand", pair=XBTUSD, strategy=strategy,
+                                    params=strategy.Params(num_simultaneous_trades=max_open), fee_rate=D(fee), cash=D(cash),
+                                    stake=None if stake is None else D(stake), slippage_bps=D(slippage_bps),
+                                    max_slippage=D(max_slippage))
         self.events = []
         bus = EventBus()
         bus.subscribe(self.events.append)
-        refs = count(1)
-        self.trader = Trader(exchange=self.exchange, pair=XBTUSD, ledger=self.ledger, sizing=Sizing(max_open, None if stake is None else D(stake)),
-                             fee_rate=D(fee), bus=bus, clock=self.clock, next_userref=lambda: next(refs),
-                             protection=Protection(XBTUSD, D(max_slippage)))
+        backtest = build_backtest(settings, self.chart, bus, logging.getLogger("test.ledger"))
+        self.exchange, self.ledger, self.trader = backtest.exchange, backtest.ledger, backtest.trader
         assert len(self.chart) == n
 
     def at(self, i):
-        self.clock.index = i
+        self.exchange.at(i)
         return self.trader
 
 

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from candlebot.cli.args import build_parser
-from candlebot.cli.backtest import build_backtest, load_chart, setup_from_args
+from candlebot.assembly import build_backtest, load_chart
+from candlebot.cli.backtest import settings_from_args
 from candlebot.events import EventBus
 from candlebot.venue import Fill, Side
 from candlebot.output.equity import equity_curve
@@ -72,7 +73,7 @@ def test_metrics_by_hand_on_four_daily_candles():
 
 def _backtest(data, *extra):
     args = build_parser().parse_args(["--data", str(data), "--quiet", *extra])
-    setup = setup_from_args(args)
+    setup = settings_from_args(args)
     log = logging.getLogger("test.metrics")
     log.setLevel(logging.WARNING)
     backtest = build_backtest(setup, load_chart(setup), EventBus(), log)

@@ -11,7 +11,8 @@ import pytest
 from candlebot.data.candlefile import load_candles
 from candlebot.chart import Chart
 from candlebot.cli.args import build_parser
-from candlebot.cli.backtest import build_backtest, load_chart, setup_from_args
+from candlebot.assembly import build_backtest, load_chart
+from candlebot.cli.backtest import settings_from_args
 from candlebot.clock import SimClock
 from candlebot.trading.engine import Engine
 from candlebot.events import EventBus
@@ -31,7 +32,7 @@ QUIET.setLevel(logging.WARNING)
 
 def backtest_trades(path, strategy, params):
     args = build_parser().parse_args(["--data", str(path), "--strategy", strategy, "--quiet", *sum((["--param", p] for p in params), [])])
-    setup = setup_from_args(args)
+    setup = settings_from_args(args)
     backtest = build_backtest(setup, load_chart(setup), EventBus(), QUIET)
     backtest.run()
     return backtest.ledger.trades, setup

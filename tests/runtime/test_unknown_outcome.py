@@ -3,24 +3,20 @@ the strategy cannot send it again, and its fill is never lost (real adapter agai
 
 from __future__ import annotations
 
+import threading
 import time
 from decimal import Decimal
-from itertools import count
 
 import pytest
 
+from candlebot.assembly import BotSettings, build_bot, resolve_strategy
 from candlebot.clock import LiveClock
-from candlebot.events import EventBus, OrderFailed, OrderSkipped
-from candlebot.trading.ledger import Ledger, Sizing
-from candlebot.live.recovery import Reconciler
-from candlebot.live.store import BotStore
-from candlebot.trading.trader import Trader
-from candlebot.exchanges.kraken import KrakenCredentials, KrakenExchange
+from candlebot.events import OrderFailed, OrderSkipped
+from candlebot.identity import BotIdentity
 from candlebot.exchanges.kraken.config import KrakenConfig, RetryPolicy
 from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
-from candlebot.exchanges.live import LiveExchange
-from tests.support.bots import KEY, SECRET, start_simulator
+from tests.support.bots import start_simulator, write_key_file
 
 LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")
 
@@ -30,23 +26,16 @@ def desk(tmp_path):
     sim = start_simulator()
     config = KrakenConfig(url=sim.url, tier="none", timeout=1.0, connect_timeout=1.0, lookup_window=0.3, lookup_interval=0.05,
                           retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02))
-    kraken = KrakenExchange(config, credentials=KrakenCredentials(KEY, SECRET), state_dir=tmp_path)
-    clock = LiveClock()
-    pair = kraken.pair_info("XBTUSD")
-    exchange = LiveExchange(kraken, pair, clock)
-    ledger = Ledger(pair, Decimal("1000"))
-    store = BotStore(tmp_path / "bot.sqlite", now=clock.now)
-    store.bind(pair=pair.name, start_cash=Decimal("1000"))
+    strategy = resolve_strategy("sma_cross")
+    settings = BotSettings(pair="XBTUSD", period=60, poll_s=1.0, strategy=strategy, params=strategy.Params(),
+                           identity=BotIdentity.from_name("unknown-outcome"), venue=config, state_dir=tmp_path / "state",
+                           mode="live", log_dir=tmp_path / "logs", quiet=True, key_file=str(write_key_file(tmp_path)),
+                           cash=Decimal("1000"), reconcile_window=5.0, lookup_every=0.0)
+    bot = build_bot(settings, LiveClock(), threading.Event())
     events: list = []
-    bus = EventBus()
-    bus.subscribe(events.append)
-    refs = count(7_000)
-    trader = Trader(exchange=exchange, pair=pair, ledger=ledger, sizing=Sizing(1), fee_rate=pair.taker_fee, bus=bus, clock=clock,
-                    next_userref=lambda: next(refs), journal=store)
-    reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock, pending=[], absent_after=5.0)
-    yield sim, trader, reconciler, ledger, store, events
-    kraken.close()
-    store.close()
+    bot.runtime.bus.subscribe(events.append)
+    yield sim, bot.trader, bot.runtime.reconciler, bot.ledger, bot.store, events
+    bot.close()
     sim.stop()
 
 

@@ -1,4 +1,4 @@
-"""Warm-up history from Kraken's OHLC (resampled when -p is not a Kraken interval) and, below a minute, from trades."""
+"""Warm-up history (the adapter's ``History``) from Kraken's OHLC (resampled when -p is not a Kraken interval) and, below a minute, from trades."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from candlebot.cli.bot import warm_up_candles
 from candlebot.exchanges.kraken import KrakenConfig, KrakenExchange
 from tests.support.bots import start_simulator
 
@@ -23,7 +22,7 @@ def kraken(tmp_path_factory):
 @pytest.mark.parametrize("period, source_minutes", [(60, 1), (300, 5), (120, 1), (600, 5), (3, None)])
 def test_warm_up_candles_are_closed_aligned_and_match_krakens_own(kraken, period, source_minutes):
     now = time.time()
-    candles = warm_up_candles(kraken, "XBTUSD", period, 40, now)
+    candles = kraken.latest_candles("XBTUSD", period, 40, now)
 
     assert len(candles) == 40
     assert all(c.time % period == 0 for c in candles)

@@ -13,8 +13,6 @@ from typing import Any
 
 from candlebot.data.candlefile import CandleColumns
 
-KRAKEN_INTERVALS = frozenset({1, 5, 15, 30, 60, 240, 1440, 10080, 21600})
-
 
 @dataclass(frozen=True)
 class OhlcCheck:
