@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import importlib
 import itertools
 import json
 import logging
@@ -13,7 +12,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Sequence, TextIO
 
 from candlebot.data.candlecache import CandleCache
 from candlebot.data.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
@@ -36,6 +35,7 @@ from candlebot.cli.report_output import check_report_paths, report_data, write_r
 from candlebot.output.report import RunReport, build_report, write_trades_csv
 from candlebot.data.resample import candles_from_trades, resample
 from candlebot.strategy.base import BotStrategy, StrategyContext
+from candlebot.strategy.loader import load_strategy
 from candlebot.trading.trader import Trader
 from candlebot.exchanges.backtest import BacktestExchange
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
@@ -67,7 +67,7 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
     check_exchange(args.exchange)
     if args.period is not None:
         period_seconds(args.period)
-    strategy = resolve_strategy(args.strategy)
+    strategy = resolve_strategy(args.strategy, args.strategy_path)
     params = parse_params(strategy.Params, args.param, strategy.name)
     pair = find_pair(offline_pairs(), args.pair)
     start, end = parse_range(args.start, args.end)
@@ -92,21 +92,9 @@ def setup_from_args(args: argparse.Namespace) -> BacktestSetup:
     )
 
 
-def resolve_strategy(name: str) -> type[BotStrategy]:
-    """A shipped strategy by name, or your own as ``package.module:ClassName``."""
-    if ":" in name:
-        module_name, _, class_name = name.partition(":")
-        try:
-            strategy = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError(f"cannot load strategy {name!r}: {exc}") from None
-        if not (isinstance(strategy, type) and issubclass(strategy, BotStrategy)):
-            raise ConfigError(f"{name!r} is not a BotStrategy subclass")
-        return strategy
-    try:
-        return STRATEGIES[name]
-    except KeyError:
-        raise ConfigError(f"unknown strategy {name!r} (available: {', '.join(sorted(STRATEGIES))}, or module:Class)") from None
+def resolve_strategy(name: str, search_path: Sequence[str] = ()) -> type[BotStrategy]:
+    """A shipped strategy by name, or your own (``--strategy``, ``--strategy-path``: see candlebot.strategy.loader)."""
+    return load_strategy(name, STRATEGIES, [Path(p) for p in search_path])
 
 
 def load_chart(setup: BacktestSetup) -> Chart:

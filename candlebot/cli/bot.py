@@ -190,7 +190,7 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
     fee = parse_fee(args.fee) if args.fee is not None else None
     max_slippage = parse_fraction(args.max_slippage, "--max-slippage")
     max_deviation = parse_fraction(args.max_price_deviation, "--max-price-deviation", allow_zero=False)
-    strategy_cls = resolve_strategy(args.strategy)
+    strategy_cls = resolve_strategy(args.strategy, args.strategy_path)
     params = parse_params(strategy_cls.Params, args.param, strategy_cls.name)
     identity = BotIdentity.from_name(args.name)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
