@@ -122,8 +122,8 @@ def _from_search_path(name: str, builtin: Mapping[str, type[BotStrategy]], dirs:
             if candidate.is_file():
                 return _pick(_import_file(candidate, dirs), None, str(candidate))
     where = ", ".join(str(d) for d in dirs)
-    raise ConfigError(f"unknown strategy {name!r}: not a shipped one ({', '.join(sorted(builtin))}) and no {name}.py in "
-                      f"{where}; your own: file.py[:Class] or package.module:Class")
+    raise ConfigError(f"unknown strategy {name!r} (available: {', '.join(sorted(builtin))}; no {name}.py in {where}; "
+                      "your own: path/file.py[:Class] or package.module:Class)")
 
 
 # -- plumbing ------------------------------------------------------------------------------------------
