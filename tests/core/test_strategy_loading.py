@@ -17,7 +17,7 @@ from candlebot.cli import new_strategy
 from candlebot.errors import ConfigError
 from candlebot.strategies import STRATEGIES
 from candlebot.strategy import INTERFACE_VERSION, BotStrategy
-from candlebot.strategy.loader import load_strategy
+from candlebot.strategy.loader import CURRENT_INTERFACE, OLDEST_INTERFACE, load_strategy
 
 REPO = Path(__file__).resolve().parents[2]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("candlebot")  # unlike `python -m`, it does not put the cwd on sys.path
@@ -132,12 +132,13 @@ def test_files_with_the_same_name_in_two_folders_stay_two_strategies(workdir):
     assert first.__module__ != second.__module__ and "strategy" not in sys.modules
 
 
-def test_an_older_interface_that_is_still_supported_loads_and_the_template_declares_the_current_one(workdir):
+def test_every_supported_interface_loads_and_the_template_declares_the_current_one(workdir):
     from candlebot.strategy.template import MyStrategy
 
-    assert MyStrategy.interface == INTERFACE_VERSION == BotStrategy.interface
-    write(workdir / "declared.py", source("Declared", "declared", f"interface = {INTERFACE_VERSION}"))
-    assert load("declared.py").interface == INTERFACE_VERSION
+    assert MyStrategy.interface == INTERFACE_VERSION == BotStrategy.interface == CURRENT_INTERFACE
+    for version in range(OLDEST_INTERFACE, CURRENT_INTERFACE + 1):
+        write(workdir / f"v{version}.py", source(f"V{version}", f"v{version}", f"interface = {version}"))
+        assert load(f"v{version}.py").interface == version
 
 
 # -- one line per mistake ------------------------------------------------------------------------------
