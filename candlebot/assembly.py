@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import importlib
 import itertools
 import logging
 import math
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from candlebot.chart import Chart
+from candlebot.strategy.loader import load_strategy
 from candlebot.clock import Clock, LiveClock
 from candlebot.data.candlecache import CandleCache
 from candlebot.data.source import load_chart as load_chart_file
@@ -125,21 +125,9 @@ class BotSettings:
     lookup_every: float = LOOKUP_EVERY_S
 
 
-def resolve_strategy(name: str) -> type[BotStrategy]:
-    """A shipped strategy by name, or your own as ``package.module:ClassName``."""
-    if ":" in name:
-        module_name, _, class_name = name.partition(":")
-        try:
-            strategy = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError(f"cannot load strategy {name!r}: {exc}") from None
-        if not (isinstance(strategy, type) and issubclass(strategy, BotStrategy)):
-            raise ConfigError(f"{name!r} is not a BotStrategy subclass")
-        return strategy
-    try:
-        return STRATEGIES[name]
-    except KeyError:
-        raise ConfigError(f"unknown strategy {name!r} (available: {', '.join(sorted(STRATEGIES))}, or module:Class)") from None
+def resolve_strategy(name: str, search_path: Sequence[str] = ()) -> type[BotStrategy]:
+    """A shipped strategy by name, or your own (``--strategy``, ``--strategy-path``: see candlebot.strategy.loader)."""
+    return load_strategy(name, STRATEGIES, [Path(p) for p in search_path])
 
 
 def offline_pair(name: str) -> PairInfo:

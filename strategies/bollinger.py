@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, require
+from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_below, require
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,8 @@ class Bollinger(BotStrategy):
         self.closes = self.chart.closes
 
     def evaluate_positions(self, i: int) -> None:
-        closes = self.closes
         if not self.open_trades:
-            if closes[i] < self.lower[i] and closes[i - 1] >= self.lower[i - 1]:
+            if crossed_below(self.closes, self.lower, i):
                 self.buy()
-        elif closes[i] >= self.exit_band[i]:
+        elif self.closes[i] >= self.exit_band[i]:
             self.close_all()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, require
+from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, crossed_below, require
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Macd(BotStrategy):
     def evaluate_positions(self, i: int) -> None:
         macd, signal = self.macd, self.signal
         if not self.open_trades:
-            if macd[i] > signal[i] and macd[i - 1] <= signal[i - 1]:
+            if crossed_above(macd, signal, i):
                 self.buy()
-        elif macd[i] < signal[i] and macd[i - 1] >= signal[i - 1]:
+        elif crossed_below(macd, signal, i):
             self.close_all()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, require
+from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, crossed_below, require
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ParabolicSarStochastic(BotStrategy):
         k, d, p = self.k, self.d, self.params
         close = self.closes[i]
         if not self.open_trades:
-            if self.sar[i] < close and k[i] > d[i] and k[i - 1] <= d[i - 1] and k[i] < p.entry_below:
+            if self.sar[i] < close and crossed_above(k, d, i) and k[i] < p.entry_below:
                 self.buy()
-        elif self.sar[i] > close or (k[i] < d[i] and k[i - 1] >= d[i - 1] and k[i - 1] > p.overbought):
+        elif self.sar[i] > close or (crossed_below(k, d, i) and k[i - 1] > p.overbought):
             self.close_all()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, require
+from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, crossed_below, require
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class SmaCross(BotStrategy):
     def evaluate_positions(self, i: int) -> None:
         fast, slow = self.fast, self.slow
         if not self.open_trades:
-            if fast[i] > slow[i] and fast[i - 1] <= slow[i - 1]:
+            if crossed_above(fast, slow, i):
                 self.buy()
-        elif fast[i] < slow[i] and fast[i - 1] >= slow[i - 1]:
+        elif crossed_below(fast, slow, i):
             self.close_all()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, require
+from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, crossed_below, require
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class Stochastic(BotStrategy):
 
     def evaluate_positions(self, i: int) -> None:
         k, d, p = self.k, self.d, self.params
-        if k[i] > d[i] and k[i - 1] <= d[i - 1] and k[i - 1] < p.oversold:
+        if crossed_above(k, d, i) and k[i - 1] < p.oversold:
             if len(self.open_trades) < self.num_simultaneous_trades:
                 self.buy()
-        elif self.open_trades and k[i] < d[i] and k[i - 1] >= d[i - 1] and k[i - 1] > p.overbought:
+        elif self.open_trades and crossed_below(k, d, i) and k[i - 1] > p.overbought:
             self.close_all()

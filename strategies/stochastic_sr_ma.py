@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, require
+from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, require
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class StochasticSrMa(BotStrategy):
         elif (
             len(self.open_trades) < self.num_simultaneous_trades
             and close > self.ma[i]
-            and k[i] > d[i] and k[i - 1] <= d[i - 1] and k[i - 1] < self.params.oversold
+            and crossed_above(k, d, i) and k[i - 1] < self.params.oversold
             and close <= self.support[i] * (1 + self.near)
         ):
             self.buy()

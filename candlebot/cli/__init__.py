@@ -2,7 +2,7 @@
 
 ``candlebot [flags]`` backtests with ``--data`` and otherwise runs a bot against
 Kraken (or the local simulator). A first word naming a subcommand (``download``,
-``data``, ``report``, ``status``, ``optimize``, ...) runs that tool instead; each
+``data``, ``report``, ``status``, ``optimize``, ``new-strategy``, ...) runs that tool instead; each
 lives in its own module so a bot never imports the research tools. User mistakes
 print one line on stderr and exit 2.
 """
@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "candlebot.cli.report",
     "status": "candlebot.cli.status",
     "optimize": "candlebot.cli.optimize",
+    "new-strategy": "candlebot.cli.new_strategy",
 }
 
 

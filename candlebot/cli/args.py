@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
+from candlebot import __version__
 from candlebot.cli.sinks import add_sink_arguments
 from candlebot.exchanges.kraken.config import add_kraken_arguments
 from candlebot.errors import ConfigError
@@ -34,6 +35,7 @@ def build_parser() -> ArgumentParser:
         description="Candlestick trading bot for Kraken: backtest with --data, otherwise a running bot.",
     )
     parser.set_defaults(mode=None)
+    parser.add_argument("-V", "--version", action="version", version=f"candlebot {__version__}")
     market = parser.add_argument_group("market")
     market.add_argument("-x", "--exchange", default="kraken", help="exchange to trade on (kraken)")
     market.add_argument("-c", "--pair", default="XBTUSD", help="currency pair, e.g. XBTUSD or XXBTZUSD (default XBTUSD)")
@@ -41,7 +43,11 @@ def build_parser() -> ArgumentParser:
                         "bots default to 5, backtests to the file's period")
     market.add_argument("-t", "--poll", type=float, default=5.0, help="ticker polling interval in seconds, fractions allowed (default 5)")
     strategy = parser.add_argument_group("strategy")
-    strategy.add_argument("--strategy", required=True, help="strategy name, e.g. sma_cross")
+    strategy.add_argument("--strategy", required=True, help="a shipped strategy (e.g. sma_cross), or your own: "
+                          "path/to/file.py[:Class], package.module:Class, or NAME for NAME.py in --strategy-path or "
+                          "the current directory (docs/strategies.md)")
+    strategy.add_argument("--strategy-path", action="append", default=[], metavar="DIR",
+                          help="a directory to find your strategies in, before the current directory (repeatable)")
     strategy.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="strategy parameter (repeatable)")
     money = parser.add_argument_group("money")
     money.add_argument("--fee", help="taker fee as a fraction (0.0026) or percent (0.26%%); default: the pair's fee")

@@ -31,7 +31,7 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     check_exchange(args.exchange)
     if args.period is not None:
         period_seconds(args.period)
-    strategy = resolve_strategy(args.strategy)
+    strategy = resolve_strategy(args.strategy, args.strategy_path)
     params = parse_params(strategy.Params, args.param, strategy.name)
     pair = offline_pair(args.pair)
     start, end = parse_range(args.start, args.end)

@@ -140,7 +140,7 @@ def settings_from_args(args: argparse.Namespace) -> BotSettings:
     fee = parse_fee(args.fee) if args.fee is not None else None
     max_slippage = parse_fraction(args.max_slippage, "--max-slippage")
     max_deviation = parse_fraction(args.max_price_deviation, "--max-price-deviation", allow_zero=False)
-    strategy = resolve_strategy(args.strategy)
+    strategy = resolve_strategy(args.strategy, args.strategy_path)
     params = parse_params(strategy.Params, args.param, strategy.name)
     identity = BotIdentity.from_name(args.name)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()

@@ -46,6 +46,7 @@ class BotStrategy:
 
     name: ClassVar[str] = ""
     Params: ClassVar[type[StrategyParams]] = StrategyParams
+    interface: ClassVar[int] = 1  # the strategy interface a class is written for: candlebot.strategy.INTERFACE_VERSION
     lookback: int = 2
 
     def __init__(self, params: StrategyParams, context: StrategyContext) -> None:

@@ -170,6 +170,28 @@ class BotIndicators:
         resistance = self._line("MAX", f"resistance_{period}", ("high",), timeperiod=_period(period, "support/resistance"))
         return SupportResistance(support, resistance)
 
+    def talib(self, function: str, source: str = "close", **params: float) -> Line | tuple[Line, ...]:
+        """Any other TA-Lib function by name, streamed like the facades: ``indicators.talib("CCI", timeperiod=20)``.
+
+        Parameters are TA-Lib's own names and defaults (``abstract.Function(name).info``). Inputs are the
+        chart columns TA-Lib asks for (open, high, low, close, volume); ``source`` replaces the close for
+        functions of one price series. One output gives a line, several a tuple of lines in TA-Lib's order.
+        """
+        name = function.upper()
+        if name not in _TALIB_FUNCTIONS:
+            raise ConfigError(f"talib: no TA-Lib function {function!r} (talib.get_functions() lists them)")
+        info = abstract.Function(name).info
+        unknown = set(params) - set(info["parameters"])
+        if unknown:
+            known = ", ".join(info["parameters"]) or "none"
+            raise ConfigError(f"talib {name}: unknown parameter(s) {', '.join(sorted(unknown))} (known: {known})")
+        values = {**info["parameters"], **params}
+        sources = _inputs(name, info["input_names"], source)
+        _check_parameters(name, len(sources), values)
+        label = _label("_".join([name.lower(), *(f"{v:g}" if isinstance(v, float) else str(v) for v in values.values())]), source)
+        lines = self._lines(name, label, sources, tuple(info["output_names"]), **values)
+        return lines[0] if len(lines) == 1 else lines
+
     # -- engine side -------------------------------------------------------------
 
     def update(self) -> None:
@@ -238,6 +260,36 @@ class BotIndicators:
         self._by_label[label] = feed
         return feed.lines
 
+
+
+_TALIB_FUNCTIONS = frozenset(talib.get_functions())
+
+
+def _inputs(name: str, input_names: dict[str, str | list[str]], source: str) -> tuple[str, ...]:
+    """The chart columns a TA-Lib function reads, in its argument order; ``source`` stands for its one price."""
+    sources: list[str] = []
+    for key, columns in input_names.items():
+        if key == "price":
+            sources.append(source)
+        elif isinstance(columns, str):
+            if columns not in _SOURCES:
+                raise ConfigError(f"talib {name}: needs the input {columns!r}, which is not a candle column")
+            sources.append(columns)
+        else:
+            sources.extend(columns)
+    if source != "close" and "price" not in input_names:
+        raise ConfigError(f"talib {name}: reads {', '.join(sources)}; source= only replaces a single close input")
+    return tuple(sources)
+
+
+def _check_parameters(name: str, inputs: int, params: dict[str, float]) -> None:
+    """Let TA-Lib judge the parameters once on a short series, so a bad one is a line at setup, not a crash later."""
+    try:
+        lookback = abstract.Function(name, **params).lookback
+        series = np.linspace(1.0, 2.0, max(lookback, 0) + 2)
+        getattr(talib, name)(*([series] * inputs), **params)
+    except Exception as exc:  # TA-Lib answers bad parameters with assorted exception types
+        raise ConfigError(f"talib {name}: invalid parameters {params} ({exc})") from None
 
 
 def _label(base: str, source: str) -> str:

@@ -37,6 +37,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 PAIR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/._-]{1,31}$")
 STRATEGY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
+STRATEGY_FILE = re.compile(r"^[^:]+\.py(:[A-Za-z_][A-Za-z0-9_]*)?$")  # path/to/file.py[:Class], made absolute on load
 PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COMMENT = re.compile(r"\s[;#]")  # supervisor drops the rest of a line from " ;" or " #" on
 
@@ -57,9 +58,11 @@ class Bot:
     key_file: str | None = None
     cash: str | float | None = None
     extra_args: tuple[str, ...] = ()
+    strategy_path: tuple[str, ...] = ()  # directories for --strategy-path, made absolute on load
 
     def __post_init__(self) -> None:
-        for name, kind in (("name", str), ("pair", str), ("strategy", str), ("mode", str), ("params", dict), ("extra_args", tuple)):
+        for name, kind in (("name", str), ("pair", str), ("strategy", str), ("mode", str), ("params", dict),
+                           ("extra_args", tuple), ("strategy_path", tuple)):
             if not isinstance(getattr(self, name), kind):
                 raise FleetError(f"bot {self.name!r}: {name} must be a {_KIND_NAMES[kind]}, got {getattr(self, name)!r}")
         if not NAME.match(self.name):
@@ -67,8 +70,10 @@ class Bot:
         where = f"bot {self.name}"
         if not PAIR.match(self.pair):
             raise FleetError(f"{where}: pair {self.pair!r} is not a pair name such as XBTUSD or BTC/USD")
-        if not STRATEGY.match(self.strategy):
-            raise FleetError(f"{where}: strategy {self.strategy!r} is not a strategy name or module:Class")
+        if not (STRATEGY.match(self.strategy) or STRATEGY_FILE.match(text_value(self.strategy, f"{where}: strategy"))):
+            raise FleetError(f"{where}: strategy {self.strategy!r} is not a strategy name, module:Class or file.py:Class")
+        for folder in self.strategy_path:
+            text_value(folder, f"{where}: strategy_path")
         if self.mode not in MODES:
             raise FleetError(f"{where}: mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.key_file is not None:
@@ -96,6 +101,8 @@ class Bot:
     def argv(self, fleet: Fleet) -> list[str]:
         argv = [*fleet.command, "-x", "kraken", "-p", _number(self.period), "-t", _number(self.poll), "-c", self.pair,
                 "--strategy", self.strategy]
+        for folder in self.strategy_path:
+            argv += ["--strategy-path", folder]
         for name, value in self.params.items():
             text = ",".join(map(str, value)) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else str(value)
             argv += ["--param", f"{name}={text}"]
@@ -172,7 +179,7 @@ def check_bot(bot: Bot, fleet: Fleet) -> None:
         for flag in ("cash", "stake"):
             if getattr(args, flag) is not None:
                 parse_amount(getattr(args, flag), f"--{flag}")
-        strategy = resolve_strategy(args.strategy)
+        strategy = resolve_strategy(args.strategy, args.strategy_path)
         parse_params(strategy.Params, args.param, strategy.name)
     except ConfigError as exc:
         raise FleetError(f"bot {bot.name}: {exc}") from None
@@ -249,7 +256,7 @@ def _load_bots(path: Path, rows: object) -> list[Bot]:
         extra = row.get("extra_args", [])
         if not isinstance(extra, list) or not all(isinstance(a, str) for a in extra):
             raise FleetError(f"{path}: bot {label}: extra_args must be a list of strings, e.g. [\"--cash\", \"500\"]")
-        row = {**row, "extra_args": tuple(extra)}
+        row = {**row, "extra_args": tuple(extra), **_strategy_paths(path, row, label)}
         if isinstance(row.get("key_file"), str):
             row["key_file"] = str(_resolve(path, text_value(row["key_file"], f"bot {label}: key_file")))
         bots.append(Bot(**row))
@@ -258,6 +265,22 @@ def _load_bots(path: Path, rows: object) -> list[Bot]:
     if duplicates:
         raise FleetError(f"{path}: bot names must be unique, repeated: {', '.join(duplicates)}")
     return bots
+
+
+def _strategy_paths(path: Path, row: dict, label: str) -> dict[str, object]:
+    """``strategy = "file.py:Class"`` and ``strategy_path`` (a folder or a list), relative to the fleet file like every path."""
+    found: dict[str, object] = {}
+    folders = row.get("strategy_path", [])
+    folders = [folders] if isinstance(folders, str) else folders
+    if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+        raise FleetError(f"{path}: bot {label}: strategy_path must be a folder or a list of folders, e.g. [\"strategies\"]")
+    if folders:
+        found["strategy_path"] = tuple(str(_resolve(path, text_value(f, f"bot {label}: strategy_path"))) for f in folders)
+    strategy = row.get("strategy")
+    if isinstance(strategy, str) and STRATEGY_FILE.match(strategy):
+        file, sep, cls = strategy.rpartition(":") if not strategy.endswith(".py") else (strategy, "", "")
+        found["strategy"] = f"{_resolve(path, text_value(file, f'bot {label}: strategy'))}{sep}{cls}"
+    return found
 
 
 def _resolve(fleet_file: Path, value: str) -> Path:

@@ -1,0 +1,215 @@
+"""Find the strategy class a ``--strategy`` value names.
+
+    sma_cross                      a shipped strategy (the ``builtin`` registry the caller passes in)
+    mystrat                        mystrat.py in a --strategy-path directory or the current directory,
+                                   which must define exactly one BotStrategy subclass
+    path/to/file.py[:ClassName]    a file (relative to the current directory); without a class name
+                                   it must define exactly one BotStrategy subclass
+    package.module:ClassName       a module importable from the --strategy-path directories, the
+                                   current directory or the installed packages, in that order
+
+Shipped names win over files of the same name (load those with ``./name.py``). A file is imported
+under a private, unique module name, so it cannot clash with an installed module or with another
+strategy file of the same name. Loading a user strategy puts the --strategy-path directories and
+the current directory at the front of ``sys.path`` (a console script, unlike ``python -m``, does
+not put the current directory there), so a strategy file can import its helper modules beside it.
+
+Every mistake is one ``ConfigError`` line: a missing file or module, a syntax error (file:line),
+an import the user's module needs but cannot find, no such class, a class that is not a
+BotStrategy, or a strategy written for an interface this candlebot does not implement.
+
+The core never imports the shipped strategies (only the assembly module does): the caller passes
+them in as ``builtin``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import itertools
+import os
+import re
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Callable, Mapping, Sequence
+
+from candlebot.errors import ConfigError
+from candlebot.strategy.base import BotStrategy
+
+# The interfaces this candlebot implements: BotStrategy.interface is the current one; bump OLDEST when
+# support for strategies written against an older interface is dropped (and say so in docs/strategies.md).
+CURRENT_INTERFACE = BotStrategy.interface
+OLDEST_INTERFACE = 1
+
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_CLASS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_private_names = itertools.count(1)
+
+
+class _Unloadable(Exception):
+    """Why a user's strategy cannot be loaded; ``load_strategy`` names the strategy in front of it."""
+
+
+def load_strategy(spec: str, builtin: Mapping[str, type[BotStrategy]],
+                  search_path: Sequence[Path | str] = ()) -> type[BotStrategy]:
+    """The BotStrategy subclass ``spec`` names (see the module docstring for the forms)."""
+    spec = spec.strip()
+    if spec in builtin:
+        return builtin[spec]
+    location, sep, class_name = spec.rpartition(":") if ":" in spec else (spec, "", "")
+    dirs = _importable(search_path)
+    if not sep and not _is_file(location):
+        return _checked(spec, lambda: _from_search_path(spec, builtin, dirs))
+    if sep and not _CLASS.match(class_name):
+        raise ConfigError(f"cannot load strategy {spec!r}: {class_name!r} is not a class name "
+                          "(write file.py:ClassName or package.module:ClassName)")
+    if _is_file(location):
+        return _checked(spec, lambda: _from_file(Path(location).expanduser(), class_name or None, dirs))
+    return _checked(spec, lambda: _from_module(location, class_name, dirs))
+
+
+def _checked(spec: str, load: Callable[[], type[BotStrategy]]) -> type[BotStrategy]:
+    try:
+        return check_interface(load())
+    except _Unloadable as exc:
+        raise ConfigError(f"cannot load strategy {spec!r}: {exc}") from None
+
+
+def check_interface(strategy: type[BotStrategy]) -> type[BotStrategy]:
+    """Refuse a strategy written for an interface this candlebot does not implement."""
+    version = getattr(strategy, "interface", None)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise _Unloadable(f"interface must be an integer (interface = {CURRENT_INTERFACE}), got {version!r}")
+    if version > CURRENT_INTERFACE:
+        raise _Unloadable(f"it is written for strategy interface {version}; this candlebot implements interface "
+                          f"{CURRENT_INTERFACE}: upgrade candlebot")
+    if version < OLDEST_INTERFACE:
+        raise _Unloadable(f"it is written for strategy interface {version}, which this candlebot no longer supports "
+                          f"(oldest: {OLDEST_INTERFACE}); see docs/strategies.md for what changed")
+    return strategy
+
+
+# -- the three forms ----------------------------------------------------------------------------------
+
+
+def _from_file(path: Path, class_name: str | None, dirs: list[Path]) -> type[BotStrategy]:
+    if not path.is_file():
+        raise _Unloadable(f"file not found: {path}" if not path.exists() else f"{path} is not a file")
+    return _pick(_import_file(path, dirs), class_name, str(path))
+
+
+def _from_module(module_name: str, class_name: str, dirs: list[Path]) -> type[BotStrategy]:
+    if not _MODULE.match(module_name):
+        raise _Unloadable(f"{module_name!r} is neither a module name (package.module) nor a .py file")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise _Unloadable(f"no module named {exc.name!r} (looked in --strategy-path, the current directory and "
+                              "the installed packages)") from None
+        raise _failed(exc, module_name, dirs) from None
+    except Exception as exc:  # the user's module raised while importing: say where, in one line
+        raise _failed(exc, module_name, dirs) from None
+    return _pick(module, class_name, module_name)
+
+
+def _from_search_path(name: str, builtin: Mapping[str, type[BotStrategy]], dirs: list[Path]) -> type[BotStrategy]:
+    if _CLASS.match(name):
+        for folder in dirs:
+            candidate = folder / f"{name}.py"
+            if candidate.is_file():
+                return _pick(_import_file(candidate, dirs), None, str(candidate))
+    where = ", ".join(str(d) for d in dirs)
+    raise ConfigError(f"unknown strategy {name!r} (available: {', '.join(sorted(builtin))}; no {name}.py in {where}; "
+                      "your own: path/file.py[:Class] or package.module:Class)")
+
+
+# -- plumbing ------------------------------------------------------------------------------------------
+
+
+def _is_file(location: str) -> bool:
+    return location.endswith(".py") or os.sep in location or "/" in location
+
+
+def _importable(search_path: Sequence[Path | str]) -> list[Path]:
+    """The --strategy-path directories (checked) and the current directory, put at the front of sys.path."""
+    dirs = []
+    for entry in search_path:
+        folder = Path(entry).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(f"--strategy-path {entry}: no such directory")
+        dirs.append(folder.resolve())
+    dirs.append(Path.cwd())
+    for folder in reversed(dirs):
+        if str(folder) in sys.path:
+            sys.path.remove(str(folder))
+        sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+    return dirs
+
+
+def _import_file(path: Path, dirs: list[Path]) -> ModuleType:
+    """Run a strategy file as a module of its own, named so that it clashes with nothing."""
+    stem = re.sub(r"\W", "_", path.stem)
+    name = f"_candlebot_strategy_{next(_private_names)}_{stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise _Unloadable(f"{path} cannot be imported as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and typing.get_type_hints look the module up by name
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the user's file raised while importing: say where, in one line
+        del sys.modules[name]
+        raise _failed(exc, str(path), [path.resolve(), *dirs]) from None
+    return module
+
+
+def _failed(exc: Exception, source: str, roots: list[Path]) -> _Unloadable:
+    """One line for an exception raised while importing the user's code: what, and where in their code."""
+    if isinstance(exc, SyntaxError):
+        return _Unloadable(f"syntax error at {exc.filename or source}:{exc.lineno}: {exc.msg}")
+    where = _user_frame(exc, roots) or source
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return _Unloadable(f"{where} imports {exc.name!r}, which is not installed (pip install it) or not on the path "
+                           "(add its folder with --strategy-path)")
+    return _Unloadable(f"{where} raised {type(exc).__name__}: {exc}")
+
+
+def _user_frame(exc: BaseException, roots: list[Path]) -> str | None:
+    """``file:line`` of the deepest frame in the user's code: a file under ``roots`` that is not an installed one."""
+    installed = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[1]}
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        file = Path(frame.filename).resolve()
+        places = {file, *file.parents}
+        if any(root in places for root in roots) and not places & installed:
+            return f"{frame.filename}:{frame.lineno}"
+    return None
+
+
+def _pick(module: ModuleType, class_name: str | None, source: str) -> type[BotStrategy]:
+    if class_name is not None:
+        if not hasattr(module, class_name):
+            defined = ", ".join(c.__name__ for c in _strategies_in(module)) or "none"
+            raise _Unloadable(f"{source} has no class {class_name!r} (BotStrategy subclasses defined there: {defined})")
+        strategy = getattr(module, class_name)
+        if not (isinstance(strategy, type) and issubclass(strategy, BotStrategy)):
+            raise _Unloadable(f"{source}:{class_name} is not a BotStrategy subclass "
+                              f"(write class {class_name}(BotStrategy), from candlebot.strategy import BotStrategy)")
+        return strategy
+    found = _strategies_in(module)
+    if not found:
+        raise _Unloadable(f"{source} defines no BotStrategy subclass")
+    if len(found) > 1:
+        raise _Unloadable(f"{source} defines {len(found)} BotStrategy subclasses ({', '.join(c.__name__ for c in found)}): "
+                          f"name one, e.g. {source}:{found[0].__name__}")
+    return found[0]
+
+
+def _strategies_in(module: ModuleType) -> list[type[BotStrategy]]:
+    """The BotStrategy subclasses the module itself defines (not those it imports)."""
+    return [value for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, BotStrategy) and value is not BotStrategy
+            and value.__module__ == module.__name__]
