@@ -120,7 +120,7 @@ def test_ohlc_pages_forward_with_last(tmp_path: Path) -> None:
         creds = KrakenCredentials(*next(iter(simulator.config.api_keys.items())))
         exchange = KrakenExchange(fast_config(simulator.url), credentials=creds, state_dir=tmp_path)
         first = exchange.ohlc("XBTUSD", 1)
-        time.sleep(0.4)
+        time.sleep(0.4)  # the scenario: simulated time passes (4 minutes at 600x), so candles close
 
         second = exchange.ohlc("XBTUSD", 1, since=first.last)
 

@@ -12,6 +12,7 @@ import pytest
 
 from candlebot.live.store import BotStore
 from tests.support.bots import FLIP, KEY, ONE_SECOND, REPO, BotRun, start_simulator, stop, write_key_file
+from tests.support.wait import wait_until
 
 
 @pytest.fixture()
@@ -85,9 +86,7 @@ def test_a_restarted_paper_bot_continues_its_books(sim, tmp_path):
 def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     process = bot.start("-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP)
-    deadline = time.monotonic() + 30
-    while "started" not in bot.logs() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: "started" in bot.logs(), "the bot to start")
     started = time.monotonic()
     code, out, err = stop(process)
     assert code == 0, err
