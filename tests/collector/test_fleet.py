@@ -48,6 +48,7 @@ extra_args = ["--ws-url", "{rig.ws_url}", "--rest-url", "{rig.sim.url}", "--no-s
         rig.close()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("entry, message", [
     ('name = "b"\npairs = []', "pairs must be a list of pair names"),
     ('name = "b"\npairs = ["XBTUSD"]\ndepth = 7', "depth must be 10, 25, 100, 500 or 1000"),

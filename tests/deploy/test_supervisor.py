@@ -15,6 +15,8 @@ from tests.support.bots import FLIP, ONE_SECOND, start_simulator
 from tests.support.supervisord import FLEET, fleet_header, supervised
 from tests.support.wait import wait_until
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.mark.slow
 def test_generated_fleet_runs_under_supervisord(tmp_path):
@@ -104,6 +106,7 @@ def test_fleet_file_type_mistakes_are_one_line_errors(tmp_path, bot, message):
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_relative_paths_are_relative_to_the_fleet_file(tmp_path):
     (tmp_path / "conf").mkdir()
     fleet = tmp_path / "conf" / "fleet.toml"

@@ -15,6 +15,8 @@ from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from tests.kraken.conftest import fast_config, start_sim
 
+pytestmark = pytest.mark.integration
+
 MakeExchange = Callable[..., KrakenExchange]
 
 
@@ -134,6 +136,7 @@ def test_ohlc_pages_forward_with_last(tmp_path: Path) -> None:
         simulator.stop()
 
 
+@pytest.mark.slow
 def test_closed_candles_history(make_exchange: MakeExchange) -> None:
     exchange = make_exchange()
 

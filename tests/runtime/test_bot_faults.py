@@ -14,6 +14,8 @@ from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, HttpError, L
 from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
 from tests.support.wait import wait_until
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture()
 def sim():

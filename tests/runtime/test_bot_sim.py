@@ -26,6 +26,7 @@ def _filled(store: BotStore) -> list[dict]:
     return [o for o in store.orders() if o["status"] == "filled"]
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_live_bots_ledger_equals_the_simulators_account(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
@@ -54,6 +55,7 @@ def test_a_live_bots_ledger_equals_the_simulators_account(sim, tmp_path):
     assert "CLOSED Exit Price:" in bot.logs()
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_paper_bot_places_nothing_and_books_consistent_fills(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
@@ -72,6 +74,7 @@ def test_a_paper_bot_places_nothing_and_books_consistent_fills(sim, tmp_path):
     assert books.cash == cash
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_restarted_paper_bot_continues_its_books(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
@@ -82,6 +85,7 @@ def test_a_restarted_paper_bot_continues_its_books(sim, tmp_path):
     assert len({t.open_fill.userref for t in trades}) == len(trades)
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
@@ -94,6 +98,7 @@ def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
     assert "SIGTERM received" in bot.logs() and "bot stopped" in bot.logs()
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)

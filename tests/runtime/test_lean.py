@@ -19,6 +19,7 @@ def test_pandas_is_installed_here():
     assert importlib.util.find_spec("pandas") is not None
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_backtest_never_imports_pandas():
     probe = ("import sys; from candlebot.cli import main; "
@@ -29,6 +30,7 @@ def test_a_backtest_never_imports_pandas():
     assert result.stdout.splitlines()[-1] == "0 []"
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_pandas_still_imports_after_talib():
     probe = "import candlebot.strategy.indicators, sys; assert 'pandas' not in sys.modules; import pandas; print(pandas.Series.__name__)"

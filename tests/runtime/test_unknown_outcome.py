@@ -22,6 +22,8 @@ from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
 from candlebot.exchanges.live import LiveExchange
 from tests.support.bots import KEY, SECRET, start_simulator
 
+pytestmark = pytest.mark.integration
+
 LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")
 
 

@@ -10,6 +10,8 @@ from candlebot.cli.bot import warm_up_candles
 from candlebot.exchanges.kraken import KrakenConfig, KrakenExchange
 from tests.support.bots import start_simulator
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def kraken(tmp_path_factory):
