@@ -1,7 +1,9 @@
-"""Shared fixtures: where the recorded market data lives (read in place, never copied)."""
+"""Shared fixtures: where the recorded market data lives (read in place, never copied); and a check that every test
+which starts a process or a server is marked ``integration``, so ``pytest -m "not integration"`` really runs none."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,38 @@ def candle_cache_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("candle-cache")
     os.environ["CANDLEBOT_CACHE_DIR"] = str(directory)
     return directory
+
+
+# -- integration marker check -------------------------------------------------------------------------------------
+# An audit hook (PEP 578; no patching) sees every process and listening socket a test starts, in its fixtures too.
+_STARTS = {"subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec", "socket.bind"}
+_started: list[str] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event in _STARTS:
+        _started.append(f"{event} {args[1:2] if event == 'socket.bind' else args[:1]}")  # slices: a hook must not raise
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    _started.clear()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    # setup and call only: a session fixture's teardown (stopping PostgreSQL) runs after whichever test came last
+    if call.when != "call" or not report.passed or item.get_closest_marker("integration") is not None:
+        return
+    if "postgres_server" in getattr(item, "fixturenames", ()):  # started once for the session, used by many
+        _started.append("the PostgreSQL server")
+    if _started:
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} starts a process or a server ({_started[0]}, {len(_started)} in all) but is not "
+                           "marked integration: add @pytest.mark.integration (or a module pytestmark)")

@@ -23,7 +23,6 @@ from candlebot.pair import PairInfo
 from candlebot.exchanges.kraken import replies
 from candlebot.exchanges.kraken.client import KrakenClient
 from candlebot.exchanges.kraken.config import KrakenConfig
-from candlebot.exchanges.kraken.errors import MalformedReplyError
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import NonceSequencer
 from candlebot.exchanges.kraken.orders import KrakenOrders
@@ -164,13 +163,6 @@ class KrakenExchange:
     def recent_trades(self, pair: str, since: str | int | None = None) -> TradesPage:
         info = self.pair_info(pair)
         return replies.trades(self.client.public("Trades", {"pair": info.name, "since": since}), info)
-
-    def server_time(self) -> float:
-        result = self.client.public("Time")
-        try:
-            return float(result["unixtime"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise MalformedReplyError("Kraken Time: unexpected reply") from exc
 
     # -- account -------------------------------------------------------------------------------
 

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping
 
 from candlebot.errors import ConfigError
@@ -377,10 +377,6 @@ def parse_spec(text: str) -> tuple[str, Fault]:
     """A CLI fault spec ``kind[:setting=value...]``, e.g. ``drop_reply:count=1:methods=AddOrder:mode=hang``."""
     kind, spec = split_spec(text)
     return kind, make_fault(kind, spec)
-
-
-def with_fault(faults: Faults, kind: str, fault: Fault) -> Faults:
-    return replace(faults, **{kind: fault})
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from candlebot.errors import ConfigError
 from candlebot.collector import read
@@ -23,17 +23,6 @@ from tests.sinks.servers import UdpCollector
 REPO = Path(__file__).resolve().parents[2]
 PAIRS = ("XBTUSD", "ETHUSD", "ETHXBT")
 SYMBOLS = {"XBTUSD": "BTC/USD", "ETHUSD": "ETH/USD", "ETHXBT": "ETH/BTC"}
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass

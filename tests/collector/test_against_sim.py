@@ -10,7 +10,8 @@ from typing import Iterator
 import pytest
 
 from candlebot.collector import metrics as m
-from tests.collector.rig import PAIRS, SYMBOLS, Rig, wait_for
+from tests.collector.rig import PAIRS, SYMBOLS, Rig
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -46,23 +47,23 @@ def all_synced(rig: Rig, since: int) -> bool:
 def test_every_fault_becomes_a_resync_and_a_gap_and_the_books_end_equal(rig: Rig) -> None:
     # Arrange
     rig.start()
-    wait_for(lambda: all_synced(rig, 0), 15, "first snapshots")
+    wait_until(lambda: all_synced(rig, 0), "first snapshots", 15)
     # Act: one fault at a time, each on another pair
     for index, (kind, reasons) in enumerate(FAULTS.items()):
         symbol = SYMBOLS[PAIRS[index % len(PAIRS)]]
         before = len(rig.gaps())
         rig.admin("/admin/faults", {kind: {"count": 1, "symbols": [symbol], "stall_s": 2.5}})
-        wait_for(lambda: rig.fired(kind) == 1, 10, f"{kind} to fire")
-        wait_for(lambda: [g for g in rig.gaps()[before:] if g[3] in reasons], 15, f"a gap after {kind}")
+        wait_until(lambda: rig.fired(kind) == 1, f"{kind} to fire", 10)
+        wait_until(lambda: [g for g in rig.gaps()[before:] if g[3] in reasons], f"a gap after {kind}", 15)
     # a lost snapshot: the resync falls back to REST Depth, and the stream's checksums go on verifying
     before = len(rig.gaps())
     rig.admin("/admin/faults", {"ws_corrupt_checksum": {"count": 1, "symbols": [SYMBOLS[PAIRS[0]]]},
                                 "ws_drop": {"count": 1, "symbols": [SYMBOLS[PAIRS[0]]], "snapshot": True}})
-    wait_for(lambda: [g for g in rig.gaps()[before:] if g[3] == "checksum"], 15, "the gap closed by REST Depth")
+    wait_until(lambda: [g for g in rig.gaps()[before:] if g[3] == "checksum"], "the gap closed by REST Depth", 15)
     rig.admin("/admin/faults", {})
     # Assert: every pair's stored book is the simulator's own book
     for pair in PAIRS:
-        wait_for(lambda: rig.books_agree(pair), 10, f"{pair}'s stored book to equal REST Depth")
+        wait_until(lambda: rig.books_agree(pair), f"{pair}'s stored book to equal REST Depth", 10)
     code, elapsed, stderr = rig.stop(signal.SIGTERM)
     assert code == 0 and elapsed < 5, stderr
     assert "Traceback" not in stderr
@@ -90,7 +91,7 @@ def test_every_fault_becomes_a_resync_and_a_gap_and_the_books_end_equal(rig: Rig
 def test_kill_9_loses_nothing_written_and_a_restart_continues_with_a_fresh_snapshot(rig: Rig) -> None:
     # Arrange
     rig.start()
-    wait_for(lambda: rig.metric_sum(m.ROWS_WRITTEN.name) > 300, 20, "rows written")
+    wait_until(lambda: rig.metric_sum(m.ROWS_WRITTEN.name) > 300, "rows written", 20)
     # Act
     rig.process.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
     rig.process.wait(5)  # type: ignore[union-attr]
@@ -100,7 +101,7 @@ def test_kill_9_loses_nothing_written_and_a_restart_continues_with_a_fresh_snaps
     stored = dict(rig.query("SELECT s.pair, count(*) FROM book_rows b JOIN symbols s ON s.id = b.symbol_id GROUP BY s.pair"))
     killed_at = time.time_ns() // 1000
     rig.start()
-    wait_for(lambda: all_synced(rig, killed_at), 15, "snapshots after the restart")
+    wait_until(lambda: all_synced(rig, killed_at), "snapshots after the restart", 15)
     # Assert
     assert all(stored[pair] >= acknowledged[pair] > 0 for pair in PAIRS), (stored, acknowledged)
     restarts = [g for g in rig.gaps() if g[3] == "restart"]
@@ -108,6 +109,6 @@ def test_kill_9_loses_nothing_written_and_a_restart_continues_with_a_fresh_snaps
     assert all(start < killed_at < end for _, start, end, _ in restarts)
     assert {reason for pair, t, reason in rig.snapshots() if t > killed_at and reason == "start"} == {"start"}
     for pair in PAIRS:
-        wait_for(lambda: rig.books_agree(pair), 10, f"{pair}'s stored book to equal REST Depth")
+        wait_until(lambda: rig.books_agree(pair), f"{pair}'s stored book to equal REST Depth", 10)
     code, elapsed, stderr = rig.stop()
     assert code == 0 and elapsed < 5, stderr

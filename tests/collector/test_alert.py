@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.collector.rig import Rig, wait_for
+from tests.collector.rig import Rig
+from tests.support.wait import wait_until
 from tests.sinks.servers import SlackServer
 
 TOKEN = "xoxb-collector-test-token-0123456789"
@@ -21,11 +22,11 @@ def test_a_stalled_feed_alerts_once_then_reports_the_recovery(tmp_path: Path) ->
     try:
         rig.start("--slack-channel", "C-BOOKS", "--slack-base-url", slack.base_url, "--unsynced-alert", "1",
                   "--stall-timeout", "3", env={"SLACK_BOT_TOKEN": TOKEN})
-        wait_for(lambda: rig.snapshots(), 15, "the first snapshot")
+        wait_until(lambda: rig.snapshots(), "the first snapshot", 15)
         # Act
         rig.admin("/admin/faults", {"ws_stall": {"count": 1, "stall_s": 5}})
-        gap = wait_for(lambda: [g for g in rig.gaps() if g[3] == "stalled"], 15, "the stall's gap")[0]
-        wait_for(lambda: any("synced again" in r.text() for r in slack.requests), 5, "the recovery post")
+        gap = wait_until(lambda: [g for g in rig.gaps() if g[3] == "stalled"], "the stall's gap", 15)[0]
+        wait_until(lambda: any("synced again" in r.text() for r in slack.requests), "the recovery post", 5)
         code, _, stderr = rig.stop()
     finally:
         rig.close()

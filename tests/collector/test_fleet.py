@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.collector.rig import Rig, wait_for
+from tests.collector.rig import Rig
+from tests.support.wait import wait_until
 from tests.support.supervisord import FLEET, fleet_header, supervised
 
 
@@ -36,7 +37,7 @@ extra_args = ["--ws-url", "{rig.ws_url}", "--rest-url", "{rig.sim.url}", "--no-s
             assert (f"{sys.executable} -m candlebot.collector --pairs XBTUSD,ETHUSD --depth 10 "
                     f"--db sqlite:///{tmp_path}/root/books/books.sqlite") in text
             # Act
-            wait_for(lambda: {p for p, _, _ in rig.snapshots()} == {"XBTUSD", "ETHUSD"}, 30, "the collector's snapshots")
+            wait_until(lambda: {p for p, _, _ in rig.snapshots()} == {"XBTUSD", "ETHUSD"}, "the collector's snapshots", 30)
             stopped = run.ctl("stop", "testfleet-collectors:*")
             # Assert
             assert "books: stopped" in stopped
@@ -47,6 +48,7 @@ extra_args = ["--ws-url", "{rig.ws_url}", "--rest-url", "{rig.sim.url}", "--no-s
         rig.close()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("entry, message", [
     ('name = "b"\npairs = []', "pairs must be a list of pair names"),
     ('name = "b"\npairs = ["XBTUSD"]\ndepth = 7', "depth must be 10, 25, 100, 500 or 1000"),

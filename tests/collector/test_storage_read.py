@@ -94,13 +94,16 @@ def normal(expected: dict[str, list[tuple[Decimal, Decimal]]]) -> dict[str, list
     return {side: [(p.normalize(), q.normalize()) for p, q in levels] for side, levels in expected.items()}
 
 
+POSTGRESQL = pytest.param("postgresql", marks=[pytest.mark.integration, pytest.mark.slow])  # a real server, started once
+
+
 def database(request: pytest.FixtureRequest, folder: Path, name: str) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{folder / (name + '.sqlite')}"
     return request.getfixturevalue("postgres_server").create_database(f"collector_read_{name}")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", POSTGRESQL])
 def stored(request: pytest.FixtureRequest, shared_data: Path,
            tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict[str, Any]], list[int]]:
     messages = recorded(shared_data)
@@ -198,7 +201,7 @@ def test_book_prints_the_levels_and_bad_input_is_one_line_and_exit_2(stored) -> 
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr, bad.stderr
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", POSTGRESQL])
 def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return database(request, tmp_path, "gap")
 
@@ -258,6 +261,8 @@ def test_sampled_books_end_with_the_recording(stored) -> None:
     assert features[-1].time > times[509] / 1e6 - 1
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_an_export_from_a_missing_database_writes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     for output in (["-o", str(target)], []):
@@ -268,6 +273,7 @@ def test_an_export_from_a_missing_database_writes_nothing(tmp_path: Path) -> Non
         assert run.stdout == "" and not target.exists()
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_relative_sqlite_path_that_was_meant_absolute_gets_the_four_slash_hint(tmp_path: Path) -> None:
     """`sqlite:///tmp/x.sqlite` is the relative path tmp/x.sqlite: say how to write /tmp/x.sqlite."""
@@ -318,6 +324,7 @@ def test_a_second_collector_on_the_same_sqlite_file_is_refused(tmp_path: Path) -
     asyncio.run(store.close())
 
 
+@pytest.mark.slow
 @pytest.mark.integration
 def test_a_second_writer_of_a_pair_in_postgresql_is_refused(postgres_server) -> None:
     db = postgres_server.create_database("collector_two_writers")

@@ -72,6 +72,7 @@ def _expected_sma_cross(times, opens, closes, cash=D("10000"), fee=D("0.0026"), 
     return trades, cash
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("flags, max_slippage", [(["--max-slippage", "0"], D(0)), ([], D("0.005")),
                                                   (["--max-slippage", "1%"], D("0.01"))])
 @pytest.mark.slow
@@ -153,6 +154,8 @@ def test_trading_starts_at_s_but_earlier_candles_warm_the_indicators(shared_data
     assert all(t.open_fill.time >= 1675209600 for t in backtest.ledger.trades)
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_backtest_json_has_the_promised_fields(shared_data):
     result = subprocess.run(
         [sys.executable, "-m", "candlebot", "--data", str(shared_data / "kraken/xbtusd_1h_2023q1.csv"), "--strategy", "macd", "--json"],
@@ -173,12 +176,16 @@ def _backtest_output(shared_data, *extra):
     return result.stdout.splitlines()
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_the_default_output_is_the_summary_alone(shared_data):
     lines = _backtest_output(shared_data)
     assert lines[0].strip().startswith("strategy") and lines[-1].strip().startswith("elapsed")
     assert not any(":INFO:" in l for l in lines)
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_verbose_output_has_ticker_and_labelled_ledger_lines_then_a_summary(shared_data):
     lines = _backtest_output(shared_data, "-v")
     assert any(l.startswith("2023-") and ":INFO: Open: " in l and " Current: " in l for l in lines)

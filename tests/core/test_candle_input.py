@@ -25,6 +25,8 @@ def _one_line_error(result) -> str:
     return line
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_millisecond_times_are_refused_with_the_fix(tmp_path):
     path = tmp_path / "ms.csv"
     lines = ROWS.splitlines()
@@ -34,6 +36,8 @@ def test_millisecond_times_are_refused_with_the_fix(tmp_path):
     assert "divide the time column by 1000" in line
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_row_with_extra_columns_is_refused_by_line(tmp_path):
     path = tmp_path / "extra.csv"
     lines = ROWS.splitlines()
@@ -56,6 +60,7 @@ def test_extra_columns_named_in_the_header_are_accepted_and_checked(tmp_path):
         load_candles(wide)
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_gz_name_on_a_plain_file_and_gzip_without_the_name_both_load(tmp_path):
     plain_named_gz = tmp_path / "plain.csv.gz"

@@ -22,6 +22,7 @@ def bad_row(tmp_path):
     return str(path)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -64,6 +65,7 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, message, bad_row):
     assert message in lines[0]
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_dates_datetimes_and_unix_seconds_all_select_the_same_range():
     reports = []
@@ -75,11 +77,13 @@ def test_dates_datetimes_and_unix_seconds_all_select_the_same_range():
     assert reports[0].split('"elapsed_s"')[0] == reports[1].split('"elapsed_s"')[0] == reports[2].split('"elapsed_s"')[0]
 
 
+@pytest.mark.integration
 def test_help_shows_the_original_flags():
     result = candlebot("--help")
     assert result.returncode == 0 and "-x EXCHANGE" in result.stdout and "--strategy" in result.stdout
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_long_runs_show_a_progress_bar_on_a_terminal_and_stay_silent_in_pipes(shared_data, tmp_path):
     from tests.support.terminal import run_on_terminal
@@ -94,6 +98,7 @@ def test_long_runs_show_a_progress_bar_on_a_terminal_and_stay_silent_in_pipes(sh
     assert piped.returncode == 0 and piped.stderr == ""  # no progress noise in pipes and logs
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_output_quietly():
     """`candlebot --data ... -v | head -1`: no 'Logging error' traceback per remaining line, exit 0."""

@@ -14,6 +14,8 @@ from candlebot.live.store import BotStore
 from candlebot.trade import BotTrade
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.mark.slow
 def test_an_open_trade_in_the_books_is_not_marked_at_its_entry(tmp_path):

@@ -133,6 +133,7 @@ def test_metrics_match_empyrical_and_pandas_on_real_candles(shared_data):
     assert m.start_cash + m.net_pnl + m.unrealized_pnl == m.final_equity == backtest.ledger.equity(D(repr(chart.closes[-1])))
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_json_carries_every_metric_and_the_summary_adds_up(shared_data, tmp_path):
     data = str(shared_data / "kraken/xbtusd_1h_2023q1.csv")

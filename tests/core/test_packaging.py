@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from setuptools import find_packages
 
 from tests.support.bots import REPO
@@ -37,6 +38,8 @@ def test_the_top_level_folders_are_the_packages_candlebot_imports():
         assert (REPO / "candlebot" / name).resolve() == (REPO / name).resolve()
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_users_packages_named_like_ours_do_not_break_candlebot(tmp_path):
     for name in TOP_LEVEL:  # what a user's project may well hold, first on sys.path
         (tmp_path / name).mkdir()

@@ -161,6 +161,7 @@ def test_a_new_column_is_one_version_bump_and_one_migration(tmp_path: Path) -> N
         open_state(foreign, v2, create=False, lock_timeout=1)
 
 
+@pytest.mark.slow
 def test_a_write_that_waits_too_long_for_a_lock_is_a_state_write_error(tmp_path: Path) -> None:
     path = books(tmp_path / "bot.sqlite")
     store = BotStore(path, now=time.time, lock_timeout=0.2)

@@ -16,6 +16,8 @@ from supervisor.options import UnhosedConfigParser
 
 from tests.support.bots import REPO
 
+pytestmark = pytest.mark.integration
+
 FLEET = REPO / "deploy" / "supervisor" / "fleet.py"
 GOOD_BOT = 'name = "a"\npair = "XBTUSD"\nstrategy = "sma_cross"\n'
 

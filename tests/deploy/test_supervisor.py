@@ -7,20 +7,15 @@ import re
 import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import pytest
 
 from tests.support.bots import FLIP, ONE_SECOND, start_simulator
 from tests.support.supervisord import FLEET, fleet_header, supervised
+from tests.support.wait import wait_until
 
-
-def _wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.2)
+pytestmark = pytest.mark.integration
 
 
 @pytest.mark.slow
@@ -48,17 +43,25 @@ extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none"]
         with supervised(tmp_path, fleet) as run:
             text = run.conf.read_text()
             assert "[group:testfleet]" in text and "programs=alphabot,betabot" in text and "stopsignal=TERM" in text
-            _wait_for(lambda: run.ctl("status").count("RUNNING") == 2)
+            wait_until(lambda: run.ctl("status").count("RUNNING") == 2, "both bots RUNNING", interval=0.2)
             bots = tmp_path / "bots"
-            _wait_for(lambda: all("bot " in "".join(p.read_text() for p in (bots / n / "logs").glob("*_*_*_*.log")) for n in ("alphabot", "betabot")))
-            time.sleep(3)
+
+            def logs_of(name: str) -> list[Path]:
+                return sorted((bots / name / "logs").glob(f"*_{name}_*.log"))
+
+            def started(log: Path) -> bool:
+                return " started: " in log.read_text()
+
+            wait_until(lambda: all(any(map(started, logs_of(n))) for n in ("alphabot", "betabot")), "both bots' start lines")
+            wait_until(lambda: "BUY" in "".join(p.read_text() for p in logs_of("alphabot")), "alphabot's first buy")
 
             # a crash: supervisor brings the bot back
             pid = int(re.search(r"alphabot\s+RUNNING\s+pid (\d+)", run.ctl("status")).group(1))
             os.kill(pid, signal.SIGKILL)
-            _wait_for(lambda: re.search(r"alphabot\s+RUNNING\s+pid (\d+)", run.ctl("status")) is not None
-                      and int(re.search(r"alphabot\s+RUNNING\s+pid (\d+)", run.ctl("status")).group(1)) != pid)
-            time.sleep(2)
+            wait_until(lambda: re.search(r"alphabot\s+RUNNING\s+pid (\d+)", run.ctl("status")) is not None
+                       and int(re.search(r"alphabot\s+RUNNING\s+pid (\d+)", run.ctl("status")).group(1)) != pid,
+                       "supervisor to restart alphabot", interval=0.2)
+            wait_until(lambda: sum(map(started, logs_of("alphabot"))) == 2, "the restarted alphabot's start line")
 
             stopped = run.ctl("stop", "testfleet:*")
             assert "alphabot: stopped" in stopped and "betabot: stopped" in stopped
@@ -103,6 +106,7 @@ def test_fleet_file_type_mistakes_are_one_line_errors(tmp_path, bot, message):
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_relative_paths_are_relative_to_the_fleet_file(tmp_path):
     (tmp_path / "conf").mkdir()
     fleet = tmp_path / "conf" / "fleet.toml"

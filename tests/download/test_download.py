@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ from candlebot.data.resample import candles_from_trades
 from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 from tests.support.bots import REPO
 from tests.support.terminal import run_on_terminal
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -87,9 +87,7 @@ def test_an_interrupted_download_resumes_from_its_cursor(shared_data, tmp_path):
     with replay(shared_data, name) as sim:
         process = subprocess.Popen([*argv, "--kraken-url", sim.url, "--pace", "2"], cwd=REPO,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (state_file.exists() and json.loads(state_file.read_text())["trades"]):
-            time.sleep(0.05)
+        wait_until(lambda: state_file.exists() and json.loads(state_file.read_text())["trades"], "a first saved cursor")
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
         assert process.returncode == 130, err

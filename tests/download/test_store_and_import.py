@@ -38,6 +38,7 @@ def _kraken_rows(shared_data):
         return [line.strip() + ",7" for line in handle.read().splitlines()[1:]]
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_an_ohlcvt_archive_is_imported_and_its_malformed_rows_reported(shared_data, tmp_path):
     rows = _kraken_rows(shared_data)
@@ -61,6 +62,8 @@ def test_an_ohlcvt_archive_is_imported_and_its_malformed_rows_reported(shared_da
     assert np.array_equal(imported.closes, [float(line.split(",")[4]) for line in kept])
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_file_that_is_not_a_zip_is_one_line_and_exit_code_2(tmp_path):
     fake = tmp_path / "history.zip"
     fake.write_text("time,open\n")
@@ -80,6 +83,8 @@ def test_an_earlier_since_than_the_stored_download_is_refused(tmp_path):
     assert TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939300.0).since == 1561939200.0
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_an_import_writes_only_files_the_backtester_reads(tmp_path):
     """Millisecond times are malformed rows (not candles 50,000 years ahead); a file with no good row is not written."""
     archive = tmp_path / "Kraken_OHLCVT.zip"

@@ -10,7 +10,6 @@ from typing import Callable, Iterator
 
 import pytest
 
-from candlebot.clock import LiveClock
 from candlebot.exchanges.kraken.client import RetryPolicy
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.exchange import KrakenExchange
@@ -29,17 +28,6 @@ def fast_config(url: str, **overrides: object) -> KrakenConfig:
                                        fill_poll_interval=0.01, max_sends=5)
     settings.update(overrides)
     return KrakenConfig(**settings)  # type: ignore[arg-type]
-
-
-class RecordingClock(LiveClock):
-    """Real time; remembers every pause the adapter asked for."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        super().sleep(seconds)
 
 
 def start_sim(tier: str = "none", **overrides: object):  # type: ignore[no-untyped-def]

@@ -68,6 +68,7 @@ def _take(where: str | NonceSequencer, count: int, out: "multiprocessing.Queue[l
     out.put(_taken(sequencer, count))
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 @pytest.mark.slow
 def test_processes_and_threads_never_share_a_nonce(tmp_path: Path, method: str) -> None:

@@ -40,6 +40,7 @@ from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, Latency
 from candlebot.exchanges.live import LiveExchange
 from tests.kraken.conftest import KEY, SECRET, fast_config, start_sim
 from tests.support.strategies import Flip
+from tests.support.wait import wait_until
 
 POLL_S = 0.2
 GOAL_S = 3 * POLL_S + 1  # the longest heartbeat gap issue 8 allows
@@ -169,10 +170,7 @@ def test_a_public_call_never_waits_for_a_private_call_in_flight(starter_sim, tmp
         starter_sim.set_faults(Faults(latency=Latency(ms=900, methods=("Balance",))))
         reader = threading.Thread(target=bot.kraken.balances)  # e.g. a thread reading the account
         reader.start()
-        deadline = time.monotonic() + 5
-        while not _key_busy(bot.kraken.client.sequencer.path):
-            assert time.monotonic() < deadline, "the private call never started"
-            time.sleep(0.01)
+        wait_until(lambda: _key_busy(bot.kraken.client.sequencer.path), "the private call to start", timeout=5, interval=0.01)
         started = time.monotonic()
         ticker = bot.kraken.ticker("XBTUSD")
         elapsed = time.monotonic() - started

@@ -77,6 +77,7 @@ ORDER_FAULTS = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", list(ORDER_FAULTS))
 @pytest.mark.slow
 def test_faulty_addorder_still_gives_exactly_one_order_per_intent(sim: Any, make_exchange: MakeExchange,
@@ -90,6 +91,7 @@ def test_faulty_addorder_still_gives_exactly_one_order_per_intent(sim: Any, make
     assert fired >= 10, f"the {name} fault should have fired often, fired {fired}"
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_chaos_on_every_method(sim: Any, make_exchange: MakeExchange) -> None:
     """Every kind of fault, on every call, at once: still one order per intent."""
@@ -111,6 +113,7 @@ def test_chaos_on_every_method(sim: Any, make_exchange: MakeExchange) -> None:
     assert sim.counters()["invalid_nonce"] == 0
 
 
+@pytest.mark.integration
 def test_order_outcome_unknown_when_lookups_fail_too(sim: Any, make_exchange: MakeExchange) -> None:
     """AddOrder's reply is lost and every lookup fails: the adapter must not guess, nor resend."""
     exchange = make_exchange(timeout=0.3, lookup_window=0.1, lookup_interval=0.05,
@@ -128,6 +131,7 @@ def test_order_outcome_unknown_when_lookups_fail_too(sim: Any, make_exchange: Ma
     assert exchange.find_order("XBTUSD", 4242) is not None
 
 
+@pytest.mark.integration
 def test_absent_order_is_sent_again_with_the_same_userref(sim: Any, make_exchange: MakeExchange) -> None:
     exchange = make_exchange(lookup_window=0.1, lookup_interval=0.05)
     exchange.pair_info("XBTUSD")
@@ -140,6 +144,7 @@ def test_absent_order_is_sent_again_with_the_same_userref(sim: Any, make_exchang
     assert sim.counters()["fault_unavailable"] == 2
 
 
+@pytest.mark.integration
 def test_never_resent_past_max_sends(sim: Any, make_exchange: MakeExchange) -> None:
     exchange = make_exchange(lookup_window=0.05, lookup_interval=0.05, max_sends=3)
     exchange.pair_info("XBTUSD")
@@ -152,6 +157,7 @@ def test_never_resent_past_max_sends(sim: Any, make_exchange: MakeExchange) -> N
     assert sim.counters()["fault_busy"] == 3 and sim.orders() == []
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_invalid_nonce_on_addorder_is_retried(sim: Any, tmp_path: Path, make_exchange: MakeExchange) -> None:
     """Another tool on the key took a higher nonce: AddOrder is refused unprocessed, so it is simply sent again."""
@@ -168,6 +174,7 @@ def test_invalid_nonce_on_addorder_is_retried(sim: Any, tmp_path: Path, make_exc
     assert [o["txid"] for o in sim.orders(userref=77)] == [fill.order_id]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("faults", [
     Faults(malformed=Malformed(mode="html", methods=("Ticker",))),
     Faults(malformed=Malformed(mode="truncated", methods=("Ticker",))),
@@ -189,6 +196,7 @@ def test_persistent_bad_replies_to_reads_are_temporary_errors(sim: Any, make_exc
     assert sim.counters()["requests"] >= 4, "reads are retried"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("method, call", [
     ("Ticker", lambda ex, txid: ex.ticker("XBTUSD")),
     ("OHLC", lambda ex, txid: ex.ohlc("XBTUSD", 5)),
@@ -206,6 +214,7 @@ def test_missing_fields_are_malformed_reply_errors(sim: Any, make_exchange: Make
         call(exchange, fill.order_id)
 
 
+@pytest.mark.integration
 def test_unreadable_asset_pairs_is_a_malformed_reply(sim: Any, make_exchange: MakeExchange) -> None:
     sim.set_faults(Faults(malformed=Malformed(mode="truncated", methods=("AssetPairs",))))
 
@@ -213,6 +222,7 @@ def test_unreadable_asset_pairs_is_a_malformed_reply(sim: Any, make_exchange: Ma
         make_exchange().pair_info("XBTUSD")
 
 
+@pytest.mark.integration
 def test_asset_pairs_reply_missing_pairs_makes_them_unknown(sim: Any, make_exchange: MakeExchange) -> None:
     sim.set_faults(Faults(malformed=Malformed(mode="missing_fields", count=1, methods=("AssetPairs",))))
     exchange = make_exchange()
@@ -235,6 +245,7 @@ def test_nothing_listening_is_a_temporary_error(tmp_path: Path) -> None:
     assert not isinstance(info.value, OrderOutcomeUnknown), "a refused connection means nothing was sent"
 
 
+@pytest.mark.integration
 def test_wrong_url_path_is_fatal(sim: Any, tmp_path: Path) -> None:
     exchange = KrakenExchange(fast_config(sim.url + "/nothing-here"), state_dir=tmp_path)
 
@@ -242,6 +253,7 @@ def test_wrong_url_path_is_fatal(sim: Any, tmp_path: Path) -> None:
         exchange.ticker("XBTUSD")
 
 
+@pytest.mark.integration
 def test_private_call_without_credentials_is_an_auth_error(sim: Any, tmp_path: Path) -> None:
     from candlebot.errors import AuthError
 
@@ -251,6 +263,7 @@ def test_private_call_without_credentials_is_an_auth_error(sim: Any, tmp_path: P
         exchange.balances()
 
 
+@pytest.mark.integration
 def test_wrong_secret_is_an_auth_error(sim: Any, tmp_path: Path) -> None:
     from candlebot.errors import AuthError
 
@@ -263,6 +276,7 @@ def test_wrong_secret_is_an_auth_error(sim: Any, tmp_path: Path) -> None:
     assert info.value.code == "EAPI:Invalid signature"
 
 
+@pytest.mark.integration
 def test_two_executed_orders_with_one_userref_stop_the_bot(sim: Any, make_exchange: MakeExchange) -> None:
     """Another tool reused our userref (or something sent twice): never pick one of the two silently."""
     exchange = make_exchange()

@@ -15,6 +15,8 @@ from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from tests.kraken.conftest import fast_config, start_sim
 
+pytestmark = pytest.mark.integration
+
 MakeExchange = Callable[..., KrakenExchange]
 
 
@@ -120,7 +122,7 @@ def test_ohlc_pages_forward_with_last(tmp_path: Path) -> None:
         creds = KrakenCredentials(*next(iter(simulator.config.api_keys.items())))
         exchange = KrakenExchange(fast_config(simulator.url), credentials=creds, state_dir=tmp_path)
         first = exchange.ohlc("XBTUSD", 1)
-        time.sleep(0.4)
+        time.sleep(0.4)  # the scenario: simulated time passes (4 minutes at 600x), so candles close
 
         second = exchange.ohlc("XBTUSD", 1, since=first.last)
 
@@ -134,6 +136,7 @@ def test_ohlc_pages_forward_with_last(tmp_path: Path) -> None:
         simulator.stop()
 
 
+@pytest.mark.slow
 def test_closed_candles_history(make_exchange: MakeExchange) -> None:
     exchange = make_exchange()
 

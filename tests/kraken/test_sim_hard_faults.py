@@ -13,6 +13,8 @@ from candlebot.venue import OrderRequest, Side
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken_sim import Faults, HttpError, LateListing, ServiceError, SlowFill, ThinBook
 
+pytestmark = pytest.mark.integration
+
 MakeExchange = Callable[..., KrakenExchange]
 ADD = ("AddOrder",)
 

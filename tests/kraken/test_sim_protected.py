@@ -6,10 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
+import pytest
+
 from candlebot.venue import OrderRequest, Side
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken_sim import DropReply, Faults, ThinBook
 from tests.kraken.test_sim_flow import assert_fill_matches
+
+pytestmark = pytest.mark.integration
 
 MakeExchange = Callable[..., KrakenExchange]
 

@@ -15,6 +15,8 @@ from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from tests.kraken.conftest import KEY, SECRET, fast_config
 
+pytestmark = pytest.mark.integration
+
 CALLS = 30
 
 

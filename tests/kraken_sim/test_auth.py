@@ -68,6 +68,7 @@ def test_verifier_refuses_a_signature_of_something_else(path: str, body: bytes) 
     assert refused.value.code == "EAPI:Invalid signature"
 
 
+@pytest.mark.integration
 def test_wrong_secret_is_refused_over_http(sim: KrakenSimulator) -> None:
     other_secret = base64.b64encode(b"x" * 64).decode()
 
@@ -77,6 +78,7 @@ def test_wrong_secret_is_refused_over_http(sim: KrakenSimulator) -> None:
     assert sim.counters()["invalid_signature"] == 1
 
 
+@pytest.mark.integration
 def test_unknown_key_is_refused_over_http(sim: KrakenSimulator) -> None:
     reply = plain_client(sim.url, key="nobody").query_private("Balance", timeout=TIMEOUT)
 
@@ -84,6 +86,7 @@ def test_unknown_key_is_refused_over_http(sim: KrakenSimulator) -> None:
     assert sim.counters()["invalid_key"] == 1
 
 
+@pytest.mark.integration
 def test_tampered_body_is_refused_and_books_nothing(sim: KrakenSimulator) -> None:
     body = urlencode({"nonce": 5, "pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.001"})
     signature = _independent_sign(SECRET, "/0/private/AddOrder", "5", body)
@@ -95,6 +98,7 @@ def test_tampered_body_is_refused_and_books_nothing(sim: KrakenSimulator) -> Non
     assert sim.balances(KEY) == {"ZUSD": Decimal("10000")}
 
 
+@pytest.mark.integration
 def test_replayed_and_lower_nonces_are_refused_before_processing(sim: KrakenSimulator) -> None:
     body = urlencode({"nonce": 100, "pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.001"})
     signature = _independent_sign(SECRET, "/0/private/AddOrder", "100", body)
@@ -111,6 +115,7 @@ def test_replayed_and_lower_nonces_are_refused_before_processing(sim: KrakenSimu
     assert sim.counters()["invalid_nonce"] == 2
 
 
+@pytest.mark.integration
 def test_missing_nonce_is_an_invalid_nonce(sim: KrakenSimulator) -> None:
     body = "asset=ZUSD"
 
@@ -119,6 +124,7 @@ def test_missing_nonce_is_an_invalid_nonce(sim: KrakenSimulator) -> None:
     assert reply == {"error": ["EAPI:Invalid nonce"]}
 
 
+@pytest.mark.integration
 def test_secrets_never_show_in_reprs_or_state(sim: KrakenSimulator) -> None:
     config = SimConfig(api_keys={KEY: SECRET})
 

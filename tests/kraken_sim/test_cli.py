@@ -43,6 +43,7 @@ def running() -> Iterator[subprocess.Popen[str]]:
             process.wait()
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_serves_until_sigterm_then_exits_zero(running: list) -> None:
     process = _run("--port", "0", "--api-key", KEY, "--api-secret", SECRET, "--balance", "ZUSD=500",
@@ -65,6 +66,7 @@ def test_serves_until_sigterm_then_exits_zero(running: list) -> None:
     assert SECRET not in process.stderr.read()  # type: ignore[union-attr]
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_sigint_also_stops_cleanly(running: list) -> None:
     process = _run()
@@ -77,6 +79,7 @@ def test_sigint_also_stops_cleanly(running: list) -> None:
     assert process.wait(timeout=10) == 0
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("flags, says", [
     (["--bogus"], "unrecognized arguments"),
     (["--speed", "-2"], "--speed"),
@@ -107,6 +110,8 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(flags: list[str], says: str)
     assert "not base64 !!" not in done.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_fast_replay_of_recorded_candles(running: list, shared_data: Path) -> None:
     data = shared_data / "kraken" / "xbtusd_1h_2023q1.csv"
     process = _run("--data", str(data), "--speed", "3600", "--port", "0")

@@ -28,6 +28,7 @@ def state(sim: KrakenSimulator) -> dict:
     return requests.get(f"{sim.url}/admin/state", timeout=TIMEOUT).json()
 
 
+@pytest.mark.integration
 def test_http_5xx_with_an_html_body_then_recovery(sim: KrakenSimulator, api: krakenex.API) -> None:
     set_faults(sim, {"http_error": {"status": 502, "count": 1, "methods": ["Ticker"]}})
 
@@ -41,6 +42,7 @@ def test_http_5xx_with_an_html_body_then_recovery(sim: KrakenSimulator, api: kra
     assert sim.counters()["fault_http_error"] == 1
 
 
+@pytest.mark.integration
 def test_unavailable_and_busy_place_nothing(sim: KrakenSimulator, api: krakenex.API) -> None:
     set_faults(sim, {"unavailable": {"count": 1, "methods": ["AddOrder"]}, "busy": {"count": 1}})
 
@@ -54,6 +56,7 @@ def test_unavailable_and_busy_place_nothing(sim: KrakenSimulator, api: krakenex.
     assert [o["userref"] for o in sim.orders()] == [2]
 
 
+@pytest.mark.integration
 def test_drop_reply_502_books_the_order(sim: KrakenSimulator, api: krakenex.API) -> None:
     set_faults(sim, {"drop_reply": {"mode": "502", "count": 1, "methods": ["AddOrder"]}})
 
@@ -65,6 +68,7 @@ def test_drop_reply_502_books_the_order(sim: KrakenSimulator, api: krakenex.API)
     assert sim.balances(KEY)["XXBT"] == Decimal("0.001")
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_drop_reply_hang_outlives_the_client_timeout_and_books_the_order(sim: KrakenSimulator,
                                                                          api: krakenex.API) -> None:
@@ -79,6 +83,7 @@ def test_drop_reply_hang_outlives_the_client_timeout_and_books_the_order(sim: Kr
     assert len(api.query_private("ClosedOrders", {"userref": 32}, timeout=TIMEOUT)["result"]["closed"]) == 1
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("mode", ["html", "truncated"])
 def test_malformed_replies_fail_to_decode_but_the_order_exists(sim: KrakenSimulator, api: krakenex.API,
                                                                mode: str) -> None:
@@ -91,6 +96,7 @@ def test_malformed_replies_fail_to_decode_but_the_order_exists(sim: KrakenSimula
     assert len(sim.orders(userref=33)) == 1
 
 
+@pytest.mark.integration
 def test_missing_fields_reply_lacks_what_a_client_needs(sim: KrakenSimulator, api: krakenex.API) -> None:
     set_faults(sim, {"malformed": {"mode": "missing_fields", "count": 2, "methods": ["AddOrder", "Ticker"]}})
 
@@ -102,6 +108,7 @@ def test_missing_fields_reply_lacks_what_a_client_needs(sim: KrakenSimulator, ap
     assert len(sim.orders(userref=34)) == 1
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_latency_delays_the_reply(sim: KrakenSimulator, api: krakenex.API) -> None:
     set_faults(sim, {"latency": {"ms": 300, "jitter_ms": 50, "methods": ["Time"]}})
@@ -112,6 +119,7 @@ def test_latency_delays_the_reply(sim: KrakenSimulator, api: krakenex.API) -> No
     assert 0.3 <= time.monotonic() - started < 1.0
 
 
+@pytest.mark.integration
 def test_probabilistic_faults_are_reproducible(sim: KrakenSimulator, api: krakenex.API) -> None:
     def pattern() -> list[bool]:
         set_faults(sim, {"seed": 3, "unavailable": {"probability": 0.5, "methods": ["Time"]}})
@@ -122,6 +130,7 @@ def test_probabilistic_faults_are_reproducible(sim: KrakenSimulator, api: kraken
     assert first == second and 5 < sum(first) < 25
 
 
+@pytest.mark.integration
 def test_admin_endpoints_show_state_and_refuse_bad_faults(sim: KrakenSimulator, api: krakenex.API) -> None:
     api.query_private("AddOrder", {**BUY, "userref": 35}, timeout=TIMEOUT)
     set_faults(sim, {"busy": {"count": 2, "methods": ["Depth"]}})
@@ -142,6 +151,7 @@ def test_admin_endpoints_show_state_and_refuse_bad_faults(sim: KrakenSimulator, 
     assert "gremlins" in bad_kind.json()["error"] and cleared == {}
 
 
+@pytest.mark.integration
 def test_faults_given_at_construction_apply_from_the_start(make_sim: Callable[..., KrakenSimulator]) -> None:
     sim = make_sim(faults=Faults(busy=Fault(count=1)))
 
@@ -149,6 +159,7 @@ def test_faults_given_at_construction_apply_from_the_start(make_sim: Callable[..
     assert sim.faults()["busy"]["remaining"] == 0
 
 
+@pytest.mark.integration
 def test_starter_rate_counter_trips_and_recovers(make_sim: Callable[..., KrakenSimulator], clock: SimClock) -> None:
     sim = make_sim(tier="starter")
     api = plain_client(sim.url)
@@ -169,6 +180,7 @@ def test_starter_rate_counter_trips_and_recovers(make_sim: Callable[..., KrakenS
     assert plain_client(sim.url).query_public("Ticker", {"pair": "XBTUSD"}, timeout=TIMEOUT)["error"] == []
 
 
+@pytest.mark.integration
 def test_tier_none_never_limits(sim: KrakenSimulator, api: krakenex.API) -> None:
     assert all(api.query_private("Balance", timeout=TIMEOUT)["error"] == [] for _ in range(40))
 

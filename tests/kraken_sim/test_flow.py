@@ -5,12 +5,15 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
 import krakenex
+import pytest
 
 from candlebot.clock import SimClock
 from candlebot.exchanges.kraken_pairs import snapshot_reply
 from candlebot.exchanges.kraken_sim import KrakenSimulator
 
 from .conftest import KEY, TIMEOUT
+
+pytestmark = pytest.mark.integration
 
 
 def ok(reply: dict) -> dict:

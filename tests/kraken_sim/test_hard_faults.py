@@ -70,6 +70,7 @@ def lookups(api: krakenex.API, txid: str, userref: int) -> dict:
 # -- processed, then answered with an error ---------------------------------------------------------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("spec, seen", [
     ({"busy": {"processed": True, "count": 1, "methods": ["AddOrder"]}}, {"error": ["EService:Busy"]}),
     ({"unavailable": {"processed": True, "count": 1, "methods": ["AddOrder"]}}, {"error": ["EService:Unavailable"]}),
@@ -94,6 +95,7 @@ def test_an_order_is_booked_although_the_client_saw_an_error(sim: KrakenSimulato
     assert list(closed["closed"]) == [order["txid"]]
 
 
+@pytest.mark.integration
 def test_a_processed_busy_cancel_did_cancel(sim: KrakenSimulator, api: krakenex.API) -> None:
     (txid,) = ok(add(api, BUY, ordertype="limit", price="20000", userref=42))["txid"]
     sim.set_faults(Faults(busy=ServiceError(processed=True, count=1, methods=("CancelOrder",))))
@@ -103,6 +105,7 @@ def test_a_processed_busy_cancel_did_cancel(sim: KrakenSimulator, api: krakenex.
     assert api.query_private("CancelOrder", {"txid": txid}, timeout=TIMEOUT) == {"error": ["EOrder:Unknown order"]}
 
 
+@pytest.mark.integration
 def test_unprocessed_stays_the_default(sim: KrakenSimulator, api: krakenex.API) -> None:
     sim.set_faults(Faults(http_error=HttpError(status=502, count=1, methods=("AddOrder",)),
                           busy=ServiceError(count=1, methods=("AddOrder",))))
@@ -118,6 +121,7 @@ def test_unprocessed_stays_the_default(sim: KrakenSimulator, api: krakenex.API) 
 # -- listed late --------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_a_late_listed_order_is_absent_from_every_lookup_until_the_delay(sim: KrakenSimulator, api: krakenex.API,
                                                                         clock: SimClock) -> None:
     set_faults(sim, {"late_listing": {"delay_s": 30, "count": 1, "methods": ["AddOrder"]}})
@@ -145,6 +149,7 @@ def test_a_late_listed_order_is_absent_from_every_lookup_until_the_delay(sim: Kr
     assert lookups(api, second, 52)["QueryOrders"] is True
 
 
+@pytest.mark.integration
 def test_a_late_listed_resting_order_shows_in_open_orders_only_after_the_delay(
         sim: KrakenSimulator, api: krakenex.API, clock: SimClock) -> None:
     sim.set_faults(Faults(late_listing=LateListing(delay_s=5, count=1)))
@@ -167,6 +172,7 @@ def test_late_listing_only_names_add_order() -> None:
 # -- partial market fills -------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_a_thin_book_fills_part_of_a_market_order_then_cancels_the_rest(sim: KrakenSimulator,
                                                                         api: krakenex.API) -> None:
     set_faults(sim, {"thin_book": {"fill_ratio": 0.5, "count": 1}})
@@ -188,6 +194,7 @@ def test_a_thin_book_fills_part_of_a_market_order_then_cancels_the_rest(sim: Kra
     assert ok(api.query_private("BalanceEx", timeout=TIMEOUT))["ZUSD"]["hold_trade"] == "0.0000"
 
 
+@pytest.mark.integration
 def test_a_thin_book_leaves_limit_orders_alone(sim: KrakenSimulator, api: krakenex.API) -> None:
     sim.set_faults(Faults(thin_book=ThinBook(fill_ratio=0.01)))
     above = sim.price() + Decimal("500")
@@ -200,6 +207,7 @@ def test_a_thin_book_leaves_limit_orders_alone(sim: KrakenSimulator, api: kraken
     assert sim.faults()["thin_book"]["fired"] == 1
 
 
+@pytest.mark.integration
 def test_a_thin_book_that_fills_nothing_cancels_with_no_trade(make_sim: Callable[..., KrakenSimulator]) -> None:
     sim = make_sim(faults=Faults(thin_book=ThinBook(fill_ratio=0.00001)))
     api = plain_client(sim.url)
@@ -213,6 +221,7 @@ def test_a_thin_book_that_fills_nothing_cancels_with_no_trade(make_sim: Callable
     assert sim.balances(KEY) == START
 
 
+@pytest.mark.integration
 def test_order_faults_count_only_booked_orders(make_sim: Callable[..., KrakenSimulator]) -> None:
     sim = make_sim(balances={"ZUSD": Decimal("100")}, faults=Faults(thin_book=ThinBook(fill_ratio=0.5, count=1)))
     api = plain_client(sim.url)
@@ -226,6 +235,7 @@ def test_order_faults_count_only_booked_orders(make_sim: Callable[..., KrakenSim
     assert query(api, txid)["vol_exec"] == "0.00050000" and query(api, later)["vol_exec"] == "0.00100000"
 
 
+@pytest.mark.integration
 def test_probabilistic_late_listing_is_reproducible(sim: KrakenSimulator, api: krakenex.API) -> None:
     def pattern() -> list[bool]:
         set_faults(sim, {"seed": 5, "late_listing": {"probability": 0.5, "delay_s": 60}})
@@ -248,6 +258,7 @@ def test_thin_book_fill_ratio_is_checked() -> None:
 # -- slow market fills ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_a_slow_fill_shows_open_then_closed(sim: KrakenSimulator, api: krakenex.API, clock: SimClock) -> None:
     set_faults(sim, {"slow_fill": {"delay_s": 3, "count": 1}})
 
@@ -272,6 +283,7 @@ def test_a_slow_fill_shows_open_then_closed(sim: KrakenSimulator, api: krakenex.
     assert trade["time"] == done["closetm"]
 
 
+@pytest.mark.integration
 def test_a_slow_thin_fill_is_partial_when_it_comes(sim: KrakenSimulator, api: krakenex.API, clock: SimClock) -> None:
     sim.set_faults(Faults(slow_fill=SlowFill(delay_s=1, count=1), thin_book=ThinBook(fill_ratio=0.25, count=1)))
 
@@ -285,6 +297,7 @@ def test_a_slow_thin_fill_is_partial_when_it_comes(sim: KrakenSimulator, api: kr
     assert sim.balances(KEY)["XXBT"] == Decimal("0.0025")
 
 
+@pytest.mark.integration
 def test_a_slow_fill_can_be_canceled_before_it_fills(sim: KrakenSimulator, api: krakenex.API,
                                                      clock: SimClock) -> None:
     sim.set_faults(Faults(slow_fill=SlowFill(delay_s=10)))
@@ -300,6 +313,7 @@ def test_a_slow_fill_can_be_canceled_before_it_fills(sim: KrakenSimulator, api: 
 # -- fee currency ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("side, oflags, default, fee_in, shown", [
     ("buy", "fciq", "by_side", "quote", "fciq"),
     ("buy", "fcib", "by_side", "base", "fcib"),
@@ -332,6 +346,7 @@ def test_fee_currency(make_sim: Callable[..., KrakenSimulator], side: str, oflag
     assert sim.balances(KEY) == expected
 
 
+@pytest.mark.integration
 def test_a_sell_that_cannot_pay_the_fee_in_base_pays_it_in_quote(make_sim: Callable[..., KrakenSimulator]) -> None:
     sim = make_sim(balances={"XXBT": Decimal("0.01")})
     api = plain_client(sim.url)
@@ -343,6 +358,7 @@ def test_a_sell_that_cannot_pay_the_fee_in_base_pays_it_in_quote(make_sim: Calla
     assert sim.balances(KEY) == {"XXBT": Decimal(0), "ZUSD": cost - fee}
 
 
+@pytest.mark.integration
 def test_a_resting_sell_paying_in_base_holds_the_fee_too(make_sim: Callable[..., KrakenSimulator]) -> None:
     sim = make_sim(balances={"XXBT": Decimal("1")})
     api = plain_client(sim.url)
@@ -355,6 +371,7 @@ def test_a_resting_sell_paying_in_base_holds_the_fee_too(make_sim: Callable[...,
     assert held == Decimal("0.01") + base_fee(fee_of(cost, MAKER), above)
 
 
+@pytest.mark.integration
 def test_a_buy_paying_in_base_needs_no_quote_for_the_fee(make_sim: Callable[..., KrakenSimulator]) -> None:
     sim = make_sim(balances={"ZUSD": Decimal("200")})          # exactly the cost of 0.01 at 20000
     api = plain_client(sim.url)

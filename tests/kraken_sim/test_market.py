@@ -17,6 +17,8 @@ from candlebot.exchanges.kraken_sim import KrakenSimulator
 
 from .conftest import T0, TIMEOUT, plain_client
 
+pytestmark = pytest.mark.integration
+
 FIVE_MIN = "kraken/xbtusd_5m_2023q1.csv.gz"
 
 
@@ -136,6 +138,7 @@ def test_generated_market_is_reproducible(make_sim: Callable[..., KrakenSimulato
     assert 20000 < float(one.price()) < 40000
 
 
+@pytest.mark.slow
 def test_replay_serves_the_recorded_candles(make_sim: Callable[..., KrakenSimulator], shared_data: Path,
                                             clock: SimClock) -> None:
     data = shared_data / FIVE_MIN

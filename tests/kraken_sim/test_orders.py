@@ -16,6 +16,8 @@ from candlebot.exchanges.kraken_sim import KrakenSimulator
 
 from .conftest import KEY, TIMEOUT, plain_client
 
+pytestmark = pytest.mark.integration
+
 MARKET_BUY = {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.001"}
 
 

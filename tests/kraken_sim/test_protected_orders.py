@@ -12,6 +12,8 @@ from candlebot.exchanges.kraken_sim import BadTicker, Faults, KrakenSimulator, T
 
 from .conftest import KEY, TIMEOUT, plain_client
 
+pytestmark = pytest.mark.integration
+
 TAKER = Decimal("0.0026")
 
 

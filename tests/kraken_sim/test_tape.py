@@ -9,6 +9,8 @@ import pytest
 from candlebot.data.candlefile import load_trades
 from tests.kraken_sim.conftest import plain_client
 
+pytestmark = pytest.mark.integration
+
 TRADES_2025 = "kraken/xbtusdt_trades_2025-11-10.csv"  # 1,000 trades, 414 sharing a timestamp with the one before
 END_2025 = 1762820036
 

@@ -15,6 +15,7 @@ def _trials(shared_data, method: str, jobs: int, seed: int = 7) -> list[tuple[in
     return sorted((r["trial"], tuple(sorted(r["params"].items())), r["objective"]) for r in study["ranked"])
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["grid", "tpe", "random"])
 def test_same_seed_same_study_with_one_or_two_jobs(shared_data, method):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
 from tests.optimize.support import candlebot_process
+from tests.support.wait import wait_until
 
 SPACE = "fast=5..30:5 slow=20..150:10"  # 6 x 14 = 84 points; slow <= fast (20/20, 25/20, 30/20, 30/30) is invalid
 GRID = {(f, s) for f in range(5, 35, 5) for s in range(20, 160, 10)}
@@ -21,16 +21,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def _command(shared_data, storage: str) -> list[str]:
     return ["optimize", "--data", str(shared_data / "kraken" / "xbtusdc_1m_2023q1.csv.gz"), "--strategy", "sma_cross",
             "--space", SPACE, "--storage", storage, "--study", "shared", "--jobs", "1"]
-
-
-def _wait_for(condition, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _trials(storage) -> list[optuna.trial.FrozenTrial]:
@@ -54,7 +44,7 @@ def test_workers_share_a_study_in_postgresql_and_a_killed_one_loses_at_most_its_
         assert main.stderr.readline().startswith("study shared in postgresql://postgres@127.0.0.1:")
         worker_argv = ("optimize", "--worker", "--study", "shared", "--storage", url, "--jobs", "1", "--quiet")
         survivor, victim = candlebot_process(*worker_argv), candlebot_process(*worker_argv)
-        _wait_for(lambda: {str(survivor.pid), str(victim.pid)} <= _finished_by(_trials(storage)), what="both workers to finish a trial")
+        wait_until(lambda: {str(survivor.pid), str(victim.pid)} <= _finished_by(_trials(storage)), "both workers to finish a trial", timeout=60)
         victim.kill()
         victim.wait(10)
         out, err = main.communicate(timeout=120)
@@ -85,7 +75,7 @@ def test_ctrl_c_keeps_finished_trials_and_the_journal_resumes(shared_data, tmp_p
     first = candlebot_process(*_command(shared_data, journal), "--json")
     try:
         first.stderr.readline()
-        _wait_for(lambda: len(_points(_trials(storage), TrialState.COMPLETE)) >= 3, what="three finished trials")
+        wait_until(lambda: len(_points(_trials(storage), TrialState.COMPLETE)) >= 3, "three finished trials", timeout=60)
         first.send_signal(signal.SIGINT)
         out, err = first.communicate(timeout=60)
     finally:

@@ -31,6 +31,7 @@ def test_too_many_folds_for_the_data_is_a_config_error():
         plan_folds(0, 100, folds=60, in_sample_blocks=3, anchored=False)
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_folds_on_a_small_file_never_see_later_candles(shared_data):
     data = str(shared_data / "kraken" / "xbtusd_1h_2023q1.csv")  # 2,160 hourly candles

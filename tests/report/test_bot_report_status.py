@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from decimal import Decimal
 
 import pytest
@@ -18,17 +17,10 @@ from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
 from tests.report.browser import CHROMIUM, chromium_page
 from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, start_simulator, write_key_file
 from tests.support.supervisord import fleet_header, supervised
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")
-
-
-def _wait_for(predicate, timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _read(bot: BotRun, what: str):
@@ -59,11 +51,11 @@ def fleet(tmp_path_factory):
     processes = []
     try:
         processes = [steady.start(*live, "--stop-after", "6"), crashed.start(*live)]
-        _wait_for(lambda: crashed.store_path.exists() and sum(o["status"] == "filled" for o in _orders(crashed)) >= 3,
-                  what="the crashed bot's third fill")
+        wait_until(lambda: crashed.store_path.exists() and sum(o["status"] == "filled" for o in _orders(crashed)) >= 3,
+                   "the crashed bot's third fill")
         # the diary records the candle a fill happened in within its 0.1 s tick; a kill inside it loses that candle
         last_fill = max(o["fill_time"] for o in _orders(crashed) if o["status"] == "filled")
-        _wait_for(lambda: _read(crashed, "candles")[-1][0] + 1 > last_fill, what="the candle of the last fill")
+        wait_until(lambda: _read(crashed, "candles")[-1][0] + 1 > last_fill, "the candle of the last fill")
         processes[1].kill()
         processes[1].wait(timeout=10)
         assert processes[0].wait(timeout=30) == 0, processes[0].stderr.read()
@@ -71,9 +63,9 @@ def fleet(tmp_path_factory):
         # every AddOrder is executed but its reply lost, and no lookup answers: the outcome stays unknown
         sim.set_faults(Faults(drop_reply=DropReply(mode="502", methods=("AddOrder",)), unavailable=Fault(methods=LOOKUPS)))
         processes.append(pending.start(*live))
-        _wait_for(lambda: pending.store_path.exists() and any(o["status"] == "intent" for o in _orders(pending)),
-                  what="an order with an unknown outcome")
-        _wait_for(lambda: any(e[1] == "skipped" for e in _read(pending, "events")), what="the next decision, not sent")
+        wait_until(lambda: pending.store_path.exists() and any(o["status"] == "intent" for o in _orders(pending)),
+                   "an order with an unknown outcome")
+        wait_until(lambda: any(e[1] == "skipped" for e in _read(pending, "events")), "the next decision, not sent")
         processes[2].send_signal(signal.SIGTERM)
         assert processes[2].wait(timeout=15) == 0, processes[2].stderr.read()
         (folder / "state" / "bots" / f"{BotIdentity.from_name('broken').label}.sqlite").write_bytes(b"this is not a database" * 100)
@@ -190,8 +182,8 @@ extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--cash", "1
     bot = BotRun(tmp_path, sim.url, "supbot")
     try:
         with supervised(tmp_path, fleet) as run:
-            _wait_for(lambda: bot.store_path.exists() and "heartbeat" in _read(bot, "status"), what="the supervised bot's heartbeat")
-            _wait_for(lambda: "RUNNING" in run.ctl("status"), what="supervisor to call it running (startsecs)")
+            wait_until(lambda: bot.store_path.exists() and "heartbeat" in _read(bot, "status"), "the supervised bot's heartbeat")
+            wait_until(lambda: "RUNNING" in run.ctl("status"), "supervisor to call it running (startsecs)")
             result = _candlebot("status", "--state-dir", str(tmp_path / "state"), "--json", "--supervisor-config", str(run.conf))
             assert result.returncode == 0, result.stderr
             [row] = json.loads(result.stdout)

@@ -15,6 +15,8 @@ def _candlebot(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "candlebot", *argv], capture_output=True, text=True, cwd=REPO, timeout=120)
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 @pytest.mark.parametrize("flag", ["--report", "--report-png"])
 def test_a_report_into_a_missing_folder_is_refused_before_the_run(shared_data, tmp_path, flag):
     result = _candlebot("--data", str(shared_data / "kraken/xbtusd_1d_2023q1.csv"), "--strategy", "sma_cross",
@@ -23,6 +25,7 @@ def test_a_report_into_a_missing_folder_is_refused_before_the_run(shared_data, t
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"candlebot: error: {flag}: folder of ")
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_report_png_is_a_picture_of_the_run(shared_data, tmp_path):
     png = tmp_path / "r.png"

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from decimal import Decimal
-from typing import Callable
 
 import pytest
 
@@ -17,17 +15,11 @@ from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.keys import load_credentials
 from tests.sinks.servers import SlackServer, UdpCollector
 from tests.support.bots import KEY, ONE_SECOND, BotRun, start_simulator, stop, write_key_file
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ACCUMULATE = "tests.support.strategies:Accumulate"
 WEBHOOK_PATH = "T00000000/B00000000/XXXXaudithookXXXX"
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_books_that_claim_more_than_the_account_stop_new_trades_until_a_person_clears_the_hold(tmp_path, monkeypatch):

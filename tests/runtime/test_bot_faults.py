@@ -12,6 +12,9 @@ from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim import LateListing, ServiceError, SlowFill, ThinBook
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, HttpError, Latency, Malformed
 from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
+from tests.support.wait import wait_until
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture()
@@ -29,6 +32,12 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
     # this 30 s run trading; the default 120 s would hold it for the rest of the run.
     process = bot.start("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000", "-p", ONE_SECOND, "-t", "0.2",
                         "--strategy", FLIP, "--reconcile-window", "5")
+
+    def survive(condition, what: str) -> None:
+        """Wait for ``condition``; a bot that exits meanwhile fails at once (it must survive every fault)."""
+        wait_until(lambda: process.poll() is not None or condition(), what, timeout=60)
+        assert process.poll() is None, f"the bot must survive every fault; it exited waiting for {what}"
+
     try:
         for faults in (
             Faults(http_error=HttpError(status=503, probability=0.5), seed=1),
@@ -45,12 +54,16 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
             Faults(),
         ):
             sim.set_faults(faults)
-            time.sleep(2.0)
+            time.sleep(2.0)  # the scenario: the bot runs for a while under each fault set...
+            survive(lambda: all(kind["fired"] for kind in sim.faults().values() if isinstance(kind, dict)),
+                    f"{faults} to fire")  # ...and until it has met it, however slow the machine
+        failed, recovered = bot.logs().count("ticker poll failed"), bot.logs().count("exchange reachable again")
         sim.set_faults(Faults(http_error=HttpError(status=502), seed=7))  # an outage longer than the adapter's retries
-        time.sleep(7.0)
+        survive(lambda: bot.logs().count("ticker poll failed") > failed, "the outage to fail a ticker poll")
+        placed = len(sim.orders())
         sim.set_faults(Faults())
-        time.sleep(3.0)
-        assert process.poll() is None, "the bot must survive every fault"
+        survive(lambda: bot.logs().count("exchange reachable again") > recovered, "the bot to reach the exchange again")
+        survive(lambda: len(sim.orders()) > placed, "the bot to trade again")
     finally:
         code, _, err = stop(process)
     assert code == 0, err

@@ -10,6 +10,8 @@ from candlebot.identity import BotIdentity
 from tests.sinks.servers import UdpCollector
 from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, write_key_file
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.mark.slow
 def test_a_running_bot_sends_its_metrics_and_no_secret(tmp_path):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 
@@ -12,6 +15,7 @@ import pytest
 
 from candlebot.live.store import BotStore
 from tests.support.bots import FLIP, KEY, ONE_SECOND, REPO, BotRun, start_simulator, stop, write_key_file
+from tests.support.wait import wait_until
 
 
 @pytest.fixture()
@@ -25,6 +29,7 @@ def _filled(store: BotStore) -> list[dict]:
     return [o for o in store.orders() if o["status"] == "filled"]
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_live_bots_ledger_equals_the_simulators_account(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
@@ -53,6 +58,7 @@ def test_a_live_bots_ledger_equals_the_simulators_account(sim, tmp_path):
     assert "CLOSED Exit Price:" in bot.logs()
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_paper_bot_places_nothing_and_books_consistent_fills(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
@@ -71,6 +77,7 @@ def test_a_paper_bot_places_nothing_and_books_consistent_fills(sim, tmp_path):
     assert books.cash == cash
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_restarted_paper_bot_continues_its_books(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
@@ -81,13 +88,12 @@ def test_a_restarted_paper_bot_continues_its_books(sim, tmp_path):
     assert len({t.open_fill.userref for t in trades}) == len(trades)
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
     process = bot.start("-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP)
-    deadline = time.monotonic() + 30
-    while "started" not in bot.logs() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: "started" in bot.logs(), "the bot to start")
     started = time.monotonic()
     code, out, err = stop(process)
     assert code == 0, err
@@ -95,6 +101,7 @@ def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
     assert "SIGTERM received" in bot.logs() and "bot stopped" in bot.logs()
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
@@ -119,11 +126,20 @@ def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
 @pytest.mark.slow
 @pytest.mark.integration
 def test_the_demo_runs_without_keys_or_internet_and_shows_a_complete_trade():
-    result = subprocess.run([sys.executable, "-m", "candlebot.cli.demo", "--seconds", "48"], capture_output=True, text=True, cwd=REPO,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "Kraken simulator on http://127.0.0.1:" in result.stdout
-    assert "paper mode" in result.stdout and "Open: " in result.stdout
-    assert "the demo bot's books:" in result.stdout and "bot=" in result.stdout.splitlines()[-1]
-    books = result.stdout.split("the demo bot's books:")[1]
+    # it stops by itself after 48 s; Ctrl-C as soon as its trade has closed (about 40 s in) saves the rest
+    process = subprocess.Popen([sys.executable, "-m", "candlebot.cli.demo", "--seconds", "48"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    shown: list[str] = []
+    reader = threading.Thread(target=lambda: shown.extend(line for line in process.stdout), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    wait_until(lambda: process.poll() is not None or any("CLOSED Exit Price:" in line for line in shown), "a closed trade", 90)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+    reader.join(10)  # the reader alone reads stdout, to its end
+    out, err = "".join(shown), process.stderr.read()  # type: ignore[union-attr]
+    assert process.returncode == 0, err
+    assert "Kraken simulator on http://127.0.0.1:" in out
+    assert "paper mode" in out and "Open: " in out
+    assert "the demo bot's books:" in out and "bot=" in out.splitlines()[-1]
+    books = out.split("the demo bot's books:")[1]
     assert "CLOSED Exit Price:" in books and " trades=1 " in books and " open_trades=0 " in books, books  # opened and closed

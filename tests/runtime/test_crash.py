@@ -14,6 +14,8 @@ from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply
 from tests.support.bots import FLIP, KEY, ONE_SECOND, BotRun, start_simulator, write_key_file
 
+pytestmark = pytest.mark.integration
+
 CYCLES = 52
 
 

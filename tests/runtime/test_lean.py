@@ -5,11 +5,11 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.support.bots import ONE_SECOND, REPO, BotRun, start_simulator, stop
+from tests.support.wait import wait_until
 
 HEAVY = ("pandas", "polars")
 
@@ -19,6 +19,7 @@ def test_pandas_is_installed_here():
     assert importlib.util.find_spec("pandas") is not None
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_backtest_never_imports_pandas():
     probe = ("import sys; from candlebot.cli import main; "
@@ -29,6 +30,7 @@ def test_a_backtest_never_imports_pandas():
     assert result.stdout.splitlines()[-1] == "0 []"
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_pandas_still_imports_after_talib():
     probe = "import candlebot.strategy.indicators, sys; assert 'pandas' not in sys.modules; import pandas; print(pandas.Series.__name__)"
@@ -44,10 +46,7 @@ def test_a_running_bot_maps_no_pandas(tmp_path):
         bot = BotRun(tmp_path, sim.url)
         process = bot.start("-p", ONE_SECOND, "-t", "0.2", "--strategy", "macd", "--param", "fast=2",
                             "--param", "slow=3", "--param", "signal=2")
-        deadline = time.monotonic() + 30
-        while "started" not in bot.logs() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "started" in bot.logs(), bot.logs()
+        wait_until(lambda: "started" in bot.logs(), "the bot to start")
         maps = open(f"/proc/{process.pid}/maps").read()
         code, _, err = stop(process)
         assert code == 0, err

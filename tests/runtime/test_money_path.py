@@ -126,7 +126,7 @@ def test_kill_minus_nine_with_an_all_in_bot_never_doubles_or_loses_an_order(sim,
                                                    methods=("AddOrder",)),
                               thin_book=ThinBook(fill_ratio=rng.choice((0.3, 0.5, 1.0)), probability=0.5), seed=cycle))
         process = bot.start(*args)
-        time.sleep(rng.uniform(1.0, 3.5))
+        time.sleep(rng.uniform(1.0, 3.5))  # the scenario: a kill at a random moment, often mid-order
         process.kill()
         process.wait(timeout=10)
     sim.set_faults(Faults())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +26,7 @@ from candlebot.exchanges.kraken_sim import DropReply, Faults, ThinBook
 from candlebot.exchanges.live import LiveExchange
 from tests.kraken.conftest import fast_config
 from tests.support.bots import KEY, SECRET, start_simulator
+from tests.support.wait import wait_until
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")
 CASH = Decimal("3000")
@@ -89,10 +89,7 @@ def test_random_partial_fills_restarts_and_lost_replies_keep_the_books_equal_to_
                 bot.trader.close(rng.choice(bot.ledger.open_trades))
             assert bot.ledger.cash >= 0, f"step {step}: cash {bot.ledger.cash}"
         sim.set_faults(Faults())
-        deadline = time.monotonic() + 10
-        while not bot.reconciler.settle():
-            assert time.monotonic() < deadline, "intents left unsettled"
-            time.sleep(0.1)
+        wait_until(bot.reconciler.settle, "every intent to settle", timeout=10, interval=0.1)
 
         orders = sim.orders()
         executed = [o for o in orders if Decimal(o["vol_exec"]) > 0]

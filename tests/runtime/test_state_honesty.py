@@ -11,7 +11,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -21,6 +20,7 @@ import pytest
 from candlebot.identity import BotIdentity
 from tests.sinks.servers import SlackServer
 from tests.support.bots import FLIP, ONE_SECOND, BotRun, start_simulator
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PAPER = ("--paper", "--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--no-statsd")
@@ -140,10 +140,9 @@ def test_a_state_file_that_stops_taking_writes_stops_the_bot_with_an_alert(sim, 
     process = bot.start(*PAPER)
     try:
         path = state_file(bot)
-        deadline = time.monotonic() + 30
-        while not traded(path):  # trading, so its journal is open and in use
-            assert time.monotonic() < deadline and process.poll() is None, "the bot never traded"
-            time.sleep(0.1)
+        # trading, so its journal is open and in use
+        wait_until(lambda: traded(path) or process.poll() is not None, "the bot to trade")
+        assert process.poll() is None, "the bot never traded"
         journal = [path, path.with_name(path.name + "-wal")]  # not -shm: it is mapped in memory
         with read_only(*journal):
             try:

@@ -18,6 +18,8 @@ from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
 from tests.support.bots import start_simulator, write_key_file
 
+pytestmark = pytest.mark.integration
+
 LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")
 
 
@@ -95,7 +97,7 @@ def test_an_order_that_never_appears_is_given_up_after_the_window(desk):
     sim.set_faults(Faults())
     assert not reconciler.settle()  # absent, but its intent is younger than the window: it may still appear
     reconciler.absent_after = 0.2
-    time.sleep(0.25)
+    time.sleep(0.25)  # the scenario: the window passes (the reconciler reads the real clock)
     assert reconciler.settle()
     assert sim.orders() == [] and not ledger.open_trades and trader.paused is None
     assert [o["status"] for o in store.orders()] == ["failed"]

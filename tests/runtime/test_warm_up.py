@@ -9,6 +9,8 @@ import pytest
 from candlebot.exchanges.kraken import KrakenConfig, KrakenExchange
 from tests.support.bots import start_simulator
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def kraken(tmp_path_factory):

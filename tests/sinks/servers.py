@@ -12,7 +12,9 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from tests.support.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,6 +61,7 @@ class UdpCollector:
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
         self.payloads: list[bytes] = []
+        self._markers = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -78,15 +81,17 @@ class UdpCollector:
     def datagrams(self) -> list[Datagram]:
         return [Datagram.parse(line) for line in self.lines()]
 
-    def settle(self, quiet_s: float = 0.3, timeout: float = 5.0) -> None:
-        """Wait until nothing new arrived for ``quiet_s``."""
-        deadline = time.monotonic() + timeout
-        seen = -1
-        while time.monotonic() < deadline:
-            if len(self.payloads) == seen:
-                return
-            seen = len(self.payloads)
-            time.sleep(quiet_s)
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every datagram already sent (by a sender that has finished) has been read.
+
+        Loopback UDP queues datagrams in the order they arrive, so once a marker sent now is read, so is all before it.
+        """
+        self._markers += 1
+        marker = f"#drained-{self._markers}".encode()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(marker, ("127.0.0.1", self.port))
+        wait_until(lambda: marker in self.payloads, "the collector to read what was sent", timeout, interval=0.01)
+        self.payloads.remove(marker)
 
     def close(self) -> None:
         self._stop.set()
@@ -199,10 +204,7 @@ class SlackServer:
         handler.wfile.write(body)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return len(self.requests) >= count
+        return wait_until(lambda: len(self.requests) >= count, f"{count} Slack request(s)", timeout, interval=0.02)
 
     def close(self) -> None:
         self._stopping.set()
@@ -246,11 +248,3 @@ def demo_args(*extra: str) -> list[str]:
     """A demo backtest with exact all-in sizing (--max-slippage 0): the figures the tests pin."""
     return ["--data", "demo", "-p", "60", "--strategy", "sma_cross", "--max-slippage", "0", *extra]
 
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()

@@ -101,3 +101,12 @@ def test_the_dashboard_shows_price_money_trades_errors_and_heartbeats(dashboard:
 def test_the_dashboard_has_a_collector_section_with_every_collector_metric(dashboard: dict[str, Any]) -> None:
     shown = {QUERY.match(query["query"])["metric"] for _, query in queries(dashboard)}  # type: ignore[index]
     assert [metric.name for metric in collector_metrics.METRICS if metric.name not in shown] == []
+
+
+def test_the_readme_metrics_table_is_the_metrics_the_sink_sends() -> None:
+    readme = (DASHBOARD.parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in readme.splitlines()
+            if line.startswith("| `candlebot.") and line.count("|") == 7]
+    expected = [[f"`{metric.name}`", metric.kind, metric.unit, ", ".join(metric.tags) or "-", metric.source, metric.description]
+                for metric in m.METRICS]
+    assert rows == expected

@@ -11,6 +11,7 @@ import pytest
 
 from candlebot.events import Event, EventBus, Heartbeat
 from candlebot.output.sinks.queued import QueuedSink
+from tests.support.wait import wait_until
 
 EMIT_BOUND_S = 5e-6  # the goal: what a queued sink may add per event on the trading thread
 
@@ -27,7 +28,7 @@ class SleepySink:
 
     def deliver(self, events: Sequence[Event]) -> None:
         if events:
-            time.sleep(self.delay_s)
+            time.sleep(self.delay_s)  # the scenario: a slow server's reply time
             self.events.extend(events)
 
     def close(self, deadline: float) -> None:
@@ -136,7 +137,7 @@ def test_a_raising_sink_keeps_its_worker_alive() -> None:
     queued = QueuedSink(sink, tick_s=0.01)
     for i in range(10):
         queued(Heartbeat(float(i)))
-        time.sleep(0.005)
+        time.sleep(0.005)  # the scenario's pace: events spread over several batches, each of which raises
     assert queued.close(timeout=2)  # close() raising inside the worker is contained too
     assert queued.failures >= 2 and sink.calls >= 2
 
@@ -166,7 +167,6 @@ def test_close_is_bounded_when_the_sink_hangs() -> None:
     assert elapsed < 1.5
 
 
-@pytest.mark.slow
 def test_an_idle_worker_ticks_the_sink() -> None:
     calls: list[int] = []
 
@@ -180,6 +180,6 @@ def test_an_idle_worker_ticks_the_sink() -> None:
             pass
 
     queued = QueuedSink(Ticking(), tick_s=0.02)
-    time.sleep(0.3)
+    wait_until(lambda: calls.count(0) >= 3, "three idle ticks")
     queued.close(1)
     assert calls.count(0) >= 3  # empty deliveries: the sink's timer (rate limits, retries)

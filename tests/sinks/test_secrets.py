@@ -33,6 +33,7 @@ def secrets_in(text: str, *secrets: str) -> list[str]:
     return [secret for secret in secrets if secret in text]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("transport", ["web", "webhook", "webhook-dead"])
 @pytest.mark.parametrize("mode", ["ok", "500"])
 @pytest.mark.slow
@@ -64,6 +65,7 @@ def test_no_secret_leaves_the_process(transport: str, mode: str, tmp_path: Path)
     assert secrets_in(everything, KRAKEN_KEY, KRAKEN_SECRET, TOKEN, HOOK_PATH, hook) == []
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_secrets_stay_out_of_reprs_errors_and_log_lines(caplog: pytest.LogCaptureFixture) -> None:
     hook = f"http://127.0.0.1:{closed_port()}/services/{HOOK_PATH}"
@@ -138,6 +140,7 @@ def test_defaults_come_from_the_caller_not_the_mode() -> None:
     assert sink_config(args, {}, slack_default=True).slack is None  # nothing configured: quietly off
 
 
+@pytest.mark.integration
 def test_alert_bodies_are_redacted_before_they_are_posted() -> None:
     """An error message carrying a secret (from any layer) is masked in the text and the blocks Slack receives."""
     server = SlackServer(SlackBehaviour(mode="ok"))

@@ -25,6 +25,8 @@ from candlebot.output.sinks.tags import SinkTags
 from tests.sinks.events import closed_trade, every_event
 from tests.sinks.servers import Datagram, UdpCollector, closed_port, demo_args, run_backtest
 
+pytestmark = pytest.mark.integration
+
 SECRETS = {
     "KRAKEN_API_KEY": "kraken-key-AAAABBBBCCCCDDDD",
     "KRAKEN_API_SECRET": "a3Jha2VuLXNlY3JldC1zaG91bGQtbmV2ZXItbGVhaw==",

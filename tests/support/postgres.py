@@ -13,9 +13,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.wait import wait_until
 
 PG_BIN = Path(os.environ.get("CANDLEBOT_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -69,15 +70,16 @@ def start() -> PostgresServer:
     _run_as_owner(["pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "-t", "60",
                    "start"], folder)
     server = PostgresServer("127.0.0.1", port, user, folder)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection((server.host, port), timeout=1):
-                return server
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    wait_until(lambda: _accepts(server), f"PostgreSQL to accept connections on port {port}", interval=0.1)
+    return server
+
+
+def _accepts(server: PostgresServer) -> bool:
+    try:
+        with socket.create_connection((server.host, server.port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def stop(server: PostgresServer) -> None:

@@ -1,9 +1,9 @@
 """Every metric candlebot sends to DogStatsD: its name, type, unit, tags and the event it comes from.
 
-The StatsD sink refers to these constants only, the dashboard test checks
-``deploy/datadog/dashboard.json`` against ``METRICS``, and the README table is
-``metric_table()``. Every metric also carries the constant tags ``bot``,
-``pair``, ``strategy`` and ``mode``.
+The StatsD sink refers to these constants only; tests check
+``deploy/datadog/dashboard.json`` and the README's metrics table against
+``METRICS``. Every metric also carries the constant tags ``bot``, ``pair``,
+``strategy`` and ``mode``.
 
 Indicators use one metric, ``candlebot.indicator``, tagged ``indicator:<name>``
 (``sma_10``, ``macd_12_26_9.signal``): any strategy's lines show up without a
@@ -77,12 +77,3 @@ SINK_DROPPED = Metric("candlebot.sink.dropped", "count", "events", "any sink que
 
 METRICS: tuple[Metric, ...] = tuple(value for value in globals().values() if isinstance(value, Metric))
 METRIC_NAMES: frozenset[str] = frozenset(metric.name for metric in METRICS)
-
-
-def metric_table() -> str:
-    """The README's table: name, type, unit, tags, source, meaning."""
-    rows = ["| metric | type | unit | tags (besides bot, pair, strategy, mode) | from | meaning |", "|---|---|---|---|---|---|"]
-    for metric in METRICS:
-        tags = ", ".join(metric.tags) or "-"
-        rows.append(f"| `{metric.name}` | {metric.kind} | {metric.unit} | {tags} | {metric.source} | {metric.description} |")
-    return "\n".join(rows)

@@ -36,11 +36,6 @@ class TokenBucket:
         self._tokens -= 1
         return True
 
-    def wait_s(self) -> float:
-        """Seconds until one token is available (0 when one is)."""
-        self._refill()
-        return max(0.0, (1 - self._tokens) / self.rate)
-
     def _refill(self) -> None:
         now = self._monotonic()
         self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODES = ("backtest", "paper", "validate", "live")
-
 
 @dataclass(frozen=True)
 class SinkTags:
