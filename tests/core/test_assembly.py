@@ -32,6 +32,7 @@ def _demo(**overrides) -> BacktestSettings:
                                "fee_rate": XBTUSD.taker_fee, "cash": D("10000"), **overrides})
 
 
+@pytest.mark.slow
 def test_the_engine_moves_the_backtest_venue_to_every_candle():
     settings = _demo()
     chart = load_chart(settings)
@@ -52,6 +53,7 @@ def test_the_engine_moves_the_backtest_venue_to_every_candle():
     assert backtest.exchange.balances() == {XBTUSD.quote: backtest.ledger.cash, XBTUSD.base: backtest.ledger.position}
 
 
+@pytest.mark.slow
 def test_the_cli_runs_the_backtest_the_assembly_builds():
     settings = _demo(start=float(load_chart(_demo()).times[500]))
     _, report = run_backtest(settings, load_chart(settings))
@@ -66,6 +68,7 @@ def test_the_cli_runs_the_backtest_the_assembly_builds():
     assert {k: v for k, v in printed.items() if k != "elapsed_s"} == {k: v for k, v in expected.items() if k != "elapsed_s"}
 
 
+@pytest.mark.integration
 def test_a_live_bot_without_a_key_stops_before_reaching_kraken(tmp_path):
     settings = BotSettings(pair="XBTUSD", period=60, poll_s=1.0, strategy=SMA_CROSS, params=SMA_CROSS.Params(),
                            identity=BotIdentity.from_name("keyless"), venue=KrakenConfig(url="http://127.0.0.1:9", timeout=0.5),

@@ -205,6 +205,7 @@ def summary(result: subprocess.CompletedProcess) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_the_console_script_imports_a_package_from_the_current_directory_and_ignores_a_users_strategies_package(tmp_path):
     """`--strategy mypkg.mod:Class` failed unless the user set PYTHONPATH (issue 9); a user's own `strategies`
@@ -218,6 +219,7 @@ def test_the_console_script_imports_a_package_from_the_current_directory_and_ign
     assert shipped["strategy"] == "sma_cross"
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_new_strategy_writes_a_template_that_backtests_as_printed_and_is_never_overwritten(tmp_path):
     (tmp_path / "mine").mkdir()
@@ -255,6 +257,7 @@ def test_new_strategy_refuses_a_bad_name_in_one_line(tmp_path, name, message):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version(flag):
     result = subprocess.run([sys.executable, "-m", "candlebot", flag], capture_output=True, text=True, cwd=REPO, timeout=60)

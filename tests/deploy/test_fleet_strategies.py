@@ -42,6 +42,7 @@ def deployment(tmp_path) -> Path:
     return tmp_path
 
 
+@pytest.mark.integration
 @pytest.mark.slow
 def test_file_strategies_and_strategy_path_reach_the_bots_as_absolute_paths(deployment):
     result = generate(deployment, '[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "mine/trend.py:Trend"\n'
@@ -64,6 +65,7 @@ def test_file_strategies_and_strategy_path_reach_the_bots_as_absolute_paths(depl
         ('strategy = "revert"\nstrategy_path = 3\n', "strategy_path must be a folder or a list of folders"),
     ],
 )
+@pytest.mark.integration
 @pytest.mark.slow
 def test_a_strategy_the_bots_could_not_load_stops_the_generator_in_one_line(deployment, bot, message):
     result = generate(deployment, f'[[bot]]\nname = "a"\npair = "XBTUSD"\n{bot}')
