@@ -20,6 +20,7 @@ from candlebot.data.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns
 from candlebot.chart import Chart, period_seconds
 from candlebot.cli import pipes
 from candlebot.cli.sinks import SinkTags, build_sinks
+from candlebot.cli.stopping import stopped
 from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fraction, parse_range
 from candlebot.trading.engine import CandleClock, Engine
 from candlebot.errors import ConfigError, DataFileError
@@ -188,7 +189,7 @@ def build_backtest(setup: BacktestSetup, chart: Chart, bus: EventBus, log: loggi
         protection=Protection(setup.pair, setup.max_slippage),
     )
     indicators = BotIndicators(chart)
-    strategy = setup.strategy(setup.params, StrategyContext(chart, indicators, ledger, trader, log))
+    strategy = setup.strategy(setup.params, StrategyContext(chart, indicators, ledger, trader))
     engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus)
     return Backtest(setup, chart, engine, ledger, start_index)
 
@@ -223,11 +224,16 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     close_sinks = build_sinks(args, bus, tags)
     try:
         candles = len(chart) - backtest.start_index
-        if progress.wanted(err, candles) and not verbose:
-            with progress.progress_bar(err, candles, "backtest", "candles") as advance:
-                report = backtest.run(lambda done: advance(done - backtest.start_index))
-        else:
-            report = backtest.run()
+        try:
+            if progress.wanted(err, candles) and not verbose:
+                with progress.progress_bar(err, candles, "backtest", "candles") as advance:
+                    report = backtest.run(lambda done: advance(done - backtest.start_index))
+            else:
+                report = backtest.run()
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not a failure
+        except Exception as exc:  # the engine skips what the strategy's code raises: whatever escapes it is a bug
+            return stopped(exc, log, err, expected=())
         if args.trades_csv:
             _write_trades(args.trades_csv, backtest, report)
         if args.report or args.report_png:

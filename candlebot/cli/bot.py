@@ -25,6 +25,7 @@ import numpy as np
 
 from candlebot.live.audit import Auditor
 from candlebot.live.bookfeed import BookFeed
+from candlebot.cli.stopping import stopped
 from candlebot.candle import Candle
 from candlebot.data.candlefile import CandleColumns, TradeColumns
 from candlebot.chart import Chart, period_seconds
@@ -121,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
             return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
         if isinstance(error, StateWriteError):
             raise ConfigError(str(error)) from None
-        raise error  # type: ignore[misc]
+        if not isinstance(error, Exception):
+            raise error  # type: ignore[misc]
+        return stopped(error, logging.getLogger("candlebot"))
     bot: BotProcess = outcome["bot"]  # type: ignore[assignment]
 
     def work() -> None:
@@ -146,14 +149,9 @@ def run(args: argparse.Namespace) -> int:
     error = outcome.get("error")
     if error is None:
         return 0
-    if isinstance(error, StateWriteError):
-        bot.log.critical("stopped: %s; no order is sent while the bot cannot record it: "
-                         "fix the state file or its disk, then restart", error)
-        _flush_logs(bot.log)
-        raise ConfigError(str(error))
-    if isinstance(error, (ConfigError, FatalExchangeError)):
-        raise ConfigError(str(error))
-    raise error  # type: ignore[misc]
+    if not isinstance(error, Exception):
+        raise error  # type: ignore[misc]
+    return stopped(error, bot.log)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
 
 
 def _wait_or_stop(thread: threading.Thread, stop: threading.Event, deadline: float | None, stopped_at: list[float],
@@ -256,12 +254,12 @@ def build_bot(args: argparse.Namespace, clock: Clock, stop: threading.Event) -> 
                     parse_amount(args.stake, "--stake") if args.stake else None), fee_rate=fee_rate, bus=bus, clock=clock,
                     next_userref=userrefs, journal=store, protection=Protection(pair, max_slippage), guard=guard,
                     books=book_feed)
-    reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock,
+    reconciler = Reconciler(trader=trader, exchange=exchange, bus=bus, clock=clock,
                             pending=books.pending, absent_after=args.reconcile_window if mode == "live" else 0.0,
                             lookup_every=LOOKUP_EVERY_S)
 
     indicators = BotIndicators(chart)
-    strategy = strategy_cls(params, StrategyContext(chart, indicators, ledger, trader, log))
+    strategy = strategy_cls(params, StrategyContext(chart, indicators, ledger, trader))
     needed = max(indicators.history_needed(), 1) + strategy.lookback
     engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus,
                     history_limit=max(4 * needed, 1000))

@@ -43,7 +43,7 @@ def desk(tmp_path):
     refs = count(7_000)
     trader = Trader(exchange=exchange, pair=pair, ledger=ledger, sizing=Sizing(1), fee_rate=pair.taker_fee, bus=bus, clock=clock,
                     next_userref=lambda: next(refs), journal=store)
-    reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock, pending=[], absent_after=5.0)
+    reconciler = Reconciler(trader=trader, exchange=exchange, bus=bus, clock=clock, pending=[], absent_after=5.0)
     yield sim, trader, reconciler, ledger, store, events
     kraken.close()
     store.close()
