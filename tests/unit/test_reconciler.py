@@ -126,3 +126,20 @@ def test_a_recovered_sell_of_a_trade_no_longer_open_is_failed_and_reported(tmp_p
     assert desk.of(BotError)[0].kind == "reconcile" and not desk.of(TradeClosed)
     assert desk.ledger.open_trades == [trade] and [r["status"] for r in desk.store.orders()] == ["filled", "failed"]
 
+
+
+def test_a_recovered_fill_leaves_exactly_the_books_its_reply_would_have(tmp_path):
+    replied, lost = Desk(tmp_path / "replied", "10000"), Desk(tmp_path / "lost", "10000")
+    for desk, step in ((replied, None), (lost, LOST_REPLY)):
+        desk.exchange.set_book(bids=[("29990.0", "0.02")], asks=[("30000.0", "0.05")])
+        trade = desk.trader.buy(D("0.05"))
+        if step is not None:
+            desk.exchange.script_orders(step)
+        desk.trader.close(trade)  # a partial sell: 0.02 of 0.05
+    assert lost.reconciler().settle()
+
+    assert lost.ledger.trades == replied.ledger.trades and lost.ledger.cash == replied.ledger.cash
+    assert lost.store.orders() == replied.store.orders() and lost.store.load() == replied.store.load()
+    assert [(type(e), e.trade) for e in lost.of(TradeOpened, TradeClosed)] == \
+        [(type(e), e.trade) for e in replied.of(TradeOpened, TradeClosed)]
+    assert [e.recovered for e in lost.of(TradeClosed)] == [True]

@@ -1,0 +1,79 @@
+"""How a run that must stop says so: one line on stderr, the log first (with the traceback of a bug), the exit code."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from io import StringIO
+
+from candlebot.cli import main
+from candlebot.cli.stopping import stopped
+from candlebot.errors import ConfigError, StateWriteError
+from candlebot.strategy.base import BotStrategy
+
+
+class Tamper(BotStrategy):
+    """Rewrites the books past the trader: the ledger refuses cash below zero, and the run must stop on it."""
+
+    name = "tamper"
+    lookback = 1
+
+    def evaluate_positions(self, i: int) -> None:
+        self.ledger.restore([], Decimal(-1))
+
+
+def _log() -> tuple[logging.Logger, StringIO]:
+    stream = StringIO()
+    log = logging.getLogger(f"test.stopping.{id(stream)}")
+    log.propagate, log.handlers = False, [logging.StreamHandler(stream)]
+    return log, stream
+
+
+def _raised(error: Exception) -> Exception:
+    try:
+        raise error
+    except Exception as exc:
+        return exc
+
+
+def test_a_bot_stops_on_a_state_file_that_refuses_writes_with_one_line_and_exit_2():
+    log, stream = _log()
+    err = StringIO()
+
+    code = stopped(StateWriteError("cannot write state file bot.sqlite: disk I/O error"), log, err)
+
+    assert code == 2 and err.getvalue() == "candlebot: error: cannot write state file bot.sqlite: disk I/O error\n"
+    assert stream.getvalue().startswith("stopped: cannot write state file bot.sqlite: disk I/O error; no order is sent")
+    assert "Traceback" not in stream.getvalue()
+
+
+def test_a_bug_keeps_its_traceback_in_the_log_and_exits_1():
+    log, stream = _log()
+    err = StringIO()
+
+    code = stopped(_raised(KeyError("fill_volume")), log, err)
+
+    assert code == 1 and err.getvalue() == "candlebot: error: internal error (a bug in candlebot): KeyError: 'fill_volume'\n"
+    assert "Traceback" in stream.getvalue() and "raise error" in stream.getvalue()
+
+
+def test_a_user_mistake_is_one_line_and_no_log():
+    log, stream = _log()
+    err = StringIO()
+
+    assert stopped(ConfigError("--cash must be positive"), log, err) == 2
+    assert err.getvalue() == "candlebot: error: --cash must be positive\n" and stream.getvalue() == ""
+
+
+def test_a_backtest_whose_books_break_stops_with_the_traceback_then_one_line(shared_data, capsys):
+    data = shared_data / "kraken/xbtusd_1d_2023q1.csv"
+
+    code = main(["--data", str(data), "--strategy", "tests.unit.test_stopping:Tamper", "--no-cache"])
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err[-1] == "candlebot: error: internal error (a bug in candlebot): BooksInvariantError: stored cash -1 is below zero"
+    assert err[0].endswith(":CRITICAL: stopped: internal error (a bug in candlebot): BooksInvariantError: "
+                           "stored cash -1 is below zero")
+    assert err[1] == "Traceback (most recent call last):" and "in evaluate_positions" in "\n".join(err)
+    assert "strategy error" not in "\n".join(err)
