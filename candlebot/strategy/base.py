@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Callable, ClassVar, TypeVar
 
 from candlebot.chart import Chart
-from candlebot.errors import OrderArgumentError
+from candlebot.errors import ConfigError, OrderArgumentError, StrategyError
 from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.ledger import Ledger
 from candlebot.strategy.params import StrategyParams
@@ -67,7 +67,12 @@ class BotStrategy:
         self._stop_loss = params.stop_loss_pct / 100
         self.stop_loss_exits: set[int] = set()  # ids of the trades the stop closed (exit reasons in reports)
         self.core_failure: Exception | None = None  # what the core raised behind buy/close: the engine stops on it
-        self.setup(context.indicators)
+        try:
+            self.setup(context.indicators)
+        except ConfigError:
+            raise  # a parameter refused (``require``): the user's input, said in one line
+        except Exception as exc:  # the strategy's own code: named as such, never as a bug of candlebot's
+            raise StrategyError(f"{self.name or type(self).__name__} failed in setup: {type(exc).__name__}: {exc}") from exc
 
     # -- what a strategy writes --------------------------------------------------
 

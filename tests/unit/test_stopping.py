@@ -6,10 +6,15 @@ import logging
 from decimal import Decimal
 from io import StringIO
 
+import pytest
+
+from candlebot.chart import Chart
 from candlebot.cli import main
 from candlebot.cli.stopping import stopped
-from candlebot.errors import ConfigError, StateWriteError
-from candlebot.strategy.base import BotStrategy
+from candlebot.errors import ConfigError, StateWriteError, StrategyError
+from candlebot.strategy.base import BotStrategy, StrategyContext
+from candlebot.strategy.indicators import BotIndicators
+from tests.unit.desk import Desk
 
 
 class Tamper(BotStrategy):
@@ -77,3 +82,23 @@ def test_a_backtest_whose_books_break_stops_with_the_traceback_then_one_line(sha
                            "stored cash -1 is below zero")
     assert err[1] == "Traceback (most recent call last):" and "in evaluate_positions" in "\n".join(err)
     assert "strategy error" not in "\n".join(err)
+
+
+def test_a_strategy_failing_in_setup_is_named_as_the_strategys_and_exits_2(tmp_path):
+    class Typo(BotStrategy):
+        name = "typo"
+
+        def setup(self, indicators) -> None:
+            self.fast = indicators.smaa(5)  # no such facade
+
+    log, stream = _log()
+    err = StringIO()
+    desk = Desk(tmp_path)
+    chart = Chart("XBTUSD", 60)
+    with pytest.raises(StrategyError) as raised:
+        Typo(Typo.Params(), StrategyContext(chart, BotIndicators(chart), desk.ledger, desk.trader))
+
+    code = stopped(raised.value, log, err)
+
+    assert code == 2 and err.getvalue().startswith("candlebot: error: typo failed in setup: AttributeError:")
+    assert "Traceback" in stream.getvalue() and "self.fast = indicators.smaa(5)" in stream.getvalue()
