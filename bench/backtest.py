@@ -7,7 +7,8 @@ For sma_cross and macd it runs, as separate processes and alternating within eac
 - ``python -m candlebot --data FILE --strategy S --json --cache-dir NEW``: a first run, which parses the
   CSV and writes the candle cache (a new, empty cache directory every time);
 - the same with a cache directory already filled: a later run;
-- with ``--baseline CHECKOUT``, the same command run in another checkout (the code before the cache).
+- with ``--baseline CHECKOUT``, the same command run in another checkout (the code before the cache); with
+  ``--baseline-cached`` too, that checkout reads the same warm cache (a like-for-like "candlebot cached").
 It prints the best wall time of each, candles per second, the peak RSS (ru_maxrss of the child, from
 wait4), the ratio to the reference and the CPU time of that run. Caches go to a temporary directory, never beside the data.
 """
@@ -45,6 +46,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
                         help="also time `python -m candlebot` run in another checkout (e.g. the main branch, before the cache)")
+    parser.add_argument("--baseline-cached", action="store_true",
+                        help="the baseline checkout has the candle cache: give it the warm one, as 'candlebot cached'")
     args = parser.parse_args()
 
     args.data = str(Path(args.data).resolve())
@@ -64,7 +67,7 @@ def main() -> None:
                 runs = [("reference", reference, REPO), ("candlebot first", ours + [str(cold)], REPO),
                         ("candlebot cached", ours + [str(warm)], REPO)]
                 if args.baseline:
-                    runs.append(("baseline", ours[:-1], args.baseline))
+                    runs.append(("baseline", ours + [str(warm)] if args.baseline_cached else ours[:-1], args.baseline))
                 for name, argv, cwd in runs:
                     result = run(argv, cwd)
                     if name not in best or result[0] < best[name][0]:

@@ -9,7 +9,8 @@ from io import StringIO
 import pytest
 
 from candlebot.chart import Chart
-from candlebot.cli import main
+from candlebot.cli import backtest
+from candlebot.cli.args import build_parser
 from candlebot.cli.stopping import stopped
 from candlebot.errors import ConfigError, StateWriteError, StrategyError
 from candlebot.strategy.base import BotStrategy, StrategyContext
@@ -70,18 +71,20 @@ def test_a_user_mistake_is_one_line_and_no_log():
     assert err.getvalue() == "candlebot: error: --cash must be positive\n" and stream.getvalue() == ""
 
 
-def test_a_backtest_whose_books_break_stops_with_the_traceback_then_one_line(shared_data, capsys):
-    data = shared_data / "kraken/xbtusd_1d_2023q1.csv"
+def test_a_backtest_whose_books_break_stops_with_the_traceback_then_one_line(shared_data):
+    argv = ["--data", str(shared_data / "kraken/xbtusd_1d_2023q1.csv"), "--strategy", "tests.unit.test_stopping:Tamper",
+            "--no-cache"]
+    out, err = StringIO(), StringIO()
 
-    code = main(["--data", str(data), "--strategy", "tests.unit.test_stopping:Tamper", "--no-cache"])
+    code = backtest.run(build_parser().parse_args(argv), out, err)
 
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 1
-    assert err[-1] == "candlebot: error: internal error (a bug in candlebot): BooksInvariantError: stored cash -1 is below zero"
-    assert err[0].endswith(":CRITICAL: stopped: internal error (a bug in candlebot): BooksInvariantError: "
-                           "stored cash -1 is below zero")
-    assert err[1] == "Traceback (most recent call last):" and "in evaluate_positions" in "\n".join(err)
-    assert "strategy error" not in "\n".join(err)
+    lines = err.getvalue().strip().splitlines()
+    assert code == 1 and out.getvalue() == ""
+    assert lines[-1] == "candlebot: error: internal error (a bug in candlebot): BooksInvariantError: stored cash -1 is below zero"
+    assert lines[0].endswith(":CRITICAL: stopped: internal error (a bug in candlebot): BooksInvariantError: "
+                             "stored cash -1 is below zero")
+    assert lines[1] == "Traceback (most recent call last):" and "in evaluate_positions" in err.getvalue()
+    assert "strategy error" not in err.getvalue()
 
 
 def test_a_strategy_failing_in_setup_is_named_as_the_strategys_and_exits_2(tmp_path):
