@@ -10,7 +10,9 @@ For sma_cross and macd it runs, as separate processes and alternating within eac
 - with ``--baseline CHECKOUT``, the same command run in another checkout (the code before the cache); with
   ``--baseline-cached`` too, that checkout reads the same warm cache (a like-for-like "candlebot cached").
 It prints the best wall time of each, candles per second, the peak RSS (ru_maxrss of the child, from
-wait4), the ratio to the reference and the CPU time of that run. Caches go to a temporary directory, never beside the data.
+wait4), the ratio to the reference, the CPU time of that run and, for candlebot, the best ``elapsed_s`` its
+JSON report gives (the engine loop and the report, without interpreter start-up and candle loading).
+Caches go to a temporary directory, never beside the data.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def main() -> None:
 
     args.data = str(Path(args.data).resolve())
     print(f"data: {args.data}")
-    print(f"{'strategy':<10} {'engine':<18} {'wall s':>7} {'candles/s':>11} {'peak MiB':>9}  ratio  {'cpu s':>6}")
+    print(f"{'strategy':<10} {'engine':<18} {'wall s':>7} {'candles/s':>11} {'peak MiB':>9}  ratio  {'cpu s':>6}  {'loop s':>6}")
     with tempfile.TemporaryDirectory(prefix="candlebot-bench-") as scratch:
         warm = Path(scratch) / "warm"
         for strategy in ("sma_cross", "macd"):
@@ -62,6 +64,7 @@ def main() -> None:
                          "--strategy", strategy]
             run(ours + [str(warm)])  # fills the warm cache
             best: dict[str, tuple[float, float, str, float]] = {}
+            loop: dict[str, float] = {}  # the run's own elapsed_s (engine loop and report, no start-up): best of the rounds
             for round_ in range(args.repeat):
                 cold = Path(scratch) / f"cold-{strategy}-{round_}"
                 runs = [("reference", reference, REPO), ("candlebot first", ours + [str(cold)], REPO),
@@ -72,11 +75,23 @@ def main() -> None:
                     result = run(argv, cwd)
                     if name not in best or result[0] < best[name][0]:
                         best[name] = result
+                    elapsed = _elapsed(result[2])
+                    if elapsed is not None:
+                        loop[name] = min(loop.get(name, elapsed), elapsed)
             candles = json.loads(best["candlebot cached"][2].strip().splitlines()[-1])["candles"]
             for name in [name for name, _, _ in runs]:
                 wall, rss, _, cpu = best[name]
                 ratio = wall / best["reference"][0]
-                print(f"{strategy:<10} {name:<18} {wall:7.2f} {candles / wall:11,.0f} {rss:9.0f}  {ratio:.2f}x  {cpu:6.2f}")
+                elapsed = f"{loop[name]:6.2f}" if name in loop else f"{'-':>6}"
+                print(f"{strategy:<10} {name:<18} {wall:7.2f} {candles / wall:11,.0f} {rss:9.0f}  {ratio:.2f}x  {cpu:6.2f}  {elapsed}")
+
+
+def _elapsed(stdout: str) -> float | None:
+    """candlebot's --json report times its own run (``elapsed_s``); the reference prints no such line."""
+    try:
+        return float(json.loads(stdout.strip().splitlines()[-1])["elapsed_s"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 if __name__ == "__main__":

@@ -91,5 +91,6 @@ def test_books_broken_during_start_up_recovery_stop_the_bot_with_one_line_and_ex
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("candlebot: error: booking buy 0.1") and \
         "would leave cash at -" in run.stderr and "Traceback" not in run.stderr
     assert ":CRITICAL: stopped: the books broke an invariant: booking buy 0.1" in bot.logs().strip().splitlines()[-1]
+    assert ":ERROR: books error: booking buy 0.1" in bot.logs()  # the alert: every sink hears it
     assert [o["status"] for o in bot.store().orders()] == ["intent"]  # nothing booked: the next start tries again
 

@@ -15,7 +15,8 @@ import pytest
 
 from candlebot.chart import Chart
 from candlebot.errors import BooksInvariantError, StateWriteError
-from candlebot.events import BotError, PositionsShown, TradeOpened
+from candlebot.events import BotError, BotStopped, PositionsShown, TradeOpened
+from candlebot.live.runtime import BotRuntime, RuntimeSettings
 from candlebot.output.lines import ledger_line
 from candlebot.output.logsink import LogSink
 from candlebot.strategy.base import BotStrategy, StrategyContext
@@ -164,3 +165,19 @@ def test_no_ledger_lines_are_built_when_nobody_listens(tmp_path):
 
     assert not desk.of(PositionsShown) and len(desk.ledger.trades) == 2
     assert run.strategy.per_candle() == run.strategy.evaluate_positions  # no stop loss: one call per candle
+
+
+def test_a_running_bot_reports_a_core_bug_and_stops_on_it(tmp_path):
+    desk = BrokenStore(tmp_path)
+    chart = Chart("XBTUSD", 60)
+    indicators = BotIndicators(chart)
+    strategy = Careful(Careful.Params(), StrategyContext(chart, indicators, desk.ledger, desk.trader))
+    run = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=desk.ledger, clock=desk.clock, bus=desk.bus)
+    runtime = BotRuntime(settings=RuntimeSettings("bot", "XBTUSD", "careful", "paper", poll_s=30.0), exchange=desk.exchange,
+                         chart=chart, engine=run, bus=desk.bus, clock=desk.clock)
+
+    with pytest.raises(KeyError, match="fill_volume"):
+        runtime.run(max_polls=10)  # a candle closes every other poll; the first tick buys
+
+    assert [(e.kind, e.message) for e in desk.of(BotError)] == [("internal", "KeyError: 'fill_volume': stopping")]
+    assert desk.of(BotStopped)[0].reason == "fatal: internal error: KeyError: 'fill_volume'"
