@@ -48,7 +48,7 @@ def main() -> None:
     setup = settings_from_args(build_parser().parse_args(flags))
     log = logging.getLogger("bench.report")
     log.setLevel(logging.WARNING)
-    backtest = build_backtest(setup, load_chart(setup), EventBus(), log)
+    backtest = build_backtest(setup, load_chart(setup), EventBus())
     report = backtest.run()
     out = Path(tempfile.mkdtemp(prefix="candlebot-bench-")) / "report.html"
     builds, cpu = [], []

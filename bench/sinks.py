@@ -324,7 +324,7 @@ def where_on_goes(data: str, repeat: int) -> None:
     for _ in range(max(1, repeat // 2)):
         for kind in kinds:
             bus = EventBus()
-            backtest = bt.build_backtest(setup, chart, bus, log)
+            backtest = bt.build_backtest(setup, chart, bus)
             queue = subscribe(kind, bus)
             started = time.perf_counter()
             backtest.run()

@@ -162,10 +162,10 @@ def start_demo_market(market: Path, start: int) -> Any:
     return KrakenSimulator(SimConfig(tier="none", seed=7, data=market, start=start)).start()
 
 
-def _strategy(settings: BacktestSettings | BotSettings, chart: Chart, ledger: Ledger, trader: Trader,
-              log: logging.Logger) -> tuple[BotIndicators, BotStrategy]:
+def _strategy(settings: BacktestSettings | BotSettings, chart: Chart, ledger: Ledger,
+              trader: Trader) -> tuple[BotIndicators, BotStrategy]:
     indicators = BotIndicators(chart)
-    return indicators, settings.strategy(settings.params, StrategyContext(chart, indicators, ledger, trader, log))
+    return indicators, settings.strategy(settings.params, StrategyContext(chart, indicators, ledger, trader))
 
 
 # -- backtest ------------------------------------------------------------------------------------------------------
@@ -204,7 +204,7 @@ class Backtest:
         )
 
 
-def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus, log: logging.Logger) -> Backtest:
+def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> Backtest:
     """The strategy over ``chart`` on the backtest venue: fills at the next candle's open, fee on the notional."""
     start_index = 0 if settings.start is None else bisect.bisect_left(chart.times, settings.start)
     if start_index >= len(chart):
@@ -218,7 +218,7 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus, log:
                     sizing=Sizing(settings.params.num_simultaneous_trades, settings.stake), fee_rate=settings.fee_rate,
                     bus=bus, clock=clock, next_userref=lambda: next(userrefs),
                     protection=Protection(settings.pair, settings.max_slippage))
-    indicators, strategy = _strategy(settings, chart, ledger, trader, log)
+    indicators, strategy = _strategy(settings, chart, ledger, trader)
     engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus,
                     market=exchange)
     return Backtest(settings, chart, engine, ledger, trader, exchange, start_index)
@@ -226,12 +226,7 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus, log:
 
 def run_backtest(settings: BacktestSettings, chart: Chart) -> tuple[Backtest, RunReport]:
     """One silent backtest on candles already loaded: what ``candlebot optimize`` runs for every trial."""
-    log = logging.getLogger("candlebot.backtest.silent")
-    log.propagate = False
-    log.setLevel(logging.ERROR)
-    if not log.handlers:
-        log.addHandler(logging.NullHandler())
-    backtest = build_backtest(settings, chart, EventBus(), log)
+    backtest = build_backtest(settings, chart, EventBus())
     return backtest, backtest.run()
 
 
@@ -308,7 +303,7 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
                     settings.params.num_simultaneous_trades, settings.stake), fee_rate=desk.fee_rate, bus=desk.bus,
                     clock=clock, next_userref=userrefs, journal=desk.store,
                     protection=Protection(desk.pair, settings.max_slippage), guard=guard, books=book_feed)
-    reconciler = Reconciler(store=desk.store, ledger=desk.ledger, trader=trader, exchange=desk.exchange, bus=desk.bus,
+    reconciler = Reconciler(trader=trader, exchange=desk.exchange, bus=desk.bus,
                             clock=clock, pending=desk.books.pending, lookup_every=settings.lookup_every,
                             absent_after=settings.reconcile_window if settings.mode == "live" else 0.0)
     engine = _warmed_up_engine(settings, desk, chart, trader, clock, log, retry)
@@ -377,7 +372,7 @@ def _attach_outputs(settings: BotSettings, desk: _Desk, clock: Clock, log: loggi
 def _warmed_up_engine(settings: BotSettings, desk: _Desk, chart: Chart, trader: Trader, clock: Clock,
                       log: logging.Logger, retry: _Retry) -> Engine:
     """The strategy on the engine, its indicators warmed up on the venue's history (``History``)."""
-    indicators, strategy = _strategy(settings, chart, desk.ledger, trader, log)
+    indicators, strategy = _strategy(settings, chart, desk.ledger, trader)
     needed = max(indicators.history_needed(), 1) + strategy.lookback
     engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=desk.ledger, clock=clock, bus=desk.bus,
                     history_limit=max(4 * needed, 1000))

@@ -13,6 +13,7 @@
     │   └── OrderOutcomeUnknown     an order may or may not exist: reconcile by reference, never resend blindly
     ├── StateWriteError             the bot's state cannot be written while running: stop (exit 2), alert
     ├── StrategyError               a strategy raised: skip the candle, report, go on
+    │   └── OrderArgumentError      a strategy asked for an impossible order (a trade not open): nothing sent
     └── BooksInvariantError         the books broke an invariant (cash below zero, a close larger than its trade):
                                     a bug; stop the bot (crash-only: a person looks before it trades again)
 
@@ -90,6 +91,11 @@ class OrderOutcomeUnknown(ExchangeError):
 
 class StrategyError(CandlebotError):
     """A strategy's code raised while handling a candle; wraps the original exception."""
+
+
+class OrderArgumentError(StrategyError, ValueError):
+    """A strategy called ``buy``/``close`` with what cannot be an order (a trade that is not open, a volume that is
+    not a finite Decimal): its own mistake, raised before anything is sent; the candle is skipped."""
 
 
 class BooksInvariantError(CandlebotError):

@@ -80,6 +80,19 @@ class TradeClosed:
 
 
 @dataclass(frozen=True, slots=True)
+class PositionsShown:
+    """After a candle's tick: the trades to show (every open one, then those closed since the last showing) marked at
+    that candle's close; the log writes them as the original bot's ledger lines.
+
+    Built only when some sink listens for it (it costs time in long backtests).
+    """
+
+    time: float
+    mark: Decimal
+    trades: tuple[BotTrade, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class OrderSkipped:
     """An order the trader decided not to send (cap, minimums, not enough cash)."""
 
@@ -164,6 +177,7 @@ Event = (
     | CandleClosed
     | TradeOpened
     | TradeClosed
+    | PositionsShown
     | OrderSkipped
     | OrderFailed
     | OrderUnfilled

@@ -13,6 +13,7 @@ from candlebot.assembly import (Backtest, BacktestSettings, build_backtest, load
                                 sink_tags)
 from candlebot.chart import period_seconds
 from candlebot.cli import pipes
+from candlebot.cli.stopping import stopped
 from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fraction, parse_range
 from candlebot.cli.report_output import check_report_paths, report_data, write_reports
 from candlebot.cli.sinks import build_sinks
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     log.propagate = False
     log.setLevel(logging.INFO if verbose else logging.WARNING)
     bus = EventBus()
-    backtest = build_backtest(settings, chart, bus, log)
+    backtest = build_backtest(settings, chart, bus)
     handler = pipes.StreamHandler(out if verbose else err)
     handler.setFormatter(ClockFormatter(backtest.engine.clock))
     log.addHandler(handler)
@@ -73,11 +74,16 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     close_sinks = build_sinks(args, bus, sink_tags("backtest", settings.pair, settings.strategy, "backtest"))
     try:
         candles = len(chart) - backtest.start_index
-        if progress.wanted(err, candles) and not verbose:
-            with progress.progress_bar(err, candles, "backtest", "candles") as advance:
-                report = backtest.run(lambda done: advance(done - backtest.start_index))
-        else:
-            report = backtest.run()
+        try:
+            if progress.wanted(err, candles) and not verbose:
+                with progress.progress_bar(err, candles, "backtest", "candles") as advance:
+                    report = backtest.run(lambda done: advance(done - backtest.start_index))
+            else:
+                report = backtest.run()
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not a failure
+        except Exception as exc:  # the engine skips what the strategy's code raises: whatever escapes it is a bug
+            return stopped(exc, log, err, expected=())
         if args.trades_csv:
             _write_trades(args.trades_csv, backtest, report)
         if args.report or args.report_png:

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from candlebot.assembly import BotProcess, BotSettings, SinkStarter, build_bot, resolve_strategy, venue_config
 from candlebot.chart import period_seconds
+from candlebot.cli.stopping import stopped
 from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction
 from candlebot.cli.sinks import build_sinks, check_sinks
 from candlebot.clock import LiveClock
-from candlebot.errors import ConfigError, FatalExchangeError, StateWriteError
+from candlebot.errors import ConfigError, StateWriteError
 from candlebot.identity import BotIdentity
 from candlebot.live.paths import default_state_dir
 from candlebot.strategy.params import parse_params
@@ -76,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
             return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
         if isinstance(error, StateWriteError):
             raise ConfigError(str(error)) from None
-        raise error
+        if not isinstance(error, Exception):
+            raise error
+        return stopped(error, logging.getLogger("candlebot"))
     bot = built[0]
 
     def work() -> None:
@@ -101,14 +104,9 @@ def run(args: argparse.Namespace) -> int:
     if not failed:
         return 0
     error = failed[0]
-    if isinstance(error, StateWriteError):
-        bot.log.critical("stopped: %s; no order is sent while the bot cannot record it: "
-                         "fix the state file or its disk, then restart", error)
-        _flush_logs(bot.log)
-        raise ConfigError(str(error))
-    if isinstance(error, (ConfigError, FatalExchangeError)):
-        raise ConfigError(str(error))
-    raise error
+    if not isinstance(error, Exception):
+        raise error
+    return stopped(error, bot.log)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
 
 
 def _wait_or_stop(thread: threading.Thread, stop: threading.Event, deadline: float | None, stopped_at: list[float],

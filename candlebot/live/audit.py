@@ -211,11 +211,11 @@ class Auditor:
                       CLEAR_HINT.format(bot=self.bot))
 
     def _hold(self, reason: str) -> None:
-        self.trader.holds[HOLD] = f"on hold since an audit found: {reason} (clear with `{CLEAR_HINT.format(bot=self.bot)}`)"
+        self.trader.hold(HOLD, f"on hold since an audit found: {reason} (clear with `{CLEAR_HINT.format(bot=self.bot)}`)")
 
     def _notice_cleared(self) -> None:
         if self.held and not self.store.meta(HOLD_KEY):
-            del self.trader.holds[HOLD]
+            self.trader.lift(HOLD)
             log.warning("audit hold cleared by hand: auditing the books again now")
             self.next_due = self.clock.now()
 

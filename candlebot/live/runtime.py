@@ -3,7 +3,10 @@
     poll -> Chart.update(price, volume, now) -> candle closed? -> Engine.candle_closed()
 
 A failed poll is reported and backed off (exponentially, capped), never spun
-on; only errors that retrying cannot fix (auth, configuration) stop the bot.
+on; only errors that retrying cannot fix stop the bot: auth, configuration, a
+state file that refuses writes, broken books, a bug in the core. Each is
+reported (``BotError``) and re-raised; the CLI turns it into one line and a
+non-zero exit (``candlebot.cli.stopping``), and the next start recovers.
 ``stop()`` (from a signal handler) lets the current step finish.
 """
 
@@ -20,7 +23,7 @@ from candlebot.live.bookfeed import BookFeed
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.trading.engine import Engine
-from candlebot.errors import ExchangeError, FatalExchangeError, StateWriteError, TemporaryExchangeError
+from candlebot.errors import BooksInvariantError, ExchangeError, FatalExchangeError, StateWriteError, TemporaryExchangeError
 from candlebot.events import BotError, BotStarted, BotStopped, EventBus, Heartbeat, PriceRejected, TickerPolled
 from candlebot.venue import Exchange
 from candlebot.trading.pricecheck import MarketReferences, PriceGuard
@@ -87,6 +90,14 @@ class BotRuntime:
         except StateWriteError as exc:  # no intent can be recorded: stop before anything else is sent
             reason = f"fatal: {exc}"
             self.bus.emit(BotError(self.clock.now(), "state", f"{exc}: stopping, no order can be recorded"))
+            raise
+        except BooksInvariantError as exc:  # crash-only: a person looks before it trades again
+            reason = f"fatal: {exc}"
+            self.bus.emit(BotError(self.clock.now(), "books", f"{exc}: stopping"))
+            raise
+        except Exception as exc:  # a bug in the core (the engine already skipped what the strategy's code raised)
+            reason = f"fatal: internal error: {type(exc).__name__}: {exc}"
+            self.bus.emit(BotError(self.clock.now(), "internal", f"{type(exc).__name__}: {exc}: stopping"))
             raise
         finally:
             self.bus.emit(BotStopped(self.clock.now(), reason))

@@ -1,4 +1,5 @@
-"""Events as the original bot's log lines: the ticker line per candle or poll, warnings for failed orders."""
+"""Events as the original bot's log lines: the ticker line per candle or poll, the ledger lines after every candle,
+warnings for failed orders."""
 
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from candlebot.events import (
     OrderFailed,
     OrderSkipped,
     OrderUnfilled,
+    PositionsShown,
     PriceRejected,
     TickerPolled,
     TradeClosed,
     TradeOpened,
 )
-from candlebot.output.lines import ticker_line
+from candlebot.output.lines import ledger_line, ticker_line
 
 LOG_FORMAT = "%(asctime)s:%(levelname)s: %(message)s"
 
@@ -52,7 +54,7 @@ class LogSink:
         """Subscribe to what this logger would actually write (a quiet backtest builds no INFO events)."""
         types: list[type] = [OrderFailed, PriceRejected, DustLeft, BotError, Heartbeat]
         if self.log.isEnabledFor(logging.INFO):
-            types += [BotStarted, BotStopped, TickerPolled, OrderSkipped, OrderUnfilled]
+            types += [BotStarted, BotStopped, TickerPolled, PositionsShown, OrderSkipped, OrderUnfilled]
             if self.candles:
                 types.append(CandleClosed)
         if self.log.isEnabledFor(logging.DEBUG):
@@ -66,6 +68,9 @@ class LogSink:
                 log.info("%s", ticker_line(candle, candle.close, closed=True))
             case TickerPolled(price=price, forming=forming):
                 log.info("%s", ticker_line(forming, price))
+            case PositionsShown(mark=mark, trades=trades):
+                for trade in trades:
+                    log.info("%s", ledger_line(trade, mark))
             case TradeOpened(trade=trade, recovered=recovered):
                 log.debug("trade %d opened%s: %s %s @ %s", trade.trade_id, " (recovered)" if recovered else "", trade.volume,
                           trade.open_fill.pair, trade.entry_price)

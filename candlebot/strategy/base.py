@@ -4,35 +4,41 @@ A strategy declares its ``Params`` (a frozen dataclass), asks for indicator
 lines in ``setup`` and decides in ``evaluate_positions(i)``, reading values at
 candle ``i`` (and earlier) only. It never sees an exchange, the clock or a
 mode: ``buy()`` and ``close(trade)`` go through the trader the engine gives it,
-so the same code runs in backtests, paper, validate and live bots.
+so the same code runs in backtests, paper, validate and live bots. It writes
+nothing out of the process either: the engine reports its positions (ledger
+lines) on the event bus after every candle.
+
+``buy``/``close`` are the boundary between the strategy's code and the core's:
+an exception from the trader, the ledger, the store or the exchange behind them
+is remembered as ``core_failure`` before it reaches the strategy's code, so the
+engine stops on it even if that code catches it (``candlebot.trading.engine``).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, TypeVar
 
 from candlebot.chart import Chart
+from candlebot.errors import ConfigError, OrderArgumentError, StrategyError
 from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.ledger import Ledger
-from candlebot.output.lines import ledger_line
-from candlebot.money import to_decimal
 from candlebot.strategy.params import StrategyParams
 from candlebot.trade import BotTrade
 from candlebot.trading.trader import Trader
 
+A = TypeVar("A")
+
 
 @dataclass(frozen=True)
 class StrategyContext:
-    """What the engine hands a strategy: market data, its books, the order path and where to log."""
+    """What the engine hands a strategy: market data, its books and the order path."""
 
     chart: Chart
     indicators: BotIndicators
     ledger: Ledger
     trader: Trader
-    log: logging.Logger
 
 
 class BotStrategy:
@@ -59,12 +65,15 @@ class BotStrategy:
         self.open_trades: list[BotTrade] = context.ledger.open_trades
         self.num_simultaneous_trades = params.num_simultaneous_trades
         self._trader = context.trader
-        self._log = context.log
         self._stop_loss = params.stop_loss_pct / 100
         self.stop_loss_exits: set[int] = set()  # ids of the trades the stop closed (exit reasons in reports)
-        self._show = context.log.isEnabledFor(logging.INFO)
-        self._shown_closed = len(context.ledger.closed_trades)
-        self.setup(context.indicators)
+        self.core_failure: Exception | None = None  # what the core raised behind buy/close: the engine stops on it
+        try:
+            self.setup(context.indicators)
+        except ConfigError:
+            raise  # a parameter refused (``require``): the user's input, said in one line
+        except Exception as exc:  # the strategy's own code: named as such, never as a bug of candlebot's
+            raise StrategyError(f"{self.name or type(self).__name__} failed in setup: {type(exc).__name__}: {exc}") from exc
 
     # -- what a strategy writes --------------------------------------------------
 
@@ -78,18 +87,16 @@ class BotStrategy:
     # -- what the base provides --------------------------------------------------
 
     def tick(self, i: int) -> None:
-        """One closed candle: evaluate, then update and show positions (the original bot's order)."""
+        """One closed candle: evaluate, then update positions (the engine then shows them, as the original bot)."""
         held = list(self.open_trades) if self._stop_loss else ()
         self.evaluate_positions(i)
         if held:
             self.update_open_trades(i, held)
-        if self._show:
-            self.show_positions(i)
 
     def per_candle(self) -> Callable[[int], None]:
         """What the engine calls per closed candle: ``tick``, or straight ``evaluate_positions``
-        when tick would do nothing else (no stop loss, ledger lines off) — one call less per candle."""
-        if type(self).tick is BotStrategy.tick and not self._stop_loss and not self._show:
+        when tick would do nothing else (no stop loss) — one call less per candle."""
+        if type(self).tick is BotStrategy.tick and not self._stop_loss:
             return self.evaluate_positions
         return self.tick
 
@@ -105,23 +112,26 @@ class BotStrategy:
                 if self.close(trade) is not None:
                     self.stop_loss_exits.add(trade.trade_id)
 
-    def show_positions(self, i: int) -> None:
-        """The ledger line of every open trade and of trades closed on this candle."""
-        mark = to_decimal(self.chart.closes[i])
-        for trade in self.open_trades:
-            self._log.info("%s", ledger_line(trade, mark))
-        closed = self.ledger.closed_trades
-        for trade in closed[self._shown_closed :]:
-            self._log.info("%s", ledger_line(trade, mark))
-        self._shown_closed = len(closed)
-
     def buy(self, volume: Decimal | None = None) -> BotTrade | None:
-        """Open a trade with a market buy, sized by the ledger's rule unless ``volume`` is given."""
-        return self._trader.buy(volume)
+        """Open a trade with a market buy, sized by the ledger's rule unless ``volume`` (a Decimal) is given."""
+        return self._to_core(self._trader.buy, volume)
 
     def close(self, trade: BotTrade) -> BotTrade | None:
         """Close ``trade`` with a market sell of its volume."""
-        return self._trader.close(trade)
+        return self._to_core(self._trader.close, trade)
+
+    def _to_core(self, order: Callable[[A], BotTrade | None], argument: A) -> BotTrade | None:
+        """Call the trader; remember what the core raised (not the strategy's own mistake) so that catching it in
+        strategy code cannot hide it, and send nothing more once the core has failed."""
+        if self.core_failure is not None:
+            raise self.core_failure
+        try:
+            return order(argument)
+        except OrderArgumentError:
+            raise
+        except Exception as exc:
+            self.core_failure = exc
+            raise
 
     def close_all(self) -> None:
         for trade in list(self.open_trades):

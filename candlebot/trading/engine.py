@@ -6,6 +6,13 @@ A backtest loads its candles into the chart up front and calls ``run``; a
 running bot calls ``candle_closed`` each time its chart closes a candle, which
 advances every indicator by one O(1) step and runs the very same loop body
 for that one index. Nothing else differs between the two.
+
+The safety net wraps the strategy's own code only. An exception its code
+raises skips that candle (``StrategyError``, reported as a ``BotError``) and
+the loop goes on. An exception from the core behind it (trader, ledger, store,
+exchange; seen at the ``buy``/``close`` boundary as ``strategy.core_failure``)
+propagates out of the loop even when the strategy's code caught it: the bot
+stops and its next start recovers (crash-only); a backtest stops.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from candlebot.candle import Candle
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.errors import BooksInvariantError, FatalExchangeError, StateWriteError, StrategyError
-from candlebot.events import BotError, CandleClosed, EventBus
+from candlebot.events import BotError, CandleClosed, EventBus, PositionsShown
 from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.ledger import Ledger
 from candlebot.money import to_decimal
@@ -25,6 +32,8 @@ from candlebot.strategy.base import BotStrategy
 from candlebot.venue import CandleVenue
 
 log = logging.getLogger(__name__)
+
+NEVER_THE_STRATEGYS = (FatalExchangeError, BooksInvariantError, StateWriteError)  # stop the bot, whoever raised them
 
 
 def _stay(index: int) -> None:
@@ -58,6 +67,7 @@ class Engine:
         self.history_limit = history_limit
         self.strategy_errors = 0
         self._advance = market.at if market is not None else _stay
+        self._shown_closed = len(ledger.closed_trades)  # closed trades get one ledger line, after the candle closing them
 
     def ready_index(self) -> int | None:
         """First candle index on which the strategy may act: every line warm, ``lookback`` values deep."""
@@ -100,19 +110,26 @@ class Engine:
             self.indicators.drop_front(drop)
 
     def _loop(self, first: int, stop: int) -> None:
-        tick = self.strategy.per_candle()
+        strategy = self.strategy
+        tick = strategy.per_candle()
         advance = self._advance
         observe = self._observe if self.bus.wants(CandleClosed) else None
+        show = self._show_positions if self.bus.wants(PositionsShown) else None
         for i in range(first, stop):
             advance(i)
             if observe is not None:
                 observe(i)
             try:
                 tick(i)
-            except (FatalExchangeError, BooksInvariantError, StateWriteError):  # the bot must stop: never a strategy's fault
-                raise
-            except Exception as exc:  # a strategy bug skips this candle, never the bot
-                self._strategy_failed(i, exc)
+            except Exception as exc:
+                if strategy.core_failure is not None or isinstance(exc, NEVER_THE_STRATEGYS):
+                    raise strategy.core_failure or exc
+                self._strategy_failed(i, exc)  # the strategy's own bug skips this candle, never the bot
+                continue
+            if strategy.core_failure is not None:  # the strategy's code caught it: the core failed all the same
+                raise strategy.core_failure
+            if show is not None:
+                show(i)
 
     def _observe(self, i: int) -> None:
         ledger = self.ledger
@@ -127,6 +144,15 @@ class Engine:
                 open_trades=len(ledger.open_trades),
             )
         )
+
+    def _show_positions(self, i: int) -> None:
+        """Every open trade and those closed since the last showing, marked at candle ``i``'s close."""
+        ledger = self.ledger
+        closed = ledger.closed_trades
+        trades = (*ledger.open_trades, *closed[self._shown_closed :])
+        self._shown_closed = len(closed)
+        if trades:
+            self.bus.emit(PositionsShown(self.clock.now(), to_decimal(self.chart.closes[i]), trades))
 
     def _strategy_failed(self, i: int, exc: Exception) -> None:
         self.strategy_errors += 1

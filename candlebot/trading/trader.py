@@ -13,11 +13,16 @@ A partial buy opens a trade of what executed; a partial sell closes that
 part and leaves the strategy an open remainder (``Ledger.book_close``).
 
 Business failures are events, not exceptions: the strategy just sees ``None``.
-Only errors that must stop the bot (auth, bad config) propagate. An order whose
-outcome is unknown (lost reply, or an unexpected error while sending) stays
-"unsettled": the trader sends nothing more until it is looked up and booked
-(``candlebot.live.recovery``), so a strategy can never double a position it does not
-know about.
+Only errors that must stop the bot (auth, bad config, a broken invariant, a
+state file that refuses writes) propagate. An order whose outcome is unknown
+(lost reply, or an unexpected error while sending) stays "unsettled": the
+trader sends nothing more until it is looked up (``candlebot.live.recovery``)
+and booked, so a strategy can never double a position it does not know about.
+
+The trader is the one owner of orders in flight: it alone adds, settles and
+drops unsettled intents, and every fill (fresh, partial or recovered) is booked
+by ``book``, so a recovered fill is booked, journaled and reported exactly as
+the order's own reply would have been.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Protocol
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping, Protocol
 
 from candlebot.clock import Clock
-from candlebot.errors import ExchangeError, FatalExchangeError, OrderOutcomeUnknown
-from candlebot.events import DustLeft, EventBus, OrderFailed, OrderSkipped, OrderUnfilled, PriceRejected, TradeClosed, TradeOpened
+from candlebot.errors import ExchangeError, FatalExchangeError, OrderArgumentError, OrderOutcomeUnknown
+from candlebot.events import (BotError, DustLeft, EventBus, OrderFailed, OrderSkipped, OrderUnfilled, PriceRejected,
+                              TradeClosed, TradeOpened)
 from candlebot.venue import Exchange, Fill, OrderBook, OrderRequest, Side
 from candlebot.trading.ledger import Ledger, Sizing
 from candlebot.pair import PairInfo
@@ -114,28 +121,54 @@ class Trader:
         self.clock = clock
         self.next_userref = next_userref
         self.journal: OrderJournal = journal or NullJournal()
-        self.unsettled: list[PendingIntent] = []
-        self.holds: dict[str, str] = {}  # why no trade may be opened now (an audit found the books wrong); closing is allowed
+        self._unsettled: list[PendingIntent] = []
+        self._holds: dict[str, str] = {}  # why no trade may be opened now (an audit found the books wrong); closing is allowed
+
+    # -- what others may read and ask ------------------------------------------------------
+
+    @property
+    def unsettled(self) -> tuple[PendingIntent, ...]:
+        """Orders whose outcome is unknown, oldest first: they pause the trader until ``book``ed or ``never_placed``."""
+        return tuple(self._unsettled)
 
     @property
     def paused(self) -> str | None:
         """Why no order may be sent now: orders whose outcome is still unknown."""
-        if not self.unsettled:
+        if not self._unsettled:
             return None
-        return "waiting for the outcome of order(s) " + ", ".join(str(p.order.userref) for p in self.unsettled)
+        return "waiting for the outcome of order(s) " + ", ".join(str(p.order.userref) for p in self._unsettled)
+
+    @property
+    def holds(self) -> Mapping[str, str]:
+        return MappingProxyType(self._holds)
+
+    def hold(self, key: str, reason: str) -> None:
+        """Open no trade until ``lift(key)`` (an audit found the books wrong); closing stays allowed."""
+        self._holds[key] = reason
+
+    def lift(self, key: str) -> None:
+        self._holds.pop(key, None)
+
+    def adopt(self, intents: Iterable[PendingIntent]) -> None:
+        """Intents stored without an outcome (a restart): waited for exactly like the trader's own."""
+        self._unsettled.extend(intents)
+
+    # -- the strategy's orders -------------------------------------------------------------
 
     def buy(self, volume: Decimal | None = None) -> BotTrade | None:
         ledger, pair = self.ledger, self.pair
+        if volume is not None and not (isinstance(volume, Decimal) and volume.is_finite()):
+            raise OrderArgumentError(f"buy(volume) takes a finite Decimal, got {volume!r}: nothing sent")
         if self.paused is not None:
             return self._skip(Side.BUY, self.paused)
-        if self.holds:
-            return self._skip(Side.BUY, "; ".join(self.holds.values()))
+        if self._holds:
+            return self._skip(Side.BUY, "; ".join(self._holds.values()))
         if len(ledger.open_trades) >= self.sizing.max_open:
             return self._skip(Side.BUY, f"{len(ledger.open_trades)} trades open (num_simultaneous_trades={self.sizing.max_open})")
         commit = self.sizing.commit(ledger.cash, len(ledger.open_trades)) if volume is None else ledger.cash
         if commit > ledger.cash:
             return self._skip(Side.BUY, f"stake {commit} exceeds cash {ledger.cash} {pair.quote}")
-        book = self._book(Side.BUY)
+        book = self._order_book(Side.BUY)
         if book is None:
             return None
         if volume is None:
@@ -151,42 +184,79 @@ class Trader:
             return self._skip(Side.BUY, f"{volume} {pair.base} at up to {limit} would cost {cost} {pair.quote} plus fee; "
                                         f"cash is {ledger.cash}")
         order = OrderRequest(pair.name, Side.BUY, volume, self.next_userref(), limit)
-        self.journal.intent(order, None)
-        started = time.perf_counter()
-        fill = self._send(order, None)
-        if fill is None:
-            return None
-        trade = ledger.book_open(fill)
-        self.journal.filled(order, fill, trade, ledger.cash)
-        self.bus.emit(TradeOpened(self.clock.now(), trade, time.perf_counter() - started))
-        self.report_dust(trade)
-        return trade
+        return self._place(order, None)
 
     def close(self, trade: BotTrade) -> BotTrade | None:
         """Sell ``trade``; returns the closed trade (only the part that executed when the sell was partial)."""
+        if not isinstance(trade, BotTrade):
+            raise OrderArgumentError(f"close(trade) takes a BotTrade, got {trade!r}: nothing sent")
         if trade not in self.ledger.open_trades:  # closed, dust, or a stale copy from before a partial sell
-            raise ValueError(f"trade {trade.trade_id} ({trade.volume} {self.pair.base}) is not open in the books: "
-                             "nothing sent")
+            raise OrderArgumentError(f"trade {trade.trade_id} ({trade.volume} {self.pair.base}) is not open in the books: "
+                                     "nothing sent")
         if self.paused is not None:
             return self._skip(Side.SELL, self.paused)
-        book = self._book(Side.SELL)
+        book = self._order_book(Side.SELL)
         if book is None:
             return None
         limit = self.protection.price(book.bids, trade.volume, Side.SELL)
         order = OrderRequest(self.pair.name, Side.SELL, trade.volume, self.next_userref(), limit)
-        self.journal.intent(order, trade.trade_id)
-        started = time.perf_counter()
-        fill = self._send(order, trade.trade_id)
-        if fill is None:
+        return self._place(order, trade.trade_id)
+
+    # -- booking: the one way a fill enters the books --------------------------------------
+
+    def book(self, order: OrderRequest, fill: Fill, trade_id: int | None = None, *, recovered: bool = False,
+             started: float | None = None) -> BotTrade | None:
+        """Book what ``order`` executed, as its reply or found by a lookup (``recovered``); settles its intent.
+
+        A buy opens a trade; a sell closes trade ``trade_id`` (whole, or the executed part: the remainder stays open
+        or becomes dust); nothing executed is ``OrderUnfilled``. Returns the trade opened or closed, or None.
+        ``started``: ``time.perf_counter()`` when the order was sent (the latency reported with the trade).
+        """
+        booked = self._enter(order, fill, trade_id, recovered, started)
+        self._settle(order)
+        return booked
+
+    def never_placed(self, order: OrderRequest, reason: str) -> None:
+        """An unsettled order proven absent from the exchange: recorded as failed, the trader resumes."""
+        self.journal.failed(order, ExchangeError(reason))
+        self._settle(order)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _enter(self, order: OrderRequest, fill: Fill, trade_id: int | None, recovered: bool,
+               started: float | None) -> BotTrade | None:
+        if fill.volume <= 0:
+            self._unfilled(order)
             return None
-        closing = self.ledger.book_close(trade, fill)
-        self.journal.filled(order, fill, closing.closed, self.ledger.cash, closing.remainder)
-        self.bus.emit(TradeClosed(self.clock.now(), closing.closed, time.perf_counter() - started))
+        ledger = self.ledger
+        if order.side is Side.BUY:
+            trade = ledger.book_open(fill)
+            self.journal.filled(order, fill, trade, ledger.cash)
+            self.bus.emit(TradeOpened(self.clock.now(), trade, _latency(started), recovered))
+            self._report_dust(trade)
+            return trade
+        held = next((t for t in ledger.open_trades if t.trade_id == trade_id), None)
+        if held is None:  # only a recovered sell can find its trade gone
+            self.journal.failed(order, ExchangeError(f"sell for trade {trade_id}, which is not open"))
+            self.bus.emit(BotError(self.clock.now(), "reconcile", f"userref {order.userref} sold for a trade that is not open"))
+            return None
+        closing = ledger.book_close(held, fill)  # partial or whole
+        self.journal.filled(order, fill, closing.closed, ledger.cash, closing.remainder)
+        self.bus.emit(TradeClosed(self.clock.now(), closing.closed, _latency(started), recovered))
         if closing.remainder is not None:
-            self.report_dust(closing.remainder)
+            self._report_dust(closing.remainder)
         return closing.closed
 
-    def _book(self, side: Side) -> OrderBook | None:
+    def _place(self, order: OrderRequest, trade_id: int | None) -> BotTrade | None:
+        """Journal the intent, send, book whatever executed."""
+        self.journal.intent(order, trade_id)
+        started = time.perf_counter()
+        fill = self._send(order, trade_id)
+        if fill is None:
+            return None
+        return self.book(order, fill, trade_id, started=started)
+
+    def _order_book(self, side: Side) -> OrderBook | None:
         """The current book, or None (reported) when it cannot be read or must not be traded on."""
         try:
             book = self.books()
@@ -202,39 +272,39 @@ class Trader:
             return None
         return book
 
-    def report_dust(self, trade: BotTrade) -> None:
+    def _report_dust(self, trade: BotTrade) -> None:
         if trade in self.ledger.dust:
             self.bus.emit(DustLeft(self.clock.now(), trade))
 
     def _send(self, order: OrderRequest, trade_id: int | None) -> Fill | None:
-        """What executed (a fill of volume > 0), or None: refused, unknown (pending), or nothing executed."""
+        """What executed (all, part or nothing), or None: refused, or unknown (then pending)."""
         try:
-            fill = self.exchange.place_market_order(order)
-            if fill.volume <= 0:
-                self.unfilled(order)
-                return None
-            return fill
+            return self.exchange.place_market_order(order)
         except FatalExchangeError:
             raise
         except OrderOutcomeUnknown as exc:
-            self._unsettled(order, trade_id, exc)
+            self._pending(order, trade_id, exc)
         except ExchangeError as exc:  # refused, or proven never placed
             self.journal.failed(order, exc)
             self._failed(order.side, order.volume, order.userref, exc)
         except Exception as exc:  # an unexpected error while sending: the order may exist all the same
             log.exception("unexpected error while sending order userref %d", order.userref)
-            self._unsettled(order, trade_id, OrderOutcomeUnknown(f"{type(exc).__name__}: {exc}", userref=order.userref))
+            self._pending(order, trade_id, OrderOutcomeUnknown(f"{type(exc).__name__}: {exc}", userref=order.userref))
         return None
 
-    def unfilled(self, order: OrderRequest) -> None:
+    def _unfilled(self, order: OrderRequest) -> None:
         """The order is over with nothing executed (the book moved beyond its protection price): no trade."""
         self.journal.failed(order, ExchangeError(f"nothing executed within the protection price {order.limit}"))
         self.bus.emit(OrderUnfilled(self.clock.now(), order.side, order.volume, order.userref, order.limit))
 
-    def _unsettled(self, order: OrderRequest, trade_id: int | None, exc: OrderOutcomeUnknown) -> None:
+    def _pending(self, order: OrderRequest, trade_id: int | None, exc: OrderOutcomeUnknown) -> None:
         """The intent stays open in the journal and pauses the trader until it is looked up by userref."""
-        self.unsettled.append(PendingIntent(order, trade_id, self.clock.now()))
+        self._unsettled.append(PendingIntent(order, trade_id, self.clock.now()))
         self._failed(order.side, order.volume, order.userref, exc)
+
+    def _settle(self, order: OrderRequest) -> None:
+        if self._unsettled:
+            self._unsettled[:] = [p for p in self._unsettled if p.order.userref != order.userref]
 
     def _skip(self, side: Side, reason: str) -> None:
         if self.bus.wants(OrderSkipped):
@@ -244,3 +314,7 @@ class Trader:
     def _failed(self, side: Side, volume: Decimal, userref: int, exc: ExchangeError) -> None:
         self.bus.emit(OrderFailed(self.clock.now(), side, volume, userref, type(exc).__name__, str(exc)))
         return None
+
+
+def _latency(started: float | None) -> float | None:
+    return None if started is None else time.perf_counter() - started

@@ -1,6 +1,6 @@
 """One contract for ``candlebot.venue.Exchange``, run against every implementation:
 the backtest exchange on recorded candles, the Kraken adapter on the simulator, paper fills over it,
-and the balance-checked live wrapper."""
+the balance-checked live wrapper, and the in-memory exchange the fast unit layer trades on."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from candlebot.data.candlefile import load_candles
 from candlebot.chart import Chart
-from candlebot.clock import LiveClock
+from candlebot.clock import LiveClock, SimClock
 from candlebot.errors import FatalExchangeError, OrderRejected
 from candlebot.venue import Exchange, Fill, OrderRequest, Side
 from candlebot.pair import PairInfo
@@ -23,6 +23,7 @@ from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 from candlebot.exchanges.live import LiveExchange
 from candlebot.exchanges.paper import PaperExchange
 from tests.support.bots import KEY, SECRET, start_simulator
+from tests.support.memory_exchange import MemoryExchange
 
 
 @dataclass
@@ -48,8 +49,13 @@ def sim():
     simulator.stop()
 
 
-@pytest.fixture(params=["backtest", "kraken", "paper", "live"])
-def venue(request, sim, shared_data, tmp_path) -> Venue:
+@pytest.fixture(params=["backtest", "memory", "kraken", "paper", "live"])
+def venue(request, shared_data, tmp_path) -> Venue:
+    if request.param == "memory":
+        pair = find_pair(offline_pairs(), "XBTUSD")
+        exchange = MemoryExchange(pair, clock=SimClock(1_700_000_000.0), balances={pair.quote: Decimal("10000")},
+                                  bids=[("29990.0", "2"), ("29980.0", "5")], asks=[("30000.0", "2"), ("30010.0", "5")])
+        return Venue(exchange, pair, pair.taker_fee, _refs(1))
     if request.param == "backtest":
         c = load_candles(shared_data / "kraken/xbtusd_1h_2023q1.csv")
         chart = Chart.from_arrays("XBTUSD", 3600, c.times, c.opens, c.highs, c.lows, c.closes, c.volumes)
@@ -57,6 +63,7 @@ def venue(request, sim, shared_data, tmp_path) -> Venue:
         backtest = BacktestExchange(chart, pair, CandleClock(chart), cash=Decimal("10000"), fee_rate=pair.taker_fee)
         backtest.at(100)
         return Venue(backtest, pair, pair.taker_fee, _refs(1))
+    sim = request.getfixturevalue("sim")  # started only for the venues that need it
     kraken = KrakenExchange(KrakenConfig(url=sim.url, tier="none", timeout=5), credentials=KrakenCredentials(KEY, SECRET), state_dir=tmp_path)
     request.addfinalizer(kraken.close)
     pair = kraken.pair_info("XBTUSD")
@@ -136,3 +143,15 @@ def test_order_requests_are_checked_before_any_exchange_sees_them():
         OrderRequest("XXBTZUSD", Side.BUY, Decimal("0"), 1)
     with pytest.raises(ValueError):
         OrderRequest("XXBTZUSD", Side.BUY, Decimal("1"), 2**31)
+
+
+def test_a_protected_order_executes_nothing_beyond_its_protection_price(venue):
+    exchange, pair = venue.exchange, venue.pair
+    before = exchange.balances()
+    ask = exchange.order_book("XBTUSD", 1).asks[0].price
+    order = OrderRequest(pair.name, Side.BUY, Decimal("0.01"), venue.next_ref(), limit=pair.protect_price(ask * Decimal("0.9"), "buy"))
+    fill = exchange.place_market_order(order)
+    assert (fill.userref, fill.volume, fill.cost, fill.fee) == (order.userref, 0, 0, 0)
+    assert exchange.balances() == before
+    found = exchange.find_order(pair.name, order.userref)
+    assert found is not None and found.volume == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import threading
 import time
 from decimal import Decimal as D
@@ -40,7 +39,7 @@ def test_the_engine_moves_the_backtest_venue_to_every_candle():
     opened: list[TradeOpened] = []
     bus.subscribe(opened.append, TradeOpened)
 
-    backtest = build_backtest(settings, chart, bus, logging.getLogger("test.assembly"))
+    backtest = build_backtest(settings, chart, bus)
     report = backtest.run()
 
     assert report.trades == len(backtest.ledger.trades) > 10

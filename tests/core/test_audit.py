@@ -190,7 +190,7 @@ def test_no_audit_while_an_order_is_unsettled(tmp_path: Path) -> None:
     bot.clock.index = 0
     bot.exchange.place_market_order(order)  # executed, its reply lost: the account holds it, the books not yet
     bot.account.base, bot.account.orders = D("0.001"), [Order(9, "closed", Side.BUY, D("0.001"))]
-    reconciler = Reconciler(store=bot.store, ledger=bot.ledger, trader=bot.trader, exchange=bot.exchange, bus=bot.bus,
+    reconciler = Reconciler(trader=bot.trader, exchange=bot.exchange, bus=bot.bus,
                             clock=bot.clock, pending=bot.store.load().pending, absent_after=0)
     auditor = bot.auditor()
     auditor.poll()

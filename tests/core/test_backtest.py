@@ -112,7 +112,7 @@ def _run(strategy, data, *extra):
     chart = load_chart(setup)
     log = logging.getLogger(f"test.{strategy}")
     log.setLevel(logging.WARNING)
-    backtest = build_backtest(setup, chart, EventBus(), log)
+    backtest = build_backtest(setup, chart, EventBus())
     return backtest, backtest.run()
 
 

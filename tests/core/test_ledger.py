@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from decimal import Decimal as D
 
@@ -35,7 +34,7 @@ class Desk:
         self.events = []
         bus = EventBus()
         bus.subscribe(self.events.append)
-        backtest = build_backtest(settings, self.chart, bus, logging.getLogger("test.ledger"))
+        backtest = build_backtest(settings, self.chart, bus)
         self.exchange, self.ledger, self.trader = backtest.exchange, backtest.ledger, backtest.trader
         assert len(self.chart) == n
 

@@ -76,7 +76,7 @@ def _backtest(data, *extra):
     setup = settings_from_args(args)
     log = logging.getLogger("test.metrics")
     log.setLevel(logging.WARNING)
-    backtest = build_backtest(setup, load_chart(setup), EventBus(), log)
+    backtest = build_backtest(setup, load_chart(setup), EventBus())
     return backtest, backtest.run()
 
 

@@ -9,7 +9,6 @@ file's lock held as another process holds it while its private call is in flight
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 import threading
 import time
@@ -64,11 +63,11 @@ class Bot:
         exchange = LiveExchange(self.kraken, pair, clock)
         self.trader = Trader(exchange=exchange, pair=pair, ledger=self.ledger, sizing=Sizing(1), fee_rate=pair.taker_fee,
                              bus=bus, clock=clock, next_userref=lambda: next(refs), journal=self.store)
-        reconciler = Reconciler(store=self.store, ledger=self.ledger, trader=self.trader, exchange=exchange, bus=bus,
+        reconciler = Reconciler(trader=self.trader, exchange=exchange, bus=bus,
                                 clock=clock, pending=[], absent_after=60.0)
         chart = Chart(pair.altname, 3600)  # no candle closes during a test: only the poll itself is measured
         indicators = BotIndicators(chart)
-        strategy = Flip(Flip.Params(), StrategyContext(chart, indicators, self.ledger, self.trader, logging.getLogger("test")))
+        strategy = Flip(Flip.Params(), StrategyContext(chart, indicators, self.ledger, self.trader))
         engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=self.ledger, clock=clock, bus=bus)
         self.runtime = BotRuntime(settings=RuntimeSettings("bot", pair.altname, "flip", "live", POLL_S), exchange=exchange,
                                   chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler)

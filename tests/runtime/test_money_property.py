@@ -60,7 +60,7 @@ def start_bot(url: str, folder: Path, userrefs: itertools.count) -> Bot:
     bus = EventBus()
     trader = Trader(exchange=exchange, pair=XBTUSD, ledger=ledger, sizing=Sizing(3), fee_rate=XBTUSD.taker_fee, bus=bus,
                     clock=clock, next_userref=lambda: next(userrefs), journal=store, guard=PriceGuard())
-    reconciler = Reconciler(store=store, ledger=ledger, trader=trader, exchange=exchange, bus=bus, clock=clock,
+    reconciler = Reconciler(trader=trader, exchange=exchange, bus=bus, clock=clock,
                             pending=books.pending, absent_after=0.5)
     return Bot(kraken, store, ledger, trader, reconciler)
 

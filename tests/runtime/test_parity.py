@@ -33,7 +33,7 @@ QUIET.setLevel(logging.WARNING)
 def backtest_trades(path, strategy, params):
     args = build_parser().parse_args(["--data", str(path), "--strategy", strategy, "--quiet", *sum((["--param", p] for p in params), [])])
     setup = settings_from_args(args)
-    backtest = build_backtest(setup, load_chart(setup), EventBus(), QUIET)
+    backtest = build_backtest(setup, load_chart(setup), EventBus())
     backtest.run()
     return backtest.ledger.trades, setup
 
@@ -55,7 +55,7 @@ def runtime_trades(path, setup):
     trader = Trader(exchange=exchange, pair=XBTUSD, ledger=ledger, sizing=Sizing(setup.params.num_simultaneous_trades),
                     fee_rate=setup.fee_rate, bus=bus, clock=clock, next_userref=lambda: next(refs))
     indicators = BotIndicators(chart)
-    strategy = setup.strategy(setup.params, StrategyContext(chart, indicators, ledger, trader, QUIET))
+    strategy = setup.strategy(setup.params, StrategyContext(chart, indicators, ledger, trader))
     engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus, history_limit=2000)
     runtime = BotRuntime(settings=RuntimeSettings("parity", "XBTUSD", setup.strategy.name, "paper", poll_s=quarter),
                          exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock)

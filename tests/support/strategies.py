@@ -41,3 +41,20 @@ class Accumulate(BotStrategy):
 
     def evaluate_positions(self, i: int) -> None:
         self.buy()
+
+
+class Careful(BotStrategy):
+    """Flips like ``Flip`` but wraps every order in ``except Exception``: a failure of the core behind ``buy``/``close``
+    must stop the bot all the same."""
+
+    name = "careful"
+    lookback = 1
+
+    def evaluate_positions(self, i: int) -> None:
+        try:
+            if self.open_trades:
+                self.close_all()
+            else:
+                self.buy()
+        except Exception:
+            pass  # "never let an order error kill my bot"
