@@ -49,7 +49,10 @@ def sim():
     simulator.stop()
 
 
-@pytest.fixture(params=["backtest", "memory", "kraken", "paper", "live"])
+ON_THE_SIMULATOR = pytest.mark.integration  # these venues talk to the Kraken simulator on loopback
+
+
+@pytest.fixture(params=["backtest", "memory", *(pytest.param(name, marks=ON_THE_SIMULATOR) for name in ("kraken", "paper", "live"))])
 def venue(request, shared_data, tmp_path) -> Venue:
     if request.param == "memory":
         pair = find_pair(offline_pairs(), "XBTUSD")
