@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, Mapping, Protocol
+from typing import Callable, Mapping, Protocol, get_args
 
 from candlebot.candle import Candle
 from candlebot.venue import Side
@@ -202,7 +202,7 @@ class EventBus:
 
     def subscribe(self, sink: Sink, *event_types: type) -> None:
         """Deliver events of ``event_types`` (all types when none are named) to ``sink``."""
-        for event_type in event_types or Event.__args__:  # type: ignore[attr-defined]
+        for event_type in event_types or get_args(Event):
             self._by_type.setdefault(event_type, []).append(sink)
 
     def wants(self, event_type: type) -> bool:

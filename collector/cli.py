@@ -19,9 +19,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, NoReturn, Sequence, TextIO
 
 from candlebot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from candlebot.collector.read import L2Row
 
 PROG = "candlebot-collector"
 
@@ -31,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _number(kind: type, minimum: float, strict: bool):  # type: ignore[no-untyped-def]
+def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], float | int]:
     """An argparse type: a ``kind`` above ``minimum`` (or at it, unless ``strict``)."""
 
     def convert(text: str) -> float | int:
@@ -183,7 +186,7 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_rows(stream: TextIO | io.TextIOWrapper, rows) -> None:  # type: ignore[no-untyped-def]
+def _write_rows(stream: TextIO | io.TextIOWrapper, rows: Iterable[L2Row]) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount"])
     for row in rows:

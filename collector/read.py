@@ -184,7 +184,7 @@ def _books(db: str, pair: str, start_us: int, end_us: int, every: float | None, 
         known_until = min(end_us, (reader.last_time(info.id) or 0) + 1)  # after the newest row nothing is known
         rebuild = _Rebuild(reader, info, found[0])
 
-        def emit(time_us: int):  # type: ignore[no-untyped-def]
+        def emit(time_us: int) -> Book | TopOfBook | None:
             if any(a < time_us < b for a, b, _ in gaps):
                 return None
             return rebuild.top(time_us) if features else rebuild.book(time_us, depth)

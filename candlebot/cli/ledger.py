@@ -58,14 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"candlebot-ledger: error: {exc}", file=sys.stderr)
         return 2
     closed = [t for t in books.trades if not t.is_open]
+    pnls = [t.pnl for t in closed if t.pnl is not None]  # every closed trade has one
     totals = {
         "bot": identity.label,
         "pair": pair,
         "trades": len(books.trades),
         "open_trades": len(books.trades) - len(closed),
-        "wins": sum(1 for t in closed if t.pnl > 0),  # type: ignore[operator]
-        "losses": sum(1 for t in closed if t.pnl <= 0),  # type: ignore[operator]
-        "net_pnl": str(sum((t.pnl for t in closed), ZERO)),  # type: ignore[misc]
+        "wins": sum(1 for pnl in pnls if pnl > 0),
+        "losses": sum(1 for pnl in pnls if pnl <= 0),
+        "net_pnl": str(sum(pnls, ZERO)),
         "fees": str(sum((t.fees for t in books.trades), ZERO)),
         "start_cash": str(start_cash),
         "cash": str(books.cash),

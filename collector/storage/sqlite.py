@@ -13,13 +13,15 @@ import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from candlebot.errors import ConfigError
 from candlebot.collector.instruments import Instrument
 from candlebot.collector.records import Record
 from candlebot.collector.storage.base import Batcher, Reader
 from candlebot.collector.storage.schema import SCHEMA_VERSION, ddl
+
+T = TypeVar("T")
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -57,7 +59,7 @@ class SqliteStore:
     def __repr__(self) -> str:
         return f"SqliteStore({self.path})"
 
-    async def _run(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def open(self, instruments: Sequence[Instrument]) -> dict[str, int | None]:

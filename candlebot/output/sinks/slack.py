@@ -98,13 +98,13 @@ class SlackSink:
 
     def _wanted(self, event: Event) -> bool:
         if type(event) is BooksAudited:
-            return bool(event.problems or event.held)  # type: ignore[attr-defined]  # loud every audit until a person acts
+            return bool(event.problems or event.held)  # loud every audit until a person acts
         if type(event) is not Heartbeat:
             return True
-        failing = event.consecutive_failures >= self.unreachable_after  # type: ignore[attr-defined]
+        failing = event.consecutive_failures >= self.unreachable_after
         if failing == self._unreachable:
             return False
-        if not failing and event.consecutive_failures:  # type: ignore[attr-defined]
+        if not failing and event.consecutive_failures:
             return False  # still failing, just below the threshold again: wait for a clean poll
         self._unreachable = failing
         return True
