@@ -47,7 +47,8 @@ LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")
 
 
 class Bot:
-    """One live bot's parts, wired as the CLI wires them, on an adapter sharing ``state_dir``."""
+    """One live bot's trading loop (trader, reconciler, engine, runtime: no warm-up, no audit, so that only the
+    poll and its lookups call Kraken), on an adapter sharing ``state_dir``."""
 
     def __init__(self, url: str, state_dir: Path, clock: Clock) -> None:
         self.kraken = KrakenExchange(fast_config(url, tier="starter", max_sends=1), credentials=KrakenCredentials(KEY, SECRET),
