@@ -20,7 +20,6 @@ core module that imports ``candlebot.strategies``, ``candlebot.exchanges`` or ``
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import itertools
 import logging
@@ -57,7 +56,7 @@ from candlebot.trading.pricecheck import MarketReferences, PriceGuard
 from candlebot.trading.protection import Protection
 from candlebot.trading.trader import Trader
 from candlebot.exchanges.backtest import BacktestExchange, CandleClock
-from candlebot.exchanges.kraken.config import KrakenConfig, config_from_args
+from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 from candlebot.strategies import STRATEGIES
 
@@ -133,11 +132,6 @@ def resolve_strategy(name: str, search_path: Sequence[str] = ()) -> type[BotStra
 def offline_pair(name: str) -> PairInfo:
     """A pair's Kraken metadata without a network call (backtests)."""
     return find_pair(offline_pairs(), name)
-
-
-def venue_config(args: argparse.Namespace) -> KrakenConfig:
-    """The Kraken flags (``--kraken-url``, ``--kraken-tier``, ``--kraken-timeout``) of a running bot."""
-    return config_from_args(args)
 
 
 def public_kraken(url: str | None, timeout: float) -> Callable[[], Callable[..., Any]]:

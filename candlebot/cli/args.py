@@ -16,10 +16,15 @@ from typing import NoReturn
 
 from candlebot import __version__
 from candlebot.cli.sinks import add_sink_arguments
-from candlebot.exchanges.kraken.config import add_kraken_arguments
+from candlebot.exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
 from candlebot.errors import ConfigError
 
 EXCHANGES = ("kraken",)
+
+
+def venue_config(args: argparse.Namespace) -> KrakenConfig:
+    """The Kraken flags (``--kraken-url``, ``--kraken-tier``, ``--kraken-timeout``) of a running bot."""
+    return config_from_args(args)
 
 
 class ArgumentParser(argparse.ArgumentParser):

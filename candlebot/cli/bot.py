@@ -18,10 +18,10 @@ import threading
 import time
 from pathlib import Path
 
-from candlebot.assembly import BotProcess, BotSettings, SinkStarter, build_bot, resolve_strategy, venue_config
+from candlebot.assembly import BotProcess, BotSettings, SinkStarter, build_bot, resolve_strategy
 from candlebot.chart import period_seconds
 from candlebot.cli.stopping import stopped
-from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction
+from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction, venue_config
 from candlebot.cli.sinks import build_sinks, check_sinks
 from candlebot.clock import LiveClock
 from candlebot.errors import ConfigError, StateWriteError

@@ -12,8 +12,9 @@ CORE = REPO / "candlebot"
 OUTER = ("strategies", "exchanges", "collector")  # candlebot/<name> links to ../<name>: not core
 ASSEMBLY = "candlebot/assembly.py"
 ALLOWED = {
-    # the Kraken adapter owns its flags (--key-file, --kraken-url, ...); every command builds its parser from
-    # cli/args.py, and importing the assembly there would load every strategy and exchange for `candlebot status`
+    # the Kraken adapter owns its flags (--key-file, --kraken-url, ...) and how they become its config; every command
+    # builds its parser from cli/args.py, and importing the assembly there would load every strategy and exchange
+    # for `candlebot status`
     "candlebot/cli/args.py": {"candlebot.exchanges.kraken.config"},
 }
 
