@@ -14,8 +14,8 @@ Both are the same core objects around one engine loop:
   runtime that polls the ticker.
 
 The CLI parses flags into ``BacktestSettings`` / ``BotSettings``; nothing here reads flags. This is the only
-core module that imports ``candlebot.strategies``, ``candlebot.exchanges`` or ``candlebot.collector``
-(tests/core/test_dependencies.py checks it).
+core module that imports ``candlebot.strategies``, ``candlebot.exchanges`` or ``candlebot.collector`` (apart
+from the Kraken flags in ``cli/args.py``; tests/core/test_dependencies.py checks it).
 """
 
 from __future__ import annotations
