@@ -239,11 +239,15 @@ class BotProcess:
     ledger: Ledger
 
     def close(self) -> None:
+        """Everything the bot opened; its own log stays open for the line that says why it stopped."""
         for close in reversed(self.closers):
             try:
                 close()
             except Exception:  # closing must not hide why we stopped
                 self.log.exception("error while closing")
+        library = logging.getLogger("candlebot")
+        for handler in self.log.handlers:  # the next bot built in this process logs to its own files only
+            library.removeHandler(handler)
 
 
 @dataclass
@@ -427,6 +431,11 @@ def _bot_logger(identity: BotIdentity, clock: Clock, log_dir: Path, quiet: bool)
     log = logging.getLogger(f"candlebot.bot.{identity.label}")
     log.setLevel(logging.INFO)
     log.propagate = False
+    library = logging.getLogger("candlebot")  # library loggers (recovery, engine, adapter) share the bot's handlers
+    for earlier in list(log.handlers):  # this bot built before in this process (tests, benches): its files are done
+        log.removeHandler(earlier)
+        library.removeHandler(earlier)
+        earlier.close()
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         path = log_dir / identity.log_file_name(clock.now())
@@ -439,7 +448,6 @@ def _bot_logger(identity: BotIdentity, clock: Clock, log_dir: Path, quiet: bool)
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(ClockFormatter(clock))
         log.addHandler(console)
-    library = logging.getLogger("candlebot")  # library loggers (recovery, engine, adapter) share the bot's handlers
     library.setLevel(logging.INFO)
     for handler in log.handlers:
         library.addHandler(handler)

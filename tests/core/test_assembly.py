@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import json
 import threading
 import time
@@ -100,3 +101,23 @@ def test_a_paper_bot_is_built_on_its_books_and_warmed_up_on_the_venues_history(t
         sim.stop()
     log = next((tmp_path / "logs").iterdir()).read_text()
     assert f"sma_cross on XBTUSD (paper mode), 120s candles, polling every 1s; warmed up on {len(chart)} candles\n" in log
+
+
+@pytest.mark.integration
+def test_a_closed_bot_keeps_no_log_handler_and_the_next_one_built_in_the_process_logs_to_its_own_file(tmp_path):
+    sim = start_simulator()
+
+    def settings(logs: str) -> BotSettings:
+        return BotSettings(pair="XBTUSD", period=60, poll_s=1.0, strategy=SMA_CROSS, params=SMA_CROSS.Params(),
+                           identity=BotIdentity.from_name("twice"), venue=KrakenConfig(url=sim.url, tier="none", timeout=5),
+                           state_dir=tmp_path / "state", log_dir=tmp_path / logs, quiet=True)
+
+    try:
+        build_bot(settings("first"), LiveClock(), threading.Event()).close()
+        logging.getLogger("candlebot.live.recovery").warning("logged after the first bot closed")
+        build_bot(settings("second"), LiveClock(), threading.Event()).close()
+    finally:
+        sim.stop()
+    first, second = (next((tmp_path / logs).iterdir()).read_text() for logs in ("first", "second"))
+    assert "logged after the first bot closed" not in first
+    assert first.count("warmed up on") == 1 and second.count("warmed up on") == 1
