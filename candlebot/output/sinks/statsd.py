@@ -127,15 +127,14 @@ class StatsdSink:
         last_candle: CandleClosed | None = None
         last_beat: Heartbeat | None = None
         for event in events:
-            kind = type(event)
-            if kind is CandleClosed:
+            if isinstance(event, CandleClosed):
                 candles += 1
-                last_candle = event  # type: ignore[assignment]
-            elif kind is TickerPolled:
-                self._gauge(m.PRICE.name, float(event.price))  # type: ignore[union-attr]
-            elif kind is Heartbeat:
+                last_candle = event
+            elif isinstance(event, TickerPolled):
+                self._gauge(m.PRICE.name, float(event.price))
+            elif isinstance(event, Heartbeat):
                 beats += 1
-                last_beat = event  # type: ignore[assignment]
+                last_beat = event
             else:
                 self._event(event)
         if last_candle is not None:
