@@ -16,7 +16,7 @@ import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Generator, Iterator, cast
 
 import numpy as np
 
@@ -72,7 +72,7 @@ def open_data_file(path: Path) -> BinaryIO:
         raise DataFileError(f"cannot read data file {path}: {exc.strerror or exc}") from None
 
 
-def _open_bytes(path: Path) -> Iterator[bytes]:
+def _open_bytes(path: Path) -> Generator[bytes, None, None]:
     """The (decompressed) content in chunks that end on line boundaries."""
     with open_data_file(path) as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
@@ -105,7 +105,7 @@ def _open_bytes(path: Path) -> Iterator[bytes]:
 _DONE = object()
 
 
-def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
+def _read_ahead(chunks: Generator[bytes, None, None]) -> Iterator[bytes]:
     """``chunks``, produced by a thread up to ``_AHEAD`` chunks in advance (reading and inflating overlap parsing)."""
     ready: queue.Queue[object] = queue.Queue(maxsize=_AHEAD)
     stop = threading.Event()
@@ -129,7 +129,7 @@ def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
         except BaseException as exc:  # handed to the consumer, who raises it
             hand_over(exc)
         finally:
-            chunks.close()  # type: ignore[attr-defined]
+            chunks.close()
 
     worker = threading.Thread(target=produce, name="candlefile-inflate", daemon=True)
     worker.start()
@@ -137,7 +137,7 @@ def _read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
         while (item := ready.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
-            yield item  # type: ignore[misc]
+            yield cast(bytes, item)
     finally:
         stop.set()
         worker.join()
