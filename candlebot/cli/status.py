@@ -17,7 +17,7 @@ from candlebot.output.botstatus import BotStatus, fleet_status
 from candlebot.cli.args import check_seconds
 from candlebot.errors import ConfigError
 from candlebot.live.paths import default_state_dir
-from candlebot.live.supervisor_state import program_states, server_url
+from candlebot.output.supervisor_state import program_states, server_url
 
 COLUMNS = ("bot", "mode", "pair", "strategy", "position", "unrealized", "realized", "fees", "heartbeat", "fails",
            "pending", "hold", "last error")
