@@ -16,7 +16,8 @@ not put the current directory there), so a strategy file can import its helper m
 
 Every mistake is one ``ConfigError`` line: a missing file or module, a syntax error (file:line),
 an import the user's module needs but cannot find, no such class, a class that is not a
-BotStrategy, or a strategy written for an interface this candlebot does not implement.
+BotStrategy, a strategy written for an interface this candlebot does not implement, and what would
+otherwise fail on every candle or when the strategy is built (``check_shape``).
 
 The core never imports the shipped strategies (only the assembly module does): the caller passes
 them in as ``builtin``.
@@ -24,19 +25,24 @@ them in as ``builtin``.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import importlib
 import importlib.util
+import inspect
 import itertools
 import os
 import re
 import sys
 import traceback
+import typing
 from pathlib import Path
 from types import ModuleType
 from typing import Callable, Mapping, Sequence
 
 from candlebot.errors import ConfigError
 from candlebot.strategy.base import BotStrategy
+from candlebot.strategy.params import StrategyParams
 
 # The interfaces this candlebot implements: BotStrategy.interface is the current one; bump OLDEST when
 # support for strategies written against an older interface is dropped (and say so in docs/strategies.md).
@@ -72,7 +78,7 @@ def load_strategy(spec: str, builtin: Mapping[str, type[BotStrategy]],
 
 def _checked(spec: str, load: Callable[[], type[BotStrategy]]) -> type[BotStrategy]:
     try:
-        return check_interface(load())
+        return check_shape(check_interface(load()))
     except _Unloadable as exc:
         raise ConfigError(f"cannot load strategy {spec!r}: {exc}") from None
 
@@ -89,6 +95,50 @@ def check_interface(strategy: type[BotStrategy]) -> type[BotStrategy]:
         raise _Unloadable(f"it is written for strategy interface {version}, which this candlebot no longer supports "
                           f"(oldest: {OLDEST_INTERFACE}); see docs/strategies.md for what changed")
     return strategy
+
+
+def check_shape(strategy: type[BotStrategy]) -> type[BotStrategy]:
+    """Refuse, at load, what would otherwise fail on every candle or as a traceback when the strategy is built:
+    no ``name``, a ``Params`` that is not a StrategyParams dataclass, a missing or misspelt ``evaluate_positions``."""
+    cls = strategy.__name__
+    if not isinstance(strategy.name, str) or not strategy.name.strip():
+        raise _Unloadable(f"{cls} has no name: add name = \"{_snake(cls)}\" to the class (logs, reports and metrics use it)")
+    _check_params(cls, strategy.Params)
+    for hook, arguments in (("setup", ("indicators",)), ("evaluate_positions", (0,))):
+        method = getattr(strategy, hook)
+        if hook == "evaluate_positions" and method is BotStrategy.evaluate_positions:
+            own = {name for klass in strategy.__mro__ if klass not in BotStrategy.__mro__ for name in vars(klass)}
+            near = difflib.get_close_matches(hook, sorted(own), n=1, cutoff=0.7)
+            hint = f" (it defines {near[0]}: a misspelling?)" if near else ""
+            raise _Unloadable(f"{cls} does not define evaluate_positions(self, i){hint}")
+        try:
+            inspect.signature(method).bind(None, *arguments)
+        except TypeError:
+            raise _Unloadable(f"{cls}.{hook} must take (self, {'indicators' if hook == 'setup' else 'i'}), "
+                              f"not {hook}{inspect.signature(method).replace(return_annotation=inspect.Signature.empty)}") from None
+        except ValueError:  # no signature to read (a builtin): the engine will tell
+            pass
+    return strategy
+
+
+def _check_params(cls: str, params: object) -> None:
+    if not (isinstance(params, type) and issubclass(params, StrategyParams)):
+        raise _Unloadable(f"{cls}.Params must be a @dataclass(frozen=True) subclass of StrategyParams, got {params!r}")
+    fields = {field.name for field in dataclasses.fields(params)}
+    for klass in params.__mro__:
+        loose = [name for name, hint in vars(klass).get("__annotations__", {}).items()
+                 if name not in fields and "ClassVar" not in str(hint)]
+        if loose:
+            raise _Unloadable(f"{klass.__name__}.{loose[0]} is not a parameter: put @dataclass(frozen=True) above "
+                              f"class {klass.__name__}")
+    try:
+        typing.get_type_hints(params)
+    except Exception as exc:  # a hint naming what the module does not define
+        raise _Unloadable(f"{params.__name__}: cannot read its field types ({type(exc).__name__}: {exc})") from None
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 # -- the three forms ----------------------------------------------------------------------------------

@@ -1,0 +1,117 @@
+"""A newcomer's mistakes in a strategy file are one line (exit 2) when it is loaded or built, never a traceback and
+never a strategy that fails on every candle: no name, a Params without @dataclass, a misspelt evaluate_positions,
+an unsupported parameter type, a broken validate() or setup()."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from candlebot.cli import main
+from candlebot.errors import ConfigError
+from candlebot.strategies import STRATEGIES
+from candlebot.strategy.loader import load_strategy
+from candlebot.strategy.params import parse_params
+
+GOOD = textwrap.dedent('''
+    from dataclasses import dataclass
+
+    from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, require
+
+
+    @dataclass(frozen=True)
+    class TrendParams(StrategyParams):
+        fast: int = 5
+        slow: int = 20
+
+        def validate(self) -> None:
+            super().validate()
+            require(self.slow > self.fast, "slow must be longer than fast")
+
+
+    class Trend(BotStrategy):
+        name = "trend"
+        Params = TrendParams
+
+        def setup(self, indicators: BotIndicators) -> None:
+            self.fast = indicators.sma(self.params.fast)
+            self.slow = indicators.sma(self.params.slow)
+
+        def evaluate_positions(self, i: int) -> None:
+            if not self.open_trades and crossed_above(self.fast, self.slow, i):
+                self.buy()
+''')
+
+# (what the newcomer changed in GOOD, what the one line says)
+MISTAKES = {
+    "no_name": (('    name = "trend"\n', ""), 'Trend has no name: add name = "trend" to the class'),
+    "no_dataclass": (("@dataclass(frozen=True)\n", ""),
+                     "TrendParams.fast is not a parameter: put @dataclass(frozen=True) above class TrendParams"),
+    "plain_params": (("class TrendParams(StrategyParams):", "class TrendParams:"),
+                     "Trend.Params must be a @dataclass(frozen=True) subclass of StrategyParams"),
+    "misspelt": (("def evaluate_positions(self, i: int)", "def evaluate_position(self, i: int)"),
+                 "Trend does not define evaluate_positions(self, i) (it defines evaluate_position: a misspelling?)"),
+    "no_index": (("def evaluate_positions(self, i: int)", "def evaluate_positions(self)"),
+                 "Trend.evaluate_positions must take (self, i), not evaluate_positions(self)"),
+    "setup_without_indicators": (("def setup(self, indicators: BotIndicators)", "def setup(self)"),
+                                 "Trend.setup must take (self, indicators), not setup(self)"),
+}
+
+
+@pytest.fixture()
+def workdir(tmp_path, monkeypatch):
+    """The user's folder; what loading adds to sys.path and sys.modules is undone after."""
+    monkeypatch.chdir(tmp_path)
+    path, modules = list(sys.path), set(sys.modules)
+    yield tmp_path
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:
+        del sys.modules[name]
+
+
+def mistake(workdir, name: str, old: str, new: str) -> str:
+    assert old in GOOD
+    (workdir / f"{name}.py").write_text(GOOD.replace(old, new))
+    return f"{name}.py"
+
+
+def test_the_unchanged_file_loads(workdir):
+    (workdir / "trend.py").write_text(GOOD)
+    assert load_strategy("trend.py", STRATEGIES).name == "trend"
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_a_class_that_would_fail_later_is_refused_at_load_in_one_line(workdir, name):
+    (old, new), message = MISTAKES[name]
+    with pytest.raises(ConfigError) as raised:
+        load_strategy(mistake(workdir, name, old, new), STRATEGIES)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_an_unsupported_parameter_type_is_one_line_when_the_parameters_are_built(workdir):
+    spec = mistake(workdir, "listed", "    slow: int = 20\n", "    slow: int = 20\n    levels: list[int] = (1, 2)\n")
+    strategy = load_strategy(spec, STRATEGIES)
+    with pytest.raises(ConfigError, match=r"parameter levels of TrendParams: type list\[int\] is not supported"):
+        parse_params(strategy.Params, [], strategy.name)
+
+
+def test_a_validate_that_raises_is_one_line_naming_its_line(workdir):
+    spec = mistake(workdir, "typo", "require(self.slow > self.fast", "require(self.slow > self.fastt")
+    strategy = load_strategy(spec, STRATEGIES)
+    with pytest.raises(ConfigError) as raised:
+        parse_params(strategy.Params, ["fast=3"], strategy.name)
+    line = next(n for n, text in enumerate(GOOD.splitlines(), 1) if "require(self.slow" in text)
+    assert str(raised.value) == (f"TrendParams.validate() raised AttributeError: 'TrendParams' object has no attribute "
+                                 f"'fastt' at {workdir / 'typo.py'}:{line}")
+
+
+def test_a_backtest_whose_setup_raises_is_one_line_naming_its_line_and_exit_2(workdir, capsys):
+    spec = mistake(workdir, "setup_typo", "indicators.sma(self.params.fast)", "indicators.smaa(self.params.fast)")
+    code = main(["--data", "demo", "-p", "60", "--quiet", "--strategy", spec])
+    err = capsys.readouterr().err
+    line = next(n for n, text in enumerate(GOOD.splitlines(), 1) if "self.fast = indicators" in text)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("candlebot: error: trend failed in setup: AttributeError: ")
+    assert err.rstrip().endswith(f"at {workdir / 'setup_typo.py'}:{line}")
