@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
 from candlebot import __version__
+from candlebot.cli import SUBCOMMANDS
 from candlebot.cli.sinks import add_sink_arguments
 from candlebot.exchanges.kraken.config import add_kraken_arguments
 from candlebot.errors import ConfigError
@@ -33,6 +34,9 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="candlebot",
         description="Candlestick trading bot for Kraken: backtest with --data, otherwise a running bot.",
+        epilog="other commands (each with --help):\n  " + "\n  ".join(f"candlebot {name}" for name in SUBCOMMANDS)
+               + "\nstart a strategy of your own with: candlebot new-strategy NAME (docs/strategies.md)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's lines; option help still wraps
     )
     parser.set_defaults(mode=None)
     parser.add_argument("-V", "--version", action="version", version=f"candlebot {__version__}")

@@ -115,3 +115,12 @@ def test_a_backtest_whose_setup_raises_is_one_line_naming_its_line_and_exit_2(wo
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("candlebot: error: trend failed in setup: AttributeError: ")
     assert err.rstrip().endswith(f"at {workdir / 'setup_typo.py'}:{line}")
+
+
+def test_help_names_the_subcommands_so_a_newcomer_finds_new_strategy():
+    from candlebot.cli import SUBCOMMANDS
+    from candlebot.cli.args import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    assert "candlebot new-strategy NAME" in text
+    assert all(f"candlebot {name}" in text for name in SUBCOMMANDS)
