@@ -5,14 +5,17 @@
                                    which must define exactly one BotStrategy subclass
     path/to/file.py[:ClassName]    a file (relative to the current directory); without a class name
                                    it must define exactly one BotStrategy subclass
-    package.module:ClassName       a module importable from the --strategy-path directories, the
-                                   current directory or the installed packages, in that order
+    package.module[:ClassName]     a module importable from the --strategy-path directories, the
+                                   current directory or the installed packages, in that order; without
+                                   a class name it must define exactly one BotStrategy subclass
 
 Shipped names win over files of the same name (load those with ``./name.py``). A file is imported
 under a private, unique module name, so it cannot clash with an installed module or with another
 strategy file of the same name. Loading a user strategy puts the --strategy-path directories and
-the current directory at the front of ``sys.path`` (a console script, unlike ``python -m``, does
-not put the current directory there), so a strategy file can import its helper modules beside it.
+the current directory at the front of ``sys.path`` while it is imported (a console script, unlike
+``python -m``, does not put the current directory there), so a strategy file can import its helper
+modules beside it; afterwards they move to the end, so a file beside it never hides a module that
+candlebot imports later.
 
 Every mistake is one ``ConfigError`` line: a missing file or module, a syntax error (file:line),
 an import the user's module needs but cannot find, no such class, a class that is not a
@@ -36,9 +39,10 @@ import re
 import sys
 import traceback
 import typing
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from candlebot.errors import ConfigError
 from candlebot.strategy.base import BotStrategy
@@ -65,15 +69,16 @@ def load_strategy(spec: str, builtin: Mapping[str, type[BotStrategy]],
     if spec in builtin:
         return builtin[spec]
     location, sep, class_name = spec.rpartition(":") if ":" in spec else (spec, "", "")
-    dirs = _importable(search_path)
-    if not sep and not _is_file(location):
-        return _checked(spec, lambda: _from_search_path(spec, builtin, dirs))
     if sep and not _CLASS.match(class_name):
         raise ConfigError(f"cannot load strategy {spec!r}: {class_name!r} is not a class name "
                           "(write file.py:ClassName or package.module:ClassName)")
-    if _is_file(location):
-        return _checked(spec, lambda: _from_file(Path(location).expanduser(), class_name or None, dirs))
-    return _checked(spec, lambda: _from_module(location, class_name, dirs))
+    dirs = _importable(search_path)
+    with _first_on_path(dirs):
+        if _is_file(location):
+            return _checked(spec, lambda: _from_file(Path(location).expanduser(), class_name or None, dirs))
+        if sep or "." in location:
+            return _checked(spec, lambda: _from_module(location, class_name or None, dirs))
+        return _checked(spec, lambda: _from_search_path(spec, builtin, dirs))
 
 
 def _checked(spec: str, load: Callable[[], type[BotStrategy]]) -> type[BotStrategy]:
@@ -150,7 +155,7 @@ def _from_file(path: Path, class_name: str | None, dirs: list[Path]) -> type[Bot
     return _pick(_import_file(path, dirs), class_name, str(path))
 
 
-def _from_module(module_name: str, class_name: str, dirs: list[Path]) -> type[BotStrategy]:
+def _from_module(module_name: str, class_name: str | None, dirs: list[Path]) -> type[BotStrategy]:
     if not _MODULE.match(module_name):
         raise _Unloadable(f"{module_name!r} is neither a module name (package.module) nor a .py file")
     try:
@@ -184,7 +189,7 @@ def _is_file(location: str) -> bool:
 
 
 def _importable(search_path: Sequence[Path | str]) -> list[Path]:
-    """The --strategy-path directories (checked) and the current directory, put at the front of sys.path."""
+    """The --strategy-path directories (checked), then the current directory."""
     dirs = []
     for entry in search_path:
         folder = Path(entry).expanduser()
@@ -192,12 +197,27 @@ def _importable(search_path: Sequence[Path | str]) -> list[Path]:
             raise ConfigError(f"--strategy-path {entry}: no such directory")
         dirs.append(folder.resolve())
     dirs.append(Path.cwd())
-    for folder in reversed(dirs):
-        if str(folder) in sys.path:
-            sys.path.remove(str(folder))
-        sys.path.insert(0, str(folder))
-    importlib.invalidate_caches()
     return dirs
+
+
+@contextmanager
+def _first_on_path(dirs: list[Path]) -> Iterator[None]:
+    """The user's folders lead ``sys.path`` while their code is imported, then follow everything else: a helper the
+    strategy imports later still resolves, but a ``secrets.py`` or ``calendar.py`` beside it never hides the module of
+    that name that candlebot or a library imports later (a report, the Kraken client)."""
+    folders = [str(folder) for folder in dirs]
+    for folder in folders:
+        while folder in sys.path:
+            sys.path.remove(folder)
+    sys.path[:0] = folders
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        for folder in folders:
+            while folder in sys.path:
+                sys.path.remove(folder)
+        sys.path.extend(folders)
 
 
 def _import_file(path: Path, dirs: list[Path]) -> ModuleType:

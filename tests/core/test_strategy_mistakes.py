@@ -4,6 +4,7 @@ an unsupported parameter type, a broken validate() or setup()."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import textwrap
 
@@ -124,3 +125,24 @@ def test_help_names_the_subcommands_so_a_newcomer_finds_new_strategy():
     text = " ".join(build_parser().format_help().split())
     assert "candlebot new-strategy NAME" in text
     assert all(f"candlebot {name}" in text for name in SUBCOMMANDS)
+
+
+def test_a_file_beside_the_strategy_never_hides_a_module_imported_after_loading(workdir, tmp_path_factory):
+    """A user's ``secrets.py`` beside the strategy broke ``--report`` (numpy imports ``secrets`` late)."""
+    installed = tmp_path_factory.mktemp("site")
+    (installed / "late_probe.py").write_text("WHO = 'library'\n")
+    sys.path.append(str(installed))  # stands for site-packages / the standard library (the fixture restores sys.path)
+    (workdir / "late_probe.py").write_text("WHO = 'user'\n")
+    (workdir / "late_helper.py").write_text("WHO = 'helper'\n")
+    (workdir / "trend.py").write_text(GOOD)
+    load_strategy("trend.py", STRATEGIES)
+
+    assert importlib.import_module("late_probe").WHO == "library"
+    assert importlib.import_module("late_helper").WHO == "helper"  # what the strategy imports later still resolves
+
+
+def test_a_module_without_a_class_name_gives_its_only_strategy(workdir):
+    (workdir / "mine").mkdir()
+    (workdir / "mine" / "__init__.py").write_text("")
+    (workdir / "mine" / "trend.py").write_text(GOOD)
+    assert load_strategy("mine.trend", STRATEGIES).__name__ == "Trend"
