@@ -128,7 +128,8 @@ def check_shape(strategy: type[BotStrategy]) -> type[BotStrategy]:
 
 def _check_params(cls: str, params: object) -> None:
     if not (isinstance(params, type) and issubclass(params, StrategyParams)):
-        raise _Unloadable(f"{cls}.Params must be a @dataclass(frozen=True) subclass of StrategyParams, got {params!r}")
+        raise _Unloadable(f"{cls}.Params must be a @dataclass(frozen=True) subclass of StrategyParams, "
+                          f"got {getattr(params, '__name__', repr(params))}")
     fields = {field.name for field in dataclasses.fields(params)}
     for klass in params.__mro__:
         loose = [name for name, hint in vars(klass).get("__annotations__", {}).items()
