@@ -146,3 +146,11 @@ def test_a_module_without_a_class_name_gives_its_only_strategy(workdir):
     (workdir / "mine" / "__init__.py").write_text("")
     (workdir / "mine" / "trend.py").write_text(GOOD)
     assert load_strategy("mine.trend", STRATEGIES).__name__ == "Trend"
+
+
+def test_new_strategy_refuses_a_shipped_strategys_name(tmp_path):
+    from candlebot.cli import new_strategy
+
+    with pytest.raises(ConfigError, match="strategy name 'sma_cross' is a shipped strategy's"):
+        new_strategy.main(["sma_cross", "--dir", str(tmp_path)])
+    assert not (tmp_path / "sma_cross.py").exists()
