@@ -75,6 +75,10 @@ class BotStrategy:
             raise  # a parameter refused (``require``): the user's input, said in one line
         except Exception as exc:  # the strategy's own code: named as such, never as a bug of candlebot's
             raise StrategyError(f"{self.name or type(self).__name__} failed in setup: {described(exc, type(self))}") from exc
+        lookback = self.lookback  # setup may set it per instance: checked after it
+        if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 1:
+            raise ConfigError(f"{type(self).__name__}.lookback must be a whole number of candles >= 1 (2: the rule reads "
+                              f"i and i - 1), got {lookback!r}")
 
     # -- what a strategy writes --------------------------------------------------
 

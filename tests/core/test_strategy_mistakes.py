@@ -154,3 +154,13 @@ def test_new_strategy_refuses_a_shipped_strategys_name(tmp_path):
     with pytest.raises(ConfigError, match="strategy name 'sma_cross' is a shipped strategy's"):
         new_strategy.main(["sma_cross", "--dir", str(tmp_path)])
     assert not (tmp_path / "sma_cross.py").exists()
+
+
+@pytest.mark.parametrize("lookback, shown", [('"2"', "'2'"), ("0", "0"), ("2.5", "2.5")])
+def test_a_lookback_that_is_not_a_whole_number_of_candles_is_one_line_and_exit_2(workdir, capsys, lookback, shown):
+    spec = mistake(workdir, "lookback", "        self.slow = indicators.sma(self.params.slow)\n",
+                   f"        self.slow = indicators.sma(self.params.slow)\n        self.lookback = {lookback}\n")
+    code = main(["--data", "demo", "-p", "60", "--quiet", "--strategy", spec])
+    assert code == 2 and capsys.readouterr().err == (
+        f"candlebot: error: Trend.lookback must be a whole number of candles >= 1 (2: the rule reads i and i - 1), "
+        f"got {shown}\n")
