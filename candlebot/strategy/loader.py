@@ -4,7 +4,8 @@
     mystrat                        mystrat.py in a --strategy-path directory or the current directory,
                                    which must define exactly one BotStrategy subclass
     path/to/file.py[:ClassName]    a file (relative to the current directory); without a class name
-                                   it must define exactly one BotStrategy subclass
+                                   it must define exactly one BotStrategy subclass; its folder comes
+                                   first when it imports helpers
     package.module[:ClassName]     a module importable from the --strategy-path directories, the
                                    current directory or the installed packages, in that order; without
                                    a class name it must define exactly one BotStrategy subclass
@@ -73,9 +74,12 @@ def load_strategy(spec: str, builtin: Mapping[str, type[BotStrategy]],
         raise ConfigError(f"cannot load strategy {spec!r}: {class_name!r} is not a class name "
                           "(write file.py:ClassName or package.module:ClassName)")
     dirs = _importable(search_path)
+    if _is_file(location):  # as ``python path/to/file.py`` does, its own folder first: helpers beside it import
+        file = Path(location).expanduser()
+        dirs = [file.resolve().parent, *dirs]
+        with _first_on_path(dirs):
+            return _checked(spec, lambda: _from_file(file, class_name or None, dirs))
     with _first_on_path(dirs):
-        if _is_file(location):
-            return _checked(spec, lambda: _from_file(Path(location).expanduser(), class_name or None, dirs))
         if sep or "." in location:
             return _checked(spec, lambda: _from_module(location, class_name or None, dirs))
         return _checked(spec, lambda: _from_search_path(spec, builtin, dirs))
@@ -206,7 +210,7 @@ def _first_on_path(dirs: list[Path]) -> Iterator[None]:
     """The user's folders lead ``sys.path`` while their code is imported, then follow everything else: a helper the
     strategy imports later still resolves, but a ``secrets.py`` or ``calendar.py`` beside it never hides the module of
     that name that candlebot or a library imports later (a report, the Kraken client)."""
-    folders = [str(folder) for folder in dirs]
+    folders = list(dict.fromkeys(str(folder) for folder in dirs))
     for folder in folders:
         while folder in sys.path:
             sys.path.remove(folder)

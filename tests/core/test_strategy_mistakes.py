@@ -164,3 +164,12 @@ def test_a_lookback_that_is_not_a_whole_number_of_candles_is_one_line_and_exit_2
     assert code == 2 and capsys.readouterr().err == (
         f"candlebot: error: Trend.lookback must be a whole number of candles >= 1 (2: the rule reads i and i - 1), "
         f"got {shown}\n")
+
+
+def test_a_file_loaded_by_its_path_imports_the_helpers_beside_it(workdir):
+    (workdir / "sub").mkdir()
+    (workdir / "sub" / "beside_helper.py").write_text("SLOW = 30\n")
+    (workdir / "sub" / "trend.py").write_text(GOOD.replace("slow: int = 20", "slow: int = beside_helper.SLOW")
+                                              .replace("from dataclasses import dataclass",
+                                                       "from dataclasses import dataclass\nimport beside_helper"))
+    assert load_strategy("sub/trend.py", STRATEGIES).Params().slow == 30
