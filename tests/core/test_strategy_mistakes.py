@@ -173,3 +173,10 @@ def test_a_file_loaded_by_its_path_imports_the_helpers_beside_it(workdir):
                                               .replace("from dataclasses import dataclass",
                                                        "from dataclasses import dataclass\nimport beside_helper"))
     assert load_strategy("sub/trend.py", STRATEGIES).Params().slow == 30
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_shipped_strategy_passes_the_checks_a_users_must(name):
+    cls = STRATEGIES[name]
+    assert load_strategy(f"{cls.__module__}:{cls.__name__}", {}) is cls
+    assert load_strategy(cls.__module__, {}) is cls
