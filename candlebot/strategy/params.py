@@ -113,7 +113,9 @@ def _check_type(params: object, name: str, value: Any, kind: Any) -> None:
         except TypeError:  # list[int], a TypeVar, ...: nothing --param could convert either
             raise ConfigError(f"parameter {name} of {type(params).__name__}: type {kind} is not supported "
                               "(int, float, bool, str or tuple[int, ...])") from None
-    require(ok, f"parameter {name} of {type(params).__name__} must be a {_type_name(kind)}, got {value!r}")
+    kind_name = _type_name(kind)
+    article = "an" if kind_name[:1] in "aeiou" else "a"
+    require(ok, f"parameter {name} of {type(params).__name__} must be {article} {kind_name}, got {value!r}")
 
 
 def _type_name(kind: Any) -> str:

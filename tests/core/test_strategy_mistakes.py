@@ -180,3 +180,9 @@ def test_every_shipped_strategy_passes_the_checks_a_users_must(name):
     cls = STRATEGIES[name]
     assert load_strategy(f"{cls.__module__}:{cls.__name__}", {}) is cls
     assert load_strategy(cls.__module__, {}) is cls
+
+
+def test_a_default_of_the_wrong_type_is_named_in_plain_english(workdir):
+    strategy = load_strategy(mistake(workdir, "floaty", "fast: int = 5", "fast: int = 5.0"), STRATEGIES)
+    with pytest.raises(ConfigError, match=r"^parameter fast of TrendParams must be an integer, got 5.0$"):
+        parse_params(strategy.Params, [], strategy.name)
