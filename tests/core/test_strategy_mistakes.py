@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import textwrap
 
 import pytest
 
@@ -15,42 +14,16 @@ from candlebot.errors import ConfigError
 from candlebot.strategies import STRATEGIES
 from candlebot.strategy.loader import load_strategy
 from candlebot.strategy.params import parse_params
+from tests.core.test_strategy_loading import source, workdir  # noqa: F401 (workdir: the user's folder, a fixture)
 
-GOOD = textwrap.dedent('''
-    from dataclasses import dataclass
-
-    from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, require
-
-
-    @dataclass(frozen=True)
-    class TrendParams(StrategyParams):
-        fast: int = 5
-        slow: int = 20
-
-        def validate(self) -> None:
-            super().validate()
-            require(self.slow > self.fast, "slow must be longer than fast")
-
-
-    class Trend(BotStrategy):
-        name = "trend"
-        Params = TrendParams
-
-        def setup(self, indicators: BotIndicators) -> None:
-            self.fast = indicators.sma(self.params.fast)
-            self.slow = indicators.sma(self.params.slow)
-
-        def evaluate_positions(self, i: int) -> None:
-            if not self.open_trades and crossed_above(self.fast, self.slow, i):
-                self.buy()
-''')
+GOOD = source("Trend", "trend")
 
 # (what the newcomer changed in GOOD, what the one line says)
 MISTAKES = {
     "no_name": (('    name = "trend"\n', ""), 'Trend has no name: add name = "trend" to the class'),
     "no_dataclass": (("@dataclass(frozen=True)\n", ""),
-                     "TrendParams.fast is not a parameter: put @dataclass(frozen=True) above class TrendParams"),
-    "plain_params": (("class TrendParams(StrategyParams):", "class TrendParams:"),
+                     "FastSlowParams.fast is not a parameter: put @dataclass(frozen=True) above class FastSlowParams"),
+    "plain_params": (("class FastSlowParams(StrategyParams):", "class FastSlowParams:"),
                      "Trend.Params must be a @dataclass(frozen=True) subclass of StrategyParams"),
     "misspelt": (("def evaluate_positions(self, i: int)", "def evaluate_position(self, i: int)"),
                  "Trend does not define evaluate_positions(self, i) (it defines evaluate_position: a misspelling?)"),
@@ -59,17 +32,6 @@ MISTAKES = {
     "setup_without_indicators": (("def setup(self, indicators: BotIndicators)", "def setup(self)"),
                                  "Trend.setup must take (self, indicators), not setup(self)"),
 }
-
-
-@pytest.fixture()
-def workdir(tmp_path, monkeypatch):
-    """The user's folder; what loading adds to sys.path and sys.modules is undone after."""
-    monkeypatch.chdir(tmp_path)
-    path, modules = list(sys.path), set(sys.modules)
-    yield tmp_path
-    sys.path[:] = path
-    for name in set(sys.modules) - modules:
-        del sys.modules[name]
 
 
 def mistake(workdir, name: str, old: str, new: str) -> str:
@@ -94,7 +56,7 @@ def test_a_class_that_would_fail_later_is_refused_at_load_in_one_line(workdir, n
 def test_an_unsupported_parameter_type_is_one_line_when_the_parameters_are_built(workdir):
     spec = mistake(workdir, "listed", "    slow: int = 20\n", "    slow: int = 20\n    levels: list[int] = (1, 2)\n")
     strategy = load_strategy(spec, STRATEGIES)
-    with pytest.raises(ConfigError, match=r"parameter levels of TrendParams: type list\[int\] is not supported"):
+    with pytest.raises(ConfigError, match=r"parameter levels of FastSlowParams: type list\[int\] is not supported"):
         parse_params(strategy.Params, [], strategy.name)
 
 
@@ -104,7 +66,7 @@ def test_a_validate_that_raises_is_one_line_naming_its_line(workdir):
     with pytest.raises(ConfigError) as raised:
         parse_params(strategy.Params, ["fast=3"], strategy.name)
     line = next(n for n, text in enumerate(GOOD.splitlines(), 1) if "require(self.slow" in text)
-    assert str(raised.value) == (f"TrendParams.validate() raised AttributeError: 'TrendParams' object has no attribute "
+    assert str(raised.value) == (f"FastSlowParams.validate() raised AttributeError: 'FastSlowParams' object has no attribute "
                                  f"'fastt' at {workdir / 'typo.py'}:{line}")
 
 
@@ -112,7 +74,7 @@ def test_a_backtest_whose_setup_raises_is_one_line_naming_its_line_and_exit_2(wo
     spec = mistake(workdir, "setup_typo", "indicators.sma(self.params.fast)", "indicators.smaa(self.params.fast)")
     code = main(["--data", "demo", "-p", "60", "--quiet", "--strategy", spec])
     err = capsys.readouterr().err
-    line = next(n for n, text in enumerate(GOOD.splitlines(), 1) if "self.fast = indicators" in text)
+    line = next(n for n, text in enumerate(GOOD.splitlines(), 1) if "indicators.sma(self.params.fast)" in text)
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("candlebot: error: trend failed in setup: AttributeError: ")
     assert err.rstrip().endswith(f"at {workdir / 'setup_typo.py'}:{line}")
@@ -158,8 +120,8 @@ def test_new_strategy_refuses_a_shipped_strategys_name(tmp_path):
 
 @pytest.mark.parametrize("lookback, shown", [('"2"', "'2'"), ("0", "0"), ("2.5", "2.5")])
 def test_a_lookback_that_is_not_a_whole_number_of_candles_is_one_line_and_exit_2(workdir, capsys, lookback, shown):
-    spec = mistake(workdir, "lookback", "        self.slow = indicators.sma(self.params.slow)\n",
-                   f"        self.slow = indicators.sma(self.params.slow)\n        self.lookback = {lookback}\n")
+    setup = "def setup(self, indicators: BotIndicators) -> None:\n"
+    spec = mistake(workdir, "lookback", setup, f"{setup}        self.lookback = {lookback}\n")
     code = main(["--data", "demo", "-p", "60", "--quiet", "--strategy", spec])
     assert code == 2 and capsys.readouterr().err == (
         f"candlebot: error: Trend.lookback must be a whole number of candles >= 1 (2: the rule reads i and i - 1), "
@@ -184,5 +146,5 @@ def test_every_shipped_strategy_passes_the_checks_a_users_must(name):
 
 def test_a_default_of_the_wrong_type_is_named_in_plain_english(workdir):
     strategy = load_strategy(mistake(workdir, "floaty", "fast: int = 5", "fast: int = 5.0"), STRATEGIES)
-    with pytest.raises(ConfigError, match=r"^parameter fast of TrendParams must be an integer, got 5.0$"):
+    with pytest.raises(ConfigError, match=r"^parameter fast of FastSlowParams must be an integer, got 5.0$"):
         parse_params(strategy.Params, [], strategy.name)
