@@ -30,6 +30,7 @@ class StrategyParams:
         for field in dataclasses.fields(self):
             _check_type(self, field.name, getattr(self, field.name), _hints(type(self))[field.name])
         try:
+            StrategyParams.validate(self)  # the rules every strategy relies on, even if a validate() forgot super()
             self.validate()
         except ConfigError:
             raise

@@ -148,3 +148,11 @@ def test_a_default_of_the_wrong_type_is_named_in_plain_english(workdir):
     strategy = load_strategy(mistake(workdir, "floaty", "fast: int = 5", "fast: int = 5.0"), STRATEGIES)
     with pytest.raises(ConfigError, match=r"^parameter fast of FastSlowParams must be an integer, got 5.0$"):
         parse_params(strategy.Params, [], strategy.name)
+
+
+def test_a_validate_that_forgets_super_still_refuses_what_every_strategy_relies_on(workdir):
+    strategy = load_strategy(mistake(workdir, "nosuper", "super().validate()", "pass"), STRATEGIES)
+    with pytest.raises(ConfigError, match="num_simultaneous_trades must be >= 1"):
+        parse_params(strategy.Params, ["num_simultaneous_trades=0"], strategy.name)
+    with pytest.raises(ConfigError, match=r"stop_loss_pct must be within \[0, 100\)"):
+        parse_params(strategy.Params, ["stop_loss_pct=-5"], strategy.name)
