@@ -156,3 +156,13 @@ def test_a_validate_that_forgets_super_still_refuses_what_every_strategy_relies_
         parse_params(strategy.Params, ["num_simultaneous_trades=0"], strategy.name)
     with pytest.raises(ConfigError, match=r"stop_loss_pct must be within \[0, 100\)"):
         parse_params(strategy.Params, ["stop_loss_pct=-5"], strategy.name)
+
+
+def test_a_cross_on_the_first_candle_never_reads_the_last_one():
+    from array import array
+
+    from candlebot.strategy import crossed_above, crossed_below
+
+    rising, falling = array("d", [5.0, 1.0, 0.0]), array("d", [0.0, 1.0, 5.0])
+    assert not crossed_above(rising, 2.0, 0) and not crossed_above(rising, array("d", [2.0] * 3), 0)
+    assert not crossed_below(falling, 2.0, 0) and not crossed_below(falling, array("d", [2.0] * 3), 0)
