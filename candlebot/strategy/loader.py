@@ -156,7 +156,10 @@ def _snake(name: str) -> str:
 
 def _from_file(path: Path, class_name: str | None, dirs: list[Path]) -> type[BotStrategy]:
     if not path.is_file():
-        raise _Unloadable(f"file not found: {path}" if not path.exists() else f"{path} is not a file")
+        if path.exists():
+            raise _Unloadable(f"{path} is not a file")
+        with_py = path.with_name(path.name + ".py")
+        raise _Unloadable(f"file not found: {path}" + (f" (did you mean {with_py}?)" if with_py.is_file() else ""))
     return _pick(_import_file(path, dirs), class_name, str(path))
 
 

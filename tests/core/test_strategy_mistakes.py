@@ -166,3 +166,10 @@ def test_a_cross_on_the_first_candle_never_reads_the_last_one():
     rising, falling = array("d", [5.0, 1.0, 0.0]), array("d", [0.0, 1.0, 5.0])
     assert not crossed_above(rising, 2.0, 0) and not crossed_above(rising, array("d", [2.0] * 3), 0)
     assert not crossed_below(falling, 2.0, 0) and not crossed_below(falling, array("d", [2.0] * 3), 0)
+
+
+def test_a_path_without_py_points_at_the_file_that_has_it(workdir):
+    (workdir / "mine").mkdir()
+    (workdir / "mine" / "trend.py").write_text(GOOD)
+    with pytest.raises(ConfigError, match=r"file not found: mine/trend \(did you mean mine/trend.py\?\)$"):
+        load_strategy("mine/trend", STRATEGIES)
