@@ -48,7 +48,7 @@ def build_parser() -> ArgumentParser:
     market.add_argument("-t", "--poll", type=float, default=5.0, help="ticker polling interval in seconds, fractions allowed (default 5)")
     strategy = parser.add_argument_group("strategy")
     strategy.add_argument("--strategy", required=True, help="a shipped strategy (e.g. sma_cross), or your own: "
-                          "path/to/file.py[:Class], package.module:Class, or NAME for NAME.py in --strategy-path or "
+                          "path/to/file.py[:Class], package.module[:Class], or NAME for NAME.py in --strategy-path or "
                           "the current directory (docs/strategies.md)")
     strategy.add_argument("--strategy-path", action="append", default=[], metavar="DIR",
                           help="a directory to find your strategies in, before the current directory (repeatable)")
