@@ -186,7 +186,7 @@ def _from_search_path(name: str, builtin: Mapping[str, type[BotStrategy]], dirs:
                 return _pick(_import_file(candidate, dirs), None, str(candidate))
     where = ", ".join(str(d) for d in dirs)
     raise ConfigError(f"unknown strategy {name!r} (available: {', '.join(sorted(builtin))}; no {name}.py in {where}; "
-                      "your own: path/file.py[:Class] or package.module:Class)")
+                      "your own: path/file.py[:Class] or package.module[:Class])")
 
 
 # -- plumbing ------------------------------------------------------------------------------------------
