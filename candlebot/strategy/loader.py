@@ -108,26 +108,33 @@ def check_interface(strategy: type[BotStrategy]) -> type[BotStrategy]:
 
 def check_shape(strategy: type[BotStrategy]) -> type[BotStrategy]:
     """Refuse, at load, what would otherwise fail on every candle or as a traceback when the strategy is built:
-    no ``name``, a ``Params`` that is not a StrategyParams dataclass, a missing or misspelt ``evaluate_positions``."""
+    no ``name``, a ``Params`` that is not a StrategyParams dataclass, a missing or misspelt ``evaluate_positions``,
+    a ``setup`` or ``evaluate_positions`` that cannot take what the engine passes."""
     cls = strategy.__name__
     if not isinstance(strategy.name, str) or not strategy.name.strip():
         raise _Unloadable(f"{cls} has no name: add name = \"{_snake(cls)}\" to the class (logs, reports and metrics use it)")
     _check_params(cls, strategy.Params)
-    for hook, arguments in (("setup", ("indicators",)), ("evaluate_positions", (0,))):
-        method = getattr(strategy, hook)
-        if hook == "evaluate_positions" and method is BotStrategy.evaluate_positions:
-            own = {name for klass in strategy.__mro__ if klass not in BotStrategy.__mro__ for name in vars(klass)}
-            near = difflib.get_close_matches(hook, sorted(own), n=1, cutoff=0.7)
-            hint = f" (it defines {near[0]}: a misspelling?)" if near else ""
-            raise _Unloadable(f"{cls} does not define evaluate_positions(self, i){hint}")
-        try:
-            inspect.signature(method).bind(None, *arguments)
-        except TypeError:
-            raise _Unloadable(f"{cls}.{hook} must take (self, {'indicators' if hook == 'setup' else 'i'}), "
-                              f"not {hook}{inspect.signature(method).replace(return_annotation=inspect.Signature.empty)}") from None
-        except ValueError:  # no signature to read (a builtin): the engine will tell
-            pass
+    if strategy.evaluate_positions is BotStrategy.evaluate_positions:
+        own = {name for klass in strategy.__mro__ if klass not in BotStrategy.__mro__ for name in vars(klass)}
+        near = difflib.get_close_matches("evaluate_positions", sorted(own), n=1, cutoff=0.7)
+        hint = f" (it defines {near[0]}: a misspelling?)" if near else ""
+        raise _Unloadable(f"{cls} does not define evaluate_positions(self, i){hint}")
+    _check_signature(strategy, "setup", "indicators")
+    _check_signature(strategy, "evaluate_positions", "i")
     return strategy
+
+
+def _check_signature(strategy: type[BotStrategy], hook: str, argument: str) -> None:
+    """The engine calls ``hook(argument)`` on an instance: a method that cannot take it would fail every time."""
+    try:
+        signature = inspect.signature(getattr(strategy, hook))
+    except ValueError:  # no signature to read (a builtin): the engine will tell
+        return
+    try:
+        signature.bind(None, argument)
+    except TypeError:
+        shown = signature.replace(return_annotation=inspect.Signature.empty)
+        raise _Unloadable(f"{strategy.__name__}.{hook} must take (self, {argument}), not {hook}{shown}") from None
 
 
 def _check_params(cls: str, params: object) -> None:
