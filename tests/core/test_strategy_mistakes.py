@@ -5,6 +5,7 @@ an unsupported parameter type, a broken validate() or setup()."""
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 
 import pytest
@@ -173,3 +174,34 @@ def test_a_path_without_py_points_at_the_file_that_has_it(workdir):
     (workdir / "mine" / "trend.py").write_text(GOOD)
     with pytest.raises(ConfigError, match=r"file not found: mine/trend \(did you mean mine/trend.py\?\)$"):
         load_strategy("mine/trend", STRATEGIES)
+
+
+def _backtest_summary(spec: str) -> dict:
+    """An in-process backtest on the demo candles; its --json summary."""
+    from io import StringIO
+
+    from candlebot.cli import backtest
+    from candlebot.cli.args import build_parser
+
+    out, err = StringIO(), StringIO()
+    args = build_parser().parse_args(["--data", "demo", "-p", "60", "--json", "--strategy", spec])
+    assert backtest.run(args, out=out, err=err) == 0, err.getvalue()
+    return json.loads(out.getvalue().splitlines()[-1])
+
+
+def test_the_code_in_docs_strategies_md_runs_as_written(workdir):
+    import re
+    import textwrap
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "strategies.md").read_text(encoding="utf-8")
+    template, setup = re.findall(r"```python\n(.*?)```", docs, re.S)
+    (workdir / "ema_trend.py").write_text(template)
+    assert _backtest_summary("ema_trend.py:EmaTrend")["strategy"] == "ema_trend"
+
+    (workdir / "any_talib.py").write_text(
+        "from candlebot.strategy import BotStrategy\n\n\nclass AnyTalib(BotStrategy):\n    name = 'any_talib'\n\n"
+        + textwrap.indent(setup, "    ")
+        + "\n    def evaluate_positions(self, i):\n        assert self.cci[i] == self.cci[i] and self.aroon_up[i] >= 0\n")
+    summary = _backtest_summary("any_talib.py")
+    assert summary["strategy"] == "any_talib" and summary["strategy_errors"] == 0
