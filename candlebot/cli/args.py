@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
 from candlebot import __version__
+from candlebot.cli import SUBCOMMANDS
 from candlebot.cli.sinks import add_sink_arguments
 from candlebot.exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
 from candlebot.errors import ConfigError
@@ -38,6 +39,9 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="candlebot",
         description="Candlestick trading bot for Kraken: backtest with --data, otherwise a running bot.",
+        epilog="other commands (each with --help):\n  " + "\n  ".join(f"candlebot {name}" for name in SUBCOMMANDS)
+               + "\nstart a strategy of your own with: candlebot new-strategy NAME (docs/strategies.md)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's lines; option help still wraps
     )
     parser.set_defaults(mode=None)
     parser.add_argument("-V", "--version", action="version", version=f"candlebot {__version__}")
@@ -49,7 +53,7 @@ def build_parser() -> ArgumentParser:
     market.add_argument("-t", "--poll", type=float, default=5.0, help="ticker polling interval in seconds, fractions allowed (default 5)")
     strategy = parser.add_argument_group("strategy")
     strategy.add_argument("--strategy", required=True, help="a shipped strategy (e.g. sma_cross), or your own: "
-                          "path/to/file.py[:Class], package.module:Class, or NAME for NAME.py in --strategy-path or "
+                          "path/to/file.py[:Class], package.module[:Class], or NAME for NAME.py in --strategy-path or "
                           "the current directory (docs/strategies.md)")
     strategy.add_argument("--strategy-path", action="append", default=[], metavar="DIR",
                           help="a directory to find your strategies in, before the current directory (repeatable)")

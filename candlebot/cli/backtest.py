@@ -18,7 +18,7 @@ from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fr
 from candlebot.cli.report_output import check_report_paths, report_data, write_reports
 from candlebot.cli.sinks import build_sinks
 from candlebot.data.candlecache import CandleCache
-from candlebot.errors import ConfigError
+from candlebot.errors import ConfigError, StrategyError
 from candlebot.events import EventBus
 from candlebot.output import progress
 from candlebot.output.logsink import ClockFormatter, LogSink
@@ -66,7 +66,10 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
     log.propagate = False
     log.setLevel(logging.INFO if verbose else logging.WARNING)
     bus = EventBus()
-    backtest = build_backtest(settings, chart, bus)
+    try:
+        backtest = build_backtest(settings, chart, bus)
+    except StrategyError as exc:  # the strategy's setup failed: its author's mistake, one line naming file:line
+        raise ConfigError(str(exc)) from None
     handler = pipes.StreamHandler(out if verbose else err)
     handler.setFormatter(ClockFormatter(backtest.engine.clock))
     log.addHandler(handler)

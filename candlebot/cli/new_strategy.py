@@ -37,6 +37,11 @@ def main(argv: list[str]) -> int:
     path = folder / f"{args.name}.py"
     if path.exists():
         raise ConfigError(f"{path} already exists: choose another name or --dir (nothing was overwritten)")
+    from candlebot.assembly import STRATEGIES  # the shipped ones, known only to the assembly
+
+    if args.name in STRATEGIES:
+        raise ConfigError(f"strategy name {args.name!r} is a shipped strategy's: logs, reports and metrics could not tell "
+                          "yours apart (copy its file from candlebot/strategies/ under another name to change it)")
     if args.name in sys.stdlib_module_names or importlib.util.find_spec(args.name) is not None:
         raise ConfigError(f"strategy name {args.name!r} is already a Python module; {path} would hide it from imports")
     text = template.replace(_TEMPLATE_CLASS, class_name).replace(_TEMPLATE_NAME, args.name)

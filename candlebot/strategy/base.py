@@ -22,6 +22,7 @@ from typing import Callable, ClassVar, TypeVar
 
 from candlebot.chart import Chart
 from candlebot.errors import ConfigError, OrderArgumentError, StrategyError
+from candlebot.strategy.blame import described
 from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.ledger import Ledger
 from candlebot.strategy.params import StrategyParams
@@ -73,7 +74,11 @@ class BotStrategy:
         except ConfigError:
             raise  # a parameter refused (``require``): the user's input, said in one line
         except Exception as exc:  # the strategy's own code: named as such, never as a bug of candlebot's
-            raise StrategyError(f"{self.name or type(self).__name__} failed in setup: {type(exc).__name__}: {exc}") from exc
+            raise StrategyError(f"{self.name or type(self).__name__} failed in setup: {described(exc, type(self))}") from exc
+        lookback = self.lookback  # setup may set it per instance: checked after it
+        if isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 1:
+            raise ConfigError(f"{type(self).__name__}.lookback must be a whole number of candles >= 1 (2: the rule reads "
+                              f"i and i - 1), got {lookback!r}")
 
     # -- what a strategy writes --------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 ``crossed_above(a, b, i)`` is ``a[i] > b[i] and a[i - 1] <= b[i - 1]``: ``a`` is above ``b`` on
 candle ``i`` and was not on the candle before (touching is not crossing). ``b`` may be a line or a
-level (a number such as 20 or 80.0). Any NaN makes it False, as every comparison with NaN is; the
+level (a number such as 20 or 80.0). Any NaN makes it False, as every comparison with NaN is, and so does
+``i < 1`` (there is no candle before, and ``a[-1]`` would be the last value of the file); the
 engine does not tick before the lines are warm anyway. A rule that uses these reads values at ``i``
 and ``i - 1``: the base class's default ``lookback`` of 2.
 
@@ -21,6 +22,8 @@ Level = Union[Sequence[float], float]
 
 def crossed_above(a: Sequence[float], b: Level, i: int) -> bool:
     """``a`` crosses above ``b`` on candle ``i``."""
+    if i < 1:  # no candle before: a[i - 1] would wrap to the last value (the future, in a backtest)
+        return False
     kind = b.__class__
     if kind is float or kind is int:
         return a[i] > b and a[i - 1] <= b  # type: ignore[operator]
@@ -34,6 +37,8 @@ def crossed_above(a: Sequence[float], b: Level, i: int) -> bool:
 
 def crossed_below(a: Sequence[float], b: Level, i: int) -> bool:
     """``a`` crosses below ``b`` on candle ``i``."""
+    if i < 1:  # no candle before: a[i - 1] would wrap to the last value (the future, in a backtest)
+        return False
     kind = b.__class__
     if kind is float or kind is int:
         return a[i] < b and a[i - 1] >= b  # type: ignore[operator]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, TypeVar
 
 from candlebot.errors import ConfigError
+from candlebot.strategy.blame import described
 
 P = TypeVar("P", bound="StrategyParams")
 
@@ -28,7 +29,13 @@ class StrategyParams:
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             _check_type(self, field.name, getattr(self, field.name), _hints(type(self))[field.name])
-        self.validate()
+        try:
+            StrategyParams.validate(self)  # the rules every strategy relies on, even if a validate() forgot super()
+            self.validate()
+        except ConfigError:
+            raise
+        except Exception as exc:  # the author's validate() is broken, not the value: say where, in one line
+            raise ConfigError(f"{type(self).__name__}.validate() raised {described(exc, type(self))}") from None
 
     def validate(self) -> None:
         require(self.num_simultaneous_trades >= 1, "num_simultaneous_trades must be >= 1")
@@ -102,8 +109,14 @@ def _check_type(params: object, name: str, value: Any, kind: Any) -> None:
     elif kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
-        ok = isinstance(value, kind)
-    require(ok, f"parameter {name} of {type(params).__name__} must be a {_type_name(kind)}, got {value!r}")
+        try:
+            ok = isinstance(value, kind)
+        except TypeError:  # list[int], a TypeVar, ...: nothing --param could convert either
+            raise ConfigError(f"parameter {name} of {type(params).__name__}: type {kind} is not supported "
+                              "(int, float, bool, str or tuple[int, ...])") from None
+    kind_name = _type_name(kind)
+    article = "an" if kind_name[:1] in "aeiou" else "a"
+    require(ok, f"parameter {name} of {type(params).__name__} must be {article} {kind_name}, got {value!r}")
 
 
 def _type_name(kind: Any) -> str:
