@@ -49,6 +49,7 @@ class LogSink:
     def __init__(self, log: logging.Logger, *, candles: bool = True) -> None:
         self.log = log
         self.candles = candles
+        self.strategy_errors = 0
 
     def attach(self, bus: EventBus) -> None:
         """Subscribe to what this logger would actually write (a quiet backtest builds no INFO events)."""
@@ -86,6 +87,12 @@ class LogSink:
                 log.warning("price rejected (%s): %s", source, reason)
             case DustLeft(trade=trade):
                 log.warning("trade %d: %s left as dust (below the order minimum): kept, never sold", trade.trade_id, trade.volume)
+            case BotError(kind="strategy", message=message):
+                self.strategy_errors += 1
+                if _worth_a_line(self.strategy_errors):  # a rule failing on every candle must not flood the log
+                    count = self.strategy_errors
+                    log.error("strategy error: %s%s", message, "" if count < 3 else " (3 so far: from now on only the "
+                              "10th, 100th, ... are logged)" if count == 3 else f" ({count} so far)")
             case BotError(kind=kind, message=message):
                 log.error("%s error: %s", kind, message)
             case BotStarted(bot=bot, pair=pair, strategy=strategy, mode=mode):
@@ -94,3 +101,12 @@ class LogSink:
                 log.info("bot stopped: %s", reason)
             case Heartbeat(consecutive_failures=failures) if failures:
                 log.warning("heartbeat: %d consecutive exchange failures", failures)
+
+
+def _worth_a_line(count: int) -> bool:
+    """The first three, then the 10th, 100th, 1000th ... (metrics and the report count every one)."""
+    if count <= 3:
+        return True
+    while count % 10 == 0:
+        count //= 10
+    return count == 1

@@ -28,6 +28,7 @@ from candlebot.events import BotError, CandleClosed, EventBus, PositionsShown
 from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.ledger import Ledger
 from candlebot.money import to_decimal
+from candlebot.output.lines import utc
 from candlebot.strategy.base import BotStrategy
 from candlebot.venue import CandleVenue
 
@@ -156,7 +157,8 @@ class Engine:
 
     def _strategy_failed(self, i: int, exc: Exception) -> None:
         self.strategy_errors += 1
-        error = StrategyError(f"{self.strategy.name} failed on candle {self.chart.times[i]}: {type(exc).__name__}: {exc}")
-        if self.strategy_errors <= 3:
+        error = StrategyError(f"{self.strategy.name} failed on the candle of {utc(self.chart.times[i])} UTC: "
+                              f"{type(exc).__name__}: {exc}")
+        if self.strategy_errors == 1:  # its traceback once, for the strategy's author; the bus reports every one
             log.error("%s (candle skipped)", error, exc_info=exc)
         self.bus.emit(BotError(self.clock.now(), "strategy", str(error)))

@@ -129,5 +129,5 @@ def test_a_strategy_that_raises_skips_the_candle_and_the_bot_goes_on(sim, tmp_pa
     result = bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", "tests.support.strategies:Boom", "--stop-after", "6")
     assert result.returncode == 0, result.stderr
     logs = bot.logs()
-    assert "strategy error: boom failed on candle" in logs and "RuntimeError: boom: a strategy bug" in logs
+    assert "strategy error: boom failed on the candle of" in logs and "RuntimeError: boom: a strategy bug" in logs
     assert bot.store().load().trades, "the candles between the failures still trade"

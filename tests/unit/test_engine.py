@@ -13,6 +13,7 @@ from io import StringIO
 
 import pytest
 
+from candlebot.output.lines import utc
 from candlebot.chart import Chart
 from candlebot.errors import BooksInvariantError, StateWriteError
 from candlebot.events import BotError, BotStopped, PositionsShown, TradeOpened
@@ -98,7 +99,7 @@ def test_a_strategys_own_bug_skips_its_candle_and_the_loop_goes_on(tmp_path):
 
     errors = [e.message for e in desk.of(BotError)]
     assert run.strategy_errors == len(errors) == 5  # candles 1, 3, 5, 7 and the stale close on 4
-    assert errors[0] == f"buggy failed on candle {first}: RuntimeError: boom: a strategy bug"
+    assert errors[0] == f"buggy failed on the candle of {utc(first)} UTC: RuntimeError: boom: a strategy bug"
     assert "OrderArgumentError: trade 1 " in errors[2] and "is not open in the books" in errors[2]
     assert len(desk.of(TradeOpened)) == 2 and len(desk.exchange.sent) == 3  # buy on 0, sell on 2, buy on 6
 
