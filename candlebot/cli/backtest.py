@@ -57,7 +57,8 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     )
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr  # the streams of the call, not of the import
     settings = settings_from_args(args)
     check_report_paths(args.report, args.report_png)
     chart = load_chart(settings)
@@ -87,6 +88,10 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
             raise  # the reader went away (`| head`): not a failure
         except Exception as exc:  # the engine skips what the strategy's code raises: whatever escapes it is a bug
             return stopped(exc, log, err, expected=())
+        ready = backtest.engine.ready_index()
+        if ready is None or ready >= len(chart):
+            log.warning("the strategy never traded: its indicators and lookback need more than the %d candles the "
+                        "data holds", len(chart))
         if args.trades_csv:
             _write_trades(args.trades_csv, backtest, report)
         if args.report or args.report_png:

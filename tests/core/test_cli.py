@@ -109,3 +109,14 @@ def test_a_reader_that_stops_early_ends_the_output_quietly():
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0
     assert err.decode() == ""
+
+
+@pytest.mark.slow
+def test_a_strategy_that_cannot_warm_up_on_the_data_says_so(capsys):
+    from candlebot.cli import main
+
+    assert main(["--data", "demo", "-p", "60", "--strategy", "sma_cross", "--param", "fast=800", "--param", "slow=900",
+                 "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "the strategy never traded: its indicators and lookback need more than the 720 candles" in captured.err
+    assert "trades  0 (0 won" in captured.out
