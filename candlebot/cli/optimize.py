@@ -79,10 +79,11 @@ def build_worker_parser() -> ArgumentParser:
 
 def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    _require_optuna()
     if "--worker" in argv:
+        _require_optuna()
         return _worker(build_worker_parser().parse_args(argv), err)
-    args = build_optimize_parser().parse_args(argv)
+    args = build_optimize_parser().parse_args(argv)  # --help works without optuna
+    _require_optuna()
     return _optimize(args, defining_argv(argv), out, err)
 
 
