@@ -51,8 +51,10 @@ class Bot:
     poll and its lookups call Kraken), on an adapter sharing ``state_dir``."""
 
     def __init__(self, url: str, state_dir: Path, clock: Clock) -> None:
-        self.kraken = KrakenExchange(fast_config(url, tier="starter", max_sends=1), credentials=KrakenCredentials(KEY, SECRET),
-                                     clock=clock, state_dir=state_dir)
+        # generous HTTP timeouts: a call timed out under a loaded machine is retried after a back-off that moves a
+        # simulated clock, and the counter would drain before the poll this test measures
+        config = fast_config(url, tier="starter", max_sends=1, timeout=10.0, connect_timeout=10.0)
+        self.kraken = KrakenExchange(config, credentials=KrakenCredentials(KEY, SECRET), clock=clock, state_dir=state_dir)
         pair = self.kraken.pair_info("XBTUSD")
         self.ledger = Ledger(pair, Decimal("1000"))
         self.store = BotStore(state_dir / "bot.sqlite", now=clock.now)
@@ -124,11 +126,12 @@ def test_a_full_rate_counter_defers_the_lookup_and_the_poll_goes_on(starter_sim,
         before, beats = clock.now(), bot.heartbeats()
         assert bot.runtime.poll_once() == 0.0
         assert clock.now() - before < GOAL_S, f"the poll waited {clock.now() - before:.1f} s for the rate counter"
-        assert bot.heartbeats() == beats + 1 and len(bot.trader.unsettled) == 1  # polled; the lookup comes later
+        seen = bot.events[-8:]
+        assert bot.heartbeats() == beats + 1 and len(bot.trader.unsettled) == 1, seen  # polled; the lookup comes later
 
         clock.sleep(60.0)  # the counter drains
         bot.runtime.poll_once()
-        assert not bot.trader.unsettled and len(bot.ledger.open_trades) == 1
+        assert not bot.trader.unsettled and len(bot.ledger.open_trades) == 1, bot.events[-8:]
         assert bot.ledger.open_trades[0].open_fill.order_id == starter_sim.orders()[0]["txid"]
     finally:
         bot.close()
