@@ -8,6 +8,7 @@ on every buy, and a read-only database that gave a bot "running" with exit 0.
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def first_books(bot: BotRun) -> Path:
 
 def corrupt_page(path: Path) -> None:
     data = bytearray(path.read_bytes())
-    data[4096 + 8:4096 + 400] = os.urandom(392)
+    # the same junk every run: fresh random bytes made the file unreadable instead of corrupt about 1 run in 20
+    data[4096 + 8:4096 + 400] = random.Random(0).randbytes(392)
     path.write_bytes(bytes(data))
 
 
