@@ -1,5 +1,6 @@
-"""Shared fixtures: where the recorded market data lives (read in place, never copied); and a check that every test
-which starts a process or a server is marked ``integration``, so ``pytest -m "not integration"`` really runs none."""
+"""Shared fixtures: where the recorded market data lives (tests/data, in the repository: a fresh clone needs nothing
+beside it); and a check that every test which starts a process or a server is marked ``integration``, so
+``pytest -m "not integration"`` really runs none."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA = REPO / "tests" / "data"  # recorded market data, sources and licences in its README.md
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"recorded market data not found at {SHARED_DATA} (../shared/data beside the checkout)")
-    return SHARED_DATA
+    """The recorded market data the tests read (the name is older than the folder: it used to be ../shared/data)."""
+    return TEST_DATA
 
 
 @pytest.fixture(scope="session")

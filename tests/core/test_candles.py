@@ -147,12 +147,17 @@ def test_missing_and_non_candle_files_are_clear_errors(tmp_path, shared_data):
 
 
 @pytest.mark.slow
-def test_a_million_rows_load_into_columns(shared_data):
-    candles = load_candles(shared_data / "binance/btcusdt_1m_2023-2024.csv.gz")
-    assert len(candles) == 1_052_560
+def test_a_million_rows_load_into_columns(tmp_path):
+    from tests.support.candles import write_candle_file
+
+    path = tmp_path / "two_years_1m.csv.gz"
+    written = write_candle_file(path, days=731)
+    candles = load_candles(path)
+    assert len(candles) == len(written) == 1_052_640
     assert candles.native_period() == 60
     assert candles.times.dtype == np.int64 and candles.closes.dtype == np.float64
-    assert (candles.times[0], candles.opens[0], candles.closes[-1] > 0) == (1672531200, 16541.77, True)
+    assert (candles.times[0], candles.times[-1]) == (1672531200, 1672531200 + 60 * (1_052_640 - 1))
+    assert np.array_equal(candles.closes, written.closes) and np.allclose(candles.volumes, written.volumes, rtol=0, atol=1e-8)
 
 
 @pytest.mark.slow

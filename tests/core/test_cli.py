@@ -85,15 +85,18 @@ def test_help_shows_the_original_flags():
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_long_runs_show_a_progress_bar_on_a_terminal_and_stay_silent_in_pipes(shared_data, tmp_path):
+def test_long_runs_show_a_progress_bar_on_a_terminal_and_stay_silent_in_pipes(tmp_path):
+    from tests.support.candles import write_candle_file
     from tests.support.terminal import run_on_terminal
 
-    long_run = ("--data", str(shared_data / "binance/btcusdt_1m_2023-2024.csv.gz"), "-e", "2023-06-01", "--strategy", "sma_cross")
+    data = tmp_path / "btcusdt_1m.csv.gz"
+    write_candle_file(data, days=160)  # from 2023-01-01; -e cuts it at 151 days = 217440 candles
+    long_run = ("--data", str(data), "-e", "2023-06-01", "--strategy", "sma_cross")
     result, shown = run_on_terminal([sys.executable, "-m", "candlebot", *long_run, "--report", str(tmp_path / "r.html")],
                                     stream="stderr", cwd=REPO, timeout=120)
     assert result.returncode == 0
     assert b"backtest:" in shown and b"candles/s" in shown and b"report:" in shown  # tqdm's bars on the terminal
-    assert b"candles  217360" in result.stdout and b"max drawdown" in result.stdout  # the summary still goes to stdout
+    assert b"candles  217440" in result.stdout and b"max drawdown" in result.stdout  # the summary still goes to stdout
     piped = candlebot(*long_run, "--quiet")
     assert piped.returncode == 0 and piped.stderr == ""  # no progress noise in pipes and logs
 
