@@ -71,8 +71,8 @@ def build_parser() -> ArgumentParser:
     backtest.add_argument("-s", "--start", help="first candle to trade: date, datetime or unix seconds (UTC)")
     backtest.add_argument("-e", "--end", help="stop before this time: date, datetime or unix seconds (UTC)")
     backtest.add_argument("--cache-dir", default=os.environ.get("CANDLEBOT_CACHE_DIR") or None,
-                          help="where the candle cache goes (default: $CANDLEBOT_CACHE_DIR, else .candlebot-cache/ "
-                               "beside the data file)")
+                          help="where the candle cache goes (default: $CANDLEBOT_CACHE_DIR, else "
+                               "$XDG_CACHE_HOME/candlebot, else ~/.cache/candlebot; never beside the data file)")
     backtest.add_argument("--no-cache", action="store_true", help="parse the candle file every time, write no cache")
     backtest.add_argument("--slippage-bps", default="0", help="move each fill against you by this many basis points")
     bot = parser.add_argument_group("running bot (no --data)")

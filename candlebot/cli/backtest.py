@@ -52,7 +52,7 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
         cash=cash,
         stake=stake,
         slippage_bps=parse_amount(args.slippage_bps, "--slippage-bps", allow_zero=True),
-        cache=None if args.no_cache else CandleCache(Path(args.cache_dir) if args.cache_dir else None),
+        cache=None if args.no_cache else (CandleCache(Path(args.cache_dir)) if args.cache_dir else CandleCache()),
         max_slippage=parse_fraction(args.max_slippage, "--max-slippage"),
     )
 

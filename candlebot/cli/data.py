@@ -3,13 +3,12 @@
 One line per candle file (``<PAIR>_<period>.csv[.gz]``, as ``download`` and ``download --import`` write
 them): pair, period, first and last candle, candles, and the gaps (periods without a candle, which are
 never filled). One line per trade download (``<PAIR>/download.json``): trades stored, first and last,
-and whether it had caught up. Candle files are read through the candle cache (``$CANDLEBOT_CACHE_DIR``
-or beside the files), so a second listing is fast.
+and whether it had caught up. Candle files are read through the candle cache (the user's cache
+directory, ``candlecache.default_cache_dir``), so a second listing is fast.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -39,7 +38,7 @@ def main(argv: list[str], out: TextIO | None = None) -> int:
     directory: Path = args.data_dir
     if not directory.is_dir():
         raise ConfigError(f"no data directory at {directory} (candlebot download writes one)")
-    cache = CandleCache(Path(os.environ["CANDLEBOT_CACHE_DIR"]) if os.environ.get("CANDLEBOT_CACHE_DIR") else None)
+    cache = CandleCache()
     rows = [("pair", "period", "first", "last", "rows", "gaps")]
     for path in sorted(directory.iterdir()):
         match = CANDLE_FILE.match(path.name)

@@ -3,14 +3,16 @@
 Parsing a million-row gzip CSV takes about a second; mapping six ``.npy``
 files takes milliseconds. The first load of a file parses and validates it as
 usual (``candlefile.load_candles``) and then writes its columns to
-``<dir of the file>/.candlebot-cache/<file name>.<key>/``, or under a cache
-directory of your choice. ``key`` is a hash of the source's size, mtime and
+``<cache dir>/<file name>-<path hash>.<key>/``. The cache dir is the user's
+(``$XDG_CACHE_HOME/candlebot``, else ``~/.cache/candlebot``; ``$CANDLEBOT_CACHE_DIR``
+or ``--cache-dir`` override it), never the data file's folder: that one may be
+shared between users or read-only. ``key`` is a hash of the source's size, mtime and
 the content of its first and last 64 KiB, so that a changed, replaced or
 touched file misses the cache and is parsed again (its stale entry is then
 removed). An entry is written to a temporary directory and renamed into
 place, so a reader never sees half an entry; its manifest is checked against
 the arrays before they are used. A directory that cannot be written (a
-read-only data folder) just means no cache: the load never fails because of it.
+read-only cache folder) just means no cache: the load never fails because of it.
 A directory without any write bit counts as read-only even for root.
 """
 
@@ -24,8 +26,9 @@ import os
 import shutil
 import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
@@ -35,17 +38,27 @@ from candlebot.errors import DataFileError
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-SUBDIR = ".candlebot-cache"
 _SAMPLE = 64 << 10  # bytes hashed at each end of the source
 _COLUMNS = (("times", np.int64), ("opens", np.float64), ("highs", np.float64), ("lows", np.float64),
             ("closes", np.float64), ("volumes", np.float64))
 
 
+def default_cache_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """``$CANDLEBOT_CACHE_DIR``, else ``$XDG_CACHE_HOME/candlebot`` (an absolute one, as the XDG spec says), else
+    ``~/.cache/candlebot``."""
+    if environ.get("CANDLEBOT_CACHE_DIR"):
+        return Path(environ["CANDLEBOT_CACHE_DIR"])
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "candlebot"
+    return Path.home() / ".cache" / "candlebot"
+
+
 @dataclass(frozen=True)
 class CandleCache:
-    """Where cache entries go: ``directory``, or (None) a ``.candlebot-cache`` folder beside each source."""
+    """Where cache entries go: ``directory`` (default: the user's cache directory, ``default_cache_dir``)."""
 
-    directory: Path | None = None
+    directory: Path = field(default_factory=default_cache_dir)
 
     def load(self, source: str | Path) -> CandleColumns:
         """The candles of ``source``: from the cache when it holds this exact file, else parsed (and cached)."""
@@ -62,14 +75,12 @@ class CandleCache:
         return candles
 
     def entry(self, source: Path, key: str) -> Path:
-        if self.directory is None:
-            return source.parent / SUBDIR / f"{source.name}.{key}"
         where = hashlib.blake2b(str(source.resolve()).encode(), digest_size=6).hexdigest()
         return self.directory / f"{source.name}-{where}.{key}"
 
     def _write(self, source: Path, entry: Path, key: str, candles: CandleColumns) -> None:
         """Best effort: any OSError (read-only, full disk, a file in the way) leaves the cache unwritten."""
-        if _read_only(source.parent if self.directory is None else self.directory):
+        if _read_only(self.directory):
             log.debug("no candle cache for %s: its directory is read-only", source)
             return
         try:

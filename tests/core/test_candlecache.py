@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from candlebot.data.candlecache import SUBDIR, CandleCache
+from candlebot.data.candlecache import CandleCache, default_cache_dir
 from candlebot.data.candlefile import load_candles
 from tests.core.test_backtest import _run
 
@@ -24,15 +27,20 @@ def candle_file(tmp_path, shared_data):
     return path
 
 
+@pytest.fixture()
+def cache_dir(tmp_path):
+    return tmp_path / "cache"
+
+
 def _same(a, b) -> bool:
     return all(getattr(a, f).dtype == getattr(b, f).dtype and np.array_equal(getattr(a, f), getattr(b, f)) for f in FIELDS)
 
 
-def test_the_second_load_maps_the_cache_and_equals_the_parse_bit_for_bit(candle_file):
+def test_the_second_load_maps_the_cache_and_equals_the_parse_bit_for_bit(candle_file, cache_dir):
     parsed = load_candles(candle_file)
-    first = CandleCache().load(candle_file)
-    [entry] = (candle_file.parent / SUBDIR).iterdir()
-    second = CandleCache().load(candle_file)
+    first = CandleCache(cache_dir).load(candle_file)
+    [entry] = cache_dir.iterdir()
+    second = CandleCache(cache_dir).load(candle_file)
     assert _same(parsed, first) and _same(parsed, second)
     assert isinstance(second.closes, np.memmap) and not isinstance(first.closes, np.memmap)
     assert sorted(p.name for p in entry.iterdir()) == sorted([f"{f}.npy" for f in FIELDS] + ["manifest.json"])
@@ -53,8 +61,8 @@ def test_backtest_results_are_identical_with_and_without_the_cache(shared_data, 
     assert json.loads(results[0][0])["trades"] > 10
 
 
-def test_a_changed_source_misses_and_its_stale_entry_goes(candle_file):
-    cache = CandleCache()
+def test_a_changed_source_misses_and_its_stale_entry_goes(candle_file, cache_dir):
+    cache = CandleCache(cache_dir)
     before = cache.load(candle_file)
     stat = candle_file.stat()
     text = candle_file.read_bytes()
@@ -66,27 +74,68 @@ def test_a_changed_source_misses_and_its_stale_entry_goes(candle_file):
     after = cache.load(candle_file)
     assert after.volumes[-1] != before.volumes[-1]
     assert _same(after, load_candles(candle_file))
-    assert len(list((candle_file.parent / SUBDIR).iterdir())) == 1
+    assert len(list(cache_dir.iterdir())) == 1
 
 
-def test_a_damaged_entry_is_parsed_again_and_replaced(candle_file):
-    cache = CandleCache()
+def test_a_damaged_entry_is_parsed_again_and_replaced(candle_file, cache_dir):
+    cache = CandleCache(cache_dir)
     cache.load(candle_file)
-    [entry] = (candle_file.parent / SUBDIR).iterdir()
+    [entry] = cache_dir.iterdir()
     (entry / "closes.npy").write_bytes(b"\x93NUMPY garbage")
     again = cache.load(candle_file)
     assert _same(again, load_candles(candle_file)) and not isinstance(again.closes, np.memmap)
     assert isinstance(cache.load(candle_file).closes, np.memmap)
 
 
-def test_a_read_only_data_directory_is_used_without_a_cache(candle_file):
+def test_a_read_only_data_directory_is_cached_in_the_cache_directory(candle_file, cache_dir):
     candle_file.parent.chmod(0o555)
     try:
-        loaded = CandleCache().load(candle_file)
-        assert _same(loaded, load_candles(candle_file))
-        assert not (candle_file.parent / SUBDIR).exists()
+        CandleCache(cache_dir).load(candle_file)
+        loaded = CandleCache(cache_dir).load(candle_file)
+        assert _same(loaded, load_candles(candle_file)) and isinstance(loaded.closes, np.memmap)
+        assert sorted(p.name for p in candle_file.parent.iterdir()) == [candle_file.name]
     finally:
         candle_file.parent.chmod(0o755)
+
+
+def test_a_read_only_cache_directory_means_no_cache(candle_file, cache_dir):
+    cache_dir.mkdir()
+    cache_dir.chmod(0o555)
+    try:
+        loaded = CandleCache(cache_dir).load(candle_file)
+        assert _same(loaded, load_candles(candle_file))
+        assert list(cache_dir.iterdir()) == []
+    finally:
+        cache_dir.chmod(0o755)
+
+
+def test_the_cache_directory_is_the_users(tmp_path):
+    home = Path.home()
+    assert default_cache_dir({}) == home / ".cache" / "candlebot"
+    assert default_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "candlebot"
+    assert default_cache_dir({"XDG_CACHE_HOME": "relative/cache"}) == home / ".cache" / "candlebot"  # the XDG spec: ignored
+    assert default_cache_dir({"XDG_CACHE_HOME": str(tmp_path), "CANDLEBOT_CACHE_DIR": str(tmp_path / "x")}) == tmp_path / "x"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("where", ["xdg", "home", "flag"])
+def test_a_backtest_caches_in_the_users_cache_directory_never_beside_the_data(candle_file, tmp_path, where):
+    """The data folder may be shared or read-only: a backtest leaves nothing in it (it used to write .candlebot-cache/)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CANDLEBOT_CACHE_DIR", "XDG_CACHE_HOME")}
+    env["HOME"] = str(tmp_path / "home")
+    flags: list[str] = []
+    if where == "xdg":
+        env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    elif where == "flag":
+        flags = ["--cache-dir", str(tmp_path / "chosen")]
+    expected = {"xdg": tmp_path / "xdg" / "candlebot", "home": tmp_path / "home" / ".cache" / "candlebot",
+                "flag": tmp_path / "chosen"}[where]
+    result = subprocess.run([sys.executable, "-m", "candlebot", "--data", str(candle_file), "--strategy", "sma_cross", *flags],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in candle_file.parent.iterdir()) == [candle_file.name]
+    [entry] = expected.iterdir()
+    assert entry.name.startswith(candle_file.name) and (entry / "manifest.json").is_file()
 
 
 def test_an_unwritable_cache_dir_falls_back_to_parsing(candle_file, tmp_path):
