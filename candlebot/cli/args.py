@@ -35,22 +35,53 @@ class ArgumentParser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
-def build_parser() -> ArgumentParser:
+BACKTEST, BOT = "backtest", "bot"
+# the one spelling of each concept in every command, then the older spellings kept as aliases (README: Flag names)
+FROM_FLAGS = ("--from", "-s", "--since", "--start")
+TO_FLAGS = ("--to", "-e", "--until", "--end")
+
+
+class OnePair(argparse.Action):
+    """``-c/--pair`` for a bot or a backtest: one pair per process, so a second ``-c`` is a mistake, not a silent
+    override (``download`` and the collector take several)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values, option_string=None) -> None:
+        if getattr(namespace, "_pair_given", False):
+            raise ConfigError(f"{option_string} given twice: a bot or a backtest trades one pair "
+                              "(run one bot per pair, e.g. with candlebot fleet)")
+        namespace._pair_given = True
+        setattr(namespace, self.dest, values)
+
+
+def build_parser(uses: tuple[str, ...] = (BACKTEST, BOT), prog: str = "candlebot", outputs: bool = True) -> ArgumentParser:
+    """The trading flags: a backtest's (``uses=(BACKTEST,)``), a bot's (``(BOT,)``) or both (``candlebot [flags]``);
+    without ``outputs`` (for ``optimize``, which shows its results its own way) no output, metric or alert flags.
+
+    A parser for one use still answers every attribute the other reads, with its default: ``--help`` shows only
+    the flags that apply, and the code behind it reads one namespace shape.
+    """
+    both = BACKTEST in uses and BOT in uses
     parser = ArgumentParser(
-        prog="candlebot",
-        description="Candlestick trading bot for Kraken: backtest with --data, otherwise a running bot.",
-        epilog="other commands (each with --help):\n  " + "\n  ".join(f"candlebot {name}" for name in SUBCOMMANDS)
-               + "\nstart a strategy of your own with: candlebot new-strategy NAME (docs/strategies.md)",
+        prog=prog,
+        description=("Candlestick trading bot for Kraken: backtest with --data, otherwise a running bot." if both else
+                     "Backtest a strategy on a candle or trade file." if BACKTEST in uses else
+                     "Run a bot on Kraken: --paper (default, no key), --validate or --live."),
+        epilog=("other commands (each with --help; candlebot help lists them):\n  "
+                + "\n  ".join(f"candlebot {name}" for name in SUBCOMMANDS) + "\n" if both else "")
+               + "start a strategy of your own with: candlebot new-strategy NAME (docs/strategies.md)",
         formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's lines; option help still wraps
     )
     parser.set_defaults(mode=None)
     parser.add_argument("-V", "--version", action="version", version=f"candlebot {__version__}")
     market = parser.add_argument_group("market")
     market.add_argument("-x", "--exchange", default="kraken", help="exchange to trade on (kraken)")
-    market.add_argument("-c", "--pair", default="XBTUSD", help="currency pair, e.g. XBTUSD or XXBTZUSD (default XBTUSD)")
+    market.add_argument("-c", "--pair", default="XBTUSD", action=OnePair,
+                        help="currency pair, e.g. XBTUSD or XXBTZUSD (default XBTUSD)")
     market.add_argument("-p", "--period", type=float, help="candle period in minutes, fractions allowed (0.05 = 3 s); "
-                        "bots default to 5, backtests to the file's period")
-    market.add_argument("-t", "--poll", type=float, default=5.0, help="ticker polling interval in seconds, fractions allowed (default 5)")
+                        + ("bots default to 5, backtests to the file's period" if both else
+                           "default: the file's period" if BACKTEST in uses else "default 5"))
+    if BOT in uses:
+        market.add_argument("-t", "--poll", type=float, default=5.0, help="ticker polling interval in seconds, fractions allowed (default 5)")
     strategy = parser.add_argument_group("strategy")
     strategy.add_argument("--strategy", required=True, help="a shipped strategy (e.g. sma_cross), or your own: "
                           "path/to/file.py[:Class], package.module[:Class], or NAME for NAME.py in --strategy-path or "
@@ -64,18 +95,53 @@ def build_parser() -> ArgumentParser:
     money.add_argument("--stake", help="quote amount each new trade commits (default: cash / free trade slots)")
     money.add_argument("--max-slippage", default="0.5%", help="how far beyond the book's price for the volume an order "
                        "may fill, as a fraction (0.005) or percent (0.5%%); orders are sized at that price (default 0.5%%)")
-    money.add_argument("--max-price-deviation", default="5%", help="running bots send no order when the best bid/ask is "
-                       "further than this from the last trade or the last close, fraction or percent (default 5%%)")
+    if BOT in uses:
+        money.add_argument("--max-price-deviation", default="5%", help="running bots send no order when the best bid/ask is "
+                           "further than this from the last trade or the last close, fraction or percent (default 5%%)")
+    if BACKTEST in uses:
+        _add_backtest_arguments(parser, required=not both)
+    if BOT in uses:
+        _add_bot_arguments(parser)
+    if outputs:
+        _add_output_arguments(parser, uses)
+    if not both:
+        _default_the_others(parser)
+    return parser
+
+
+def _add_output_arguments(parser: ArgumentParser, uses: tuple[str, ...]) -> None:
+    both = BACKTEST in uses and BOT in uses
+    output = parser.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")
+    output.add_argument("--trades-csv", metavar="PATH", help="write one row per trade to PATH")
+    output.add_argument("--quiet", action="store_true", help="no ticker/ledger lines, only the summary")
+    if BACKTEST in uses:
+        output.add_argument("-v", "--verbose", action="store_true", help="print the ticker and ledger lines of every candle before the summary"
+                            if not both else "backtest: print the ticker and ledger lines of every candle before the summary")
+        output.add_argument("-o", "--output", "--report", dest="report", metavar="FILE.html",
+                            help=("backtest: " if both else "") + "write one self-contained HTML report (candles, indicators, "
+                            "fills, equity, metrics); --report is the older spelling")
+        output.add_argument("--report-png", metavar="FILE.png", help=("backtest: " if both else "") + "write a static picture of the report")
+    add_sink_arguments(parser)
+
+
+def _add_backtest_arguments(parser: ArgumentParser, required: bool) -> None:
     backtest = parser.add_argument_group("backtest")
-    backtest.add_argument("--data", help="candle or trade CSV (plain or .gz) to backtest on; 'demo' for a generated series")
-    backtest.add_argument("-s", "--start", help="first candle to trade: date, datetime or unix seconds (UTC)")
-    backtest.add_argument("-e", "--end", help="stop before this time: date, datetime or unix seconds (UTC)")
+    backtest.add_argument("--data", required=required,
+                          help="candle or trade CSV (plain or .gz) to backtest on; 'demo' for a generated series")
+    backtest.add_argument(*FROM_FLAGS, dest="start", metavar="TIME",
+                          help="first candle to trade: date, datetime or unix seconds (UTC); -s/--since/--start are aliases")
+    backtest.add_argument(*TO_FLAGS, dest="end", metavar="TIME",
+                          help="stop before this time: date, datetime or unix seconds (UTC); -e/--until/--end are aliases")
     backtest.add_argument("--cache-dir", default=os.environ.get("CANDLEBOT_CACHE_DIR") or None,
                           help="where the candle cache goes (default: $CANDLEBOT_CACHE_DIR, else "
                                "$XDG_CACHE_HOME/candlebot, else ~/.cache/candlebot; never beside the data file)")
     backtest.add_argument("--no-cache", action="store_true", help="parse the candle file every time, write no cache")
     backtest.add_argument("--slippage-bps", default="0", help="move each fill against you by this many basis points")
-    bot = parser.add_argument_group("running bot (no --data)")
+
+
+def _add_bot_arguments(parser: ArgumentParser) -> None:
+    bot = parser.add_argument_group("running bot" if parser.prog != "candlebot" else "running bot (no --data)")
     modes = bot.add_mutually_exclusive_group()
     modes.add_argument("--paper", dest="mode", action="store_const", const="paper", help="simulated fills on live prices (default; no key)")
     modes.add_argument("--validate", dest="mode", action="store_const", const="validate", help="Kraken checks every order (validate=true), fills are simulated")
@@ -90,15 +156,13 @@ def build_parser() -> ArgumentParser:
     bot.add_argument("--audit-interval", type=float, default=600.0, metavar="SECONDS",
                      help="live bots compare their books with the Kraken account at start and this often (default 600)")
     add_kraken_arguments(parser)
-    output = parser.add_argument_group("output")
-    output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")
-    output.add_argument("--trades-csv", metavar="PATH", help="write one row per trade to PATH")
-    output.add_argument("--quiet", action="store_true", help="no ticker/ledger lines, only the summary")
-    output.add_argument("-v", "--verbose", action="store_true", help="backtest: print the ticker and ledger lines of every candle before the summary")
-    output.add_argument("--report", metavar="FILE.html", help="backtest: write one self-contained HTML report (candles, indicators, fills, equity, metrics)")
-    output.add_argument("--report-png", metavar="FILE.png", help="backtest: write a static picture of the report")
-    add_sink_arguments(parser)
-    return parser
+
+
+def _default_the_others(parser: ArgumentParser) -> None:
+    """The attributes only the other use has, at their defaults (``--data`` None: a bot; ``--live`` unset: a backtest)."""
+    own = {action.dest for action in parser._actions}
+    parser.set_defaults(**{action.dest: action.default for action in build_parser()._actions
+                           if action.dest not in own and action.dest != argparse.SUPPRESS})
 
 
 def check_exchange(name: str) -> str:

@@ -43,7 +43,7 @@ def write_demo_market(path: Path, now: float, base: float = 30000.0, move: float
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="candlebot-demo", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="candlebot demo", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the bot runs (default 60)")
     parser.add_argument("--strategy", default="sma_cross", help="strategy to run (default sma_cross)")
     parser.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",

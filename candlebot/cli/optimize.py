@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from candlebot.cli.args import ArgumentParser, build_parser
+from candlebot.cli.args import BACKTEST, ArgumentParser, build_parser
 from candlebot.assembly import BacktestSettings, load_chart
 from candlebot.cli.backtest import settings_from_args
 from candlebot.errors import ConfigError
@@ -35,13 +35,15 @@ if TYPE_CHECKING:  # the optimizer's modules import optuna: loaded only once it 
     from candlebot.optimize.space import SearchSpace
 
 # flags that change how a search runs or is shown, not which search it is (kept out of the study's stored command)
-_LOCAL_WITH_VALUE = ("--storage", "--study", "--jobs", "--csv", "--html", "--top")
+_LOCAL_WITH_VALUE = ("--storage", "--study", "--jobs", "--csv", "--html", "-o", "--output", "--top")
 _LOCAL_SWITCHES = ("--json", "--quiet", "--best-params", "--worker")
 DEFAULT_TRIALS = 100
 
 
 def build_optimize_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="candlebot optimize", parents=[build_parser()], add_help=False, allow_abbrev=False,
+    parser = ArgumentParser(prog="candlebot optimize", parents=[build_parser((BACKTEST,), outputs=False)], add_help=False,
+                            allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+                            epilog="Every backtest flag means what it means for candlebot backtest: each trial is that backtest.",
                             description="Search a strategy's parameters on historical candles (every trial is a plain backtest).")
     search = parser.add_argument_group("search")
     search.add_argument("--space", required=True, help='searched parameters, e.g. "fast=5..30 slow=20..120:5 stop_loss_pct=0,1,2"')
@@ -57,9 +59,15 @@ def build_optimize_parser() -> ArgumentParser:
     shared = parser.add_argument_group("shared studies")
     shared.add_argument("--storage", help="journal:FILE (resume on one machine) or postgresql://user@host/db (workers anywhere)")
     shared.add_argument("--study", help="study name (default: derived from the command, so running it again resumes)")
+    shared.add_argument("--worker", action="store_true", help="join the study --study in --storage and run its trials "
+                        "until its budget is used up: candlebot optimize --worker --study NAME --storage URL [--jobs N] "
+                        "[--data FILE, when the candle file's path differs here] [--quiet]")
     results = parser.add_argument_group("results")
+    results.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    results.add_argument("--quiet", action="store_true", help="no progress bar")
     results.add_argument("--csv", metavar="PATH", help="write every trial, ranked, to PATH")
-    results.add_argument("--html", metavar="PATH", help="write a self-contained HTML page (heatmap or parallel coordinates, folds)")
+    results.add_argument("-o", "--output", "--html", dest="html", metavar="PATH",
+                         help="write a self-contained HTML page (heatmap or parallel coordinates, folds); --html is the older spelling")
     results.add_argument("--top", type=int, default=20, help="rows in the ranked table (default 20)")
     results.add_argument("--best-params", action="store_true", help="print only the --param flags of the best result")
     return parser
