@@ -1,8 +1,10 @@
 """``candlebot-collector`` (also ``python -m collector``): record books, print one, export rows.
 
-    candlebot-collector --pairs XBTUSD,ETHUSD [--depth 10] [--db sqlite:///books.sqlite] [--ws-url URL] ...
-    candlebot-collector book --db URL --pair XBTUSD --at TIME [--depth N]
-    candlebot-collector export --db URL --pair XBTUSD --from TIME --to TIME [--format csv|csv.gz] [-o FILE]
+    candlebot-collector -c XBTUSD -c ETHUSD [--depth 10] [--db sqlite:///books.sqlite] [--ws-url URL] ...
+    candlebot-collector book --db URL -c XBTUSD --at TIME [--depth N]
+    candlebot-collector export --db URL -c XBTUSD --from TIME --to TIME [--format csv|csv.gz] [-o FILE]
+
+(also ``candlebot collector ...``; ``--pairs A,B`` and ``--rest-url`` are the older spellings of ``-c`` and ``--kraken-url``)
 
 A user mistake is one line on stderr and exit 2; SIGTERM stops the recorder with exit 0.
 """
@@ -61,13 +63,17 @@ def run_parser() -> argparse.ArgumentParser:
                      epilog=f"Reading back: '{PROG} book --db DB --pair PAIR --at TIME' prints a book as it was; "
                             f"'{PROG} export --db DB --pair PAIR --from START --to END' writes them as CSV "
                             "(each has its own --help).")
-    parser.add_argument("--pairs", required=True, help="comma-separated pairs as the bots name them, e.g. XBTUSD,ETHUSD")
+    parser.add_argument("-c", "--pair", dest="pair_list", action="append", default=[], metavar="PAIR",
+                        help="a pair as the bots name it, e.g. XBTUSD (repeatable)")
+    parser.add_argument("--pairs", default="", help="comma-separated pairs, e.g. XBTUSD,ETHUSD (the older spelling; "
+                        "adds to -c)")
     parser.add_argument("--depth", type=int, choices=DEPTHS, default=10, help="book depth to subscribe (default 10)")
     parser.add_argument("--db", default="sqlite:///collector.sqlite",
                         help="sqlite:///PATH (default sqlite:///collector.sqlite) or postgresql://USER@HOST:PORT/DB")
     parser.add_argument("--ws-url", default=os.environ.get("CANDLEBOT_KRAKEN_WS_URL", "wss://ws.kraken.com/v2"))
-    parser.add_argument("--rest-url", default=os.environ.get("CANDLEBOT_KRAKEN_URL", "https://api.kraken.com"),
-                        help="Kraken REST base URL (AssetPairs precisions, Depth fallback)")
+    parser.add_argument("--kraken-url", "--rest-url", dest="rest_url",
+                        default=os.environ.get("CANDLEBOT_KRAKEN_URL", "https://api.kraken.com"),
+                        help="Kraken REST base URL (AssetPairs precisions, Depth fallback); --rest-url is the older spelling")
     parser.add_argument("--name", default="collector", help="the collector's name: metric tag bot:NAME, alerts")
     parser.add_argument("--snapshot-interval", type=_positive, default=60.0, help="seconds between stored snapshots (60)")
     parser.add_argument("--max-pending", type=_count, default=50_000, help="writer queue bound, in messages (50000)")
@@ -82,15 +88,19 @@ def run_parser() -> argparse.ArgumentParser:
 
 
 def read_parser(command: str) -> argparse.ArgumentParser:
+    from candlebot.cli.args import FROM_FLAGS, TO_FLAGS
+
     parser = _Parser(prog=f"{PROG} {command}")
     parser.add_argument("--db", required=True, help="sqlite:///PATH or postgresql://...")
-    parser.add_argument("--pair", required=True)
+    parser.add_argument("-c", "--pair", required=True)
     if command == "book":
         parser.add_argument("--at", required=True, help="unix seconds or ISO 8601 (UTC when no zone)")
         parser.add_argument("--depth", type=_count, help="levels per side to print (default: all)")
     else:
-        parser.add_argument("--from", dest="start", required=True, help="unix seconds or ISO 8601")
-        parser.add_argument("--to", dest="end", required=True, help="unix seconds or ISO 8601 (exclusive)")
+        parser.add_argument(*FROM_FLAGS, dest="start", required=True, metavar="TIME",
+                            help="unix seconds or ISO 8601; -s/--since/--start are aliases")
+        parser.add_argument(*TO_FLAGS, dest="end", required=True, metavar="TIME",
+                            help="unix seconds or ISO 8601 (exclusive); -e/--until/--end are aliases")
         parser.add_argument("--format", choices=["csv", "csv.gz"], help="default: from -o's suffix, else csv")
         parser.add_argument("-o", "--output", type=Path, help="file to write (default stdout)")
     return parser
@@ -122,9 +132,9 @@ def record(args: argparse.Namespace) -> int:
     from candlebot.collector.storage import open_store
 
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    names = [name.strip() for name in args.pairs.split(",") if name.strip()]
+    names = list(dict.fromkeys(name.strip() for name in [*args.pair_list, *args.pairs.split(",")] if name.strip()))
     if not names:
-        raise ConfigError("--pairs is empty")
+        raise ConfigError("name the pairs to record: -c XBTUSD -c ETHUSD (or --pairs XBTUSD,ETHUSD)")
     if not args.ws_url.startswith(("ws://", "wss://")):
         raise ConfigError(f"--ws-url {args.ws_url!r}: expected ws:// or wss://")
     sinks = sink_config(args, os.environ, statsd_default=True, slack_default=True)

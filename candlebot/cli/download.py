@@ -1,7 +1,7 @@
 """``candlebot download``: Kraken history into the data directory, as candle CSVs the backtester reads.
 
-    candlebot download -c PAIR [-c PAIR ...] -p MINUTES --since DATE [--until DATE] [--data-dir DIR]
-    candlebot download --import FILE.zip [-c PAIR ...] [--data-dir DIR]
+    candlebot download -c PAIR [-c PAIR ...] -p MINUTES --from DATE [--to DATE] [-o DIR]
+    candlebot download --import FILE.zip [-c PAIR ...] [-o DIR]
 
 Trades are paged from the public Trades endpoint (``candlebot.data.download.trades``), one thread per pair
 (Kraken limits public calls per IP and pair), into ``<data-dir>/<PAIR>/trades.csv``; candles of ``-p``
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
-from candlebot.cli.args import ArgumentParser, parse_time
+from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, parse_time
 from candlebot.data.download.candles import Gaps, candles_from_download, find_gaps, period_label, utc_text, write_candles
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
 from candlebot.data.history import KRAKEN_INTERVALS
@@ -41,9 +41,12 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="candlebot download", description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--pair", action="append", default=[], help="Kraken pair, e.g. XBTUSD (repeatable)")
     parser.add_argument("-p", "--period", type=float, help="candle period in minutes (fractions allowed)")
-    parser.add_argument("--since", help="first trade to fetch: date, datetime or unix seconds (UTC)")
-    parser.add_argument("--until", help="stop before this time (default: up to now)")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where files go (default ./data/kraken)")
+    parser.add_argument(*FROM_FLAGS, dest="since", metavar="TIME",
+                        help="first trade to fetch: date, datetime or unix seconds (UTC); -s/--since/--start are aliases")
+    parser.add_argument(*TO_FLAGS, dest="until", metavar="TIME",
+                        help="stop before this time (default: up to now); -e/--until/--end are aliases")
+    parser.add_argument("-o", "--output", "--data-dir", dest="data_dir", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
+                        help="the folder the files go to (default ./data/kraken); --data-dir is the older spelling")
     parser.add_argument("--import", dest="archive", type=Path, metavar="FILE.zip",
                         help="import Kraken's downloadable OHLCVT archive instead of downloading")
     parser.add_argument("--pace", type=float, default=1.0,

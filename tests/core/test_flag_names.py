@@ -1,0 +1,117 @@
+"""One name per concept in every command: ``--from/--to`` (aliases ``-s/-e/--since/--until``), ``-c/--pair``
+(repeatable where a command takes several; the collector's ``--pairs A,B`` kept), ``--kraken-url`` for Kraken's REST
+address, ``-o/--output`` for the main output file. Each command's own parser reads them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Callable
+
+import pytest
+
+from candlebot.cli.args import BACKTEST, BOT, build_parser
+from candlebot.errors import ConfigError
+
+ParserFactory = Callable[[], argparse.ArgumentParser]
+
+
+def _trading(*uses: str) -> ParserFactory:
+    return lambda: build_parser(uses) if uses else build_parser()
+
+
+def _optimize() -> argparse.ArgumentParser:
+    from candlebot.cli.optimize import build_optimize_parser
+
+    return build_optimize_parser()
+
+
+def _download() -> argparse.ArgumentParser:
+    from candlebot.cli.download import build_parser as download_parser
+
+    return download_parser()
+
+
+def _collector(command: str | None = None) -> ParserFactory:
+    from candlebot.collector.cli import read_parser, run_parser
+
+    return (lambda: run_parser()) if command is None else (lambda: read_parser(command))
+
+
+STRATEGY = ["--strategy", "sma_cross"]
+# command: (its parser, the flags it needs anyway, where the time range goes, where -o goes)
+RANGES = {
+    "candlebot": (_trading(), STRATEGY, ("start", "end")),
+    "backtest": (_trading(BACKTEST), [*STRATEGY, "--data", "demo"], ("start", "end")),
+    "optimize": (_optimize, [*STRATEGY, "--data", "demo", "--space", "fast=5..9"], ("start", "end")),
+    "download": (_download, [], ("since", "until")),
+    "collector export": (_collector("export"), ["--db", "sqlite:///x", "-c", "XBTUSD"], ("start", "end")),
+}
+OUTPUTS = {
+    "candlebot": (_trading(), STRATEGY, "report"),
+    "backtest": (_trading(BACKTEST), [*STRATEGY, "--data", "demo"], "report"),
+    "optimize": (_optimize, [*STRATEGY, "--data", "demo", "--space", "fast=5..9"], "html"),
+    "download": (_download, [], "data_dir"),
+    "collector export": (_collector("export"), ["--db", "sqlite:///x", "-c", "XBTUSD", "--from", "1", "--to", "2"], "output"),
+}
+KRAKEN_URLS = {
+    "candlebot": (_trading(), STRATEGY, "kraken_url"),
+    "run": (_trading(BOT), STRATEGY, "kraken_url"),
+    "download": (_download, [], "kraken_url"),
+    "collector": (_collector(), ["-c", "XBTUSD"], "rest_url"),
+}
+
+
+@pytest.mark.parametrize("command", RANGES)
+@pytest.mark.parametrize("first, last", [("--from", "--to"), ("-s", "-e"), ("--since", "--until")])
+def test_every_command_with_a_time_range_reads_from_and_to_and_their_aliases(command, first, last):
+    parser, needed, (start, end) = RANGES[command]
+    args = parser().parse_args([*needed, first, "2023-01-01", last, "2023-02-01"])
+    assert (getattr(args, start), getattr(args, end)) == ("2023-01-01", "2023-02-01")
+
+
+@pytest.mark.parametrize("command", OUTPUTS)
+@pytest.mark.parametrize("flag", ["-o", "--output"])
+def test_every_command_with_an_output_file_reads_o_and_output(command, flag, tmp_path):
+    parser, needed, dest = OUTPUTS[command]
+    args = parser().parse_args([*needed, flag, str(tmp_path / "out")])
+    assert str(getattr(args, dest)) == str(tmp_path / "out")
+
+
+@pytest.mark.parametrize("command", KRAKEN_URLS)
+def test_every_command_that_calls_kraken_reads_kraken_url(command):
+    parser, needed, dest = KRAKEN_URLS[command]
+    assert getattr(parser().parse_args([*needed, "--kraken-url", "http://127.0.0.1:9"]), dest) == "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize("command", ["candlebot", "backtest", "run", "optimize"])
+@pytest.mark.parametrize("flag", ["-c", "--pair"])
+def test_one_pair_commands_read_c_and_pair_and_refuse_a_second_one(command, flag):
+    parser = {"candlebot": _trading(), "backtest": _trading(BACKTEST), "run": _trading(BOT), "optimize": _optimize}[command]
+    needed = {"backtest": ["--data", "demo"], "optimize": ["--data", "demo", "--space", "fast=5..9"]}.get(command, [])
+    assert parser().parse_args([*STRATEGY, *needed, flag, "ETHUSD"]).pair == "ETHUSD"
+    with pytest.raises(ConfigError, match="given twice: a bot or a backtest trades one pair"):
+        parser().parse_args([*STRATEGY, *needed, flag, "ETHUSD", flag, "XBTUSD"])
+
+
+def test_download_and_the_collector_take_several_pairs_and_the_collector_keeps_pairs():
+    assert _download().parse_args(["-c", "XBTUSD", "--pair", "ETHUSD"]).pair == ["XBTUSD", "ETHUSD"]
+    args = _collector()().parse_args(["-c", "XBTUSD", "--pair", "ETHUSD", "--pairs", "SOLUSD,XBTUSD"])
+    assert (args.pair_list, args.pairs) == (["XBTUSD", "ETHUSD"], "SOLUSD,XBTUSD")
+    assert _collector("book")().parse_args(["--db", "sqlite:///x", "-c", "XBTUSD", "--at", "1"]).pair == "XBTUSD"
+
+
+def test_the_old_spellings_still_work():
+    assert _collector()().parse_args(["--pairs", "XBTUSD", "--rest-url", "http://h:1"]).rest_url == "http://h:1"
+    assert _trading(BACKTEST)().parse_args([*STRATEGY, "--data", "demo", "--report", "r.html"]).report == "r.html"
+    assert _optimize().parse_args([*STRATEGY, "--data", "demo", "--space", "fast=5..9", "--html", "o.html"]).html == "o.html"
+    assert str(_download().parse_args(["--data-dir", "d"]).data_dir) == "d"
+    args = _trading()().parse_args([*STRATEGY, "--start", "1", "--end", "2"])
+    assert (args.start, args.end) == ("1", "2")
+
+
+def test_report_reads_o_and_output(capsys):
+    from candlebot.cli.report import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "-o FILE.html, --output FILE.html" in capsys.readouterr().out
