@@ -45,6 +45,7 @@ from candlebot.live.bookfeed import BookFeed
 from candlebot.money import to_decimal
 from candlebot.output.logsink import ClockFormatter, LogSink
 from candlebot.output.report import RunReport, build_report
+from candlebot.output.skips import SkipTally
 from candlebot.output.sinks.tags import SinkTags
 from candlebot.pair import PairInfo
 from candlebot.strategy.base import BotStrategy, StrategyContext
@@ -181,6 +182,7 @@ class Backtest:
     trader: Trader
     exchange: BacktestExchange
     start_index: int
+    skips: SkipTally = field(default_factory=SkipTally)  # orders not sent, for the summary
 
     def run(self, progress: Callable[[int], None] | None = None) -> RunReport:
         started = time.perf_counter()
@@ -195,6 +197,7 @@ class Backtest:
             stop=len(self.chart),
             strategy_errors=self.engine.strategy_errors,
             elapsed_s=time.perf_counter() - started,
+            skips=self.skips,
         )
 
 
@@ -215,7 +218,7 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> B
     indicators, strategy = _strategy(settings, chart, ledger, trader)
     engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus,
                     market=exchange)
-    return Backtest(settings, chart, engine, ledger, trader, exchange, start_index)
+    return Backtest(settings, chart, engine, ledger, trader, exchange, start_index, SkipTally().attach(bus))
 
 
 def run_backtest(settings: BacktestSettings, chart: Chart) -> tuple[Backtest, RunReport]:

@@ -146,10 +146,16 @@ def settings_from_args(args: argparse.Namespace) -> BotSettings:
     return BotSettings(
         pair=args.pair, period=period, poll_s=args.poll, strategy=strategy, params=params, identity=identity,
         venue=venue_config(args), state_dir=state_dir, mode=args.mode or "paper",
-        log_dir=Path(args.log_dir) if args.log_dir else Path("logs"), quiet=args.quiet, key_file=args.key_file,
+        log_dir=Path(args.log_dir) if args.log_dir else Path("logs"), quiet=args.quiet or _supervised(), key_file=args.key_file,
         fee=fee, fee_text=args.fee, cash=cash, stake=stake, max_slippage=max_slippage,
         max_deviation=max_deviation, reconcile_window=args.reconcile_window, audit_interval=args.audit_interval,
     )
+
+
+def _supervised() -> bool:
+    """Under supervisord (which sets SUPERVISOR_ENABLED) the console is a log file of its own: the bot's lines go to its
+    log file only, and the console keeps what only it can catch (a crash's traceback), so each line is in one file."""
+    return bool(os.environ.get("SUPERVISOR_ENABLED"))
 
 
 def sink_starter(args: argparse.Namespace) -> SinkStarter:

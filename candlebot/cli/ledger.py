@@ -17,7 +17,7 @@ from pathlib import Path
 from candlebot.live.audit import HOLD_KEY
 from candlebot.errors import ConfigError, StateWriteError
 from candlebot.identity import BotIdentity
-from candlebot.output.lines import ledger_line
+from candlebot.output.lines import fields_line, ledger_line
 from candlebot.money import ZERO
 from candlebot.live.paths import default_state_dir
 from candlebot.output.report import write_trades_csv
@@ -84,8 +84,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for trade in books.trades:
             print(ledger_line(trade, None))  # the books hold no price: an open trade's mark is not its entry
-        print(" ".join(f"{k}={v}" for k, v in totals.items()))
+        print(fields_line({**totals, "pair": _altname(pair)}))  # XBTUSD as the user wrote it, no empty fields
     return 0
+
+
+def _altname(pair: str) -> str:
+    """The pair as a person names it (XBTUSD), from the books' Kraken id (XXBTZUSD); the id when it is not known."""
+    from candlebot.assembly import offline_pair
+
+    try:
+        return offline_pair(pair).altname if pair else pair
+    except ConfigError:
+        return pair
 
 
 if __name__ == "__main__":

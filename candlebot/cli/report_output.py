@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from candlebot.errors import ConfigError
-from candlebot.output.lines import utc
+from candlebot.output.lines import plural, utc
 from candlebot.output import progress
 from candlebot.output.fills import fill_marks
 from candlebot.output.report_data import IndicatorLine, ReportData
@@ -44,7 +44,7 @@ def report_data(backtest: Backtest, report: RunReport) -> ReportData:
     return ReportData(
         title=f"{report.strategy} on {report.pair}",
         subtitle=f"{params} | {report.period_s / 60:g} min candles, {utc(report.first_time)} .. {utc(report.last_time)} UTC | "
-                 f"{report.candles:,} candles, {report.trades} trades",
+                 f"{plural(report.candles, 'candle')}, {plural(report.trades, 'trade')}",
         pair=report.pair,
         period_s=chart.period,
         price_decimals=pair.pair_decimals,

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from candlebot.errors import ConfigError
-from candlebot.output.lines import utc
+from candlebot.output.lines import plural, utc
 from candlebot.output.equity import equity_curve
 from candlebot.output.fills import exit_reason, fill_marks
 from candlebot.output.metrics import compute_metrics
@@ -53,7 +53,7 @@ def bot_report_data(store: BotStore, name: str) -> ReportData:
     return ReportData(
         title=f"bot {name}: {strategy} on {pair} ({mode})",
         subtitle=f"{size} candles, {utc(float(times[0]))} .. {utc(float(times[-1]))} UTC | {len(times):,} candles, "
-                 f"{len(trades)} trades, {len(orders)} orders sent, {len(books.pending)} pending | "
+                 f"{plural(len(trades), 'trade')}, {plural(len(orders), 'order')} sent, {len(books.pending)} pending | "
                  + ", ".join(f"{n} {kind}" for kind, n in counts.items())
                  + (f" | {unplaced} fills after the last recorded candle" if unplaced else ""),
         pair=pair,
@@ -83,7 +83,7 @@ def decisions_of(orders: Sequence[dict[str, object]], events: Sequence[EventRow]
             reported[userref] = detail  # the latest word on an order, for one still pending
         decisions.append(Decision(time_, kind, side or "", userref, "", detail))
     for o in orders:
-        sent = f"{o['volume']} at most {o['limit_price']}" if o["limit_price"] else str(o["volume"])
+        sent = limit_words(str(o["side"]), o["volume"], o["limit_price"])
         if o["status"] == "filled":
             outcome = f"filled {o['fill_volume']} @ {o['price']}, cost {o['cost']}, fee {o['fee']} (order {o['order_id']})"
         elif o["status"] == "failed":
@@ -94,6 +94,13 @@ def decisions_of(orders: Sequence[dict[str, object]], events: Sequence[EventRow]
         decisions.append(Decision(float(o["created"]), "order", str(o["side"]), int(o["userref"]), sent, outcome))
     decisions.sort(key=lambda d: d.time)
     return decisions
+
+
+def limit_words(side: str, volume: object, limit: object) -> str:
+    """What an order asked for, in words: a buy limit is the most it pays, a sell limit the least it accepts."""
+    if not limit:
+        return f"{side} {volume} at the market"
+    return f"{side} {volume} at {limit} or " + ("less" if side == "buy" else "more")
 
 
 def _lines(rows: Sequence[CandleRow]) -> tuple[IndicatorLine, ...]:

@@ -1,17 +1,20 @@
 """The original bot's console lines: the ticker line per poll or candle, the ledger line per trade.
 
-    Open: 7915.5 Close: None High: 7915.5 Low: 7915.5 Current: 7915.5
+    Open: 7915.5 Close: 7921.0 High: 7930.0 Low: 7915.5 Current: 7921.0        (a closed candle)
+    Open: 7915.5 High: 7915.5 Low: 7915.5 Current: 7915.5 (candle forming)     (a poll)
     2018-04-13 14:54:50 / 2018-04-15 11:08:10 O534UO-LTVCP-6NNUMC BUY 0.002 @ 8121.2 = $16.2424 OSR3G5-THKZ5-CYHFVJ CLOSED Exit Price: 8364.2 net P/L: $0.3862 | price move: $243.0 (2.992%)
 
 An open trade shows ``OPEN`` and is marked at the latest price instead of an exit: ``Mark: 8200.1
 unrealized net P/L: $...`` (after its entry fee, before any exit fee). The original printed two bare
 dollar amounts after ``P/L:``; they are labelled here (net P/L of the trade, then the price move).
+The original's per-poll line printed ``Close: None`` for the candle still forming; here it says so in words.
 """
 
 from __future__ import annotations
 
 import time
 from decimal import Decimal
+from typing import Mapping
 
 from candlebot.candle import Candle
 from candlebot.trade import BotTrade
@@ -22,11 +25,22 @@ def utc(ts: float) -> str:
 
 
 def ticker_line(forming: Candle | None, current: float, closed: bool = False) -> str:
-    """``closed`` shows the candle's close; a forming candle has ``Close: None`` as in the original."""
+    """``closed`` shows the candle's close; a forming candle has no close yet, and says so instead."""
     if forming is None:
-        return f"Open: None Close: None High: None Low: None Current: {current}"
-    close = forming.close if closed else None
-    return f"Open: {forming.open} Close: {close} High: {forming.high} Low: {forming.low} Current: {current}"
+        return f"Current: {current} (no candle yet)"
+    if closed:
+        return f"Open: {forming.open} Close: {forming.close} High: {forming.high} Low: {forming.low} Current: {current}"
+    return f"Open: {forming.open} High: {forming.high} Low: {forming.low} Current: {current} (candle forming)"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 trade``, ``2 trades``, ``1,200 candles`` (``many`` for irregular plurals)."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
+def fields_line(fields: Mapping[str, object]) -> str:
+    """``key=value`` pairs for a person and for grep: fields without a value (None, "") are left out."""
+    return " ".join(f"{key}={value}" for key, value in fields.items() if value is not None and value != "")
 
 
 def ledger_line(trade: BotTrade, mark: Decimal | None) -> str:

@@ -8,7 +8,7 @@ the candles' closes: it costs the engine loop nothing.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping, TextIO
@@ -17,7 +17,8 @@ import numpy as np
 
 from candlebot.chart import Chart
 from candlebot.trading.ledger import Ledger
-from candlebot.output.lines import utc
+from candlebot.output.lines import plural, utc
+from candlebot.output.skips import SkipTally
 from candlebot.money import ZERO, to_decimal
 from candlebot.output.equity import EquityCurve, equity_curve
 from candlebot.output.fills import ExitReason, exit_reason, fill_marks
@@ -42,6 +43,7 @@ class RunReport:
     elapsed_s: float
     curve: EquityCurve
     reasons: Mapping[int, ExitReason]
+    skips: SkipTally = field(default_factory=SkipTally)
 
     def __getattr__(self, name: str) -> Any:
         """Metrics read as the report's own fields (``report.trades``, ``report.max_drawdown_pct``)."""
@@ -56,7 +58,8 @@ class RunReport:
             "candles": self.candles,
         }
         data.update(self.metrics.to_json())
-        data.update(strategy_errors=self.strategy_errors, elapsed_s=round(self.elapsed_s, 4))
+        data.update(strategy_errors=self.strategy_errors, orders_skipped=self.skips.total,
+                    orders_below_minimum=self.skips.below_minimum, elapsed_s=round(self.elapsed_s, 4))
         return data
 
     def summary(self) -> str:
@@ -67,6 +70,9 @@ class RunReport:
             ("market", f"{self.pair}, {self.period_s / 60:g} min candles, {utc(self.first_time)} .. {utc(self.last_time)} UTC"),
             ("candles", f"{self.candles}"),
             ("trades", f"{m.trades} ({m.wins} won, {m.losses} lost, {m.open_trades} still open)"),
+            ("not traded", f"{plural(self.skips.total, 'order')} skipped ({self.skips.below_minimum:,} below Kraken's order "
+                           f"minimum), {plural(self.strategy_errors, 'strategy error')}"
+                           + (" (those candles skipped, see log)" if self.strategy_errors else "")),
             ("gross P/L", f"{m.gross_pnl:f} (closed trades, before fees)"),
             ("fees", f"{m.fees:f} ({_num(m.fees_pct_of_gross, '.1f', '% of gross P/L', 'gross P/L <= 0')})"),
             ("net P/L", f"{m.net_pnl:f} (gross - fees)"),
@@ -82,8 +88,6 @@ class RunReport:
             *_monthly_rows(m),
             ("elapsed", f"{self.elapsed_s:.2f} s"),
         ]
-        if self.strategy_errors:
-            rows.insert(-1, ("strategy errors", f"{self.strategy_errors} candles skipped (see log)"))
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:>{width}}  {value}" for name, value in rows)
 
@@ -93,7 +97,7 @@ class RunReport:
 
 def build_report(
     *, strategy: str, params: dict[str, Any], ledger: Ledger, chart: Chart, start: int, stop: int,
-    strategy_errors: int, elapsed_s: float, stop_loss_ids: frozenset[int] = frozenset(),
+    strategy_errors: int, elapsed_s: float, stop_loss_ids: frozenset[int] = frozenset(), skips: SkipTally | None = None,
 ) -> RunReport:
     trades = ledger.trades
     reasons = {t.trade_id: exit_reason(t, stop_loss_ids, backtest=True) for t in trades}
@@ -119,6 +123,7 @@ def build_report(
         elapsed_s=elapsed_s,
         curve=curve,
         reasons=reasons,
+        skips=skips or SkipTally(),
     )
 
 

@@ -139,7 +139,8 @@ def test_report_of_a_killed_bot_draws_every_fill_and_every_order(fleet):
         assert rows.count() == len(orders)
         text = page.locator("#cb-decisions").inner_text()
         for order in fills:  # what was sent (volume within the protection price) and what happened
-            assert f"{order['volume']} at most {order['limit_price']}" in text
+            bound = "less" if order["side"] == "buy" else "more"  # a buy pays at most its limit, a sell gets at least its
+            assert f"{order['side']} {order['volume']} at {order['limit_price']} or {bound}" in text
             assert f"filled {order['fill_volume']} @ {order['price']}" in text
         page.screenshot(path=str(folder / "crashed-report.png"), full_page=True)
     assert not errors, errors
