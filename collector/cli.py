@@ -82,6 +82,8 @@ def run_parser() -> argparse.ArgumentParser:
                         help="seconds to wait for a resubscribed snapshot before REST Depth (5)")
     parser.add_argument("--unsynced-alert", type=_positive, default=60.0,
                         help="Slack alert when a pair has no verified book for this many seconds (60)")
+    parser.add_argument("--status-every", type=_number(float, 0, False), default=10.0, metavar="SECONDS",
+                        help="a status line on stderr this often: messages/s, books in sync, gaps (default 10; 0: none)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     add_sink_arguments(parser)
     return parser
@@ -150,7 +152,13 @@ def record(args: argparse.Namespace) -> int:
 
         statsd = statsd_client(sinks.statsd, [f"bot:{args.name}", "strategy:collector", "mode:collect"])
     slack = sinks.slack.poster(sinks.redact) if sinks.slack is not None else None
-    return asyncio.run(collect(config, store, statsd=statsd, slack=slack))
+    from candlebot.collector.status import StatusBoard, log as status_log
+
+    board = StatusBoard(pairs=[item.pair for item in instruments], inner=statsd, every_s=args.status_every)
+    try:  # the board reads the metrics pass (and forwards it to StatsD when metrics are on)
+        return asyncio.run(collect(config, store, statsd=board, slack=slack))
+    finally:
+        status_log.info("%s", board.summary())
 
 
 def print_book(args: argparse.Namespace) -> int:
