@@ -140,13 +140,14 @@ def public_kraken(url: str | None, timeout: float) -> Callable[[], Callable[...,
 
     ``url``: ``--kraken-url`` (default ``$CANDLEBOT_KRAKEN_URL``, else Kraken); checked before any is made."""
     from candlebot.exchanges.kraken.client import KrakenClient
-    from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV
+    from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV, RetryPolicy
 
     base = url or os.environ.get(URL_ENV) or DEFAULT_URL
     if not (math.isfinite(timeout) and timeout > 0):
         raise ConfigError(f"--kraken-timeout must be > 0, got {timeout}")
     KrakenClient(url=base).close()  # checks the URL before any thread starts
-    return lambda: KrakenClient(url=base, timeout=(5.0, timeout)).public
+    # one attempt per call: the download's pacer sees every refusal, adapts its pace and retries (data.download.pace)
+    return lambda: KrakenClient(url=base, timeout=(5.0, timeout), retry=RetryPolicy(attempts=1)).public
 
 
 def start_demo_market(market: Path, start: int) -> Any:

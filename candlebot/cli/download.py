@@ -30,9 +30,11 @@ from candlebot.data.download.candles import Gaps, candles_from_download, find_ga
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
 from candlebot.data.history import KRAKEN_INTERVALS
 from candlebot.data.download.ohlcvt import import_archive
+from candlebot.data.download.pace import PacedCall, Pacer
 from candlebot.data.download.trades import PairDownload, PublicCall, download_trades
 from candlebot.data.download.tradestore import DownloadState, TradeStore
 from candlebot.errors import ConfigError, ExchangeError, FatalExchangeError
+from candlebot.output.lines import plural
 
 DEFAULT_DATA_DIR = Path("data") / "kraken"
 
@@ -50,7 +52,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--import", dest="archive", type=Path, metavar="FILE.zip",
                         help="import Kraken's downloadable OHLCVT archive instead of downloading")
     parser.add_argument("--pace", type=float, default=1.0,
-                        help="seconds between two Trades calls of one pair (default 1; Kraken limits public calls)")
+                        help="seconds between two calls of one pair to start with (default 1); it adapts: shorter while "
+                             "Kraken answers, doubled after each rate-limit refusal")
     parser.add_argument("--no-check", action="store_true", help="do not compare with Kraken's OHLC candles")
     parser.add_argument("--kraken-url", default=None, help="Kraken REST base URL (default $CANDLEBOT_KRAKEN_URL or Kraken)")
     parser.add_argument("--kraken-timeout", type=float, default=15.0, help="per-call read timeout, seconds")
@@ -109,16 +112,14 @@ def download(request: Request, public_calls: Callable[[], PublicCall], out: Text
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)} \
         if threading.current_thread() is threading.main_thread() else {}
-    bars = _Bars(request, err) if err.isatty() else None
+    bars: _Bars | _Lines = _Bars(request, err) if err.isatty() else _Lines(request, err)
     try:
         with ThreadPoolExecutor(max_workers=len(request.pairs), thread_name_prefix="download") as pool:
-            futures = [pool.submit(_one_pair, request, pair, public_calls(), stop,
-                                   bars.updater(k) if bars else lambda state, finished=False: None)
+            futures = [pool.submit(_one_pair, request, pair, public_calls(), stop, bars.updater(k))
                        for k, pair in enumerate(request.pairs)]
             outcomes = [_outcome(future) for future in futures]
     finally:
-        if bars:
-            bars.close()
+        bars.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     code = 0
@@ -158,11 +159,15 @@ class PairResult:
     output: Path | None
     gaps: Gaps | None
     check: OhlcCheck | None
+    pacer: Pacer | None = None
 
     def describe(self, request: Request) -> str:
         fetch, state = self.fetch, self.fetch.state
         rate = fetch.fetched / fetch.seconds if fetch.seconds > 0 else 0.0
-        parts = [f"{fetch.pair}: {fetch.fetched:,} trades in {fetch.calls} calls ({rate:,.0f} trades/s), {fetch.finish}",
+        refused = f", {plural(self.pacer.refusals, 'rate-limit refusal')} (pace then {self.pacer.interval:.2f} s)" \
+            if self.pacer is not None and self.pacer.refusals else ""
+        parts = [f"{fetch.pair}: {plural(fetch.fetched, 'trade')} in {plural(fetch.calls, 'call')} ({rate:,.0f} trades/s)"
+                 f"{refused}, {fetch.finish}",
                  f"{state.trades:,} stored ({utc_text(state.first)} .. {utc_text(state.last)})"]
         if self.output is not None:
             parts.append(f"{self.candles:,} candles of {period_label(request.period)} -> {self.output}")
@@ -175,19 +180,21 @@ class PairResult:
 def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.Event,
               progress: Callable[..., None]) -> PairResult:
     store = TradeStore(request.data_dir / pair)
+    pacer = Pacer(request.pace)
+    public = PacedCall(public, pacer, stop)  # the pace adapts to Kraken's answers (data.download.pace)
     try:
-        fetch = download_trades(public, pair, store, since=request.since, until=request.until, pace=request.pace,
+        fetch = download_trades(public, pair, store, since=request.since, until=request.until, pace=pacer.delay,
                                 stop=stop, progress=progress)
     except FatalExchangeError:  # an unknown pair: leave no folder that `data list` would call incomplete
         store.remove_if_empty()
         raise
     progress(fetch.state, finished=fetch.finish != "interrupted")
     if fetch.finish == "interrupted" or not fetch.state.trades:
-        return PairResult(fetch, 0, None, None, None)
+        return PairResult(fetch, 0, None, None, None, pacer)
     candles = candles_from_download(store.trades_path, request.period, fetch.state.since, request.until)
     output = request.data_dir / f"{pair}_{period_label(request.period)}.csv"
     if not len(candles):
-        return PairResult(fetch, 0, None, None, None)
+        return PairResult(fetch, 0, None, None, None, pacer)
     write_candles(output, candles)
     check = None
     minutes = request.period // 60
@@ -195,7 +202,7 @@ def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.E
         bars = parse_ohlc(public("OHLC", {"pair": pair, "interval": str(minutes)}))
         first = math.ceil(fetch.state.since / request.period) * request.period
         check = check_candles(candles, bars, first, int(candles.times[-1]) + request.period)
-    return PairResult(fetch, len(candles), output, find_gaps(candles.times, request.period), check)
+    return PairResult(fetch, len(candles), output, find_gaps(candles.times, request.period), check, pacer)
 
 
 class _Bars:
@@ -225,6 +232,39 @@ class _Bars:
     def close(self) -> None:
         for bar in self._bars:
             bar.close()
+
+
+class _Lines:
+    """Off a terminal (a pipe, a log file, cron): one progress line per pair on stderr every ``every_s`` seconds, and
+    one when the pair is done, instead of silence until the summary."""
+
+    def __init__(self, request: Request, err: TextIO, every_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.err = err
+        self.since = request.since
+        self.until = request.until
+        self.every_s = every_s
+        self.clock = clock
+        self._last = [clock()] * len(request.pairs)
+        self._lock = threading.Lock()
+
+    def updater(self, k: int) -> Callable[..., None]:
+        def update(state: DownloadState, finished: bool = False) -> None:
+            now = self.clock()
+            with self._lock:
+                if not finished and now - self._last[k] < self.every_s:
+                    return
+                self._last[k] = now
+                end = self.until or time.time()
+                done = 100.0 if finished else 100.0 * min(1.0, max(0.0, ((state.last or self.since) - self.since)
+                                                                   / max(1.0, end - self.since)))
+                self.err.write(f"{state.pair}: {plural(state.trades, 'trade')} stored, up to {utc_text(state.last)} "
+                               f"({done:.0f}%){', done' if finished else ''}\n")
+                self.err.flush()
+
+        return update
+
+    def close(self) -> None:
+        pass
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -152,7 +152,7 @@ def test_a_download_that_stored_nothing_does_not_hold_the_folder_to_its_since(sh
 
 
 @pytest.mark.slow
-def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data, tmp_path):
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_progress_lines_and_the_summary(shared_data, tmp_path):
     with replay(shared_data, "kraken/xbtusd_trades_2019-07-01.csv") as sim:
         argv = [sys.executable, "-m", "candlebot", "download", "-c", "XBTUSD", "-p", "1", "--since", "2019-07-01",
                 "--kraken-url", sim.url, "--pace", "0"]
@@ -161,7 +161,9 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_only_the_summary(shared_data,
                                text=True, timeout=60)
     assert shown.returncode == piped.returncode == 0
     assert b"XBTUSD 100%|" in bar and b"2,672 trades" in bar
-    assert piped.stderr == "" and len(piped.stdout.strip().splitlines()) == 1
+    # off a terminal: a progress line now and then and when the pair is done (it used to be silent), the summary on stdout
+    assert piped.stderr.splitlines()[-1] == "XBTUSD: 2,672 trades stored, up to 2019-07-01 00:59:51 (100%), done"
+    assert len(piped.stdout.strip().splitlines()) == 1
 
 
 def test_a_bucket_cut_by_since_is_left_out(shared_data, tmp_path, capsys):

@@ -3,8 +3,8 @@
 Kraken returns up to 1000 trades a call, oldest first, after an exclusive ``since`` cursor (nanoseconds),
 and the cursor of the last one as ``last``: passing ``last`` back as ``since`` neither skips nor repeats a
 trade. A page shorter than 1000 means nothing newer existed at that moment: the download has caught up.
-Calls are paced (``pace`` seconds apart, per pair); rate-limit refusals are retried with back-off by the
-adapter that ``public`` comes from. ``stop`` ends the loop between two pages, never inside one.
+Calls are paced (``pace`` seconds apart per pair, or as an adaptive pacer says: ``pace.PacedCall``, which also
+retries rate-limit refusals). ``stop`` ends the loop between two pages, never inside one.
 """
 
 from __future__ import annotations
@@ -46,15 +46,16 @@ def parse_page(result: Any) -> tuple[list[TradeRow], str]:
 
 
 def download_trades(public: PublicCall, pair: str, store: TradeStore, *, since: float, until: float | None,
-                    pace: float, stop: threading.Event,
+                    pace: float | Callable[[], float], stop: threading.Event,
                     progress: Callable[[DownloadState], None] = lambda state: None) -> PairDownload:
     state = store.begin(pair, since)
     started = time.perf_counter()
     calls = fetched = 0
     finish = "interrupted"
     next_call = time.monotonic()
-    while not stop.wait(max(0.0, next_call - time.monotonic())):
-        next_call = time.monotonic() + pace
+    # ``pace``: seconds between two calls, or how long to wait now (an adaptive pace: ``pace.Pacer.delay``)
+    while not stop.wait(pace() if callable(pace) else max(0.0, next_call - time.monotonic())):
+        next_call = time.monotonic() + (0.0 if callable(pace) else pace)
         rows, last = parse_page(public("Trades", {"pair": pair, "since": state.cursor}))
         calls += 1
         fresh = rows[state.skip :]
