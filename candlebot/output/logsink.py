@@ -25,7 +25,8 @@ from candlebot.events import (
     TradeClosed,
     TradeOpened,
 )
-from candlebot.output.lines import ledger_line, ticker_line
+from candlebot.output.lines import ledger_line, plural, ticker_line
+from candlebot.output.skips import SkipTally
 
 LOG_FORMAT = "%(asctime)s:%(levelname)s: %(message)s"
 
@@ -50,16 +51,17 @@ class LogSink:
         self.log = log
         self.candles = candles
         self.strategy_errors = 0
+        self.skips = SkipTally()  # for the line that says the bot stopped: what this run did, next to why it stopped
+        self.opened = self.closed = 0
 
     def attach(self, bus: EventBus) -> None:
         """Subscribe to what this logger would actually write (a quiet backtest builds no INFO events)."""
         types: list[type] = [OrderFailed, PriceRejected, DustLeft, BotError, Heartbeat]
         if self.log.isEnabledFor(logging.INFO):
-            types += [BotStarted, BotStopped, TickerPolled, PositionsShown, OrderSkipped, OrderUnfilled]
+            types += [BotStarted, BotStopped, TickerPolled, PositionsShown, OrderSkipped, OrderUnfilled, TradeOpened,
+                      TradeClosed]
             if self.candles:
                 types.append(CandleClosed)
-        if self.log.isEnabledFor(logging.DEBUG):
-            types += [TradeOpened, TradeClosed]
         bus.subscribe(self, *types)
 
     def __call__(self, event: Event) -> None:
@@ -73,11 +75,14 @@ class LogSink:
                 for trade in trades:
                     log.info("%s", ledger_line(trade, mark))
             case TradeOpened(trade=trade, recovered=recovered):
+                self.opened += 1
                 log.debug("trade %d opened%s: %s %s @ %s", trade.trade_id, " (recovered)" if recovered else "", trade.volume,
                           trade.open_fill.pair, trade.entry_price)
             case TradeClosed(trade=trade, recovered=recovered):
+                self.closed += 1
                 log.debug("trade %d closed%s: P/L %s", trade.trade_id, " (recovered)" if recovered else "", trade.pnl)
             case OrderSkipped(side=side, reason=reason):
+                self.skips(event)
                 log.info("%s order skipped: %s", side.value, reason)
             case OrderFailed(side=side, volume=volume, userref=userref, error=error, message=message):
                 log.warning("%s order of %s (userref %d) failed: %s: %s", side.value, volume, userref, error, message)
@@ -98,7 +103,10 @@ class LogSink:
             case BotStarted(bot=bot, pair=pair, strategy=strategy, mode=mode):
                 log.info("bot %s started: %s %s (%s)", bot, pair, strategy, mode)
             case BotStopped(reason=reason):
-                log.info("bot stopped: %s", reason)
+                skips = self.skips
+                log.info("bot stopped: %s; this run: %s opened, %d closed, %s skipped (%d below Kraken's order minimum), "
+                         "%s", reason, plural(self.opened, "trade"), self.closed, plural(skips.total, "order"),
+                         skips.below_minimum, plural(self.strategy_errors, "strategy error"))
             case Heartbeat(consecutive_failures=failures) if failures:
                 log.warning("heartbeat: %d consecutive exchange failures", failures)
 

@@ -59,3 +59,30 @@ def test_the_ledger_names_the_pair_as_the_user_does_and_prints_no_none(tmp_path,
     assert ledger(["--state-dir", str(tmp_path), "--name", "holder"]) == 0
     out = capsys.readouterr().out
     assert " pair=XBTUSD " in out and "XXBTZUSD" not in out and "None" not in out and "audit_hold" not in out
+
+
+def test_the_bot_stopped_line_counts_the_runs_trades_skipped_orders_and_strategy_errors():
+    import io
+    import logging
+
+    from candlebot.events import BotError, BotStopped, EventBus, OrderSkipped, TradeClosed, TradeOpened
+    from candlebot.output.logsink import LogSink
+    from candlebot.trade import BotTrade
+    from candlebot.venue import Fill, Side
+
+    stream = io.StringIO()
+    log = logging.getLogger("test.person_output.stopped")
+    log.propagate, log.handlers = False, [logging.StreamHandler(stream)]
+    log.setLevel(logging.INFO)
+    bus = EventBus()
+    LogSink(log, candles=False).attach(bus)
+    buy = Fill("OB", 1, "XBTUSD", Side.BUY, 1_700_000_000, D("100.0"), D("2"), D("200.00000"), D("0.52000"))
+    sell = Fill("OS", 2, "XBTUSD", Side.SELL, 1_700_003_600, D("110.0"), D("2"), D("220.00000"), D("0.57200"))
+    bus.emit(TradeOpened(1.0, BotTrade(1, buy)))
+    bus.emit(TradeClosed(2.0, BotTrade(1, buy).closed_by(sell)))
+    bus.emit(OrderSkipped(3.0, Side.BUY, "volume 0.00001 below ordermin 0.0001 XBT"))
+    bus.emit(OrderSkipped(4.0, Side.BUY, "1 trade open (num_simultaneous_trades=1)"))
+    bus.emit(BotError(5.0, "strategy", "boom"))
+    bus.emit(BotStopped(6.0, "SIGTERM"))
+    assert stream.getvalue().splitlines()[-1] == ("bot stopped: SIGTERM; this run: 1 trade opened, 1 closed, 2 orders skipped "
+                                                  "(1 below Kraken's order minimum), 1 strategy error")
