@@ -19,7 +19,7 @@ from candlebot.strategy import BotStrategy, StrategyParams
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="candlebot strategies", description=__doc__.splitlines()[0].partition(": ")[2])
+    parser = ArgumentParser(prog="candlebot strategies", description="List the strategies --strategy can name, with their parameters and defaults.")
     parser.add_argument("--strategy-path", action="append", default=[], metavar="DIR",
                         help="also list the strategies in this directory's .py files (repeatable)")
     return parser
