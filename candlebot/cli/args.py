@@ -41,18 +41,6 @@ FROM_FLAGS = ("--from", "-s", "--since", "--start")
 TO_FLAGS = ("--to", "-e", "--until", "--end")
 
 
-class OnePair(argparse.Action):
-    """``-c/--pair`` for a bot or a backtest: one pair per process, so a second ``-c`` is a mistake, not a silent
-    override (``download`` and the collector take several)."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values, option_string=None) -> None:
-        if getattr(namespace, "_pair_given", False):
-            raise ConfigError(f"{option_string} given twice: a bot or a backtest trades one pair "
-                              "(run one bot per pair, e.g. with candlebot fleet)")
-        namespace._pair_given = True
-        setattr(namespace, self.dest, values)
-
-
 def build_parser(uses: tuple[str, ...] = (BACKTEST, BOT), prog: str = "candlebot", outputs: bool = True) -> ArgumentParser:
     """The trading flags: a backtest's (``uses=(BACKTEST,)``), a bot's (``(BOT,)``) or both (``candlebot [flags]``);
     without ``outputs`` (for ``optimize``, which shows its results its own way) no output, metric or alert flags.
@@ -75,8 +63,8 @@ def build_parser(uses: tuple[str, ...] = (BACKTEST, BOT), prog: str = "candlebot
     parser.add_argument("-V", "--version", action="version", version=f"candlebot {__version__}")
     market = parser.add_argument_group("market")
     market.add_argument("-x", "--exchange", default="kraken", help="exchange to trade on (kraken)")
-    market.add_argument("-c", "--pair", default="XBTUSD", action=OnePair,
-                        help="currency pair, e.g. XBTUSD or XXBTZUSD (default XBTUSD)")
+    market.add_argument("-c", "--pair", default="XBTUSD", help="currency pair, e.g. XBTUSD or XXBTZUSD (default XBTUSD; "
+                        "one per bot or backtest: the last -c counts)")
     market.add_argument("-p", "--period", type=float, help="candle period in minutes, fractions allowed (0.05 = 3 s); "
                         + ("bots default to 5, backtests to the file's period" if both else
                            "default: the file's period" if BACKTEST in uses else "default 5"))

@@ -104,9 +104,10 @@ class LogSink:
                 log.info("bot %s started: %s %s (%s)", bot, pair, strategy, mode)
             case BotStopped(reason=reason):
                 skips = self.skips
+                # "errors in the strategy", not "strategy error": that is the line of an error itself (grep for it)
                 log.info("bot stopped: %s; this run: %s opened, %d closed, %s skipped (%d below Kraken's order minimum), "
-                         "%s", reason, plural(self.opened, "trade"), self.closed, plural(skips.total, "order"),
-                         skips.below_minimum, plural(self.strategy_errors, "strategy error"))
+                         "%s in the strategy", reason, plural(self.opened, "trade"), self.closed, plural(skips.total, "order"),
+                         skips.below_minimum, plural(self.strategy_errors, "error"))
             case Heartbeat(consecutive_failures=failures) if failures:
                 log.warning("heartbeat: %d consecutive exchange failures", failures)
 

@@ -10,7 +10,6 @@ from typing import Callable
 import pytest
 
 from candlebot.cli.args import BACKTEST, BOT, build_parser
-from candlebot.errors import ConfigError
 
 ParserFactory = Callable[[], argparse.ArgumentParser]
 
@@ -85,12 +84,10 @@ def test_every_command_that_calls_kraken_reads_kraken_url(command):
 
 @pytest.mark.parametrize("command", ["candlebot", "backtest", "run", "optimize"])
 @pytest.mark.parametrize("flag", ["-c", "--pair"])
-def test_one_pair_commands_read_c_and_pair_and_refuse_a_second_one(command, flag):
+def test_one_pair_commands_read_c_and_pair(command, flag):
     parser = {"candlebot": _trading(), "backtest": _trading(BACKTEST), "run": _trading(BOT), "optimize": _optimize}[command]
     needed = {"backtest": ["--data", "demo"], "optimize": ["--data", "demo", "--space", "fast=5..9"]}.get(command, [])
     assert parser().parse_args([*STRATEGY, *needed, flag, "ETHUSD"]).pair == "ETHUSD"
-    with pytest.raises(ConfigError, match="given twice: a bot or a backtest trades one pair"):
-        parser().parse_args([*STRATEGY, *needed, flag, "ETHUSD", flag, "XBTUSD"])
 
 
 def test_download_and_the_collector_take_several_pairs_and_the_collector_keeps_pairs():

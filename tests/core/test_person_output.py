@@ -85,4 +85,4 @@ def test_the_bot_stopped_line_counts_the_runs_trades_skipped_orders_and_strategy
     bus.emit(BotError(5.0, "strategy", "boom"))
     bus.emit(BotStopped(6.0, "SIGTERM"))
     assert stream.getvalue().splitlines()[-1] == ("bot stopped: SIGTERM; this run: 1 trade opened, 1 closed, 2 orders skipped "
-                                                  "(1 below Kraken's order minimum), 1 strategy error")
+                                                  "(1 below Kraken's order minimum), 1 error in the strategy")
