@@ -71,7 +71,7 @@ class RunReport:
             ("candles", f"{self.candles}"),
             ("trades", f"{m.trades} ({m.wins} won, {m.losses} lost, {m.open_trades} still open)"),
             ("not traded", f"{plural(self.skips.total, 'order')} skipped ({self.skips.below_minimum:,} below Kraken's order "
-                           f"minimum), {plural(self.strategy_errors, 'strategy error')}"
+                           f"minimum), {plural(self.strategy_errors, 'error')} in the strategy"
                            + (" (those candles skipped, see log)" if self.strategy_errors else "")),
             ("gross P/L", f"{m.gross_pnl:f} (closed trades, before fees)"),
             ("fees", f"{m.fees:f} ({_num(m.fees_pct_of_gross, '.1f', '% of gross P/L', 'gross P/L <= 0')})"),

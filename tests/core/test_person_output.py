@@ -42,9 +42,9 @@ def test_the_summary_counts_orders_skipped_below_the_minimum_and_strategy_errors
     trades = next(k for k, line in enumerate(lines) if line.split()[0] == "trades")
     assert lines[trades].split()[1] == "0"
     skipped = lines[trades + 1].split(None, 2)
-    assert skipped[:2] == ["not", "traded"] and skipped[2].endswith("strategy errors")
+    assert skipped[:2] == ["not", "traded"] and skipped[2].endswith("0 errors in the strategy")
     count = int(skipped[2].split()[0])
-    assert count > 0 and skipped[2] == f"{count} orders skipped ({count} below Kraken's order minimum), 0 strategy errors"
+    assert count > 0 and skipped[2] == f"{count} orders skipped ({count} below Kraken's order minimum), 0 errors in the strategy"
     assert main([*argv, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert summary["trades"] == 0 and summary["orders_skipped"] == summary["orders_below_minimum"] == count
