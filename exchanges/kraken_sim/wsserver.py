@@ -208,8 +208,11 @@ class WsFeed:
             return
         req_id = message.get("req_id")
         if method == "ping":
-            client.outbox.put_nowait(json.dumps({"method": "pong", "req_id": req_id, "time_in": _now_text(),
-                                                 "time_out": _now_text()}))
+            pong: dict[str, Any] = {"method": "pong"}
+            if req_id is not None:  # Kraken echoes a req_id only when the ping carried one
+                pong["req_id"] = req_id
+            pong.update({"time_in": _now_text(), "time_out": _now_text()})
+            client.outbox.put_nowait(json.dumps(pong))
             return
         params = message.get("params") or {}
         if method not in ("subscribe", "unsubscribe") or params.get("channel") != "book":
@@ -228,7 +231,7 @@ class WsFeed:
                     self._ack(client, method, req_id, symbol, "Already subscribed")
                     continue
                 client.subscriptions[symbol] = depth
-                self._ack(client, method, req_id, symbol, None, depth)
+                self._ack(client, method, req_id, symbol, None, depth, snapshot=bool(params.get("snapshot", True)))
                 if params.get("snapshot", True):
                     with self._lock:
                         stream = self._stream(symbol, depth)
@@ -254,11 +257,13 @@ class WsFeed:
         return stream
 
     def _ack(self, client: _Client, method: str, req_id: Any, symbol: str | None, error: str | None,
-             depth: int | None = None) -> None:
+             depth: int | None = None, *, snapshot: bool = True) -> None:
         reply: dict[str, Any] = {"method": method, "success": error is None, "time_in": _now_text(),
                                  "time_out": _now_text()}
         if error is None:
-            reply["result"] = {"channel": "book", "symbol": symbol, "depth": depth, "snapshot": True}
+            reply["result"] = {"channel": "book", "symbol": symbol, "depth": depth}
+            if method == "subscribe":  # only a subscription says whether a snapshot comes
+                reply["result"]["snapshot"] = snapshot
         else:
             reply["error"] = error
             if symbol is not None:
