@@ -2,7 +2,7 @@
 
 Kraken's own entries for the snapshot's assets (``aclass``, ``altname``,
 ``decimals``, ``display_decimals``, ``collateral_value``, ``status``), keyed by
-asset id. Note Kraken's altnames: ``XXBT`` -> ``XBT`` but ``ZUSD`` -> ``ZUSD``.
+asset id (``XXBT`` has altname ``XBT``, ``ZUSD`` ``USD``, as ccxt's parser expects).
 An asset missing from the table (a newer snapshot) is described from its id:
 crypto at 10 decimals, X/Z-prefixed fiat at 4. ``asset`` filters by id,
 altname or the common code (``BTC``); an unknown one is ``EQuery:Unknown asset``.
@@ -20,9 +20,9 @@ _KNOWN: dict[str, dict[str, Any]] = {
              "collateral_value": 1.0, "status": "enabled"},
     "XETH": {"aclass": "currency", "altname": "ETH", "decimals": 10, "display_decimals": 5,
              "collateral_value": 1.0, "status": "enabled"},
-    "ZUSD": {"aclass": "currency", "altname": "ZUSD", "decimals": 4, "display_decimals": 2,
+    "ZUSD": {"aclass": "currency", "altname": "USD", "decimals": 4, "display_decimals": 2,
              "collateral_value": 1.0, "status": "enabled"},
-    "ZEUR": {"aclass": "currency", "altname": "ZEUR", "decimals": 4, "display_decimals": 2,
+    "ZEUR": {"aclass": "currency", "altname": "EUR", "decimals": 4, "display_decimals": 2,
              "collateral_value": 1.0, "status": "enabled"},
     "USDT": {"aclass": "currency", "altname": "USDT", "decimals": 8, "display_decimals": 4,
              "collateral_value": 1.0, "status": "enabled"},
@@ -37,7 +37,7 @@ def _entry(asset: str) -> dict[str, Any]:
     if known is not None:
         return dict(known)
     fiat = len(asset) == 4 and asset.startswith("Z")
-    altname = asset[1:] if len(asset) == 4 and asset[0] in "XZ" and not fiat else asset
+    altname = asset[1:] if len(asset) == 4 and asset[0] in "XZ" else asset
     return {"aclass": "currency", "altname": altname, "decimals": 4 if fiat else 10,
             "display_decimals": 2 if fiat else 5, "status": "enabled"}
 

@@ -4,8 +4,9 @@ Runs its own asyncio loop on a daemon thread. Speaks the subset of Kraken v2 a b
 ``subscribe``/``unsubscribe`` (channel ``book``, ``symbol`` list, ``depth`` 10/25/100/500/1000,
 ``snapshot``) with Kraken's acks, ``ping`` -> ``pong``, a ``status`` message on connect and a
 ``heartbeat`` every second. Every connection has one outgoing queue and one sender, so a
-subscription's snapshot always precedes its updates. A publisher task advances each pair to the
-current simulator second and fans the update messages out; faults (``wsfaults``) are drawn per
+subscription's snapshot always precedes its updates. A publisher task plans each pair's change to
+every new simulator second and sends its messages as they fall due within that second (see
+``wsbook.DepthStream``), fanning them out to the subscribers of each depth; faults (``wsfaults``) are drawn per
 connection and update message.
 """
 
@@ -121,17 +122,23 @@ class WsFeed:
     # -- publishing -------------------------------------------------------------------------------------------
 
     async def _publish(self) -> None:
+        """Every few milliseconds: plan each new simulator second's changes, send whatever is due by now."""
         next_beat = 0.0
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(PUBLISH_EVERY_S)
-            second = math.floor(self.sim_now())
+            now = self.sim_now()
+            second = math.floor(now)
             for symbol, market in self.markets.items():
-                if market.published == second:
-                    continue
                 with self._lock:
-                    batches = {depth: stream.advance(second) for (sym, depth), stream in self._streams.items()
-                               if sym == symbol}
+                    streams = [(depth, stream) for (sym, depth), stream in self._streams.items() if sym == symbol]
+                    batches: dict[int, list[dict[str, Any]]] = {}
+                    for depth, stream in streams:
+                        batch = batches.setdefault(depth, [])
+                        if market.published != second:
+                            batch += stream.due(math.inf)  # what the last second still owed, then the new plan
+                            stream.plan(second)
+                        batch += stream.due(now)
                     market.published = second
                 for client in list(self._clients):
                     depth = client.subscriptions.get(symbol)
