@@ -369,7 +369,6 @@ class Accounts:
             _close(order, "canceled", now, reason="User requested")
         return len(targets)
 
-
     def cancel_all(self, key: str, now: float) -> int:
         """Cancel every open order of the account (none is not an error: count 0)."""
         targets = [o for o in self.accounts[key].orders.values() if o.is_open]

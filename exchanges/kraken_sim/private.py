@@ -4,9 +4,11 @@ Argument checks follow the exchange: a malformed or missing argument is
 ``EGeneral:Invalid arguments``; a price off the pair's tick is
 ``EOrder:Invalid price:...``; then (AddOrder) ``EOrder:Order minimum not met``,
 ``EOrder:Cost minimum not met`` and ``EOrder:Insufficient funds`` in that order
-(see ``accounts``). QueryOrders and CancelOrder answer ``EOrder:Invalid order``
-for a txid that is not an order id at all, ``EOrder:Unknown order`` for a
-well-formed one the account does not have open (cancel) or at all (query). ``validate=true`` runs every check and places nothing.
+(see ``accounts``). ``validate=true`` runs every check and places nothing.
+QueryOrders and CancelOrder answer ``EOrder:Invalid order`` for a txid that is
+not an order id at all, ``EOrder:Unknown order`` for a well-formed one the
+account does not have open (cancel) or at all (query). TradeVolume reports the
+account's fee tier (``feeschedule``); CancelAll cancels every open order.
 Order lists are newest first; ClosedOrders and TradesHistory page 50 at a time
 (``ofs``) and report the total in ``count``. A second open order with the same
 ``cl_ord_id`` is refused with ``EOrder:Duplicate cl_ord_id`` (unsure of

@@ -59,7 +59,7 @@ class MarketData:
             raise KrakenError(UNKNOWN_METHOD)
         return handler(params, now)
 
-    def _market_pair(self, params: p.Params) -> str:
+    def _answer_key(self, params: p.Params) -> str:
         """The key of the answer (see ``catalog``); the pair must be the simulated one."""
         name = p.text(params, "pair", required=True)
         assert name is not None
@@ -114,7 +114,7 @@ class MarketData:
         }
 
     def ohlc(self, params: p.Params, now: float) -> dict[str, Any]:
-        pair_id = self._market_pair(params)
+        key = self._answer_key(params)
         minutes = p.integer(params, "interval", default=1)
         if minutes not in OHLC_INTERVALS:
             raise KrakenError(INVALID_ARGUMENTS)
@@ -131,21 +131,21 @@ class MarketData:
              bar.count]
             for bar in self.path.bars(interval, first, now)
         ] if first <= forming else []
-        return {pair_id: rows, "last": forming - interval}
+        return {key: rows, "last": forming - interval}
 
     def depth(self, params: p.Params, now: float) -> dict[str, Any]:
-        pair_id = self._market_pair(params)
+        key = self._answer_key(params)
         count = p.integer(params, "count", default=100, low=1, high=500)
         assert count is not None
         book = self.books.book(math.floor(now), self.path.ticks_at(now))
         units = self.units
-        return {pair_id: {
+        return {key: {
             side: [[units.market_str(level.ticks), units.volume_str(level.lots), level.time] for level in levels[:count]]
             for side, levels in (("asks", book.asks), ("bids", book.bids))
         }}
 
     def trades(self, params: p.Params, now: float) -> dict[str, Any]:
-        pair_id = self._market_pair(params)
+        key = self._answer_key(params)
         since = trade_cursor(p.text(params, "since"))
         count = p.integer(params, "count", default=TRADES_ROWS, low=1, high=TRADES_ROWS)
         assert count is not None
@@ -161,7 +161,7 @@ class MarketData:
             last = since
         else:
             last = math.floor(now) * 10**9
-        return {pair_id: rows, "last": str(last)}
+        return {key: rows, "last": str(last)}
 
     def spread(self, params: p.Params, now: float) -> dict[str, Any]:
         """Best bid and ask of the recent seconds, ``[time, bid, ask]`` oldest first; ``since`` (seconds) exclusive.
@@ -169,7 +169,7 @@ class MarketData:
         The book's best ask is the last price and its best bid one tick below (see ``book``), so each
         second's spread follows from the tape alone.
         """
-        pair_id = self._market_pair(params)
+        key = self._answer_key(params)
         since = p.integer(params, "since", low=0)
         end = math.floor(now)
         first = max(self.path.genesis, end - SPREAD_ROWS + 1, (since + 1) if since is not None else 0)
@@ -178,7 +178,7 @@ class MarketData:
         for second in range(first, end + 1):
             ticks = self.path.ticks_at(second)
             rows.append([second, units.market_str(ticks - 1), units.market_str(ticks)])
-        return {pair_id: rows, "last": rows[-1][0] if rows else (since if since is not None else end)}
+        return {key: rows, "last": rows[-1][0] if rows else (since if since is not None else end)}
 
 
 def _merge(bars: list[Bar]) -> Bar | None:
