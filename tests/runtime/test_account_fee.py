@@ -61,7 +61,7 @@ def test_a_live_bot_shows_its_fee_and_may_size_with_its_own_lower_tier(tmp_path)
     try:
         bot = BotRun(tmp_path, sim.url)
         result = bot.run("--live", "--key-file", str(write_key_file(tmp_path)), "-p", ONE_SECOND, "-t", "0.2",
-                         "--strategy", FLIP, "--cash", "500", "--fee", "0.24%", "--stop-after", "3", timeout=90)
+                         "--strategy", FLIP, "--cash", "500", "--fee", "0.24%", "--stop-after", "8", timeout=90)
         assert result.returncode == 0, result.stderr
         assert "taker fee 0.24% (this account's tier, from Kraken's TradeVolume)" in bot.logs()
         filled = [o for o in sim.orders() if Decimal(o["vol_exec"]) > 0]
@@ -77,7 +77,7 @@ def test_a_validate_bot_falls_back_to_the_published_fee_with_a_warning(tmp_path)
     try:
         bot = BotRun(tmp_path, sim.url)
         result = bot.run("--validate", "--key-file", str(write_key_file(tmp_path)), "-p", ONE_SECOND, "-t", "0.2",
-                         "--strategy", FLIP, "--stop-after", "2", timeout=120)
+                         "--strategy", FLIP, "--stop-after", "10", timeout=120)
         assert result.returncode == 0, result.stderr
         logs = bot.logs()
         assert "cannot read this account's fee from Kraken's TradeVolume" in logs
