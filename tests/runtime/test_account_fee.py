@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from candlebot.exchanges.kraken_sim import Fault, Faults
 from candlebot.live.fees import AccountFee
 from candlebot.venue import OrderRequest, Side
 from tests.support.bots import FLIP, ONE_SECOND, BotRun, start_simulator, write_key_file
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +57,7 @@ def test_the_account_fee_is_read_at_start_and_again_a_day_later_without_waiting(
         sim.stop()
 
 
+@pytest.mark.slow
 def test_a_live_bot_shows_its_fee_and_may_size_with_its_own_lower_tier(tmp_path) -> None:
     """A 0.24% account: --fee 0.24% is not below what Kraken charges it (refused before, as below 0.26%)."""
     sim = start_simulator(volume_30d=Decimal("60000"))
@@ -71,6 +74,7 @@ def test_a_live_bot_shows_its_fee_and_may_size_with_its_own_lower_tier(tmp_path)
         sim.stop()
 
 
+@pytest.mark.slow
 def test_a_validate_bot_falls_back_to_the_published_fee_with_a_warning(tmp_path) -> None:
     sim = start_simulator(volume_30d=Decimal("60000"),
                           faults=Faults(unavailable=Fault(count=1000, methods=("TradeVolume",))))
@@ -82,5 +86,29 @@ def test_a_validate_bot_falls_back_to_the_published_fee_with_a_warning(tmp_path)
         logs = bot.logs()
         assert "cannot read this account's fee from Kraken's TradeVolume" in logs
         assert "taker fee 0.26% (the pair's published taker fee)" in logs
+    finally:
+        sim.stop()
+
+
+@pytest.mark.slow
+def test_the_daily_read_never_waits_for_the_rate_budget(tmp_path) -> None:
+    """With the key's counter full, the daily read is deferred to a later poll: nothing sent, no wait."""
+    sim = start_simulator()
+    try:
+        kraken = KrakenExchange(KrakenConfig(url=sim.url, tier="pro"), credentials=load_credentials(
+            write_key_file(tmp_path)), state_dir=tmp_path / "state")
+        ticks = Ticks()
+        fee = AccountFee(lambda deferrable: kraken.account_fees("XBTUSD", deferrable=deferrable),
+                         kraken.pair_info("XBTUSD"), log=logging.getLogger("test.fee"), monotonic=ticks)
+        fee.start(live=True)
+        ticks.at += 86400
+        assert kraken.client.sequencer is not None
+        kraken.client.sequencer.mark_rate_limited()   # another bot on the key was just refused: the counter is full
+        calls, started = sim.counters()["private"], time.monotonic()
+        fee.poll()
+        assert sim.counters()["private"] == calls and time.monotonic() - started < 1.0
+        wait_until(lambda: fee.poll() or sim.counters()["private"] > calls, "the deferred read at a later poll", 60)
+        assert fee.rate == Decimal("0.0026")
+        kraken.close()
     finally:
         sim.stop()
