@@ -19,7 +19,7 @@ from candlebot.exchanges.kraken_sim import KrakenSimulator
 from .conftest import KEY, SECRET
 
 ccxt = pytest.importorskip("ccxt")
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # ccxt's own throttle, as shipped: ~3 s a private call
 
 SYMBOL = "BTC/USD"
 
