@@ -39,9 +39,10 @@ from candlebot.clock import Clock, LiveClock
 from candlebot.data.candlecache import CandleCache
 from candlebot.data.source import load_chart as load_chart_file
 from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
-from candlebot.events import EventBus
+from candlebot.events import EventBus, TickerPolled
 from candlebot.identity import BotIdentity
 from candlebot.live.bookfeed import BookFeed
+from candlebot.live.fees import AccountFee
 from candlebot.money import to_decimal
 from candlebot.output.logsink import ClockFormatter, LogSink
 from candlebot.output.report import RunReport, build_report
@@ -265,6 +266,7 @@ class _Desk:
     ledger: Ledger
     exchange: PaperExchange | LiveExchange
     bus: EventBus = field(default_factory=EventBus)
+    fees: AccountFee | None = None  # live and validate: refreshed daily, sizing follows
 
 
 def no_sinks(bus: EventBus, tags: SinkTags, secrets: Sequence[str]) -> Callable[[], None]:
@@ -305,6 +307,9 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
                     settings.params.num_simultaneous_trades, settings.stake), fee_rate=desk.fee_rate, bus=desk.bus,
                     clock=clock, next_userref=userrefs, journal=desk.store,
                     protection=Protection(desk.pair, settings.max_slippage), guard=guard, books=book_feed)
+    if desk.fees is not None:
+        desk.fees.bind(lambda rate: setattr(trader, "fee_rate", rate), lambda rate: setattr(desk.exchange, "fee_rate", rate))
+        desk.bus.subscribe(desk.fees.poll, TickerPolled)
     reconciler = Reconciler(trader=trader, exchange=desk.exchange, bus=desk.bus,
                             clock=clock, pending=desk.books.pending, lookup_every=settings.lookup_every,
                             absent_after=settings.reconcile_window if settings.mode == "live" else 0.0)
@@ -326,11 +331,13 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
     from candlebot.live.store import BotStore
 
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(settings.pair))
-    fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
-    if settings.mode == "live" and fee_rate < pair.taker_fee:  # Kraken's first tier is the most a taker pays: size for it
-        raise ConfigError(f"--fee {settings.fee_text} is below Kraken's taker fee for {pair.altname} "
-                          f"({float(pair.taker_fee * 100):g}%): live orders sized with it could cost more than "
-                          "the bot's budget")
+    fees = None
+    if settings.mode in ("live", "validate"):  # the account's own fee tier (TradeVolume), shown at start
+        fees = AccountFee(lambda deferrable: kraken.account_fees(pair.name, deferrable=deferrable), pair,
+                          flag=settings.fee, flag_text=settings.fee_text, log=retry.log)
+        fee_rate = fees.start(live=settings.mode == "live").rate
+    else:
+        fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
     store = BotStore(_store_path(settings), now=clock.now)
     closers.append(store.close)
     if settings.cash is not None:
@@ -350,7 +357,7 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
         exchange = PaperExchange(kraken, pair, fee_rate=fee_rate, clock=clock,
                                  balances={pair.quote: ledger.cash, pair.base: ledger.position},
                                  validate=kraken.validate_market_order if settings.mode == "validate" else None)
-    return _Desk(pair, fee_rate, store, books, ledger, exchange)
+    return _Desk(pair, fee_rate, store, books, ledger, exchange, fees=fees)
 
 
 def _attach_outputs(settings: BotSettings, desk: _Desk, clock: Clock, log: logging.Logger,

@@ -27,7 +27,7 @@ from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import NonceSequencer
 from candlebot.exchanges.kraken.orders import KrakenOrders
 from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named
-from candlebot.exchanges.kraken.replies import KrakenOrder, TradesPage
+from candlebot.exchanges.kraken.replies import AccountFees, KrakenOrder, TradesPage
 from candlebot.exchanges.kraken_pairs import find_pair, normalise
 
 MAX_OHLC_ROWS = 720
@@ -169,6 +169,14 @@ class KrakenExchange:
     def balances(self, *, deferrable: bool = False) -> dict[str, Decimal]:
         """``deferrable``: ``RateBudgetDeferred`` rather than waiting for the key or the rate counter."""
         return replies.balances(self.client.private("Balance", deferrable=deferrable))
+
+    def account_fees(self, pair: str, *, deferrable: bool = False) -> AccountFees:
+        """The account's own fee tier on ``pair`` (TradeVolume): what Kraken charges it, not the published first tier.
+
+        ``deferrable``: ``RateBudgetDeferred`` rather than waiting for the key or the rate counter.
+        """
+        info = self.pair_info(pair)
+        return replies.trade_volume(self.client.private("TradeVolume", {"pair": info.name}, deferrable=deferrable), info)
 
     def place_market_order(self, order: OrderRequest) -> Fill:
         return self.orders.place(order, self.pair_info(order.pair))

@@ -145,6 +145,27 @@ def trades(result: Mapping[str, Any], pair: PairInfo) -> TradesPage:
         return TradesPage(trades=parsed, last=str(result["last"]))
 
 
+@dataclass(frozen=True, slots=True)
+class AccountFees:
+    """The account's fee tier on one pair (TradeVolume): fractions, 0.0024 = 0.24%; ``volume`` its 30-day volume."""
+
+    taker: Decimal
+    maker: Decimal
+    volume: Decimal
+
+
+def trade_volume(result: Mapping[str, Any], pair: PairInfo) -> AccountFees:
+    """TradeVolume asked with ``pair``: the taker tier in ``fees``, the maker tier in ``fees_maker``
+    (pairs without a maker/taker schedule have ``fees`` only: both sides pay it)."""
+    with _Reading("TradeVolume"):
+        taker = dec(pair_entry(result["fees"], pair, "TradeVolume fees")["fee"]) / 100
+        maker_table = result.get("fees_maker") or {}
+        maker = dec(pair_entry(maker_table, pair, "TradeVolume fees_maker")["fee"]) / 100 if maker_table else taker
+        if not (0 <= taker < 1 and 0 <= maker < 1):
+            raise ValueError(f"fee outside [0, 100%): taker {taker}, maker {maker}")
+        return AccountFees(taker, maker, dec(result.get("volume", "0")))
+
+
 def balances(result: Mapping[str, Any]) -> dict[str, Decimal]:
     with _Reading("Balance"):
         return {str(asset): dec(amount) for asset, amount in result.items()}

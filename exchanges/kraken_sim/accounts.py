@@ -86,6 +86,7 @@ from candlebot.exchanges.kraken_sim.errors import (
     KrakenError,
 )
 from candlebot.exchanges.kraken_sim.faults import Fault, LateListing, SlowFill, ThinBook
+from candlebot.exchanges.kraken_sim.feeschedule import WINDOW_S, rates
 from candlebot.exchanges.kraken_sim.market import PricePath
 from candlebot.exchanges.kraken_sim.orders import IdMaker, Order, Trade
 from candlebot.exchanges.kraken_sim.units import Units
@@ -114,9 +115,10 @@ class OrderRequest:
 class Account:
     """What one API key owns."""
 
-    def __init__(self, key: str, balances: Mapping[str, Decimal]) -> None:
+    def __init__(self, key: str, balances: Mapping[str, Decimal], volume_30d: Decimal = ZERO) -> None:
         self.key = key
         self.balances: dict[str, Decimal] = dict(balances)
+        self.volume_before = volume_30d  # 30-day volume traded before the simulator started
         self.orders: dict[str, Order] = {}
         self.trades: dict[str, Trade] = {}
 
@@ -130,7 +132,8 @@ class Accounts:
     """Every account of the venue, on one pair's market. Not thread-safe: the venue holds its lock."""
 
     def __init__(self, *, units: Units, path: PricePath, books: BookMaker, ids: IdMaker,
-                 keys: Iterable[str], balances: Mapping[str, Decimal], default_fee_currency: str = "by_side") -> None:
+                 keys: Iterable[str], balances: Mapping[str, Decimal], default_fee_currency: str = "by_side",
+                 volume_30d: Decimal = ZERO) -> None:
         if default_fee_currency not in FEE_DEFAULTS:
             raise ValueError(f"default_fee_currency must be one of {FEE_DEFAULTS}, got {default_fee_currency!r}")
         self.default_fee_currency = default_fee_currency
@@ -139,14 +142,22 @@ class Accounts:
         self.path = path
         self.books = books
         self.ids = ids
-        self.accounts = {key: Account(key, balances) for key in keys}
-        self._next_trade_id = 1
+        self.accounts = {key: Account(key, balances, volume_30d) for key in keys}
 
     def account(self, key: str) -> Account:
         return self.accounts[key]
 
     def available(self, account: Account, asset: str) -> Decimal:
         return account.balances.get(asset, ZERO) - account.held(asset, self.pair.base, self.pair.quote)
+
+    def volume(self, account: Account, now: float) -> Decimal:
+        """The account's 30-day trade volume in the pair's quote (its fee volume currency, USD for USD pairs)."""
+        recent = sum((t.cost for t in account.trades.values() if t.time > now - WINDOW_S), ZERO)
+        return account.volume_before + recent
+
+    def fee_rates(self, account: Account, now: float) -> tuple[Decimal, Decimal]:
+        """(taker, maker) fee fractions of the account's tier now."""
+        return rates(self.pair, self.volume(account, now))
 
     def all_orders(self) -> list[Order]:
         return sorted((o for a in self.accounts.values() for o in a.orders.values()), key=lambda o: o.opentm)
@@ -170,19 +181,20 @@ class Accounts:
                                     else levels[0].ticks >= request.limit_ticks)
         ioc = request.timeinforce == "IOC" and limit is not None
         available_lots = request.lots
+        taker_rate, maker_rate = self.fee_rates(account, now)
         if crosses and ioc:
             # an IOC limit order takes what the book offers up to its limit; the rest is canceled
             available_lots = _lots_within(levels, request.limit_ticks, request.side, request.lots)  # type: ignore[arg-type]
             price = self._walk_price(levels, available_lots, request.side)
-            rate = pair.taker_fee
+            rate = taker_rate
         elif crosses:
             price = self._walk_price(levels, request.lots, request.side)
             if limit is not None:
                 price = min(price, limit) if request.side == "buy" else max(price, limit)
-            rate = pair.taker_fee
+            rate = taker_rate
         else:
             assert limit is not None
-            price, rate = limit, pair.maker_fee
+            price, rate = limit, maker_rate
         cost = pair.cost(price if limit is None else limit, volume)  # a limit order is checked (and held) at its limit
         if cost < pair.costmin:
             raise KrakenError(COST_MINIMUM)
@@ -273,7 +285,8 @@ class Accounts:
         if lots > 0:
             volume = self.units.volume(lots)
             cost = pair.cost(price, volume)
-            fee = pair.fee(cost, pair.maker_fee if maker else pair.taker_fee)
+            taker_rate, maker_rate = self.fee_rates(account, now)
+            fee = pair.fee(cost, maker_rate if maker else taker_rate)
             fee_base, fee_quote = (self._base_fee(fee, price), ZERO) if order.fee_in_base else (ZERO, fee)
             balances = account.balances
             if order.side == "buy":
@@ -284,10 +297,9 @@ class Accounts:
                 balances[pair.quote] = balances.get(pair.quote, ZERO) + cost - fee_quote
             trade = Trade(
                 txid=self.ids.make("T"), ordertxid=order.txid, postxid=self.ids.make("T"),
-                trade_id=self._next_trade_id, time=now, side=order.side, ordertype=order.ordertype,
+                trade_id=self.ids.trade_id(), time=now, side=order.side, ordertype=order.ordertype,
                 price=price, cost=cost, fee=fee, vol=volume, maker=maker,
             )
-            self._next_trade_id += 1
             account.trades[trade.txid] = trade
             order.trades.append(trade.txid)
             order.vol_exec, order.cost, order.fee, order.avg_price = volume, cost, fee, price
@@ -353,6 +365,13 @@ class Accounts:
                 (userref is not None and o.userref == userref) or (cl_ord_id is not None and o.cl_ord_id == cl_ord_id))]
         if not targets:
             raise KrakenError(UNKNOWN_ORDER)
+        for order in targets:
+            _close(order, "canceled", now, reason="User requested")
+        return len(targets)
+
+    def cancel_all(self, key: str, now: float) -> int:
+        """Cancel every open order of the account (none is not an error: count 0)."""
+        targets = [o for o in self.accounts[key].orders.values() if o.is_open]
         for order in targets:
             _close(order, "canceled", now, reason="User requested")
         return len(targets)

@@ -1,9 +1,14 @@
 """The pairs the simulator knows: Kraken's AssetPairs snapshot, and the one pair it makes a market in.
 
-Every snapshot pair answers AssetPairs (by id, altname or wsname). Market data
-and orders exist only for the configured pair: asking Ticker, OHLC, Depth,
-Trades or AddOrder about another snapshot pair gives ``EQuery:Unknown asset
-pair``, as Kraken answers for a pair it does not list.
+Every snapshot pair answers AssetPairs by every name Kraken accepts: the pair
+id (``XXBTZUSD``), the altname (``XBTUSD``), the wsname (``XBT/USD``) and the
+WebSocket v2 symbol (``BTC/USD``), case-insensitively. Answers are keyed the
+way Kraken keys them: by the pair id when asked by id or altname, and by the
+name as asked when asked in a slash form (a v2 client asking ``BTC/USD``
+finds ``result["BTC/USD"]``; see docs/kraken-simulator.md). Market data and
+orders exist only for the configured pair: asking Ticker, OHLC, Depth, Trades
+or AddOrder about another snapshot pair gives ``EQuery:Unknown asset pair``,
+as Kraken answers for a pair it does not list.
 """
 
 from __future__ import annotations
@@ -18,6 +23,17 @@ _INFO_FIELDS = {
     "fees": ("fees", "fee_volume_currency"),
     "margin": ("margin_call", "margin_stop", "margin_level"),
 }
+_V2_ASSETS = {"XBT": "BTC", "XDG": "DOGE"}
+
+
+def v2_symbol(wsname: str) -> str:
+    """The WebSocket v2 symbol of a wsname: ``XBT/USD`` -> ``BTC/USD``."""
+    return "/".join(_V2_ASSETS.get(asset, asset) for asset in wsname.split("/"))
+
+
+def result_key(name: str, pair_id: str) -> str:
+    """The key Kraken files an answer under: the name as asked for slash forms, else the pair id."""
+    return name.strip() if "/" in name else pair_id
 
 
 class Catalog:
@@ -26,7 +42,8 @@ class Catalog:
         self.market = market
         self._names: dict[str, str] = {}
         for pair_id, entry in self._entries.items():
-            for name in (pair_id, entry.get("altname"), entry.get("wsname")):
+            wsname = entry.get("wsname")
+            for name in (pair_id, entry.get("altname"), wsname, wsname and v2_symbol(str(wsname))):
                 if name:
                     self._names[str(name).upper()] = pair_id
 
@@ -43,15 +60,28 @@ class Catalog:
             raise KrakenError(UNKNOWN_PAIR)
         return self.market
 
+    def market_key(self, name: str) -> str:
+        """The key of a market-data answer about the simulated pair asked as ``name``."""
+        return result_key(name, self.market_pair(name).name)
+
     def asset_pairs(self, names: list[str], info: str | None) -> dict[str, Any]:
         """The AssetPairs result for ``names`` (all pairs when empty), trimmed to ``info``."""
-        ids = [self.pair_id(n) for n in names] if names else list(self._entries)
+        keyed = [(result_key(n, self.pair_id(n)), self.pair_id(n)) for n in names] if names \
+            else [(pair_id, pair_id) for pair_id in self._entries]
         if info not in (None, "info") and info not in _INFO_FIELDS:
             raise KrakenError(INVALID_ARGUMENTS)
         out = {}
-        for pair_id in ids:
+        for key, pair_id in keyed:
             entry = self._entries[pair_id]
             if info in _INFO_FIELDS:
                 entry = {k: entry[k] for k in _INFO_FIELDS[info] if k in entry}
-            out[pair_id] = entry
+            out[key] = entry
         return out
+
+    def assets(self) -> list[str]:
+        """Every asset id the snapshot's pairs trade, in first-seen order."""
+        seen: dict[str, None] = {}
+        for entry in self._entries.values():
+            seen.setdefault(str(entry["base"]))
+            seen.setdefault(str(entry["quote"]))
+        return list(seen)

@@ -82,6 +82,16 @@ def _price(text: str) -> Decimal:
     return value
 
 
+def _volume(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"expected a volume, got {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -119,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--default-fee-currency", choices=list(FEE_DEFAULTS), default="by_side",
                         help="fee currency of orders without fciq/fcib: by_side (Kraken's AddOrder docs: quote for "
                              "buys, base for sells; default) or quote (always quote)")
+    parser.add_argument("--volume-30d", type=_volume, default=Decimal(0), metavar="USD",
+                        help="every account's 30-day trade volume at start: sets its fee tier (default 0)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--ws-pairs", default="",
                         help="pairs the WebSocket v2 book channel serves, comma-separated (default: --pair)")
@@ -152,7 +164,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         api_keys=_keys(args), balances=dict(args.balance), pair=args.pair, data=args.data, speed=args.speed,
         seed=args.seed, tier=args.tier, host=args.host, port=args.port, faults=faults, start=args.start,
         start_price=args.start_price, history_days=args.history_days,
-        default_fee_currency=args.default_fee_currency,
+        default_fee_currency=args.default_fee_currency, volume_30d=args.volume_30d,
     )
 
 

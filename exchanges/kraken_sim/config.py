@@ -48,6 +48,9 @@ class SimConfig:
       has neither fciq nor fcib: ``"by_side"`` (default; Kraken's AddOrder
       reference: quote for buys, base for sells) or ``"quote"`` (quote for
       both, as before). See ``accounts`` for the sources and the arithmetic.
+    - ``volume_30d``: every account's 30-day trade volume (USD) at start; it
+      sets the account's fee tier (TradeVolume, and the fees charged), as on
+      Kraken. 0: the published first tier.
     """
 
     api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -64,6 +67,7 @@ class SimConfig:
     start_price: Decimal | None = None
     history_days: int = 30
     default_fee_currency: str = "by_side"
+    volume_30d: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         keys = {}
@@ -89,6 +93,7 @@ class SimConfig:
             object.__setattr__(self, "start_price", _amount("start_price", self.start_price))
             if self.start_price <= 0:
                 raise ConfigError("start_price must be > 0")
+        object.__setattr__(self, "volume_30d", _amount("volume_30d", self.volume_30d))
         if not isinstance(self.faults, Faults):
             raise ConfigError("faults must be a Faults instance")
         if self.default_fee_currency not in FEE_DEFAULTS:

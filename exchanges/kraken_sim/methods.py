@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-PUBLIC_METHODS = frozenset({"Time", "SystemStatus", "AssetPairs", "Ticker", "OHLC", "Depth", "Trades"})
+PUBLIC_METHODS = frozenset({"Time", "SystemStatus", "Assets", "AssetPairs", "Ticker", "OHLC", "Depth", "Trades",
+                            "Spread"})
 PRIVATE_METHODS = frozenset({
     "Balance", "BalanceEx", "TradeBalance", "AddOrder", "CancelOrder", "QueryOrders",
-    "OpenOrders", "ClosedOrders", "TradesHistory",
+    "OpenOrders", "ClosedOrders", "TradesHistory", "TradeVolume", "CancelAll",
 })
 ALL_METHODS = PUBLIC_METHODS | PRIVATE_METHODS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import string
 from dataclasses import dataclass, field
@@ -15,13 +16,26 @@ OPEN_STATUSES = frozenset({"pending", "open"})
 
 
 class IdMaker:
-    """Kraken-looking ids (``OU22CG-KLAF2-FWUDD7``, ``T...`` for trades), unique and reproducible from the seed."""
+    """Kraken-looking ids (``OU22CG-KLAF2-FWUDD7``, ``T...`` for trades) and integer trade ids, unique across runs.
+
+    A bot keeps order and trade ids in its state and ledger; a simulator restarted with the same
+    seed must not hand the same ids out again (Kraken never reuses one). So ids come from a
+    per-run random ``run`` salt (``os.urandom``), not from the seed: every other seeded thing
+    (prices, books, faults) stays reproducible. Pass ``run`` to make ids reproducible too.
+    """
 
     _ALPHABET = string.ascii_uppercase + string.digits
 
-    def __init__(self, seed: int) -> None:
-        self._rng = random.Random(f"kraken-sim-ids-{seed}")
+    def __init__(self, seed: int, run: int | None = None) -> None:
+        self.run = int.from_bytes(os.urandom(8), "big") if run is None else run
+        self._rng = random.Random(f"kraken-sim-ids-{seed}-{self.run}")
         self._seen: set[str] = set()
+        # integer trade ids (TradesHistory ``trade_id``): a run's block of 2**20 out of 2**63
+        self._next_trade_id = (self.run % (2**43)) * 2**20 + 1
+
+    def trade_id(self) -> int:
+        value, self._next_trade_id = self._next_trade_id, self._next_trade_id + 1
+        return value
 
     def make(self, prefix: str) -> str:
         while True:

@@ -5,6 +5,10 @@ Argument checks follow the exchange: a malformed or missing argument is
 ``EOrder:Invalid price:...``; then (AddOrder) ``EOrder:Order minimum not met``,
 ``EOrder:Cost minimum not met`` and ``EOrder:Insufficient funds`` in that order
 (see ``accounts``). ``validate=true`` runs every check and places nothing.
+QueryOrders and CancelOrder answer ``EOrder:Invalid order`` for a txid that is
+not an order id at all, ``EOrder:Unknown order`` for a well-formed one the
+account does not have open (cancel) or at all (query). TradeVolume reports the
+account's fee tier (``feeschedule``); CancelAll cancels every open order.
 Order lists are newest first; ClosedOrders and TradesHistory page 50 at a time
 (``ofs``) and report the total in ``count``. A second open order with the same
 ``cl_ord_id`` is refused with ``EOrder:Duplicate cl_ord_id`` (unsure of
@@ -21,10 +25,20 @@ import re
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
+from candlebot.pair import PairInfo
+from candlebot.exchanges.kraken_pairs import offline_pairs
 from candlebot.exchanges.kraken_sim import params as p
 from candlebot.exchanges.kraken_sim.accounts import Account, Accounts, Draw, OrderRequest
-from candlebot.exchanges.kraken_sim.catalog import Catalog
-from candlebot.exchanges.kraken_sim.errors import INVALID_ARGUMENTS, INVALID_PRICE, UNKNOWN_METHOD, UNKNOWN_ORDER, KrakenError
+from candlebot.exchanges.kraken_sim.catalog import Catalog, result_key
+from candlebot.exchanges.kraken_sim.errors import (
+    INVALID_ARGUMENTS,
+    INVALID_ORDER,
+    INVALID_PRICE,
+    UNKNOWN_METHOD,
+    UNKNOWN_ORDER,
+    KrakenError,
+)
+from candlebot.exchanges.kraken_sim.feeschedule import tier_json
 from candlebot.exchanges.kraken_sim.orders import Order, Trade, describe, order_json, trade_json
 from candlebot.exchanges.kraken_sim.units import Units, fixed
 
@@ -32,6 +46,7 @@ PAGE = 50
 _OFLAGS = frozenset({"post", "fcib", "fciq", "nompp"})
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _FIAT_PREFIX = "Z"
+_ORDER_ID = re.compile(r"^O[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{6}$")
 DUPLICATE_CL_ORD_ID = "EOrder:Duplicate cl_ord_id"
 
 
@@ -54,6 +69,7 @@ class PrivateApi:
             "Balance": self.balance, "BalanceEx": self.balance_ex, "TradeBalance": self.trade_balance,
             "AddOrder": self.add_order, "CancelOrder": self.cancel_order, "QueryOrders": self.query_orders,
             "OpenOrders": self.open_orders, "ClosedOrders": self.closed_orders, "TradesHistory": self.trades_history,
+            "TradeVolume": self.trade_volume, "CancelAll": self.cancel_all,
         }
 
     def handle(self, method: str, key: str, params: p.Params, now: float, draw: Draw | None = None) -> Any:
@@ -89,6 +105,28 @@ class PrivateApi:
         eb = fixed(equity, 4)
         return {"eb": eb, "tb": eb, "m": zero, "n": zero, "c": zero, "v": zero, "e": eb, "mf": eb,
                 "ml": zero, "uv": fixed(unexecuted, 4)}
+
+    def trade_volume(self, account: Account, params: p.Params, now: float) -> dict[str, Any]:
+        """30-day volume and, for each ``pair`` asked, the account's taker (``fees``) and maker (``fees_maker``) tier.
+
+        Without ``pair`` there are no fee entries, as Kraken documents (fees differ by pair).
+        """
+        volume = self.accounts.volume(account, now)
+        out: dict[str, Any] = {"currency": "ZUSD", "volume": fixed(volume, 4)}
+        names = p.names(params, "pair")
+        if names:
+            fees, fees_maker = {}, {}
+            for name in names:
+                pair = self._snapshot_pair(name)
+                key = result_key(name, pair.name)
+                fees[key] = tier_json(pair.taker_tiers, volume, pair.taker_fee)
+                fees_maker[key] = tier_json(pair.maker_tiers, volume, pair.maker_fee)
+            out["fees"], out["fees_maker"] = fees, fees_maker
+        return out
+
+    def _snapshot_pair(self, name: str) -> PairInfo:
+        pair_id = self.catalog.pair_id(name)
+        return self.pair if pair_id == self.pair.name else offline_pairs()[pair_id]
 
     # -- orders ---------------------------------------------------------------------------------------------
 
@@ -160,16 +198,23 @@ class PrivateApi:
         cl_ord_id = p.text(params, "cl_ord_id")
         if (txid is None) == (cl_ord_id is None):
             raise KrakenError(INVALID_ARGUMENTS)
+        if txid is not None and not re.fullmatch(r"-?\d+", txid) and not _ORDER_ID.match(txid):
+            raise KrakenError(INVALID_ORDER)
         if txid is not None and re.fullmatch(r"-?\d+", txid):
             count = self.accounts.cancel(account.key, userref=int(txid), now=now)
         else:
             count = self.accounts.cancel(account.key, txid=txid, cl_ord_id=cl_ord_id, now=now)
         return {"count": count}
 
+    def cancel_all(self, account: Account, params: p.Params, now: float) -> dict[str, Any]:
+        return {"count": self.accounts.cancel_all(account.key, now)}
+
     def query_orders(self, account: Account, params: p.Params, now: float) -> dict[str, Any]:
         txids = p.names(params, "txid")
         if not txids or len(txids) > PAGE:
             raise KrakenError(INVALID_ARGUMENTS)
+        if not all(_ORDER_ID.match(t) for t in txids):  # not an order id at all (a trade id, a list's repr...)
+            raise KrakenError(INVALID_ORDER)
         found = [account.orders[t] for t in txids if t in account.orders and account.orders[t].listed(now)]
         if not found:
             raise KrakenError(UNKNOWN_ORDER)

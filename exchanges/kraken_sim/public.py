@@ -9,7 +9,8 @@ candle and whatever closed since. Trades' ``since``/``last`` are
 nanosecond cursors, unique per trade (``Print.cursor``): ``since`` is
 exclusive and ``last`` is the cursor of the last trade returned, so paging
 with ``since=last`` neither skips nor repeats a trade, even where trades share
-a timestamp (seconds are accepted for ``since`` too).
+a timestamp. ``since`` may be given in seconds, milliseconds, microseconds
+or nanoseconds (``cursors``); ``last`` always fits in 64 bits.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from typing import Any, Callable
 
 from candlebot.data.history import KRAKEN_INTERVALS
 from candlebot.exchanges.kraken_sim import params as p
+from candlebot.exchanges.kraken_sim.assets import AssetTable
 from candlebot.exchanges.kraken_sim.book import BookMaker
 from candlebot.exchanges.kraken_sim.catalog import Catalog
+from candlebot.exchanges.kraken_sim.cursors import trade_cursor
 from candlebot.exchanges.kraken_sim.errors import INVALID_ARGUMENTS, UNKNOWN_METHOD, KrakenError
 from candlebot.exchanges.kraken_sim.market import DAY, HOUR, Bar, PricePath
 from candlebot.exchanges.kraken_sim.units import Units, fixed
@@ -30,6 +33,7 @@ from candlebot.exchanges.kraken_sim.units import Units, fixed
 OHLC_INTERVALS = frozenset(KRAKEN_INTERVALS)
 OHLC_ROWS = 720
 TRADES_ROWS = 1000
+SPREAD_ROWS = 200
 
 
 class MarketData:
@@ -41,9 +45,11 @@ class MarketData:
         self.books = books
         self.units = units
         self.pair = units.pair
+        self.assets = AssetTable(catalog.assets())
         self._handlers: dict[str, Callable[[p.Params, float], Any]] = {
-            "Time": self.time, "SystemStatus": self.system_status, "AssetPairs": self.asset_pairs,
-            "Ticker": self.ticker, "OHLC": self.ohlc, "Depth": self.depth, "Trades": self.trades,
+            "Time": self.time, "SystemStatus": self.system_status, "Assets": self.asset_info,
+            "AssetPairs": self.asset_pairs, "Ticker": self.ticker, "OHLC": self.ohlc, "Depth": self.depth,
+            "Trades": self.trades, "Spread": self.spread,
         }
         self._ticker: tuple[int, dict[str, Any]] | None = None
 
@@ -53,10 +59,11 @@ class MarketData:
             raise KrakenError(UNKNOWN_METHOD)
         return handler(params, now)
 
-    def _market_pair(self, params: p.Params) -> str:
+    def _answer_key(self, params: p.Params) -> str:
+        """The key of the answer (see ``catalog``); the pair must be the simulated one."""
         name = p.text(params, "pair", required=True)
         assert name is not None
-        return self.catalog.market_pair(name).name
+        return self.catalog.market_key(name)
 
     # -- endpoints ----------------------------------------------------------------------------------------------
 
@@ -68,17 +75,20 @@ class MarketData:
         moment = datetime.fromtimestamp(int(now), timezone.utc)
         return {"status": "online", "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
+    def asset_info(self, params: p.Params, now: float) -> dict[str, Any]:
+        return self.assets.answer(p.names(params, "asset"), p.text(params, "aclass"))
+
     def asset_pairs(self, params: p.Params, now: float) -> dict[str, Any]:
         return self.catalog.asset_pairs(p.names(params, "pair"), p.text(params, "info"))
 
     def ticker(self, params: p.Params, now: float) -> dict[str, Any]:
-        for name in p.names(params, "pair"):
-            self.catalog.market_pair(name)
+        """The simulated pair's ticker, keyed as asked (without ``pair``: every pair Kraken lists, here the one)."""
+        keys = [self.catalog.market_key(name) for name in p.names(params, "pair")] or [self.pair.name]
         second = math.floor(now)
         if self._ticker is None or self._ticker[0] != second:
             # everything below is a function of the whole second (the tape's grid): one computation per second
             self._ticker = (second, self._ticker_at(now))
-        return self._ticker[1]
+        return {key: self._ticker[1] for key in keys}
 
     def _ticker_at(self, now: float) -> dict[str, Any]:
         units = self.units
@@ -91,7 +101,7 @@ class MarketData:
         day = _merge(self.path.bars(HOUR, math.floor(now / HOUR) * HOUR - 23 * HOUR, now))
         fallback = Bar(0, last, last, last, last, 0.0, 0, 0)
         today, day = today or fallback, day or fallback
-        return {self.pair.name: {
+        return {
             "a": [units.market_str(ask.ticks), str(max(1, int(units.volume(ask.lots)))), _lot3(units, ask.lots)],
             "b": [units.market_str(bid.ticks), str(max(1, int(units.volume(bid.lots)))), _lot3(units, bid.lots)],
             "c": [units.market_str(last), units.volume_str(last_lots)],
@@ -101,10 +111,10 @@ class MarketData:
             "l": [units.market_str(today.low), units.market_str(day.low)],
             "h": [units.market_str(today.high), units.market_str(day.high)],
             "o": units.market_str(today.open),
-        }}
+        }
 
     def ohlc(self, params: p.Params, now: float) -> dict[str, Any]:
-        pair_id = self._market_pair(params)
+        key = self._answer_key(params)
         minutes = p.integer(params, "interval", default=1)
         if minutes not in OHLC_INTERVALS:
             raise KrakenError(INVALID_ARGUMENTS)
@@ -121,37 +131,54 @@ class MarketData:
              bar.count]
             for bar in self.path.bars(interval, first, now)
         ] if first <= forming else []
-        return {pair_id: rows, "last": forming - interval}
+        return {key: rows, "last": forming - interval}
 
     def depth(self, params: p.Params, now: float) -> dict[str, Any]:
-        pair_id = self._market_pair(params)
+        key = self._answer_key(params)
         count = p.integer(params, "count", default=100, low=1, high=500)
         assert count is not None
         book = self.books.book(math.floor(now), self.path.ticks_at(now))
         units = self.units
-        return {pair_id: {
+        return {key: {
             side: [[units.market_str(level.ticks), units.volume_str(level.lots), level.time] for level in levels[:count]]
             for side, levels in (("asks", book.asks), ("bids", book.bids))
         }}
 
     def trades(self, params: p.Params, now: float) -> dict[str, Any]:
-        pair_id = self._market_pair(params)
-        since = p.integer(params, "since", low=0)
+        key = self._answer_key(params)
+        since = trade_cursor(p.text(params, "since"))
         count = p.integer(params, "count", default=TRADES_ROWS, low=1, high=TRADES_ROWS)
         assert count is not None
         if since is None:  # the newest trades
             prints = self.path.prints(float("-inf"), now, count, True)
-        else:  # ``since`` is exclusive; seconds (older clients) or a nanosecond cursor
-            prints = self.path.prints_after(since if since > 10**14 else since * 10**9, now, count)
+        else:  # ``since`` is exclusive
+            prints = self.path.prints_after(since, now, count)
         units = self.units
         rows = [[units.market_str(t.ticks), units.volume_str(t.lots), t.time, t.side, t.kind, "", t.id] for t in prints]
         if prints:
             last = prints[-1].cursor
         elif since is not None:
-            last = since if since > 10**14 else since * 10**9
+            last = since
         else:
             last = math.floor(now) * 10**9
-        return {pair_id: rows, "last": str(last)}
+        return {key: rows, "last": str(last)}
+
+    def spread(self, params: p.Params, now: float) -> dict[str, Any]:
+        """Best bid and ask of the recent seconds, ``[time, bid, ask]`` oldest first; ``since`` (seconds) exclusive.
+
+        The book's best ask is the last price and its best bid one tick below (see ``book``), so each
+        second's spread follows from the tape alone.
+        """
+        key = self._answer_key(params)
+        since = p.integer(params, "since", low=0)
+        end = math.floor(now)
+        first = max(self.path.genesis, end - SPREAD_ROWS + 1, (since + 1) if since is not None else 0)
+        units = self.units
+        rows = []
+        for second in range(first, end + 1):
+            ticks = self.path.ticks_at(second)
+            rows.append([second, units.market_str(ticks - 1), units.market_str(ticks)])
+        return {key: rows, "last": rows[-1][0] if rows else (since if since is not None else end)}
 
 
 def _merge(bars: list[Bar]) -> Bar | None:

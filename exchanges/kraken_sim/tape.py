@@ -4,7 +4,8 @@ Every recorded trade is one public trade, at its own time, price, volume and
 side (the tick rule when the file has no side), so that Trades serves the
 file back exactly: a client that pages through it and builds candles gets the
 candles built straight from the file. Each trade's ``cursor`` (Trades'
-``since``/``last``) is its time in nanoseconds, bumped by 1 ns where trades
+``since``/``last``) is its time in integer nanoseconds, read exactly from the
+file's decimal text (``cursors``), bumped by 1 ns where trades
 share a timestamp, as Kraken keeps ``last`` unique. OHLC bars are built from
 the same trades; minutes without trades are flat zero-volume bars, as
 Kraken's REST OHLC fills them. After the last trade the price stays put.
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from candlebot.errors import DataFileError
+from candlebot.exchanges.kraken_sim.cursors import nanoseconds
 from candlebot.exchanges.kraken_sim.market import Bar, Print
 from candlebot.exchanges.kraken_sim.replay import open_text
 
@@ -56,6 +58,7 @@ def load_trades(path: Path, tick: Decimal, lot_decimals: int) -> TradeTable:
     """Read a trades CSV (plain or gzip); DataFileError names the file and line of anything unusable."""
     lot = Decimal(1).scaleb(-lot_decimals)
     times: list[float] = []
+    cursors: list[int] = []
     ticks: list[int] = []
     lots: list[int] = []
     sides: list[str] = []
@@ -72,6 +75,7 @@ def load_trades(path: Path, tick: Decimal, lot_decimals: int) -> TradeTable:
                 line = reader.line_num
                 try:
                     when = float(row[0])
+                    cursor = nanoseconds(row[0])
                     price, volume = Decimal(row[1]), Decimal(row[2])
                     side = row[side_at].strip().lower()[:1] if side_at is not None else ""
                 except (ValueError, IndexError, InvalidOperation):
@@ -86,13 +90,13 @@ def load_trades(path: Path, tick: Decimal, lot_decimals: int) -> TradeTable:
                 previous = ticks[-2] if len(ticks) > 1 else ticks[-1]
                 sides.append(side if side in ("b", "s") else ("b" if ticks[-1] >= previous else "s"))
                 times.append(when)
+                cursors.append(cursor)
     except OSError as exc:
         raise DataFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
         raise DataFileError(f"{path}: not a readable CSV ({exc})") from None
     if not times:
         raise DataFileError(f"{path}: no trades in file")
-    cursors = [round(t * 1e9) for t in times]
     for k in range(1, len(cursors)):
         cursors[k] = max(cursors[k], cursors[k - 1] + 1)
     return TradeTable(np.array(times), np.array(cursors, dtype=np.int64), np.array(ticks, dtype=np.int64),

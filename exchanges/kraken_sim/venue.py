@@ -57,7 +57,7 @@ class Venue:
         self.market = MarketData(catalog=self.catalog, path=self.path, books=self.books, units=self.units)
         self.accounts = Accounts(units=self.units, path=self.path, books=self.books, ids=IdMaker(config.seed),
                                  keys=config.api_keys, balances=config.balances,
-                                 default_fee_currency=config.default_fee_currency)
+                                 default_fee_currency=config.default_fee_currency, volume_30d=config.volume_30d)
         self.private_api = PrivateApi(catalog=self.catalog, accounts=self.accounts, units=self.units)
         self.auth = Authenticator({key: secret_bytes(secret, key) for key, secret in config.api_keys.items()})
         self.rate = RateCounter(tier_named(config.tier))

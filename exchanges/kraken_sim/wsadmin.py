@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from candlebot.exchanges.kraken_sim.catalog import result_key
 from candlebot.exchanges.kraken_sim.errors import KrakenError
 from candlebot.exchanges.kraken_sim.params import integer, text
 from candlebot.exchanges.kraken_sim.venue import Venue
@@ -22,7 +23,8 @@ def ws_depth(feed: Any, venue: Venue, method: str, params: Any) -> dict[str, Any
     except KrakenError:
         return None
     count = integer(params, "count", default=100, low=1, high=500)
-    return feed.depth(pair_id, count)
+    reply = feed.depth(pair_id, count)
+    return None if reply is None else {result_key(name, pair_id): book for book in reply.values()}
 
 
 def configure_ws_faults(feed: Any, data: Any) -> Any:

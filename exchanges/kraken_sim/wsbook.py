@@ -3,11 +3,12 @@
 Each served pair has a market: the venue's own price path and matching book for the simulated pair
 (the book market orders walk), and a seeded path and book of the same kind for every other pair.
 The book is a function of the simulator second; when the second advances, every subscribed depth
-gets the difference as update messages: first the deletes of levels that left the range (so the
-book never crosses on the way), then new and changed levels, a few per message, each message
+gets the difference as small update messages spread over that second (``DepthStream``), each
 carrying the CRC32 checksum of the book a client holds after applying it and truncating to the
-depth. Levels that merely fall below the depth get no delete (Kraken sends none either). REST
-``Depth`` for a served pair answers the last published book, so the REST and WS views agree.
+depth. No message leaves a side with fewer levels than the depth, and none crosses the book.
+Levels that merely fall below the depth get no delete (Kraken sends none either). REST ``Depth``
+for a served pair answers the book of the second last published, which the stream reaches by the
+end of that second.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 import random
 from bisect import insort
+from collections import deque
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -22,14 +24,11 @@ from zlib import crc32
 
 from candlebot.pair import PairInfo
 from candlebot.exchanges.kraken_sim.book import Book, BookMaker
+from candlebot.exchanges.kraken_sim.catalog import v2_symbol
 from candlebot.exchanges.kraken_sim.market import DAY, HOUR, GeneratedPath, PricePath
 from candlebot.exchanges.kraken_sim.units import Units
 
-_V2_ASSETS = {"XBT": "BTC", "XDG": "DOGE"}
-
-
-def v2_symbol(wsname: str) -> str:
-    return "/".join(_V2_ASSETS.get(asset, asset) for asset in wsname.split("/"))
+__all__ = ["DepthStream", "Market", "Mirror", "generated_market", "v2_symbol"]
 
 
 def _text(value: Decimal, places: int) -> str:
@@ -103,8 +102,22 @@ def generated_market(pair: PairInfo, *, seed: int, origin: float, history_days: 
     return Market(pair, path, books)
 
 
+Change = tuple[str, int, int]
+"""(side, ticks, lots): one level as a message carries it; lots 0 deletes."""
+
+
 class DepthStream:
-    """One (pair, depth): the client's mirror and the update messages that move it from second to second."""
+    """One (pair, depth): the client's mirror, and the changes that move it from second to second, spread over time.
+
+    When the simulator second advances, ``plan`` lays out the difference between the mirror and the new
+    second's book as small messages, each due at its own moment within the second (Kraken streams changes
+    as they happen, not in one burst). ``due`` sends what is due: it applies each message to the mirror
+    and stamps the checksum of the book a client then holds, so a subscriber arriving halfway gets a
+    snapshot of the mirror and every later message fits it. Every message keeps each side at the depth:
+    a level that leaves the book goes out in the same message as the level that takes its place (or is
+    pushed below the depth by a better level, as Kraken sends no delete for those), and when the price
+    moves, the side it moves into changes first, so the book never crosses on the way.
+    """
 
     def __init__(self, market: Market, depth: int, rng: random.Random) -> None:
         self.market = market
@@ -116,6 +129,7 @@ class DepthStream:
         self._qty_places = market.pair.lot_decimals
         self._tick = units.tick
         self._loaded: int | None = None
+        self._pending: deque[tuple[float, list[Change]]] = deque()
 
     def load(self, second: int) -> None:
         """Start the mirror at ``second``'s book (a new stream, or after the market skipped ahead)."""
@@ -125,6 +139,7 @@ class DepthStream:
             for level in levels[:self.depth]:
                 self.mirror.set(side, level.ticks, level.lots)
         self._loaded = second
+        self._pending.clear()
 
     def snapshot(self, second: int) -> dict[str, Any]:
         if self._loaded is None:
@@ -133,42 +148,74 @@ class DepthStream:
                 "checksum": self.checksum(), "timestamp": _stamp(float(self._loaded or second))}
 
     def advance(self, second: int) -> list[dict[str, Any]]:
-        """Update messages (``data`` items) from the mirror's book to ``second``'s."""
+        """Everything still due, then the whole change to ``second``'s book at once (tests, tools)."""
+        messages = self.due(math.inf)
+        self.plan(second)
+        return messages + self.due(math.inf)
+
+    def plan(self, second: int) -> None:
+        """Lay out the change from the mirror to ``second``'s book; send earlier plans (``due``) first."""
         if self._loaded is None:
             self.load(second)
-            return []
+            return
+        if second == self._loaded:
+            return
+        assert not self._pending, "deliver the previous second's messages first"
         book = self.market.book(second)
-        changes: list[tuple[str, int, int]] = []
-        inserts: list[tuple[str, int, int]] = []
-        for side, levels in (("asks", book.asks), ("bids", book.bids)):
-            new = {level.ticks: level.lots for level in levels[:self.depth]}
-            worst = max(new) if side == "asks" else min(new)
-            old = self.mirror.asks if side == "asks" else self.mirror.bids
-            for ticks in old:
-                inside = ticks <= worst if side == "asks" else ticks >= worst
-                if inside and ticks not in new:
-                    changes.append((side, ticks, 0))
-            inserts += [(side, ticks, lots) for ticks, lots in new.items() if old.get(ticks) != lots]
-        changes += inserts
-        messages = []
-        start = 0
+        target = {"asks": {level.ticks: level.lots for level in book.asks[:self.depth]},
+                  "bids": {level.ticks: level.lots for level in book.bids[:self.depth]}}
+        rising = bool(book.asks) and bool(self.mirror.ask_prices) and book.asks[0].ticks > self.mirror.ask_prices[0]
+        units: list[list[Change]] = []
+        for side in (("asks", "bids") if rising else ("bids", "asks")):
+            units += self._side_units(side, target[side])
+        messages: list[list[Change]] = []
         index = 0
-        while start < len(changes):
-            size = self._rng.randint(1, 4)
-            chunk = changes[start:start + size]
-            start += size
-            for side, ticks, lots in chunk:
+        while index < len(units):
+            size = self._rng.randint(1, 3)
+            messages.append([change for unit in units[index:index + size] for change in unit])
+            index += size
+        offsets = sorted(self._rng.random() for _ in messages)
+        self._pending.extend((second + offset, changes) for offset, changes in zip(offsets, messages))
+        self._loaded = second
+
+    def _side_units(self, side: str, target: dict[int, int]) -> list[list[Change]]:
+        """The changes of one side as units that each keep the side at its depth (best prices first)."""
+        held = self.mirror.asks if side == "asks" else self.mirror.bids
+        better = (lambda a, b: a < b) if side == "asks" else (lambda a, b: a > b)
+        key = (lambda t: t) if side == "asks" else (lambda t: -t)
+        worst = max(target, key=key) if target else None
+        full = len(target) >= self.depth
+        # levels that leave: deleted, unless a full target pushes them below the depth (no delete then)
+        leaving = sorted((t for t in held if t not in target and not (full and worst is not None and better(worst, t))),
+                         key=key)
+        entering = sorted((t for t in target if t not in held), key=key)
+        changed = [t for t in sorted(target, key=key) if t in held and held[t] != target[t]]
+        units: list[list[Change]] = []
+        for k in range(max(len(leaving), len(entering))):
+            unit: list[Change] = []
+            if k < len(leaving):
+                unit.append((side, leaving[k], 0))
+            if k < len(entering):
+                unit.append((side, entering[k], target[entering[k]]))
+            units.append(unit)
+        units += [[(side, t, target[t])] for t in changed]
+        return units
+
+    def due(self, now: float) -> list[dict[str, Any]]:
+        """Update messages (``data`` items) due by simulator time ``now``, applied to the mirror in order."""
+        messages = []
+        while self._pending and self._pending[0][0] <= now:
+            at, changes = self._pending.popleft()
+            for side, ticks, lots in changes:
                 self.mirror.set(side, ticks, lots)
             self.mirror.truncate()
             messages.append({
                 "symbol": self.market.symbol,
-                "bids": [self._level(t, l) for s, t, l in chunk if s == "bids"],
-                "asks": [self._level(t, l) for s, t, l in chunk if s == "asks"],
+                "bids": [self._level(t, l) for s, t, l in changes if s == "bids"],
+                "asks": [self._level(t, l) for s, t, l in changes if s == "asks"],
                 "checksum": self.checksum(),
-                "timestamp": _stamp(second + index * 1e-4),
+                "timestamp": _stamp(at),
             })
-            index += 1
-        self._loaded = second
         return messages
 
     def checksum(self) -> int:

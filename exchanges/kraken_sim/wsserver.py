@@ -4,8 +4,9 @@ Runs its own asyncio loop on a daemon thread. Speaks the subset of Kraken v2 a b
 ``subscribe``/``unsubscribe`` (channel ``book``, ``symbol`` list, ``depth`` 10/25/100/500/1000,
 ``snapshot``) with Kraken's acks, ``ping`` -> ``pong``, a ``status`` message on connect and a
 ``heartbeat`` every second. Every connection has one outgoing queue and one sender, so a
-subscription's snapshot always precedes its updates. A publisher task advances each pair to the
-current simulator second and fans the update messages out; faults (``wsfaults``) are drawn per
+subscription's snapshot always precedes its updates. A publisher task plans each pair's change to
+every new simulator second and sends its messages as they fall due within that second (see
+``wsbook.DepthStream``), fanning them out to the subscribers of each depth; faults (``wsfaults``) are drawn per
 connection and update message.
 """
 
@@ -121,17 +122,23 @@ class WsFeed:
     # -- publishing -------------------------------------------------------------------------------------------
 
     async def _publish(self) -> None:
+        """Every few milliseconds: plan each new simulator second's changes, send whatever is due by now."""
         next_beat = 0.0
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(PUBLISH_EVERY_S)
-            second = math.floor(self.sim_now())
+            now = self.sim_now()
+            second = math.floor(now)
             for symbol, market in self.markets.items():
-                if market.published == second:
-                    continue
                 with self._lock:
-                    batches = {depth: stream.advance(second) for (sym, depth), stream in self._streams.items()
-                               if sym == symbol}
+                    streams = [(depth, stream) for (sym, depth), stream in self._streams.items() if sym == symbol]
+                    batches: dict[int, list[dict[str, Any]]] = {}
+                    for depth, stream in streams:
+                        batch = batches.setdefault(depth, [])
+                        if market.published != second:
+                            batch += stream.due(math.inf)  # what the last second still owed, then the new plan
+                            stream.plan(second)
+                        batch += stream.due(now)
                     market.published = second
                 for client in list(self._clients):
                     depth = client.subscriptions.get(symbol)
@@ -208,8 +215,11 @@ class WsFeed:
             return
         req_id = message.get("req_id")
         if method == "ping":
-            client.outbox.put_nowait(json.dumps({"method": "pong", "req_id": req_id, "time_in": _now_text(),
-                                                 "time_out": _now_text()}))
+            pong: dict[str, Any] = {"method": "pong"}
+            if req_id is not None:  # Kraken echoes a req_id only when the ping carried one
+                pong["req_id"] = req_id
+            pong.update({"time_in": _now_text(), "time_out": _now_text()})
+            client.outbox.put_nowait(json.dumps(pong))
             return
         params = message.get("params") or {}
         if method not in ("subscribe", "unsubscribe") or params.get("channel") != "book":
@@ -228,7 +238,7 @@ class WsFeed:
                     self._ack(client, method, req_id, symbol, "Already subscribed")
                     continue
                 client.subscriptions[symbol] = depth
-                self._ack(client, method, req_id, symbol, None, depth)
+                self._ack(client, method, req_id, symbol, None, depth, snapshot=bool(params.get("snapshot", True)))
                 if params.get("snapshot", True):
                     with self._lock:
                         stream = self._stream(symbol, depth)
@@ -254,11 +264,13 @@ class WsFeed:
         return stream
 
     def _ack(self, client: _Client, method: str, req_id: Any, symbol: str | None, error: str | None,
-             depth: int | None = None) -> None:
+             depth: int | None = None, *, snapshot: bool = True) -> None:
         reply: dict[str, Any] = {"method": method, "success": error is None, "time_in": _now_text(),
                                  "time_out": _now_text()}
         if error is None:
-            reply["result"] = {"channel": "book", "symbol": symbol, "depth": depth, "snapshot": True}
+            reply["result"] = {"channel": "book", "symbol": symbol, "depth": depth}
+            if method == "subscribe":  # only a subscription says whether a snapshot comes
+                reply["result"]["snapshot"] = snapshot
         else:
             reply["error"] = error
             if symbol is not None:

@@ -48,7 +48,7 @@ def test_asset_pairs_serves_the_snapshot_by_id_altname_and_wsname(api: krakenex.
 
     assert set(everything) == {"XXBTZUSD", "XBTUSDT", "XBTUSDC", "XXBTZEUR", "XETHZUSD", "XETHXXBT"}
     assert list(some) == ["XETHZUSD", "XBTUSDT"]
-    assert set(fees["XXBTZUSD"]) == {"fees", "fee_volume_currency"}
+    assert set(fees["XBT/USD"]) == {"fees", "fee_volume_currency"}  # a slash form is answered under the name asked
     assert api.query_public("AssetPairs", {"pair": "DOGEUSD"}, timeout=TIMEOUT) == {"error": ["EQuery:Unknown asset pair"]}
 
 
