@@ -1,5 +1,5 @@
-"""A live bot audits its books against the simulator's account and stops opening trades when they claim more
-than the account holds, loudly (log, Slack, StatsD), until a person clears the hold."""
+"""A live bot audits its books against the simulator's account and sends no order when they claim more than the
+account holds, says so once (log, Slack, StatsD), and trades again once the account covers the books."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ ACCUMULATE = "tests.support.strategies:Accumulate"
 WEBHOOK_PATH = "T00000000/B00000000/XXXXaudithookXXXX"
 
 
-def test_books_that_claim_more_than_the_account_stop_new_trades_until_a_person_clears_the_hold(tmp_path, monkeypatch):
+def test_books_that_claim_more_than_the_account_hold_the_bot_until_the_coins_are_back(tmp_path, monkeypatch):
     sim = start_simulator()
     slack, statsd = SlackServer(), UdpCollector()
     monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.webhook_url(WEBHOOK_PATH))
@@ -50,21 +50,24 @@ def test_books_that_claim_more_than_the_account_stop_new_trades_until_a_person_c
         held_at = bot_buys()
         wait_until(lambda: bot.logs().count("buy order skipped: on hold since an audit found") >= 6, "more refused buys")
         assert bot_buys() == held_at
-        assert "candlebot-ledger --name testbot --clear-hold" in bot.logs()
+        assert "put the coins back on the account" in bot.logs() and "candlebot-ledger --name BOT --write-off TRADE_ID" in bot.logs()
         assert slack.wait_for(1)
         assert any(r.text().startswith("Books disagree with the account: 1 problem(s)\nthe books hold") for r in slack.requests)
         wait_until(lambda: any(d.name == "candlebot.audit.hold" and d.value == 1 for d in statsd.datagrams()), "the hold metric")
+        assert bot.logs().count("audit: the books hold") == 1  # said once, not at every audit
+        assert sum("Books disagree" in r.text() for r in slack.requests) == 1
+        status = subprocess.run([sys.executable, "-m", "candlebot", "status", "--state-dir", str(bot.state_dir), "--json"],
+                                capture_output=True, text=True, timeout=30)
+        assert "the books hold" in status.stdout, status.stderr
         assert process.poll() is None
 
-        # Act: the person buys the coins back and clears the hold
+        # Act: the person buys the coins back
         person.place_market_order(OrderRequest("XXBTZUSD", Side.BUY, Decimal("0.001"), 2_000_000_002))
-        cleared = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name,
-                                  "--clear-hold"], capture_output=True, text=True, timeout=30)
-        assert cleared.returncode == 0, cleared.stderr
 
-        # Assert: the bot trades again, and says why
-        wait_until(lambda: "audit hold cleared by hand" in bot.logs(), "the bot to notice")
+        # Assert: the next audit lifts the hold, the bot trades again and says why
+        wait_until(lambda: "hold lifted, trading resumes" in bot.logs(), "the audit to lift the hold")
         wait_until(lambda: bot_buys() > held_at, "a new buy")
+        wait_until(lambda: any("Books agree with the account again" in r.text() for r in slack.requests), "the all-clear")
         wait_until(lambda: any(d.name == "candlebot.audit.hold" and d.value == 0 for d in statsd.datagrams()[-40:]), "the metric to drop")
     finally:
         code, _, err = stop(process)
