@@ -306,7 +306,7 @@ class Auditor:
             steps.append(SHORTAGE_HINT)
         if HOLD in self.trader.holds:
             steps.append(f"check the orders on the account, then run `{CLEAR_HINT.format(bot=self.bot)}`")
-        log.error("audit: %s; no order of any kind is sent (closes included) until %s",
+        log.error("audit: %s; no order of any kind is sent (closes included). To lift the hold: %s",
                   "; ".join(problems) or "the books agree with the account now, the hold stays", "; or ".join(steps))
 
     def _recover(self, late: list[tuple[dict[str, object], AccountOrder]]) -> bool:
