@@ -278,11 +278,11 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
         credentials = load_credentials(settings.key_file) if settings.mode != "paper" else None
     except ConfigError as exc:
         raise ConfigError(f"--{settings.mode} needs a Kraken API key: {exc}") from None
-    store = _claim_books(settings, credentials, clock, closers)  # before any exchange call
     try:
+        store = _claim_books(settings, credentials, clock, closers)  # before any exchange call
         return _assemble(settings, clock, stop, sinks, credentials, store, closers)
     except BaseException:
-        for close in reversed(closers):  # the lock above all: a failed start leaves the bot free to start again
+        for close in reversed(closers):  # the locks above all: a failed start leaves the bot free to start again
             try:
                 close()
             except Exception:
@@ -336,24 +336,20 @@ def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
 def _claim_books(settings: BotSettings, credentials: KrakenCredentials | None, clock: Clock,
                  closers: list[Callable[[], None]]) -> BotStore:
     """The bot's lock (one process per bot) and its state file, checked to be this bot's books on this account."""
+    from candlebot.live.keyshare import KeyShare
     from candlebot.live.lock import BotLock
     from candlebot.live.store import PAPER_ACCOUNT, BotStore, kraken_account
 
     path = _store_path(settings)
+    if credentials is not None:  # one state dir per key on this machine (its nonce file, the fleet's audit)
+        share = KeyShare(credentials.key_id, settings.state_dir).claim()
+        closers.append(share.release)
     lock = BotLock.beside(path).acquire(f"bot {settings.identity.name!r}")
-    try:
-        store = BotStore(path, now=clock.now)
-    except BaseException:
-        lock.release()
-        raise
-    closers.extend((lock.release, store.close))
+    closers.append(lock.release)
+    store = BotStore(path, now=clock.now)
+    closers.append(store.close)
     account = kraken_account(credentials.key_id) if settings.mode == "live" and credentials is not None else PAPER_ACCOUNT
-    try:
-        store.claim(name=settings.identity.name, bot_id=settings.identity.bot_id, account=account)
-    except BaseException:
-        store.close()
-        lock.release()
-        raise
+    store.claim(name=settings.identity.name, bot_id=settings.identity.bot_id, account=account)
     return store
 
 

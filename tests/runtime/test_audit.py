@@ -79,3 +79,38 @@ def test_books_that_claim_more_than_the_account_hold_the_bot_until_the_coins_are
     books = bot.store().load()
     held = sum((t.volume for t in books.trades if t.is_open), Decimal(0))
     assert sim.balances(KEY)["XXBT"] == held  # the books agree with the account again
+
+
+def test_a_trade_whose_coins_are_gone_is_written_off_with_one_command_and_the_hold_lifts(tmp_path):
+    sim = start_simulator()
+    bot = BotRun(tmp_path, sim.url)
+    key_file = write_key_file(tmp_path)
+    argv = ("--live", "--key-file", str(key_file), "--cash", "1000", "--stake", "40", "-p", ONE_SECOND, "-t", "0.2",
+            "--strategy", ACCUMULATE, "--param", "num_simultaneous_trades=2", "--audit-interval", "1")
+    process = bot.start(*argv)
+    person = KrakenExchange(KrakenConfig(url=sim.url, tier="none"), credentials=load_credentials(key_file), state_dir=bot.state_dir)
+    ledger = [sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name]
+    try:
+        wait_until(lambda: len(bot.store().load().trades) == 2, "two trades")
+        gone = bot.store().load().trades[0]
+        person.place_market_order(OrderRequest("XXBTZUSD", Side.SELL, gone.volume, 2_000_000_001))  # sold by hand
+        wait_until(lambda: "audit: the books hold" in bot.logs(), "the hold")
+
+        running = subprocess.run([*ledger, "--write-off", str(gone.trade_id)], capture_output=True, text=True, timeout=30)
+        assert running.returncode == 2 and f"PID {process.pid}" in running.stderr, running.stderr  # stop the bot first
+        code, _, err = stop(process)
+        assert code == 0, err
+
+        written = subprocess.run([*ledger, "--write-off", str(gone.trade_id)], capture_output=True, text=True, timeout=30)
+        assert written.returncode == 0 and f"trade {gone.trade_id}" in written.stderr, written.stderr
+        assert [t.trade_id for t in bot.store().load().trades] == [gone.trade_id + 1]
+
+        process = bot.start(*argv)  # the books fit the account again: no hold, and the bot trades
+        wait_until(lambda: len(bot.store().load().trades) == 2, "a new buy")
+        assert "hold lifted" in bot.logs()
+    finally:
+        code, _, err = stop(process)
+        person.close()
+        sim.stop()
+    assert code == 0, err
+    assert sim.balances(KEY)["XXBT"] == sum((t.volume for t in bot.store().load().trades if t.is_open), Decimal(0))

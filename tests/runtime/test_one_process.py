@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from candlebot.identity import BotIdentity
-from tests.support.bots import FLIP, ONE_SECOND, BotRun, start_simulator, stop
+from tests.support.bots import FLIP, ONE_SECOND, BotRun, start_simulator, stop, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
@@ -78,3 +78,27 @@ def test_a_state_file_of_another_bot_or_a_dangling_link_is_refused(tmp_path):
         assert beta.store_path.is_symlink() and not (tmp_path / "gone.sqlite").exists()  # nothing created behind it
     finally:
         sim.stop()
+
+
+@pytest.mark.slow
+def test_bots_on_one_key_must_share_one_state_dir(tmp_path):
+    sim = start_simulator()
+    key_file = write_key_file(tmp_path)
+    live = ("--live", "--key-file", str(key_file), "--cash", "100", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP)
+    first = BotRun(tmp_path / "one", sim.url, name="alpha")
+    process = first.start(*live)
+    try:
+        wait_until(lambda: " started: " in first.logs(), "the first bot to start", timeout=60)
+        same_dir = BotRun(tmp_path / "one", sim.url, name="beta")  # another bot on the key, in the key's state dir
+        ok = same_dir.run(*live, "--stop-after", "3", timeout=60)
+        assert ok.returncode == 0, ok.stderr
+
+        other_dir = BotRun(tmp_path / "two", sim.url, name="gamma")
+        refused = other_dir.run(*live, "--stop-after", "20", timeout=60)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.count("\n") == 1 and f"--state-dir {first.state_dir}" in refused.stderr, refused.stderr
+        assert "must share one state dir" in refused.stderr
+    finally:
+        code, _, err = stop(process)
+        sim.stop()
+    assert code == 0, err
