@@ -17,7 +17,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from candlebot.live.audit import FLEET_HOLD_KEY, HOLD_KEY
+from candlebot.live.audit import CLEARED_KEY, FLEET_HOLD_KEY, HOLD_KEY
 from candlebot.live.lock import BotLock, BotLocked
 from candlebot.errors import ConfigError, StateWriteError
 from candlebot.identity import BotIdentity
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             hold = store.meta(HOLD_KEY)
             shortage = store.meta(FLEET_HOLD_KEY)
+            if args.clear_hold:
+                store.set_meta(CLEARED_KEY, "1")  # a running bot drops its holds on orders declared never placed
             if args.clear_hold and hold:
                 store.delete_meta(HOLD_KEY)
                 print(f"audit hold cleared (it said: {hold})", file=sys.stderr)

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 HOLD_KEY = "audit_hold"  # meta: an order mismatch, lifted by a person
 FLEET_HOLD_KEY = "fleet_hold"  # meta: a shortage of the key's account, lifted by an audit
+CLEARED_KEY = "hold_cleared"  # meta: set by --clear-hold, read (and removed) by the running bot
 HOLD = "audit"  # the trader's holds this module sets
 FLEET_HOLD = "fleet"
 RECHECK = "recheck"
@@ -180,6 +181,8 @@ class Auditor:
         self.attempts = 0
         self.next_due = clock.now()
         self._last_read: float | None = None  # Kraken's time of the last compared read
+        self._surplus: Decimal | None = None  # the account's base beyond the fleet's books at the last audit
+        self._suspects: dict[int, tuple[Side, Decimal | None]] = {}  # declared never placed: side, surplus before
         self._inline = False
         self._read: _Read | None = None
         self._snapshot: _Snapshot | None = None
@@ -196,10 +199,14 @@ class Auditor:
     def held(self) -> bool:
         return HOLD in self.trader.holds or FLEET_HOLD in self.trader.holds
 
-    def recheck(self, why: str) -> None:
-        """No order until an audit has compared the books with the account (an order was declared never placed:
-        if it executed after all, its coins are missing and the audit holds the fleet)."""
-        self.trader.hold(RECHECK, f"{why}; no order until an audit has checked the account")
+    def recheck(self, order: OrderRequest) -> None:
+        """``order`` was declared never placed: no order until an audit has compared the books with the account.
+        A sell that executed after all leaves the fleet short (a shortage hold). A buy that did leaves more coins
+        than at the last audit beyond the fleet's books: the hold then stays until Kraken lists it (booked as
+        recovered) or the surplus is gone; a person who added coins meanwhile clears it (``--clear-hold``)."""
+        self._suspects[order.userref] = (order.side, self._surplus)
+        self.trader.hold(RECHECK, f"order userref {order.userref} was declared never placed; no order until an audit "
+                                  "has checked the account")
         self.next_due = min(self.next_due, self.clock.now())
 
     def poll(self) -> None:
@@ -286,8 +293,26 @@ class Auditor:
                             "lifted", lifted.asset)
             if self.board is None or not self.board.holds():
                 self._lift_fleet()
-        self.trader.lift(RECHECK)
+        self._check_suspects(view.base - snapshot.booked - view.others)
         self._report(snapshot.booked, view, findings)
+
+    def _check_suspects(self, surplus: Decimal) -> None:
+        """Orders declared never placed: a sell is the shortage check's; a buy is suspect while the account holds
+        more beyond the books than before it (its coins, not listed yet)."""
+        for userref, (side, before) in list(self._suspects.items()):
+            if side is Side.SELL or before is None or surplus <= before:
+                del self._suspects[userref]
+        self._surplus = surplus
+        if not self._suspects:
+            self.trader.lift(RECHECK)
+            return
+        refs = ", ".join(str(ref) for ref in self._suspects)
+        reason = (f"the account holds {surplus} {self.pair.base} beyond the books of the bots on this key, more than "
+                  f"before order(s) {refs}, declared never placed: probably executed and not listed yet")
+        if RECHECK not in self.trader.holds or self.trader.holds[RECHECK] != reason:
+            log.error("audit: %s; no order until Kraken lists it (it is then booked as recovered) or a person who "
+                      "added coins meanwhile runs `%s`", reason, CLEAR_HINT.format(bot=self.bot))
+        self.trader.hold(RECHECK, reason)
 
     def _report(self, booked: Decimal, view: AccountView, findings: Findings) -> None:
         now, problems = self.clock.now(), findings.problems
@@ -319,11 +344,14 @@ class Auditor:
             trade_id = None if row.get("trade_id") is None else int(row["trade_id"])  # type: ignore[call-overload]
             fill = found.fill(self.pair.name)
             self.trader.book(order, fill, trade_id, recovered=True)
+            self._suspects.pop(order.userref, None)
             booked = True
             message = (f"order userref {order.userref} ({order.side.value} {fill.volume} {self.pair.base}), booked as "
                        f"never placed, was executed on the exchange after all: booked as recovered")
             log.warning("audit: %s", message)
             self.bus.emit(BotError(self.clock.now(), "recovered", message))
+        if booked and not self._suspects:
+            self.trader.lift(RECHECK)
         return booked
 
     def _hold(self, reason: str) -> None:
@@ -356,6 +384,12 @@ class Auditor:
             self.next_due = min(self.next_due, self.clock.now())
 
     def _notice_cleared(self) -> None:
+        if self.store.meta(CLEARED_KEY):
+            self.store.delete_meta(CLEARED_KEY)
+            if self._suspects:  # a person looked: the surplus is theirs
+                self._suspects.clear()
+                self.trader.lift(RECHECK)
+                log.warning("hold on order(s) declared never placed cleared by hand")
         if HOLD in self.trader.holds and not self.store.meta(HOLD_KEY):
             self.trader.lift(HOLD)
             log.warning("audit hold cleared by hand: auditing the books again now")

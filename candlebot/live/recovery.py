@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 from candlebot.clock import Clock
 from candlebot.errors import ExchangeError, FatalExchangeError, OrderOutcomeUnknown, RateLimitError
 from candlebot.events import BotError, EventBus
-from candlebot.venue import Exchange
+from candlebot.venue import Exchange, OrderRequest
 from candlebot.trading.trader import PendingIntent, Trader
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class Reconciler:
 
     def __init__(
         self, *, trader: Trader, exchange: Exchange, bus: EventBus, clock: Clock, pending: Iterable[PendingIntent] = (),
-        absent_after: float, lookup_every: float = 0.0, on_absent: Callable[[str], None] | None = None,
+        absent_after: float, lookup_every: float = 0.0, on_absent: Callable[[OrderRequest], None] | None = None,
     ) -> None:
         """``pending``: the stored intents without outcome (a restart), handed to the trader to wait for;
         ``on_absent``: told when an order is declared never placed (a live bot audits the account before its
@@ -89,7 +89,7 @@ class Reconciler:
             self.trader.never_placed(order, "not found on the exchange after restart: never placed")
             log.info("order userref %d was never placed", order.userref)
             if self.on_absent is not None:
-                self.on_absent(f"order userref {order.userref} was declared never placed")
+                self.on_absent(order)
             return
         booked = self.trader.book(order, fill, intent.trade_id, recovered=True)
         if fill.volume <= 0:

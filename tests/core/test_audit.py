@@ -222,3 +222,44 @@ def test_trades_from_the_order_reply_are_not_marked_recovered(tmp_path: Path) ->
     bot.clock.index = 1
     bot.trader.close(trade)
     assert [e.recovered for e in bot.events if isinstance(e, (TradeOpened, TradeClosed))] == [False, False]
+
+
+def test_a_buy_declared_never_placed_whose_coins_show_up_holds_until_it_is_listed_and_booked(tmp_path: Path) -> None:
+    """Issue 17 item 5, the buy side: an executed buy adds coins beyond the books (not a shortage); the bot must not
+    buy again on the belief that its order was never placed."""
+    bot = Bot(tmp_path, FakeAccount())
+    auditor = bot.auditor()
+    auditor.poll()  # the surplus before the order: none
+    order = OrderRequest(XBTUSD.name, Side.BUY, D("0.002"), 77, D(30000))
+    bot.store.intent(order, None)
+    bot.trader.never_placed(order, "absent at the end of the reconcile window")
+    auditor.recheck(order)
+    assert bot.buy(1) is None  # nothing until the account is checked
+
+    bot.account.base = D("0.002")  # it executed: its coins are on the account, the order not listed yet
+    auditor.next_due = bot.clock.now()
+    auditor._inline = True
+    auditor.poll()
+    assert bot.buy(2) is None and "probably executed and not listed yet" in bot.trader.holds["recheck"]
+
+    bot.account.orders = [Order(77, "closed", Side.BUY, D("0.002"))]  # Kraken lists it
+    auditor.next_due = bot.clock.now()
+    auditor._inline = True
+    auditor.poll()
+    assert [e.recovered for e in bot.events if isinstance(e, TradeOpened)] == [True]
+    assert not bot.trader.holds and bot.ledger.position == D("0.002")
+    assert bot.buy(3) is not None
+
+
+def test_a_buy_declared_never_placed_that_left_no_coins_lets_the_bot_trade_after_one_audit(tmp_path: Path) -> None:
+    bot = Bot(tmp_path, FakeAccount())
+    auditor = bot.auditor()
+    auditor.poll()
+    order = OrderRequest(XBTUSD.name, Side.BUY, D("0.002"), 78, D(30000))
+    bot.store.intent(order, None)
+    bot.trader.never_placed(order, "absent at the end of the reconcile window")
+    auditor.recheck(order)
+    auditor.next_due = bot.clock.now()
+    auditor._inline = True
+    auditor.poll()
+    assert not bot.trader.holds and bot.buy(1) is not None
