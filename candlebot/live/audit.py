@@ -22,8 +22,10 @@ are not the bot's), keeps polling, and says so once (log, Slack, ``candlebot.aud
 Orders are asked for and compared by Kraken's clock (its ``Time``, the orders' own close times), never
 the local one: a local clock ahead of Kraken's made orders booked as filled look unlisted (issue 17).
 An order booked as failed (declared never placed when the reconcile window ended) that the exchange
-lists as executed after all is booked as recovered, and alerted; while it is missing, its coins are
-missing from the account, which the shortage check sees: no second order is sent meanwhile.
+lists as executed after all is booked as recovered, and alerted. Until then no second order is sent: a
+declared-absent order makes the bot audit before its next order (``recheck``); a sell that executed
+leaves the account short (a shortage), a buy that did leaves more coins beyond the fleet's books than
+the audit before it saw (the bot holds until it is listed, or a person clears it).
 """
 
 from __future__ import annotations
