@@ -49,20 +49,6 @@ class BotLock:
         self._fd = fd
         return self
 
-    def held_by_other(self) -> int | None:
-        """The PID of another live process holding the lock, else None (checked without keeping it)."""
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _read_pid(fd) or -1
-        finally:
-            os.close(fd)  # closing drops a lock taken here
-        return None
-
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
