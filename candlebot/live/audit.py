@@ -185,6 +185,7 @@ class Auditor:
         self._last_read: float | None = None  # Kraken's time of the last compared read
         self._surplus: Decimal | None = None  # the account's base beyond the fleet's books at the last audit
         self._suspects: dict[int, tuple[Side, Decimal | None]] = {}  # declared never placed: side, surplus before
+        self._unbookable: set[int] = set()  # found late but not bookable: left to the comparison (a mismatch)
         self._inline = False
         self._read: _Read | None = None
         self._snapshot: _Snapshot | None = None
@@ -340,12 +341,16 @@ class Auditor:
         """Book every order booked as failed that the exchange executed after all; True when any was booked."""
         booked = False
         for row, found in late:
+            if int(row["userref"]) in self._unbookable:  # type: ignore[call-overload]
+                continue  # tried once: an order mismatch a person must look at
             order = OrderRequest(str(row["pair"]), Side(str(row["side"])), _decimal(row["volume"]),
                                  int(row["userref"]),  # type: ignore[call-overload]
                                  None if row.get("limit_price") is None else _decimal(row["limit_price"]))
             trade_id = None if row.get("trade_id") is None else int(row["trade_id"])  # type: ignore[call-overload]
             fill = found.fill(self.pair.name)
-            self.trader.book(order, fill, trade_id, recovered=True)
+            if self.trader.book(order, fill, trade_id, recovered=True) is None:
+                self._unbookable.add(order.userref)  # e.g. a sell for a trade closed meanwhile: compared, held
+                continue
             self._suspects.pop(order.userref, None)
             booked = True
             message = (f"order userref {order.userref} ({order.side.value} {fill.volume} {self.pair.base}), booked as "

@@ -263,3 +263,23 @@ def test_a_buy_declared_never_placed_that_left_no_coins_lets_the_bot_trade_after
     auditor._inline = True
     auditor.poll()
     assert not bot.trader.holds and bot.buy(1) is not None
+
+
+def test_a_late_sell_whose_trade_was_closed_meanwhile_is_a_mismatch_tried_once(tmp_path: Path) -> None:
+    bot = Bot(tmp_path, FakeAccount())
+    trade = bot.buy(0)
+    bot.clock.index = 1
+    closed = bot.trader.close(trade)
+    lost = OrderRequest(XBTUSD.name, Side.SELL, trade.volume, 55, D(29000))  # an earlier sell of the same trade
+    bot.store.intent(lost, trade.trade_id)
+    bot.store.failed(lost, OrderRejected("absent at the end of the reconcile window"))
+    bot.account.orders = [filled(trade), Order(closed.close_fill.userref, "closed", Side.SELL, trade.volume),
+                          Order(55, "closed", Side.SELL, trade.volume)]
+    auditor = bot.auditor()
+    auditor.poll()
+    assert "order userref 55 executed" in bot.store.meta(HOLD_KEY)
+    errors = len(bot.events)
+    auditor.next_due = bot.clock.now()
+    auditor._inline = True
+    auditor.poll()
+    assert not [e for e in bot.events[errors:] if isinstance(e, TradeClosed)]  # not booked again, nor tried again
