@@ -333,6 +333,14 @@ def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
     return BotProcess(runtime, desk.store, log, closers, trader, desk.ledger)
 
 
+def key_account(key_file: str) -> str:
+    """The account a live bot's state file records for the API key in ``key_file``: a fingerprint, never the key."""
+    from candlebot.exchanges.kraken import load_credentials
+    from candlebot.live.store import kraken_account
+
+    return kraken_account(load_credentials(key_file).key_id)
+
+
 def _claim_books(settings: BotSettings, credentials: KrakenCredentials | None, clock: Clock,
                  closers: list[Callable[[], None]]) -> BotStore:
     """The bot's lock (one process per bot) and its state file, checked to be this bot's books on this account."""

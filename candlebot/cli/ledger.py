@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-off", type=int, metavar="TRADE_ID",
                         help="take open trade TRADE_ID off the books: its coins left the account outside the bot "
                              "(stop the bot first); a shortage hold then lifts at the next audit")
+    parser.add_argument("--new-key-file", metavar="FILE",
+                        help="after rotating the API key of the same Kraken account: the live bot's books go on with "
+                             "the key in FILE (stop the bot first)")
     args = parser.parse_args(argv)
     try:
         identity = BotIdentity.from_name(args.name)
@@ -47,13 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             raise ConfigError(f"no books for bot {identity.name!r} at {path}")
         lock = BotLock.beside(path)
-        if args.write_off is not None:
+        changes_books = args.write_off is not None or args.new_key_file is not None
+        if changes_books:
             try:
                 lock.acquire(f"bot {identity.name!r}")
             except BotLocked as exc:
-                raise ConfigError(f"{exc}; stop it (e.g. supervisorctl stop ...) before --write-off, then start it "
+                flag = "--write-off" if args.write_off is not None else "--new-key-file"
+                raise ConfigError(f"{exc}; stop it (e.g. supervisorctl stop ...) before {flag}, then start it "
                                   "again") from None
-        store = BotStore(path, now=time.time, create=False, writable=args.clear_hold or args.write_off is not None)
+        store = BotStore(path, now=time.time, create=False, writable=args.clear_hold or changes_books)
         try:
             hold = store.meta(HOLD_KEY)
             shortage = store.meta(FLEET_HOLD_KEY)
@@ -66,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             elif args.clear_hold and shortage:
                 print(f"the hold says: {shortage}; it lifts by itself when an audit sees the account cover the books: "
                       "put the coins back, or take a trade off the books with --write-off TRADE_ID", file=sys.stderr)
+            if args.new_key_file is not None:
+                _adopt_key(store, args.new_key_file)
             if args.write_off is not None:
                 gone = store.write_off(args.write_off)
                 print(f"trade {gone.trade_id} ({gone.volume} {store.meta('base') or ''} bought at {gone.entry_price}) "
@@ -112,6 +119,17 @@ def main(argv: list[str] | None = None) -> int:
             print(ledger_line(trade, None))  # the books hold no price: an open trade's mark is not its entry
         print(" ".join(f"{k}={v}" for k, v in totals.items()))
     return 0
+
+
+def _adopt_key(store: BotStore, key_file: str) -> None:
+    """A rotated key of the same account: the live books' account becomes the new key's fingerprint."""
+    from candlebot.assembly import key_account
+
+    if not (store.meta("account") or "").startswith("kraken:"):
+        raise ConfigError(f"{store.path.name} holds paper books: they never move to a Kraken account")
+    account = key_account(key_file)
+    store.set_meta("account", account)
+    print(f"the books now go with the key in {key_file} (fingerprint {account.partition(':')[2]})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -114,3 +114,23 @@ def test_a_trade_whose_coins_are_gone_is_written_off_with_one_command_and_the_ho
         sim.stop()
     assert code == 0, err
     assert sim.balances(KEY)["XXBT"] == sum((t.volume for t in bot.store().load().trades if t.is_open), Decimal(0))
+
+
+def test_a_rotated_key_of_the_same_account_takes_the_books_over_with_one_command(tmp_path):
+    sim = start_simulator()
+    bot = BotRun(tmp_path, sim.url)
+    key_file = write_key_file(tmp_path)
+    argv = ("--live", "--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", ACCUMULATE, "--stop-after", "3")
+    try:
+        assert bot.run(*argv, "--key-file", str(key_file)).returncode == 0
+        rotated = tmp_path / "rotated.key"
+        rotated.write_text(f"ROTATED-{KEY}\n{key_file.read_text().splitlines()[1]}\n")
+        rotated.chmod(0o600)
+        refused = bot.run(*argv, "--key-file", str(rotated))
+        assert refused.returncode == 2 and "books never move between accounts" in refused.stderr, refused.stderr
+        ledger = [sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name]
+        adopted = subprocess.run([*ledger, "--new-key-file", str(rotated)], capture_output=True, text=True, timeout=30)
+        assert adopted.returncode == 0 and "fingerprint" in adopted.stderr and "ROTATED" not in adopted.stderr
+        assert bot.store().meta("account") not in (None, "paper") and "ROTATED" not in bot.store().meta("account")
+    finally:
+        sim.stop()
