@@ -18,7 +18,7 @@ from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ACCUMULATE = "tests.support.strategies:Accumulate"
-THREE_SECONDS = "0.05"  # -p in minutes
+SIX_SECONDS = "0.1"  # -p in minutes: room to arm the fault between alpha's buy and its sell
 
 
 @dataclass
@@ -70,7 +70,7 @@ def test_a_lost_sell_found_late_never_sells_another_bots_coins(tmp_path):
     a_process = None
     try:
         wait_until(lambda: open_volume(b) > 0, "beta's buy", timeout=60)
-        a_process = a.start(*common, "--stake", "40", "-p", THREE_SECONDS, "--strategy", FLIP, "--reconcile-window", "2")
+        a_process = a.start(*common, "--stake", "40", "-p", SIX_SECONDS, "--strategy", FLIP, "--reconcile-window", "2")
         wait_until(lambda: open_volume(a) > 0, "alpha's first buy", timeout=60)
         # alpha's next order is its sell (beta is at its cap): booked by Kraken, its reply lost, listed only late
         sim.set_faults(Faults(drop_reply=DropReply(mode="502", methods=("AddOrder",), count=1),
@@ -85,6 +85,7 @@ def test_a_lost_sell_found_late_never_sells_another_bots_coins(tmp_path):
         wait_until(lambda: "another bot on this key found the account short" in b.logs()
                    or "the books of the bots on this key hold" in b.logs(), "beta to hold as well", timeout=60)
         wait_until(lambda: "booked as recovered" in a.logs(), "the late order to be found", timeout=90)
+        assert "(sell " in a.logs().split("booked as never placed")[0].rsplit("order userref", 1)[1]  # the sell was lost
         assert len(sells()) == 1, "a second sell was sent while the first was missing"
         wait_until(lambda: "hold lifted, trading resumes" in b.logs(), "beta's hold to lift", timeout=60)
     finally:
