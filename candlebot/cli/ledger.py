@@ -125,7 +125,10 @@ def _adopt_key(store: BotStore, key_file: str) -> None:
     """A rotated key of the same account: the live books' account becomes the new key's fingerprint."""
     from candlebot.assembly import key_account
 
-    if not (store.meta("account") or "").startswith("kraken:"):
+    recorded = store.meta("account")
+    if recorded is None:
+        raise ConfigError(f"{store.path.name} records no key yet: start the bot once with its key")
+    if not recorded.startswith("kraken:"):
         raise ConfigError(f"{store.path.name} holds paper books: they never move to a Kraken account")
     account = key_account(key_file)
     store.set_meta("account", account)
