@@ -277,22 +277,39 @@ def no_sinks(bus: EventBus, tags: SinkTags, secrets: Sequence[str]) -> Callable[
 def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks: SinkStarter = no_sinks) -> BotProcess:
     """A running bot, recovered from its state file and warmed up; temporary Kraken failures are retried (and
     reported) until ``stop``. Raises ConfigError for what a person must fix."""
-    from candlebot.exchanges.kraken import KrakenExchange, load_credentials
-    from candlebot.live.recovery import Reconciler
-    from candlebot.live.runtime import BotRuntime, RuntimeSettings
-    from candlebot.live.userrefs import UserrefSequence
+    from candlebot.exchanges.kraken import load_credentials
 
     closers: list[Callable[[], None]] = []
     try:
         credentials = load_credentials(settings.key_file) if settings.mode != "paper" else None
     except ConfigError as exc:
         raise ConfigError(f"--{settings.mode} needs a Kraken API key: {exc}") from None
+    try:
+        store = _claim_books(settings, credentials, clock, closers)  # before any exchange call
+        return _assemble(settings, clock, stop, sinks, credentials, store, closers)
+    except BaseException:
+        for close in reversed(closers):  # the locks above all: a failed start leaves the bot free to start again
+            try:
+                close()
+            except Exception:
+                pass
+        raise
+
+
+def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks: SinkStarter,
+              credentials: KrakenCredentials | None, store: BotStore, closers: list[Callable[[], None]]) -> BotProcess:
+    """The bot around its claimed books: the adapter, the venue, the trader, the engine, the audit, the runtime."""
+    from candlebot.exchanges.kraken import KrakenExchange
+    from candlebot.live.recovery import Reconciler
+    from candlebot.live.runtime import BotRuntime, RuntimeSettings
+    from candlebot.live.userrefs import UserrefSequence
+
     # the adapter's waits (rate counter, retries, lookups) must not be cut short by a stop: it would spin
     kraken = KrakenExchange(settings.venue, credentials=credentials, clock=LiveClock(), state_dir=settings.state_dir)
     closers.append(kraken.close)
     log = _bot_logger(settings.identity, clock, settings.log_dir, settings.quiet)
     retry = _Retry(log, stop, clock)
-    desk = _open_desk(settings, kraken, clock, retry, closers)
+    desk = _open_desk(settings, kraken, clock, retry, store)
     _attach_outputs(settings, desk, clock, log, closers)
     secrets = (credentials.key, credentials.secret) if credentials is not None else ()
     tags = sink_tags(settings.identity.label, desk.pair, settings.strategy, settings.mode)
@@ -315,6 +332,8 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
                             absent_after=settings.reconcile_window if settings.mode == "live" else 0.0)
     engine = _warmed_up_engine(settings, desk, chart, trader, clock, log, retry)
     auditor = _auditor(settings, desk, trader, credentials, clock, closers) if settings.mode == "live" else None
+    if auditor is not None:
+        reconciler.on_absent = auditor.recheck
     runtime = BotRuntime(settings=RuntimeSettings(settings.identity.label, desk.pair.altname, settings.strategy.name,
                                                   settings.mode, settings.poll_s),
                          exchange=desk.exchange, chart=chart, engine=engine, bus=desk.bus, clock=clock,
@@ -323,12 +342,38 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
     return BotProcess(runtime, desk.store, log, closers, trader, desk.ledger)
 
 
-def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retry: _Retry,
-               closers: list[Callable[[], None]]) -> _Desk:
+def key_account(key_file: str) -> str:
+    """The account a live bot's state file records for the API key in ``key_file``: a fingerprint, never the key."""
+    from candlebot.exchanges.kraken import load_credentials
+    from candlebot.live.store import kraken_account
+
+    return kraken_account(load_credentials(key_file).key_id)
+
+
+def _claim_books(settings: BotSettings, credentials: KrakenCredentials | None, clock: Clock,
+                 closers: list[Callable[[], None]]) -> BotStore:
+    """The bot's lock (one process per bot) and its state file, checked to be this bot's books on this account."""
+    from candlebot.live.keyshare import KeyShare
+    from candlebot.live.lock import BotLock
+    from candlebot.live.store import PAPER_ACCOUNT, BotStore, kraken_account
+
+    path = _store_path(settings)
+    if credentials is not None:  # one state dir per key on this machine (its nonce file, the fleet's audit)
+        share = KeyShare(credentials.key_id, settings.state_dir).claim()
+        closers.append(share.release)
+    lock = BotLock.beside(path).acquire(f"bot {settings.identity.name!r}")
+    closers.append(lock.release)
+    store = BotStore(path, now=clock.now)
+    closers.append(store.close)
+    account = kraken_account(credentials.key_id) if settings.mode == "live" and credentials is not None else PAPER_ACCOUNT
+    store.claim(name=settings.identity.name, bot_id=settings.identity.bot_id, account=account)
+    return store
+
+
+def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retry: _Retry, store: BotStore) -> _Desk:
     """The pair, the fee, the books reloaded from the state file, and the mode's venue around the adapter."""
     from candlebot.exchanges.live import LiveExchange
     from candlebot.exchanges.paper import PaperExchange
-    from candlebot.live.store import BotStore
 
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(settings.pair))
     fees = None
@@ -338,15 +383,13 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
         fee_rate = fees.start(live=settings.mode == "live").rate
     else:
         fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
-    store = BotStore(_store_path(settings), now=clock.now)
-    closers.append(store.close)
     if settings.cash is not None:
         start_cash = settings.cash
     elif settings.mode == "live":
         start_cash = retry("read the account balance", lambda: kraken.balances().get(pair.quote, Decimal(0)))
     else:
         start_cash = DEFAULT_CASH
-    cash = store.bind(pair=pair.name, start_cash=start_cash)
+    cash = store.bind(pair=pair.name, start_cash=start_cash, base=pair.base)
     books = store.load()
     ledger = Ledger(pair, Decimal(store.meta("start_cash") or cash))
     ledger.restore(books.trades, books.cash)
@@ -401,10 +444,17 @@ def _auditor(settings: BotSettings, desk: _Desk, trader: Trader, credentials: Kr
     from candlebot.exchanges.kraken import KrakenExchange
     from candlebot.live.audit import Auditor
 
+    from candlebot.live.fleet import FleetBooks, HoldBoard
+    from candlebot.live.store import kraken_account
+
     account = KrakenExchange(settings.venue, credentials=credentials, clock=LiveClock(), state_dir=settings.state_dir)
     closers.append(account.close)
+    assert credentials is not None  # live
+    path = _store_path(settings)
+    fleet = FleetBooks(path.parent, kraken_account(credentials.key_id), path)  # bots on one key share the state dir
     return Auditor(bot=settings.identity.name, pair=desk.pair, account=account, store=desk.store, ledger=desk.ledger,
-                   trader=trader, bus=desk.bus, clock=clock, interval_s=settings.audit_interval)
+                   trader=trader, bus=desk.bus, clock=clock, interval_s=settings.audit_interval, fleet=fleet,
+                   board=HoldBoard(settings.state_dir, credentials.key_id))
 
 
 def _store_path(settings: BotSettings) -> Path:

@@ -154,7 +154,8 @@ class BotError:
 class BooksAudited:
     """The books compared with the account (live): ``problems`` is empty when they agree.
 
-    ``held``: the bot opens no trade until a person clears the hold (closing is still allowed).
+    ``held``: the bot sends no order (closes included) until the hold lifts (``candlebot.live.audit``);
+    ``changed``: the problems or the hold differ from the last audit's (alerts are sent once, on a change).
     """
 
     time: float
@@ -162,6 +163,7 @@ class BooksAudited:
     account_volume: Decimal
     problems: tuple[str, ...]
     held: bool
+    changed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

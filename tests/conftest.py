@@ -43,6 +43,16 @@ def candle_cache_dir(tmp_path_factory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def runtime_dir(tmp_path_factory) -> Path:
+    """Bots started by the tests register their API key's state dir here (candlebot.live.keyshare), not machine-wide."""
+    import os
+
+    directory = tmp_path_factory.mktemp("runtime")
+    os.environ["CANDLEBOT_RUNTIME_DIR"] = str(directory)
+    return directory
+
+
 # -- integration marker check -------------------------------------------------------------------------------------
 # An audit hook (PEP 578; no patching) sees every process and listening socket a test starts, in its fixtures too.
 _STARTS = {"subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec", "socket.bind"}

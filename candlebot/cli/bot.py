@@ -24,7 +24,8 @@ from candlebot.cli.stopping import stopped
 from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction, venue_config
 from candlebot.cli.sinks import build_sinks, check_sinks
 from candlebot.clock import LiveClock
-from candlebot.errors import ConfigError, StateWriteError
+from candlebot.errors import BooksInvariantError, ConfigError, FatalExchangeError, StateWriteError
+from candlebot.events import BotError, EventBus
 from candlebot.identity import BotIdentity
 from candlebot.live.paths import default_state_dir
 from candlebot.strategy.params import parse_params
@@ -57,10 +58,13 @@ def run(args: argparse.Namespace) -> int:
     clock = LiveClock(interrupt=stop)
     built: list[BotProcess] = []
     failed: list[BaseException] = []  # handed to the main thread
+    valid: list[BotSettings] = []  # the flags were right: a refusal to start is then alerted
 
     def start() -> None:
         try:
-            built.append(build_bot(settings_from_args(args), clock, stop, sink_starter(args)))
+            settings = settings_from_args(args)
+            valid.append(settings)
+            built.append(build_bot(settings, clock, stop, sink_starter(args)))
         except BaseException as exc:  # handed to the main thread
             failed.append(exc)
 
@@ -75,10 +79,12 @@ def run(args: argparse.Namespace) -> int:
         error = failed[0] if failed else RuntimeError("the bot did not start")
         if stop.is_set() and isinstance(error, ConfigError):
             return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
-        if isinstance(error, StateWriteError):
-            raise ConfigError(str(error)) from None
         if not isinstance(error, Exception):
             raise error
+        if valid and isinstance(error, (ConfigError, StateWriteError, BooksInvariantError, FatalExchangeError)):
+            alert_refusal(args, valid[0], error)
+        if isinstance(error, StateWriteError):
+            raise ConfigError(str(error)) from None
         return stopped(error, logging.getLogger("candlebot"))
     bot = built[0]
 
@@ -156,6 +162,23 @@ def _supervised() -> bool:
     """Under supervisord (which sets SUPERVISOR_ENABLED) the console is a log file of its own: the bot's lines go to its
     log file only, and the console keeps what only it can catch (a crash's traceback), so each line is in one file."""
     return bool(os.environ.get("SUPERVISOR_ENABLED"))
+
+
+def alert_refusal(args: argparse.Namespace, settings: BotSettings, error: Exception) -> None:
+    """A bot that refuses to start exits 2 and is not restarted (supervisor's ``exitcodes``): say so once on the
+    bot's alert channels (Slack, StatsD), since nobody watches a console log. Never raises."""
+    from candlebot.output.sinks.tags import SinkTags
+
+    bus = EventBus()
+    try:
+        tags = SinkTags(bot=settings.identity.label, pair=settings.pair, strategy=settings.strategy.name,
+                        mode=settings.mode)
+        close = sink_starter(args)(bus, tags, ())
+    except Exception:  # the one line on stderr still says why
+        return
+    bus.emit(BotError(time.time(), "refused", f"the bot refused to start and is not restarted: {error}; fix the cause, "
+                                              "then start it again"))
+    close()
 
 
 def sink_starter(args: argparse.Namespace) -> SinkStarter:

@@ -2,8 +2,10 @@
 
 A state file that cannot be trusted (empty, corrupt, foreign, impossible values)
 is reported in one line with exit code 2, as a bot would refuse it.
-``--clear-hold`` is how a person lifts an audit hold (``candlebot.live.audit``) after
-checking the account.
+``--clear-hold`` is how a person lifts an order-mismatch hold (``candlebot.live.audit``) after
+checking the account; a shortage hold lifts by itself once the account covers the books, after the
+coins are put back or a trade whose coins are gone is taken off the books with ``--write-off TRADE_ID``
+(the bot must be stopped: a running bot would still hold and sell the trade).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
-from candlebot.live.audit import HOLD_KEY
+from candlebot.live.audit import CLEARED_KEY, FLEET_HOLD_KEY, HOLD_KEY
+from candlebot.live.lock import BotLock, BotLocked
 from candlebot.errors import ConfigError, StateWriteError
 from candlebot.identity import BotIdentity
 from candlebot.output.lines import fields_line, ledger_line
@@ -32,25 +36,53 @@ def main(argv: list[str] | None = None) -> int:
     output.add_argument("--json", action="store_true", help="one JSON object: trades and totals")
     output.add_argument("--csv", action="store_true", help="one CSV row per trade")
     parser.add_argument("--clear-hold", action="store_true",
-                        help="lift an audit hold once you have checked the account (the bot audits again at once)")
+                        help="lift an order-mismatch hold once you have checked the account (the bot audits again at once)")
+    parser.add_argument("--write-off", type=int, metavar="TRADE_ID",
+                        help="take open trade TRADE_ID off the books: its coins left the account outside the bot "
+                             "(stop the bot first); a shortage hold then lifts at the next audit")
+    parser.add_argument("--new-key-file", metavar="FILE",
+                        help="after rotating the API key of the same Kraken account: the live bot's books go on with "
+                             "the key in FILE (stop the bot first)")
     args = parser.parse_args(argv)
     try:
         identity = BotIdentity.from_name(args.name)
         path = (Path(args.state_dir) if args.state_dir else default_state_dir()) / "bots" / f"{identity.label}.sqlite"
         if not path.is_file():
             raise ConfigError(f"no books for bot {identity.name!r} at {path}")
-        store = BotStore(path, now=lambda: 0.0, create=False, writable=args.clear_hold)
+        lock = BotLock.beside(path)
+        changes_books = args.write_off is not None or args.new_key_file is not None
+        if changes_books:
+            try:
+                lock.acquire(f"bot {identity.name!r}")
+            except BotLocked as exc:
+                flag = "--write-off" if args.write_off is not None else "--new-key-file"
+                raise ConfigError(f"{exc}; stop it (e.g. supervisorctl stop ...) before {flag}, then start it "
+                                  "again") from None
+        store = BotStore(path, now=time.time, create=False, writable=args.clear_hold or changes_books)
         try:
             hold = store.meta(HOLD_KEY)
+            shortage = store.meta(FLEET_HOLD_KEY)
+            if args.clear_hold:
+                store.set_meta(CLEARED_KEY, "1")  # a running bot drops its holds on orders declared never placed
             if args.clear_hold and hold:
                 store.delete_meta(HOLD_KEY)
                 print(f"audit hold cleared (it said: {hold})", file=sys.stderr)
                 hold = None
+            elif args.clear_hold and shortage:
+                print(f"the hold says: {shortage}; it lifts by itself when an audit sees the account cover the books: "
+                      "put the coins back, or take a trade off the books with --write-off TRADE_ID", file=sys.stderr)
+            if args.new_key_file is not None:
+                _adopt_key(store, args.new_key_file)
+            if args.write_off is not None:
+                gone = store.write_off(args.write_off)
+                print(f"trade {gone.trade_id} ({gone.volume} {store.meta('base') or ''} bought at {gone.entry_price}) "
+                      "is off the books; its cost stays spent", file=sys.stderr)
             books = store.load()
             start_cash = Decimal(store.meta("start_cash") or "0")
             pair = store.meta("pair") or ""
         finally:
             store.close()
+            lock.release()
     except StateWriteError as exc:
         print(f"candlebot-ledger: error: {exc}", file=sys.stderr)
         return 2
@@ -72,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "cash": str(books.cash),
         "unsettled_orders": [p.order.userref for p in books.pending],
         "audit_hold": hold,
+        "fleet_hold": shortage,
     }
     if args.csv:
         write_trades_csv(books.trades, sys.stdout)
@@ -96,6 +129,20 @@ def _altname(pair: str) -> str:
         return offline_pair(pair).altname if pair else pair
     except ConfigError:
         return pair
+
+
+def _adopt_key(store: BotStore, key_file: str) -> None:
+    """A rotated key of the same account: the live books' account becomes the new key's fingerprint."""
+    from candlebot.assembly import key_account
+
+    recorded = store.meta("account")
+    if recorded is None:
+        raise ConfigError(f"{store.path.name} records no key yet: start the bot once with its key")
+    if not recorded.startswith("kraken:"):
+        raise ConfigError(f"{store.path.name} holds paper books: they never move to a Kraken account")
+    account = key_account(key_file)
+    store.set_meta("account", account)
+    print(f"the books now go with the key in {key_file} (fingerprint {account.partition(':')[2]})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -13,3 +13,13 @@ def default_state_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "candlebot"
+
+
+def runtime_dir() -> Path:
+    """Where live processes of this user meet (locks that die with them): ``$CANDLEBOT_RUNTIME_DIR``, else
+    ``$XDG_RUNTIME_DIR/candlebot``, else ``/tmp/candlebot-<uid>``. One per machine and user, whatever --state-dir."""
+    explicit = os.environ.get("CANDLEBOT_RUNTIME_DIR")
+    if explicit:
+        return Path(explicit)
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return Path(runtime) / "candlebot" if runtime else Path(f"/tmp/candlebot-{os.getuid()}")

@@ -18,12 +18,12 @@ or another bot holds the key) is tried again on a later poll, quietly.
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from typing import Callable, Iterable
 
 from candlebot.clock import Clock
 from candlebot.errors import ExchangeError, FatalExchangeError, OrderOutcomeUnknown, RateLimitError
 from candlebot.events import BotError, EventBus
-from candlebot.venue import Exchange
+from candlebot.venue import Exchange, OrderRequest
 from candlebot.trading.trader import PendingIntent, Trader
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,12 @@ class Reconciler:
 
     def __init__(
         self, *, trader: Trader, exchange: Exchange, bus: EventBus, clock: Clock, pending: Iterable[PendingIntent] = (),
-        absent_after: float, lookup_every: float = 0.0,
+        absent_after: float, lookup_every: float = 0.0, on_absent: Callable[[OrderRequest], None] | None = None,
     ) -> None:
-        """``pending``: the stored intents without outcome (a restart), handed to the trader to wait for."""
+        """``pending``: the stored intents without outcome (a restart), handed to the trader to wait for;
+        ``on_absent``: told when an order is declared never placed (a live bot audits the account before its
+        next order: the order may still appear, and its coins are then missing: ``candlebot.live.audit``)."""
+        self.on_absent = on_absent
         self.trader = trader
         self.exchange = exchange
         self.bus = bus
@@ -85,6 +88,8 @@ class Reconciler:
                 return  # it may still appear
             self.trader.never_placed(order, "not found on the exchange after restart: never placed")
             log.info("order userref %d was never placed", order.userref)
+            if self.on_absent is not None:
+                self.on_absent(order)
             return
         booked = self.trader.book(order, fill, intent.trade_id, recovered=True)
         if fill.volume <= 0:

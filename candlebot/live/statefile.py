@@ -52,6 +52,9 @@ class Schema:
 
 def open_state(path: Path, schema: Schema, *, create: bool, lock_timeout: float) -> sqlite3.Connection:
     """A checked connection (autocommit, WAL) to the state file at ``path``, created when missing and ``create``."""
+    if path.is_symlink() and not path.exists():  # creating would replace the link: books silently started anew
+        raise StateFileError(f"state file {path} is a symbolic link to {os.readlink(path)}, which does not exist; "
+                             "restore its target, or remove the link to start new books")
     if not path.exists():
         if not create:
             raise StateFileError(f"no state file at {path}")

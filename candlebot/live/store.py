@@ -69,16 +69,20 @@ CREATE TABLE IF NOT EXISTS trades (
     open_ref    INTEGER NOT NULL REFERENCES orders (userref),
     close_ref   INTEGER REFERENCES orders (userref),
     -- this trade's share of the open order's fill after partial sells split it; NULL: the whole fill
-    open_volume TEXT, open_cost TEXT, open_fee TEXT
+    open_volume TEXT, open_cost TEXT, open_fee TEXT,
+    written_off REAL                  -- when a person took it off the books (candlebot-ledger --write-off)
 );
 """ + DIARY_SCHEMA
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, str] = {  # version n -> the SQL that turns a version-n file into version n + 1
     1: "ALTER TABLE trades ADD COLUMN open_volume TEXT; ALTER TABLE trades ADD COLUMN open_cost TEXT; "
        "ALTER TABLE trades ADD COLUMN open_fee TEXT;",  # partial sells split a trade (its share of the open fill)
     2: "ALTER TABLE orders ADD COLUMN limit_price TEXT;" + DIARY_SCHEMA,  # what reports and status read
+    3: "ALTER TABLE trades ADD COLUMN written_off REAL;",  # coins gone from the account, taken off the books by hand
 }
 STATE_SCHEMA = Schema(SCHEMA_VERSION, SCHEMA, MIGRATIONS)
+IDENTITY_KEYS = ("bot_name", "bot_id", "account")  # meta keys: whose books these are
+PAPER_ACCOUNT = "paper"  # paper and validate books hold no coins of any account
 CandleRow = tuple[int, float, float, float, float, float, str | None]  # time, open, high, low, close, volume, lines JSON
 EventRow = tuple[float, str, str | None, int | None, str]  # time, kind, side, userref, detail
 
@@ -137,18 +141,55 @@ class BotStore:
         with self._tx():
             self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
 
-    def bind(self, *, pair: str, start_cash: Decimal) -> Decimal:
-        """First start: record pair and cash. Later starts: refuse another pair; return the cash to trade with."""
+    def claim(self, *, name: str, bot_id: str, account: str) -> None:
+        """First start: record whose books these are. Later starts: refuse the books of another bot (a copied or
+        renamed file) or of another account (``account``: ``paper``, or ``kraken:<key fingerprint>`` when live)."""
+        stored = {key: self.meta(key) for key in IDENTITY_KEYS}
+        wanted = {"bot_name": name, "bot_id": bot_id, "account": account}
+        if stored["bot_name"] is None:
+            with self._tx():
+                for key, value in wanted.items():
+                    self.set_meta(key, value)
+            return
+        if (stored["bot_name"], stored["bot_id"]) != (name, bot_id):
+            raise StateFileError(f"state file {self.path} holds the books of bot {stored['bot_name']!r} "
+                                 f"(id {stored['bot_id']}), not {name!r} (id {bot_id}): a copied or renamed file is "
+                                 f"not used; move it back, or away to start new books")
+        if stored["account"] != account:
+            raise StateFileError(f"state file {self.path} holds books kept {_account_text(stored['account'])}, and "
+                                 f"this start is {_account_text(account)}: books never move between accounts; use "
+                                 "another --name, or move the file away to start new books")
+
+    def bind(self, *, pair: str, start_cash: Decimal, base: str | None = None) -> Decimal:
+        """First start: record pair and cash. Later starts: refuse another pair; return the cash to trade with.
+        ``base``: the pair's base asset, which other bots on the key read for the fleet-wide audit."""
         stored_pair = self.meta("pair")
         if stored_pair is None:
             with self._tx():
                 self.set_meta("pair", pair)
                 self.set_meta("start_cash", str(start_cash))
                 self.set_meta("cash", str(start_cash))
+                if base is not None:
+                    self.set_meta("base", base)
             return start_cash
         if stored_pair != pair:
             raise ConfigError(f"{self.path} holds the books of a {stored_pair} bot, not {pair}; use another --name or --state-dir")
+        if base is not None and self.meta("base") != base:
+            self.set_meta("base", base)
         return Decimal(self.meta("cash") or "0")
+
+    def write_off(self, trade_id: int) -> BotTrade:
+        """Take open trade ``trade_id`` off the books (its coins left the account outside the bot): the bot no
+        longer holds or sells it; its cost stays spent. Refused for a trade that is closed or unknown."""
+        books = self.load()
+        trade = next((t for t in books.trades if t.trade_id == trade_id), None)
+        if trade is None:
+            raise ConfigError(f"trade {trade_id} is not in the books of {self.path.name} (see candlebot-ledger --name BOT)")
+        if not trade.is_open:
+            raise ConfigError(f"trade {trade_id} is closed: only an open trade can be written off")
+        with self._tx():
+            self._db.execute("UPDATE trades SET written_off = ? WHERE trade_id = ?", (self._now(), trade_id))
+        return trade
 
     # -- OrderJournal ------------------------------------------------------------------
 
@@ -194,7 +235,8 @@ class BotStore:
             "SELECT userref, pair, side, order_id, fill_time, price, fill_volume, cost, fee FROM orders WHERE status = 'filled'")}
         trades = []
         for trade_id, open_ref, close_ref, volume, cost, fee in self._db.execute(
-                "SELECT trade_id, open_ref, close_ref, open_volume, open_cost, open_fee FROM trades ORDER BY trade_id"):
+                "SELECT trade_id, open_ref, close_ref, open_volume, open_cost, open_fee FROM trades "
+                "WHERE written_off IS NULL ORDER BY trade_id"):
             opened = fills[open_ref]
             if volume is not None:
                 opened = replace(opened, volume=Decimal(volume), cost=Decimal(cost), fee=Decimal(fee))
@@ -280,6 +322,15 @@ class _Transaction:
                 except sqlite3.Error:
                     pass
             raise StateWriteError(f"cannot write state file {self.path}: {exc}") from exc
+
+
+def kraken_account(key_id: str) -> str:
+    """A live bot's account as its state file records it: a fingerprint of the API key, never the key."""
+    return f"kraken:{key_id}"
+
+
+def _account_text(account: str | None) -> str:
+    return "on paper" if account == PAPER_ACCOUNT else f"with API key fingerprint {(account or '?').partition(':')[2]}"
 
 
 def _share(fill: Fill) -> tuple[str, str, str]:

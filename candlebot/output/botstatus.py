@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from candlebot.live.audit import HOLD_KEY
+from candlebot.live.audit import FLEET_HOLD_KEY, HOLD_KEY
 from candlebot.errors import StateFileError
 from candlebot.money import ZERO
 from candlebot.live.store import BotStore
@@ -112,7 +112,7 @@ def _summarize(store: BotStore, name: str, path: Path, now: float) -> BotStatus:
         last_error=status.get("last_error"),
         last_error_time=_float(status.get("last_error_time")),
         pending=len(books.pending),
-        hold=store.meta(HOLD_KEY),
+        hold="; ".join(h for h in (store.meta(FLEET_HOLD_KEY), store.meta(HOLD_KEY)) if h) or None,
         stopped=status.get("stop_reason") if status.get("stopped") else None,
     )
 

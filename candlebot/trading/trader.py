@@ -122,7 +122,7 @@ class Trader:
         self.next_userref = next_userref
         self.journal: OrderJournal = journal or NullJournal()
         self._unsettled: list[PendingIntent] = []
-        self._holds: dict[str, str] = {}  # why no trade may be opened now (an audit found the books wrong); closing is allowed
+        self._holds: dict[str, str] = {}  # why no order may be sent now (an audit found the books wrong): closes neither
 
     # -- what others may read and ask ------------------------------------------------------
 
@@ -143,7 +143,8 @@ class Trader:
         return MappingProxyType(self._holds)
 
     def hold(self, key: str, reason: str) -> None:
-        """Open no trade until ``lift(key)`` (an audit found the books wrong); closing stays allowed."""
+        """Send no order at all until ``lift(key)`` (an audit found the books wrong). Closes are held too: with the
+        account short, a sale may spend coins that are another bot's or the person's (issue 17)."""
         self._holds[key] = reason
 
     def lift(self, key: str) -> None:
@@ -195,6 +196,8 @@ class Trader:
                                      "nothing sent")
         if self.paused is not None:
             return self._skip(Side.SELL, self.paused)
+        if self._holds:
+            return self._skip(Side.SELL, "; ".join(self._holds.values()))
         book = self._order_book(Side.SELL)
         if book is None:
             return None

@@ -314,8 +314,11 @@ def program_section(fleet: Fleet, name: str, argv: list[str], folder: Path) -> l
         "command=" + _esc(shlex.join(argv)),
         f"directory={_esc(str(folder))}",
         "autostart=true",
-        "autorestart=true",
-        "startsecs=3",
+        # exit 2 is a refusal (bad flags, state file, lock held, broken books): not restarted, a person looks;
+        # a crash (a signal, exit 1) is. startsecs=0: supervisor honours exitcodes only once a process is RUNNING
+        "autorestart=unexpected",
+        "exitcodes=0,2",
+        "startsecs=0",
         "startretries=3",
         "stopsignal=TERM",
         "stopwaitsecs=10",

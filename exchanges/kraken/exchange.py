@@ -17,7 +17,7 @@ from os import PathLike
 from candlebot.candle import Candle
 from candlebot.clock import Clock, LiveClock
 from candlebot.data.history import KRAKEN_INTERVALS, latest_closed_candles
-from candlebot.errors import ConfigError, FatalExchangeError
+from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
 from candlebot.venue import Fill, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.pair import PairInfo
 from candlebot.exchanges.kraken import replies
@@ -163,6 +163,14 @@ class KrakenExchange:
     def recent_trades(self, pair: str, since: str | int | None = None) -> TradesPage:
         info = self.pair_info(pair)
         return replies.trades(self.client.public("Trades", {"pair": info.name, "since": since}), info)
+
+    def server_time(self) -> float:
+        """Kraken's clock (public ``Time``): what an audit compares order times with, never the local clock."""
+        result = self.client.public("Time")
+        try:
+            return float(result["unixtime"])
+        except (KeyError, TypeError, ValueError):
+            raise TemporaryExchangeError(f"Kraken's Time reply has no unixtime: {str(result)[:80]}") from None
 
     # -- account -------------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from candlebot.identity import BotIdentity
+from tests.sinks.servers import SlackServer
 from tests.support.bots import FLIP, ONE_SECOND, start_simulator
 from tests.support.supervisord import FLEET, fleet_header, supervised
 from tests.support.wait import wait_until
@@ -115,3 +117,39 @@ def test_relative_paths_are_relative_to_the_fleet_file(tmp_path):
     text = subprocess.run([sys.executable, str(FLEET), str(fleet)], capture_output=True, text=True, check=True).stdout
     assert f"directory={tmp_path / 'bots' / 'a'}\n" in text
     assert f"--state-dir {tmp_path / 'state'}" in text and f"--key-file {tmp_path / 'conf' / 'kraken.key'}" in text
+
+
+@pytest.mark.slow
+def test_a_bot_that_refuses_to_start_is_not_restarted_and_says_so_once(tmp_path):
+    """Issue 17: exit 2 (here: a state file whose books are lost) is a refusal a person must look at. The generated
+    config leaves the bot EXITED after one start (supervisor's exitcodes), its console has one line, Slack one alert."""
+    sim, slack = start_simulator(), SlackServer()
+    state = tmp_path / "state"
+    path = state / "bots" / f"{BotIdentity.from_name('gamma').label}.sqlite"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")  # a disk that filled up: the books are gone
+    header = fleet_header("refusing", tmp_path / "bots", state).replace(
+        "environment = { ", f'environment = {{ SLACK_WEBHOOK_URL = "{slack.webhook_url("T0/B0/refusedhook")}", ')
+    fleet = header + f"""
+[[bot]]
+name = "gamma"
+pair = "XBTUSD"
+period = {ONE_SECOND}
+poll = 0.2
+strategy = "{FLIP}"
+extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--no-statsd"]
+"""
+    try:
+        with supervised(tmp_path, fleet) as run:
+            log = run.run_dir / "supervisord.log"
+            wait_until(lambda: log.exists() and "exited: gamma (exit status 2; expected)" in log.read_text(),
+                       "gamma's refusal", interval=0.2)
+            assert re.search(r"gamma\s+EXITED", run.ctl("status")), run.ctl("status")
+            assert log.read_text().count("spawned: 'gamma'") == 1  # started once, never again
+            console = (tmp_path / "bots" / "gamma" / "logs" / "console.log").read_text().strip().splitlines()
+            assert len(console) == 1 and "is empty (0 bytes)" in console[0], console
+            assert slack.wait_for(1)
+            assert [r.text() for r in slack.requests if "refused to start" in r.text()], [r.text() for r in slack.requests]
+    finally:
+        slack.close()
+        sim.stop()

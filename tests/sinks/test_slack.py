@@ -216,18 +216,22 @@ def test_heartbeats_alert_on_outage_and_recovery_only(slack: SlackServer) -> Non
 
 
 @pytest.mark.integration
-def test_audits_alert_while_the_books_disagree_and_recovered_fills_say_so(slack: SlackServer) -> None:
+def test_audits_alert_once_when_a_hold_comes_and_once_when_it_goes_and_recovered_fills_say_so(slack: SlackServer) -> None:
     sink = SlackSink(WebhookPoster(Secret(slack.webhook_url(WEBHOOK_PATH))), TAGS, rate=100, burst=10)
     problem = "the books hold 0.0123 XXBT, the account only 0.0100"
-    sink.deliver([BooksAudited(T0, Decimal("0.0123"), Decimal("0.0123"), (), False)])  # agreeing audits stay quiet
-    sink.deliver([BooksAudited(T0 + 600, Decimal("0.0123"), Decimal("0.0100"), (problem,), True)])
-    sink.deliver([BooksAudited(T0 + 1200, Decimal("0.0123"), Decimal("0.0123"), (), True)])  # loud until cleared
-    sink.deliver([TradeOpened(T0 + 1300, opened_trade(), None, recovered=True)])
+    sink.deliver([BooksAudited(T0, Decimal("0.0123"), Decimal("0.0123"), (), False, changed=False)])  # agreeing: quiet
+    sink.deliver([BooksAudited(T0 + 600, Decimal("0.0123"), Decimal("0.0100"), (problem,), True, changed=True)])
+    sink.deliver([BooksAudited(T0 + 1200, Decimal("0.0123"), Decimal("0.0100"), (problem,), True, changed=False)])  # said
+    sink.deliver([BooksAudited(T0 + 1800, Decimal("0.0123"), Decimal("0.0123"), (), False, changed=True)])  # lifted
+    sink.deliver([TradeOpened(T0 + 1900, opened_trade(), None, recovered=True)])
     assert len(slack.requests) == 3  # deliver() posts synchronously
     texts = [request.text() for request in slack.requests]
     assert texts[0].startswith(f"Books disagree with the account: 1 problem(s)\n{problem}\nbooked 0.0123, account 0.0100\n"
-                               "no trade is opened until a person clears the hold: candlebot-ledger --name kraken-sma-1 --clear-hold")
-    assert texts[1].startswith("Books agree with the account again") and "--clear-hold" in texts[1]
+                               "no order is sent (closes included) until the account covers the books again: put the "
+                               "coins back, or take a trade off the books with candlebot-ledger --name BOT --write-off "
+                               "TRADE_ID; an order mismatch is cleared by a person: candlebot-ledger --name kraken-sma-1 "
+                               "--clear-hold")
+    assert texts[1].startswith("Books agree with the account again")
     assert texts[2].startswith("XBTUSD trade #3 opened (recovered): bought 0.0123")
 
 

@@ -150,15 +150,18 @@ def test_errors_retrying_cannot_fix_propagate(tmp_path):
         desk.trader.buy()
 
 
-def test_a_hold_stops_buys_but_not_sells_until_lifted(tmp_path):
+def test_a_hold_stops_every_order_closes_included_until_lifted(tmp_path):
+    """Issue 17: a close allowed on hold sold another bot's coins; a held bot sends nothing at all."""
     desk = Desk(tmp_path, "10000", max_open=3)
     trade = desk.trader.buy(D("0.01"))
     desk.trader.hold("audit", "on hold: the books hold more than the account")
 
     assert desk.trader.buy() is None and "the books hold more" in desk.of(OrderSkipped)[-1].reason
-    assert desk.trader.close(trade) is not None
+    assert desk.trader.close(trade) is None
+    skipped = desk.of(OrderSkipped)[-1]
+    assert skipped.side is Side.SELL and "the books hold more" in skipped.reason
     desk.trader.lift("audit")
-    assert desk.trader.buy() is not None
+    assert desk.trader.close(trade) is not None and desk.trader.buy() is not None
     assert [o.side for o in desk.exchange.sent] == [Side.BUY, Side.SELL, Side.BUY]
 
 

@@ -67,7 +67,8 @@ FILLS_RECOVERED = Metric("candlebot.fills.recovered", "count", "fills", "TradeOp
 AUDIT_PROBLEMS = Metric("candlebot.audit.problems", "gauge", "problems", "BooksAudited",
                         "disagreements between the books and the account at the latest audit (live; 0 = they agree)")
 AUDIT_HOLD = Metric("candlebot.audit.hold", "gauge", "bool", "BooksAudited",
-                    "1 while an audit hold stops the bot opening trades, until a person clears it")
+                    "1 while an audit hold stops the bot sending any order (a shortage of the key's account: until "
+                    "the account covers the fleet's books; an order mismatch: until a person clears it)")
 HEARTBEATS = Metric("candlebot.heartbeat", "count", "beats", "Heartbeat", "one per bot loop iteration")
 HEARTBEAT_FAILURES = Metric("candlebot.heartbeat.failures", "gauge", "polls", "Heartbeat", "consecutive failed exchange polls")
 BOT_STARTED = Metric("candlebot.bot.started", "count", "starts", "BotStarted", "bot (re)starts")

@@ -98,7 +98,7 @@ class SlackSink:
 
     def _wanted(self, event: Event) -> bool:
         if type(event) is BooksAudited:
-            return bool(event.problems or event.held)  # loud every audit until a person acts
+            return event.changed  # once when a hold (or a problem) comes, once when it goes
         if type(event) is not Heartbeat:
             return True
         failing = event.consecutive_failures >= self.unreachable_after

@@ -201,7 +201,10 @@ def _describe(event: Event, tags: SinkTags) -> _Lines:
                     else "Books agree with the account again")
             details = [*problems[:5], f"booked {_amount(booked)}, account {_amount(account)}"]
             if held:
-                details.append(f"no trade is opened until a person clears the hold: candlebot-ledger --name {tags.bot.partition('_')[2] or tags.bot} --clear-hold")
+                name = tags.bot.partition('_')[2] or tags.bot
+                details.append("no order is sent (closes included) until the account covers the books again: put the "
+                               "coins back, or take a trade off the books with candlebot-ledger --name BOT --write-off "
+                               f"TRADE_ID; an order mismatch is cleared by a person: candlebot-ledger --name {name} --clear-hold")
             return _Lines(f":rotating_light: *{_escape(head)}*", head, tuple(_escape(d) for d in details), tuple(details))
         case BotStarted(pair=pair, strategy=strategy, mode=mode):
             head = f"Bot started: {pair}, {strategy}, {mode}"

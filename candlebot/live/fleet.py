@@ -1,0 +1,151 @@
+"""The fleet on one API key: every bot's books in the shared state dir, read without writing; and the fleet's hold.
+
+Bots on one key share a state dir (the nonce file lives there), so their state files lie side by side in
+``<state_dir>/bots``; each records the fingerprint of its key (``candlebot.live.store``). An audit adds the
+other bots' coins to its own books: one bot's books can no longer hide another's shortage (issue 17).
+
+Reading another bot's file while it trades: a read-only connection in one read transaction sees one
+committed state (SQLite WAL). A sell is journaled as an intent before it is sent, so the coins it may
+already have taken from the account are left out of what that bot needs (``Claim.required``); a file read
+before and after the account read, keeping the smaller need, covers a sell sent in between.
+
+A shortage found by any bot holds them all: a marker file ``<state_dir>/fleet/<key>-<asset>.hold`` that
+every bot of the key looks for at each poll (one ``stat``-sized directory read). The audit that next sees
+the account cover the books of that asset removes it, and every bot resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from candlebot.money import ZERO
+
+HOLD_SUFFIX = ".hold"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one bot's books hold of ``base``: open trades (dust included), less the sells it may have sent."""
+
+    bot: str
+    base: str
+    held: Decimal
+    selling: Decimal
+
+    @property
+    def required(self) -> Decimal:
+        return max(self.held - self.selling, ZERO)
+
+
+class FleetBooks:
+    """The other bots on ``account`` (a ``kraken:<fingerprint>``) in ``bots_dir``, ``own`` left out."""
+
+    def __init__(self, bots_dir: Path, account: str, own: Path) -> None:
+        self.bots_dir = bots_dir
+        self.account = account
+        self.own = own
+
+    def claims(self) -> dict[str, Claim]:
+        """Each other bot's claim by file name; raises ``sqlite3.Error`` / ``OSError`` when one cannot be read."""
+        found = {}
+        for path in sorted(self.bots_dir.glob("*.sqlite")):
+            if path.name == self.own.name:
+                continue
+            claim = read_claim(path, self.account)
+            if claim is not None:
+                found[path.name] = claim
+        return found
+
+    def required(self, base: str, before: dict[str, Claim], after: dict[str, Claim]) -> Decimal:
+        """What the other bots need of ``base`` across an account read between ``before`` and ``after``."""
+        total = ZERO
+        for name in before.keys() & after.keys():  # a file that came or went meanwhile is not compared yet
+            first, second = before[name], after[name]
+            if first.base == base and second.base == base:
+                total += min(first.required, second.required)
+        return total
+
+
+def read_claim(path: Path, account: str) -> Claim | None:
+    """The claim of the bot whose state file is ``path``, or None when it is not on ``account``."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0, isolation_level=None)
+    try:
+        db.execute("BEGIN")  # one snapshot of the file for every query below
+        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('account', 'base', 'bot_name')"))
+        if meta.get("account") != account or not meta.get("base"):
+            return None
+        held = ZERO
+        for volume, share in db.execute(
+                "SELECT o.fill_volume, t.open_volume FROM trades t JOIN orders o ON o.userref = t.open_ref "
+                "WHERE t.close_ref IS NULL AND t.written_off IS NULL"):
+            held += Decimal(share if share is not None else volume)
+        selling = sum((Decimal(v) for (v,) in db.execute(
+            "SELECT volume FROM orders WHERE status = 'intent' AND side = 'sell'")), ZERO)
+        db.execute("COMMIT")
+        return Claim(meta.get("bot_name") or path.stem, meta["base"], held, selling)
+    finally:
+        db.close()
+
+
+@dataclass(frozen=True)
+class FleetHold:
+    asset: str
+    reason: str
+    at: float  # Kraken's time of the account read that found the shortage
+
+
+class HoldBoard:
+    """The fleet's shortage holds for one key: files any bot of the key sets, reads and lifts."""
+
+    def __init__(self, state_dir: Path, key_id: str) -> None:
+        self.folder = state_dir / "fleet"
+        self.prefix = f"{key_id}-"
+
+    def _path(self, asset: str) -> Path:
+        return self.folder / f"{self.prefix}{asset}{HOLD_SUFFIX}"
+
+    def holds(self) -> list[FleetHold]:
+        try:
+            names = [n for n in os.listdir(self.folder) if n.startswith(self.prefix) and n.endswith(HOLD_SUFFIX)]
+        except FileNotFoundError:
+            return []
+        found = []
+        for name in sorted(names):
+            hold = self._read(self.folder / name)
+            if hold is not None:
+                found.append(hold)
+        return found
+
+    def set(self, hold: FleetHold) -> None:
+        """Written whole (temporary file, rename): a reader never sees half a hold."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(hold.asset)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
+        temporary.write_text(json.dumps({"asset": hold.asset, "reason": hold.reason, "at": hold.at}))
+        os.replace(temporary, path)
+
+    def lift(self, asset: str, seen_at: float) -> FleetHold | None:
+        """Remove the hold on ``asset`` unless it was set from a later account read than ``seen_at``."""
+        path = self._path(asset)
+        hold = self._read(path)
+        if hold is None or hold.at > seen_at:
+            return None
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return None
+        return hold
+
+    def _read(self, path: Path) -> FleetHold | None:
+        try:
+            data = json.loads(path.read_text())
+            return FleetHold(str(data["asset"]), str(data["reason"]), float(data["at"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):  # unreadable: still a hold, never silently none
+            return FleetHold(path.name[len(self.prefix):-len(HOLD_SUFFIX)], f"unreadable hold file {path}", 0.0)
