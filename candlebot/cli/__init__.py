@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "status": "candlebot.cli.status",
     "optimize": "candlebot.cli.optimize",
     "new-strategy": "candlebot.cli.new_strategy",
+    "fleet": "candlebot.cli.fleet",
 }
 
 
