@@ -19,10 +19,10 @@ SUBCOMMANDS: dict[str, str] = {
     "download": "candlebot.cli.download",
     "data": "candlebot.cli.data",
     "report": "candlebot.cli.report",
+    "fleet": "candlebot.cli.fleet",
     "status": "candlebot.cli.status",
     "optimize": "candlebot.cli.optimize",
     "new-strategy": "candlebot.cli.new_strategy",
-    "fleet": "candlebot.cli.fleet",
 }
 
 

@@ -26,7 +26,6 @@ from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
 from candlebot.cli.args import ArgumentParser, parse_time
-from candlebot.cli.folders import writable_folder
 from candlebot.data.download.candles import Gaps, candles_from_download, find_gaps, period_label, utc_text, write_candles
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
 from candlebot.data.history import KRAKEN_INTERVALS
@@ -91,6 +90,8 @@ def _request(args: argparse.Namespace) -> Request:
     pairs = tuple(dict.fromkeys(p.strip().upper() for p in args.pair))
     if not all(p.isalnum() for p in pairs):
         raise ConfigError(f"-c: a Kraken pair is letters and digits (XBTUSD), got {', '.join(pairs)}")
+    from candlebot.cli.folders import writable_folder
+
     return Request(pairs, period_seconds(args.period), since, until, writable_folder(args.data_dir, "--data-dir"), args.pace,
                    not args.no_check)
 
@@ -229,6 +230,8 @@ class _Bars:
 def _import(args: argparse.Namespace) -> int:
     if args.since or args.until or args.period is not None:
         raise ConfigError("--import takes no -p/--since/--until: the archive's files say their own periods")
+    from candlebot.cli.folders import writable_folder
+
     files = import_archive(args.archive, writable_folder(args.data_dir, "--data-dir"), args.pair)
     for imported in files:
         print(imported.describe())
