@@ -17,9 +17,9 @@ from candlebot.errors import ConfigError
 # subcommand -> module with ``main(argv) -> int``; imported only when asked for
 SUBCOMMANDS: dict[str, str] = {
     "download": "candlebot.cli.download",
+    "fleet": "candlebot.cli.fleet",
     "data": "candlebot.cli.data",
     "report": "candlebot.cli.report",
-    "fleet": "candlebot.cli.fleet",
     "status": "candlebot.cli.status",
     "optimize": "candlebot.cli.optimize",
     "new-strategy": "candlebot.cli.new_strategy",
