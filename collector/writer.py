@@ -104,14 +104,16 @@ class Writer:
                 else:
                     log.warning("store still unavailable after %.0f s (%s); retrying in %.2f s", now - self.unavailable_since,
                                 exc, delay)
-                if stop.is_set():
+                if stop.is_set():  # a few more tries, then give up: SIGTERM must end the process within 5 s
                     given_up_at = given_up_at or now + self.stop_grace_s
                     if now >= given_up_at:
                         return None
-                try:  # a stop request cuts the wait short, not the retries
-                    await asyncio.wait_for(asyncio.shield(stop.wait()), delay if not stop.is_set() else min(delay, 0.25))
-                except asyncio.TimeoutError:
-                    pass
+                    await asyncio.sleep(min(delay, RETRY_FIRST_S))
+                else:
+                    try:  # a stop request cuts the wait short
+                        await asyncio.wait_for(stop.wait(), delay)
+                    except asyncio.TimeoutError:
+                        pass
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
             if self.unavailable_since is not None:

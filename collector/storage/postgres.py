@@ -22,7 +22,7 @@ from candlebot.collector.storage.base import Batcher, BookRow, GapRow, Reader, S
 from candlebot.collector.storage.schema import SCHEMA_VERSION, ddl
 
 _LOCK_KEY = 0x636F6C6C  # advisory lock: two collectors creating the schema at once
-CONNECT_TIMEOUT_S = 5  # a reconnect attempt never hangs the writer longer
+CONNECT_TIMEOUT_S = 3  # a reconnect attempt never hangs the writer longer
 
 
 def _driver() -> Any:
