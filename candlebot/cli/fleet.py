@@ -193,9 +193,9 @@ def check_bot(bot: Bot, fleet: Fleet) -> None:
 
 def known_pair(name: str) -> None:
     """A pair of Kraken's catalog (the bundled AssetPairs): a typo would otherwise restart a bot forever."""
-    from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
+    from candlebot.assembly import offline_pair
 
-    find_pair(offline_pairs(), name)
+    offline_pair(name)
 
 
 def load_fleet(path: Path) -> Fleet:
