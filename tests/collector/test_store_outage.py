@@ -120,3 +120,46 @@ def test_stopped_while_postgresql_is_away_the_collector_exits_0_in_time(server, 
         if halted:
             postgres.resume(server)
         rig.close()
+
+
+def test_a_cut_session_is_taken_up_again_with_the_pairs_lock_and_no_row_twice(postgres_server) -> None:
+    """The session cut under the store (as a restart does, here by pg_terminate_backend): the next batch is refused
+    as StoreUnavailable, offered again it is written once, the pair's lock is this store's again."""
+    import asyncio
+
+    import psycopg
+
+    from candlebot.collector.instruments import Instrument
+    from candlebot.collector.records import BookRecord
+    from candlebot.collector.storage import open_store
+    from candlebot.collector.storage.base import StoreUnavailable
+    from candlebot.errors import ConfigError
+
+    db = postgres_server.create_database("collector_cut_session")
+    btcusd = Instrument("XBTUSD", "BTC/USD", 1, 8)
+    batches = [[BookRecord("XBTUSD", None, 1_000 * n + i, [(1, 100 + i, 5), (0, 90 + i, 5)], None) for i in range(3)]
+               for n in range(3)]
+
+    async def scenario() -> None:
+        store = open_store(db)
+        await store.open([btcusd])
+        try:
+            assert await store.write(batches[0]) == 6
+            with psycopg.connect(db, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND pid <> pg_backend_pid()")
+            with pytest.raises(StoreUnavailable):
+                await store.write(batches[1])
+            assert await store.write(batches[1]) == 6  # the same batch, offered again
+            assert await store.write(batches[2]) == 6
+            rival = open_store(db)
+            with pytest.raises(ConfigError, match="XBTUSD is being written by another collector"):
+                await rival.open([btcusd])
+            await rival.close()
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
+    with psycopg.connect(db) as reader:
+        seqs = [row[0] for row in reader.execute("SELECT seq FROM book_rows ORDER BY seq")]
+    assert seqs == list(range(18))
