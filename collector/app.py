@@ -1,8 +1,9 @@
 """The running collector: feeds, connections, the writer and the metrics, wired and run until a signal.
 
 SIGTERM/SIGINT: the sockets close, the writer commits what is queued, the process exits 0 (well
-within 5 s: a batch commits in milliseconds). An unrecoverable store error ends the process
-(crash-only: supervisor restarts it, and the restart records the gap and takes fresh snapshots).
+within 5 s: a batch commits in milliseconds). A store that is only away (PostgreSQL restarting)
+is waited for by the writer, never an exit; any other store error ends the process (crash-only:
+supervisor restarts it, and the restart records the gap and takes fresh snapshots).
 """
 
 from __future__ import annotations

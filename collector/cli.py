@@ -18,6 +18,7 @@ import gzip
 import io
 import itertools
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -44,6 +45,8 @@ def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], float |
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number, got {text!r}") from None
+        if not math.isfinite(value):  # nan compares false with everything, inf overflows the microsecond clocks
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
         if value < minimum or (strict and value == minimum):
             raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {minimum:g}, got {text!r}")
         return value

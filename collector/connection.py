@@ -190,16 +190,21 @@ class Connection:
         self._last_resync[symbol] = time.monotonic()
         params = {"channel": "book", "symbol": [symbol], "depth": self.depth}
         try:
-            await asyncio.sleep(backoff.next() if backoff.failures else 0)
-            await self._send({"method": "unsubscribe", "params": params})
-            await self._send({"method": "subscribe", "params": {**params, "snapshot": True}})
-            await asyncio.sleep(self.resync_timeout_s)
-            if not feed.synced and self.rest_snapshot is not None:
-                log.warning("%s: no snapshot for %s after %.1f s: REST Depth", self.name, feed.pair, self.resync_timeout_s)
-                data = await self.rest_snapshot(feed)
-                if data is not None and not feed.synced:
-                    feed.reason = f"{feed.reason}(rest)"
-                    feed.on_snapshot(data, now_us())
+            delay = backoff.next() if backoff.failures else 0
+            while True:  # until a snapshot is stored: one refused by a full queue (the store away) is tried again
+                await asyncio.sleep(delay)
+                await self._send({"method": "unsubscribe", "params": params})
+                await self._send({"method": "subscribe", "params": {**params, "snapshot": True}})
+                await asyncio.sleep(self.resync_timeout_s)
+                if not feed.synced and self.rest_snapshot is not None:
+                    log.warning("%s: no snapshot for %s after %.1f s: REST Depth", self.name, feed.pair, self.resync_timeout_s)
+                    data = await self.rest_snapshot(feed)
+                    if data is not None and not feed.synced:
+                        feed.reason = f"{feed.reason.removesuffix('(rest)')}(rest)"
+                        feed.on_snapshot(data, now_us())
+                if feed.synced:
+                    return
+                delay = backoff.next()
         except (websockets.exceptions.WebSocketException, OSError):
             pass  # the connection is going down: its loop resubscribes everything
         finally:

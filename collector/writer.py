@@ -5,6 +5,12 @@ and the caller (``SymbolFeed``) resyncs the symbol, so a slow database leaves a 
 never a silent hole. Gaps are always accepted (they are few and they are the record of the
 holes). The task takes everything queued (up to ``batch_records``), writes it in one transaction
 and reports it written only after the commit.
+
+A store that cannot be reached (PostgreSQL restarting) is waited for: the same batch is offered
+again after a back-off (0.25 s doubling to 5 s, on the monotonic clock) while the queue goes on
+filling; what it refuses meanwhile becomes gaps as above, so an outage is recorded like any other
+hole and the process never exits for it. Asked to stop while the store is away, the writer tries
+for ``stop_grace_s`` more and then gives up what is queued (a restart records that gap).
 """
 
 from __future__ import annotations
@@ -16,17 +22,21 @@ from collections import deque
 from typing import Callable, Sequence
 
 from candlebot.collector.records import GapRecord, Record
-from candlebot.collector.storage.base import Store
+from candlebot.collector.storage.base import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 Written = Callable[[Sequence[Record], int, float], None]  # batch, rows, seconds the write took
+RETRY_FIRST_S = 0.25
+RETRY_MAX_S = 5.0
 
 
 class Writer:
     def __init__(self, store: Store, *, max_pending: int = 50_000, batch_records: int = 5_000,
-                 linger_s: float = 0.02, on_written: Written | None = None) -> None:
+                 linger_s: float = 0.02, on_written: Written | None = None, stop_grace_s: float = 2.0) -> None:
         self.store = store
+        self.stop_grace_s = stop_grace_s
+        self.unavailable_since: float | None = None  # monotonic time the store went away; None while it works
         self.max_pending = max_pending
         self.batch_records = batch_records
         self.linger_s = linger_s
@@ -69,7 +79,45 @@ class Writer:
             count = min(len(queue), self.batch_records)
             batch = [queue.popleft() for _ in range(count)]
             started = time.perf_counter()
-            rows = await self.store.write(batch)
+            rows = await self._write(batch, stop)
+            if rows is None:  # stopped while the store was away
+                log.error("store unavailable at stop: %d queued records not stored (the next start records the gap)",
+                          len(batch) + len(queue))
+                queue.clear()
+                return
             self.rows_written += rows
             if self.on_written is not None:
                 self.on_written(batch, rows, time.perf_counter() - started)
+
+    async def _write(self, batch: list[Record], stop: asyncio.Event) -> int | None:
+        """Write ``batch``, waiting out an unavailable store; None when stopped before it came back."""
+        delay = RETRY_FIRST_S
+        given_up_at: float | None = None
+        while True:
+            try:
+                rows = await self.store.write(batch)
+            except StoreUnavailable as exc:
+                now = time.monotonic()
+                if self.unavailable_since is None:
+                    self.unavailable_since = now
+                    log.error("store unavailable (%s): %d records queued; retrying with back-off", exc, self.pending + len(batch))
+                else:
+                    log.warning("store still unavailable after %.0f s (%s); retrying in %.2f s", now - self.unavailable_since,
+                                exc, delay)
+                if stop.is_set():  # a few more tries, then give up: SIGTERM must end the process within 5 s
+                    given_up_at = given_up_at or now + self.stop_grace_s
+                    if now >= given_up_at:
+                        return None
+                    await asyncio.sleep(min(delay, RETRY_FIRST_S))
+                else:
+                    try:  # a stop request cuts the wait short
+                        await asyncio.wait_for(stop.wait(), delay)
+                    except asyncio.TimeoutError:
+                        pass
+                delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            if self.unavailable_since is not None:
+                log.warning("store is back after %.1f s; writing the %d queued records", time.monotonic() - self.unavailable_since,
+                            self.pending + len(batch))
+                self.unavailable_since = None
+            return rows

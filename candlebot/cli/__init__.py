@@ -19,6 +19,7 @@ from candlebot.errors import ConfigError
 # subcommand -> module with ``main(argv) -> int``; imported only when asked for
 SUBCOMMANDS: dict[str, str] = {
     "download": "candlebot.cli.download",
+    "fleet": "candlebot.cli.fleet",
     "data": "candlebot.cli.data",
     "report": "candlebot.cli.report",
     "status": "candlebot.cli.status",

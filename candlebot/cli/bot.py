@@ -28,6 +28,7 @@ from candlebot.errors import BooksInvariantError, ConfigError, FatalExchangeErro
 from candlebot.events import BotError, EventBus
 from candlebot.identity import BotIdentity
 from candlebot.live.paths import default_state_dir
+from candlebot.cli.folders import writable_folder
 from candlebot.strategy.params import parse_params
 
 STOP_BUDGET_S = 4.0  # from the signal to the last log line; the process is gone well within 5 s
@@ -147,7 +148,7 @@ def settings_from_args(args: argparse.Namespace) -> BotSettings:
     strategy = resolve_strategy(args.strategy, args.strategy_path)
     params = parse_params(strategy.Params, args.param, strategy.name)
     identity = BotIdentity.from_name(args.name)
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    state_dir = writable_folder(Path(args.state_dir) if args.state_dir else default_state_dir(), "--state-dir")
     check_sinks(args, statsd_default=True, slack_default=True)  # a bad port or URL fails before Kraken is reached
     return BotSettings(
         pair=args.pair, period=period, poll_s=args.poll, strategy=strategy, params=params, identity=identity,

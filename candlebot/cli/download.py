@@ -96,7 +96,10 @@ def _request(args: argparse.Namespace) -> Request:
     pairs = tuple(dict.fromkeys(p.strip().upper() for p in args.pair))
     if not all(p.isalnum() for p in pairs):
         raise ConfigError(f"-c: a Kraken pair is letters and digits (XBTUSD), got {', '.join(pairs)}")
-    return Request(pairs, period_seconds(args.period), since, until, args.data_dir, args.pace, not args.no_check)
+    from candlebot.cli.folders import writable_folder
+
+    return Request(pairs, period_seconds(args.period), since, until, writable_folder(args.data_dir, "--data-dir"), args.pace,
+                   not args.no_check)
 
 
 def _public_calls(args: argparse.Namespace) -> Callable[[], PublicCall]:
@@ -270,7 +273,9 @@ class _Lines:
 def _import(args: argparse.Namespace) -> int:
     if args.since or args.until or args.period is not None:
         raise ConfigError("--import takes no -p/--since/--until: the archive's files say their own periods")
-    files = import_archive(args.archive, args.data_dir, args.pair)
+    from candlebot.cli.folders import writable_folder
+
+    files = import_archive(args.archive, writable_folder(args.data_dir, "--data-dir"), args.pair)
     for imported in files:
         print(imported.describe())
     return 1 if any(f.bad_rows for f in files) else 0

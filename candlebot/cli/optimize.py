@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the optimizer's modules import optuna: loaded only once it 
 _LOCAL_WITH_VALUE = ("--storage", "--study", "--jobs", "--csv", "--html", "-o", "--output", "--top")
 _LOCAL_SWITCHES = ("--json", "--quiet", "--best-params", "--worker")
 DEFAULT_TRIALS = 100
+MIN_FOLD_CANDLES = 30  # candles in each out-of-sample fold of a walk-forward, at least
 
 
 def build_optimize_parser() -> ArgumentParser:
@@ -200,6 +201,11 @@ class _Job:
         for flag, value in (("--trials", args.trials), ("--jobs", args.jobs), ("--top", args.top), ("--walk-forward", args.walk_forward)):
             if value is not None and value < 1:
                 raise ConfigError(f"{flag} must be >= 1, got {value}")
+        if args.data is None:
+            raise ConfigError("candlebot optimize needs --data FILE, the candles every trial backtests on ('demo' for a "
+                              "generated series)")
+        if args.anchored and args.walk_forward is None:
+            raise ConfigError("--anchored shapes walk-forward folds: add --walk-forward N, or leave --anchored out")
         setup = settings_from_args(args)
         fixed_names = {item.partition("=")[0].strip().replace("-", "_") for item in args.param}
         space = parse_space(args.space, setup.params, fixed_names, setup.strategy.name)
@@ -211,7 +217,7 @@ class _Job:
         plan = SearchPlan(space=space, objective=args.objective, method=args.method, seed=args.seed, budget=budget,
                           first=first, stop=len(chart), folds=args.walk_forward, in_sample_blocks=args.in_sample_blocks,
                           anchored=args.anchored)
-        plan.fold_plan()  # too many folds for the data is an error before any worker starts
+        check_fold_length(plan.fold_plan(), args)  # too many folds for the data is an error before any worker starts
         executor = make_executor(TrialRunner(setup, chart, space), args.jobs)
         return cls(args, setup, plan, chart, executor, _ProgressBars(err, enabled=not (args.quiet or args.json or args.best_params)))
 
@@ -229,6 +235,21 @@ class _Job:
     def close(self) -> None:
         self.progress.close()
         self.executor.close()
+
+
+def check_fold_length(folds: tuple[Any, ...], args: argparse.Namespace) -> None:
+    """Each out-of-sample fold must hold ``MIN_FOLD_CANDLES``: a result judged on a handful of candles is noise
+    (1,000 folds on 2,160 candles judged each winner on 2 of them, for 28 s, and exited 0)."""
+    if not folds:
+        return
+    shortest = min(fold.out_of_sample.stop - fold.out_of_sample.start for fold in folds)
+    if shortest >= MIN_FOLD_CANDLES:
+        return
+    candles = folds[-1].out_of_sample.stop - folds[0].in_sample.start
+    most = candles // MIN_FOLD_CANDLES - args.in_sample_blocks
+    advice = f"use --walk-forward {most} or fewer" if most >= 1 else "use more data or a smaller --in-sample-blocks"
+    raise ConfigError(f"--walk-forward {args.walk_forward}: out-of-sample folds of {shortest} candles are too short to "
+                      f"judge a result (at least {MIN_FOLD_CANDLES}); {advice}")
 
 
 def _budget(args: argparse.Namespace, space: SearchSpace) -> int:

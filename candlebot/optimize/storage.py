@@ -28,6 +28,7 @@ def open_storage(url: str | None) -> Any:
         return _journal(url.removeprefix("journal:"))
     scheme = url.partition("://")[0].lower()
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        _require_psycopg(url)
         return _rdb("postgresql+psycopg://" + url.partition("://")[2], {"connect_args": {"connect_timeout": _CONNECT_TIMEOUT_S}})
     if scheme == "sqlite":
         return _rdb(url, {})
@@ -44,6 +45,15 @@ def shown(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL: show only its scheme
         return url.partition("://")[0] + "://..."
+
+
+def _require_psycopg(url: str) -> None:
+    """PostgreSQL goes through psycopg 3, which only the [postgres] extra installs."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"--storage {shown(url)} needs the [postgres] extra (psycopg): "
+                          "pip install 'candlebot[postgres]'") from None
 
 
 def _journal(path: str) -> Any:
@@ -66,8 +76,9 @@ def _rdb(url: str, engine_kwargs: dict[str, Any]) -> Any:
         raise ConfigError(f"--storage {shown(url)} needs optuna and SQLAlchemy: pip install 'candlebot[optimize,postgres]' ({exc})") from None
     try:
         return RDBStorage(url, engine_kwargs=engine_kwargs)
-    except ModuleNotFoundError as exc:
-        raise ConfigError(f"--storage {shown(url)}: driver missing ({exc.name}); pip install 'candlebot[postgres]'") from None
+    except ImportError as exc:  # optuna turns a missing driver into a plain ImportError
+        raise ConfigError(f"--storage {shown(url)}: database driver missing ({getattr(exc, 'name', None) or exc}); "
+                          "pip install 'candlebot[postgres]'") from None
     except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConfigError(f"--storage: cannot reach {shown(url)}: {first}") from None

@@ -27,10 +27,12 @@ def server_url(url: str | None, config: str | None) -> str | None:
         return None
     parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
     try:
-        if not parser.read(config):
+        if not parser.read(config, encoding="utf-8"):
             raise ConfigError(f"--supervisor-config: cannot read {config}")
     except configparser.Error as exc:
         raise ConfigError(f"--supervisor-config: {config} is not a supervisor config ({exc.message.splitlines()[0]})") from None
+    except UnicodeDecodeError:  # a binary file, or another file given by mistake
+        raise ConfigError(f"--supervisor-config: {config} is not a supervisor config (not UTF-8 text)") from None
     here = str(Path(config).resolve().parent)
     if parser.has_option("supervisorctl", "serverurl"):
         return parser.get("supervisorctl", "serverurl").replace("%(here)s", here)

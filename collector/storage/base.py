@@ -33,13 +33,19 @@ def parse_url(url: str) -> tuple[str, str]:
     raise ConfigError(f"--db {url!r}: expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached now (a restart, a network cut). The batch was not stored, or not known to be:
+    the writer offers the same batch again after a back-off, and the store writes it exactly once."""
+
+
 class Store(Protocol):
     async def open(self, instruments: Sequence[Instrument]) -> dict[str, int | None]:
         """Create or check the schema, register the pairs; returns each pair's last stored receive time."""
         ...
 
     async def write(self, batch: Sequence[Record]) -> int:
-        """Store the batch in one transaction (committed when this returns); returns book rows written."""
+        """Store the batch in one transaction (committed when this returns); returns book rows written.
+        ``StoreUnavailable``: try the same batch again later."""
         ...
 
     async def close(self) -> None: ...

@@ -1,5 +1,5 @@
 """A fleet runs the user's own strategies: ``strategy = "file.py:Class"`` and ``strategy_path`` reach every bot's
-command line as absolute paths (a bot runs in its own folder), and fleet.py loads them before writing anything."""
+command line as absolute paths (a bot runs in its own folder), and candlebot fleet loads them before writing anything."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from supervisor.options import UnhosedConfigParser
 
 REPO = Path(__file__).resolve().parents[2]
-FLEET = REPO / "deploy" / "supervisor" / "fleet.py"
+FLEET = REPO / "deploy" / "supervisor" / "generate.py"  # candlebot fleet, from the checkout
 STRATEGY = """from candlebot.strategy import BotIndicators, BotStrategy
 
 

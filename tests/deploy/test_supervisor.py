@@ -86,7 +86,7 @@ def test_fleet_file_mistakes_are_one_line_errors(tmp_path):
     fleet = tmp_path / "fleet.toml"
     fleet.write_text('[fleet]\nroot = "/tmp/x"\n[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "macd"\nmode = "live"\n')
     result = subprocess.run([sys.executable, str(FLEET), str(fleet)], capture_output=True, text=True)
-    assert result.returncode == 2 and result.stderr.strip() == "fleet.py: error: bot a: mode live needs key_file"
+    assert result.returncode == 2 and result.stderr.strip() == "candlebot fleet: error: bot a: mode live needs key_file"
     fleet.write_text('[fleet]\nroot = "/tmp/x"\n[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "macd"\n[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "macd"\n')
     result = subprocess.run([sys.executable, str(FLEET), str(fleet)], capture_output=True, text=True)
     assert result.returncode == 2 and "bot names must be unique, repeated: a" in result.stderr

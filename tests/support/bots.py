@@ -15,6 +15,7 @@ from pathlib import Path
 from candlebot.identity import BotIdentity
 from candlebot.live.store import BotStore
 from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
+from tests.support.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "CANDLEBOT-TEST-KEY"
@@ -68,6 +69,23 @@ class BotRun:
 
     def logs(self) -> str:
         return "".join(p.read_text() for p in sorted((self.folder / "logs").glob("*.log")))
+
+
+def executed_orders(sim: KrakenSimulator) -> int:
+    """Orders the simulator executed (in part or in full), for every key."""
+    return sum(Decimal(order["vol_exec"]) > 0 for order in sim.orders())
+
+
+def wait_for_next_order(sim: KrakenSimulator, process: subprocess.Popen, executed_before: int, timeout: float = 90) -> None:
+    """Until the simulator has executed one more order than ``executed_before``: a crash test kills a bot once it has
+    got that far, however slow a loaded machine makes its start. A bot that exits instead fails the wait at once."""
+
+    def filled() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"the bot exited ({process.returncode}) before its next fill: {process.stderr.read()}")
+        return executed_orders(sim) > executed_before
+
+    wait_until(filled, "the bot's next fill on the simulator", timeout=timeout)
 
 
 def stop(process: subprocess.Popen, timeout: float = 10) -> tuple[int, str, str]:

@@ -65,13 +65,22 @@ def start() -> PostgresServer:
     data = folder / "data"
     user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
     _run_as_owner(["initdb", "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"], folder)
-    port = _free_port()
-    options = f"-p {port} -k {folder} -h 127.0.0.1 -F -c max_connections=100 -c fsync=off"
-    _run_as_owner(["pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "server.log"), "-w", "-t", "60",
-                   "start"], folder)
-    server = PostgresServer("127.0.0.1", port, user, folder)
-    wait_until(lambda: _accepts(server), f"PostgreSQL to accept connections on port {port}", interval=0.1)
+    server = PostgresServer("127.0.0.1", _free_port(), user, folder)
+    resume(server)
     return server
+
+
+def resume(server: PostgresServer) -> None:
+    """Start the server's cluster (again) on its port; returns once it accepts connections."""
+    options = f"-p {server.port} -k {server.folder} -h 127.0.0.1 -F -c max_connections=100 -c fsync=off"
+    _run_as_owner(["pg_ctl", "-D", str(server.folder / "data"), "-o", options, "-l", str(server.folder / "server.log"),
+                   "-w", "-t", "60", "start"], server.folder)
+    wait_until(lambda: _accepts(server), f"PostgreSQL to accept connections on port {server.port}", interval=0.1)
+
+
+def halt(server: PostgresServer) -> None:
+    """Stop the server as a restart does (``-m fast``: every session is cut); its data stays for ``resume``."""
+    _run_as_owner(["pg_ctl", "-D", str(server.folder / "data"), "-m", "fast", "-w", "stop"], server.folder)
 
 
 def _accepts(server: PostgresServer) -> bool:

@@ -1,4 +1,4 @@
-"""A fleet file turned into a standalone supervisor config by deploy/supervisor/fleet.py and run by a real supervisord."""
+"""A fleet file turned into a standalone supervisor config by candlebot fleet and run by a real supervisord."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.bots import REPO
 
-FLEET = REPO / "deploy" / "supervisor" / "fleet.py"
+FLEET = REPO / "deploy" / "supervisor" / "generate.py"  # candlebot fleet, from the checkout
 
 
 def tool(name: str) -> str:

@@ -1,6 +1,6 @@
 """Turn a fleet file (one entry per bot) into a supervisor config: one [program:] per bot in a [group:].
 
-    python deploy/supervisor/fleet.py fleet.toml -o deploy/supervisor/fleet.conf [--mkdirs] [--standalone]
+    candlebot fleet fleet.toml -o deploy/supervisor/fleet.conf [--mkdirs] [--standalone]
 
 Every bot runs ``candlebot`` in its own folder (``<root>/<name>``): the folder
 name is the bot's name and id, its logs go to ``<folder>/logs``. supervisor
@@ -16,7 +16,7 @@ character (a newline would start a new supervisor section) and nothing that
 supervisor would read as a comment or a quote; each bot's command line is
 parsed by candlebot's own argument parser and its strategy and parameters are
 built, so that a typo fails here rather than in a restart loop. Run it with the
-Python that runs candlebot (it imports candlebot from this checkout).
+candlebot that runs the bots (it checks their flags with that candlebot's parser).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+PROG = "candlebot fleet"
 MODES = ("paper", "validate", "live")
 _KIND_NAMES = {str: "string", dict: "table", tuple: "list of strings"}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -141,6 +141,15 @@ def text_value(value: object, where: str) -> str:
     return value
 
 
+def no_percent(value: str, where: str) -> str:
+    """A folder that ends up in ``stdout_logfile``: supervisord expands that value twice (``%(here)s``, then the
+    log name's own ``%(program_name)s``...), so no escaping survives and any '%' makes it refuse the config."""
+    if "%" in value:
+        raise FleetError(f"{where} {value!r}: '%' is not allowed in this folder (supervisord reads it as one of its "
+                         "%(name)s expansions)")
+    return value
+
+
 def _environment(raw: object, where: str) -> dict[str, str]:
     """``KEY = "value"`` pairs; a quote in a value would end it early and let the rest define another variable."""
     if not isinstance(raw, dict):
@@ -160,16 +169,12 @@ def _environment(raw: object, where: str) -> dict[str, str]:
 
 def check_bot(bot: Bot, fleet: Fleet) -> None:
     """The bot's command line as candlebot itself reads it: flags, period, poll, amounts, strategy and parameters."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    try:
-        from candlebot.chart import period_seconds
-        from candlebot.cli.args import build_parser, check_seconds, parse_amount
-        from candlebot.assembly import resolve_strategy
-        from candlebot.errors import ConfigError
-        from candlebot.strategy.params import parse_params
-    except ImportError as exc:
-        raise FleetError(f"cannot check strategies without candlebot ({exc}): run fleet.py with candlebot's Python") from None
+    from candlebot.chart import period_seconds
+    from candlebot.cli.args import build_parser, check_seconds, parse_amount
+    from candlebot.assembly import resolve_strategy
+    from candlebot.errors import ConfigError
+    from candlebot.strategy.params import parse_params
+
     try:
         args = build_parser().parse_args(bot.argv(fleet)[len(fleet.command):])
         if args.data is not None:
@@ -181,8 +186,16 @@ def check_bot(bot: Bot, fleet: Fleet) -> None:
                 parse_amount(getattr(args, flag), f"--{flag}")
         strategy = resolve_strategy(args.strategy, args.strategy_path)
         parse_params(strategy.Params, args.param, strategy.name)
+        known_pair(args.pair)
     except ConfigError as exc:
         raise FleetError(f"bot {bot.name}: {exc}") from None
+
+
+def known_pair(name: str) -> None:
+    """A pair of Kraken's catalog (the bundled AssetPairs): a typo would otherwise restart a bot forever."""
+    from candlebot.assembly import offline_pair
+
+    offline_pair(name)
 
 
 def load_fleet(path: Path) -> Fleet:
@@ -194,6 +207,9 @@ def load_fleet(path: Path) -> Fleet:
         raise FleetError(f"cannot read fleet file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise FleetError(f"{path}: {exc}") from None
+    if set(data) - {"fleet", "bot", "collector"}:  # a typo such as [[bots]] would otherwise be ignored
+        raise FleetError(f"{path}: unknown table(s) {', '.join(sorted(set(data) - {'fleet', 'bot', 'collector'}))} "
+                         "(a fleet file holds [fleet], [[bot]] and [[collector]])")
     head = data.get("fleet", {})
     if not isinstance(head, dict):
         raise FleetError(f"{path}: [fleet] must be a table")
@@ -211,6 +227,7 @@ def load_fleet(path: Path) -> Fleet:
         if key in head:
             for item in head[key] if isinstance(head[key], list) else [head[key]]:
                 text_value(item, f"{path}: [fleet] {key}")
+    no_percent(head["root"], f"{path}: [fleet] root")
     if not NAME.match(group):
         raise FleetError(f"{path}: group {group!r}: letters, digits, '.', '_' or '-'")
     if head.get("user") is not None and not NAME.match(head["user"]):
@@ -289,10 +306,10 @@ def _resolve(fleet_file: Path, value: str) -> Path:
 
 
 def render(fleet: Fleet, *, source: str, standalone: bool = False, run_dir: Path | None = None) -> str:
-    lines = [f"; generated by deploy/supervisor/fleet.py from {source!r}: edit the fleet file, not this one", ""]
+    lines = [f"; generated by candlebot fleet from {source!r}: edit the fleet file, not this one", ""]
     if standalone:
         run = run_dir or fleet.root
-        text_value(str(run), "--run-dir")
+        no_percent(text_value(str(run), "--run-dir"), "--run-dir")
         lines += [
             "[supervisord]", f"logfile={_esc(str(run / 'supervisord.log'))}", f"pidfile={_esc(str(run / 'supervisord.pid'))}",
             "childlogdir=" + _esc(str(run)), "",
@@ -375,9 +392,14 @@ def collector_command(bot_command: tuple[str, ...]) -> tuple[str, ...]:
 
 def load_collectors(path: Path, bots: tuple[Bot, ...]) -> tuple[Collector, ...]:
     """The ``[[collector]]`` entries of a fleet file (none is fine)."""
+    from candlebot.errors import ConfigError
+
     rows = tomllib.loads(path.read_text(encoding="utf-8")).get("collector", [])
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise FleetError(f"{path}: collector entries are [[collector]] tables (name, pairs, depth, db), got "
+                         f"{'a [collector] table' if isinstance(rows, dict) else repr(rows)}")
     out = []
-    for row in rows if isinstance(rows, list) else []:
+    for row in rows:
         name = row.get("name")
         unknown = set(row) - {"name", "pairs", "depth", "db", "command", "extra_args"}
         if unknown:
@@ -404,6 +426,11 @@ def load_collectors(path: Path, bots: tuple[Bot, ...]) -> tuple[Collector, ...]:
         where = f"{path}: collector {name}"
         for value in (*pairs, *(row.get("db") or "",), *lists["command"], *lists["extra_args"]):
             text_value(value, where)
+        for pair in pairs:
+            try:
+                known_pair(pair)
+            except ConfigError as exc:
+                raise FleetError(f"{where}: {exc}") from None
         out.append(Collector(name, tuple(p.strip() for p in pairs), depth, row.get("db"), **lists))
     names = [b.name for b in bots] + [c.name for c in out]
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -424,7 +451,7 @@ def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fleet.py", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("fleet", type=Path, help="fleet file (TOML), see fleet.example.toml")
     parser.add_argument("-o", "--output", type=Path, help="write the config here (default: stdout)")
     parser.add_argument("--mkdirs", action="store_true",
@@ -447,10 +474,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
     except FleetError as exc:
-        print(f"fleet.py: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"fleet.py: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        print(f"{PROG}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 2
     return 0
 

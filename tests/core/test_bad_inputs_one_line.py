@@ -1,0 +1,121 @@
+"""Issue 18 item 7: each input that gave a traceback, "internal error" or silence is now one line and exit 2,
+through the real commands (``candlebot``, ``candlebot fleet``, ``candlebot-collector``) as separate processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from tests.support.bots import REPO
+
+pytestmark = pytest.mark.integration
+
+BOT = ["--strategy", "sma_cross", "--kraken-url", "http://127.0.0.1:9", "--no-statsd", "--stop-after", "1"]
+OPTIMIZE = ["optimize", "--strategy", "sma_cross", "--space", "fast=5,10", "--jobs", "1"]
+FLEET_HEAD = '[fleet]\nroot = "bots"\n'
+BOT_ENTRY = '[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "sma_cross"\n'
+COLLECTOR_ENTRY = '[[collector]]\nname = "books"\npairs = ["XBTUSD", "ETHUSD"]\n'
+
+
+def fleet(text: str) -> list[str]:
+    return ["fleet", "FOLDER/fleet.toml", "<<" + text]
+
+
+# (argv after `python -m`, the line's message). FOLDER is the test's tmp folder; "<<TEXT" writes fleet.toml first.
+CASES = {
+    "status with a binary --supervisor-config": (
+        ["candlebot", "status", "--state-dir", "FOLDER", "--supervisor-config", "FOLDER/binary.conf"],
+        "candlebot: error: --supervisor-config: FOLDER/binary.conf is not a supervisor config (not UTF-8 text)"),
+    "collector --snapshot-interval nan": (
+        ["candlebot.collector", "--pairs", "XBTUSD", "--snapshot-interval", "nan"],
+        "candlebot-collector: error: argument --snapshot-interval: expected a finite number, got 'nan'"),
+    "fleet: collector = [\"x\"]": (
+        ["candlebot", *fleet('collector = ["x"]\n' + FLEET_HEAD + BOT_ENTRY)],
+        "candlebot fleet: error: FOLDER/fleet.toml: collector entries are [[collector]] tables (name, pairs, depth, db), "
+        "got ['x']"),
+    "fleet: a [collector] table": (
+        ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY + '[collector]\nname = "books"\npairs = ["XBTUSD"]\n')],
+        "candlebot fleet: error: FOLDER/fleet.toml: collector entries are [[collector]] tables (name, pairs, depth, db), "
+        "got a [collector] table"),
+    "fleet: root with %(here)s": (
+        ["candlebot", *fleet('[fleet]\nroot = "%(here)s/bots"\n' + BOT_ENTRY)],
+        "candlebot fleet: error: FOLDER/fleet.toml: [fleet] root '%(here)s/bots': '%' is not allowed in this folder "
+        "(supervisord reads it as one of its %(name)s expansions)"),
+    "fleet: an unknown pair for a bot": (
+        ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY.replace("XBTUSD", "XBTUDS"))],
+        "candlebot fleet: error: bot a: unknown pair 'XBTUDS' (known: ETHUSD, ETHXBT, XBTEUR, XBTUSD, XBTUSDC, XBTUSDT)"),
+    "fleet: an unknown pair for a collector": (
+        ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY + COLLECTOR_ENTRY.replace("ETHUSD", "DOGEUSD"))],
+        "candlebot fleet: error: FOLDER/fleet.toml: collector books: unknown pair 'DOGEUSD' (known: ETHUSD, ETHXBT, "
+        "XBTEUR, XBTUSD, XBTUSDC, XBTUSDT)"),
+    "fleet: a misspelt table": (
+        ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY.replace("[[bot]]", "[[bots]]") + BOT_ENTRY)],
+        "candlebot fleet: error: FOLDER/fleet.toml: unknown table(s) bots (a fleet file holds [fleet], [[bot]] and "
+        "[[collector]])"),
+    "bot --state-dir a file": (
+        ["candlebot", *BOT, "--state-dir", "FOLDER/binary.conf"],
+        "candlebot: error: --state-dir FOLDER/binary.conf: is a file, not a folder"),
+    "bot --state-dir under /proc": (
+        ["candlebot", *BOT, "--state-dir", "/proc/self/candlebot"],
+        "candlebot: error: --state-dir /proc/self/candlebot: cannot write there (No such file or directory)"),
+    "download --data-dir /proc/nope": (
+        ["candlebot", "download", "-c", "XBTUSD", "-p", "60", "--since", "2026-01-01", "--data-dir", "/proc/nope",
+         "--kraken-url", "http://127.0.0.1:9"],
+        "candlebot: error: --data-dir /proc/nope: cannot write there (No such file or directory)"),
+    "optimize without --data": (
+        ["candlebot", *OPTIMIZE],
+        "candlebot: error: candlebot optimize needs --data FILE, the candles every trial backtests on ('demo' for a "
+        "generated series)"),
+    "optimize --anchored without --walk-forward": (
+        ["candlebot", *OPTIMIZE, "--data", "HOURLY", "--anchored"],
+        "candlebot: error: --anchored shapes walk-forward folds: add --walk-forward N, or leave --anchored out"),
+    "optimize --walk-forward 1000 on 2,160 candles": (
+        ["candlebot", *OPTIMIZE, "--data", "HOURLY", "--walk-forward", "1000"],
+        "candlebot: error: --walk-forward 1000: out-of-sample folds of 2 candles are too short to judge a result "
+        "(at least 30); use --walk-forward 69 or fewer"),
+}
+
+
+def _argv(argv: list[str], folder: Path, hourly: Path) -> list[str]:
+    out = []
+    for arg in argv:
+        if arg.startswith("<<"):
+            (folder / "fleet.toml").write_text(arg[2:])
+            continue
+        out.append(arg.replace("FOLDER", str(folder)).replace("HOURLY", str(hourly)))
+    return out
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_one_line_and_exit_2(case, tmp_path, shared_data):
+    argv, expected = CASES[case]
+    (tmp_path / "binary.conf").write_bytes(bytes(range(256)) * 4)
+    hourly = shared_data / "kraken" / "xbtusd_1h_2023q1.csv"  # 2,160 hourly candles
+    done = subprocess.run([sys.executable, "-m", *_argv(argv, tmp_path, hourly)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert (done.returncode, done.stderr.splitlines()) == (2, [expected.replace("FOLDER", str(tmp_path))]), done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_a_postgresql_study_without_psycopg_names_the_extra(tmp_path):
+    """A Python where psycopg is really not importable: this venv's packages, psycopg left out, site.py not run."""
+    shadow = tmp_path / "site-packages"
+    shadow.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith("psycopg"):
+            (shadow / entry.name).symlink_to(entry)
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{shadow}"}
+    probe = subprocess.run([sys.executable, "-S", "-c", "import psycopg"], capture_output=True, text=True, env=env)
+    assert "No module named 'psycopg'" in probe.stderr
+    done = subprocess.run([sys.executable, "-S", "-m", "candlebot", *OPTIMIZE, "--data", "demo", "--storage",
+                           "postgresql://trader:s3cret@127.0.0.1:9/studies"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 2 and done.stderr.splitlines() == [
+        "candlebot: error: --storage postgresql://trader:***@127.0.0.1:9/studies needs the [postgres] extra (psycopg): "
+        "pip install 'candlebot[postgres]'"], done.stderr
