@@ -42,7 +42,7 @@ MIN_FOLD_CANDLES = 30  # candles in each out-of-sample fold of a walk-forward, a
 
 
 def build_optimize_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="candlebot optimize", parents=[build_parser((BACKTEST,), outputs=False)], add_help=False,
+    parser = ArgumentParser(prog="candlebot optimize", parents=[build_parser((BACKTEST,), prog="candlebot optimize", outputs=False)], add_help=False,
                             allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
                             epilog="Every backtest flag means what it means for candlebot backtest: each trial is that backtest.",
                             description="Search a strategy's parameters on historical candles (every trial is a plain backtest).")

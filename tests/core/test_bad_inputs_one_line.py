@@ -69,8 +69,7 @@ CASES = {
         "candlebot: error: --data-dir /proc/nope: cannot write there (No such file or directory)"),
     "optimize without --data": (
         ["candlebot", *OPTIMIZE],
-        "candlebot: error: candlebot optimize needs --data FILE, the candles every trial backtests on ('demo' for a "
-        "generated series)"),
+        "candlebot: error: the following arguments are required: --data"),
     "optimize --anchored without --walk-forward": (
         ["candlebot", *OPTIMIZE, "--data", "HOURLY", "--anchored"],
         "candlebot: error: --anchored shapes walk-forward folds: add --walk-forward N, or leave --anchored out"),
