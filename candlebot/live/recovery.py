@@ -86,7 +86,7 @@ class Reconciler:
             self.trader.never_placed(order, "not found on the exchange after restart: never placed")
             log.info("order userref %d was never placed", order.userref)
             return
-        booked = self.trader.book(order, fill, intent.trade_id, recovered=True)
+        booked = self.trader.book(order, fill, intent.trade_id, recovered=True, reason=intent.reason)
         if fill.volume <= 0:
             log.info("order userref %d is over with nothing executed", order.userref)
         elif booked is not None:

@@ -50,7 +50,7 @@ def test_candles_and_events_stay_bounded_and_status_holds_the_latest(tmp_path):
 def test_a_version_2_file_is_migrated_with_its_books(tmp_path):
     """Files of bots from before the diary: the new column and tables are added, the books kept."""
     path = tmp_path / "old.sqlite"
-    v2 = re.sub(r",\s*limit_price TEXT[^\n]*", "", SCHEMA[: -len(DIARY_SCHEMA)])
+    v2 = re.sub(r",\s*limit_price TEXT[^\n]*\n\s*reason\s+TEXT[^\n]*", "", SCHEMA[: -len(DIARY_SCHEMA)])
     db = sqlite3.connect(path)
     db.executescript(v2)
     db.executescript("INSERT INTO meta VALUES ('pair', 'XXBTZUSD'), ('start_cash', '50'), ('cash', '50');"
@@ -58,7 +58,7 @@ def test_a_version_2_file_is_migrated_with_its_books(tmp_path):
                      "PRAGMA user_version = 2;")
     db.close()
     store = BotStore(path, now=lambda: 0.0)
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert [p.order.userref for p in store.load().pending] == [5] and store.orders()[0]["limit_price"] is None
     assert store.candles() == [] and store.events() == [] and store.status() == {}
     store.close()

@@ -1,0 +1,87 @@
+"""The trader as a strategy sees it: the ``OrderDesk`` a strategy holds, and what the engine learns at that boundary.
+
+    strategy code --books/buy/close--> view (functions only) --> Trader (its own ledger: caps, --cash, --stake)
+                                            |
+                                            '--> StrategyDesk (the engine's side): core_failure, mistakes, stop loss
+
+The view is a frozen object of three functions: no attribute of it names the trader, the ledger, the store or
+this desk, so nothing a strategy reaches by attribute can change the books or the caps (Python hides nothing
+from code that reads closures on purpose: the live audit compares the books with the account all the same).
+
+What crosses the boundary is sorted here, because only here is it known who is at fault:
+- an exception from the core behind an order (trader, ledger, store, exchange) is remembered as ``core_failure``
+  before it reaches the strategy's code, so the engine stops on it even when that code catches it, and nothing
+  more is sent;
+- an order the strategy got wrong (``OrderArgumentError``: a wrong type, NaN, zero, negative or absurd volume, a
+  trade that is not open) is remembered as a mistake, so it is a strategy error even when its code catches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Sequence
+
+from candlebot.errors import OrderArgumentError
+from candlebot.strategy.orders import BooksView, OrderDesk
+from candlebot.trade import STOP_LOSS, BotTrade
+from candlebot.trading.trader import Trader
+
+
+@dataclass(frozen=True, slots=True)
+class _DeskView:
+    """Functions only (``OrderDesk``): what a strategy holds instead of the trader."""
+
+    books: Callable[[], BooksView]
+    buy: Callable[[Decimal | None], BotTrade | None]
+    close: Callable[[BotTrade], BotTrade | None]
+
+
+class StrategyDesk:
+    """The engine's side of a strategy's orders; ``view`` is what the strategy is given (``StrategyContext.orders``)."""
+
+    def __init__(self, trader: Trader) -> None:
+        self.core_failure: BaseException | None = None
+        self._trader = trader
+        self._mistakes: list[OrderArgumentError] = []
+        ledger = trader.ledger
+        seen: list[object] = [None, None]  # (ledger.changes, BooksView) of the last snapshot
+
+        def books() -> BooksView:
+            if seen[0] != ledger.changes:
+                seen[1] = BooksView(ledger.cash, ledger.start_cash, ledger.position, tuple(ledger.open_trades))
+                seen[0] = ledger.changes
+            return seen[1]  # type: ignore[return-value]
+
+        def buy(volume: Decimal | None = None) -> BotTrade | None:
+            return self._order(trader.buy, volume)
+
+        def close(trade: BotTrade) -> BotTrade | None:
+            return self._order(trader.close, trade)
+
+        self.view: OrderDesk = _DeskView(books, buy, close)
+
+    def take_mistakes(self) -> list[OrderArgumentError]:
+        """The strategy's wrong orders since the last call (caught by its code or not)."""
+        mistakes, self._mistakes = self._mistakes, []
+        return mistakes
+
+    def stop_out(self, held: Sequence[BotTrade], close: float, stop_loss: float) -> None:
+        """Sell the trades of ``held`` still open whose entry is ``stop_loss`` (a fraction) or more above ``close``:
+        the base's stop loss, run by the core (its exits are booked and reported as stop-loss)."""
+        ledger, trader = self._trader.ledger, self._trader
+        for trade in held:
+            if trade in ledger.open_trades and close <= float(trade.entry_price) * (1 - stop_loss):
+                self._order(lambda t: trader.close(t, reason=STOP_LOSS), trade)
+
+    def _order(self, order: Callable[[object], BotTrade | None], argument: object) -> BotTrade | None:
+        if self.core_failure is not None:
+            raise self.core_failure
+        try:
+            return order(argument)
+        except OrderArgumentError as exc:
+            self._mistakes.append(exc)
+            raise
+        except BaseException as exc:
+            self.core_failure = exc
+            raise
