@@ -62,6 +62,9 @@ class BotStrategy:
         self.indicators = context.indicators
         self.num_simultaneous_trades = params.num_simultaneous_trades  # the trader enforces its own copy
         self._orders = context.orders
+        self.open_trades: tuple[BotTrade, ...] = ()  # kept current by the desk (``_see``): plain attributes, no call
+        self.ledger: BooksView
+        context.orders.watch(self._see)
         try:
             self.setup(context.indicators)
         except ConfigError:
@@ -94,15 +97,11 @@ class BotStrategy:
             return self.evaluate_positions
         return self.tick
 
-    @property
-    def open_trades(self) -> tuple[BotTrade, ...]:
-        """The open trades, oldest first: immutable snapshots (a new tuple once the books change)."""
-        return self._orders.books().open_trades
-
-    @property
-    def ledger(self) -> BooksView:
-        """The books, read-only: ``cash``, ``start_cash``, ``position``, ``open_trades``."""
-        return self._orders.books()
+    def _see(self, books: BooksView) -> None:
+        """The books changed: ``open_trades`` (oldest first, a tuple of frozen trades) and ``ledger`` (a frozen
+        ``BooksView``) are the new snapshot. Assigning either changes only what this strategy reads."""
+        self.open_trades = books.open_trades
+        self.ledger = books
 
     def buy(self, volume: Decimal | None = None) -> BotTrade | None:
         """Open a trade with a market buy, sized by the bot's rule unless ``volume`` (a positive Decimal) is given."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Callable, Protocol
 
 from candlebot.trade import BotTrade
 
@@ -38,4 +38,8 @@ class OrderDesk(Protocol):
 
     def close(self, trade: BotTrade) -> BotTrade | None:
         """Sell one open trade; the closed trade (the executed part of a partial sell), or None."""
+        ...
+
+    def watch(self, see: Callable[[BooksView], None]) -> None:
+        """Call ``see`` with the books now and each time they change (before the tick that follows, after an order)."""
         ...

@@ -147,7 +147,7 @@ class Engine:
             advance(i)
             if observe is not None:
                 observe(i)
-            held = desk.view.books().open_trades if stop_loss else ()
+            held = desk.books.open_trades if stop_loss else ()
             try:
                 tick(i)
             except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the strategy's code raised them
@@ -156,11 +156,10 @@ class Engine:
                 desk.take_mistakes()
                 self._strategy_failed(i, exc)  # the strategy's own bug skips this candle, never the bot
             else:
-                if desk.core_failure is not None:  # the strategy's code caught it: the core failed all the same
-                    raise desk.core_failure
-                mistakes = desk.take_mistakes()
-                if mistakes:  # a wrong order its code caught: a strategy error all the same
-                    self._strategy_failed(i, mistakes[0])
+                if desk.troubled:
+                    if desk.core_failure is not None:  # the strategy's code caught it: the core failed all the same
+                        raise desk.core_failure
+                    self._strategy_failed(i, desk.take_mistakes()[0])  # a wrong order its code caught: all the same
             if held:
                 desk.stop_out(held, closes[i], stop_loss)
             if show is not None:

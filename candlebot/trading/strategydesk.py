@@ -4,7 +4,7 @@
                                             |
                                             '--> StrategyDesk (the engine's side): core_failure, mistakes, stop loss
 
-The view is a frozen object of three functions: no attribute of it names the trader, the ledger, the store or
+The view is a frozen object of four functions: no attribute of it names the trader, the ledger, the store or
 this desk, so nothing a strategy reaches by attribute can change the books or the caps (Python hides nothing
 from code that reads closures on purpose: the live audit compares the books with the account all the same).
 
@@ -35,23 +35,27 @@ class _DeskView:
     books: Callable[[], BooksView]
     buy: Callable[[Decimal | None], BotTrade | None]
     close: Callable[[BotTrade], BotTrade | None]
+    watch: Callable[[Callable[[BooksView], None]], None]
 
 
 class StrategyDesk:
-    """The engine's side of a strategy's orders; ``view`` is what the strategy is given (``StrategyContext.orders``)."""
+    """The engine's side of a strategy's orders; ``view`` is what the strategy is given (``StrategyContext.orders``).
+
+    ``books`` is the snapshot of the ledger taken when it last changed (``seen`` is ``Ledger.changes`` then), taken
+    again whenever the trader books a fill (the strategy's own orders and recovered fills alike): a strategy reads its
+    books as plain attributes, at no cost per candle. ``troubled`` tells the engine, with one test per candle, that
+    the tick left a core failure or a mistake to handle.
+    """
 
     def __init__(self, trader: Trader) -> None:
         self.core_failure: BaseException | None = None
         self._trader = trader
-        self._mistakes: list[OrderArgumentError] = []
-        ledger = trader.ledger
-        seen: list[object] = [None, None]  # (ledger.changes, BooksView) of the last snapshot
-
-        def books() -> BooksView:
-            if seen[0] != ledger.changes:
-                seen[1] = BooksView(ledger.cash, ledger.start_cash, ledger.position, tuple(ledger.open_trades))
-                seen[0] = ledger.changes
-            return seen[1]  # type: ignore[return-value]
+        self.mistakes: list[OrderArgumentError] = []  # since the engine last took them (``take_mistakes``)
+        self._watchers: list[Callable[[BooksView], None]] = []
+        self.troubled = False
+        self.seen = -1
+        self.books = self.refresh()
+        trader.on_booked.append(self.refresh)
 
         def buy(volume: Decimal | None = None) -> BotTrade | None:
             return self._order(trader.buy, volume)
@@ -59,11 +63,26 @@ class StrategyDesk:
         def close(trade: BotTrade) -> BotTrade | None:
             return self._order(trader.close, trade)
 
-        self.view: OrderDesk = _DeskView(books, buy, close)
+        def watch(see: Callable[[BooksView], None]) -> None:
+            self._watchers.append(see)
+            see(self.books)
+
+        self.view: OrderDesk = _DeskView(lambda: self.books, buy, close, watch)
+
+    def refresh(self) -> BooksView:
+        """A new snapshot when the ledger changed since the last one, shown to the watchers (the strategy)."""
+        ledger = self._trader.ledger
+        if ledger.changes != self.seen:
+            self.seen = ledger.changes
+            self.books = BooksView(ledger.cash, ledger.start_cash, ledger.position, tuple(ledger.open_trades))
+            for see in self._watchers:
+                see(self.books)  # ``BotStrategy._see``: two assignments, nothing that can fail
+        return self.books
 
     def take_mistakes(self) -> list[OrderArgumentError]:
         """The strategy's wrong orders since the last call (caught by its code or not)."""
-        mistakes, self._mistakes = self._mistakes, []
+        mistakes, self.mistakes = self.mistakes, []
+        self.troubled = self.core_failure is not None
         return mistakes
 
     def stop_out(self, held: Sequence[BotTrade], close: float, stop_loss: float) -> None:
@@ -78,10 +97,13 @@ class StrategyDesk:
         if self.core_failure is not None:
             raise self.core_failure
         try:
-            return order(argument)
+            booked = order(argument)
         except OrderArgumentError as exc:
-            self._mistakes.append(exc)
+            self.mistakes.append(exc)
+            self.troubled = True
             raise
         except BaseException as exc:
             self.core_failure = exc
+            self.troubled = True
             raise
+        return booked

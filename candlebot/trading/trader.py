@@ -130,6 +130,7 @@ class Trader:
         self.journal: OrderJournal = journal or NullJournal()
         self._unsettled: list[PendingIntent] = []
         self.stop_loss_exits: set[int] = set()  # ids of the trades a stop-loss sell closed (exit reasons in reports)
+        self.on_booked: list[Callable[[], None]] = []  # told after every booking (the strategy's view of the books)
         self._holds: dict[str, str] = {}  # why no trade may be opened now (an audit found the books wrong); closing is allowed
 
     # -- what others may read and ask ------------------------------------------------------
@@ -245,6 +246,8 @@ class Trader:
         """
         booked = self._enter(order, fill, trade_id, recovered, started, reason or SIGNAL)
         self._settle(order)
+        for told in self.on_booked:
+            told()
         return booked
 
     def never_placed(self, order: OrderRequest, reason: str) -> None:
