@@ -13,7 +13,9 @@ What crosses the boundary is sorted here, because only here is it known who is a
   before it reaches the strategy's code, so the engine stops on it even when that code catches it, and nothing
   more is sent;
 - an order the strategy got wrong (``OrderArgumentError``: a wrong type, NaN, zero, negative or absurd volume, a
-  trade that is not open) is remembered as a mistake, so it is a strategy error even when its code catches it.
+  trade that is not open) is remembered as a mistake, so it is a strategy error even when its code catches it;
+  so is a failure of the strategy's code the desk runs while the trader books (its ``_see``, a watcher of its own),
+  which never interrupts a booking.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class StrategyDesk:
     def __init__(self, trader: Trader) -> None:
         self.core_failure: BaseException | None = None
         self._trader = trader
-        self.mistakes: list[OrderArgumentError] = []  # since the engine last took them (``take_mistakes``)
+        self.mistakes: list[Exception] = []  # since the engine last took them (``take_mistakes``)
         self._watchers: list[Callable[[BooksView], None]] = []
         self.troubled = False
         self.seen = -1
@@ -75,11 +77,15 @@ class StrategyDesk:
         if ledger.changes != self.seen:
             self.seen = ledger.changes
             self.books = BooksView(ledger.cash, ledger.start_cash, ledger.position, tuple(ledger.open_trades))
-            for see in self._watchers:
-                see(self.books)  # ``BotStrategy._see``: two assignments, nothing that can fail
+            for see in self._watchers:  # ``BotStrategy._see`` (two assignments), or what a strategy put there
+                try:
+                    see(self.books)
+                except Exception as exc:  # noqa: BLE001 - the strategy's code, run inside a booking: its error
+                    self.mistakes.append(exc)
+                    self.troubled = True
         return self.books
 
-    def take_mistakes(self) -> list[OrderArgumentError]:
+    def take_mistakes(self) -> list[Exception]:
         """The strategy's wrong orders since the last call (caught by its code or not)."""
         mistakes, self.mistakes = self.mistakes, []
         self.troubled = self.core_failure is not None

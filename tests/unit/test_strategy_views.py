@@ -235,3 +235,33 @@ def test_the_stop_loss_is_the_cores_and_runs_even_when_the_strategy_failed(tmp_p
     assert closed.reason == "stop_loss" and desk.trader.stop_loss_exits == {closed.trade.trade_id}
     assert desk.store.load().stop_loss_ids == {closed.trade.trade_id}
     assert run.strategy_errors == 3
+
+
+class Meddler(BotStrategy):
+    """Hooks code of its own into the desk's refresh, which runs while the trader books a fill."""
+
+    name = "meddler"
+    lookback = 1
+
+    def setup(self, indicators: BotIndicators) -> None:
+        self._orders.watch(self._spoil)
+
+    def _spoil(self, books: object) -> None:
+        if books.open_trades:  # type: ignore[attr-defined]
+            raise RuntimeError("a watcher of its own")
+
+    def evaluate_positions(self, i: int) -> None:
+        if self.open_trades:
+            self.close_all()
+        else:
+            self.buy()
+
+
+def test_strategy_code_run_inside_a_booking_is_its_error_and_never_interrupts_the_booking(tmp_path):
+    desk = Desk(tmp_path, "1000")
+
+    run = engine(desk, Meddler, candles=4)
+    run.run()
+
+    assert [o["status"] for o in desk.store.orders()] == ["filled"] * 4  # buy, sell, buy, sell: all booked
+    assert run.strategy_errors == 2 and all("a watcher of its own" in e.message for e in desk.of(BotError))
