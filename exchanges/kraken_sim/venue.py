@@ -193,8 +193,9 @@ class Venue:
 
 
 def _with_tick(snapshot: dict, pair: PairInfo) -> dict:
-    """The AssetPairs snapshot with the simulated pair's tick (``SimConfig.tick_size``) in its entry."""
+    """A copy of the AssetPairs snapshot (shared by the process: never changed) with the simulated pair's tick
+    (``SimConfig.tick_size``) in its entry."""
     entry = snapshot["result"].get(pair.name)
-    if entry is not None:
-        entry["tick_size"] = f"{pair.tick_size:f}"
-    return snapshot
+    if entry is None or entry.get("tick_size") == f"{pair.tick_size:f}":
+        return snapshot
+    return {**snapshot, "result": {**snapshot["result"], pair.name: {**entry, "tick_size": f"{pair.tick_size:f}"}}}

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from candlebot.assembly import offline_pair
 from tests.support.bots import FLIP, ONE_SECOND, BotRun, start_simulator, write_key_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -35,3 +36,11 @@ def test_a_bot_sends_every_price_on_the_tick_rounded_in_the_safe_direction(tmp_p
         limit, paid = Decimal(mine["limit_price"]), Decimal(mine["price"])
         assert limit % TICK == 0
         assert (paid <= limit) if mine["side"] == "buy" else (paid >= limit)
+
+
+def test_a_simulator_with_its_own_tick_leaves_the_bundled_pairs_alone():
+    """The bundled AssetPairs snapshot is shared by the process (backtests read it): the simulator copies it."""
+    sim = start_simulator(tick_size=TICK)
+    sim.stop()
+
+    assert offline_pair("XBTUSD").tick_size == Decimal("0.1")
