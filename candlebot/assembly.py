@@ -56,6 +56,7 @@ from candlebot.trading.engine import Engine
 from candlebot.trading.ledger import Ledger, Sizing
 from candlebot.trading.pricecheck import MarketReferences, PriceGuard
 from candlebot.trading.protection import Protection
+from candlebot.trading.strategydesk import StrategyDesk
 from candlebot.trading.trader import Trader
 from candlebot.exchanges.backtest import BacktestExchange, CandleClock
 from candlebot.exchanges.kraken.config import KrakenConfig
@@ -117,7 +118,7 @@ class BotSettings:
     key_file: str | None = None  # None: $KRAKEN_API_KEY / $KRAKEN_API_SECRET (validate and live only)
     fee: Decimal | None = None  # None: the pair's taker fee
     fee_text: str | None = None  # --fee as typed, quoted back in messages
-    cash: Decimal | None = None  # None: 10000, or the account's quote balance when live
+    cash: Decimal | None = None  # None: 10000 on paper, the account's quote balance when validate or live
     stake: Decimal | None = None
     max_slippage: Decimal = Decimal("0.005")
     max_deviation: Decimal = Decimal("0.05")
@@ -159,10 +160,12 @@ def start_demo_market(market: Path, start: int) -> Any:
     return KrakenSimulator(SimConfig(tier="none", seed=7, data=market, start=start)).start()
 
 
-def _strategy(settings: BacktestSettings | BotSettings, chart: Chart, ledger: Ledger,
-              trader: Trader) -> tuple[BotIndicators, BotStrategy]:
+def _strategy(settings: BacktestSettings | BotSettings, chart: Chart,
+              trader: Trader) -> tuple[BotIndicators, BotStrategy, StrategyDesk]:
+    """The strategy on read-only views of its books, ordering through the trader's desk (never the trader)."""
     indicators = BotIndicators(chart)
-    return indicators, settings.strategy(settings.params, StrategyContext(chart, indicators, ledger, trader))
+    desk = StrategyDesk(trader)
+    return indicators, settings.strategy(settings.params, StrategyContext(chart, indicators, desk.view)), desk
 
 
 # -- backtest ------------------------------------------------------------------------------------------------------
@@ -190,7 +193,7 @@ class Backtest:
         started = time.perf_counter()
         self.engine.run(self.start_index, len(self.chart), progress)
         return build_report(
-            stop_loss_ids=frozenset(self.engine.strategy.stop_loss_exits),
+            stop_loss_ids=frozenset(self.trader.stop_loss_exits),
             strategy=self.settings.strategy.name,
             params=self.settings.params.as_dict(),
             ledger=self.ledger,
@@ -217,8 +220,8 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> B
                     sizing=Sizing(settings.params.num_simultaneous_trades, settings.stake), fee_rate=settings.fee_rate,
                     bus=bus, clock=clock, next_userref=lambda: next(userrefs),
                     protection=Protection(settings.pair, settings.max_slippage))
-    indicators, strategy = _strategy(settings, chart, ledger, trader)
-    engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus,
+    indicators, strategy, desk = _strategy(settings, chart, trader)
+    engine = Engine(chart=chart, indicators=indicators, strategy=strategy, desk=desk, ledger=ledger, clock=clock, bus=bus,
                     market=exchange)
     return Backtest(settings, chart, engine, ledger, trader, exchange, start_index, SkipTally().attach(bus))
 
@@ -385,7 +388,7 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
         fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
     if settings.cash is not None:
         start_cash = settings.cash
-    elif settings.mode == "live":
+    elif settings.mode in ("live", "validate"):  # both have a key: the account says what there is to trade with
         start_cash = retry("read the account balance", lambda: kraken.balances().get(pair.quote, Decimal(0)))
     else:
         start_cash = DEFAULT_CASH
@@ -424,10 +427,10 @@ def _attach_outputs(settings: BotSettings, desk: _Desk, clock: Clock, log: loggi
 def _warmed_up_engine(settings: BotSettings, desk: _Desk, chart: Chart, trader: Trader, clock: Clock,
                       log: logging.Logger, retry: _Retry) -> Engine:
     """The strategy on the engine, its indicators warmed up on the venue's history (``History``)."""
-    indicators, strategy = _strategy(settings, chart, desk.ledger, trader)
+    indicators, strategy, orders = _strategy(settings, chart, trader)
     needed = max(indicators.history_needed(), 1) + strategy.lookback
-    engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=desk.ledger, clock=clock, bus=desk.bus,
-                    history_limit=max(4 * needed, 1000))
+    engine = Engine(chart=chart, indicators=indicators, strategy=strategy, desk=orders, ledger=desk.ledger, clock=clock,
+                    bus=desk.bus, history_limit=max(4 * needed, 1000))
     count = max(3 * needed, needed + 50)
     history = retry("fetch warm-up history",
                     lambda: desk.exchange.latest_candles(desk.pair.name, settings.period, count, clock.now()))

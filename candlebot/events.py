@@ -71,12 +71,13 @@ class TradeOpened:
 
 @dataclass(frozen=True, slots=True)
 class TradeClosed:
-    """A sell fill was booked; ``recovered`` as for ``TradeOpened``."""
+    """A sell fill was booked; ``recovered`` as for ``TradeOpened``; ``reason``: why it was sold (``signal``, ``stop_loss``)."""
 
     time: float
     trade: BotTrade
     latency_s: float | None = None
     recovered: bool = False
+    reason: str = "signal"
 
 
 @dataclass(frozen=True, slots=True)

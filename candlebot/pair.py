@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from candlebot.errors import ConfigError
 from candlebot.money import ZERO, ceil_to, floor_to, round_to, step
@@ -67,9 +67,12 @@ class PairInfo:
         return ceil_to(price, self.pair_decimals) if side == "buy" else floor_to(price, self.pair_decimals)
 
     def protect_price(self, price: Decimal, side: str) -> Decimal:
-        """A protection (limit) price at the pair's decimals, in the safe direction: never dearer than ``price``
-        for a buy (down), never cheaper for a sell (up)."""
-        return floor_to(price, self.pair_decimals) if side == "buy" else ceil_to(price, self.pair_decimals)
+        """A protection (limit) price on the pair's ``tick_size`` (at its decimals), in the safe direction: never
+        dearer than ``price`` for a buy (down), never cheaper for a sell (up). Kraken refuses a price off the tick
+        (``EOrder:Invalid price``), and the tick can be coarser than 10^-pair_decimals (0.5 at 1 decimal)."""
+        rounding = ROUND_FLOOR if side == "buy" else ROUND_CEILING
+        on_tick = (price / self.tick_size).to_integral_value(rounding=rounding) * self.tick_size
+        return floor_to(on_tick, self.pair_decimals) if side == "buy" else ceil_to(on_tick, self.pair_decimals)
 
     def below_minimum(self, price: Decimal, volume: Decimal) -> str | None:
         """Why an order of ``volume`` at ``price`` would be refused by the exchange, or None."""

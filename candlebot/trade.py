@@ -14,6 +14,8 @@ from candlebot.errors import BooksInvariantError
 from candlebot.venue import Fill, Side
 from candlebot.money import ZERO, round_to
 
+SIGNAL = "signal"  # why a sell was sent: the strategy's exit rule
+STOP_LOSS = "stop_loss"  # the base's stop_loss_pct, run by the core
 
 @dataclass(frozen=True, slots=True)
 class BotTrade:

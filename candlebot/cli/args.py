@@ -79,7 +79,7 @@ def build_parser(uses: tuple[str, ...] = (BACKTEST, BOT), prog: str = "candlebot
     strategy.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="strategy parameter (repeatable)")
     money = parser.add_argument_group("money")
     money.add_argument("--fee", help="taker fee as a fraction (0.0026) or percent (0.26%%); default: the pair's fee")
-    money.add_argument("--cash", help="quote the bot may trade with (default 10000; live bots: the quote balance at first start)")
+    money.add_argument("--cash", help="quote the bot may trade with (default 10000; validate and live bots: the quote balance at first start)")
     money.add_argument("--stake", help="quote amount each new trade commits (default: cash / free trade slots)")
     money.add_argument("--max-slippage", default="0.5%", help="how far beyond the book's price for the volume an order "
                        "may fill, as a fraction (0.005) or percent (0.5%%); orders are sized at that price (default 0.5%%)")

@@ -19,7 +19,7 @@ from candlebot.errors import ConfigError
 from candlebot.live.paths import default_state_dir
 from candlebot.output.supervisor_state import program_states, server_url
 
-COLUMNS = ("bot", "mode", "pair", "strategy", "position", "unrealized", "realized", "fees", "heartbeat", "fails",
+COLUMNS = ("bot", "mode", "pair", "strategy", "position", "unrealized", "realized", "exits", "fees", "heartbeat", "fails",
            "pending", "hold", "last error")
 
 
@@ -84,7 +84,7 @@ def print_table(rows: list[BotStatus], out: TextIO, state_dir: Path, *, supervis
         if len(line) < len(header):  # a file that could not be read: its name and the problem
             print(f"{line[0]:<{widths[0]}}  {line[1]}", file=out)
             continue
-        print("  ".join(cell.ljust(w) if i in (0, 1, 2, 3, 11, 12, 13) else cell.rjust(w)
+        print("  ".join(cell.ljust(w) if i in (0, 1, 2, 3, 12, 13, 14) else cell.rjust(w)
                         for i, (cell, w) in enumerate(zip(line, widths))).rstrip(), file=out)
 
 
@@ -93,8 +93,14 @@ def _cells(r: BotStatus) -> tuple[str, ...]:
         return r.name, f"PROBLEM: {r.problem}"
     error = (r.last_error or "-").replace("\n", " ")
     return (r.name, r.mode or "-", r.pair or "-", r.strategy or "-", _num(r.position),
-            "-" if r.unrealized is None else f"{r.unrealized:+}", f"{r.realized:+}", str(r.fees),
+            "-" if r.unrealized is None else f"{r.unrealized:+}", f"{r.realized:+}", _exits(r), str(r.fees),
             _age(r), str(r.failures), str(r.pending), "HOLD" if r.hold else "-", error[:60] + ("..." if len(error) > 60 else ""))
+
+
+def _exits(r: BotStatus) -> str:
+    """How the closed trades ended: ``3 signal, 2 stop loss``."""
+    parts = [f"{n} {what}" for n, what in ((r.signal_exits, "signal"), (r.stop_loss_exits, "stop loss")) if n]
+    return ", ".join(parts) or "-"
 
 
 def _num(value: Decimal) -> str:

@@ -91,7 +91,7 @@ class Reconciler:
             if self.on_absent is not None:
                 self.on_absent(order)
             return
-        booked = self.trader.book(order, fill, intent.trade_id, recovered=True)
+        booked = self.trader.book(order, fill, intent.trade_id, recovered=True, reason=intent.reason)
         if fill.volume <= 0:
             log.info("order userref %d is over with nothing executed", order.userref)
         elif booked is not None:

@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS orders (
     created   REAL NOT NULL,
     order_id  TEXT, fill_time REAL, price TEXT, fill_volume TEXT, cost TEXT, fee TEXT,
     error     TEXT,
-    limit_price TEXT                  -- the protection price the order was sent with
+    limit_price TEXT,                 -- the protection price the order was sent with
+    reason    TEXT                    -- why a sell was sent: signal, stop_loss (NULL: signal, or a buy)
 );
 CREATE TABLE IF NOT EXISTS trades (
     trade_id    INTEGER PRIMARY KEY,
@@ -78,7 +79,8 @@ MIGRATIONS: dict[int, str] = {  # version n -> the SQL that turns a version-n fi
     1: "ALTER TABLE trades ADD COLUMN open_volume TEXT; ALTER TABLE trades ADD COLUMN open_cost TEXT; "
        "ALTER TABLE trades ADD COLUMN open_fee TEXT;",  # partial sells split a trade (its share of the open fill)
     2: "ALTER TABLE orders ADD COLUMN limit_price TEXT;" + DIARY_SCHEMA,  # what reports and status read
-    3: "ALTER TABLE trades ADD COLUMN written_off REAL;",  # coins gone from the account, taken off the books by hand
+    3: "ALTER TABLE trades ADD COLUMN written_off REAL; "  # coins gone from the account, taken off the books by hand
+       "ALTER TABLE orders ADD COLUMN reason TEXT;",  # stop-loss exits are reported as such (earlier sells: signal)
 }
 STATE_SCHEMA = Schema(SCHEMA_VERSION, SCHEMA, MIGRATIONS)
 IDENTITY_KEYS = ("bot_name", "bot_id", "account")  # meta keys: whose books these are
@@ -92,6 +94,7 @@ class StoredBooks:
     trades: list[BotTrade]
     cash: Decimal
     pending: list[PendingIntent]
+    stop_loss_ids: frozenset[int] = frozenset()  # trades closed by a stop-loss sell (exit reasons in reports)
 
 
 class BotStore:
@@ -193,13 +196,13 @@ class BotStore:
 
     # -- OrderJournal ------------------------------------------------------------------
 
-    def intent(self, order: OrderRequest, trade_id: int | None) -> None:
+    def intent(self, order: OrderRequest, trade_id: int | None, reason: str | None = None) -> None:
         with self._tx():
             self._db.execute(
-                "INSERT INTO orders (userref, pair, side, volume, trade_id, status, created, limit_price) "
-                "VALUES (?, ?, ?, ?, ?, 'intent', ?, ?)",
+                "INSERT INTO orders (userref, pair, side, volume, trade_id, status, created, limit_price, reason) "
+                "VALUES (?, ?, ?, ?, ?, 'intent', ?, ?, ?)",
                 (order.userref, order.pair, order.side.value, str(order.volume), trade_id, self._now(),
-                 None if order.limit is None else str(order.limit)),
+                 None if order.limit is None else str(order.limit), reason),
             )
 
     def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal,
@@ -242,11 +245,15 @@ class BotStore:
                 opened = replace(opened, volume=Decimal(volume), cost=Decimal(cost), fee=Decimal(fee))
             trades.append(BotTrade(trade_id, opened, fills[close_ref] if close_ref is not None else None))
         pending = [
-            PendingIntent(OrderRequest(pair, Side(side), Decimal(volume), userref), trade_id, created)
-            for userref, pair, side, volume, trade_id, created in self._db.execute(
-                "SELECT userref, pair, side, volume, trade_id, created FROM orders WHERE status = 'intent' ORDER BY userref")
+            PendingIntent(OrderRequest(pair, Side(side), Decimal(volume), userref), trade_id, created, reason)
+            for userref, pair, side, volume, trade_id, created, reason in self._db.execute(
+                "SELECT userref, pair, side, volume, trade_id, created, reason FROM orders WHERE status = 'intent' "
+                "ORDER BY userref")
         ]
-        return StoredBooks(trades, Decimal(self.meta("cash") or "0"), pending)
+        stop_loss = frozenset(trade_id for (trade_id,) in self._db.execute(
+            "SELECT trades.trade_id FROM trades JOIN orders ON orders.userref = trades.close_ref "
+            "WHERE orders.reason = 'stop_loss'"))
+        return StoredBooks(trades, Decimal(self.meta("cash") or "0"), pending, stop_loss)
 
     def orders(self) -> list[dict[str, object]]:
         """Every order row, for reports and tests."""

@@ -34,7 +34,7 @@ def bot_report_data(store: BotStore, name: str) -> ReportData:
     period = int(status.get("period") or (np.diff(times).min() if len(times) > 1 else 60))
     books = store.load()
     trades = books.trades
-    reasons = {t.trade_id: exit_reason(t, set(), backtest=False) for t in trades}
+    reasons = {t.trade_id: exit_reason(t, books.stop_loss_ids, backtest=False) for t in trades}
     fills = fill_marks(trades, reasons)
     start_cash = Decimal(store.meta("start_cash") or "0")
     cost_decimals = int(status.get("cost_decimals") or _places([f.cost for f in fills], 2))

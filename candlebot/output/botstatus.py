@@ -33,6 +33,8 @@ class BotStatus:
     mark: Decimal | None = None
     unrealized: Decimal | None = None
     realized: Decimal = ZERO
+    signal_exits: int = 0  # trades closed by the strategy's rule
+    stop_loss_exits: int = 0  # trades closed by the stop loss (stop_loss_pct)
     fees: Decimal = ZERO
     heartbeat: float | None = None
     heartbeat_age_s: float | None = None
@@ -105,6 +107,8 @@ def _summarize(store: BotStore, name: str, path: Path, now: float) -> BotStatus:
         mark=mark,
         unrealized=unrealized,
         realized=sum((t.pnl for t in closed if t.pnl is not None), ZERO),
+        signal_exits=sum(1 for t in closed if t.trade_id not in books.stop_loss_ids),
+        stop_loss_exits=sum(1 for t in closed if t.trade_id in books.stop_loss_ids),
         fees=sum((t.fees for t in books.trades), ZERO),
         heartbeat=heartbeat,
         heartbeat_age_s=None if heartbeat is None else max(0.0, now - heartbeat),

@@ -10,10 +10,11 @@ stable name. ``INTERFACE_VERSION`` is the version of that interface (see docs/st
 from candlebot.strategy.base import BotStrategy, StrategyContext
 from candlebot.strategy.crossing import crossed_above, crossed_below
 from candlebot.strategy.indicators import BotIndicators
+from candlebot.strategy.orders import BooksView, OrderDesk
 from candlebot.strategy.params import StrategyParams, require
 
 # The interface this candlebot implements; a strategy declares its own as ``interface`` (the base: this one).
 INTERFACE_VERSION: int = BotStrategy.interface
 
-__all__ = ["INTERFACE_VERSION", "BotIndicators", "BotStrategy", "StrategyContext", "StrategyParams",
+__all__ = ["INTERFACE_VERSION", "BooksView", "BotIndicators", "BotStrategy", "OrderDesk", "StrategyContext", "StrategyParams",
            "crossed_above", "crossed_below", "require"]

@@ -51,6 +51,8 @@ from candlebot.strategy.params import StrategyParams
 
 # The interfaces this candlebot implements: BotStrategy.interface is the current one; bump OLDEST when
 # support for strategies written against an older interface is dropped (and say so in docs/strategies.md).
+# Interface 1 strategies run unchanged on interface 2: the names they rely on are the same, only read-only now
+# (what mutated the books is a strategy error on that candle, named in one line).
 CURRENT_INTERFACE = BotStrategy.interface
 OLDEST_INTERFACE = 1
 
@@ -180,7 +182,7 @@ def _from_module(module_name: str, class_name: str | None, dirs: list[Path]) -> 
             raise _Unloadable(f"no module named {exc.name!r} (looked in --strategy-path, the current directory and "
                               "the installed packages)") from None
         raise _failed(exc, module_name, dirs) from None
-    except Exception as exc:  # the user's module raised while importing: say where, in one line
+    except (Exception, SystemExit) as exc:  # the user's module raised while importing: say where, in one line
         raise _failed(exc, module_name, dirs) from None
     return _pick(module, class_name, module_name)
 
@@ -246,13 +248,13 @@ def _import_file(path: Path, dirs: list[Path]) -> ModuleType:
     sys.modules[name] = module  # dataclasses and typing.get_type_hints look the module up by name
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # the user's file raised while importing: say where, in one line
+    except (Exception, SystemExit) as exc:  # the user's file raised while importing: say where, in one line
         del sys.modules[name]
         raise _failed(exc, str(path), [path.resolve(), *dirs]) from None
     return module
 
 
-def _failed(exc: Exception, source: str, roots: list[Path]) -> _Unloadable:
+def _failed(exc: BaseException, source: str, roots: list[Path]) -> _Unloadable:
     """One line for an exception raised while importing the user's code: what, and where in their code."""
     if isinstance(exc, SyntaxError):
         return _Unloadable(f"syntax error at {exc.filename or source}:{exc.lineno}: {exc.msg}")

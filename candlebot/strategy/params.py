@@ -34,7 +34,7 @@ class StrategyParams:
             self.validate()
         except ConfigError:
             raise
-        except Exception as exc:  # the author's validate() is broken, not the value: say where, in one line
+        except (Exception, SystemExit) as exc:  # the author's validate() is broken, not the value: say where, in one line
             raise ConfigError(f"{type(self).__name__}.validate() raised {described(exc, type(self))}") from None
 
     def validate(self) -> None:

@@ -46,7 +46,7 @@ class MyStrategyParams(StrategyParams):
 class MyStrategy(BotStrategy):
     name = "my_strategy"  # how logs, reports and metrics name this strategy
     Params = MyStrategyParams
-    interface = 1  # the strategy interface this file is written for (candlebot.strategy.INTERFACE_VERSION)
+    interface = 2  # the strategy interface this file is written for (candlebot.strategy.INTERFACE_VERSION)
     # lookback = 2: the rule reads each line at i and i - 1 (the default; a crossover needs no more)
 
     def setup(self, indicators: BotIndicators) -> None:

@@ -7,17 +7,24 @@ running bot calls ``candle_closed`` each time its chart closes a candle, which
 advances every indicator by one O(1) step and runs the very same loop body
 for that one index. Nothing else differs between the two.
 
-The safety net wraps the strategy's own code only. An exception its code
-raises skips that candle (``StrategyError``, reported as a ``BotError``) and
-the loop goes on. An exception from the core behind it (trader, ledger, store,
-exchange; seen at the ``buy``/``close`` boundary as ``strategy.core_failure``)
-propagates out of the loop even when the strategy's code caught it: the bot
-stops and its next start recovers (crash-only); a backtest stops.
+The safety net wraps the strategy's own code only. Whatever its code raises
+(any exception, ``SystemExit``, and a ``KeyboardInterrupt`` no Ctrl-C sent)
+skips that candle (``StrategyError``, reported as a ``BotError``) and the loop
+goes on; so does a wrong order its code caught (``OrderArgumentError``, seen
+at the desk). An exception from the core behind it (trader, ledger, store,
+exchange; seen at the desk as ``core_failure``) propagates out of the loop even
+when the strategy's code caught it: the bot stops and its next start recovers
+(crash-only); a backtest stops.
+
+The stop loss (``stop_loss_pct``) is the core's: after every tick, even one
+whose strategy code failed, the trades held before the candle whose close fell
+under their stop are sold, and the sells are booked as stop-loss exits.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 from typing import Callable, Iterable
 
 from candlebot.candle import Candle
@@ -30,11 +37,26 @@ from candlebot.trading.ledger import Ledger
 from candlebot.money import to_decimal
 from candlebot.output.lines import utc
 from candlebot.strategy.base import BotStrategy
+from candlebot.trading.strategydesk import StrategyDesk
 from candlebot.venue import CandleVenue
 
 log = logging.getLogger(__name__)
 
 NEVER_THE_STRATEGYS = (FatalExchangeError, BooksInvariantError, StateWriteError)  # stop the bot, whoever raised them
+
+
+def _a_real_interrupt(exc: BaseException) -> bool:
+    """A ``KeyboardInterrupt`` is a person's Ctrl-C only where Python's own SIGINT handler raises it (a backtest);
+    a bot handles SIGINT itself (a stop), so there one can only come from the strategy's code."""
+    return isinstance(exc, KeyboardInterrupt) and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _one_line(exc: BaseException) -> str:
+    """The strategy's exception message on one line, even when its ``__str__`` is broken too."""
+    try:
+        return " ".join(str(exc).split())
+    except Exception:  # noqa: BLE001 - the strategy's own exception class failed to say what it is
+        return "(its message cannot be read)"
 
 
 def _stay(index: int) -> None:
@@ -50,18 +72,22 @@ class Engine:
         chart: Chart,
         indicators: BotIndicators,
         strategy: BotStrategy,
+        desk: StrategyDesk,
         ledger: Ledger,
         clock: Clock,
         bus: EventBus,
         history_limit: int | None = None,
         market: CandleVenue | None = None,
     ) -> None:
-        """``market``: a venue replaying this chart (a backtest), moved to each candle before its tick."""
+        """``desk``: the one the strategy was built with (``StrategyContext(orders=desk.view)``); ``market``: a venue
+        replaying this chart (a backtest), moved to each candle before its tick."""
         if history_limit is not None and history_limit < max(indicators.history_needed(), strategy.lookback) + 1:
             raise ValueError(f"history_limit {history_limit} is shorter than what the strategy needs")
         self.chart = chart
         self.indicators = indicators
         self.strategy = strategy
+        self.desk = desk
+        self.stop_loss = float(strategy.params.stop_loss_pct) / 100
         self.ledger = ledger
         self.clock = clock
         self.bus = bus
@@ -111,24 +137,31 @@ class Engine:
             self.indicators.drop_front(drop)
 
     def _loop(self, first: int, stop: int) -> None:
-        strategy = self.strategy
+        strategy, desk, stop_loss = self.strategy, self.desk, self.stop_loss
         tick = strategy.per_candle()
         advance = self._advance
         observe = self._observe if self.bus.wants(CandleClosed) else None
         show = self._show_positions if self.bus.wants(PositionsShown) else None
+        closes = self.chart.closes
         for i in range(first, stop):
             advance(i)
             if observe is not None:
                 observe(i)
+            held = desk.books.open_trades if stop_loss else ()
             try:
                 tick(i)
-            except Exception as exc:
-                if strategy.core_failure is not None or isinstance(exc, NEVER_THE_STRATEGYS):
-                    raise strategy.core_failure or exc
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt too: the strategy's code raised them
+                if desk.core_failure is not None or isinstance(exc, NEVER_THE_STRATEGYS) or _a_real_interrupt(exc):
+                    raise desk.core_failure or exc
+                desk.take_mistakes()
                 self._strategy_failed(i, exc)  # the strategy's own bug skips this candle, never the bot
-                continue
-            if strategy.core_failure is not None:  # the strategy's code caught it: the core failed all the same
-                raise strategy.core_failure
+            else:
+                if desk.troubled:
+                    if desk.core_failure is not None:  # the strategy's code caught it: the core failed all the same
+                        raise desk.core_failure
+                    self._strategy_failed(i, desk.take_mistakes()[0])  # a wrong order its code caught: all the same
+            if held:
+                desk.stop_out(held, closes[i], stop_loss)
             if show is not None:
                 show(i)
 
@@ -155,10 +188,10 @@ class Engine:
         if trades:
             self.bus.emit(PositionsShown(self.clock.now(), to_decimal(self.chart.closes[i]), trades))
 
-    def _strategy_failed(self, i: int, exc: Exception) -> None:
+    def _strategy_failed(self, i: int, exc: BaseException) -> None:
         self.strategy_errors += 1
         error = StrategyError(f"{self.strategy.name} failed on the candle of {utc(self.chart.times[i])} UTC: "
-                              f"{type(exc).__name__}: {exc}")
+                              f"{type(exc).__name__}: {_one_line(exc)}")
         if self.strategy_errors == 1:  # its traceback once, for the strategy's author; the bus reports every one
             log.error("%s (candle skipped)", error, exc_info=exc)
         self.bus.emit(BotError(self.clock.now(), "strategy", str(error)))

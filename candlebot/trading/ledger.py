@@ -56,6 +56,7 @@ class Ledger:
         self.open_trades: list[BotTrade] = []
         self.closed_trades: list[BotTrade] = []
         self.dust: list[BotTrade] = []
+        self.changes = 0  # bumped by every booking: strategies' snapshots are taken again only then
         self._next_id = 1
 
     def volume_for(self, commit: Decimal, price: Decimal, fee_rate: Decimal) -> Decimal:
@@ -91,6 +92,7 @@ class Ledger:
         trade = BotTrade(self._next_id, fill)
         self._next_id += 1
         self.cash = cash
+        self.changes += 1
         (self.dust if self.is_dust(trade) else self.open_trades).append(trade)
         return trade
 
@@ -106,6 +108,7 @@ class Ledger:
             self._next_id += 1
         closed = trade.closed_by(fill)
         self.cash = cash
+        self.changes += 1
         if remainder is None:
             del self.open_trades[index]
         elif self.is_dust(remainder):
@@ -119,7 +122,7 @@ class Ledger:
     def restore(self, trades: list[BotTrade], cash: Decimal) -> None:
         """Reload persisted books (bot restart): trades in id order, cash as it was last booked.
 
-        The lists are filled in place: strategies hold a reference to ``open_trades``.
+        The lists are filled in place (the engine and the trader read the same lists).
         """
         if cash < 0:
             raise BooksInvariantError(f"stored cash {cash} is below zero")
@@ -128,6 +131,7 @@ class Ledger:
         self.dust[:] = [t for t in held if self.is_dust(t)]
         self.closed_trades[:] = [t for t in trades if not t.is_open]
         self.cash = cash
+        self.changes += 1
         self._next_id = max((t.trade_id for t in trades), default=0) + 1
 
     def _checked_cash(self, cash: Decimal, fill: Fill) -> Decimal:

@@ -1,7 +1,8 @@
 """From a strategy's intent to a booked trade: risk checks, sizing, the order, the fill, the books.
 
     buy()/close(trade)
-      -> checks (open-trade cap, cash)                        -> OrderSkipped
+      -> the arguments (a positive, finite Decimal volume; an open trade) -> OrderArgumentError (the strategy's mistake)
+      -> checks (open-trade cap, cash, --stake)               -> OrderSkipped
       -> the order book: price sanity (guard)                 -> PriceRejected
       -> protection price for the volume (+ max slippage), volume sized at it, ordermin/costmin -> OrderSkipped
       -> OrderRequest with a fresh userref and the protection price, written to the journal BEFORE sending
@@ -11,6 +12,10 @@
 
 A partial buy opens a trade of what executed; a partial sell closes that
 part and leaves the strategy an open remainder (``Ledger.book_close``).
+
+The caps come from the trader's own books and settings (``Sizing``), never from what a strategy was shown:
+at most ``max_open`` trades, no order costing more than the cash (fee included), and with a ``stake`` none
+costing more than the stake, whether the volume is sized here or given by the strategy.
 
 Business failures are events, not exceptions: the strategy just sees ``None``.
 Only errors that must stop the bot (auth, bad config, a broken invariant, a
@@ -43,25 +48,27 @@ from candlebot.trading.ledger import Ledger, Sizing
 from candlebot.pair import PairInfo
 from candlebot.trading.pricecheck import PriceGuard
 from candlebot.trading.protection import Protection
-from candlebot.trade import BotTrade
+from candlebot.trade import SIGNAL, STOP_LOSS, BotTrade
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PendingIntent:
-    """An order that was (perhaps) sent but whose outcome is not recorded; ``trade_id`` is the trade a sell closes."""
+    """An order that was (perhaps) sent but whose outcome is not recorded; ``trade_id`` is the trade a sell closes,
+    ``reason`` why a sell was sent (``candlebot.trade.SIGNAL`` or ``STOP_LOSS``)."""
 
     order: OrderRequest
     trade_id: int | None
     created: float
+    reason: str | None = None
 
 
 class OrderJournal(Protocol):
     """Durable memory of orders (the bot runtime's SQLite store); backtests use ``NullJournal``."""
 
-    def intent(self, order: OrderRequest, trade_id: int | None) -> None:
-        """Written before the order is sent; ``trade_id`` is the trade a sell closes."""
+    def intent(self, order: OrderRequest, trade_id: int | None, reason: str | None = None) -> None:
+        """Written before the order is sent; ``trade_id`` is the trade a sell closes, ``reason`` why it is sold."""
 
     def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal,
                remainder: BotTrade | None = None) -> None:
@@ -75,7 +82,7 @@ class OrderJournal(Protocol):
 class NullJournal:
     """No memory across runs: a backtest starts from nothing every time."""
 
-    def intent(self, order: OrderRequest, trade_id: int | None) -> None:
+    def intent(self, order: OrderRequest, trade_id: int | None, reason: str | None = None) -> None:
         pass
 
     def filled(self, order: OrderRequest, fill: Fill, trade: BotTrade, cash: Decimal,
@@ -122,6 +129,8 @@ class Trader:
         self.next_userref = next_userref
         self.journal: OrderJournal = journal or NullJournal()
         self._unsettled: list[PendingIntent] = []
+        self.stop_loss_exits: set[int] = set()  # ids of the trades a stop-loss sell closed (exit reasons in reports)
+        self.on_booked: list[Callable[[], None]] = []  # told after every booking (the strategy's view of the books)
         self._holds: dict[str, str] = {}  # why no order may be sent now (an audit found the books wrong): closes neither
 
     # -- what others may read and ask ------------------------------------------------------
@@ -157,15 +166,17 @@ class Trader:
     # -- the strategy's orders -------------------------------------------------------------
 
     def buy(self, volume: Decimal | None = None) -> BotTrade | None:
+        """Open a trade: sized by ``sizing`` when ``volume`` is None, else that volume (floored to the lot decimals)."""
         ledger, pair = self.ledger, self.pair
-        if volume is not None and not (isinstance(volume, Decimal) and volume.is_finite()):
-            raise OrderArgumentError(f"buy(volume) takes a finite Decimal, got {volume!r}: nothing sent")
+        if volume is not None:
+            volume = self._volume(volume)
         if self.paused is not None:
             return self._skip(Side.BUY, self.paused)
         if self._holds:
             return self._skip(Side.BUY, "; ".join(self._holds.values()))
         if len(ledger.open_trades) >= self.sizing.max_open:
             return self._skip(Side.BUY, f"{len(ledger.open_trades)} trades open (num_simultaneous_trades={self.sizing.max_open})")
+        stake = self.sizing.stake
         commit = self.sizing.commit(ledger.cash, len(ledger.open_trades)) if volume is None else ledger.cash
         if commit > ledger.cash:
             return self._skip(Side.BUY, f"stake {commit} exceeds cash {ledger.cash} {pair.quote}")
@@ -174,23 +185,30 @@ class Trader:
             return None
         if volume is None:
             volume, limit = self.protection.buy(book.asks, commit, self.fee_rate, ledger.volume_for)
+        elif volume * book.asks[0].price > ledger.cash:  # before any rounding: a huge volume costs nothing to refuse
+            return self._skip(Side.BUY, f"{volume} {pair.base} at {book.asks[0].price} or more costs more than the cash "
+                                        f"{ledger.cash} {pair.quote}")
         else:
-            volume = pair.floor_volume(volume)
             limit = self.protection.price(book.asks, volume, Side.BUY)
         reason = pair.below_minimum(limit, volume)
         if reason is not None:
             return self._skip(Side.BUY, reason)
         cost = pair.cost(limit, volume)
-        if cost + pair.fee(cost, self.fee_rate) > ledger.cash:  # the bot's budget, whatever the account holds
+        fee = pair.fee(cost, self.fee_rate)
+        if cost + fee > ledger.cash:  # the bot's budget, whatever the account holds
             return self._skip(Side.BUY, f"{volume} {pair.base} at up to {limit} would cost {cost} {pair.quote} plus fee; "
                                         f"cash is {ledger.cash}")
+        if stake is not None and cost + fee > stake:  # --stake caps every trade, whoever chose its volume
+            return self._skip(Side.BUY, f"{volume} {pair.base} at up to {limit} would cost {cost} {pair.quote} plus fee; "
+                                        f"the stake is {stake}")
         order = OrderRequest(pair.name, Side.BUY, volume, self.next_userref(), limit)
         return self._place(order, None)
 
-    def close(self, trade: BotTrade) -> BotTrade | None:
-        """Sell ``trade``; returns the closed trade (only the part that executed when the sell was partial)."""
+    def close(self, trade: BotTrade, *, reason: str = SIGNAL) -> BotTrade | None:
+        """Sell ``trade``; returns the closed trade (only the part that executed when the sell was partial).
+        ``reason``: why (``SIGNAL``: the strategy's rule; ``STOP_LOSS``: the core's stop), stored with the order."""
         if not isinstance(trade, BotTrade):
-            raise OrderArgumentError(f"close(trade) takes a BotTrade, got {trade!r}: nothing sent")
+            raise OrderArgumentError(f"close(trade) takes one of open_trades, got {_shown(trade)}: nothing sent")
         if trade not in self.ledger.open_trades:  # closed, dust, or a stale copy from before a partial sell
             raise OrderArgumentError(f"trade {trade.trade_id} ({trade.volume} {self.pair.base}) is not open in the books: "
                                      "nothing sent")
@@ -203,20 +221,36 @@ class Trader:
             return None
         limit = self.protection.price(book.bids, trade.volume, Side.SELL)
         order = OrderRequest(self.pair.name, Side.SELL, trade.volume, self.next_userref(), limit)
-        return self._place(order, trade.trade_id)
+        return self._place(order, trade.trade_id, reason)
+
+    def _volume(self, volume: object) -> Decimal:
+        """A volume a strategy gave, floored to the lot decimals; ``OrderArgumentError`` (its mistake) for what cannot
+        be an order: not a Decimal, not finite, not positive, or beyond what a Decimal of the pair's lot can hold."""
+        if not isinstance(volume, Decimal) or not volume.is_finite():
+            raise OrderArgumentError(f"buy(volume) takes a finite Decimal, got {_shown(volume)}: nothing sent")
+        if volume <= 0:
+            raise OrderArgumentError(f"buy(volume) takes a volume above 0, got {volume}: nothing sent")
+        try:
+            floored = self.pair.floor_volume(volume)
+        except ArithmeticError:  # more digits than any order can have (1E+30 at 8 lot decimals)
+            raise OrderArgumentError(f"buy(volume): {volume} {self.pair.base} is beyond any order: nothing sent") from None
+        return floored
 
     # -- booking: the one way a fill enters the books --------------------------------------
 
     def book(self, order: OrderRequest, fill: Fill, trade_id: int | None = None, *, recovered: bool = False,
-             started: float | None = None) -> BotTrade | None:
+             started: float | None = None, reason: str | None = None) -> BotTrade | None:
         """Book what ``order`` executed, as its reply or found by a lookup (``recovered``); settles its intent.
 
         A buy opens a trade; a sell closes trade ``trade_id`` (whole, or the executed part: the remainder stays open
         or becomes dust); nothing executed is ``OrderUnfilled``. Returns the trade opened or closed, or None.
-        ``started``: ``time.perf_counter()`` when the order was sent (the latency reported with the trade).
+        ``started``: ``time.perf_counter()`` when the order was sent (the latency reported with the trade);
+        ``reason``: why a sell was sent (as journaled with its intent).
         """
-        booked = self._enter(order, fill, trade_id, recovered, started)
+        booked = self._enter(order, fill, trade_id, recovered, started, reason or SIGNAL)
         self._settle(order)
+        for told in self.on_booked:
+            told()
         return booked
 
     def never_placed(self, order: OrderRequest, reason: str) -> None:
@@ -227,7 +261,7 @@ class Trader:
     # -- internals ---------------------------------------------------------------------------
 
     def _enter(self, order: OrderRequest, fill: Fill, trade_id: int | None, recovered: bool,
-               started: float | None) -> BotTrade | None:
+               started: float | None, reason: str) -> BotTrade | None:
         if fill.volume <= 0:
             self._unfilled(order)
             return None
@@ -245,19 +279,21 @@ class Trader:
             return None
         closing = ledger.book_close(held, fill)  # partial or whole
         self.journal.filled(order, fill, closing.closed, ledger.cash, closing.remainder)
-        self.bus.emit(TradeClosed(self.clock.now(), closing.closed, _latency(started), recovered))
+        if reason == STOP_LOSS:
+            self.stop_loss_exits.add(closing.closed.trade_id)
+        self.bus.emit(TradeClosed(self.clock.now(), closing.closed, _latency(started), recovered, reason))
         if closing.remainder is not None:
             self._report_dust(closing.remainder)
         return closing.closed
 
-    def _place(self, order: OrderRequest, trade_id: int | None) -> BotTrade | None:
+    def _place(self, order: OrderRequest, trade_id: int | None, reason: str | None = None) -> BotTrade | None:
         """Journal the intent, send, book whatever executed."""
-        self.journal.intent(order, trade_id)
+        self.journal.intent(order, trade_id, reason)
         started = time.perf_counter()
-        fill = self._send(order, trade_id)
+        fill = self._send(order, trade_id, reason)
         if fill is None:
             return None
-        return self.book(order, fill, trade_id, started=started)
+        return self.book(order, fill, trade_id, started=started, reason=reason)
 
     def _order_book(self, side: Side) -> OrderBook | None:
         """The current book, or None (reported) when it cannot be read or must not be traded on."""
@@ -279,20 +315,21 @@ class Trader:
         if trade in self.ledger.dust:
             self.bus.emit(DustLeft(self.clock.now(), trade))
 
-    def _send(self, order: OrderRequest, trade_id: int | None) -> Fill | None:
+    def _send(self, order: OrderRequest, trade_id: int | None, reason: str | None) -> Fill | None:
         """What executed (all, part or nothing), or None: refused, or unknown (then pending)."""
         try:
             return self.exchange.place_market_order(order)
         except FatalExchangeError:
             raise
         except OrderOutcomeUnknown as exc:
-            self._pending(order, trade_id, exc)
+            self._pending(order, trade_id, exc, reason)
         except ExchangeError as exc:  # refused, or proven never placed
             self.journal.failed(order, exc)
             self._failed(order.side, order.volume, order.userref, exc)
         except Exception as exc:  # an unexpected error while sending: the order may exist all the same
             log.exception("unexpected error while sending order userref %d", order.userref)
-            self._pending(order, trade_id, OrderOutcomeUnknown(f"{type(exc).__name__}: {exc}", userref=order.userref))
+            self._pending(order, trade_id, OrderOutcomeUnknown(f"{type(exc).__name__}: {exc}", userref=order.userref),
+                          reason)
         return None
 
     def _unfilled(self, order: OrderRequest) -> None:
@@ -300,9 +337,9 @@ class Trader:
         self.journal.failed(order, ExchangeError(f"nothing executed within the protection price {order.limit}"))
         self.bus.emit(OrderUnfilled(self.clock.now(), order.side, order.volume, order.userref, order.limit))
 
-    def _pending(self, order: OrderRequest, trade_id: int | None, exc: OrderOutcomeUnknown) -> None:
+    def _pending(self, order: OrderRequest, trade_id: int | None, exc: OrderOutcomeUnknown, reason: str | None) -> None:
         """The intent stays open in the journal and pauses the trader until it is looked up by userref."""
-        self._unsettled.append(PendingIntent(order, trade_id, self.clock.now()))
+        self._unsettled.append(PendingIntent(order, trade_id, self.clock.now(), reason))
         self._failed(order.side, order.volume, order.userref, exc)
 
     def _settle(self, order: OrderRequest) -> None:
@@ -317,6 +354,13 @@ class Trader:
     def _failed(self, side: Side, volume: Decimal, userref: int, exc: ExchangeError) -> None:
         self.bus.emit(OrderFailed(self.clock.now(), side, volume, userref, type(exc).__name__, str(exc)))
         return None
+
+
+def _shown(value: object) -> str:
+    """A strategy's wrong argument, named without running its own code (``repr`` of a hostile object could raise)."""
+    if isinstance(value, (int, float, str, Decimal)) or value is None:
+        return repr(value)[:40]
+    return f"a {type(value).__name__}"
 
 
 def _latency(started: float | None) -> float | None:

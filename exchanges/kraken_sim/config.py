@@ -44,6 +44,9 @@ class SimConfig:
     - ``tier``: rate-counter tier (starter, intermediate, pro, none).
     - ``host``/``port``: where to listen; port 0 picks a free port.
     - ``faults``: the fault set at start (changeable later).
+    - ``tick_size``: the simulated pair's price tick, served in AssetPairs and
+      enforced on order prices (default: the snapshot's). A tick coarser than
+      10^-pair_decimals (0.5 at 1 decimal) is how a client's tick rounding is tested.
     - ``default_fee_currency``: who pays the fee when AddOrder's ``oflags``
       has neither fciq nor fcib: ``"by_side"`` (default; Kraken's AddOrder
       reference: quote for buys, base for sells) or ``"quote"`` (quote for
@@ -68,6 +71,7 @@ class SimConfig:
     history_days: int = 30
     default_fee_currency: str = "by_side"
     volume_30d: Decimal = Decimal(0)
+    tick_size: Decimal | None = None
 
     def __post_init__(self) -> None:
         keys = {}
@@ -94,6 +98,10 @@ class SimConfig:
             if self.start_price <= 0:
                 raise ConfigError("start_price must be > 0")
         object.__setattr__(self, "volume_30d", _amount("volume_30d", self.volume_30d))
+        if self.tick_size is not None:
+            object.__setattr__(self, "tick_size", _amount("tick_size", self.tick_size))
+            if self.tick_size <= 0:
+                raise ConfigError("tick_size must be > 0")
         if not isinstance(self.faults, Faults):
             raise ConfigError("faults must be a Faults instance")
         if self.default_fee_currency not in FEE_DEFAULTS:

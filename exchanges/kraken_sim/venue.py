@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Mapping
 
 from candlebot.clock import Clock
 from candlebot.errors import ConfigError
+from candlebot.pair import PairInfo
 from candlebot.exchanges.kraken_pairs import find_pair, normalise, offline_pairs, snapshot_reply
 from candlebot.exchanges.kraken_sim.accounts import Accounts, Draw
 from candlebot.exchanges.kraken_sim.auth import Authenticator
@@ -47,13 +49,15 @@ class Venue:
         self.config = config
         self.clock = clock
         pair = find_pair(offline_pairs(), config.pair)
+        if config.tick_size is not None:
+            pair = replace(pair, tick_size=config.tick_size)
         self.pair = pair
         self.units = Units(pair)
         self.path, origin = self._market(config, clock)
         self.time = SimTime(clock, origin, config.speed)
         trade_lots = self._trade_lots(self.units.price(self.path.ticks_at(origin)))
         self.books = BookMaker(seed=config.seed, mean_lots=50 * trade_lots, min_lots=self.units.lots(pair.ordermin))
-        self.catalog = Catalog(snapshot_reply(), pair)
+        self.catalog = Catalog(_with_tick(snapshot_reply(), pair), pair)
         self.market = MarketData(catalog=self.catalog, path=self.path, books=self.books, units=self.units)
         self.accounts = Accounts(units=self.units, path=self.path, books=self.books, ids=IdMaker(config.seed),
                                  keys=config.api_keys, balances=config.balances,
@@ -186,3 +190,12 @@ class Venue:
             "orders": orders,
             "counters": self.counter_values(),
         }
+
+
+def _with_tick(snapshot: dict, pair: PairInfo) -> dict:
+    """A copy of the AssetPairs snapshot (shared by the process: never changed) with the simulated pair's tick
+    (``SimConfig.tick_size``) in its entry."""
+    entry = snapshot["result"].get(pair.name)
+    if entry is None or entry.get("tick_size") == f"{pair.tick_size:f}":
+        return snapshot
+    return {**snapshot, "result": {**snapshot["result"], pair.name: {**entry, "tick_size": f"{pair.tick_size:f}"}}}

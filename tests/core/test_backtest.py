@@ -124,7 +124,7 @@ def test_every_strategy_produces_a_sane_ledger_on_real_data(shared_data, strateg
 
     assert report.trades > 0, "a strategy that never trades on a quarter of data is not exercised"
     assert ledger.cash >= 0
-    exchange = backtest.engine.strategy._trader.exchange
+    exchange = backtest.trader.exchange
     assert exchange.balances() == {"ZUSD": ledger.cash, "XXBT": ledger.position}  # the books equal the venue
     opens_by_time = dict(zip(chart.times, chart.opens))
     booked = ledger.start_cash

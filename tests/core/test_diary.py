@@ -50,7 +50,8 @@ def test_candles_and_events_stay_bounded_and_status_holds_the_latest(tmp_path):
 def test_a_version_2_file_is_migrated_with_its_books(tmp_path):
     """Files of bots from before the diary: the new column and tables are added, the books kept."""
     path = tmp_path / "old.sqlite"
-    v2 = re.sub(r",\s*(limit_price TEXT|written_off REAL)[^\n]*", "", SCHEMA[: -len(DIARY_SCHEMA)])
+    v2 = re.sub(r",\s*limit_price TEXT,[^\n]*\n\s*reason\s+TEXT[^\n]*", "", SCHEMA[: -len(DIARY_SCHEMA)])
+    v2 = re.sub(r",\s*written_off REAL[^\n]*", "", v2)
     db = sqlite3.connect(path)
     db.executescript(v2)
     db.executescript("INSERT INTO meta VALUES ('pair', 'XXBTZUSD'), ('start_cash', '50'), ('cash', '50');"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -24,6 +25,19 @@ BIDS = (BookLevel(D("29999.9"), D("0.1")), BookLevel(D("29998.0"), D("0.2")), Bo
 
 def fill(side: Side, volume: str, cost: str, fee: str, price: str = "30000.0", ref: int = 1) -> Fill:
     return Fill(f"O{ref}", ref, XBTUSD.name, side, 0.0, D(price), D(volume), D(cost), D(fee))
+
+
+@pytest.mark.parametrize("tick, decimals", [(D("0.5"), 1), (D("0.25"), 2), (D("5"), 0), (D("0.1"), 1)])
+def test_protection_prices_are_on_the_tick_rounded_in_the_safe_direction(tick, decimals):
+    """A tick coarser than 10^-pair_decimals (0.5 at 1 decimal): rounding to the decimals put the price off the tick."""
+    pair = replace(XBTUSD, tick_size=tick, pair_decimals=decimals)
+    rng = random.Random(18)
+    for _ in range(500):
+        price = D(rng.randrange(2_000_000, 4_000_000)) / 100 + D(rng.random()).quantize(D("0.0001"))
+        buy, sell = pair.protect_price(price, "buy"), pair.protect_price(price, "sell")
+        assert buy % tick == 0 and sell % tick == 0, (price, buy, sell)
+        assert price - tick < buy <= price <= sell < price + tick  # never dearer for a buy, never cheaper for a sell
+        assert -buy.as_tuple().exponent <= decimals and -sell.as_tuple().exponent <= decimals
 
 
 def test_the_protection_price_is_the_worst_level_for_the_volume_plus_the_slippage_rounded_safely():

@@ -29,6 +29,7 @@ from candlebot.live.recovery import Reconciler
 from candlebot.live.runtime import BotRuntime, RuntimeSettings
 from candlebot.live.store import BotStore
 from candlebot.strategy.base import StrategyContext
+from candlebot.trading.strategydesk import StrategyDesk
 from candlebot.trading.trader import Trader
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
@@ -70,8 +71,10 @@ class Bot:
                                 clock=clock, pending=[], absent_after=60.0)
         chart = Chart(pair.altname, 3600)  # no candle closes during a test: only the poll itself is measured
         indicators = BotIndicators(chart)
-        strategy = Flip(Flip.Params(), StrategyContext(chart, indicators, self.ledger, self.trader))
-        engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=self.ledger, clock=clock, bus=bus)
+        desk = StrategyDesk(self.trader)
+        strategy = Flip(Flip.Params(), StrategyContext(chart, indicators, desk.view))
+        engine = Engine(chart=chart, indicators=indicators, strategy=strategy, desk=desk, ledger=self.ledger, clock=clock,
+                        bus=bus)
         self.runtime = BotRuntime(settings=RuntimeSettings("bot", pair.altname, "flip", "live", POLL_S), exchange=exchange,
                                   chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler)
 

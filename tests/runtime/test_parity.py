@@ -20,6 +20,7 @@ from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.ledger import Ledger, Sizing
 from candlebot.live.runtime import BotRuntime, RuntimeSettings
 from candlebot.strategy.base import StrategyContext
+from candlebot.trading.strategydesk import StrategyDesk
 from candlebot.trading.trader import Trader
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 from candlebot.exchanges.paper import PaperExchange
@@ -55,8 +56,10 @@ def runtime_trades(path, setup):
     trader = Trader(exchange=exchange, pair=XBTUSD, ledger=ledger, sizing=Sizing(setup.params.num_simultaneous_trades),
                     fee_rate=setup.fee_rate, bus=bus, clock=clock, next_userref=lambda: next(refs))
     indicators = BotIndicators(chart)
-    strategy = setup.strategy(setup.params, StrategyContext(chart, indicators, ledger, trader))
-    engine = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=ledger, clock=clock, bus=bus, history_limit=2000)
+    desk = StrategyDesk(trader)
+    strategy = setup.strategy(setup.params, StrategyContext(chart, indicators, desk.view))
+    engine = Engine(chart=chart, indicators=indicators, strategy=strategy, desk=desk, ledger=ledger, clock=clock, bus=bus,
+                    history_limit=2000)
     runtime = BotRuntime(settings=RuntimeSettings("parity", "XBTUSD", setup.strategy.name, "paper", poll_s=quarter),
                          exchange=exchange, chart=chart, engine=engine, bus=bus, clock=clock)
     runtime.run(max_polls=len(ticks))

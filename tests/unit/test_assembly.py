@@ -46,7 +46,8 @@ def test_one_ledger_one_trader_one_venue_and_the_engine_moves_the_venue():
 
     assert backtest.engine.ledger is backtest.ledger is backtest.trader.ledger
     assert backtest.trader.exchange is backtest.exchange and backtest.trader.bus is bus is backtest.engine.bus
-    assert backtest.engine.strategy.ledger is backtest.ledger
+    seen = backtest.engine.strategy.ledger  # a read-only view of the same books, never the ledger itself
+    assert (seen.cash, seen.open_trades) == (backtest.ledger.cash, tuple(backtest.ledger.open_trades)) and seen is not backtest.ledger
     assert backtest.exchange.clock.index == len(chart) - 1  # moved to every candle, up to the last
     assert report.trades == len(backtest.ledger.trades) > 2
     assert len([e for e in events if isinstance(e, TradeOpened)]) == len(backtest.ledger.trades)

@@ -21,6 +21,7 @@ from candlebot.live.runtime import BotRuntime, RuntimeSettings
 from candlebot.output.lines import ledger_line
 from candlebot.output.logsink import LogSink
 from candlebot.strategy.base import BotStrategy, StrategyContext
+from candlebot.trading.strategydesk import StrategyDesk
 from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.engine import Engine
 from tests.unit.desk import Desk
@@ -86,8 +87,10 @@ def engine(desk: Desk, strategy: type[BotStrategy], candles: int = 8) -> Engine:
         chart.update(30000.0, 1.0, desk.clock.now() - 60 * (candles - k))
     chart.close_forming()
     indicators = BotIndicators(chart)
-    built = strategy(strategy.Params(), StrategyContext(chart, indicators, desk.ledger, desk.trader))
-    return Engine(chart=chart, indicators=indicators, strategy=built, ledger=desk.ledger, clock=desk.clock, bus=desk.bus)
+    orders = StrategyDesk(desk.trader)
+    built = strategy(strategy.Params(), StrategyContext(chart, indicators, orders.view))
+    return Engine(chart=chart, indicators=indicators, strategy=built, desk=orders, ledger=desk.ledger, clock=desk.clock,
+                  bus=desk.bus)
 
 
 def test_a_strategys_own_bug_skips_its_candle_and_the_loop_goes_on(tmp_path):
@@ -172,8 +175,10 @@ def test_a_running_bot_reports_a_core_bug_and_stops_on_it(tmp_path):
     desk = BrokenStore(tmp_path)
     chart = Chart("XBTUSD", 60)
     indicators = BotIndicators(chart)
-    strategy = Careful(Careful.Params(), StrategyContext(chart, indicators, desk.ledger, desk.trader))
-    run = Engine(chart=chart, indicators=indicators, strategy=strategy, ledger=desk.ledger, clock=desk.clock, bus=desk.bus)
+    orders = StrategyDesk(desk.trader)
+    strategy = Careful(Careful.Params(), StrategyContext(chart, indicators, orders.view))
+    run = Engine(chart=chart, indicators=indicators, strategy=strategy, desk=orders, ledger=desk.ledger, clock=desk.clock,
+                 bus=desk.bus)
     runtime = BotRuntime(settings=RuntimeSettings("bot", "XBTUSD", "careful", "paper", poll_s=30.0), exchange=desk.exchange,
                          chart=chart, engine=run, bus=desk.bus, clock=desk.clock)
 

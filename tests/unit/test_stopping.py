@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from decimal import Decimal
 from io import StringIO
@@ -15,17 +16,20 @@ from candlebot.cli.stopping import stopped
 from candlebot.errors import ConfigError, StateWriteError, StrategyError
 from candlebot.strategy.base import BotStrategy, StrategyContext
 from candlebot.strategy.indicators import BotIndicators
+from candlebot.trading.strategydesk import StrategyDesk
 from tests.unit.desk import Desk
 
 
 class Tamper(BotStrategy):
-    """Rewrites the books past the trader: the ledger refuses cash below zero, and the run must stop on it."""
+    """Digs past its read-only views (no attribute reaches the books: it searches the heap) and rewrites the books:
+    the ledger refuses cash below zero, and the run must stop on it."""
 
     name = "tamper"
     lookback = 1
 
     def evaluate_positions(self, i: int) -> None:
-        self.ledger.restore([], Decimal(-1))
+        ledger = next(o for o in gc.get_objects() if type(o).__name__ == "Ledger")
+        ledger.restore([], Decimal(-1))
 
 
 def _log() -> tuple[logging.Logger, StringIO]:
@@ -99,7 +103,7 @@ def test_a_strategy_failing_in_setup_is_named_as_the_strategys_and_exits_2(tmp_p
     desk = Desk(tmp_path)
     chart = Chart("XBTUSD", 60)
     with pytest.raises(StrategyError) as raised:
-        Typo(Typo.Params(), StrategyContext(chart, BotIndicators(chart), desk.ledger, desk.trader))
+        Typo(Typo.Params(), StrategyContext(chart, BotIndicators(chart), StrategyDesk(desk.trader).view))
 
     code = stopped(raised.value, log, err)
 

@@ -44,7 +44,7 @@ EQUITY = Metric("candlebot.equity", "gauge", "quote", "CandleClosed", "cash + op
 POSITIONS_OPEN = Metric("candlebot.positions.open", "gauge", "trades", "CandleClosed", "trades open at the close")
 TRADES_OPENED = Metric("candlebot.trades.opened", "count", "trades", "TradeOpened", "trades opened (buy fills)")
 TRADES_CLOSED = Metric("candlebot.trades.closed", "count", "trades", "TradeClosed",
-                       "trades closed; result:win when net P/L > 0, else loss", ("result",))
+                       "trades closed; result:win when net P/L > 0, else loss; exit:signal or stop_loss", ("result", "exit"))
 TRADE_PNL = Metric("candlebot.trade.pnl", "distribution", "quote", "TradeClosed", "net P/L of each closed trade (after both fees)")
 PNL_CUMULATIVE = Metric("candlebot.pnl.cumulative", "gauge", "quote", "TradeClosed",
                         "net P/L of the trades closed since the process started")

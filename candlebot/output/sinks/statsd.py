@@ -163,11 +163,11 @@ class StatsdSink:
                 self._fee(trade.open_fill.fee)
                 if latency is not None:
                     self._values.append((m.ORDER_LATENCY.name, latency, ("side:buy",)))
-            case TradeClosed(trade=trade, latency_s=latency, recovered=recovered):
+            case TradeClosed(trade=trade, latency_s=latency, recovered=recovered, reason=reason):
                 pnl: Decimal = trade.pnl if trade.pnl is not None else ZERO
                 if recovered:
                     self._count(m.FILLS_RECOVERED.name, 1, ("side:sell",))
-                self._count(m.TRADES_CLOSED.name, 1, ("result:win",) if pnl > 0 else ("result:loss",))
+                self._count(m.TRADES_CLOSED.name, 1, ("result:win" if pnl > 0 else "result:loss", f"exit:{reason}"))
                 self._values.append((m.TRADE_PNL.name, float(pnl), NO_TAGS))
                 self.pnl += pnl
                 self._gauge(m.PNL_CUMULATIVE.name, float(self.pnl))

@@ -1,0 +1,80 @@
+"""Stop-loss exits of a running bot are stored and reported as stop-loss (issue 18): in its report, in
+``candlebot status`` and in its metrics. Before, its store recorded them as plain sells, so the report said
+"signal 2, stop loss 0" for two stop-loss exits."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.sinks.servers import UdpCollector
+from tests.support.bots import REPO, ONE_SECOND, BotRun, start_simulator, stop, write_key_file
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+def _candlebot(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "candlebot", *argv], cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+def _closed(bot: BotRun) -> int:
+    if not bot.store_path.exists():
+        return 0
+    try:
+        store = bot.store()
+    except Exception:  # noqa: BLE001 - the bot is still creating its file
+        return 0
+    try:
+        return sum(1 for t in store.load().trades if not t.is_open)
+    finally:
+        store.close()
+
+
+def test_a_bots_stop_loss_exits_are_stop_loss_in_its_report_its_status_and_its_metrics(tmp_path):
+    sim = start_simulator()
+    collector = UdpCollector()
+    try:
+        bot = BotRun(tmp_path, sim.url, name="stopper")
+        # Hold buys when flat and never sells: every exit is the stop's (any close under the entry price)
+        process = bot.start("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000", "-p", ONE_SECOND,
+                            "-t", "0.2", "--strategy", "tests.support.hostile:Hold", "--param", "stop_loss_pct=0.000001",
+                            "--statsd-port", str(collector.port))
+        try:
+            deadline = time.monotonic() + 90
+            while _closed(bot) < 2:  # the price path decides when: wait for two exits, then stop the bot
+                assert time.monotonic() < deadline and process.poll() is None, bot.logs()
+                time.sleep(0.2)
+        finally:
+            code, _, err = stop(process, timeout=20)
+        collector.settle()
+        datagrams = collector.datagrams()
+    finally:
+        collector.close()
+        sim.stop()
+    assert code == 0, err
+
+    books = bot.store().load()
+    closed = [t for t in books.trades if not t.is_open]
+    assert len(closed) >= 2, bot.logs()
+
+    html = tmp_path / "report.html"
+    report = _candlebot("report", "--name", "stopper", "--state-dir", str(bot.state_dir), "-o", str(html))
+    assert report.returncode == 0, report.stderr
+    exits = re.search(r"<td>exits</td><td class=num>([^<]*)</td>", html.read_text()).group(1)
+    assert f"signal 0, stop loss {len(closed)}" in exits, exits
+
+    status = _candlebot("status", "--state-dir", str(bot.state_dir), "--json")
+    [row] = json.loads(status.stdout)
+    assert (row["signal_exits"], row["stop_loss_exits"]) == (0, len(closed))
+    table = _candlebot("status", "--state-dir", str(bot.state_dir))
+    assert f"{len(closed)} stop loss" in table.stdout and "signal" not in table.stdout.splitlines()[1]
+
+    sent = [d for d in datagrams if d.name == "candlebot.trades.closed"]
+    assert sum(d.value for d in sent if d.tag("exit") == "stop_loss") == len(closed)
+    assert not [d for d in sent if d.tag("exit") != "stop_loss"]
+    assert {t.trade_id for t in closed} == set(books.stop_loss_ids)  # stored as stop-loss, every one
