@@ -79,7 +79,7 @@ MIGRATIONS: dict[int, str] = {  # version n -> the SQL that turns a version-n fi
     1: "ALTER TABLE trades ADD COLUMN open_volume TEXT; ALTER TABLE trades ADD COLUMN open_cost TEXT; "
        "ALTER TABLE trades ADD COLUMN open_fee TEXT;",  # partial sells split a trade (its share of the open fill)
     2: "ALTER TABLE orders ADD COLUMN limit_price TEXT;" + DIARY_SCHEMA,  # what reports and status read
-    3: "ALTER TABLE trades ADD COLUMN written_off REAL; "  # coins gone from the account, taken off the books by hand
+    3: "ALTER TABLE trades ADD COLUMN written_off REAL;\n"  # coins gone from the account, taken off the books by hand
        "ALTER TABLE orders ADD COLUMN reason TEXT;",  # stop-loss exits are reported as such (earlier sells: signal)
 }
 STATE_SCHEMA = Schema(SCHEMA_VERSION, SCHEMA, MIGRATIONS)
