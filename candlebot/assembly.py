@@ -37,7 +37,7 @@ from candlebot.chart import Chart
 from candlebot.strategy.loader import load_strategy
 from candlebot.clock import Clock, LiveClock
 from candlebot.data.candlecache import CandleCache
-from candlebot.data.source import load_chart as load_chart_file
+from candlebot.data.source import LoadedChart, load_convention_chart
 from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
 from candlebot.events import EventBus
 from candlebot.identity import BotIdentity
@@ -95,6 +95,8 @@ class BacktestSettings:
     slippage_bps: Decimal = Decimal(0)
     cache: CandleCache | None = None  # None: parse the file every time
     max_slippage: Decimal = Decimal("0.005")
+    spread: Decimal = Decimal(0)  # bid-ask spread as a fraction of the price: each fill pays half of it
+    keep_gaps: bool = False  # the archive's convention (no flat candles for periods without trades); no bot sees that
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,13 @@ def _strategy(settings: BacktestSettings | BotSettings, chart: Chart, ledger: Le
 
 def load_chart(settings: BacktestSettings) -> Chart:
     """The candles to run on, at ``-p`` minutes, ending before ``-e``; earlier ones warm the indicators."""
-    return load_chart_file(settings.data, settings.pair.altname, settings.period_minutes, settings.end, settings.cache)
+    return load_candles(settings).chart
+
+
+def load_candles(settings: BacktestSettings) -> LoadedChart:
+    """``load_chart`` and what the bot's candle convention (flat gap candles, tick-true prices) changed."""
+    return load_convention_chart(settings.data, settings.pair.altname, settings.period_minutes, settings.end,
+                                 settings.cache, tick=settings.pair.tick_size, keep_gaps=settings.keep_gaps)
 
 
 @dataclass
@@ -205,7 +213,7 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> B
         raise ConfigError("no candles between -s and -e in the data")
     clock = CandleClock(chart)
     exchange = BacktestExchange(chart, settings.pair, clock, cash=settings.cash, fee_rate=settings.fee_rate,
-                                slippage_bps=settings.slippage_bps)
+                                slippage_bps=settings.slippage_bps, spread=settings.spread)
     ledger = Ledger(settings.pair, settings.cash)
     userrefs = itertools.count(1)
     trader = Trader(exchange=exchange, pair=settings.pair, ledger=ledger,
