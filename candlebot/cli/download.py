@@ -26,7 +26,7 @@ from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
 from candlebot.cli.args import ArgumentParser, parse_time
-from candlebot.data.download.candles import Gaps, candles_from_download, find_gaps, period_label, utc_text, write_candles
+from candlebot.data.download.candles import Gaps, candles_from_download, flat_candles, period_label, utc_text, write_candles
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
 from candlebot.data.history import KRAKEN_INTERVALS
 from candlebot.data.download.ohlcvt import import_archive
@@ -163,7 +163,7 @@ class PairResult:
                  f"{state.trades:,} stored ({utc_text(state.first)} .. {utc_text(state.last)})"]
         if self.output is not None:
             parts.append(f"{self.candles:,} candles of {period_label(request.period)} -> {self.output}")
-            parts.append(self.gaps.describe(request.period) if self.gaps else "no gaps")
+            parts.append(self.gaps.describe_flat(request.period) if self.gaps else "every period had trades")
         if self.check is not None:
             parts.append(self.check.describe())
         return "; ".join(parts)
@@ -192,7 +192,7 @@ def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.E
         bars = parse_ohlc(public("OHLC", {"pair": pair, "interval": str(minutes)}))
         first = math.ceil(fetch.state.since / request.period) * request.period
         check = check_candles(candles, bars, first, int(candles.times[-1]) + request.period)
-    return PairResult(fetch, len(candles), output, find_gaps(candles.times, request.period), check)
+    return PairResult(fetch, len(candles), output, flat_candles(candles), check)
 
 
 class _Bars:

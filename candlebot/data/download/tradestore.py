@@ -53,6 +53,11 @@ class DownloadState:
     caught_up: bool = False  # the last call returned a short page: nothing newer existed then
 
 
+def first_cursor(since: float) -> str:
+    """The Trades cursor that includes a trade at exactly ``since``: Kraken's ``since`` is exclusive, in ns."""
+    return str(round(since * 1e9) - 1)
+
+
 class TradeStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -76,7 +81,7 @@ class TradeStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if state is None:
-                state = DownloadState(pair=pair, since=since, cursor=str(int(since * 1e9)))
+                state = DownloadState(pair=pair, since=since, cursor=first_cursor(since))
                 with open(self.trades_path, "w", encoding="ascii") as handle:
                     handle.write(HEADER)
                 self._save(state)
