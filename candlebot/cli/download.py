@@ -7,7 +7,8 @@ Trades are paged from the public Trades endpoint (``candlebot.data.download.trad
 (Kraken limits public calls per IP and pair), into ``<data-dir>/<PAIR>/trades.csv``; candles of ``-p``
 minutes are rebuilt from all of them into ``<data-dir>/<PAIR>_<period>.csv`` and checked against
 Kraken's OHLC candles where those overlap. Ctrl-C (or SIGTERM) stops after the page in flight; running
-the same command again continues from the saved cursor. Exit codes: 0 done, 1 an exchange failure or
+the same command again continues from the saved cursor. An earlier ``--since`` on a folder that holds trades
+extends its history backwards (``candlebot.data.download.prepend``). Exit codes: 0 done, 1 an exchange failure or
 a check that found differences, 2 a user mistake, 130 interrupted.
 """
 
@@ -30,6 +31,7 @@ from candlebot.data.download.candles import Gaps, candles_from_download, flat_ca
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
 from candlebot.data.history import KRAKEN_INTERVALS
 from candlebot.data.download.ohlcvt import import_archive
+from candlebot.data.download.prepend import prepend_history
 from candlebot.data.download.trades import PairDownload, PublicCall, download_trades
 from candlebot.data.download.tradestore import DownloadState, TradeStore
 from candlebot.errors import ConfigError, ExchangeError, FatalExchangeError
@@ -172,6 +174,9 @@ class PairResult:
 def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.Event,
               progress: Callable[..., None]) -> PairResult:
     store = TradeStore(request.data_dir / pair)
+    older = prepend_history(public, pair, store, since=request.since, pace=request.pace, stop=stop, progress=progress)
+    if older is not None and older.finish == "interrupted":  # an earlier --since: older trades first
+        return PairResult(older, 0, None, None, None)
     try:
         fetch = download_trades(public, pair, store, since=request.since, until=request.until, pace=request.pace,
                                 stop=stop, progress=progress)

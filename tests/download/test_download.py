@@ -216,3 +216,38 @@ def test_a_fresh_download_over_an_outage_passes_its_own_ohlc_check(shared_data, 
     assert "periods without trades as flat candles" in out
     written = load_candles(tmp_path / "XBTUSD_5m.csv")
     assert (np.diff(written.times) == 300).all() and written.times[0] == end - 36 * 300
+
+
+def test_an_earlier_since_extends_the_history_backwards(shared_data, tmp_path, capsys):
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    original = load_trades(shared_data / name)
+    k = next(k for k in range(1200, len(original)) if original.times[k] > original.times[k - 1])  # in the 2nd page
+    flags = ["download", "-c", "XBTUSD", "-p", "5", "--data-dir", str(tmp_path), "--pace", "0"]
+    with replay(shared_data, name) as sim:
+        assert main([*flags, "--kraken-url", sim.url, "--since", repr(float(original.times[k]))]) == 0
+        assert main([*flags, "--kraken-url", sim.url, "--since", "2019-07-01"]) == 0
+    out = capsys.readouterr().out
+    assert _equal_columns(load_trades(tmp_path / "XBTUSD" / "trades.csv"), original, ("times", "prices", "volumes"))
+    assert not (tmp_path / "XBTUSD" / "prepend").exists() and "2,672 stored" in out
+    expected = _filled(candles_from_trades(original, 300), 300)
+    written = load_candles(tmp_path / "XBTUSD_5m.csv")
+    assert _equal_columns(written, expected.between(1561939200, float(expected.times[-1])),
+                          ("times", "opens", "highs", "lows", "closes", "volumes"))
+
+
+def test_a_splice_that_died_after_saving_its_state_is_finished_by_the_next_run(shared_data, tmp_path, capsys):
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    original = load_trades(shared_data / name)
+    flags = ["download", "-c", "XBTUSD", "-p", "5", "--data-dir", str(tmp_path), "--pace", "0"]
+    folder = tmp_path / "XBTUSD"
+    with replay(shared_data, name) as sim:
+        assert main([*flags, "--kraken-url", sim.url, "--since", "2019-07-01"]) == 0
+        whole = (folder / "trades.csv").read_bytes()
+        state = json.loads((folder / "download.json").read_text())
+        # the state of a finished splice was saved, the joined file not yet renamed over the shorter old one
+        (folder / ".trades.csv.joined").write_bytes(whole)
+        cut = whole.index(b"\n", len(whole) // 2) + 1
+        (folder / "trades.csv").write_bytes(b"time,price,volume,side\n" + whole[cut:])
+        assert main([*flags, "--kraken-url", sim.url, "--since", "2019-07-01"]) == 0
+    assert json.loads((folder / "download.json").read_text())["trades"] == state["trades"]
+    assert _equal_columns(load_trades(folder / "trades.csv"), original, ("times", "prices", "volumes"))

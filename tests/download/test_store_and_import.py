@@ -78,7 +78,7 @@ def test_an_earlier_since_than_the_stored_download_is_refused(tmp_path):
     store = TradeStore(tmp_path / "XBTUSD")
     store.append(store.begin("XBTUSD", 1561939200.0), [TradeRow(1561939203.172, "10749.4", "0.004", "sell")],
                  cursor="1561939203172000000", skip=0, caught_up=False)
-    with pytest.raises(ConfigError, match="an earlier --since needs another --data-dir"):
+    with pytest.raises(ConfigError, match="the trades before it were not prepended"):  # download prepends them first
         TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939100.0)
     assert TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939300.0).since == 1561939200.0
 

@@ -86,9 +86,9 @@ class TradeStore:
                     handle.write(HEADER)
                 self._save(state)
                 return state
-            if since < state.since:
-                raise ConfigError(f"{self.directory} holds {pair} trades from unix time {state.since:.0f}; an "
-                                  "earlier --since needs another --data-dir (or delete that folder)")
+            if since < state.since:  # ``prepend`` fetches the earlier trades first; anything else is a bug
+                raise ConfigError(f"{self.directory} holds {pair} trades from unix time {state.since:.0f}; the trades "
+                                  "before it were not prepended")
             size = self.trades_path.stat().st_size
             if size < state.size:
                 raise ConfigError(f"{self.trades_path} is shorter than {self.state_path} records; "
@@ -131,6 +131,10 @@ class TradeStore:
                         last=rows[-1].time if rows else state.last, caught_up=caught_up)
         self._save(state)
         return state
+
+    def save(self, state: DownloadState) -> None:
+        """Replace the recorded state atomically (``prepend`` splices older trades in with it)."""
+        self._save(state)
 
     def _save(self, state: DownloadState) -> None:
         staging = self.state_path.with_name(f".{STATE}.tmp")
