@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import logging
 import math
 import os
@@ -370,9 +371,18 @@ def _attach_outputs(settings: BotSettings, desk: _Desk, clock: Clock, log: loggi
     decimals = {"price_decimals": pair.pair_decimals, "volume_decimals": pair.lot_decimals,
                 "cost_decimals": pair.cost_decimals}
     diary = QueuedSink(Diary(BotStore(_store_path(settings), now=clock.now, create=False), settings.period,
-                             {k: str(v) for k, v in decimals.items()}), capacity=5_000, wake_at=64)
+                             {**{k: str(v) for k, v in decimals.items()}, **_replay_facts(settings, desk)}),
+                       capacity=5_000, wake_at=64)
     desk.bus.subscribe(diary, *DIARY_EVENTS)
     closers.append(lambda: diary.close(1.0))
+
+
+def _replay_facts(settings: BotSettings, desk: _Desk) -> dict[str, str]:
+    """What ``candlebot replay`` needs to backtest the bot's own candles as the bot traded them."""
+    params = [f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}" for k, v in settings.params.as_dict().items()]
+    spec = f"{settings.strategy.__module__}:{settings.strategy.__qualname__}"
+    return {"params": json.dumps(params), "strategy_spec": spec, "fee_rate": str(desk.fee_rate), "max_slippage": str(settings.max_slippage),
+            "stake": "" if settings.stake is None else str(settings.stake)}
 
 
 def _warmed_up_engine(settings: BotSettings, desk: _Desk, chart: Chart, trader: Trader, clock: Clock,
@@ -386,6 +396,8 @@ def _warmed_up_engine(settings: BotSettings, desk: _Desk, chart: Chart, trader: 
     history = retry("fetch warm-up history",
                     lambda: desk.exchange.latest_candles(desk.pair.name, settings.period, count, clock.now()))
     engine.warm_up(history)
+    desk.store.record(candles=[(c.time, c.open, c.high, c.low, c.close, c.volume, None) for c in history],
+                      events=[], status={})  # the warm-up is part of the bot's chart: `candlebot replay` uses it
     log.info("%s: %s on %s (%s mode), %gs candles, polling every %gs; warmed up on %d candles%s",
              settings.identity.label, settings.strategy.name, desk.pair.altname, settings.mode, settings.period,
              settings.poll_s, len(history), "" if engine.ready_index() is not None else " (indicators still warming up)")

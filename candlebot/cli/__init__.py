@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "download": "candlebot.cli.download",
     "data": "candlebot.cli.data",
     "report": "candlebot.cli.report",
+    "replay": "candlebot.cli.replay",
     "status": "candlebot.cli.status",
     "optimize": "candlebot.cli.optimize",
     "new-strategy": "candlebot.cli.new_strategy",
