@@ -281,6 +281,7 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
     """A running bot, recovered from its state file and warmed up; temporary Kraken failures are retried (and
     reported) until ``stop``. Raises ConfigError for what a person must fix."""
     from candlebot.exchanges.kraken import KrakenExchange, load_credentials
+    from candlebot.live.backfill import Backfill
     from candlebot.live.recovery import Reconciler
     from candlebot.live.runtime import BotRuntime, RuntimeSettings
     from candlebot.live.userrefs import UserrefSequence
@@ -319,7 +320,7 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
                                                   settings.mode, settings.poll_s),
                          exchange=desk.exchange, chart=chart, engine=engine, bus=desk.bus, clock=clock,
                          reconciler=reconciler, stop=stop, guard=guard, references=references, books=book_feed,
-                         auditor=auditor)
+                         auditor=auditor, backfill=Backfill(desk.exchange, desk.pair.name, chart, engine))
     return BotProcess(runtime, desk.store, log, closers, trader, desk.ledger)
 
 

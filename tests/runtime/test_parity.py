@@ -91,3 +91,38 @@ def test_a_paper_bot_trades_at_the_candles_of_the_backtest(shared_data, tmp_path
 
     assert len(expected) >= 6
     assert actual == expected
+
+
+def test_a_bot_back_from_an_outage_backfills_the_candles_it_missed(shared_data, tmp_path):
+    """Kraken's Ticker is unusable for 16 polls (the bot backs off, 60 s apart: three 5-minute periods without a
+    price); on the first poll back, the bot's chart gets Kraken's bars for them, its partial candle replaced by
+    Kraken's own."""
+    from candlebot.data.source import load_chart as load_file
+    from candlebot.exchanges.kraken_sim.faults import BadTicker, Faults
+
+    case = Case("kraken/xbtusd_5m_2023q1.csv.gz", "XBTUSD", 5, 1676030400, 1676030400 + 3600)  # 2023-02-10, no gaps
+    path, period = shared_data / case.data, 300
+    clock = SimClock(case.start + period // 2 - 1)
+    with KrakenSimulator(SimConfig(data=path, pair=case.pair, start=clock.now(), tier="none"), clock=clock).start() as sim:
+        args = build_parser().parse_args([
+            "-x", "kraken", "-c", case.pair, "--paper", "--kraken-url", sim.url, "--kraken-tier", "none",
+            "--state-dir", str(tmp_path / "state"), "--log-dir", str(tmp_path / "logs"), "--name", "outage",
+            "--quiet", "-p", "5", "-t", str(period // 2), "--strategy", "sma_cross"])
+        bot = build_bot(bot_settings(args), clock, threading.Event())
+        try:
+            bot.runtime.run(max_polls=5)  # two candles and a half, then the outage
+            cut = clock.now()
+            sim.set_faults(Faults(bad_ticker=BadTicker(field="last", value="0", count=16, methods=("Ticker",))))
+            bot.runtime.run(max_polls=5 + 16 + 1)
+            back = clock.now()
+            chart = bot.runtime.chart
+            times, closes, forming = list(chart.times), list(chart.closes), chart.forming
+        finally:
+            bot.close()
+    assert back - cut >= 3 * period
+    kraken = load_file(str(path), case.pair, 5, None)
+    expected = dict(zip(kraken.times, kraken.closes))
+    assert forming is not None and forming.time - int(cut) // period * period >= 3 * period  # periods unpolled
+    assert times[-1] == forming.time - period  # every period up to the one the bot came back in
+    assert all(b - a == period for a, b in zip(times, times[1:]))  # no gap
+    assert closes == [expected[t] for t in times]  # the chart equals Kraken's, the outage's candles included
