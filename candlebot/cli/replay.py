@@ -6,7 +6,7 @@ parameters, fee, stake and protection the bot recorded, from the candle it start
 ``--param`` override what was recorded (a what-if). It prints each decision: candle, side, the bot's price
 against the backtest's and the cost difference, and for a divergence its cause (unfilled, partial, price
 guard, audit hold, outage, strategy error, different candle); then what the bot's fills paid against the
-candle's open, as the ``--spread`` to give backtests. Exit 0 when every decision agrees, 1 when any
+candle's open, as the ``--spread`` to give backtests; ``--report FILE.html`` draws both on one chart. Exit 0 when every decision agrees, 1 when any
 diverges, 2 on bad input.
 """
 
@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from candlebot.cli.report_output import check_report_paths, write_reports
 from candlebot.assembly import BacktestSettings, build_backtest, offline_pair, resolve_strategy
 from candlebot.data.botreplay import BotRecord, Comparison, after_the_record, compare, paid, read_record, suggested_spread, utc_seconds
 from candlebot.errors import ConfigError
@@ -39,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strategy-path", action="append", default=[], help="also look for strategies here")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a recorded strategy parameter (repeatable)")
+    parser.add_argument("--report", metavar="FILE.html", help="also draw both on one chart: the bot's report with the "
+                        "backtest's positions as a line (its entry price while a trade is open) and every verdict "
+                        "in the decisions table")
     return parser
 
 
@@ -46,6 +50,8 @@ def main(argv: list[str], out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
     identity = BotIdentity.from_name(args.name)
+    if args.report:
+        check_report_paths(args.report, None)
     path = (Path(args.state_dir) if args.state_dir else default_state_dir()) / "bots" / f"{identity.label}.sqlite"
     if not path.exists():
         raise ConfigError(f"no bot named {args.name} in {path.parent} (no {path.name})")
@@ -73,11 +79,41 @@ def main(argv: list[str], out: TextIO | None = None) -> int:
     _print(out, record.name, record.mode, strategy.name, comparisons)
     if later := after_the_record(record):
         out.write(f"{later} order(s) in the candle still forming when the record ends: not compared\n")
+    if args.report:
+        _write_report(args.report, path, identity.name, backtest.ledger.trades, comparisons)
     costs = paid(comparisons, dict(zip(chart.times, chart.opens)))
     if costs is not None:
         out.write(f"the bot's fills paid {costs[0] * 100:+.4f}% against the candle's open on average (median "
                   f"{costs[1] * 100:+.4f}%): backtest with --spread {suggested_spread(costs[0])} to charge the same\n")
     return 0 if all(c.agrees for c in comparisons) else 1
+
+
+def _write_report(html: str, path: Path, name: str, trades: list, comparisons: list[Comparison]) -> None:
+    """The bot's report (``candlebot report``) with the backtest drawn in and the verdicts listed."""
+    import dataclasses
+
+    import numpy as np
+
+    from candlebot.output.botreport import bot_report_data
+    from candlebot.output.report_data import Decision, IndicatorLine
+
+    store = open_bot(path)
+    try:
+        data = bot_report_data(store, name)
+    finally:
+        store.close()
+    entry = np.full(len(data.times), np.nan)
+    for trade in trades:
+        first = int(np.searchsorted(data.times, trade.open_fill.time))
+        last = len(data.times) if trade.close_fill is None else int(np.searchsorted(data.times, trade.close_fill.time))
+        entry[first:last] = float(trade.entry_price)
+    verdicts = tuple(Decision(float(c.candle), "replay", c.side, None, f"backtest {_price(c.backtest)}",
+                              f"bot {_price(c.bot)}: " + ("agrees" if c.agrees else f"DIVERGES: {c.cause}"))
+                     for c in comparisons)
+    data = dataclasses.replace(data, title=f"replay: {data.title}",
+                               lines=(*data.lines, IndicatorLine("backtest entry price", entry)),
+                               decisions=tuple(sorted((*data.decisions, *verdicts), key=lambda d: d.time)))
+    write_reports(html, None, data, sys.stderr)
 
 
 def _recorded_strategy(record: BotRecord, search_path: list[str]) -> str:

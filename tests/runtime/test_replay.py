@@ -61,3 +61,13 @@ def test_an_unknown_bot_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert "no bot named ghost" in line
+
+
+def test_the_report_draws_the_backtest_beside_the_bot(flipped, tmp_path):
+    html = tmp_path / "replay.html"
+
+    result = replay(flipped, "--report", str(html))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = html.read_text()
+    assert "backtest entry price" in page and "replay: bot" in page and page.count("agrees") >= 3
