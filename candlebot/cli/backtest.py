@@ -100,9 +100,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         if args.report or args.report_png:
             write_reports(args.report, args.report_png, report_data(backtest, report), err)
         if args.json:
-            out.write(json.dumps({**report.to_json(), **loaded.to_json()}) + "\n")
+            out.write(json.dumps({**report.to_json(), **loaded.to_json(), "spread": float(settings.spread)}) + "\n")
         else:
-            out.write(_with_convention(report.summary(), loaded.summary_rows(chart.period)) + "\n")
+            rows = loaded.summary_rows(chart.period)
+            if settings.spread:
+                rows.append(("spread", f"{float(settings.spread) * 100:g}% (every fill paid half of it)"))
+            out.write(_with_convention(report.summary(), rows) + "\n")
     finally:
         close_sinks()
         log.removeHandler(handler)

@@ -63,7 +63,7 @@ def test_the_cli_runs_the_backtest_the_assembly_builds():
     code = backtest_command.run(args, out=out, err=io.StringIO())
 
     printed = json.loads(out.getvalue().strip().splitlines()[-1])
-    expected = {**report.to_json(), **load_candles(settings).to_json()}  # plus what the candle convention changed
+    expected = {**report.to_json(), **load_candles(settings).to_json(), "spread": 0.0}  # + the candle convention
     assert code == 0
     assert {k: v for k, v in printed.items() if k != "elapsed_s"} == {k: v for k, v in expected.items() if k != "elapsed_s"}
 

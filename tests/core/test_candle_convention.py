@@ -160,6 +160,15 @@ def test_a_spread_makes_buys_pay_the_ask_and_sells_get_the_bid(shared_data):
 
 
 @pytest.mark.integration
+def test_the_summary_and_json_say_the_spread(shared_data):
+    data = str(shared_data / "kraken/xbtusd_1h_2023q1.csv")
+    assert "spread  0.2% (every fill paid half of it)" in candlebot("--data", data, "--strategy", "sma_cross",
+                                                                   "--spread", "0.2%").stdout
+    as_json = candlebot("--data", data, "--strategy", "sma_cross", "--spread", "0.002", "--json").stdout
+    assert json.loads(as_json.splitlines()[-1])["spread"] == 0.002
+
+
+@pytest.mark.integration
 def test_a_bad_spread_is_one_line_and_exit_2(shared_data):
     result = candlebot("--data", "demo", "--strategy", "sma_cross", "--spread", "150%")
     assert result.returncode == 2 and "Traceback" not in result.stderr
