@@ -5,7 +5,8 @@ Bot and simulator share one simulated clock (both take a ``Clock``, see ``Kraken
 ``assembly.build_bot``): the bot's sleeps between polls move the market's time, so a quarter of candles runs
 in seconds and no poll ever lands late on a loaded machine. The bot polls twice a period, the second time one
 second before the period ends, after the last trade the simulator's tape puts in a candle: its candles close
-where the file's do, and a period without trades is a flat candle, as in the backtest.
+where the file's do, and a period without trades is a flat candle, as in the backtest. A strategy reading highs
+and lows has the bot poll after every trade of the tape (one a minute for hourly candles).
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ class Case:
     minutes: int
     start: int  # the first candle the bot trades (its warm-up comes before, from the simulator's OHLC)
     end: int
+    strategy: str = "sma_cross"
+    params: tuple[str, ...] = ()
+    poll: int | None = None  # None: twice a period, enough for closes; highs and lows need every trade of the tape
+    fills: int = 6  # at least this many, or the case proves little
+
+    def strategy_flags(self) -> list[str]:
+        return ["--strategy", self.strategy, *(flag for p in self.params for flag in ("--param", p))]
 
 
 CASES = {
@@ -44,12 +52,17 @@ CASES = {
                                           1677024000 + 6 * 3600),
     "xbtusdc 1m, a thin pair, -p 5": Case("kraken/xbtusdc_1m_2023q1.csv.gz", "XBTUSDC", 5, 1677024000,
                                           1677024000 + 24 * 3600),
+    **{f"xbtusd 1h, {name}": Case("kraken/xbtusd_1h_2023q1.csv", "XBTUSD", 60, 1675123200, 1677715200, name, params)
+       for name, params in (("macd", ()), ("bollinger", ()))},
+    "xbtusd 1h, stochastic (highs and lows)": Case("kraken/xbtusd_1h_2023q1.csv", "XBTUSD", 60, 1675123200,
+                                                   1675123200 + 4 * 86400, "stochastic",
+                                                   ("num_simultaneous_trades=3",), poll=60, fills=4),
 }
 
 
 def backtest_decisions(path, case: Case) -> list[tuple[int, str]]:
-    args = build_parser().parse_args(["--data", str(path), "-c", case.pair, "-p", str(case.minutes), "--strategy",
-                                      "sma_cross", "-s", str(case.start), "-e", str(case.end), "--quiet"])
+    args = build_parser().parse_args(["--data", str(path), "-c", case.pair, "-p", str(case.minutes),
+                                      *case.strategy_flags(), "-s", str(case.start), "-e", str(case.end), "--quiet"])
     setup = backtest_settings(args)
     backtest = build_backtest(setup, load_chart(setup), EventBus())
     backtest.run()
@@ -58,15 +71,15 @@ def backtest_decisions(path, case: Case) -> list[tuple[int, str]]:
 
 def bot_decisions(path, case: Case, tmp_path) -> list[tuple[int, str]]:
     period = case.minutes * 60
-    poll = period // 2
-    first_poll = case.start + poll - 1  # polls at +period/2 - 1 and +period - 1 of every candle
+    poll = case.poll or period // 2
+    first_poll = case.start + poll - 1  # one second before every poll-th second of a candle: after the tape's trade
     clock = SimClock(first_poll)
     config = SimConfig(data=path, pair=case.pair, start=first_poll, tier="none")
     with KrakenSimulator(config, clock=clock).start() as sim:
         args = build_parser().parse_args([
             "-x", "kraken", "-c", case.pair, "--paper", "--kraken-url", sim.url, "--kraken-tier", "none",
             "--state-dir", str(tmp_path / "state"), "--log-dir", str(tmp_path / "logs"), "--name", "parity",
-            "--quiet", "-p", str(case.minutes), "-t", str(poll), "--strategy", "sma_cross"])
+            "--quiet", "-p", str(case.minutes), "-t", str(poll), *case.strategy_flags()])
         bot = build_bot(bot_settings(args), clock, threading.Event())
         try:
             bot.runtime.run(max_polls=(case.end - case.start) // poll + 1)
@@ -89,7 +102,7 @@ def test_a_paper_bot_trades_at_the_candles_of_the_backtest(shared_data, tmp_path
     expected = backtest_decisions(path, case)
     actual = bot_decisions(path, case, tmp_path)
 
-    assert len(expected) >= 6
+    assert len(expected) >= case.fills
     assert actual == expected
 
 
