@@ -71,3 +71,15 @@ def fill_gaps(candles: CandleColumns, period: int) -> FilledCandles:
                            column(candles.highs, True), column(candles.lows, True), closes,
                            column(candles.volumes, False))
     return FilledCandles(filled, int(missing.sum()), int(missing.max()))
+
+
+def extend_flat(candles: CandleColumns, period: int, last: int) -> CandleColumns:
+    """``candles`` with flat candles at the last close after the newest one, up to the candle opening at ``last``:
+    periods that closed without a trade since (a bot's warm-up built from recent trades)."""
+    if not len(candles) or candles.times[-1] >= last:
+        return candles
+    extra = (last - int(candles.times[-1])) // period
+    close = np.full(extra, candles.closes[-1])
+    times = candles.times[-1] + period * np.arange(1, extra + 1, dtype=np.int64)
+    return CandleColumns(np.r_[candles.times, times], np.r_[candles.opens, close], np.r_[candles.highs, close],
+                         np.r_[candles.lows, close], np.r_[candles.closes, close], np.r_[candles.volumes, np.zeros(extra)])
