@@ -28,7 +28,7 @@ class LoadedChart:
     chart: Chart
     filled: int = 0  # flat candles added at the data's own resolution
     longest_filled_run: int = 0
-    tick_rounded: int = 0  # candles whose open, high, low or close moved onto the tick
+    tick_rounded: int = 0  # candles (filled ones included) whose open, high, low or close moved onto the tick
     gaps_kept: bool = False  # --keep-gaps: the archive's convention, which no bot ever sees
 
     def to_json(self) -> dict[str, int | bool]:
@@ -77,14 +77,14 @@ def load_convention_chart(data: str, pair: str, period_minutes: float | None, en
     columns = columns.between(None, end)
     if len(columns) == 0:
         raise ConfigError(f"no candles before -e in {data}")
-    rounded = 0
-    if tick is not None:
-        on_tick = round_to_tick(columns, tick)
-        columns, rounded = on_tick.candles, on_tick.changed
     filled = longest = 0
     if not keep_gaps:
         gapless = fill_gaps(columns, native if native is not None else period)
         columns, filled, longest = gapless.candles, gapless.filled, gapless.longest_run
+    rounded = 0
+    if tick is not None:  # after filling, which copies a flat candle's prices from a close: rounded the same
+        on_tick = round_to_tick(columns, tick, in_place=filled > 0 or native is None or data == "demo")
+        columns, rounded = on_tick.candles, on_tick.changed
     columns = resample(columns, period) if native is not None else columns
     chart = Chart.from_arrays(pair, period, columns.times, columns.opens, columns.highs,
                               columns.lows, columns.closes, columns.volumes)
