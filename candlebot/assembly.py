@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import logging
 import math
 import os
@@ -37,7 +38,7 @@ from candlebot.chart import Chart
 from candlebot.strategy.loader import load_strategy
 from candlebot.clock import Clock, LiveClock
 from candlebot.data.candlecache import CandleCache
-from candlebot.data.source import load_chart as load_chart_file
+from candlebot.data.source import LoadedChart, load_convention_chart
 from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
 from candlebot.events import EventBus, TickerPolled
 from candlebot.identity import BotIdentity
@@ -98,6 +99,8 @@ class BacktestSettings:
     slippage_bps: Decimal = Decimal(0)
     cache: CandleCache | None = None  # None: parse the file every time
     max_slippage: Decimal = Decimal("0.005")
+    spread: Decimal = Decimal(0)  # bid-ask spread as a fraction of the price: each fill pays half of it
+    keep_gaps: bool = False  # the archive's convention (no flat candles for periods without trades); no bot sees that
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,13 @@ def _strategy(settings: BacktestSettings | BotSettings, chart: Chart,
 
 def load_chart(settings: BacktestSettings) -> Chart:
     """The candles to run on, at ``-p`` minutes, ending before ``-e``; earlier ones warm the indicators."""
-    return load_chart_file(settings.data, settings.pair.altname, settings.period_minutes, settings.end, settings.cache)
+    return load_candles(settings).chart
+
+
+def load_candles(settings: BacktestSettings) -> LoadedChart:
+    """``load_chart`` and what the bot's candle convention (flat gap candles, tick-true prices) changed."""
+    return load_convention_chart(settings.data, settings.pair.altname, settings.period_minutes, settings.end,
+                                 settings.cache, tick=settings.pair.tick_size, keep_gaps=settings.keep_gaps)
 
 
 @dataclass
@@ -213,7 +222,7 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> B
         raise ConfigError("no candles between -s and -e in the data")
     clock = CandleClock(chart)
     exchange = BacktestExchange(chart, settings.pair, clock, cash=settings.cash, fee_rate=settings.fee_rate,
-                                slippage_bps=settings.slippage_bps)
+                                slippage_bps=settings.slippage_bps, spread=settings.spread)
     ledger = Ledger(settings.pair, settings.cash)
     userrefs = itertools.count(1)
     trader = Trader(exchange=exchange, pair=settings.pair, ledger=ledger,
@@ -303,6 +312,7 @@ def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
               credentials: KrakenCredentials | None, store: BotStore, closers: list[Callable[[], None]]) -> BotProcess:
     """The bot around its claimed books: the adapter, the venue, the trader, the engine, the audit, the runtime."""
     from candlebot.exchanges.kraken import KrakenExchange
+    from candlebot.live.backfill import Backfill
     from candlebot.live.recovery import Reconciler
     from candlebot.live.runtime import BotRuntime, RuntimeSettings
     from candlebot.live.userrefs import UserrefSequence
@@ -341,7 +351,7 @@ def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
                                                   settings.mode, settings.poll_s),
                          exchange=desk.exchange, chart=chart, engine=engine, bus=desk.bus, clock=clock,
                          reconciler=reconciler, stop=stop, guard=guard, references=references, books=book_feed,
-                         auditor=auditor)
+                         auditor=auditor, backfill=Backfill(desk.exchange, desk.pair.name, chart, engine))
     return BotProcess(runtime, desk.store, log, closers, trader, desk.ledger)
 
 
@@ -419,9 +429,18 @@ def _attach_outputs(settings: BotSettings, desk: _Desk, clock: Clock, log: loggi
     decimals = {"price_decimals": pair.pair_decimals, "volume_decimals": pair.lot_decimals,
                 "cost_decimals": pair.cost_decimals}
     diary = QueuedSink(Diary(BotStore(_store_path(settings), now=clock.now, create=False), settings.period,
-                             {k: str(v) for k, v in decimals.items()}), capacity=5_000, wake_at=64)
+                             {**{k: str(v) for k, v in decimals.items()}, **_replay_facts(settings, desk)}),
+                       capacity=5_000, wake_at=64)
     desk.bus.subscribe(diary, *DIARY_EVENTS)
     closers.append(lambda: diary.close(1.0))
+
+
+def _replay_facts(settings: BotSettings, desk: _Desk) -> dict[str, str]:
+    """What ``candlebot replay`` needs to backtest the bot's own candles as the bot traded them."""
+    params = [f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}" for k, v in settings.params.as_dict().items()]
+    spec = f"{settings.strategy.__module__}:{settings.strategy.__qualname__}"
+    return {"params": json.dumps(params), "strategy_spec": spec, "fee_rate": str(desk.fee_rate), "max_slippage": str(settings.max_slippage),
+            "stake": "" if settings.stake is None else str(settings.stake)}
 
 
 def _warmed_up_engine(settings: BotSettings, desk: _Desk, chart: Chart, trader: Trader, clock: Clock,
@@ -435,6 +454,8 @@ def _warmed_up_engine(settings: BotSettings, desk: _Desk, chart: Chart, trader: 
     history = retry("fetch warm-up history",
                     lambda: desk.exchange.latest_candles(desk.pair.name, settings.period, count, clock.now()))
     engine.warm_up(history)
+    desk.store.record(candles=[(c.time, c.open, c.high, c.low, c.close, c.volume, None) for c in history],
+                      events=[], status={})  # the warm-up is part of the bot's chart: `candlebot replay` uses it
     log.info("%s: %s on %s (%s mode), %gs candles, polling every %gs; warmed up on %d candles%s",
              settings.identity.label, settings.strategy.name, desk.pair.altname, settings.mode, settings.period,
              settings.poll_s, len(history), "" if engine.ready_index() is not None else " (indicators still warming up)")

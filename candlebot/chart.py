@@ -141,6 +141,10 @@ class Chart:
         self.append(candle)
         return candle
 
+    def discard_forming(self) -> None:
+        """Drop the candle being built (a bot back from an outage replaces it with the exchange's bar)."""
+        self._forming = None
+
     def gaps(self) -> list[tuple[int, int]]:
         """Missing periods as (first missing open time, next present open time) pairs."""
         times = np.frombuffer(self.times, dtype=np.int64) if self.times else np.empty(0, dtype=np.int64)

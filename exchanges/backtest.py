@@ -1,7 +1,9 @@
 """Historical candles as a venue.
 
 A market order decided on candle i's close fills at candle i+1's open: the
-first price the strategy could not have known. Slippage moves that price
+first price the strategy could not have known. ``spread`` (a fraction of the
+price) makes a buy pay the ask and a sell get the bid, half the spread either
+side of that open, as a bot's market order does; slippage moves that price
 against the trader by ``slippage_bps``, then it is rounded to the pair's price
 decimals, again against the trader. That price plays the order book (one
 unlimited level per side), so orders are sized and protected by the same rule
@@ -58,9 +60,13 @@ class BacktestExchange:
         cash: Decimal,
         fee_rate: Decimal,
         slippage_bps: Decimal = ZERO,
+        spread: Decimal = ZERO,
     ) -> None:
         if slippage_bps < 0:
             raise ValueError("slippage_bps must be >= 0")
+        if not ZERO <= spread < 1:
+            raise ValueError("spread must be a fraction within [0, 1)")
+        self.half_spread = spread / 2
         self.chart = chart
         self.pair = pair
         self.clock = clock
@@ -108,6 +114,8 @@ class BacktestExchange:
         if next_open is None:
             raise OrderRejected("no later candle to fill at (end of data)", code="backtest:end of data")
         price = to_decimal(self.chart.opens[next_open])
+        if self.half_spread:  # the ask for a buy, the bid for a sell
+            price = price * (1 + self.half_spread) if side is Side.BUY else price * (1 - self.half_spread)
         if self.slippage:
             price = price * (1 + self.slippage) if side is Side.BUY else price * (1 - self.slippage)
         return self.pair.price_against(price, side.value)

@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "fleet": "candlebot.cli.fleet",
     "data": "candlebot.cli.data",
     "report": "candlebot.cli.report",
+    "replay": "candlebot.cli.replay",
     "status": "candlebot.cli.status",
     "optimize": "candlebot.cli.optimize",
     "new-strategy": "candlebot.cli.new_strategy",

@@ -126,6 +126,12 @@ def _add_backtest_arguments(parser: ArgumentParser, required: bool) -> None:
                                "$XDG_CACHE_HOME/candlebot, else ~/.cache/candlebot; never beside the data file)")
     backtest.add_argument("--no-cache", action="store_true", help="parse the candle file every time, write no cache")
     backtest.add_argument("--slippage-bps", default="0", help="move each fill against you by this many basis points")
+    backtest.add_argument("--spread", default="0", help="bid-ask spread as a fraction (0.0004) or percent (0.04%%): every "
+                          "fill pays half of it against you, as a bot buying at the ask and selling at the bid does "
+                          "(default 0; `candlebot replay` measures what your bots paid)")
+    backtest.add_argument("--keep-gaps", action="store_true", help="keep periods without trades out of the candles, as "
+                          "Kraken's downloadable archives do; a bot never sees data that way (it makes a flat candle at "
+                          "the last price, as Kraken's OHLC does), so results then predict no bot")
 
 
 def _add_bot_arguments(parser: ArgumentParser) -> None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from candlebot.assembly import (Backtest, BacktestSettings, build_backtest, load_chart, offline_pair, resolve_strategy,
+from candlebot.assembly import (Backtest, BacktestSettings, build_backtest, load_candles, offline_pair, resolve_strategy,
                                 sink_tags)
 from candlebot.chart import period_seconds
 from candlebot.cli import pipes
@@ -54,6 +54,8 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
         slippage_bps=parse_amount(args.slippage_bps, "--slippage-bps", allow_zero=True),
         cache=None if args.no_cache else (CandleCache(Path(args.cache_dir)) if args.cache_dir else CandleCache()),
         max_slippage=parse_fraction(args.max_slippage, "--max-slippage"),
+        spread=parse_fraction(args.spread, "--spread"),
+        keep_gaps=args.keep_gaps,
     )
 
 
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     out, err = out or sys.stdout, err or sys.stderr  # the streams of the call, not of the import
     settings = settings_from_args(args)
     check_report_paths(args.report, args.report_png)
-    chart = load_chart(settings)
+    loaded = load_candles(settings)
+    chart = loaded.chart
     verbose = args.verbose and not (args.quiet or args.json)
     log = logging.getLogger(f"candlebot.backtest.{id(settings)}")
     log.propagate = False
@@ -97,13 +100,25 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         if args.report or args.report_png:
             write_reports(args.report, args.report_png, report_data(backtest, report), err)
         if args.json:
-            out.write(json.dumps(report.to_json()) + "\n")
+            out.write(json.dumps({**report.to_json(), **loaded.to_json(), "spread": float(settings.spread)}) + "\n")
         else:
-            out.write(report.summary() + "\n")
+            rows = loaded.summary_rows(chart.period)
+            if settings.spread:
+                rows.append(("spread", f"{float(settings.spread) * 100:g}% (every fill paid half of it)"))
+            out.write(_with_convention(report.summary(), rows) + "\n")
     finally:
         close_sinks()
         log.removeHandler(handler)
     return 0
+
+
+def _with_convention(summary: str, rows: list[tuple[str, str]]) -> str:
+    """The summary with the candle convention's rows after its ``candles`` row, aligned like the others."""
+    lines = summary.split("\n")
+    width = max(len(line) - len(line.lstrip()) + len(line.split()[0]) for line in lines if line.strip())
+    at = next((k + 1 for k, line in enumerate(lines) if line.split()[:1] == ["candles"]), len(lines))
+    lines[at:at] = [f"{name:>{width}}  {value}" for name, value in rows]
+    return "\n".join(lines)
 
 
 def _write_trades(path: str, backtest: Backtest, report: RunReport) -> None:

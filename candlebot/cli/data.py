@@ -1,10 +1,11 @@
 """``candlebot data list [--data-dir DIR]``: what history is on disk.
 
 One line per candle file (``<PAIR>_<period>.csv[.gz]``, as ``download`` and ``download --import`` write
-them): pair, period, first and last candle, candles, and the gaps (periods without a candle, which are
-never filled). One line per trade download (``<PAIR>/download.json``): trades stored, first and last,
-and whether it had caught up. Candle files are read through the candle cache (the user's cache
-directory, ``candlecache.default_cache_dir``), so a second listing is fast.
+them): pair, period, first and last candle, rows, and the periods without trades: rows missing from the file
+(Kraken's archives leave them out; a backtest fills them with flat candles when it loads the file, as a bot
+and Kraken's OHLC make them) and flat rows already in it (``download`` writes them). One line per trade download
+(``<PAIR>/download.json``): trades stored, first and last, and whether it had caught up. Candle files are read
+through the candle cache (the user's cache directory, ``candlecache.default_cache_dir``), so a second listing is fast.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TextIO
 from candlebot.data.candlecache import CandleCache
 from candlebot.cli.args import ArgumentParser
 from candlebot.cli.download import DEFAULT_DATA_DIR
-from candlebot.data.download.candles import find_gaps, utc_text
+from candlebot.data.download.candles import find_gaps, flat_candles, utc_text
 from candlebot.data.download.tradestore import STATE, TradeStore
 from candlebot.errors import ConfigError, DataFileError
 
@@ -39,7 +40,7 @@ def main(argv: list[str], out: TextIO | None = None) -> int:
     if not directory.is_dir():
         raise ConfigError(f"no data directory at {directory} (candlebot download writes one)")
     cache = CandleCache()
-    rows = [("pair", "period", "first", "last", "rows", "gaps")]
+    rows = [("pair", "period", "first", "last", "rows", "periods without trades")]
     for path in sorted(directory.iterdir()):
         match = CANDLE_FILE.match(path.name)
         if match and path.is_file():
@@ -61,9 +62,11 @@ def _candle_row(cache: CandleCache, path: Path, pair: str, period: int, label: s
         candles = cache.load(path)
     except DataFileError as exc:
         return (pair, label, "-", "-", "-", f"unreadable: {exc}")
-    gaps = find_gaps(candles.times, period)
+    gaps, flat = find_gaps(candles.times, period), flat_candles(candles)
+    notes = [f"{gaps.missing:,} missing in {gaps.runs:,} gaps (filled flat when loaded)"] if gaps.missing else []
+    notes += [f"{flat.missing:,} flat"] if flat.missing else []
     return (pair, label, utc_text(float(candles.times[0])), utc_text(float(candles.times[-1])), f"{len(candles):,}",
-            f"{gaps.missing:,} missing in {gaps.runs:,} gaps" if gaps.missing else "none")
+            ", ".join(notes) or "none")
 
 
 def _trades_row(path: Path) -> tuple[str, ...]:

@@ -7,7 +7,8 @@ Trades are paged from the public Trades endpoint (``candlebot.data.download.trad
 (Kraken limits public calls per IP and pair), into ``<data-dir>/<PAIR>/trades.csv``; candles of ``-p``
 minutes are rebuilt from all of them into ``<data-dir>/<PAIR>_<period>.csv`` and checked against
 Kraken's OHLC candles where those overlap. Ctrl-C (or SIGTERM) stops after the page in flight; running
-the same command again continues from the saved cursor. Exit codes: 0 done, 1 an exchange failure or
+the same command again continues from the saved cursor. An earlier ``--since`` on a folder that holds trades
+extends its history backwards (``candlebot.data.download.prepend``). Exit codes: 0 done, 1 an exchange failure or
 a check that found differences, 2 a user mistake, 130 interrupted.
 """
 
@@ -26,11 +27,12 @@ from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
 from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, parse_time
-from candlebot.data.download.candles import Gaps, candles_from_download, find_gaps, period_label, utc_text, write_candles
+from candlebot.data.download.candles import Gaps, candles_from_download, flat_candles, period_label, utc_text, write_candles
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
 from candlebot.data.history import KRAKEN_INTERVALS
 from candlebot.data.download.ohlcvt import import_archive
 from candlebot.data.download.pace import PacedCall, Pacer
+from candlebot.data.download.prepend import prepend_history
 from candlebot.data.download.trades import PairDownload, PublicCall, download_trades
 from candlebot.data.download.tradestore import DownloadState, TradeStore
 from candlebot.errors import ConfigError, ExchangeError, FatalExchangeError
@@ -174,7 +176,7 @@ class PairResult:
                  f"{state.trades:,} stored ({utc_text(state.first)} .. {utc_text(state.last)})"]
         if self.output is not None:
             parts.append(f"{self.candles:,} candles of {period_label(request.period)} -> {self.output}")
-            parts.append(self.gaps.describe(request.period) if self.gaps else "no gaps")
+            parts.append(self.gaps.describe_flat(request.period) if self.gaps else "every period had trades")
         if self.check is not None:
             parts.append(self.check.describe())
         return "; ".join(parts)
@@ -185,6 +187,9 @@ def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.E
     store = TradeStore(request.data_dir / pair)
     pacer = Pacer(request.pace)
     public = PacedCall(public, pacer, stop)  # the pace adapts to Kraken's answers (data.download.pace)
+    older = prepend_history(public, pair, store, since=request.since, pace=pacer.delay, stop=stop, progress=progress)
+    if older is not None and older.finish == "interrupted":  # an earlier --since: older trades first
+        return PairResult(older, 0, None, None, None, pacer)
     try:
         fetch = download_trades(public, pair, store, since=request.since, until=request.until, pace=pacer.delay,
                                 stop=stop, progress=progress)
@@ -205,7 +210,7 @@ def _one_pair(request: Request, pair: str, public: PublicCall, stop: threading.E
         bars = parse_ohlc(public("OHLC", {"pair": pair, "interval": str(minutes)}))
         first = math.ceil(fetch.state.since / request.period) * request.period
         check = check_candles(candles, bars, first, int(candles.times[-1]) + request.period)
-    return PairResult(fetch, len(candles), output, find_gaps(candles.times, request.period), check, pacer)
+    return PairResult(fetch, len(candles), output, flat_candles(candles), check, pacer)
 
 
 class _Bars:

@@ -2,9 +2,11 @@
 
 Kraken serves OHLC candles only at a few intervals, and none below a minute. A
 period of whole minutes is resampled from the largest interval that divides it;
-a shorter one is built from the recent public trades. Either way the oldest
-bucket may be only partly covered and the newest may still be forming: both
-are left out, so a bot warms its indicators up on whole candles only.
+a shorter one is built from the recent public trades, with a flat candle for
+every period without a trade, as Kraken's OHLC and the running bot make them.
+Either way the oldest bucket may be only partly covered and the newest may
+still be forming: both are left out, so a bot warms its indicators up on whole
+candles only.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from candlebot.candle import Candle
 from candlebot.data.candlefile import CandleColumns, TradeColumns
+from candlebot.data.gaps import extend_flat, fill_gaps
 from candlebot.data.resample import candles_from_trades, resample
 
 KRAKEN_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)  # minutes: the OHLC intervals Kraken serves
@@ -53,6 +56,8 @@ def latest_closed_candles(
             return []
         candles = candles_from_trades(TradeColumns(*(np.array(column, dtype=float) for column in zip(*recent))), period)
         candles = candles.between(candles.times[0] + 1, None)  # the first period is only partly covered
+        # a period without trades is a flat candle, as the running bot's polls make it (up to the last closed one)
+        candles = extend_flat(fill_gaps(candles, period).candles, period, int(now) // period * period - period)
     complete = candles.between(None, (int(now) // period) * period)  # the current period is still forming
     rows = zip(*(c.tolist() for c in (complete.times, complete.opens, complete.highs, complete.lows, complete.closes,
                                         complete.volumes)))

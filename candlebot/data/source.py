@@ -1,20 +1,72 @@
-"""The candles a backtest runs on: a candle or trade file (or the generated demo series) as one chart."""
+"""The candles a backtest runs on: a candle or trade file (or the generated demo series) as one chart.
+
+Every chart follows the bot's candle convention (see ``gaps`` and ``ticks``): prices on the pair's tick, and a
+flat candle for every period without trades, filled at the data's own resolution before any resampling. All of
+it is load-time work, done once on whole columns: the per-candle engine never sees the difference.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from candlebot.chart import Chart, period_seconds
 from candlebot.data.candlecache import CandleCache
 from candlebot.data.candlefile import CANDLE_HEADER, TRADE_HEADER, CandleColumns, load_candles, load_trades, sniff_header
+from candlebot.data.gaps import fill_gaps
 from candlebot.data.pricepath import demo_candles
 from candlebot.data.resample import candles_from_trades, resample
+from candlebot.data.ticks import round_to_tick
 from candlebot.errors import ConfigError, DataFileError
 
 
+@dataclass(frozen=True)
+class LoadedChart:
+    """A chart and what the candle convention changed in the data on the way (for summaries and ``--json``)."""
+
+    chart: Chart
+    filled: int = 0  # flat candles added at the data's own resolution
+    longest_filled_run: int = 0
+    tick_rounded: int = 0  # candles (filled ones included) whose open, high, low or close moved onto the tick
+    gaps_kept: bool = False  # --keep-gaps: the archive's convention, which no bot ever sees
+
+    def to_json(self) -> dict[str, int | bool]:
+        return {"filled_candles": self.filled, "longest_filled_run": self.longest_filled_run,
+                "tick_rounded_candles": self.tick_rounded, "gaps_kept": self.gaps_kept}
+
+    def summary_rows(self, period: int) -> list[tuple[str, str]]:
+        if self.gaps_kept:
+            gaps = "kept as in the file (--keep-gaps: a bot never sees data this way)"
+        elif self.filled:
+            gaps = (f"{self.filled} flat candles filled at the data's {period_text(period)} resolution "
+                    f"(longest run {self.longest_filled_run})")
+        else:
+            gaps = "none"
+        rows = [("gaps", gaps)]
+        if self.tick_rounded:
+            rows.append(("tick", f"{self.tick_rounded} candles had prices off the pair's tick, rounded onto it"))
+        return rows
+
+
+def period_text(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def load_chart(data: str, pair: str, period_minutes: float | None, end: float | None,
-               cache: CandleCache | None = None) -> Chart:
-    """The candles of ``data`` at ``period_minutes`` (default: the file's), ending before ``end``.
+               cache: CandleCache | None = None, *, tick: Decimal | None = None, keep_gaps: bool = False) -> Chart:
+    """The candles of ``data`` at ``period_minutes`` (default: the file's), ending before ``end``."""
+    return load_convention_chart(data, pair, period_minutes, end, cache, tick=tick, keep_gaps=keep_gaps).chart
+
+
+def load_convention_chart(data: str, pair: str, period_minutes: float | None, end: float | None,
+                          cache: CandleCache | None = None, *, tick: Decimal | None = None,
+                          keep_gaps: bool = False) -> LoadedChart:
+    """``load_chart`` with what the convention changed: rounded onto ``tick`` (None: as in the file), gaps
+    filled at the data's own period unless ``keep_gaps``, then resampled to ``period_minutes``.
 
     ``end`` cuts before resampling, so that a coarser candle never holds anything at or after it.
     """
@@ -25,13 +77,23 @@ def load_chart(data: str, pair: str, period_minutes: float | None, end: float | 
     columns = columns.between(None, end)
     if len(columns) == 0:
         raise ConfigError(f"no candles before -e in {data}")
+    filled = longest = 0
+    if not keep_gaps:
+        gapless = fill_gaps(columns, native if native is not None else period)
+        columns, filled, longest = gapless.candles, gapless.filled, gapless.longest_run
+    rounded = 0
+    if tick is not None:  # after filling, which copies a flat candle's prices from a close: rounded the same
+        on_tick = round_to_tick(columns, tick, in_place=filled > 0 or native is None or data == "demo")
+        columns, rounded = on_tick.candles, on_tick.changed
     columns = resample(columns, period) if native is not None else columns
-    return Chart.from_arrays(pair, period, columns.times, columns.opens, columns.highs,
-                             columns.lows, columns.closes, columns.volumes)
+    chart = Chart.from_arrays(pair, period, columns.times, columns.opens, columns.highs,
+                              columns.lows, columns.closes, columns.volumes)
+    return LoadedChart(chart, filled, longest, rounded, keep_gaps)
 
 
 def _read_columns(data: str, period_minutes: float | None, end: float | None,
                   cache: CandleCache | None) -> tuple[CandleColumns, int | None]:
+    """The columns and their own period (None: candles already built at ``period_minutes`` from trades)."""
     if data == "demo":
         columns = demo_candles()
         return columns, 60

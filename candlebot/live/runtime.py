@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from candlebot.live.audit import Auditor
+from candlebot.live.backfill import Backfill
 from candlebot.live.bookfeed import BookFeed
 from candlebot.chart import Chart
 from candlebot.clock import Clock
@@ -47,7 +48,7 @@ class BotRuntime:
         self, *, settings: RuntimeSettings, exchange: Exchange, chart: Chart, engine: Engine, bus: EventBus,
         clock: Clock, reconciler: Reconciler | None = None, stop: threading.Event | None = None,
         guard: PriceGuard | None = None, references: MarketReferences | None = None, books: BookFeed | None = None,
-        auditor: Auditor | None = None,
+        auditor: Auditor | None = None, backfill: Backfill | None = None,
     ) -> None:
         """``guard`` refuses bad tickers (they never reach the chart); ``references`` learns each sane trade price;
         ``books`` is read just before a poll that closes a candle, for the orders it may bring."""
@@ -65,6 +66,7 @@ class BotRuntime:
         self.clock = clock
         self.reconciler = reconciler
         self.auditor = auditor
+        self.backfill = backfill  # the candles an outage kept from the chart, from the exchange's OHLC
         self.stopping = stop or threading.Event()
         self.failures = 0
         self.polls = 0
@@ -122,6 +124,8 @@ class BotRuntime:
             price = float(ticker.last)
             if not (math.isfinite(price) and price > 0) or ticker.volume_today < 0:
                 raise TemporaryExchangeError(f"impossible ticker: last {ticker.last}, volume today {ticker.volume_today}")
+            if self.backfill is not None and self.backfill.catch_up(self.clock.now()):
+                self._volume_today = None  # the backfilled bars hold the outage's volume: not this candle's
         except FatalExchangeError:
             raise
         except ExchangeError as exc:

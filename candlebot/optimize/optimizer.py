@@ -152,5 +152,5 @@ class Optimizer:
             stitched.daily_sharpe, 0.0, stitched.returns, stitched.skew, stitched.kurtosis)
         return WalkForwardResult(
             folds=tuple(results), searches=tuple(searches), curve=curve, out_of_sample=stitched,
-            probabilistic_sharpe=psr, efficiency=efficiency(results), stability=stability(results, self.plan.space.dimensions),
+            probabilistic_sharpe=psr, efficiency=efficiency(results, stitched), stability=stability(results, self.plan.space.dimensions),
         )

@@ -97,11 +97,12 @@ def walk_forward_summary(
     lines = [
         f"walk-forward: {len(result.folds)} folds, {result.trials} trials run in all; fees included",
         _table(header, rows),
-        f"stitched out-of-sample: closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, net {oos.net_pnl:.2f}; equity "
+        f"stitched out-of-sample (folds compounded; a trade open at a fold's end marked at its last close, no exit fee): "
+        f"net {oos.net_pnl:.2f} (closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}); "
         f"return {oos.return_pct:+.2f}% (CAGR {number_text(oos.cagr_pct, '+.2f')}%), max drawdown {oos.max_drawdown_pct:.2f}%, "
         f"sharpe {number_text(oos.sharpe, '.2f')}, sortino {number_text(oos.sortino, '.2f')}, calmar {number_text(oos.calmar, '.2f')}, "
         f"{oos.trades} trades",
-        f"walk-forward efficiency (OOS / IS CAGR): {_ratio(result.efficiency)}",
+        f"walk-forward efficiency (stitched OOS CAGR / mean IS CAGR): {_ratio(result.efficiency)}",
         "parameter stability across folds: " + "; ".join(
             f"{s.name} {'/'.join(value_text(v) for v in s.chosen)} "
             f"({'spread' if s.numeric else 'agreement'} {s.score:.2f}, {'stable' if s.stable else 'UNSTABLE'})"

@@ -11,8 +11,9 @@ so the out-of-sample windows tile the last ``folds`` blocks and are stitched int
 curve (each fold's returns compounded on the previous fold's end). Each run sees only candles
 before its window's end.
 
-Walk-forward efficiency = mean out-of-sample CAGR / mean in-sample CAGR of the winners (Pardo;
-CAGR as a backtest reports it); above ~0.5 the in-sample edge mostly survives. Stability of a parameter:
+Walk-forward efficiency = the stitched out-of-sample CAGR / mean in-sample CAGR of the winners (Pardo;
+CAGR as a backtest reports it); above ~0.5 the in-sample edge mostly survives. The stitched net P/L,
+return and verdict are all of the one compounded curve (see ``stitch``). Stability of a parameter:
 for numbers, the standard deviation of the chosen values over the width of its range (0 = the
 same every fold; a uniform random pick gives about 0.29); for other values, the share of folds
 that chose the most common one.
@@ -21,7 +22,7 @@ that chose the most common one.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -86,30 +87,43 @@ def plan_folds(first: int, stop: int, folds: int, in_sample_blocks: int, anchore
 
 def stitch(outcomes: list[Outcome], start_cash: float) -> tuple[EquityCurve, Performance]:
     """One equity curve from the out-of-sample runs in order, each compounded on the last one's end,
-    measured by the backtest's own metrics."""
+    measured by the backtest's own metrics.
+
+    Every figure is of that one compounded curve, so net P/L, return and the verdict agree: net P/L is the
+    curve's change (``return_pct`` of the start cash), and gross P/L and fees are each fold's closed trades
+    scaled by the same factor as its equity. A trade still open at a fold's end is marked at the fold's last
+    close without an exit fee, as a backtest's final equity marks it (docs/metrics.md).
+    """
     runs = [o.curve for o in outcomes]
     assert all(run is not None for run in runs), "out-of-sample runs keep their equity"
-    equity, positions = [], []
+    equity, positions, scales = [], [], []
     level = start_cash
     for run in runs:
         assert run is not None
         scale = level / start_cash
+        scales.append(scale)
         equity.append(run.equity * scale)
         positions.append(run.position * scale)
         level = float(equity[-1][-1]) if len(equity[-1]) else level
     curve = EquityCurve(runs[0].start_time, np.concatenate([run.close_times for run in runs if run is not None]),
                         np.concatenate(equity), np.concatenate(positions), start_cash)
-    return curve, of_stitched(curve, [o.performance for o in outcomes])
+    compounded = [replace(o.performance, net_pnl=o.performance.net_pnl * scale, gross_pnl=o.performance.gross_pnl * scale,
+                          fees=o.performance.fees * scale) for o, scale in zip(outcomes, scales)]
+    return curve, replace(of_stitched(curve, compounded), net_pnl=level - start_cash)
 
 
-def efficiency(results: list[FoldResult]) -> float | None:
-    """Mean out-of-sample CAGR / mean in-sample CAGR; None when a CAGR is undefined or the in-sample mean is <= 0."""
+def efficiency(results: list[FoldResult], stitched: Performance | None = None) -> float | None:
+    """Out-of-sample CAGR / mean in-sample CAGR; None when a CAGR is undefined or the in-sample mean is <= 0.
+
+    The out-of-sample CAGR is the stitched curve's (``stitched``), so its sign is the stitched return's: a
+    walk-forward that lost money never shows a positive efficiency. Without it, the mean of the folds' CAGRs.
+    """
     in_cagr = [r.in_sample.cagr_pct for r in results]
-    out_cagr = [r.out_of_sample.cagr_pct for r in results]
+    out_cagr = [r.out_of_sample.cagr_pct for r in results] if stitched is None else [stitched.cagr_pct]
     if any(c is None for c in in_cagr + out_cagr):
         return None
-    in_sample = sum(c for c in in_cagr if c is not None) / len(results)
-    out_of_sample = sum(c for c in out_cagr if c is not None) / len(results)
+    in_sample = sum(c for c in in_cagr if c is not None) / len(in_cagr)
+    out_of_sample = sum(c for c in out_cagr if c is not None) / len(out_cagr)
     return out_of_sample / in_sample if in_sample > 0 else None
 
 

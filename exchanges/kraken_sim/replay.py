@@ -9,8 +9,11 @@ at the file's interval (or any multiple) equal the file, and finer bars stay
 inside it. A candle's volume is spread evenly over its trades.
 
 Missing candles (no trades) stay missing from the tape; OHLC fills them with
-flat zero-volume bars, as Kraken's REST OHLC does. After the last candle the
-price stays at its close.
+flat zero-volume bars, as Kraken's REST OHLC does, and the ticker keeps the
+last close, so a polling bot charts them flat: the one candle convention a
+backtest follows too (``candlebot.data.gaps``). Prices are rounded to the tick
+half to even on price/tick, as a backtest rounds them (``candlebot.data.ticks``).
+After the last candle the price stays at its close.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from candlebot.assembly import BacktestSettings, BotSettings, build_backtest, build_bot, load_chart, offline_pair, \
+from candlebot.assembly import BacktestSettings, BotSettings, build_backtest, build_bot, load_candles, load_chart, offline_pair, \
     resolve_strategy, run_backtest
 from candlebot.cli import backtest as backtest_command
 from candlebot.cli.args import build_parser
@@ -63,7 +63,7 @@ def test_the_cli_runs_the_backtest_the_assembly_builds():
     code = backtest_command.run(args, out=out, err=io.StringIO())
 
     printed = json.loads(out.getvalue().strip().splitlines()[-1])
-    expected = report.to_json()
+    expected = {**report.to_json(), **load_candles(settings).to_json(), "spread": 0.0}  # + the candle convention
     assert code == 0
     assert {k: v for k, v in printed.items() if k != "elapsed_s"} == {k: v for k, v in expected.items() if k != "elapsed_s"}
 

@@ -25,11 +25,26 @@ from candlebot.strategies import STRATEGIES
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _read_csv(path: Path):
-    """Read the candle file with the csv module: independent of candlebot's loader."""
+def _read_csv(path: Path, period: int = 300, tick: D = D("0.1")):
+    """Read the candle file with the csv module, independent of candlebot's loader, in the bot's convention: prices
+    on the tick (half to even on price/tick, the float of the decimal k × tick) and a flat candle at the previous
+    close for every period without a row, as a polling bot and Kraken's REST OHLC make them."""
     with gzip.open(path, "rt") if path.suffix == ".gz" else open(path) as handle:
         rows = list(csv.DictReader(handle))
-    return [int(r["time"]) for r in rows], [float(r["open"]) for r in rows], [float(r["close"]) for r in rows]
+
+    def on_tick(text: str) -> float:
+        return float(round(float(text) / float(tick)) * tick)
+
+    times, opens, closes = [], [], []
+    for r in rows:
+        while times and times[-1] + period < int(r["time"]):
+            times.append(times[-1] + period)
+            opens.append(closes[-1])
+            closes.append(closes[-1])
+        times.append(int(r["time"]))
+        opens.append(on_tick(r["open"]))
+        closes.append(on_tick(r["close"]))
+    return times, opens, closes
 
 
 def _expected_sma_cross(times, opens, closes, cash=D("10000"), fee=D("0.0026"), max_slippage=D(0)):

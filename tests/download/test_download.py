@@ -35,6 +35,19 @@ def _equal_columns(a, b, fields) -> bool:
     return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in fields)
 
 
+def _filled(candles, period):
+    """A flat candle (the previous close, volume 0) for every period without trades, as Kraken's OHLC and a polling
+    bot make it (a plain loop, independent of candlebot's filling)."""
+    rows = []
+    for row in zip(*(c.tolist() for c in candles._columns())):
+        while rows and rows[-1][0] + period < row[0]:
+            close = rows[-1][4]
+            rows.append((rows[-1][0] + period, close, close, close, close, 0.0))
+        rows.append(row)
+    columns = [np.array(c) for c in zip(*rows)]
+    return type(candles)(columns[0].astype(np.int64), *columns[1:])
+
+
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_candles_from_downloaded_trades_equal_candles_from_the_file(shared_data, tmp_path, capsys, name):
     pair, _ = FILES[name]
@@ -52,7 +65,7 @@ def test_candles_from_downloaded_trades_equal_candles_from_the_file(shared_data,
     assert public_calls == pages + 1  # the Trades pages and one OHLC call: nothing fetched twice
     expected = candles_from_trades(original, 60)
     # the newest minute may still be forming; the one --since cuts may have had trades before it
-    expected = expected.between(-(-since // 60) * 60, float(expected.times[-1]))
+    expected = _filled(expected.between(-(-since // 60) * 60, float(expected.times[-1])), 60)
     written = load_candles(tmp_path / f"{pair}_1m.csv")
     assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
     assert f"{len(expected)} candles of 1m" in out and "equal Kraken's OHLC" in out and "differ" not in out
@@ -175,6 +188,68 @@ def test_a_bucket_cut_by_since_is_left_out(shared_data, tmp_path, capsys):
                      "--kraken-url", sim.url, "--pace", "0"]) == 0
     written = load_candles(tmp_path / "XBTUSD_5m.csv")
     expected = candles_from_trades(load_trades(shared_data / name), 300)
-    expected = expected.between(1561939500, float(expected.times[-1]))
+    expected = _filled(expected.between(1561939500, float(expected.times[-1])), 300)
     assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
     assert f"{len(expected)} candles of 5m" in capsys.readouterr().out
+
+
+def test_since_includes_the_trade_at_exactly_that_time(shared_data, tmp_path, capsys):
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    original = load_trades(shared_data / name)
+    k = next(k for k in range(100, len(original)) if original.times[k] > original.times[k - 1])
+    with replay(shared_data, name) as sim:
+        assert main(["download", "-c", "XBTUSD", "-p", "1", "--since", repr(float(original.times[k])),
+                     "--data-dir", str(tmp_path), "--kraken-url", sim.url, "--pace", "0", "--no-check"]) == 0
+    downloaded = load_trades(tmp_path / "XBTUSD" / "trades.csv")
+    assert downloaded.times[0] == original.times[k] and len(downloaded) == len(original) - k
+
+
+def test_a_fresh_download_over_an_outage_passes_its_own_ohlc_check(shared_data, tmp_path, capsys):
+    """The simulator replays Kraken's 5m file around the 2023-02-22 outage: its tape has a trade at each candle's
+    open, which an exclusive --since missed, and its OHLC has flat bars for the outage, as Kraken's has."""
+    end = 1677029400 + 3600
+    config = SimConfig(data=shared_data / "kraken/xbtusd_5m_2023q1.csv.gz", pair="XBTUSD", start=end, tier="none")
+    with KrakenSimulator(config).start() as sim:
+        code = main(["download", "-c", "XBTUSD", "-p", "5", "--since", str(end - 36 * 300), "--data-dir",
+                     str(tmp_path), "--kraken-url", sim.url, "--pace", "0"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "equal Kraken's OHLC" in out and "differ" not in out
+    assert "periods without trades as flat candles" in out
+    written = load_candles(tmp_path / "XBTUSD_5m.csv")
+    assert (np.diff(written.times) == 300).all() and written.times[0] == end - 36 * 300
+
+
+def test_an_earlier_since_extends_the_history_backwards(shared_data, tmp_path, capsys):
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    original = load_trades(shared_data / name)
+    k = next(k for k in range(1200, len(original)) if original.times[k] > original.times[k - 1])  # in the 2nd page
+    flags = ["download", "-c", "XBTUSD", "-p", "5", "--data-dir", str(tmp_path), "--pace", "0"]
+    with replay(shared_data, name) as sim:
+        assert main([*flags, "--kraken-url", sim.url, "--since", repr(float(original.times[k]))]) == 0
+        assert main([*flags, "--kraken-url", sim.url, "--since", "2019-07-01"]) == 0
+    out = capsys.readouterr().out
+    assert _equal_columns(load_trades(tmp_path / "XBTUSD" / "trades.csv"), original, ("times", "prices", "volumes"))
+    assert not (tmp_path / "XBTUSD" / "prepend").exists() and "2,672 stored" in out
+    expected = _filled(candles_from_trades(original, 300), 300)
+    written = load_candles(tmp_path / "XBTUSD_5m.csv")
+    assert _equal_columns(written, expected.between(1561939200, float(expected.times[-1])),
+                          ("times", "opens", "highs", "lows", "closes", "volumes"))
+
+
+def test_a_splice_that_died_after_saving_its_state_is_finished_by_the_next_run(shared_data, tmp_path, capsys):
+    name = "kraken/xbtusd_trades_2019-07-01.csv"
+    original = load_trades(shared_data / name)
+    flags = ["download", "-c", "XBTUSD", "-p", "5", "--data-dir", str(tmp_path), "--pace", "0"]
+    folder = tmp_path / "XBTUSD"
+    with replay(shared_data, name) as sim:
+        assert main([*flags, "--kraken-url", sim.url, "--since", "2019-07-01"]) == 0
+        whole = (folder / "trades.csv").read_bytes()
+        state = json.loads((folder / "download.json").read_text())
+        # the state of a finished splice was saved, the joined file not yet renamed over the shorter old one
+        (folder / ".trades.csv.joined").write_bytes(whole)
+        cut = whole.index(b"\n", len(whole) // 2) + 1
+        (folder / "trades.csv").write_bytes(b"time,price,volume,side\n" + whole[cut:])
+        assert main([*flags, "--kraken-url", sim.url, "--since", "2019-07-01"]) == 0
+    assert json.loads((folder / "download.json").read_text())["trades"] == state["trades"]
+    assert _equal_columns(load_trades(folder / "trades.csv"), original, ("times", "prices", "volumes"))

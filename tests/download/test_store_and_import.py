@@ -78,7 +78,7 @@ def test_an_earlier_since_than_the_stored_download_is_refused(tmp_path):
     store = TradeStore(tmp_path / "XBTUSD")
     store.append(store.begin("XBTUSD", 1561939200.0), [TradeRow(1561939203.172, "10749.4", "0.004", "sell")],
                  cursor="1561939203172000000", skip=0, caught_up=False)
-    with pytest.raises(ConfigError, match="an earlier --since needs another --data-dir"):
+    with pytest.raises(ConfigError, match="the trades before it were not prepended"):  # download prepends them first
         TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939100.0)
     assert TradeStore(tmp_path / "XBTUSD").begin("XBTUSD", 1561939300.0).since == 1561939200.0
 
@@ -105,3 +105,19 @@ def test_the_longest_gap_is_told_in_its_own_unit_and_utc():
     gaps = find_gaps(np.array([1561941240, 1561941270, 1561941330]), 30)
     assert gaps.describe(30) == "1 missing candles in 1 gaps (longest 30s from 2019-07-01 00:35:00)"
     assert find_gaps(np.array([0, 300, 1200]), 300).describe(300) == "2 missing candles in 1 gaps (longest 10m from 1970-01-01 00:10:00)"
+
+
+def test_data_list_tells_missing_rows_from_flat_ones(shared_data, tmp_path, capsys):
+    from candlebot.cli import main
+    from candlebot.data.candlefile import load_candles as read
+
+    archive = shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"  # Kraken's archive: periods without trades are missing
+    (tmp_path / "XBTUSD_5m.csv.gz").write_bytes(archive.read_bytes())
+    times = read(archive).times
+    missing = int((times[-1] - times[0]) // 300 + 1 - len(times))
+    runs = int((np.diff(times) > 300).sum())
+
+    assert main(["data", "list", "--data-dir", str(tmp_path)]) == 0
+
+    [row] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("XBTUSD")]
+    assert f"{missing} missing in {runs} gaps (filled flat when loaded)" in row

@@ -9,7 +9,7 @@ from tests.optimize.support import assert_same, process_json, run_json
 pytestmark = pytest.mark.integration
 
 SPACE = "fast=5..25:5 slow=10..40:10"
-FLAGS = ("--fee", "0.1%", "--slippage-bps", "5", "--cash", "5000", "-s", "2023-01-10")
+FLAGS = ("--fee", "0.1%", "--slippage-bps", "5", "--spread", "0.04%", "--cash", "5000", "-s", "2023-01-10")
 # every figure the optimizer shows for a trial, against the plain backtest's --json (docs/metrics.md)
 COMPARED = ("net_pnl", "gross_pnl", "fees", "trades", "return_pct", "cagr_pct", "max_drawdown_pct", "sharpe", "sortino", "calmar")
 

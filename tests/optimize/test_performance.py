@@ -11,9 +11,9 @@ import pytest
 
 from candlebot.optimize.deflated import deflated_sharpe, deflated_sharpe_of
 from candlebot.optimize.performance import Performance, of_stitched, rank_key
-from candlebot.optimize.runner import Outcome
+from candlebot.optimize.runner import Outcome, Window
 from candlebot.optimize.study import PERFORMANCE_ATTR, tally
-from candlebot.optimize.walkforward import stitch
+from candlebot.optimize.walkforward import Fold, FoldResult, efficiency, stitch
 from candlebot.output.equity import EquityCurve
 from candlebot.output.metrics import curve_ratios, daily_returns, sharpe
 from tests.optimize.support import run_cli, run_json
@@ -60,7 +60,22 @@ def test_stitched_out_of_sample_compounds_folds_and_uses_the_backtest_formulas()
     assert (stitched.sharpe, stitched.sortino, stitched.calmar, stitched.cagr_pct) == (ratios.sharpe, ratios.sortino, ratios.calmar, ratios.cagr_pct)
     assert stitched.sharpe == sharpe(daily)
     assert stitched.return_pct == pytest.approx(5.06)
-    assert (stitched.net_pnl, stitched.trades, stitched.returns) == (50.0, 3, 4)
+    # net P/L is the compounded curve's too: the second fold's 30 earned on 1020 is 30.6 (was the plain sum, 50)
+    assert (stitched.net_pnl, stitched.gross_pnl, stitched.trades, stitched.returns) == pytest.approx((50.6, 50.6, 3, 4))
+    assert stitched.net_pnl == pytest.approx(stitched.return_pct / 100 * 1000.0)
+
+
+def test_stitched_net_return_verdict_and_efficiency_agree_when_folds_disagree():
+    """+50% then -40%: the folds' plain sum says +100 (a gain), compounding says -10% (a loss)."""
+    up, down = daily_curve(0, [1200.0, 1500.0]), daily_curve(2, [800.0, 600.0])
+    outcomes = [Outcome(performance(up, net=500.0, trades=1), up), Outcome(performance(down, net=-400.0, trades=1), down)]
+    curve, stitched = stitch(outcomes, 1000.0)
+    assert stitched.return_pct == pytest.approx(-10.0) and stitched.net_pnl == pytest.approx(-100.0)
+    winner = performance(daily_curve(0, [1100.0, 1200.0]))  # in sample: a gain
+    folds = [FoldResult(Fold(k, Window(0, 2), Window(2, 4)), {}, winner, o.performance, 1, None)
+             for k, o in enumerate(outcomes, 1)]
+    assert sum(o.performance.cagr_pct for o in outcomes) > 0  # the mean of the folds' CAGRs would call it a gain
+    assert efficiency(folds, stitched) < 0 and stitched.cagr_pct < 0
 
 
 def test_deflated_sharpe_takes_the_shown_sharpe_per_day_and_counts_undefined_trials_as_no_edge():

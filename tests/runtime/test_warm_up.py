@@ -38,3 +38,23 @@ def test_warm_up_candles_are_closed_aligned_and_match_krakens_own(kraken, period
             assert (candle.open, candle.high, candle.low, candle.close) == (
                 parts[0].open, max(p.high for p in parts), min(p.low for p in parts), parts[-1].close)
             assert candle.volume == pytest.approx(sum(p.volume for p in parts), rel=1e-12)
+
+
+def test_a_warm_up_from_trades_has_a_flat_candle_for_every_second_without_one(shared_data, tmp_path):
+    """Kraken's recorded XBT/USDT trades leave many 3-second periods without a trade: the bot charts them flat."""
+    from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
+
+    end = 1762820036  # just after the file's last trade
+    config = SimConfig(data=shared_data / "kraken/xbtusdt_trades_2025-11-10.csv", pair="XBTUSDT", start=end,
+                       tier="none")
+    with KrakenSimulator(config).start() as sim:
+        exchange = KrakenExchange(KrakenConfig(url=sim.url, tier="none", timeout=5), state_dir=tmp_path)
+        try:
+            candles = exchange.latest_candles("XBTUSDT", 3, 200, end)
+        finally:
+            exchange.close()
+
+    assert len(candles) == 200 and all(b.time - a.time == 3 for a, b in zip(candles, candles[1:]))
+    flat = [b for a, b in zip(candles, candles[1:]) if b.volume == 0]
+    assert flat and all(c.open == c.high == c.low == c.close for c in flat)
+    assert all(b.open == a.close for a, b in zip(candles, candles[1:]) if b.volume == 0)

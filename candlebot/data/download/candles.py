@@ -1,6 +1,8 @@
-"""Candles from downloaded trades, written in the candle CSV the backtester reads; gaps reported, never filled.
+"""Candles from downloaded trades, written in the candle CSV the backtester reads, in the bot's convention.
 
-The one aggregator (``candlebot.data.resample.candles_from_trades``) builds them. The bucket holding the newest
+The one aggregator (``candlebot.data.resample.candles_from_trades``) builds them, and a period without trades
+becomes a flat candle at the previous close with volume 0 (``candlebot.data.gaps``), as Kraken's REST OHLC and
+a polling bot make it; ``Gaps`` counts those filled periods. The bucket holding the newest
 trade is left out (it may still be forming), and so is a bucket that ``--until`` cuts. Files are written to a temporary
 name and renamed, so a reader never sees half a file.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from candlebot.data.candlefile import CANDLE_HEADER, CandleColumns, load_trades
+from candlebot.data.gaps import fill_gaps
 from candlebot.data.resample import candles_from_trades
 
 
@@ -34,6 +37,13 @@ class Gaps:
         return (f"{self.missing} missing candles in {self.runs} gaps (longest {period_label(self.longest * period)} "
                 f"from {utc_text(self.longest_at)})")
 
+    def describe_flat(self, period: int) -> str:
+        """For the flat candles of periods without trades (``flat_candles``)."""
+        if not self.missing:
+            return "every period had trades"
+        return (f"{self.missing} periods without trades as flat candles, in {self.runs} runs (longest "
+                f"{period_label(self.longest * period)} from {utc_text(self.longest_at)})")
+
 
 def utc_text(ts: float | None) -> str:
     return "-" if ts is None else datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -51,10 +61,23 @@ def candles_from_download(trades_csv: Path, period: int, since: float, until: fl
     candles = candles_from_trades(trades.before(until), period)
     candles = candles.between(math.ceil(since / period) * period, None)  # a bucket cut by --since is incomplete
     if until is not None:  # a bucket cut by --until is incomplete
-        return candles.between(None, until // period * period)
-    if len(candles):  # the newest bucket may still be forming
-        return candles.between(None, float(candles.times[-1]))
-    return candles
+        candles = candles.between(None, until // period * period)
+    elif len(candles):  # the newest bucket may still be forming
+        candles = candles.between(None, float(candles.times[-1]))
+    return fill_gaps(candles, period).candles
+
+
+def flat_candles(candles: CandleColumns) -> Gaps:
+    """The periods without trades (flat, zero volume, at the previous close) that filling gave ``candles``."""
+    flat = np.r_[False, (candles.volumes[1:] == 0) & (candles.opens[1:] == candles.closes[:-1])
+                 & (candles.highs[1:] == candles.closes[:-1]) & (candles.lows[1:] == candles.closes[:-1])
+                 & (candles.closes[1:] == candles.closes[:-1])]
+    if not flat.any():
+        return Gaps(0, 0, 0, None)
+    edges = np.flatnonzero(np.diff(np.r_[0, flat.astype(np.int8), 0]))
+    starts, ends = edges[::2], edges[1::2]
+    widest = int(np.argmax(ends - starts))
+    return Gaps(int(flat.sum()), len(starts), int(ends[widest] - starts[widest]), int(candles.times[starts[widest]]))
 
 
 def find_gaps(times: np.ndarray, period: int) -> Gaps:

@@ -1,9 +1,9 @@
 """Candles built from trades, checked against Kraken's own OHLC candles where they overlap.
 
 Kraken's OHLC endpoint has only the newest 720 candles of an interval, the last one still forming, and it
-fills minutes without trades with flat zero-volume bars; downloaded candles leave those out (gaps). So the
-check compares every closed OHLC bar inside the downloaded span: a bar with volume must equal the built
-candle (open, high, low, close exactly, volume to 1e-8), and a zero-volume bar must have no candle.
+fills minutes without trades with flat zero-volume bars, as the downloaded candles do. So the check compares
+every closed OHLC bar inside the downloaded span: each must equal the built candle (open, high, low, close
+exactly, volume to 1e-8). Numbers in the messages are plain (``16535.9``), never numpy reprs.
 """
 
 from __future__ import annotations
@@ -45,14 +45,15 @@ def check_candles(candles: CandleColumns, bars: list[tuple[int, float, float, fl
             continue
         compared += 1
         k = built.get(time_)
-        if v == 0:
-            if k is not None:
-                differences.append(f"{time_}: a candle where Kraken saw no trade")
-            continue
         if k is None:
-            differences.append(f"{time_}: no trades downloaded, Kraken has volume {v}")
+            differences.append(f"{time_}: no candle built, Kraken has {_plain((o, h, l, c, v))}")
             continue
-        ours = (candles.opens[k], candles.highs[k], candles.lows[k], candles.closes[k])
-        if ours != (o, h, l, c) or abs(candles.volumes[k] - v) > 1e-8:
-            differences.append(f"{time_}: built {ours + (candles.volumes[k],)}, Kraken {(o, h, l, c, v)}")
+        ours = tuple(float(x) for x in (candles.opens[k], candles.highs[k], candles.lows[k], candles.closes[k],
+                                        candles.volumes[k]))
+        if ours[:4] != (o, h, l, c) or abs(ours[4] - v) > 1e-8:
+            differences.append(f"{time_}: built {_plain(ours)}, Kraken {_plain((o, h, l, c, v))}")
     return OhlcCheck(compared, tuple(differences))
+
+
+def _plain(values: tuple[float, ...]) -> str:
+    return "(" + ", ".join(f"{float(v)!r}" for v in values) + ")"

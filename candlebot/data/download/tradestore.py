@@ -53,6 +53,11 @@ class DownloadState:
     caught_up: bool = False  # the last call returned a short page: nothing newer existed then
 
 
+def first_cursor(since: float) -> str:
+    """The Trades cursor that includes a trade at exactly ``since``: Kraken's ``since`` is exclusive, in ns."""
+    return str(round(since * 1e9) - 1)
+
+
 class TradeStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -76,14 +81,14 @@ class TradeStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if state is None:
-                state = DownloadState(pair=pair, since=since, cursor=str(int(since * 1e9)))
+                state = DownloadState(pair=pair, since=since, cursor=first_cursor(since))
                 with open(self.trades_path, "w", encoding="ascii") as handle:
                     handle.write(HEADER)
                 self._save(state)
                 return state
-            if since < state.since:
-                raise ConfigError(f"{self.directory} holds {pair} trades from unix time {state.since:.0f}; an "
-                                  "earlier --since needs another --data-dir (or delete that folder)")
+            if since < state.since:  # ``prepend`` fetches the earlier trades first; anything else is a bug
+                raise ConfigError(f"{self.directory} holds {pair} trades from unix time {state.since:.0f}; the trades "
+                                  "before it were not prepended")
             size = self.trades_path.stat().st_size
             if size < state.size:
                 raise ConfigError(f"{self.trades_path} is shorter than {self.state_path} records; "
@@ -126,6 +131,10 @@ class TradeStore:
                         last=rows[-1].time if rows else state.last, caught_up=caught_up)
         self._save(state)
         return state
+
+    def save(self, state: DownloadState) -> None:
+        """Replace the recorded state atomically (``prepend`` splices older trades in with it)."""
+        self._save(state)
 
     def _save(self, state: DownloadState) -> None:
         staging = self.state_path.with_name(f".{STATE}.tmp")

@@ -1,0 +1,62 @@
+"""``candlebot replay``'s comparison: each divergence named by what the bot's record says happened."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import numpy as np
+import pytest
+
+from candlebot.chart import Chart
+from candlebot.data.botreplay import BotRecord, compare
+from candlebot.venue import Fill, Side
+
+P = 300
+T0 = 1_677_000_000 // P * P
+
+
+def record(orders=(), events=(), missing=()) -> BotRecord:
+    times = np.array([T0 + P * k for k in range(20) if k not in missing], dtype=np.int64)
+    prices = np.full(len(times), 100.0)
+    chart = Chart.from_arrays("XBTUSD", P, times, prices, prices, prices, prices, prices)
+    return BotRecord(name="b", pair="XBTUSD", mode="paper", strategy="s", strategy_spec=None, params=(), period=P,
+                     fee_rate=None, max_slippage=None, stake=None, start_cash=D(1000), chart=chart, first_start=T0,
+                     orders=tuple(orders), events=tuple(events))
+
+
+def order(k: int, side: str = "buy", status: str = "filled", volume: str = "1", filled: str = "1") -> dict:
+    return {"userref": k, "side": side, "status": status, "created": T0 + P * k + 3, "price": "100.1",
+            "volume": volume, "fill_volume": filled, "cost": "100.1", "fee": "0.26", "error": None}
+
+
+def fill(k: int, side: str = "buy") -> Fill:
+    return Fill("BT", k, "XBTUSD", Side(side), float(T0 + P * k), D("100.0"), D(1), D("100.0"), D("0.26"))
+
+
+def test_the_same_decision_agrees_and_costs_the_difference():
+    [c] = compare(record([order(5)]), [fill(5)])
+    assert c.agrees and c.cost_difference == D("0.1")
+
+
+@pytest.mark.parametrize("events, orders, missing, cause", [
+    ([(T0 + 5 * P + 4, "unfilled", "buy", 7, "nothing executed within 100.5")], [], (), "unfilled"),
+    ([], [order(5, status="failed")], (), "unfilled"),
+    ([(T0 + 5 * P + 4, "rejected", None, None, "ask 1.0 is 99% from the last trade")], [], (), "price guard"),
+    ([(T0 + 5 * P + 4, "skipped", "buy", None, "audit hold: the books differ from the account")], [], (), "audit hold"),
+    ([(T0 + 5 * P + 4, "error", None, None, "strategy: s failed on the candle of ...")], [], (), "strategy error"),
+    ([], [], (4,), "outage"),
+    ([], [], (), "different candle"),
+])
+def test_a_decision_only_the_backtest_made_is_named_by_the_bots_record(events, orders, missing, cause):
+    [c] = compare(record(orders, events, missing), [fill(5)])
+    assert (c.bot, c.cause) == (None, cause)
+
+
+def test_a_partial_fill_diverges_as_partial():
+    [c] = compare(record([order(5, volume="2", filled="1")]), [fill(5)])
+    assert c.cause == "partial"
+
+
+def test_a_decision_only_the_bot_made_is_a_divergence():
+    [c] = compare(record([order(6, side="sell")]), [])
+    assert c.backtest is None and c.cause == "different candle"
