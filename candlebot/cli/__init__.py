@@ -46,6 +46,7 @@ SUMMARIES: dict[str, str] = {
     "data": "list the candle and trade files on disk",
     "optimize": "search a strategy's parameters on historical candles",
     "report": "the HTML report of a running or stopped bot",
+    "replay": "backtest a bot's own recorded candles and compare every decision with what the bot did",
     "status": "one table of every bot in a state directory",
     "ledger": "a bot's trades and totals, read from its state file",
     "fleet": "supervisor config for many bots from one FLEET.toml",
