@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import ROUND_CEILING, Decimal
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -54,8 +55,10 @@ class DownloadState:
 
 
 def first_cursor(since: float) -> str:
-    """The Trades cursor that includes a trade at exactly ``since``: Kraken's ``since`` is exclusive, in ns."""
-    return str(round(since * 1e9) - 1)
+    """The Trades cursor that includes a trade at exactly ``since``: Kraken's ``since`` is exclusive, in ns. Through
+    the shortest decimal of ``since`` (as Kraken prints times), never ``since * 1e9``: a float holds a nanosecond
+    timestamp only to 256 ns, which can step over the trade."""
+    return str(int(Decimal(repr(float(since))).scaleb(9).to_integral_value(ROUND_CEILING)) - 1)
 
 
 class TradeStore:
