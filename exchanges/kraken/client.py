@@ -4,7 +4,9 @@ What it adds to krakenex:
 - a configurable base URL (``api.uri``) and a timeout on every call;
 - nonces from the per-key ``NonceSequencer`` (krakenex's millisecond
   ``_nonce`` is overridden and cannot be used), with the key held until the
-  reply arrives, and the shared client-side rate counter;
+  reply arrives, and the shared client-side REST rate counter; AddOrder and
+  CancelOrder cost nothing there and wait instead for the pair's shared trading
+  counter (``tradecounter``), as Kraken counts them;
 - signed data that signs as it is sent: no ``None`` values, lists
   comma-joined, everything a string (krakenex signs ``urlencode(data)`` while
   ``requests`` encodes lists and ``None`` differently);
@@ -44,7 +46,8 @@ from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV, RetryPolicy 
 from candlebot.exchanges.kraken.errors import RateBudgetDeferred, translate_error_list, translate_exception
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import Lease, LeaseDeferred, NonceSequencer
-from candlebot.exchanges.kraken.ratelimit import call_cost
+from candlebot.exchanges.kraken.ratelimit import TRADING_METHODS, call_cost, trading_cost
+from candlebot.exchanges.kraken.tradecounter import TradingCounter
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,7 @@ class KrakenClient:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         order_reserve: float = 0.0,
+        trading: TradingCounter | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"Kraken URL must start with http:// or https://, got {url!r}")
@@ -111,6 +115,7 @@ class KrakenClient:
         self.rng = rng or random.Random()
         self.sequencer = sequencer
         self.order_reserve = order_reserve
+        self.trading = trading
         self._credentials = credentials
         self._api = _SequencedAPI(credentials.key, credentials.secret) if credentials else _SequencedAPI()
         self._api.uri = self.url
@@ -152,6 +157,8 @@ class KrakenClient:
             # krakenex raises its bare "key or secret is not set" Exception before taking a nonce.
             with self._lock:
                 return self._api.query_private(method, data, timeout=self.timeout)
+        if self.trading is not None and method in TRADING_METHODS:
+            self.trading.take(data.get("pair", ""), trading_cost(method))
         with self.sequencer.lease(call_cost(method)) as lease:
             return self._send_leased(method, data, lease)
 
@@ -240,13 +247,17 @@ class KrakenClient:
                 attempt += 1
                 if attempt >= self.retry.attempts or (exc.retry_after or 0) > self.retry.max_delay:
                     raise
-                delay = self._backoff(exc, attempt - 1, private=private)
+                delay = self._backoff(exc, attempt - 1, private=private, method=method, data=data)
                 log.warning("kraken %s failed (%s); retry %d/%d in %.2fs", method, exc,
                             attempt, self.retry.attempts - 1, delay)
                 self.clock.sleep(delay)
 
-    def _backoff(self, exc: TemporaryExchangeError, retry: int, *, private: bool) -> float:
+    def _backoff(self, exc: TemporaryExchangeError, retry: int, *, private: bool, method: str = "",
+                 data: Mapping[str, str] | None = None) -> float:
         if isinstance(exc, RateLimitError):
+            if private and method in TRADING_METHODS and self.trading is not None:
+                self.trading.mark_full((data or {}).get("pair", ""))
+                return self.rng.uniform(0.0, self.retry.base_delay)  # the next send waits for the trading counter
             if private and self.sequencer is not None and self.sequencer.limiter is not None:
                 self.sequencer.mark_rate_limited()
                 return self.rng.uniform(0.0, self.retry.base_delay)  # the next lease waits for the counter

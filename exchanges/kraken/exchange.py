@@ -26,7 +26,8 @@ from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import NonceSequencer
 from candlebot.exchanges.kraken.orders import KrakenOrders
-from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named
+from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named, trading_tier_named
+from candlebot.exchanges.kraken.tradecounter import TradingCounter
 from candlebot.exchanges.kraken.replies import KrakenOrder, TradesPage
 from candlebot.exchanges.kraken_pairs import find_pair, normalise
 
@@ -54,15 +55,18 @@ class KrakenExchange:
     ) -> None:
         self.config = config or KrakenConfig()
         self.clock: Clock = clock or LiveClock()
-        sequencer = None
+        sequencer = trading = None
         if credentials is not None:
-            tier = tier_named(self.config.tier)
+            tier, trading_tier = tier_named(self.config.tier), trading_tier_named(self.config.tier)
             sequencer = NonceSequencer(credentials.key_id, state_dir=state_dir, clock=self.clock,
                                        limiter=RateLimiter(tier) if tier else None)
+            if trading_tier is not None:
+                trading = TradingCounter(sequencer.path.parent, credentials.key_id, clock=self.clock,
+                                         limiter=RateLimiter(trading_tier))
         self.client = KrakenClient(
             url=self.config.url, credentials=credentials, sequencer=sequencer,
             timeout=(self.config.connect_timeout, self.config.timeout), retry=self.config.retry,
-            clock=self.clock, rng=rng, order_reserve=self.config.order_reserve,
+            clock=self.clock, rng=rng, order_reserve=self.config.order_reserve, trading=trading,
         )
         self.orders = KrakenOrders(self.client, self.config, self.clock)
         self._pairs: dict[str, PairInfo] = {}
