@@ -34,12 +34,15 @@ class LiveClock:
     """Wall-clock time for paper, validate and live bots; durations on ``time.monotonic``.
 
     ``interrupt`` (set by a signal handler) cuts every sleep short, so that a
-    stopping bot does not wait out its poll interval. Sleeps are monotonic
-    (``time.sleep`` and ``Event.wait`` are): a wall-clock step does not lengthen them.
+    stopping bot does not wait out its poll interval. Sleeps wait on an event, which
+    is monotonic (a wall-clock step does not lengthen them) and, unlike
+    ``time.sleep`` (``clock_nanosleep`` with an absolute monotonic deadline), also
+    works under libfaketime, the tool the clock-step tests use.
     """
 
     def __init__(self, interrupt: threading.Event | None = None) -> None:
         self.interrupt = interrupt
+        self._never = threading.Event()
 
     def now(self) -> float:
         return time.time()
@@ -50,10 +53,7 @@ class LiveClock:
     def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        if self.interrupt is None:
-            time.sleep(seconds)
-        else:
-            self.interrupt.wait(seconds)
+        (self._never if self.interrupt is None else self.interrupt).wait(seconds)
 
 
 class SimClock:

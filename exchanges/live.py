@@ -49,7 +49,7 @@ class LiveExchange:
 
     def ticker(self, pair: str) -> Ticker:
         ticker = self.kraken.ticker(pair)
-        self._ticker, self._ticker_at = ticker, self.clock.now()
+        self._ticker, self._ticker_at = ticker, self.clock.monotonic()
         return ticker
 
     def ohlc(self, pair: str, interval_minutes: int, since: int | None = None) -> OhlcPage:
@@ -63,15 +63,15 @@ class LiveExchange:
 
     def market_price(self, pair: str, side: Side) -> Decimal:
         ticker = self._ticker
-        if ticker is None or self.clock.now() - self._ticker_at > self.ticker_ttl:
+        if ticker is None or self.clock.monotonic() - self._ticker_at > self.ticker_ttl:
             ticker = self.ticker(pair)
         return ticker.ask if side is Side.BUY else ticker.bid
 
     def balances(self) -> dict[str, Decimal]:
-        if self._balances is None or self.clock.now() - self._balances_at > self.refresh_s:
+        if self._balances is None or self.clock.monotonic() - self._balances_at > self.refresh_s:
             try:  # a refresh is deferrable: it never makes the order behind it wait for the key's rate budget
                 self._balances = dict(self.kraken.balances(deferrable=self._balances is not None))
-                self._balances_at = self.clock.now()
+                self._balances_at = self.clock.monotonic()
             except RateLimitError:
                 if self._balances is None:
                     raise

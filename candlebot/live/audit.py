@@ -133,7 +133,7 @@ class Auditor:
         self.retry_s = min(retry_s, interval_s)
         self.audits = 0
         self.attempts = 0
-        self.next_due = clock.now()
+        self.next_due = clock.monotonic()  # schedules on the monotonic clock; look-backs by the calendar
         self._since = clock.now() - FIRST_WINDOW_S
         self._read: _Read | None = None
         self._snapshot: _Snapshot | None = None
@@ -152,7 +152,7 @@ class Auditor:
             if not self._read.done:
                 return
             self._finish()
-        if self.clock.now() < self.next_due or self.trader.unsettled:
+        if self.clock.monotonic() < self.next_due or self.trader.unsettled:
             return  # an order whose outcome is unknown is settled first: the books are not final before
         self._start()
 
@@ -184,19 +184,19 @@ class Auditor:
         read, snapshot = self._read, self._snapshot
         self._read = self._snapshot = None
         assert read is not None and snapshot is not None
-        now = self.clock.now()
+        now, due = self.clock.now(), self.clock.monotonic()
         if read.error is not None:
-            self.next_due = now + self.retry_s
+            self.next_due = due + self.retry_s
             self.bus.emit(BotError(now, "audit", f"cannot compare the books with the account yet: {read.error}"))
             return
         if self.store.changes != snapshot.changes:
-            self.next_due = now  # an order was booked while the account was read: compare again
+            self.next_due = due  # an order was booked while the account was read: compare again
             return
         assert read.view is not None
         problems = tuple(compare(snapshot.booked, read.view, snapshot.orders, self.pair))
         self.audits += 1
         self._since = snapshot.taken - max(self.interval_s, LOOKBACK_S)
-        self.next_due = now + self.interval_s
+        self.next_due = due + self.interval_s
         if problems and not self.held:
             reason = f"{problems[0]}{f' (and {len(problems) - 1} more)' if len(problems) > 1 else ''}"
             self.store.set_meta(HOLD_KEY, reason)
@@ -217,7 +217,7 @@ class Auditor:
         if self.held and not self.store.meta(HOLD_KEY):
             self.trader.lift(HOLD)
             log.warning("audit hold cleared by hand: auditing the books again now")
-            self.next_due = self.clock.now()
+            self.next_due = self.clock.monotonic()
 
 
 def compare(booked: Decimal, view: AccountView, orders: Iterable[dict[str, object]], pair: PairInfo) -> list[str]:

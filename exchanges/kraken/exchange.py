@@ -90,14 +90,14 @@ class KrakenExchange:
 
     def pairs(self, *, refresh: bool = False) -> dict[str, PairInfo]:
         """Every tradable pair by id (AssetPairs), cached for ``config.pairs_ttl`` seconds."""
-        if refresh or not self._pairs or self.clock.now() - self._pairs_at > self.config.pairs_ttl:
+        if refresh or not self._pairs or self.clock.monotonic() - self._pairs_at > self.config.pairs_ttl:
             self._pairs = replies.asset_pairs(self.client.public("AssetPairs"))
-            self._pairs_at = self.clock.now()
+            self._pairs_at = self.clock.monotonic()
         return self._pairs
 
     def pair_info(self, pair: str) -> PairInfo:
         found = _find(self.pairs(), pair)
-        if found is None and self.clock.now() - self._pairs_at > 60:
+        if found is None and self.clock.monotonic() - self._pairs_at > 60:
             found = _find(self.pairs(refresh=True), pair)  # a pair listed since the cache was filled
         if found is None:
             names = [p.altname for p in self._pairs.values()]

@@ -190,7 +190,7 @@ class KrakenOrders:
 
     def _reconcile(self, pair: PairInfo, userref: int) -> KrakenOrder | None:
         """The order with ``userref`` if it exists; None only when proven absent; else OrderOutcomeUnknown."""
-        deadline = self.clock.now() + self.config.lookup_window
+        deadline = self.clock.monotonic() + self.config.lookup_window
         while True:
             last_ok = False
             try:
@@ -201,9 +201,9 @@ class KrakenOrders:
                 found = []
             if found:
                 return _executed_one(found, userref) or found[0]
-            if self.clock.now() >= deadline:
+            if self.clock.monotonic() >= deadline:
                 break
-            self.clock.sleep(min(self.config.lookup_interval, max(0.0, deadline - self.clock.now())))
+            self.clock.sleep(min(self.config.lookup_interval, max(0.0, deadline - self.clock.monotonic())))
         if not last_ok:
             raise OrderOutcomeUnknown(f"order userref={userref}: cannot tell whether it was placed", userref=userref)
         if self.config.check_trades_history:
@@ -225,7 +225,7 @@ class KrakenOrders:
         return settled.fill(pair.name)
 
     def _poll_settled(self, query: Callable[[], list[KrakenOrder]], userref: int) -> KrakenOrder:
-        deadline = self.clock.now() + self.config.fill_timeout
+        deadline = self.clock.monotonic() + self.config.fill_timeout
         pause = self.config.fill_poll_interval
         while True:
             try:
@@ -236,7 +236,7 @@ class KrakenOrders:
             settled = [o for o in found if o.settled]
             if settled:
                 return settled[0]
-            if self.clock.now() >= deadline:
+            if self.clock.monotonic() >= deadline:
                 raise OrderOutcomeUnknown(
                     f"order userref={userref} placed but not closed after {self.config.fill_timeout:g}s",
                     userref=userref)
