@@ -2,9 +2,12 @@
 
 The balance is checked before every order against a snapshot that is
 refreshed every ``refresh_s`` and updated by every fill, so the check costs no
-round trip on the order path. A refresh never waits for the key's rate budget:
-when the budget is kept for orders (several bots on one key), the snapshot,
-which follows every fill, serves until the next refresh. The latest polled ticker prices orders for the
+round trip on the order path. No read of it ever waits for the key's rate
+budget (the poll loop that places orders must not): when the budget is kept for
+others (several bots on one key), the snapshot, which follows every fill (also
+a fill read on a later poll, ``OrderFillPending``), serves until the next
+refresh; with no snapshot yet the order is not sent (``RateBudgetDeferred``)
+and the strategy's next signal tries again. The latest polled ticker prices orders for the
 same reason; orders themselves go to the adapter (idempotent by userref).
 """
 
@@ -15,7 +18,7 @@ from typing import Protocol
 
 from candlebot.candle import Candle
 from candlebot.clock import Clock
-from candlebot.errors import OrderRejected, RateLimitError
+from candlebot.errors import OrderFillPending, OrderRejected, RateLimitError
 from candlebot.venue import Exchange, Fill, History, OhlcPage, OrderBook, OrderRequest, Side, Ticker
 from candlebot.money import ZERO
 from candlebot.pair import PairInfo
@@ -43,6 +46,7 @@ class LiveExchange:
         self._balances_at = float("-inf")
         self._ticker: Ticker | None = None
         self._ticker_at = float("-inf")
+        self._fill_pending: set[int] = set()  # placed orders whose fill the snapshot has not followed yet
 
     def pair_info(self, pair: str) -> PairInfo:
         return self.kraken.pair_info(pair)
@@ -70,7 +74,7 @@ class LiveExchange:
     def balances(self) -> dict[str, Decimal]:
         if self._balances is None or self.clock.monotonic() - self._balances_at > self.refresh_s:
             try:  # a refresh is deferrable: it never makes the order behind it wait for the key's rate budget
-                self._balances = dict(self.kraken.balances(deferrable=self._balances is not None))
+                self._balances = dict(self.kraken.balances(deferrable=True))
                 self._balances_at = self.clock.monotonic()
             except RateLimitError:
                 if self._balances is None:
@@ -90,6 +94,9 @@ class LiveExchange:
             raise OrderRejected(f"balance check: selling {order.volume} {base}, account has {available.get(base, ZERO)}", code="balance check")
         try:
             fill = self.kraken.place_market_order(order)
+        except OrderFillPending:
+            self._fill_pending.add(order.userref)  # placed: the snapshot follows its fill when it is read
+            raise
         except Exception:
             self._balances = None  # the order may have executed: read the account again before the next one
             raise
@@ -98,4 +105,9 @@ class LiveExchange:
         return fill
 
     def find_order(self, pair: str, userref: int) -> Fill | None:
-        return self.kraken.find_order(pair, userref)
+        fill = self.kraken.find_order(pair, userref)
+        if fill is not None and userref in self._fill_pending:
+            self._fill_pending.discard(userref)
+            if self._balances is not None and fill.volume > 0:
+                settle(self._balances, fill, self.pair, check=False)
+        return fill

@@ -98,8 +98,9 @@ class Reconciler:
             self.trader.never_placed(order, "not found on the exchange after restart: never placed")
             log.info("order userref %d was never placed", order.userref)
             return
-        booked = self.trader.book(order, fill, intent.trade_id, recovered=True)
+        booked = self.trader.book(order, fill, intent.trade_id, recovered=not intent.placed)
         if fill.volume <= 0:
             log.info("order userref %d is over with nothing executed", order.userref)
         elif booked is not None:
-            log.info("recovered fill of userref %d: %s %s @ %s", order.userref, fill.side.value, fill.volume, fill.price)
+            log.info("%s of userref %d: %s %s @ %s", "fill" if intent.placed else "recovered fill", order.userref,
+                     fill.side.value, fill.volume, fill.price)

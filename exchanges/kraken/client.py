@@ -218,13 +218,16 @@ class KrakenClient:
             return self.private_reads([(method, params)])[0]
         return self._call(method, clean_params(params), private=True, placing=False, userref=None)
 
-    def private_reads(self, calls: Sequence[tuple[str, Mapping[str, object] | None]]) -> list[Any]:
-        """Private reads sent now under one lease, or none and ``RateBudgetDeferred``; one attempt each."""
+    def private_reads(self, calls: Sequence[tuple[str, Mapping[str, object] | None]], *,
+                      reserve: float | None = None) -> list[Any]:
+        """Private reads sent now under one lease, or none and ``RateBudgetDeferred``; one attempt each.
+
+        ``reserve``: counter units left free for others (default ``order_reserve``)."""
         if self.sequencer is None:
             raise ConfigError("private Kraken calls need credentials")
         cost = sum(call_cost(method) for method, _ in calls)
         try:
-            with self.sequencer.try_lease(cost, reserve=self.order_reserve) as lease:
+            with self.sequencer.try_lease(cost, reserve=self.order_reserve if reserve is None else reserve) as lease:
                 return [self._call_once(method, clean_params(params), private=True, placing=False, userref=None, lease=lease)
                         for method, params in calls]
         except LeaseDeferred as exc:

@@ -28,6 +28,7 @@ from candlebot.exchanges.kraken.nonce import NonceSequencer
 from candlebot.exchanges.kraken.orders import KrakenOrders
 from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named, trading_tier_named
 from candlebot.exchanges.kraken.tradecounter import TradingCounter
+from candlebot.exchanges.kraken.fillboard import FillBoard
 from candlebot.exchanges.kraken.replies import KrakenOrder, TradesPage
 from candlebot.exchanges.kraken_pairs import find_pair, normalise
 
@@ -68,7 +69,10 @@ class KrakenExchange:
             timeout=(self.config.connect_timeout, self.config.timeout), retry=self.config.retry,
             clock=self.clock, rng=rng, order_reserve=self.config.order_reserve, trading=trading,
         )
-        self.orders = KrakenOrders(self.client, self.config, self.clock)
+        board = None
+        if sequencer is not None and self.config.share_fill_reads:
+            board = FillBoard(sequencer.path.parent / f"key-{credentials.key_id}.fills", self.client, self.clock)
+        self.orders = KrakenOrders(self.client, self.config, self.clock, board=board)
         self._pairs: dict[str, PairInfo] = {}
         self._pairs_at = float("-inf")
 
