@@ -47,7 +47,7 @@ from candlebot.exchanges.kraken.errors import RateBudgetDeferred, translate_erro
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import Lease, LeaseDeferred, NonceSequencer
 from candlebot.exchanges.kraken.ratelimit import TRADING_METHODS, call_cost, trading_cost
-from candlebot.exchanges.kraken.tradecounter import TradingCounter
+from candlebot.exchanges.kraken.tradecounter import TradingCounter, TradingDeferred
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class KrakenClient:
         rng: random.Random | None = None,
         order_reserve: float = 0.0,
         trading: TradingCounter | None = None,
+        order_wait_max: float | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"Kraken URL must start with http:// or https://, got {url!r}")
@@ -116,6 +117,7 @@ class KrakenClient:
         self.sequencer = sequencer
         self.order_reserve = order_reserve
         self.trading = trading
+        self.order_wait_max = order_wait_max
         self._credentials = credentials
         self._api = _SequencedAPI(credentials.key, credentials.secret) if credentials else _SequencedAPI()
         self._api.uri = self.url
@@ -150,14 +152,15 @@ class KrakenClient:
         with self._public_lock:
             return self._public_api.query_public(method, data, timeout=self.timeout)
 
-    def _send_private(self, method: str, data: dict[str, str], lease: Lease | None = None) -> Any:
+    def _send_private(self, method: str, data: dict[str, str], lease: Lease | None = None, counted: bool = False) -> Any:
+        """``counted``: the call's trading-counter cost was taken already."""
         if lease is not None:
             return self._send_leased(method, data, lease)
         if self.sequencer is None:
             # krakenex raises its bare "key or secret is not set" Exception before taking a nonce.
             with self._lock:
                 return self._api.query_private(method, data, timeout=self.timeout)
-        if self.trading is not None and method in TRADING_METHODS:
+        if not counted and self.trading is not None and method in TRADING_METHODS:
             self.trading.take(data.get("pair", ""), trading_cost(method))
         with self.sequencer.lease(call_cost(method)) as lease:
             return self._send_leased(method, data, lease)
@@ -185,10 +188,10 @@ class KrakenClient:
         return reply["result"]
 
     def _call_once(self, method: str, data: dict[str, str], *, private: bool, placing: bool,
-                   userref: int | None, lease: Lease | None = None) -> Any:
+                   userref: int | None, lease: Lease | None = None, counted: bool = False) -> Any:
         try:
             if private:
-                reply = self._send_private(method, dict(data), lease)
+                reply = self._send_private(method, dict(data), lease, counted)
             else:
                 reply = self._send_public(method, dict(data))
             return self._result(method, reply, placing=placing, userref=userref)
@@ -237,13 +240,20 @@ class KrakenClient:
     def add_order(self, params: Mapping[str, object], *, userref: int) -> Any:
         """AddOrder: retried only when provably refused before processing; else ``OrderOutcomeUnknown``."""
         data = clean_params({**params, "userref": userref})
+        if self.trading is not None and self.order_wait_max is not None:
+            try:  # bounded: nothing is sent when the pair's counter would hold the caller up longer
+                self.trading.take(data.get("pair", ""), trading_cost("AddOrder"), max_wait=self.order_wait_max)
+            except TradingDeferred as exc:
+                raise RateBudgetDeferred(f"Kraken AddOrder deferred: {exc}; nothing was sent", retry_after=exc.wait) from None
+            return self._call("AddOrder", data, private=True, placing=True, userref=userref, counted=True)
         return self._call("AddOrder", data, private=True, placing=True, userref=userref)
 
-    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None) -> Any:
+    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None,
+              counted: bool = False) -> Any:
         attempt = 0
         while True:
             try:
-                return self._call_once(method, data, private=private, placing=placing, userref=userref)
+                return self._call_once(method, data, private=private, placing=placing, userref=userref, counted=counted)
             except TemporaryExchangeError as exc:
                 # For AddOrder the translation already turned every may-have-happened failure into
                 # OrderOutcomeUnknown; a TemporaryExchangeError here means it was refused unprocessed.

@@ -68,6 +68,7 @@ class KrakenExchange:
             url=self.config.url, credentials=credentials, sequencer=sequencer,
             timeout=(self.config.connect_timeout, self.config.timeout), retry=self.config.retry,
             clock=self.clock, rng=rng, order_reserve=self.config.order_reserve, trading=trading,
+            order_wait_max=self.config.order_wait_max,
         )
         board = None
         if sequencer is not None and self.config.share_fill_reads:

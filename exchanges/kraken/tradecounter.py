@@ -30,6 +30,14 @@ log = logging.getLogger(__name__)
 _RECORD_WIDTH = 48
 
 
+class TradingDeferred(Exception):
+    """The pair's trading counter would make the call wait ``wait`` seconds, longer than allowed."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"the pair's trading counter is full for {wait:.1f} s")
+        self.wait = wait
+
+
 class TradingCounter:
     """The trading counters of one key (one file per pair); thread-safe."""
 
@@ -71,8 +79,12 @@ class TradingCounter:
     def _write(self, fd: int, state: CounterState) -> None:
         os.pwrite(fd, f"{state.level:.6f} {state.at:.6f}".ljust(_RECORD_WIDTH - 1).encode("ascii") + b"\n", 0)
 
-    def take(self, pair: str, cost: int) -> None:
-        """Count a call of ``cost`` on ``pair``'s counter, first waiting until the model has room for it."""
+    def take(self, pair: str, cost: int, *, max_wait: float | None = None) -> None:
+        """Count a call of ``cost`` on ``pair``'s counter, first waiting until the model has room for it.
+
+        ``max_wait``: when the wait would be longer, count nothing and raise ``TradingDeferred`` instead
+        (a running bot's poll loop must not stall behind a fleet that trades faster than the pair allows).
+        """
         if cost <= 0:
             return
         while True:
@@ -81,6 +93,8 @@ class TradingCounter:
                 if admitted is not None:
                     self._write(fd, admitted)
                     return
+            if max_wait is not None and wait > max_wait:
+                raise TradingDeferred(wait)
             log.info("kraken trading counter of %s full: the order waits %.2fs", pair, wait)
             self.clock.sleep(max(wait, 0.001))
 

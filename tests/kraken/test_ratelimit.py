@@ -107,3 +107,20 @@ def test_sequencer_waits_on_the_clock_when_the_shared_counter_is_full(tmp_path: 
         pass
 
     assert clock.now() == pytest.approx(1001.0)
+
+
+def test_an_order_never_waits_longer_than_allowed_for_the_trading_counter(tmp_path: Path) -> None:
+    from candlebot.exchanges.kraken.tradecounter import TradingDeferred
+
+    clock = SimClock(50.0)
+    counter = TradingCounter(tmp_path, "k1", clock=clock, limiter=RateLimiter(TRADING_TIERS["starter"], headroom=0))
+    for _ in range(60):
+        counter.take("XBTUSD", 1, max_wait=1.0)
+    counter.take("XBTUSD", 1, max_wait=1.0)  # one second of decay: allowed
+    assert clock.now() == pytest.approx(51.0)
+
+    with pytest.raises(TradingDeferred) as deferred:
+        counter.take("XBTUSD", 3, max_wait=1.0)  # would wait 3 s
+
+    assert deferred.value.wait == pytest.approx(3.0) and clock.now() == pytest.approx(51.0)
+    assert counter.level("XBTUSD") == pytest.approx(60.0)  # nothing counted
