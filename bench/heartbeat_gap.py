@@ -161,7 +161,7 @@ def measure(folder: Path, args: argparse.Namespace) -> bool:
     gaps: list[float] = []
     sent_by_bot: dict[str, int] = {}
     books = pending_fills = Decimal(0)
-    pending_count = 0
+    pending_count = not_sent = 0
     for name in bots:
         text = log_text(folder, name)
         times = line_times(text)
@@ -169,14 +169,18 @@ def measure(folder: Path, args: argparse.Namespace) -> bool:
         gaps += own
         store = BotStore(folder / "state" / "bots" / f"{BotIdentity.from_name(name).label}.sqlite", now=time.time,
                          writable=False)
-        sent_by_bot[name] = len(store.orders())
+        refs = {int(o["userref"]) for o in store.orders()}  # every order decided (an intent is written first)
+        sent_by_bot[name] = len(refs & executed.keys())  # those that reached Kraken
+        deferred = text.count("RateBudgetDeferred")
         stored = store.load()
         books += sum((t.volume for t in stored.trades if t.is_open), Decimal(0))
         for intent in stored.pending:
             pending_count += 1
             pending_fills += executed.get(intent.order.userref, Decimal(0))
         print(f"  {name}: longest gap {max(own, default=float('nan')):.2f} s, {sent_by_bot[name]} orders sent, "
-              f"{text.count('order skipped')} skipped, {len(stored.pending)} fill(s) still being read at the stop")
+              f"{deferred} not sent (deferred: trading counter or first balance read), {text.count('order skipped')} skipped, "
+              f"{len(stored.pending)} fill(s) still being read at the stop")
+        not_sent += deferred
     if not gaps:
         print("no log lines recorded")
         return False
@@ -188,7 +192,7 @@ def measure(folder: Path, args: argparse.Namespace) -> bool:
     print(f"longest gap {gaps[-1]:.2f} s (goal <= {goal:.1f} s: {'met' if gaps[-1] <= goal else 'NOT met'}), "
           f"p99 {gaps[int(0.99 * (len(gaps) - 1))]:.2f} s, median {statistics.median(gaps):.2f} s, {len(gaps)} gaps")
     print(f"orders sent: {sum(sent_by_bot.values())} (per bot {min(sent_by_bot.values())}..{max(sent_by_bot.values())}); "
-          f"bots that sent none: {len(silent)}")
+          f"bots that sent none: {len(silent)}; {not_sent} not sent (deferred for the budget, nothing placed)")
     print(f"simulator: {counters.get('invalid_nonce', 0)} invalid nonces, {counters.get('rate_limited', 0)} REST and "
           f"{counters.get('order_rate_limited', 0)} trading rate-limit refusals, {counters.get('private', 0)} private calls")
     balanced = books + pending_fills == account
