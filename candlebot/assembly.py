@@ -329,10 +329,13 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
                           "the bot's budget")
     store = BotStore(_store_path(settings), now=clock.now)
     closers.append(store.close)
+    account: dict[str, Decimal] | None = None
+    if settings.mode == "live":  # read here, at start: the poll loop placing orders must never wait for the key's budget
+        account = retry("read the account balance", kraken.balances)
     if settings.cash is not None:
         start_cash = settings.cash
-    elif settings.mode == "live":
-        start_cash = retry("read the account balance", lambda: kraken.balances().get(pair.quote, Decimal(0)))
+    elif account is not None:
+        start_cash = account.get(pair.quote, Decimal(0))
     else:
         start_cash = DEFAULT_CASH
     cash = store.bind(pair=pair.name, start_cash=start_cash)
@@ -341,7 +344,7 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
     ledger.restore(books.trades, books.cash)
     exchange: PaperExchange | LiveExchange
     if settings.mode == "live":
-        exchange = LiveExchange(kraken, pair, clock, fee_rate=fee_rate)
+        exchange = LiveExchange(kraken, pair, clock, fee_rate=fee_rate, balances=account)
     else:
         exchange = PaperExchange(kraken, pair, fee_rate=fee_rate, clock=clock,
                                  balances={pair.quote: ledger.cash, pair.base: ledger.position},

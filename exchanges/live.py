@@ -6,8 +6,10 @@ round trip on the order path. No read of it ever waits for the key's rate
 budget (the poll loop that places orders must not): when the budget is kept for
 others (several bots on one key), the snapshot, which follows every fill (also
 a fill read on a later poll, ``OrderFillPending``), serves until the next
-refresh; with no snapshot yet the order is not sent (``RateBudgetDeferred``)
-and the strategy's next signal tries again. The latest polled ticker prices orders for the
+refresh. The first snapshot is the account as read at start (before the poll
+loop); with none (after an order whose outcome is unknown) and no budget now,
+the order is not sent (``RateBudgetDeferred``) and the strategy's next signal
+tries again. The latest polled ticker prices orders for the
 same reason; orders themselves go to the adapter (idempotent by userref).
 """
 
@@ -35,15 +37,16 @@ class LiveExchange:
     name = "live"
 
     def __init__(self, kraken: Account, pair: PairInfo, clock: Clock, *, fee_rate: Decimal | None = None,
-                 refresh_s: float = 30.0, ticker_ttl: float = 10.0) -> None:
+                 refresh_s: float = 30.0, ticker_ttl: float = 10.0, balances: dict[str, Decimal] | None = None) -> None:
+        """``balances``: the account as read at start (the first snapshot)."""
         self.kraken = kraken
         self.pair = pair
         self.fee_rate = pair.taker_fee if fee_rate is None else fee_rate
         self.clock = clock
         self.refresh_s = refresh_s
         self.ticker_ttl = ticker_ttl
-        self._balances: dict[str, Decimal] | None = None
-        self._balances_at = float("-inf")
+        self._balances: dict[str, Decimal] | None = dict(balances) if balances is not None else None
+        self._balances_at = clock.monotonic() if balances is not None else float("-inf")
         self._ticker: Ticker | None = None
         self._ticker_at = float("-inf")
         self._fill_pending: set[int] = set()  # placed orders whose fill the snapshot has not followed yet
