@@ -1,24 +1,35 @@
-"""The longest heartbeat gap of live bots sharing one API key, against the Kraken simulator at a rate tier.
+"""The longest gap between two log lines of live bots sharing one API key, against the Kraken simulator at a tier.
 
-    python bench/heartbeat_gap.py [--bots 5] [--poll 0.2] [--seconds 90] [--period 10] [--tier starter]
-                                  [--fault drop_reply:probability=0.3:methods=AddOrder ...]
+    python bench/heartbeat_gap.py [--bots 20] [--poll 0.5] [--period 3] [--every 4] [--seconds 90] [--tier starter]
+                                  [--fault drop_reply:probability=0.3:methods=AddOrder ...] [--keep]
 
-Starts the simulator (its own process, enforcing the tier's REST rate counter)
-and ``--bots`` live bots as real processes, all on one key and one state
-directory (so they share the nonce file and the client-side rate counter),
-trading on every ``--period``-second candle (the test strategy ``Flip``) while
-polling every ``--poll`` seconds. The default fault loses a third of the
-AddOrder replies after the order was booked, so that reconciliation lookups
-compete with orders and with the other bots for the key. After ``--seconds``
-the bots are stopped with SIGTERM and their log files read: a heartbeat is a
-ticker line or a failed-poll line; the gap is the time between two
-consecutive heartbeats of one bot, from its first ticker line on (start-up is
-not counted). Goal (issue 8): the longest gap <= 3 x poll + 1 s.
+Starts the simulator (its own process, enforcing the tier's REST counter and
+per-pair trading counter) and ``--bots`` live bots as real processes, all on one
+key, one pair and one state directory (so they share the nonce file, the
+client-side rate counters and the fill board), polling every ``--poll`` seconds
+on ``--period``-second candles and flipping a position every ``--every``-th
+candle (the test strategy ``Every``: the whole fleet trades on the same candle).
+Start-up (each bot's first audit reads the account before its first poll: 3
+REST units per bot, so 20 bots need about 2 minutes of a starter key's budget)
+is reported and not counted: the ``--seconds`` start when every bot has logged
+its first ticker line (or after ``--startup`` seconds). Then the bots are
+stopped with SIGTERM and their log files, state files and the simulator's state
+are read:
+
+- the gap: between two consecutive log lines of one bot, from its first ticker
+  line on (start-up is not counted); goal (issue 17): <= 3 x poll + 1 s;
+- orders: what each bot sent (its state file's orders) and skipped (log lines);
+  every bot must send orders;
+- nonce errors: the simulator's ``invalid_nonce`` count; goal 0;
+- the books: the base asset of the fleet's books together (open trades, plus the
+  fills of orders still being read at the stop, looked up in the simulator by
+  userref) against the account's balance; goal: equal.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import signal
@@ -27,16 +38,20 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.support.bots import FLIP, KEY, SECRET  # noqa: E402
+from candlebot.identity import BotIdentity  # noqa: E402
+from candlebot.live.store import BotStore  # noqa: E402
+from tests.support.bots import KEY, SECRET  # noqa: E402
 
+EVERY = "tests.support.strategies:Every"
 _STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}):")
-_HEARTBEAT = ("Current: ", "consecutive exchange failures")
 
 
 def start_simulator(folder: Path, tier: str, faults: list[str]) -> tuple[subprocess.Popen, str]:
@@ -62,78 +77,128 @@ def start_bot(folder: Path, url: str, name: str, args: argparse.Namespace) -> su
     argv = [sys.executable, "-m", "candlebot", "-x", "kraken", "-c", "XBTUSD", "--live", "--key-file", str(key_file),
             "--kraken-url", url, "--kraken-tier", args.tier, "--state-dir", str(folder / "state"),
             "--log-dir", str(folder / name / "logs"), "--name", name, "--cash", "1000", "--quiet", "--no-statsd",
-            "--strategy", FLIP, "-p", repr(args.period / 60), "-t", str(args.poll)]
+            "--strategy", EVERY, "--param", f"every={args.every}", "-p", repr(args.period / 60), "-t", str(args.poll)]
     return subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def heartbeats(log_text: str) -> list[float]:
-    """Times of the heartbeat lines, from the first ticker line on."""
+def line_times(log_text: str) -> list[float]:
+    """Times of every log line, from the first ticker line on."""
     times: list[float] = []
     for line in log_text.splitlines():
         match = _STAMP.match(line)
-        if match and any(mark in line for mark in _HEARTBEAT):
+        if match and (times or "Current: " in line):
             stamp = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc)
             times.append(stamp.timestamp())
     return times
 
 
+def log_text(folder: Path, name: str) -> str:
+    return "".join(p.read_text() for p in sorted((folder / name / "logs").glob("*.log")))
+
+
+def sim_state(url: str) -> dict:
+    with urllib.request.urlopen(f"{url}/admin/state", timeout=10) as reply:
+        return json.loads(reply.read())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bots", type=int, default=5)
-    parser.add_argument("--poll", type=float, default=0.2, help="-t of every bot, seconds")
-    parser.add_argument("--period", type=float, default=10.0, help="candle seconds (the strategy trades on every candle)")
+    parser.add_argument("--bots", type=int, default=20)
+    parser.add_argument("--poll", type=float, default=0.5, help="-t of every bot, seconds")
+    parser.add_argument("--period", type=float, default=3.0, help="candle seconds")
+    parser.add_argument("--every", type=int, default=4, help="the bots trade on every N-th candle")
     parser.add_argument("--seconds", type=float, default=90.0, help="how long the bots run")
+    parser.add_argument("--startup", type=float, default=400.0, help="longest wait for every bot's first ticker line")
     parser.add_argument("--tier", default="starter")
-    parser.add_argument("--fault", action="append", help="simulator fault (repeatable); "
-                        "default drop_reply:probability=0.3:methods=AddOrder")
+    parser.add_argument("--fault", action="append", default=[], help="simulator fault (repeatable), e.g. "
+                        "drop_reply:probability=0.3:methods=AddOrder")
     parser.add_argument("--keep", action="store_true", help="keep the bots' folders (logs) and print where")
     args = parser.parse_args()
-    faults = args.fault if args.fault is not None else ["drop_reply:probability=0.3:methods=AddOrder"]
     folder = Path(tempfile.mkdtemp(prefix="candlebot-heartbeat-"))
     try:
-        measure(folder, args, faults)
+        ok = measure(folder, args)
     finally:
         if args.keep:
             print(f"logs kept in {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+    sys.exit(0 if ok else 1)
 
 
-def measure(folder: Path, args: argparse.Namespace, faults: list[str]) -> None:
-    sim, url = start_simulator(folder, args.tier, faults)
+def measure(folder: Path, args: argparse.Namespace) -> bool:
+    sim, url = start_simulator(folder, args.tier, args.fault)
+    launched = time.monotonic()
     bots = {f"bot{i}": start_bot(folder, url, f"bot{i}", args) for i in range(args.bots)}
     try:
+        polling: dict[str, float] = {}
+        while len(polling) < len(bots) and time.monotonic() - launched < args.startup:
+            for name in bots:
+                if name not in polling and "Current: " in log_text(folder, name):
+                    polling[name] = time.monotonic() - launched
+            time.sleep(0.5)  # the pace of the check, not a wait for an outcome
+        spread = sorted(polling.values())
+        print(f"start-up: {len(polling)}/{len(bots)} bots polling, first after {spread[0] if spread else float('nan'):.0f} s, "
+              f"last after {spread[-1] if spread else float('nan'):.0f} s (launch to first ticker line)")
         time.sleep(args.seconds)
     finally:
         for process in bots.values():
             process.send_signal(signal.SIGTERM)
         for name, process in bots.items():
             try:
-                _, err = process.communicate(timeout=20)
+                _, err = process.communicate(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-                err = "killed after 20 s"
+                err = "killed after 30 s"
             if process.returncode:
                 print(f"{name}: exit {process.returncode}: {err.strip()[-300:]}")
+        state = sim_state(url)
         sim.terminate()
         sim.wait(timeout=10)
-    gaps: list[float] = []
     print(f"{args.bots} live bots on one key, tier {args.tier}, -t {args.poll}, {args.period:g}-second candles, "
-          f"{args.seconds:g} s, faults: {', '.join(faults) or 'none'}")
+          f"trading every {args.every} candles, {args.seconds:g} s, faults: {', '.join(args.fault) or 'none'}")
+    executed = {int(o["userref"]): Decimal(o["vol_exec"]) * (1 if o["descr"]["type"] == "buy" else -1)
+                for o in state["orders"]}
+    gaps: list[float] = []
+    sent_by_bot: dict[str, int] = {}
+    books = pending_fills = Decimal(0)
+    pending_count = not_sent = 0
     for name in bots:
-        text = "".join(p.read_text() for p in sorted((folder / name / "logs").glob("*.log")))
-        beats = heartbeats(text)
-        own = [b - a for a, b in zip(beats, beats[1:])]
+        text = log_text(folder, name)
+        times = line_times(text)
+        own = [b - a for a, b in zip(times, times[1:])]
         gaps += own
-        fills = text.count("recovered fill") + len(re.findall(r" (BUY|SELL) ", text))
-        print(f"  {name}: {len(beats)} heartbeats, longest gap {max(own, default=float('nan')):.2f} s, "
-              f"{text.count('order of')} failed orders, ledger/fill lines {fills}")
+        store = BotStore(folder / "state" / "bots" / f"{BotIdentity.from_name(name).label}.sqlite", now=time.time,
+                         writable=False)
+        refs = {int(o["userref"]) for o in store.orders()}  # every order decided (an intent is written first)
+        sent_by_bot[name] = len(refs & executed.keys())  # those that reached Kraken
+        deferred = text.count("RateBudgetDeferred")
+        stored = store.load()
+        books += sum((t.volume for t in stored.trades if t.is_open), Decimal(0))
+        for intent in stored.pending:
+            pending_count += 1
+            pending_fills += executed.get(intent.order.userref, Decimal(0))
+        print(f"  {name}: longest gap {max(own, default=float('nan')):.2f} s, {sent_by_bot[name]} orders sent, "
+              f"{deferred} not sent (deferred: trading counter or first balance read), {text.count('order skipped')} skipped, "
+              f"{len(stored.pending)} fill(s) still being read at the stop")
+        not_sent += deferred
     if not gaps:
-        sys.exit("no heartbeats recorded")
+        print("no log lines recorded")
+        return False
     gaps.sort()
     goal = 3 * args.poll + 1
+    account = Decimal(state["balances"].get(KEY, {}).get("XXBT", "0"))
+    counters = state["counters"]
+    silent = [name for name, sent in sent_by_bot.items() if sent == 0]
     print(f"longest gap {gaps[-1]:.2f} s (goal <= {goal:.1f} s: {'met' if gaps[-1] <= goal else 'NOT met'}), "
           f"p99 {gaps[int(0.99 * (len(gaps) - 1))]:.2f} s, median {statistics.median(gaps):.2f} s, {len(gaps)} gaps")
+    print(f"orders sent: {sum(sent_by_bot.values())} (per bot {min(sent_by_bot.values())}..{max(sent_by_bot.values())}); "
+          f"bots that sent none: {len(silent)}; {not_sent} not sent (deferred for the budget, nothing placed)")
+    print(f"simulator: {counters.get('invalid_nonce', 0)} invalid nonces, {counters.get('rate_limited', 0)} REST and "
+          f"{counters.get('order_rate_limited', 0)} trading rate-limit refusals, {counters.get('private', 0)} private calls")
+    balanced = books + pending_fills == account
+    print(f"books: {books} XBT open in the fleet's books + {pending_fills} in {pending_count} fill(s) read after the stop "
+          f"= {books + pending_fills}; account {account} XBT: {'equal' if balanced else 'NOT equal'}")
+    return gaps[-1] <= goal and not silent and counters.get("invalid_nonce", 0) == 0 and balanced
 
 
 if __name__ == "__main__":

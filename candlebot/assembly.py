@@ -396,10 +396,15 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
         fee_rate = fees.start(live=settings.mode == "live").rate
     else:
         fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
+    account: dict[str, Decimal] | None = None
+    # read here, at start: the poll loop placing orders must never wait for the key's budget; validate has a key
+    # too, and the account says what there is to trade with unless --cash does
+    if settings.mode == "live" or (settings.mode == "validate" and settings.cash is None):
+        account = retry("read the account balance", kraken.balances)
     if settings.cash is not None:
         start_cash = settings.cash
-    elif settings.mode in ("live", "validate"):  # both have a key: the account says what there is to trade with
-        start_cash = retry("read the account balance", lambda: kraken.balances().get(pair.quote, Decimal(0)))
+    elif account is not None:
+        start_cash = account.get(pair.quote, Decimal(0))
     else:
         start_cash = DEFAULT_CASH
     cash = store.bind(pair=pair.name, start_cash=start_cash, base=pair.base)
@@ -408,7 +413,7 @@ def _open_desk(settings: BotSettings, kraken: KrakenExchange, clock: Clock, retr
     ledger.restore(books.trades, books.cash)
     exchange: PaperExchange | LiveExchange
     if settings.mode == "live":
-        exchange = LiveExchange(kraken, pair, clock, fee_rate=fee_rate)
+        exchange = LiveExchange(kraken, pair, clock, fee_rate=fee_rate, balances=account)
     else:
         exchange = PaperExchange(kraken, pair, fee_rate=fee_rate, clock=clock,
                                  balances={pair.quote: ledger.cash, pair.base: ledger.position},

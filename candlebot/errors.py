@@ -89,6 +89,11 @@ class OrderOutcomeUnknown(ExchangeError):
         self.userref = userref
 
 
+class OrderFillPending(OrderOutcomeUnknown):
+    """The order WAS placed (the exchange gave its id); what it executed is read on a later poll, when the key's
+    shared rate budget allows: the poll loop never waits for it. Not a failure: pending, quietly."""
+
+
 class StrategyError(CandlebotError):
     """A strategy's code raised while handling a candle; wraps the original exception."""
 

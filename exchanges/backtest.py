@@ -44,6 +44,10 @@ class CandleClock:
             return float(chart.times[0]) if len(chart) else 0.0
         return float(chart.times[self.index] + chart.period)
 
+    def monotonic(self) -> float:
+        """Market time never steps back in a backtest."""
+        return self.now()
+
     def sleep(self, seconds: float) -> None:
         """Backtest time moves with the candles only."""
 

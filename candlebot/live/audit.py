@@ -181,7 +181,7 @@ class Auditor:
         self.retry_s = min(retry_s, interval_s)
         self.audits = 0
         self.attempts = 0
-        self.next_due = clock.now()
+        self.next_due = clock.monotonic()  # schedules on the monotonic clock; look-backs by Kraken's
         self._last_read: float | None = None  # Kraken's time of the last compared read
         self._surplus: Decimal | None = None  # the account's base beyond the fleet's books at the last audit
         self._suspects: dict[int, tuple[Side, Decimal | None]] = {}  # declared never placed: side, surplus before
@@ -210,7 +210,7 @@ class Auditor:
         self._suspects[order.userref] = (order.side, self._surplus)
         self.trader.hold(RECHECK, f"order userref {order.userref} was declared never placed; no order until an audit "
                                   "has checked the account")
-        self.next_due = min(self.next_due, self.clock.now())
+        self.next_due = min(self.next_due, self.clock.monotonic())
 
     def poll(self) -> None:
         """Follow the fleet's holds; finish an audit whose read is done, start one when due; only the very first
@@ -221,7 +221,7 @@ class Auditor:
             if not self._read.done:
                 return
             self._finish()
-        if self.clock.now() < self.next_due or self.trader.unsettled:
+        if self.clock.monotonic() < self.next_due or self.trader.unsettled:
             return  # an order whose outcome is unknown is settled first: the books are not final before
         self._start()
 
@@ -261,18 +261,18 @@ class Auditor:
         read, snapshot = self._read, self._snapshot
         self._read = self._snapshot = None
         assert read is not None and snapshot is not None
-        now = self.clock.now()
+        now, due = self.clock.now(), self.clock.monotonic()
         if read.error is not None:
-            self.next_due = now + self.retry_s
+            self.next_due = due + self.retry_s
             self.bus.emit(BotError(now, "audit", f"cannot compare the books with the account yet: {read.error}"))
             return
         if self.store.changes != snapshot.changes:
-            self.next_due = now  # an order was booked while the account was read: compare again
+            self.next_due = due  # an order was booked while the account was read: compare again
             return
         view = read.view
         assert view is not None
         if self._recover(late_orders(view, snapshot.orders)):
-            self.next_due = now  # the books changed: compare them again at once
+            self.next_due = due  # the books changed: compare them again at once
             if self.audits == 0:  # still before the first trade: inline again
                 self._inline = True
                 self._start()
@@ -280,7 +280,7 @@ class Auditor:
         findings = compare(snapshot.booked, view, snapshot.orders, self.pair)
         self.audits += 1
         self._last_read = view.server_time
-        self.next_due = now + self.interval_s
+        self.next_due = due + self.interval_s
         if findings.mismatches and HOLD not in self.trader.holds:
             reason = _summary(findings.mismatches)
             self.store.set_meta(HOLD_KEY, reason)
@@ -385,10 +385,10 @@ class Auditor:
             self._hold_fleet("; ".join(f"{h.reason}" for h in holds))
             log.error("audit: another bot on this key found the account short (%s): no order is sent until an audit "
                       "sees the account cover the books", "; ".join(h.reason for h in holds))
-            self.next_due = min(self.next_due, self.clock.now())
+            self.next_due = min(self.next_due, self.clock.monotonic())
         elif not holds and FLEET_HOLD in self.trader.holds and self._read is None:
             self._lift_fleet()
-            self.next_due = min(self.next_due, self.clock.now())
+            self.next_due = min(self.next_due, self.clock.monotonic())
 
     def _notice_cleared(self) -> None:
         if self.store.meta(CLEARED_KEY):
@@ -400,7 +400,7 @@ class Auditor:
         if HOLD in self.trader.holds and not self.store.meta(HOLD_KEY):
             self.trader.lift(HOLD)
             log.warning("audit hold cleared by hand: auditing the books again now")
-            self.next_due = self.clock.now()
+            self.next_due = self.clock.monotonic()
 
 
 def late_orders(view: AccountView, orders: Iterable[dict[str, object]]) -> list[tuple[dict[str, object], AccountOrder]]:

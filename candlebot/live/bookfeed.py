@@ -27,7 +27,7 @@ class BookFeed:
     def prefetch(self) -> None:
         """Read the book now for an order that may follow; a failed read is left to the order itself."""
         try:
-            self._ready = (self.clock.now(), self.market.order_book(self.pair, self.depth))
+            self._ready = (self.clock.monotonic(), self.market.order_book(self.pair, self.depth))
         except FatalExchangeError:
             raise
         except ExchangeError:
@@ -35,6 +35,6 @@ class BookFeed:
 
     def __call__(self) -> OrderBook:
         ready, self._ready = self._ready, None
-        if ready is not None and self.clock.now() - ready[0] <= self.max_age:
+        if ready is not None and self.clock.monotonic() - ready[0] <= self.max_age:
             return ready[1]
         return self.market.order_book(self.pair, self.depth)

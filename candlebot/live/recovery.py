@@ -5,7 +5,14 @@ and booking the fill, or the exchange's reply was lost. The exchange is asked
 for the order by its userref: a fill is booked by the trader's one booking
 method (``Trader.book``, marked recovered), exactly as if it had just arrived;
 an order that stays absent for ``absent_after`` seconds after its intent was
-written is marked failed (``Trader.never_placed``). The pending intents belong
+written is marked failed (``Trader.never_placed``).
+
+That window is measured on the monotonic clock, from when this process first
+knew the intent: a wall-clock step forward must never end it early (the order
+may still appear, and a second one would be sent). An intent adopted at start
+(written by an earlier process) gets the whole window again: the wall-clock age
+stored with it cannot be trusted across a step, and a longer wait only delays
+the next trade while a shorter one could double a position. The pending intents belong
 to the trader (``Trader.unsettled``): while any is left it sends nothing; this
 module only looks them up.
 
@@ -46,8 +53,11 @@ class Reconciler:
         self.clock = clock
         self.absent_after = absent_after
         self.lookup_every = lookup_every
-        self._not_before: dict[int, float] = {}  # userref -> when it may be looked up again
+        self._not_before: dict[int, float] = {}  # userref -> when (monotonic) it may be looked up again
+        self._known_since: dict[int, float] = {}  # userref -> when (monotonic) this process first knew the intent
         pending = list(pending)
+        for intent in pending:
+            self._known_since[intent.order.userref] = clock.monotonic()
         trader.adopt(pending)
         if pending:
             log.warning("%d order(s) without a recorded outcome: looking them up by userref", len(pending))
@@ -62,11 +72,13 @@ class Reconciler:
             self._settle_one(intent)
         left = {intent.order.userref for intent in self.trader.unsettled}
         self._not_before = {ref: at for ref, at in self._not_before.items() if ref in left}
+        self._known_since = {ref: at for ref, at in self._known_since.items() if ref in left}
         return not left
 
     def _settle_one(self, intent: PendingIntent) -> None:
         order = intent.order
-        now = self.clock.now()
+        now = self.clock.monotonic()
+        known_since = self._known_since.setdefault(order.userref, now)
         if now < self._not_before.get(order.userref, now):
             return
         self._not_before[order.userref] = now + self.lookup_every
@@ -84,15 +96,16 @@ class Reconciler:
             self.bus.emit(BotError(self.clock.now(), "reconcile", f"cannot look up userref {order.userref} yet: {exc}"))
             return
         if fill is None:
-            if self.clock.now() - intent.created < self.absent_after:
+            if self.clock.monotonic() - known_since < self.absent_after:
                 return  # it may still appear
             self.trader.never_placed(order, "not found on the exchange after restart: never placed")
             log.info("order userref %d was never placed", order.userref)
             if self.on_absent is not None:
                 self.on_absent(order)
             return
-        booked = self.trader.book(order, fill, intent.trade_id, recovered=True, reason=intent.reason)
+        booked = self.trader.book(order, fill, intent.trade_id, recovered=not intent.placed, reason=intent.reason)
         if fill.volume <= 0:
             log.info("order userref %d is over with nothing executed", order.userref)
         elif booked is not None:
-            log.info("recovered fill of userref %d: %s %s @ %s", order.userref, fill.side.value, fill.volume, fill.price)
+            log.info("%s of userref %d: %s %s @ %s", "fill" if intent.placed else "recovered fill", order.userref,
+                     fill.side.value, fill.volume, fill.price)

@@ -2,6 +2,14 @@
 
     poll -> Chart.update(price, volume, now) -> candle closed? -> Engine.candle_closed()
 
+Two clocks: the polls (and back-offs) are scheduled on the monotonic clock, so a
+wall-clock step (NTP, a resumed VM) never stops the loop: it goes on every
+``poll_s``; candles are named and closed by wall time (UTC boundaries), so after a
+step back the forming candle simply stays open until the wall clock reaches its
+end again (ticks dated before it are ignored), and after a step forward it closes
+at the next poll. The poll never waits for the key's private budget: the lookups
+and audits it starts are deferrable or run on a worker thread.
+
 A failed poll is reported and backed off (exponentially, capped), never spun
 on; only errors that retrying cannot fix stop the bot: auth, configuration, a
 state file that refuses writes, broken books, a bug in the core. Each is
@@ -81,11 +89,12 @@ class BotRuntime:
         self.bus.emit(BotStarted(self.clock.now(), s.bot, s.pair, s.strategy, s.mode))
         reason = "stopped"
         try:
-            next_poll = self.clock.now()
+            clock = self.clock
+            next_poll = clock.monotonic()  # the schedule never reads the wall clock: a step cannot silence the loop
             while not self.stopping.is_set() and (max_polls is None or self.polls < max_polls):
                 delay = self.poll_once()
-                next_poll = max(next_poll + s.poll_s, self.clock.now()) if delay == 0 else self.clock.now() + delay
-                self.clock.sleep(next_poll - self.clock.now())
+                next_poll = max(next_poll + s.poll_s, clock.monotonic()) if delay == 0 else clock.monotonic() + delay
+                clock.sleep(next_poll - clock.monotonic())
         except FatalExchangeError as exc:
             reason = f"fatal: {exc}"
             raise

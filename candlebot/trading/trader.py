@@ -40,7 +40,7 @@ from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Protocol
 
 from candlebot.clock import Clock
-from candlebot.errors import ExchangeError, FatalExchangeError, OrderArgumentError, OrderOutcomeUnknown
+from candlebot.errors import ExchangeError, FatalExchangeError, OrderArgumentError, OrderFillPending, OrderOutcomeUnknown
 from candlebot.events import (BotError, DustLeft, EventBus, OrderFailed, OrderSkipped, OrderUnfilled, PriceRejected,
                               TradeClosed, TradeOpened)
 from candlebot.venue import Exchange, Fill, OrderBook, OrderRequest, Side
@@ -62,6 +62,7 @@ class PendingIntent:
     trade_id: int | None
     created: float
     reason: str | None = None
+    placed: bool = False  # the exchange took it (OrderFillPending): only its fill is to be read
 
 
 class OrderJournal(Protocol):
@@ -339,8 +340,12 @@ class Trader:
 
     def _pending(self, order: OrderRequest, trade_id: int | None, exc: OrderOutcomeUnknown, reason: str | None) -> None:
         """The intent stays open in the journal and pauses the trader until it is looked up by userref."""
-        self._unsettled.append(PendingIntent(order, trade_id, self.clock.now(), reason))
-        self._failed(order.side, order.volume, order.userref, exc)
+        placed = isinstance(exc, OrderFillPending)
+        self._unsettled.append(PendingIntent(order, trade_id, self.clock.now(), reason, placed))
+        if placed:  # not a failure: the fill is read on a later poll, when the key's shared budget allows
+            log.info("%s order userref %d placed; its fill is read on a later poll", order.side.value, order.userref)
+        else:
+            self._failed(order.side, order.volume, order.userref, exc)
 
     def _settle(self, order: OrderRequest) -> None:
         if self._unsettled:

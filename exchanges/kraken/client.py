@@ -4,7 +4,9 @@ What it adds to krakenex:
 - a configurable base URL (``api.uri``) and a timeout on every call;
 - nonces from the per-key ``NonceSequencer`` (krakenex's millisecond
   ``_nonce`` is overridden and cannot be used), with the key held until the
-  reply arrives, and the shared client-side rate counter;
+  reply arrives, and the shared client-side REST rate counter; AddOrder and
+  CancelOrder cost nothing there and wait instead for the pair's shared trading
+  counter (``tradecounter``), as Kraken counts them;
 - signed data that signs as it is sent: no ``None`` values, lists
   comma-joined, everything a string (krakenex signs ``urlencode(data)`` while
   ``requests`` encodes lists and ``None`` differently);
@@ -44,7 +46,8 @@ from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV, RetryPolicy 
 from candlebot.exchanges.kraken.errors import RateBudgetDeferred, translate_error_list, translate_exception
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import Lease, LeaseDeferred, NonceSequencer
-from candlebot.exchanges.kraken.ratelimit import call_cost
+from candlebot.exchanges.kraken.ratelimit import TRADING_METHODS, call_cost, trading_cost
+from candlebot.exchanges.kraken.tradecounter import TradingCounter, TradingDeferred
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,8 @@ class KrakenClient:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         order_reserve: float = 0.0,
+        trading: TradingCounter | None = None,
+        order_wait_max: float | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"Kraken URL must start with http:// or https://, got {url!r}")
@@ -111,6 +116,8 @@ class KrakenClient:
         self.rng = rng or random.Random()
         self.sequencer = sequencer
         self.order_reserve = order_reserve
+        self.trading = trading
+        self.order_wait_max = order_wait_max
         self._credentials = credentials
         self._api = _SequencedAPI(credentials.key, credentials.secret) if credentials else _SequencedAPI()
         self._api.uri = self.url
@@ -145,13 +152,16 @@ class KrakenClient:
         with self._public_lock:
             return self._public_api.query_public(method, data, timeout=self.timeout)
 
-    def _send_private(self, method: str, data: dict[str, str], lease: Lease | None = None) -> Any:
+    def _send_private(self, method: str, data: dict[str, str], lease: Lease | None = None, counted: bool = False) -> Any:
+        """``counted``: the call's trading-counter cost was taken already."""
         if lease is not None:
             return self._send_leased(method, data, lease)
         if self.sequencer is None:
             # krakenex raises its bare "key or secret is not set" Exception before taking a nonce.
             with self._lock:
                 return self._api.query_private(method, data, timeout=self.timeout)
+        if not counted and self.trading is not None and method in TRADING_METHODS:
+            self.trading.take(data.get("pair", ""), trading_cost(method))
         with self.sequencer.lease(call_cost(method)) as lease:
             return self._send_leased(method, data, lease)
 
@@ -178,10 +188,10 @@ class KrakenClient:
         return reply["result"]
 
     def _call_once(self, method: str, data: dict[str, str], *, private: bool, placing: bool,
-                   userref: int | None, lease: Lease | None = None) -> Any:
+                   userref: int | None, lease: Lease | None = None, counted: bool = False) -> Any:
         try:
             if private:
-                reply = self._send_private(method, dict(data), lease)
+                reply = self._send_private(method, dict(data), lease, counted)
             else:
                 reply = self._send_public(method, dict(data))
             return self._result(method, reply, placing=placing, userref=userref)
@@ -211,13 +221,16 @@ class KrakenClient:
             return self.private_reads([(method, params)])[0]
         return self._call(method, clean_params(params), private=True, placing=False, userref=None)
 
-    def private_reads(self, calls: Sequence[tuple[str, Mapping[str, object] | None]]) -> list[Any]:
-        """Private reads sent now under one lease, or none and ``RateBudgetDeferred``; one attempt each."""
+    def private_reads(self, calls: Sequence[tuple[str, Mapping[str, object] | None]], *,
+                      reserve: float | None = None) -> list[Any]:
+        """Private reads sent now under one lease, or none and ``RateBudgetDeferred``; one attempt each.
+
+        ``reserve``: counter units left free for others (default ``order_reserve``)."""
         if self.sequencer is None:
             raise ConfigError("private Kraken calls need credentials")
         cost = sum(call_cost(method) for method, _ in calls)
         try:
-            with self.sequencer.try_lease(cost, reserve=self.order_reserve) as lease:
+            with self.sequencer.try_lease(cost, reserve=self.order_reserve if reserve is None else reserve) as lease:
                 return [self._call_once(method, clean_params(params), private=True, placing=False, userref=None, lease=lease)
                         for method, params in calls]
         except LeaseDeferred as exc:
@@ -227,26 +240,37 @@ class KrakenClient:
     def add_order(self, params: Mapping[str, object], *, userref: int) -> Any:
         """AddOrder: retried only when provably refused before processing; else ``OrderOutcomeUnknown``."""
         data = clean_params({**params, "userref": userref})
+        if self.trading is not None and self.order_wait_max is not None:
+            try:  # bounded: nothing is sent when the pair's counter would hold the caller up longer
+                self.trading.take(data.get("pair", ""), trading_cost("AddOrder"), max_wait=self.order_wait_max)
+            except TradingDeferred as exc:
+                raise RateBudgetDeferred(f"Kraken AddOrder deferred: {exc}; nothing was sent", retry_after=exc.wait) from None
+            return self._call("AddOrder", data, private=True, placing=True, userref=userref, counted=True)
         return self._call("AddOrder", data, private=True, placing=True, userref=userref)
 
-    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None) -> Any:
+    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None,
+              counted: bool = False) -> Any:
         attempt = 0
         while True:
             try:
-                return self._call_once(method, data, private=private, placing=placing, userref=userref)
+                return self._call_once(method, data, private=private, placing=placing, userref=userref, counted=counted)
             except TemporaryExchangeError as exc:
                 # For AddOrder the translation already turned every may-have-happened failure into
                 # OrderOutcomeUnknown; a TemporaryExchangeError here means it was refused unprocessed.
                 attempt += 1
                 if attempt >= self.retry.attempts or (exc.retry_after or 0) > self.retry.max_delay:
                     raise
-                delay = self._backoff(exc, attempt - 1, private=private)
+                delay = self._backoff(exc, attempt - 1, private=private, method=method, data=data)
                 log.warning("kraken %s failed (%s); retry %d/%d in %.2fs", method, exc,
                             attempt, self.retry.attempts - 1, delay)
                 self.clock.sleep(delay)
 
-    def _backoff(self, exc: TemporaryExchangeError, retry: int, *, private: bool) -> float:
+    def _backoff(self, exc: TemporaryExchangeError, retry: int, *, private: bool, method: str = "",
+                 data: Mapping[str, str] | None = None) -> float:
         if isinstance(exc, RateLimitError):
+            if private and method in TRADING_METHODS and self.trading is not None:
+                self.trading.mark_full((data or {}).get("pair", ""))
+                return self.rng.uniform(0.0, self.retry.base_delay)  # the next send waits for the trading counter
             if private and self.sequencer is not None and self.sequencer.limiter is not None:
                 self.sequencer.mark_rate_limited()
                 return self.rng.uniform(0.0, self.retry.base_delay)  # the next lease waits for the counter

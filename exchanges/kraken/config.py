@@ -56,9 +56,16 @@ class KrakenConfig:
     fill_timeout           how long to wait for a placed market order to close
     fill_poll_interval     first pause between QueryOrders polls while waiting (doubles, capped at 2 s)
     pairs_ttl              how long the AssetPairs table is cached, seconds
-    order_reserve          rate-counter units that deferrable reads (lookups, balance refreshes) leave free
-                           for orders: about half of the starter tier's counter, for the order bursts of
-                           several bots on one key closing candles at the same second
+    order_reserve          REST-counter units that deferrable reads (lookups by userref, balance refreshes)
+                           leave free for the reads of placed orders' fills (AddOrder itself is not on the
+                           REST counter) and for calls that wait (audits)
+    order_wait_max         the longest an order may wait for its pair's trading counter; longer: it is not
+                           sent (``RateBudgetDeferred``), so that the poll loop placing it never stalls
+                           (running bots: 1 s); None: it waits as long as the counter needs
+    share_fill_reads       a placed order's fill is read through the key's shared ``FillBoard`` (one
+                           QueryOrders for every waiting order of every process), never waiting for the
+                           budget: when it cannot be read at once the order is ``OrderFillPending`` and the
+                           bot's reconciler picks the fill up on a later poll (running bots)
 
     ``config_from_args`` (a running bot) allows one send per intent, so that no lookup
     window runs inside the poll loop: the bot's reconciler keeps looking, paced.
@@ -76,7 +83,9 @@ class KrakenConfig:
     fill_timeout: float = 30.0
     fill_poll_interval: float = 0.25
     pairs_ttl: float = 3600.0
-    order_reserve: float = 8.0
+    order_reserve: float = 4.0
+    share_fill_reads: bool = False
+    order_wait_max: float | None = None
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -110,4 +119,4 @@ def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None
     # a running bot: an outcome-unknown order is never resent, and is looked up by the bot's reconciler
     # (paced within the rate budget) rather than for a minute inside the poll loop
     return KrakenConfig(url=url, tier=getattr(args, "kraken_tier", "starter"),
-                        timeout=getattr(args, "kraken_timeout", 10.0), max_sends=1)
+                        timeout=getattr(args, "kraken_timeout", 10.0), max_sends=1, share_fill_reads=True, order_wait_max=1.0)

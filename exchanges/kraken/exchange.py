@@ -26,7 +26,9 @@ from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import NonceSequencer
 from candlebot.exchanges.kraken.orders import KrakenOrders
-from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named
+from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named, trading_tier_named
+from candlebot.exchanges.kraken.tradecounter import TradingCounter
+from candlebot.exchanges.kraken.fillboard import FillBoard
 from candlebot.exchanges.kraken.replies import AccountFees, KrakenOrder, TradesPage
 from candlebot.exchanges.kraken_pairs import find_pair, normalise
 
@@ -54,17 +56,24 @@ class KrakenExchange:
     ) -> None:
         self.config = config or KrakenConfig()
         self.clock: Clock = clock or LiveClock()
-        sequencer = None
+        sequencer = trading = None
         if credentials is not None:
-            tier = tier_named(self.config.tier)
+            tier, trading_tier = tier_named(self.config.tier), trading_tier_named(self.config.tier)
             sequencer = NonceSequencer(credentials.key_id, state_dir=state_dir, clock=self.clock,
                                        limiter=RateLimiter(tier) if tier else None)
+            if trading_tier is not None:
+                trading = TradingCounter(sequencer.path.parent, credentials.key_id, clock=self.clock,
+                                         limiter=RateLimiter(trading_tier))
         self.client = KrakenClient(
             url=self.config.url, credentials=credentials, sequencer=sequencer,
             timeout=(self.config.connect_timeout, self.config.timeout), retry=self.config.retry,
-            clock=self.clock, rng=rng, order_reserve=self.config.order_reserve,
+            clock=self.clock, rng=rng, order_reserve=self.config.order_reserve, trading=trading,
+            order_wait_max=self.config.order_wait_max,
         )
-        self.orders = KrakenOrders(self.client, self.config, self.clock)
+        board = None
+        if sequencer is not None and self.config.share_fill_reads:
+            board = FillBoard(sequencer.path.parent / f"key-{credentials.key_id}.fills", self.client, self.clock)
+        self.orders = KrakenOrders(self.client, self.config, self.clock, board=board)
         self._pairs: dict[str, PairInfo] = {}
         self._pairs_at = float("-inf")
 
@@ -86,14 +95,14 @@ class KrakenExchange:
 
     def pairs(self, *, refresh: bool = False) -> dict[str, PairInfo]:
         """Every tradable pair by id (AssetPairs), cached for ``config.pairs_ttl`` seconds."""
-        if refresh or not self._pairs or self.clock.now() - self._pairs_at > self.config.pairs_ttl:
+        if refresh or not self._pairs or self.clock.monotonic() - self._pairs_at > self.config.pairs_ttl:
             self._pairs = replies.asset_pairs(self.client.public("AssetPairs"))
-            self._pairs_at = self.clock.now()
+            self._pairs_at = self.clock.monotonic()
         return self._pairs
 
     def pair_info(self, pair: str) -> PairInfo:
         found = _find(self.pairs(), pair)
-        if found is None and self.clock.now() - self._pairs_at > 60:
+        if found is None and self.clock.monotonic() - self._pairs_at > 60:
             found = _find(self.pairs(refresh=True), pair)  # a pair listed since the cache was filled
         if found is None:
             names = [p.altname for p in self._pairs.values()]

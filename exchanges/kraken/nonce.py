@@ -17,8 +17,11 @@ a timeout, so this is bounded). A ``Lease`` is that critical section:
 
 The same record holds the client-side rate counter (``ratelimit``): a lease
 is only granted when the modelled counter has room for ``cost``, so that all
-processes sharing a key also share one counter. The wait happens outside the
-lock, on the injected clock.
+processes sharing a key also share one counter (its time is
+``Clock.monotonic``, one clock for every process of the machine, so a wall-clock
+step neither freezes nor frees it). The wait happens outside the lock, on the
+injected clock. Nonces themselves are ``max(wall µs, last + 1)``: a step back
+only slows their growth to +1.
 
 Calls that can come back later (reconciliation lookups) take ``try_lease``
 instead: it never waits, neither for the lock (another process's call in
@@ -210,7 +213,7 @@ class NonceSequencer:
         if self.limiter is None:
             return 0.0
         last, counter = self._read(fd)
-        admitted, wait = self.limiter.admit(counter, cost, self.clock.now(), reserve=reserve)
+        admitted, wait = self.limiter.admit(counter, cost, self.clock.monotonic(), reserve=reserve)
         if admitted is None:
             return max(wait, 0.001)
         self._write(fd, last, admitted)
@@ -220,7 +223,7 @@ class NonceSequencer:
         if self.limiter is None:
             return
         last, _ = self._read(fd)
-        self._write(fd, last, self.limiter.refused(self.clock.now()))
+        self._write(fd, last, self.limiter.refused(self.clock.monotonic()))
 
     def mark_rate_limited(self) -> None:
         """The server refused a call for its rate counter: record the counter as full, as of now."""

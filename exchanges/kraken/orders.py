@@ -26,6 +26,12 @@ limits, no connection) are retried by the client itself. Once an order may
 exist, a failed or odd lookup never turns into a rejection. Two executed orders
 with one userref stop the bot (``DuplicateOrderError``): never pick one silently.
 
+A running bot (``share_fill_reads``) never waits for the key's REST budget to
+learn what a placed order executed: the txid goes on the key's ``FillBoard``;
+when no shared read can go at once the order is ``OrderFillPending`` (placed,
+not a failure) and ``find`` picks the fill up from the board on a later poll,
+with no call of its own when another process's read has posted it.
+
 Kraken's strict nonce helps: a resend carries a higher nonce, so a first request
 still in flight that arrives later is refused. An order already queued behind
 a 5xx or ``EService:Busy`` can still appear late, hence the long default window.
@@ -38,13 +44,14 @@ import logging
 from typing import Any, Callable
 
 from candlebot.clock import Clock
-from candlebot.errors import OrderOutcomeUnknown, OrderRejected, TemporaryExchangeError
+from candlebot.errors import OrderFillPending, OrderOutcomeUnknown, OrderRejected, RateLimitError, TemporaryExchangeError
 from candlebot.venue import Fill, OrderRequest
 from candlebot.pair import PairInfo
 from candlebot.exchanges.kraken import replies
 from candlebot.exchanges.kraken.client import KrakenClient
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError, UnknownOrderError
+from candlebot.exchanges.kraken.fillboard import FillBoard
 from candlebot.exchanges.kraken.replies import KrakenOrder
 from candlebot.exchanges.kraken_pairs import normalise
 
@@ -56,10 +63,12 @@ _RECENT_TRADES = 50
 class KrakenOrders:
     """Placement, validation and lookup of one account's orders."""
 
-    def __init__(self, client: KrakenClient, config: KrakenConfig, clock: Clock) -> None:
+    def __init__(self, client: KrakenClient, config: KrakenConfig, clock: Clock, *, board: FillBoard | None = None) -> None:
         self.client = client
         self.config = config
         self.clock = clock
+        self.board = board
+        self._placed: dict[int, list[str]] = {}  # userref -> txids whose fill is on the board
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -117,6 +126,12 @@ class KrakenOrders:
     def find(self, pair: PairInfo, userref: int, *, deferrable: bool = False) -> Fill | None:
         """The fill of the order carrying ``userref``: None when no such order is listed, a Fill of volume 0
         when it settled with nothing executed; OrderOutcomeUnknown while it has not settled."""
+        if userref in self._placed:
+            placed = self._from_board(userref)
+            if placed is not None:
+                return placed.fill(pair.name)
+            if userref in self._placed:
+                raise OrderOutcomeUnknown(f"order userref={userref} placed; its fill is not read yet", userref=userref)
         found = self.lookup(pair, userref, deferrable=deferrable)
         if any(not o.settled for o in found):
             raise OrderOutcomeUnknown(f"order userref={userref} exists but has not settled yet", userref=userref)
@@ -160,10 +175,36 @@ class KrakenOrders:
                     log.warning("kraken AddOrder userref=%d: proven absent after send %d", order.userref, send)
                     continue
                 return self._settle(found, pair, order.userref)
+            if self.board is not None:
+                return self._fill_from_board(txids, pair, order.userref)
             return self._settle(self._await_by_txid(txids, order.userref), pair, order.userref)
         raise OrderOutcomeUnknown(
             f"order userref={order.userref}: absent after {self.config.max_sends} sends; "
             "keep looking before deciding it was never placed", userref=order.userref)
+
+    def _fill_from_board(self, txids: list[str], pair: PairInfo, userref: int) -> Fill:
+        """The fill now if a shared read can go at once; else ``OrderFillPending`` (``find`` picks it up later)."""
+        assert self.board is not None
+        self._placed[userref] = txids
+        self.board.want(txids)
+        placed = self._from_board(userref)
+        if placed is None:
+            raise OrderFillPending(f"order userref={userref} placed ({', '.join(txids)}); its fill is read on a later poll",
+                                   userref=userref)
+        return placed.fill(pair.name)
+
+    def _from_board(self, userref: int) -> KrakenOrder | None:
+        """The settled order from the board (reading it if the budget allows now); forgotten when the board dropped it."""
+        assert self.board is not None
+        txids = self._placed[userref]
+        try:
+            found = self.board.settled(txids)
+        except (RateLimitError, TemporaryExchangeError, OrderRejected) as exc:  # deferred or failed: a later poll
+            log.debug("fill of userref=%d not read yet: %s", userref, exc)
+            found = None
+        if found is not None or not self.board.wanted(txids):
+            del self._placed[userref]  # read, or dropped as stale: the userref lookup takes over
+        return found
 
     def _send(self, params: dict[str, Any], userref: int) -> list[str]:
         """One AddOrder; a reply that was accepted but lacks its txid leaves the outcome unknown."""
@@ -190,7 +231,7 @@ class KrakenOrders:
 
     def _reconcile(self, pair: PairInfo, userref: int) -> KrakenOrder | None:
         """The order with ``userref`` if it exists; None only when proven absent; else OrderOutcomeUnknown."""
-        deadline = self.clock.now() + self.config.lookup_window
+        deadline = self.clock.monotonic() + self.config.lookup_window
         while True:
             last_ok = False
             try:
@@ -201,9 +242,9 @@ class KrakenOrders:
                 found = []
             if found:
                 return _executed_one(found, userref) or found[0]
-            if self.clock.now() >= deadline:
+            if self.clock.monotonic() >= deadline:
                 break
-            self.clock.sleep(min(self.config.lookup_interval, max(0.0, deadline - self.clock.now())))
+            self.clock.sleep(min(self.config.lookup_interval, max(0.0, deadline - self.clock.monotonic())))
         if not last_ok:
             raise OrderOutcomeUnknown(f"order userref={userref}: cannot tell whether it was placed", userref=userref)
         if self.config.check_trades_history:
@@ -225,7 +266,7 @@ class KrakenOrders:
         return settled.fill(pair.name)
 
     def _poll_settled(self, query: Callable[[], list[KrakenOrder]], userref: int) -> KrakenOrder:
-        deadline = self.clock.now() + self.config.fill_timeout
+        deadline = self.clock.monotonic() + self.config.fill_timeout
         pause = self.config.fill_poll_interval
         while True:
             try:
@@ -236,7 +277,7 @@ class KrakenOrders:
             settled = [o for o in found if o.settled]
             if settled:
                 return settled[0]
-            if self.clock.now() >= deadline:
+            if self.clock.monotonic() >= deadline:
                 raise OrderOutcomeUnknown(
                     f"order userref={userref} placed but not closed after {self.config.fill_timeout:g}s",
                     userref=userref)

@@ -1,15 +1,23 @@
-"""A client-side model of Kraken's per-key REST rate counter.
+"""Client-side models of Kraken's two rate counters: the per-key REST counter and the per-pair trading counter.
 
-Kraken keeps one counter per API key: each private call adds 1 (2 for
+REST: Kraken keeps one counter per API key: each private call adds 1 (2 for
 ``TradesHistory``/``Ledgers``/``QueryLedgers``), the counter decays at a rate
 set by the account tier, and a call that would take it above the tier's
-maximum is refused with ``EAPI:Rate limit exceeded``. The model here is kept
-pessimistic (it counts every private call, keeps ``headroom`` units free and
-assumes a full counter after a refusal) so that a bot waits a little before a
-call instead of being refused in normal work.
+maximum is refused with ``EAPI:Rate limit exceeded``. **AddOrder and
+CancelOrder are not on it** (cost 0 here, as in ccxt).
 
-The state (level, time) is stored by ``NonceSequencer`` in the per-key locked
-file, so that every process using the key shares one counter.
+Trading: the matching engine keeps one counter per key and pair for AddOrder
+(+1) and CancelOrder (a penalty up to 8, larger the younger the order; the
+client does not know the age and counts the most), with its own maxima and
+decay per tier; above it: ``EOrder:Rate limit exceeded``.
+
+Both models are kept pessimistic (``headroom`` units stay free, a refusal
+means a full counter) so that a bot waits a little before a call instead of
+being refused in normal work. Their state lives in files under the state
+directory (``nonce``, ``tradecounter``), so that every process using the key
+shares them; times are ``Clock.monotonic`` seconds, one clock for every
+process of the machine, so that a wall-clock step neither freezes nor frees a
+counter.
 """
 
 from __future__ import annotations
@@ -38,7 +46,15 @@ TIERS: dict[str, RateTier] = {
     "pro": RateTier("pro", 1.0, 20),
 }
 
+TRADING_TIERS: dict[str, RateTier] = {
+    "starter": RateTier("starter", 1.0, 60),
+    "intermediate": RateTier("intermediate", 2.34, 125),
+    "pro": RateTier("pro", 3.75, 180),
+}
+
+TRADING_METHODS = frozenset({"AddOrder", "CancelOrder"})
 _HEAVY_METHODS = frozenset({"TradesHistory", "Ledgers", "QueryLedgers"})
+MAX_CANCEL_PENALTY = 8
 
 
 def tier_named(name: str | None) -> RateTier | None:
@@ -51,14 +67,27 @@ def tier_named(name: str | None) -> RateTier | None:
         raise ConfigError(f"unknown Kraken tier {name!r} (choose from {', '.join(TIERS)}, none)") from None
 
 
+def trading_tier_named(name: str | None) -> RateTier | None:
+    """The trading counter of a ``--kraken-tier`` value (None for ``none``)."""
+    tier = tier_named(name)
+    return None if tier is None else TRADING_TIERS[tier.name]
+
+
 def call_cost(method: str) -> int:
-    """What one private call adds to the counter."""
+    """What one private call adds to the REST counter: 0 for AddOrder and CancelOrder."""
+    if method in TRADING_METHODS:
+        return 0
     return 2 if method in _HEAVY_METHODS else 1
+
+
+def trading_cost(method: str) -> int:
+    """What one call adds to the pair's trading counter (a cancel is counted at its largest penalty)."""
+    return {"AddOrder": 1, "CancelOrder": MAX_CANCEL_PENALTY}.get(method, 0)
 
 
 @dataclass(frozen=True, slots=True)
 class CounterState:
-    """The modelled counter: ``level`` units as of unix time ``at``."""
+    """The modelled counter: ``level`` units as of monotonic time ``at``."""
 
     level: float = 0.0
     at: float = 0.0
@@ -66,7 +95,7 @@ class CounterState:
 
 @dataclass(frozen=True, slots=True)
 class RateLimiter:
-    """Admission decisions for one tier; pure functions of the stored state and the time."""
+    """Admission decisions for one tier; pure functions of the stored state and the (monotonic) time."""
 
     tier: RateTier
     headroom: float = 1.0
@@ -76,14 +105,18 @@ class RateLimiter:
         return max(1.0, self.tier.maximum - self.headroom)
 
     def level_at(self, state: CounterState, now: float) -> float:
-        elapsed = max(0.0, now - state.at)
+        # a stored time ahead of now (a file from before a reboot, or from wall-clock days) counts from now
+        elapsed = max(0.0, now - min(state.at, now))
         return max(0.0, state.level - elapsed * self.tier.decay)
 
     def admit(self, state: CounterState, cost: int, now: float, *, reserve: float = 0.0) -> tuple[CounterState | None, float]:
         """(new state, 0) when a call of ``cost`` may go now, else (None, seconds to wait first).
 
         ``reserve`` units stay free for other calls (deferrable lookups leave room for orders).
+        A call of cost 0 always goes and changes nothing.
         """
+        if cost <= 0:
+            return state, 0.0
         level = self.level_at(state, now)
         ceiling = max(float(cost), self.ceiling - reserve)
         if level + cost <= ceiling:

@@ -1,7 +1,8 @@
 """The simulated venue: one pair's market, the accounts, and the gatekeepers, behind one lock.
 
 Private calls pass, in Kraken's order: key, signature and nonce (``auth``),
-then the key's rate counter (``ratelimit``), and only then touch an account.
+then the key's REST rate counter, or for AddOrder and CancelOrder the key's trading
+counter of the pair (``ratelimit``), and only then touch an account.
 A call refused at any gate changes nothing but the counters. Every request is
 served under one lock, so that orders, balances and nonces stay consistent
 whatever the number of client threads.
@@ -25,13 +26,13 @@ from candlebot.exchanges.kraken_sim.book import BookMaker
 from candlebot.exchanges.kraken_sim.catalog import Catalog
 from candlebot.exchanges.kraken_sim.config import SimConfig, secret_bytes
 from candlebot.exchanges.kraken_sim.counters import Counters
-from candlebot.exchanges.kraken_sim.errors import RATE_LIMITED, KrakenError
+from candlebot.exchanges.kraken_sim.errors import ORDER_RATE_LIMITED, RATE_LIMITED, KrakenError
 from candlebot.exchanges.kraken_sim.market import DAY, HOUR, GeneratedPath, PricePath
 from candlebot.exchanges.kraken_sim.orders import IdMaker, order_json
 from candlebot.exchanges.kraken_sim.params import parse_form
 from candlebot.exchanges.kraken_sim.private import PrivateApi, balance_str
 from candlebot.exchanges.kraken_sim.public import MarketData
-from candlebot.exchanges.kraken_sim.ratelimit import RateCounter, tier_named
+from candlebot.exchanges.kraken_sim.ratelimit import TRADING_METHODS, RateCounter, TradingCounter, tier_named, trading_tier_named
 from candlebot.exchanges.kraken_sim.replay import ReplayPath, load_candles
 from candlebot.exchanges.kraken_sim.tape import TapePath, is_trades_file, load_trades
 from candlebot.exchanges.kraken_sim.timeline import SimTime
@@ -65,6 +66,7 @@ class Venue:
         self.private_api = PrivateApi(catalog=self.catalog, accounts=self.accounts, units=self.units)
         self.auth = Authenticator({key: secret_bytes(secret, key) for key, secret in config.api_keys.items()})
         self.rate = RateCounter(tier_named(config.tier))
+        self.trading_rate = TradingCounter(trading_tier_named(config.tier))
         self.counters = Counters()
         self._lock = threading.Lock()
 
@@ -114,19 +116,37 @@ class Venue:
             self.counters.add("private")
             try:
                 account = self.auth.verify(key, signature, path, body)
-                if not self.rate.admit(account, method, self.clock.now()):
+                params = parse_form(body.decode("utf-8", "replace"))
+                if method in TRADING_METHODS:
+                    if not self._admit_trading(account, method, params):
+                        self.counters.add("order_rate_limited")
+                        raise KrakenError(ORDER_RATE_LIMITED)
+                elif not self.rate.admit(account, method, self.clock.now()):
                     self.counters.add("rate_limited")
                     raise KrakenError(RATE_LIMITED)
                 now = round(self.time.now(), 4)  # Kraken's order and trade times carry 4 decimals
                 self.accounts.sync(now)
-                result = self.private_api.handle(method, account, parse_form(body.decode("utf-8", "replace")), now,
-                                                 draw)
+                result = self.private_api.handle(method, account, params, now, draw)
             except KrakenError:
                 self.counters.add("errors")
                 raise
             if method == "AddOrder":
                 self.counters.add("orders_placed" if "txid" in result else "orders_validated")
             return result
+
+    def _admit_trading(self, key: str, method: str, params: Mapping[str, str]) -> bool:
+        """The matching engine's per-pair counter: +1 per AddOrder; a cancel costs more the younger its orders."""
+        now = self.clock.now()
+        if method == "AddOrder":
+            return self.trading_rate.admit_add(key, self.pair.name, now)
+        account = self.accounts.accounts.get(key)
+        txid, cl_ord_id = params.get("txid"), params.get("cl_ord_id")
+        orders = [] if account is None else [
+            o for o in account.orders.values() if o.is_open and (
+                o.txid == txid or (cl_ord_id is not None and o.cl_ord_id == cl_ord_id)
+                or (txid is not None and txid.lstrip("-").isdigit() and o.userref == int(txid)))]
+        sim_now = self.time.now()
+        return self.trading_rate.admit_cancel(key, self.pair.name, (sim_now - o.opentm for o in orders), now)
 
     # -- inspection (tests, admin endpoint) ---------------------------------------------------------------------
 
@@ -155,6 +175,7 @@ class Venue:
     def counter_values(self) -> dict[str, int]:
         with self._lock:
             values = {"requests": 0, "public": 0, "private": 0, "errors": 0, "internal_errors": 0, "rate_limited": 0,
+                      "order_rate_limited": 0,
                       "orders_placed": 0, "orders_validated": 0, **self.auth.rejections}
             values.update(self.counters.snapshot())
             values["fills"] = sum(len(a.trades) for a in self.accounts.accounts.values())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from candlebot.strategy import StrategyParams, require
 from candlebot.strategy.base import BotStrategy
 
 
@@ -58,3 +61,28 @@ class Careful(BotStrategy):
                 self.buy()
         except Exception:
             pass  # "never let an order error kill my bot"
+
+
+@dataclass(frozen=True)
+class EveryParams(StrategyParams):
+    every: int = 3
+
+    def validate(self) -> None:
+        super().validate()
+        require(self.every >= 1, "every must be >= 1")
+
+
+class Every(BotStrategy):
+    """Flips like ``Flip``, on every ``every``-th candle only (by candle time, so a fleet trades on the same candles)."""
+
+    name = "every"
+    lookback = 1
+    Params = EveryParams
+
+    def evaluate_positions(self, i: int) -> None:
+        if int(self.chart.times[i] // self.chart.period) % self.params.every:
+            return
+        if self.open_trades:
+            self.close_all()
+        else:
+            self.buy()

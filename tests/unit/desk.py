@@ -25,10 +25,10 @@ class Desk:
 
     def __init__(self, folder: Path, cash: str = "1000", *, max_open: int = 1, stake: str | None = None,
                  max_slippage: str = "0.005", exchange_fee: D = FEE, account: str | None = None,
-                 listen: tuple[type, ...] = ()) -> None:
+                 listen: tuple[type, ...] = (), clock: SimClock | None = None) -> None:
         """``account``: the quote the exchange account holds (default: ``cash``, all of it the bot's); ``listen``: the
-        event types ``events`` collects (default: all)."""
-        self.clock = SimClock(1_700_000_000.0)
+        event types ``events`` collects (default: all); ``clock``: default a SimClock at 2023-11-14."""
+        self.clock = clock or SimClock(1_700_000_000.0)
         self.exchange = MemoryExchange(XBTUSD, clock=self.clock, balances={XBTUSD.quote: D(account or cash)}, fee_rate=exchange_fee,
                                        bids=[("29990.0", "10")], asks=[("30000.0", "10")])
         self.ledger = Ledger(XBTUSD, D(cash))

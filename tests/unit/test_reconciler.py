@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from candlebot.clock import SimClock
 from candlebot.errors import OrderOutcomeUnknown, RateLimitError
 from candlebot.events import BotError, OrderUnfilled, TradeClosed, TradeOpened
 from candlebot.venue import OrderRequest, Side
@@ -143,3 +144,43 @@ def test_a_recovered_fill_leaves_exactly_the_books_its_reply_would_have(tmp_path
     assert [(type(e), e.trade) for e in lost.of(TradeOpened, TradeClosed)] == \
         [(type(e), e.trade) for e in replied.of(TradeOpened, TradeClosed)]
     assert [e.recovered for e in lost.of(TradeClosed)] == [True]
+
+
+class SteppedWallClock(SimClock):
+    """A simulated clock whose wall reading can step (``wall_offset``) while its monotonic reading goes on."""
+
+    wall_offset = 0.0
+
+    def now(self) -> float:
+        return self.at + self.wall_offset
+
+
+def test_a_wall_clock_step_forward_never_ends_the_window_early(tmp_path):
+    clock = SteppedWallClock(1_700_000_000.0)
+    desk = Desk(tmp_path, "1000", clock=clock)
+    reconciler = desk.reconciler(absent_after=120.0)
+    desk.exchange.script_orders(OrderOutcomeUnknown("timed out before the exchange saw it", userref=1))
+    desk.trader.buy()
+    assert not reconciler.settle()
+
+    SteppedWallClock.wall_offset = 3600.0  # NTP steps the wall clock an hour forward
+    try:
+        desk.clock.sleep(1.0)
+        assert not reconciler.settle() and desk.statuses() == ["intent"]
+        desk.clock.sleep(119.0)  # 120 s of real time since the intent
+        assert reconciler.settle()
+    finally:
+        SteppedWallClock.wall_offset = 0.0
+    assert desk.statuses() == ["failed"]
+
+
+def test_an_intent_adopted_at_start_gets_the_whole_window_whatever_its_wall_clock_age(tmp_path):
+    desk = Desk(tmp_path, "1000")
+    order = OrderRequest(XBTUSD.name, Side.BUY, D("0.01"), 77, D("30150.0"))
+    desk.store.intent(order, None)
+    desk.clock.sleep(3600.0)  # an hour by the wall clock: a stopped bot, or a step forward while it was down
+
+    reconciler = desk.reconciler(absent_after=120.0, pending=desk.store.load().pending)
+    assert not reconciler.settle() and desk.statuses() == ["intent"]
+    desk.clock.sleep(120.0)
+    assert reconciler.settle() and desk.statuses() == ["failed"]
