@@ -74,6 +74,7 @@ class BacktestExchange:
         self.slippage = slippage_bps / 10_000
         self._balances = {pair.quote: cash, pair.base: ZERO}
         self._orders: dict[int, Fill] = {}
+        self._pair_names: set[str] = set()  # names already checked to be this backtest's pair (every order asks)
 
     def at(self, index: int) -> None:
         """``CandleVenue``: the engine is on candle ``index``; orders decided now fill at the next one's open."""
@@ -157,6 +158,9 @@ class BacktestExchange:
         return following if following < len(self.chart) else None
 
     def _check_pair(self, pair: str) -> None:
+        if pair in self._pair_names:
+            return
         if normalise(pair) not in (normalise(self.pair.name), normalise(self.pair.altname)):
             raise FatalExchangeError(f"this backtest trades {self.pair.altname}, not {pair}", code="EQuery:Unknown asset pair")
+        self._pair_names.add(pair)
 
