@@ -41,7 +41,7 @@ setup(
         "websockets>=12",
         "orjson>=3.9",
         "tqdm>=4.66",
-        # CSV candle files: parsed on threads, 3x faster than numpy's loadtxt on a million rows (README, Performance);
+        # CSV candle files: parsed on threads, 3x faster than numpy's loadtxt on a million rows (README, Benchmarks);
         # imported only when a file is parsed (never by a bot); without it the numpy reader is used
         "pyarrow>=14",
     ],
