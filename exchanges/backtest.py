@@ -75,6 +75,7 @@ class BacktestExchange:
         self._balances = {pair.quote: cash, pair.base: ZERO}
         self._orders: dict[int, Fill] = {}
         self._pair_names: set[str] = set()  # names already checked to be this backtest's pair (every order asks)
+        self._open: tuple[int, Decimal] = (-1, ZERO)  # the last next-candle open read, as a Decimal
 
     def at(self, index: int) -> None:
         """``CandleVenue``: the engine is on candle ``index``; orders decided now fill at the next one's open."""
@@ -114,7 +115,9 @@ class BacktestExchange:
         next_open = self._next_candle()
         if next_open is None:
             raise OrderRejected("no later candle to fill at (end of data)", code="backtest:end of data")
-        price = to_decimal(self.chart.opens[next_open])
+        if self._open[0] != next_open:  # both sides of a book and the fill read the same open: converted once
+            self._open = (next_open, to_decimal(self.chart.opens[next_open]))
+        price = self._open[1]
         if self.half_spread:  # the ask for a buy, the bid for a sell
             price = price * (1 + self.half_spread) if side is Side.BUY else price * (1 - self.half_spread)
         if self.slippage:
