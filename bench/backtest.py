@@ -3,7 +3,7 @@
     python bench/backtest.py [--data ../shared/data/binance/btcusdt_1m_2023-2024.csv.gz] [--repeat 3]
 
 For sma_cross and macd it runs, as separate processes and alternating within each round:
-- ``bench/reference_backtest.py`` (numpy's CSV reader + TA-Lib arrays + a bare Python loop);
+- ``bench/reference_backtest.py`` (pandas read_csv + the same gap/tick convention + TA-Lib arrays + a bare loop);
 - ``python -m candlebot --data FILE --strategy S --json --cache-dir NEW``: a first run, which parses the
   CSV and writes the candle cache (a new, empty cache directory every time);
 - the same with a cache directory already filled: a later run;

@@ -1,30 +1,52 @@
-"""The minimal reference a backtest engine is measured against: numpy's CSV reader, TA-Lib once over
-the arrays, and a bare Python loop with candlebot's fill rule (decide on candle i's close, fill at
-candle i+1's open, 0.26% fee on both fills, lot and minimum checks). No objects, no events, no Decimal.
+"""The lean reference a candlebot backtest is measured against: what a person writes in twenty lines.
 
-    python bench/reference_backtest.py --data FILE --strategy sma_cross|macd
+    python bench/reference_backtest.py --data FILE --strategy sma_cross|macd [--fast 10 --slow 30]
+
+- **Reading**: pandas ``read_csv`` (its C parser; gzip by the file name), the columns as numpy arrays.
+- **The same candle convention as candlebot** (so that both compute the same backtest, and the ratio compares
+  equal work): every period without a row becomes a flat candle at the previous close (a reindex onto the
+  file's own grid and a forward fill), and open and close are rounded onto XBTUSD's 0.1 tick, half to even,
+  as ``np.rint(price / 0.1) / 10`` (the double nearest to the decimal, as candlebot rounds). High, low and
+  volume are not read by the rule, so the reference leaves them alone.
+- **Indicators**: TA-Lib once over the whole close array (``SMA`` fast/slow, or ``MACD`` 12/26/9 line vs signal).
+- **A bare Python loop** over lists: decide on candle i's close, fill at candle i+1's open, the pair's 0.26%
+  taker fee on both fills, volume floored to 8 decimals, Kraken's minimums (0.0001 BTC, 0.5 USD). Floats, no
+  Decimal, no objects, no events, no protection price, no report beyond one JSON line (candles, trades,
+  final cash). Its trade count equals candlebot's on the same candles (``bench/compare.py`` checks it).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 
 import numpy as np
+import pandas as pd
 import talib
+
+TICK_DIVISOR = 10.0  # XBTUSD's 0.1 tick: k / 10 is the double nearest to k x 0.1
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
     parser.add_argument("--strategy", choices=("sma_cross", "macd"), required=True)
+    parser.add_argument("--fast", type=int, default=10)
+    parser.add_argument("--slow", type=int, default=30)
     args = parser.parse_args()
 
-    table = np.loadtxt(args.data, delimiter=",", skiprows=1, usecols=range(6))
-    opens, closes = table[:, 1].copy(), table[:, 4].copy()
-    del table
+    frame = pd.read_csv(args.data, usecols=["time", "open", "close"])
+    times = frame["time"].to_numpy()
+    period = int(np.diff(times).min())
+    frame = frame.set_index("time").reindex(np.arange(times[0], times[-1] + period, period))
+    closes = frame["close"].ffill().to_numpy()
+    opens = frame["open"].fillna(frame["close"].ffill()).to_numpy()
+    closes = np.rint(closes / 0.1) / TICK_DIVISOR
+    opens = np.rint(opens / 0.1) / TICK_DIVISOR
+
     if args.strategy == "sma_cross":
-        a, b = talib.SMA(closes, 10), talib.SMA(closes, 30)
+        a, b = talib.SMA(closes, args.fast), talib.SMA(closes, args.slow)
     else:
         a, b, _ = talib.MACD(closes, 12, 26, 9)
     a, b, o = a.tolist(), b.tolist(), opens.tolist()
@@ -44,7 +66,7 @@ def main() -> None:
             proceeds = o[i + 1] * volume
             cash += proceeds - proceeds * fee
             volume = 0.0
-    print(f"reference {args.strategy}: {len(a)} candles, {trades} trades, final cash {cash:.2f}")
+    print(json.dumps({"reference": args.strategy, "candles": len(a), "trades": trades, "final_cash": round(cash, 2)}))
 
 
 if __name__ == "__main__":

@@ -64,9 +64,10 @@ class Chart:
         lows: np.ndarray, closes: np.ndarray, volumes: np.ndarray,
     ) -> Chart:
         chart = cls(pair, period)
-        chart.times.frombytes(np.ascontiguousarray(times, dtype=np.int64).tobytes())
+        # straight from the arrays' memory (a cache map included): no intermediate bytes copy
+        chart.times.frombytes(memoryview(np.ascontiguousarray(times, dtype=np.int64)).cast("B"))
         for column, values in zip(chart._columns(), (opens, highs, lows, closes, volumes)):
-            column.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+            column.frombytes(memoryview(np.ascontiguousarray(values, dtype=np.float64)).cast("B"))
         return chart
 
     def __len__(self) -> int:

@@ -78,6 +78,8 @@ class BacktestExchange:
         self.slippage = slippage_bps / 10_000
         self._balances = {pair.quote: cash, pair.base: ZERO}
         self._orders: dict[int, Fill] = {}
+        self._pair_names: set[str] = set()  # names already checked to be this backtest's pair (every order asks)
+        self._open: tuple[int, Decimal] = (-1, ZERO)  # the last next-candle open read, as a Decimal
 
     def at(self, index: int) -> None:
         """``CandleVenue``: the engine is on candle ``index``; orders decided now fill at the next one's open."""
@@ -117,7 +119,9 @@ class BacktestExchange:
         next_open = self._next_candle()
         if next_open is None:
             raise OrderRejected("no later candle to fill at (end of data)", code="backtest:end of data")
-        price = to_decimal(self.chart.opens[next_open])
+        if self._open[0] != next_open:  # both sides of a book and the fill read the same open: converted once
+            self._open = (next_open, to_decimal(self.chart.opens[next_open]))
+        price = self._open[1]
         if self.half_spread:  # the ask for a buy, the bid for a sell
             price = price * (1 + self.half_spread) if side is Side.BUY else price * (1 - self.half_spread)
         if self.slippage:
@@ -161,6 +165,9 @@ class BacktestExchange:
         return following if following < len(self.chart) else None
 
     def _check_pair(self, pair: str) -> None:
+        if pair in self._pair_names:
+            return
         if normalise(pair) not in (normalise(self.pair.name), normalise(self.pair.altname)):
             raise FatalExchangeError(f"this backtest trades {self.pair.altname}, not {pair}", code="EQuery:Unknown asset pair")
+        self._pair_names.add(pair)
 

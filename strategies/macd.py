@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, crossed_below, require
+from candlebot.strategy import BotIndicators, BotStrategy, StrategyParams, crossed_above, crossed_below, crossings, require
 
 
 @dataclass(frozen=True)
@@ -39,3 +39,7 @@ class Macd(BotStrategy):
                 self.buy()
         elif crossed_below(macd, signal, i):
             self.close_all()
+
+    def active_candles(self) -> list[int]:
+        """Only a cross of the two lines opens or closes a trade: a backtest ticks those candles alone."""
+        return crossings(self.macd, self.signal)

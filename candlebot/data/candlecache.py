@@ -9,7 +9,9 @@ or ``--cache-dir`` override it), never the data file's folder: that one may be
 shared between users or read-only. ``key`` is a hash of the source's size, mtime and
 the content of its first and last 64 KiB, so that a changed, replaced or
 touched file misses the cache and is parsed again (its stale entry is then
-removed). An entry is written to a temporary directory and renamed into
+removed). A backtest caches the candles it runs on, the bot's convention applied
+(gaps filled, prices on the tick: ``load_prepared``), beside it as
+``<entry>.<variant>``, so that a later run does no load-time work at all. An entry is written to a temporary directory and renamed into
 place, so a reader never sees half an entry; its manifest is checked against
 the arrays before they are used. A directory that cannot be written (a
 read-only cache folder) just means no cache: the load never fails because of it.
@@ -28,7 +30,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -74,11 +76,34 @@ class CandleCache:
         self._write(source, entry, key, candles)
         return candles
 
+    def load_prepared(self, source: str | Path, variant: str,
+                      prepare: Callable[[CandleColumns], tuple[CandleColumns, dict[str, int]] | None],
+                      ) -> tuple[CandleColumns, dict[str, int]] | None:
+        """The candles of ``source`` after ``prepare`` (which also says what it changed, as whole numbers), from the
+        cache when it holds them for this exact file and ``variant`` (what ``prepare`` depends on), else prepared
+        from the raw candles and cached. None when ``prepare`` says these candles cannot be prepared alone."""
+        source = Path(source)
+        key = source_key(source)
+        entry = self.entry(source, key)
+        variant_entry = entry.with_name(f"{entry.name}.{hashlib.blake2b(variant.encode(), digest_size=6).hexdigest()}")
+        cached = _read_entry(variant_entry, key, with_facts=True)
+        if cached is not None:
+            return cached
+        raw = _read_entry(entry, key)
+        prepared = prepare(raw if raw is not None else load_candles(source))
+        if prepared is None:
+            return None
+        if variant_entry.exists():
+            shutil.rmtree(variant_entry, ignore_errors=True)
+        self._write(source, variant_entry, key, prepared[0], prepared[1])
+        return prepared
+
     def entry(self, source: Path, key: str) -> Path:
         where = hashlib.blake2b(str(source.resolve()).encode(), digest_size=6).hexdigest()
         return self.directory / f"{source.name}-{where}.{key}"
 
-    def _write(self, source: Path, entry: Path, key: str, candles: CandleColumns) -> None:
+    def _write(self, source: Path, entry: Path, key: str, candles: CandleColumns,
+               facts: dict[str, int] | None = None) -> None:
         """Best effort: any OSError (read-only, full disk, a file in the way) leaves the cache unwritten."""
         if _read_only(self.directory):
             log.debug("no candle cache for %s: its directory is read-only", source)
@@ -92,17 +117,19 @@ class CandleCache:
         try:
             for name, dtype in _COLUMNS:
                 np.save(staging / f"{name}.npy", np.ascontiguousarray(getattr(candles, name), dtype=dtype))
-            (staging / "manifest.json").write_text(json.dumps({"format": FORMAT, "key": key, "rows": len(candles),
-                                                               "source": str(source)}))
+            manifest = {"format": FORMAT, "key": key, "rows": len(candles), "source": str(source)}
+            if facts is not None:
+                manifest["facts"] = facts
+            (staging / "manifest.json").write_text(json.dumps(manifest))
             os.rename(staging, entry)
         except OSError as exc:  # includes another process having renamed its copy in first
             log.debug("candle cache for %s not written: %s", source, exc)
             shutil.rmtree(staging, ignore_errors=True)
             return
-        prefix = entry.name[: -len(key)]
+        prefix = entry.name[: entry.name.index(key)]  # <file name>-<path hash>.
         for stale in entry.parent.glob(f"{glob.escape(prefix)}*"):
-            if stale != entry and len(stale.name) == len(entry.name) and stale.is_dir():
-                shutil.rmtree(stale, ignore_errors=True)
+            if not stale.name.startswith(prefix + key) and len(stale.name) >= len(prefix) + len(key) and stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)  # an entry (or a variant) of an older version of the file
 
 
 def _read_only(directory: Path) -> bool:
@@ -130,16 +157,20 @@ def source_key(source: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_entry(entry: Path, key: str) -> CandleColumns | None:
-    """The entry's columns (memory-mapped, read-only), or None when it is missing or does not check out."""
+def _read_entry(entry: Path, key: str, with_facts: bool = False):  # type: ignore[no-untyped-def]
+    """The entry's columns (memory-mapped, read-only), or None when it is missing or does not check out;
+    ``with_facts``: (columns, the facts its manifest records) instead."""
     try:
         manifest = json.loads((entry / "manifest.json").read_text())
         if manifest.get("format") != FORMAT or manifest.get("key") != key:
             return None
         rows = manifest["rows"]
+        facts = manifest["facts"] if with_facts else None
+        if with_facts and not (isinstance(facts, dict) and all(isinstance(v, int) for v in facts.values())):
+            return None
         columns = [np.load(entry / f"{name}.npy", mmap_mode="r") for name, _ in _COLUMNS]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if rows < 1 or any(c.shape != (rows,) or c.dtype != dtype for c, (_, dtype) in zip(columns, _COLUMNS)):
         return None
-    return CandleColumns(*columns)
+    return (CandleColumns(*columns), facts) if with_facts else CandleColumns(*columns)

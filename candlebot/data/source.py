@@ -70,25 +70,58 @@ def load_convention_chart(data: str, pair: str, period_minutes: float | None, en
 
     ``end`` cuts before resampling, so that a coarser candle never holds anything at or after it.
     """
-    columns, native = _read_columns(data, period_minutes, end, cache)
+    prepared = _prepared(data, end, cache, tick, keep_gaps)
+    if prepared is not None:  # a whole candle file with a cache: the convention's work is in the cache
+        columns, facts = prepared
+        native: int | None = columns.native_period()
+        filled, longest, rounded = facts["filled"], facts["longest_run"], facts["tick_rounded"]
+    else:
+        columns, native = _read_columns(data, period_minutes, end, cache)
     period = period_seconds(period_minutes) if period_minutes is not None else native
     if period is None:
         raise ConfigError(f"{data}: cannot tell the candle period from a single candle; pass -p")
-    columns = columns.between(None, end)
-    if len(columns) == 0:
-        raise ConfigError(f"no candles before -e in {data}")
-    filled = longest = 0
-    if not keep_gaps:
-        gapless = fill_gaps(columns, native if native is not None else period)
-        columns, filled, longest = gapless.candles, gapless.filled, gapless.longest_run
-    rounded = 0
-    if tick is not None:  # after filling, which copies a flat candle's prices from a close: rounded the same
-        on_tick = round_to_tick(columns, tick, in_place=filled > 0 or native is None or data == "demo")
-        columns, rounded = on_tick.candles, on_tick.changed
+    if prepared is None:
+        columns = columns.between(None, end)
+        if len(columns) == 0:
+            raise ConfigError(f"no candles before -e in {data}")
+        filled = longest = 0
+        if not keep_gaps:
+            gapless = fill_gaps(columns, native if native is not None else period)
+            columns, filled, longest = gapless.candles, gapless.filled, gapless.longest_run
+        rounded = 0
+        if tick is not None:  # after filling, which copies a flat candle's prices from a close: rounded the same
+            on_tick = round_to_tick(columns, tick, in_place=filled > 0 or native is None or data == "demo")
+            columns, rounded = on_tick.candles, on_tick.changed
     columns = resample(columns, period) if native is not None else columns
     chart = Chart.from_arrays(pair, period, columns.times, columns.opens, columns.highs,
                               columns.lows, columns.closes, columns.volumes)
     return LoadedChart(chart, filled, longest, rounded, keep_gaps)
+
+
+def _prepared(data: str, end: float | None, cache: CandleCache | None, tick: Decimal | None,
+              keep_gaps: bool) -> tuple[CandleColumns, dict[str, int]] | None:
+    """A whole candle file (no ``end``) at its own period, filled and on the tick, through the cache; None for
+    anything else (no cache, a cut, trades, the demo series, a single candle), which is prepared as it is read."""
+    if cache is None or end is not None or data == "demo":
+        return None
+    if sniff_header(Path(data))[: len(CANDLE_HEADER)] != CANDLE_HEADER:
+        return None
+
+    def prepare(columns: CandleColumns) -> tuple[CandleColumns, dict[str, int]] | None:
+        native = columns.native_period()
+        if native is None:
+            return None
+        filled = longest = rounded = 0
+        if not keep_gaps:
+            gapless = fill_gaps(columns, native)
+            columns, filled, longest = gapless.candles, gapless.filled, gapless.longest_run
+        if tick is not None:  # in place only on columns of our own (filled or parsed), never on a read-only map
+            writable = all(c.flags.writeable for c in (columns.opens, columns.highs, columns.lows, columns.closes))
+            on_tick = round_to_tick(columns, tick, in_place=writable)
+            columns, rounded = on_tick.candles, on_tick.changed
+        return columns, {"filled": filled, "longest_run": longest, "tick_rounded": rounded}
+
+    return cache.load_prepared(data, f"tick={tick} keep_gaps={keep_gaps}", prepare)
 
 
 def _read_columns(data: str, period_minutes: float | None, end: float | None,

@@ -19,6 +19,7 @@ from candlebot.assembly import BacktestSettings, run_backtest
 from candlebot.optimize.performance import Performance, of_backtest
 from candlebot.optimize.space import SearchSpace
 from candlebot.output.equity import EquityCurve
+from candlebot.strategy.indicators import share_series
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class TrialRunner:
         self.chart = chart
         self.space = space
         self._cut: tuple[int, Chart] | None = None
+        share_series(chart)  # trials with the same indicator parameters compute it once (per worker, after fork)
 
     def run(self, window: Window, values: dict[str, Any], keep_equity: bool = False) -> Outcome:
         chart = self._chart_until(window.stop)
@@ -64,4 +66,5 @@ class TrialRunner:
             views = [np.frombuffer(column)[:stop] for column in (chart.opens, chart.highs, chart.lows, chart.closes, chart.volumes)]
             times = np.frombuffer(chart.times, dtype=np.int64)[:stop]
             self._cut = (stop, Chart.from_arrays(chart.pair, chart.period, times, *views))
+            share_series(self._cut[1])
         return self._cut[1]

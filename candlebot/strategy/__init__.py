@@ -8,7 +8,7 @@ stable name. ``INTERFACE_VERSION`` is the version of that interface (see docs/st
 """
 
 from candlebot.strategy.base import BotStrategy, StrategyContext
-from candlebot.strategy.crossing import crossed_above, crossed_below
+from candlebot.strategy.crossing import crossed_above, crossed_below, crossings
 from candlebot.strategy.indicators import BotIndicators
 from candlebot.strategy.orders import BooksView, OrderDesk
 from candlebot.strategy.params import StrategyParams, require
@@ -17,4 +17,4 @@ from candlebot.strategy.params import StrategyParams, require
 INTERFACE_VERSION: int = BotStrategy.interface
 
 __all__ = ["INTERFACE_VERSION", "BooksView", "BotIndicators", "BotStrategy", "OrderDesk", "StrategyContext", "StrategyParams",
-           "crossed_above", "crossed_below", "require"]
+           "crossed_above", "crossed_below", "crossings", "require"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, Sequence
 
 from candlebot.chart import Chart
 from candlebot.errors import ConfigError, StrategyError
@@ -85,7 +85,25 @@ class BotStrategy:
         """Open or close trades from the values at candle ``i``."""
         raise NotImplementedError
 
+    def active_candles(self) -> Sequence[int] | None:
+        """Optional: the candles (ascending) on which ``evaluate_positions`` may do anything at all, when the rule can
+        tell them from its lines in advance (a crossover rule: ``crossings(a, b)``). A backtest without stop loss,
+        candle events or ledger lines then ticks those alone: the others would change nothing. None: every candle."""
+        return None
+
     # -- what the base provides --------------------------------------------------
+
+    def candles_to_tick(self) -> Sequence[int] | None:
+        """``active_candles``, when it speaks for the rule that runs: it must be defined by the same class as
+        ``evaluate_positions`` (a subclass that changes the rule without it ticks every candle), and ``tick`` not
+        overridden."""
+        kind = type(self)
+        if kind.tick is not BotStrategy.tick:
+            return None
+        owners = [next(c for c in kind.__mro__ if name in c.__dict__) for name in ("active_candles", "evaluate_positions")]
+        if owners[0] is BotStrategy or owners[0] is not owners[1]:
+            return None
+        return self.active_candles()
 
     def tick(self, i: int) -> None:
         """One closed candle (the engine runs the stop loss after it, as the original bot updated its trades)."""

@@ -14,8 +14,11 @@ indexing them fails: a ``try`` costs nothing until it catches.
 
 from __future__ import annotations
 
+from array import array
 from numbers import Real
 from typing import Sequence, Union
+
+import numpy as np
 
 Level = Union[Sequence[float], float]
 
@@ -48,3 +51,22 @@ def crossed_below(a: Sequence[float], b: Level, i: int) -> bool:
         if not isinstance(b, Real):
             raise
         return a[i] < b and a[i - 1] >= b
+
+
+def crossings(a: Sequence[float], b: Sequence[float]) -> list[int]:
+    """Every candle ``i`` (ascending) where ``crossed_above(a, b, i)`` or ``crossed_below(a, b, i)`` holds, found over
+    the whole lines at once: the same comparisons of the same doubles (NaN compares False alike), so exactly those
+    candles. What a crossover rule returns from ``active_candles``, so that a backtest ticks it on those alone."""
+    x, y = _values(a), _values(b)
+    n = min(len(x), len(y))
+    x, y = x[:n], y[:n]
+    now_above, now_below = x[1:] > y[1:], x[1:] < y[1:]
+    crossed = (now_above & (x[:-1] <= y[:-1])) | (now_below & (x[:-1] >= y[:-1]))
+    return (np.flatnonzero(crossed) + 1).tolist()
+
+
+def _values(line: Sequence[float]) -> np.ndarray:
+    """A line's values as float64 (an ``array('d')`` is viewed, not copied; the view is gone when the caller returns)."""
+    if isinstance(line, array) and line.typecode == "d":
+        return np.frombuffer(line, dtype=np.float64)
+    return np.asarray(line, dtype=np.float64)

@@ -15,6 +15,7 @@ give over the longer series. Nothing is ever recomputed over the history.
 from __future__ import annotations
 
 import math
+import weakref
 from array import array
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -68,24 +69,31 @@ class _Feed:
     first_valid: int | None = None
 
     def open(self, chart: Chart) -> None:
-        """(Re)compute every value over the chart's history and keep the handle for what follows."""
+        """(Re)compute every value over the chart's history and keep the handle for what follows; on a chart shared
+        by trials (``share_series``), take the series another trial computed with the same parameters."""
         n = len(chart)
         self.handle, series = None, None
+        shared = _SHARED.get(chart)
+        key = (self.function, self.sources, tuple(sorted(self.params.items())), n)
+        if shared is not None and key in shared:
+            series = shared[key]  # no handle: a trial's chart never grows (push would open again)
         # Below lookback + 1 bars TA-Lib 0.8.2 sometimes answers TA_BAD_PARAM instead of
         # InsufficientHistory (ATR, STOCH: uninitialised memory), so do not even ask.
-        if n > self.lookback:
+        elif n > self.lookback:
             inputs = [np.array(getattr(chart, _SOURCES[s]), dtype=np.float64) for s in self.sources]
             try:
                 self.handle, series = getattr(talib_stream, self.function).open_and_fill(*inputs, **self.params)
             except talib.InsufficientHistory:
                 pass
+            if shared is not None and series is not None:
+                shared[key] = series
         outputs = series if isinstance(series, tuple) else (series,)
         for k, line in enumerate(self.lines):
             del line[:]
             if series is None:
                 line.extend(math.nan for _ in range(n))
             else:
-                line.frombytes(np.ascontiguousarray(outputs[k], dtype=np.float64).tobytes())
+                line.frombytes(memoryview(np.ascontiguousarray(outputs[k], dtype=np.float64)).cast("B"))
         self.first_valid = None if series is None else _first_finite(outputs)
 
     def push(self, chart: Chart) -> None:
@@ -100,6 +108,15 @@ class _Feed:
                 line.append(value)
         else:
             self.lines[0].append(values)
+
+
+_SHARED: weakref.WeakKeyDictionary[Chart, dict[tuple[object, ...], object]] = weakref.WeakKeyDictionary()
+
+
+def share_series(chart: Chart) -> None:
+    """Indicator series over ``chart`` are computed once per parameters and shared by every ``BotIndicators`` on it:
+    ``candlebot optimize``'s trials, whose chart never changes (a series is keyed by the chart's length too)."""
+    _SHARED.setdefault(chart, {})
 
 
 def _first_finite(outputs: tuple[np.ndarray, ...]) -> int | None:

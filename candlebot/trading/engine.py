@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import logging
 import signal
-from typing import Callable, Iterable
+from bisect import bisect_left
+from typing import Callable, Iterable, Sequence
 
 from candlebot.candle import Candle
 from candlebot.chart import Chart
@@ -95,6 +96,7 @@ class Engine:
         self.strategy_errors = 0
         self._advance = market.at if market is not None else _stay
         self._shown_closed = len(ledger.closed_trades)  # closed trades get one ledger line, after the candle closing them
+        self._active: Sequence[int] | None = None  # during ``run``: the only candles the strategy may act on
 
     def ready_index(self) -> int | None:
         """First candle index on which the strategy may act: every line warm, ``lookback`` values deep."""
@@ -108,13 +110,17 @@ class Engine:
         if ready is None:
             return
         first = max(start, ready)
-        if progress is None:
-            self._loop(first, stop)
-            return
-        step = 1 << 16
-        for chunk in range(first, stop, step):
-            self._loop(chunk, min(chunk + step, stop))
-            progress(min(chunk + step, stop))
+        self._active = self.strategy.candles_to_tick()  # the lines are whole now (a backtest's chart is loaded)
+        try:
+            if progress is None:
+                self._loop(first, stop)
+                return
+            step = 1 << 16
+            for chunk in range(first, stop, step):
+                self._loop(chunk, min(chunk + step, stop))
+                progress(min(chunk + step, stop))
+        finally:
+            self._active = None
 
     def warm_up(self, candles: Iterable[Candle]) -> None:
         """History before the bot started: indicators learn from it, the strategy does not trade on it."""
@@ -143,7 +149,12 @@ class Engine:
         observe = self._observe if self.bus.wants(CandleClosed) else None
         show = self._show_positions if self.bus.wants(PositionsShown) else None
         closes = self.chart.closes
-        for i in range(first, stop):
+        candles: Iterable[int] = range(first, stop)
+        active = self._active
+        quiet = active is not None and observe is None and show is None and not stop_loss
+        if quiet:  # nothing happens on the other candles: no stop to check, no event or line to emit, no tick to act
+            candles = active[bisect_left(active, first) : bisect_left(active, stop)]
+        for i in candles:
             advance(i)
             if observe is not None:
                 observe(i)
@@ -164,6 +175,8 @@ class Engine:
                 desk.stop_out(held, closes[i], stop_loss)
             if show is not None:
                 show(i)
+        if quiet and stop > first:
+            advance(stop - 1)  # the venue (and the clock) end on the last candle, as after ticking every one
 
     def _observe(self, i: int) -> None:
         ledger = self.ledger

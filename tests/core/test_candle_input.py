@@ -89,3 +89,33 @@ def test_end_is_exclusive_when_p_resamples(shared_data):
     assert (chart.highs[-1], chart.lows[-1], chart.closes[-1], chart.volumes[-1]) == (
         expected.highs[-1], expected.lows[-1], expected.closes[-1], expected.volumes[-1])
     assert chart.closes[-1] == five.closes[-1]  # the close of 10:25, not of 10:55
+
+
+@pytest.mark.parametrize("name", ["kraken/xbtusd_5m_2023q1.csv.gz", "kraken/xbtusdc_1m_2023q1.csv.gz",
+                                  "binanceus/btcusd_1m_2023-03-01_2023-03-21.csv.gz", "kraken/xbtusd_1h_2023q1.csv",
+                                  "kraken/xbtusd_trades_2019-07-01.csv"])
+def test_arrow_and_numpy_read_every_value_bit_for_bit_alike(shared_data, name):
+    """The parser is a choice of speed only: pyarrow's columns are numpy loadtxt's, to the last bit."""
+    from candlebot.data.candlefile import (CANDLE_HEADER, TRADE_HEADER, _read_columns_arrow, _read_columns_numpy,
+                                           sniff_header)
+
+    path = shared_data / name
+    expected = CANDLE_HEADER if sniff_header(path)[:6] == CANDLE_HEADER else TRADE_HEADER
+    arrow = _read_columns_arrow(path, expected)
+    assert arrow is not None and len(arrow[0]) > 500
+    for ours, theirs in zip(arrow, _read_columns_numpy(path, expected)):
+        assert ours.dtype == theirs.dtype == np.float64 and ours.tobytes() == theirs.tobytes()
+
+
+def test_a_file_arrow_refuses_is_read_or_refused_by_the_numpy_reader(tmp_path):
+    """Arrow declines what it does not take as it is (here quoted values and a blank field); numpy decides."""
+    from candlebot.data.candlefile import CANDLE_HEADER, _read_columns_arrow
+
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('time,open,high,low,close,volume\n60,"1.5",2,1,1.5,3\n120,1.5,2,1,1.5,3\n')
+    assert _read_columns_arrow(quoted, CANDLE_HEADER) is None
+    blank = tmp_path / "blank.csv"
+    blank.write_text("time,open,high,low,close,volume\n60,1.5,2,1,1.5,3\n120,1.5,,1,1.5,3\n")
+    assert _read_columns_arrow(blank, CANDLE_HEADER) is None
+    with pytest.raises(Exception, match=r"blank.csv:3"):
+        load_candles(blank)

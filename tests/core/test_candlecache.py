@@ -143,3 +143,29 @@ def test_an_unwritable_cache_dir_falls_back_to_parsing(candle_file, tmp_path):
     blocker.write_text("a file where the cache directory should be")
     loaded = CandleCache(blocker / "cache").load(candle_file)
     assert _same(loaded, load_candles(candle_file))
+
+
+def test_a_backtest_caches_its_candles_filled_and_on_the_tick_so_a_later_run_does_no_load_time_work(shared_data, tmp_path):
+    """The cached entry is the convention's output (gaps filled, prices on XBTUSD's 0.1 tick), with what the
+    convention changed in its manifest: a cached run maps it and reports the same, bit for bit."""
+    from decimal import Decimal
+
+    from candlebot.data.gaps import fill_gaps
+    from candlebot.data.ticks import round_to_tick
+
+    data = shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"  # 19 missing bars
+    results = []
+    for flags in (["--no-cache"], ["--cache-dir", str(tmp_path)], ["--cache-dir", str(tmp_path)]):
+        backtest, report = _run("sma_cross", data, *flags)
+        summary = report.to_json()
+        summary.pop("elapsed_s")
+        results.append((summary, bytes(backtest.chart.closes), bytes(backtest.chart.opens)))
+    assert results[0] == results[1] == results[2]
+    (entry,) = tmp_path.iterdir()
+    manifest = json.loads((entry / "manifest.json").read_text())
+    assert manifest["facts"]["filled"] == 19 and manifest["facts"]["longest_run"] > 1
+    gapless = fill_gaps(load_candles(data), 300).candles
+    expected = round_to_tick(gapless, Decimal("0.1"))
+    assert manifest["facts"]["tick_rounded"] == expected.changed
+    assert _same(CandleCache(tmp_path).load_prepared(data, f"tick={Decimal('0.1')} keep_gaps=False", lambda c: None)[0],
+                 expected.candles)

@@ -48,3 +48,37 @@ def test_more_trials_deflate_more():
     assert noise_warning(0.99, 90, "the best") is None
     assert "above zero is 40%" in noise_warning(0.4, None, "the out-of-sample result")
     assert not math.isnan(many)
+
+
+def test_trials_sharing_an_indicators_parameters_compute_it_once_and_match_a_fresh_backtest(shared_data):
+    """One series per (function, parameters) on a trial runner's chart, and each trial's result is the plain
+    backtest's on a chart nobody shares."""
+    import dataclasses
+    import json
+
+    from candlebot.assembly import load_chart, run_backtest
+    from candlebot.chart import Chart
+    from candlebot.cli.args import build_parser
+    from candlebot.cli.backtest import settings_from_args
+    from candlebot.optimize.runner import TrialRunner, Window
+    from candlebot.strategy import indicators
+
+    args = build_parser().parse_args(["--data", str(shared_data / "kraken/xbtusd_5m_2023q1.csv.gz"),
+                                      "--strategy", "sma_cross", "--quiet", "--no-cache"])
+    setup = settings_from_args(args)
+    chart = load_chart(setup)
+    space = parse_space("fast=5..10:5 slow=60..80:20", setup.params, set(), "sma_cross")
+    runner = TrialRunner(setup, chart, space)
+    window = Window(0, len(chart))
+    for fast in (5, 10):
+        for slow in (60, 80):
+            outcome = runner.run(window, {"fast": fast, "slow": slow})
+            alone = Chart.from_arrays(chart.pair, chart.period, chart.times, chart.opens, chart.highs, chart.lows,
+                                      chart.closes, chart.volumes)
+            params = space.build({"fast": fast, "slow": slow})
+            _, report = run_backtest(dataclasses.replace(setup, params=params, start=float(chart.times[0])), alone)
+            assert outcome.performance.trades == report.metrics.trades > 10
+            assert json.dumps(outcome.performance.net_pnl) == json.dumps(float(report.metrics.net_pnl))
+    computed = indicators._SHARED[chart]  # one SMA per period, though each ran in two trials
+    assert sorted(dict(params)["timeperiod"] for _, _, params, _ in computed) == [5, 10, 60, 80]
+    assert alone not in indicators._SHARED
