@@ -61,9 +61,11 @@ def test_workers_share_a_study_in_postgresql_and_a_killed_one_loses_at_most_its_
     complete = _points(trials, TrialState.COMPLETE)
     running = [t for t in trials if t.state == TrialState.RUNNING]
     assert len(complete) == len(set(complete)), "a grid point ran twice"
-    assert set(_points(trials, TrialState.PRUNED)) == GRID - VALID  # skipped by SmaCrossParams, never run
+    pruned = set(_points(trials, TrialState.PRUNED))
+    assert pruned <= GRID - VALID and not pruned & set(complete)  # skipped by SmaCrossParams, never run
     assert len(running) <= 1  # the killed worker's trial in flight (maybe killed before it even chose its point)
-    assert len(VALID - set(complete)) <= len(running)
+    # every point was run or skipped, but the one the killed worker held, which may be a valid or an invalid one
+    assert len(GRID - set(complete) - pruned) <= len(running)
     # Past the grid, a process that asked at the same time as another one's last grid point gets trial 84 or later
     # (trial numbers are atomic, the budget check before the ask cannot be): told FAIL as surplus before it suggests
     # anything, so it holds no point and runs nothing. At most one per process: after it, the budget is seen used up.
