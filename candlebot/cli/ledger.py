@@ -29,6 +29,16 @@ from candlebot.live.store import BotStore
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``candlebot-ledger`` runs this directly (not through candlebot's main): ``| head`` ends it quietly here too."""
+    try:
+        return _ledger(argv)
+    except BrokenPipeError:
+        from candlebot.cli.pipes import reader_gone
+
+        return reader_gone()
+
+
+def _ledger(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="candlebot-ledger", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--state-dir", help="the bot's state directory (default: $CANDLEBOT_STATE_DIR or ~/.local/share/candlebot)")
     parser.add_argument("--name", help="bot name (default: the current folder's name)")

@@ -33,3 +33,23 @@ def test_an_open_trade_in_the_books_is_not_marked_at_its_entry(tmp_path):
 
     line = result.stdout.splitlines()[0]
     assert "BUY 0.01 @ 30000.0" in line and "OPEN Mark: unknown" in line and "Mark: 30000.0" not in line
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_early_ends_the_ledger_quietly(tmp_path):
+    """``candlebot-ledger ... | head -1``: the console script runs ledger's own main, not candlebot's, and printed a
+    BrokenPipeError traceback once the reader had gone."""
+    label = BotIdentity.from_name("holder").label
+    store = BotStore(tmp_path / "bots" / f"{label}.sqlite", now=lambda: 0.0)
+    store.bind(pair="XBTUSD", start_cash=D("1000"))
+    order = OrderRequest("XBTUSD", Side.BUY, D("0.01"), 7)
+    fill = Fill("OAAAAA-BBBBB-CCCCCC", 7, "XBTUSD", Side.BUY, 1_700_000_000, D("30000.0"), D("0.01"), D("300.00000"), D("0.78000"))
+    store.intent(order, 1)
+    store.filled(order, fill, BotTrade(1, fill), D("699.22000"))
+    store.close()
+    for output in ([], ["--json"], ["--csv"]):
+        process = subprocess.Popen([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(tmp_path), "--name",
+                                    "holder", *output], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        process.stdout.close()  # the reader is gone before the first line
+        stderr = process.stderr.read()
+        assert process.wait(60) == 0 and stderr == "", (output, stderr)
