@@ -102,3 +102,25 @@ def test_a_clean_stop_is_not_counted_as_a_gap(tmp_path: Path) -> None:
     summary = re.search(r"stopped after .* for 3 pairs, ([\d,]+) gaps? \(", stderr)
     assert summary is not None, stderr[-2000:]
     assert int(summary.group(1).replace(",", "")) == resyncs, stderr[-2000:]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_no_datadog_agent_is_said_once_not_every_second(tmp_path: Path) -> None:
+    """Metrics on (the default) and nothing listening: DogStatsD's client logged 'Error submitting packet' about
+    every second, forever, into the collector's log; once is enough to know the agent is missing."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as free:
+        free.bind(("127.0.0.1", 0))
+        closed_port = free.getsockname()[1]
+    rig = Rig(f"sqlite:///{tmp_path / 'books.sqlite'}", tmp_path)
+    try:
+        rig.start("--no-slack", "--statsd-port", str(closed_port))
+        # interval snapshots every 3 s: two rounds of them are at least 6 metrics passes (one a second)
+        wait_until(lambda: sum(reason == "interval" for _, _, reason in rig.snapshots()) >= 2 * 3, "snapshots", 60)
+        code, _, stderr = rig.stop(signal.SIGTERM)
+    finally:
+        rig.close()
+    assert code == 0, stderr[-2000:]
+    assert stderr.count("Error submitting packet") == 1, stderr[-3000:]
