@@ -465,7 +465,7 @@ def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("fleet", type=Path, help="fleet file (TOML), see fleet.example.toml")
+    parser.add_argument("fleet", type=Path, help="fleet file (TOML); an example with every key: deploy/supervisor/fleet.example.toml in candlebot's source (README: Fleets under supervisor)")
     parser.add_argument("-o", "--output", type=Path, help="write the config here (default: stdout)")
     parser.add_argument("--mkdirs", action="store_true",
                         help="create every folder the config names: bot folders and their logs/, the state and run directories")
