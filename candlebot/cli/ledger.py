@@ -70,6 +70,11 @@ def _ledger(argv: list[str] | None) -> int:
                                   "again") from None
         store = BotStore(path, now=time.time, create=False, writable=args.clear_hold or changes_books)
         try:
+            owner = (store.meta("bot_name"), store.meta("bot_id"))
+            if owner[0] is not None and owner != (identity.name, identity.bot_id):  # as the bot itself refuses it
+                raise ConfigError(f"state file {path} holds the books of bot {owner[0]!r} (id {owner[1]}), not "
+                                  f"{identity.name!r} (id {identity.bot_id}): a copied or renamed file; use --name "
+                                  f"{owner[0]} where it belongs, or move it away")
             hold = store.meta(HOLD_KEY)
             shortage = store.meta(FLEET_HOLD_KEY)
             if args.clear_hold:

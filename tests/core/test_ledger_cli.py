@@ -53,3 +53,24 @@ def test_a_reader_that_stops_early_ends_the_ledger_quietly(tmp_path):
         process.stdout.close()  # the reader is gone before the first line
         stderr = process.stderr.read()
         assert process.wait(60) == 0 and stderr == "", (output, stderr)
+
+
+@pytest.mark.slow
+def test_a_copied_state_file_is_not_shown_as_the_books_of_the_bot_it_was_copied_to(tmp_path):
+    """The bot refuses another bot's books (copied or renamed file); the ledger printed them under the new name and
+    --write-off/--clear-hold would have changed them."""
+    store = BotStore(tmp_path / "bots" / f"{BotIdentity.from_name('holder').label}.sqlite", now=lambda: 0.0)
+    holder = BotIdentity.from_name("holder")
+    store.claim(name=holder.name, bot_id=holder.bot_id, account="paper")
+    store.bind(pair="XBTUSD", start_cash=D("1000"))
+    store.close()
+    copy = tmp_path / "bots" / f"{BotIdentity.from_name('other').label}.sqlite"
+    copy.write_bytes(store.path.read_bytes())
+    for extra in ([], ["--clear-hold"]):
+        result = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(tmp_path), "--name",
+                                 "other", *extra], capture_output=True, text=True, cwd=REPO, timeout=60)
+        assert result.returncode == 2 and result.stdout == "", result
+        assert result.stderr.count("\n") == 1 and "holds the books of bot 'holder'" in result.stderr, result.stderr
+    ok = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(tmp_path), "--name", "holder"],
+                        capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert ok.returncode == 0 and "bot=" in ok.stdout, ok
