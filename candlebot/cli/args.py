@@ -182,10 +182,10 @@ def parse_time(text: str, flag: str) -> float:
 
 
 def parse_range(start: str | None, end: str | None) -> tuple[float | None, float | None]:
-    first = parse_time(start, "-s") if start else None
-    last = parse_time(end, "-e") if end else None
+    first = parse_time(start, "--from") if start else None
+    last = parse_time(end, "--to") if end else None
     if first is not None and last is not None and first >= last:
-        raise ConfigError(f"-s ({_iso(first)}) must be before -e ({_iso(last)})")
+        raise ConfigError(f"--from ({_iso(first)}) must be before --to ({_iso(last)})")
     return first, last
 
 

@@ -76,7 +76,7 @@ def load_convention_chart(data: str, pair: str, period_minutes: float | None, en
         raise ConfigError(f"{data}: cannot tell the candle period from a single candle; pass -p")
     columns = columns.between(None, end)
     if len(columns) == 0:
-        raise ConfigError(f"no candles before -e in {data}")
+        raise ConfigError(f"no candles before --to in {data}")
     filled = longest = 0
     if not keep_gaps:
         gapless = fill_gaps(columns, native if native is not None else period)
