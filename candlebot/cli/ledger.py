@@ -108,7 +108,7 @@ def _ledger(argv: list[str] | None) -> int:
     pnls = [t.pnl for t in closed if t.pnl is not None]  # every closed trade has one
     totals = {
         "bot": identity.label,
-        "pair": pair,
+        "pair": _altname(pair),  # XBTUSD as the user wrote it (and as status --json says), not XXBTZUSD
         "trades": len(books.trades),
         "open_trades": len(books.trades) - len(closed),
         "wins": sum(1 for pnl in pnls if pnl > 0),
@@ -132,7 +132,7 @@ def _ledger(argv: list[str] | None) -> int:
     else:
         for trade in books.trades:
             print(ledger_line(trade, None))  # the books hold no price: an open trade's mark is not its entry
-        print(fields_line({**totals, "pair": _altname(pair)}))  # XBTUSD as the user wrote it, no empty fields
+        print(fields_line(totals))  # no empty fields
     return 0
 
 

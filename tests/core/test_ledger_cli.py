@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import subprocess
@@ -74,3 +76,18 @@ def test_a_copied_state_file_is_not_shown_as_the_books_of_the_bot_it_was_copied_
     ok = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(tmp_path), "--name", "holder"],
                         capture_output=True, text=True, cwd=REPO, timeout=60)
     assert ok.returncode == 0 and "bot=" in ok.stdout, ok
+
+
+@pytest.mark.slow
+def test_the_json_ledger_names_the_pair_as_the_text_and_status_do(tmp_path):
+    """A bot's books hold Kraken's pair id (XXBTZUSD); the text line and ``status --json`` say XBTUSD, the JSON said
+    XXBTZUSD."""
+    holder = BotIdentity.from_name("holder")
+    store = BotStore(tmp_path / "bots" / f"{holder.label}.sqlite", now=lambda: 0.0)
+    store.claim(name=holder.name, bot_id=holder.bot_id, account="paper")
+    store.bind(pair="XXBTZUSD", start_cash=D("1000"))
+    store.close()
+    run = [sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(tmp_path), "--name", "holder"]
+    text = subprocess.run(run, capture_output=True, text=True, cwd=REPO, timeout=60, check=True).stdout
+    shown = json.loads(subprocess.run([*run, "--json"], capture_output=True, text=True, cwd=REPO, timeout=60, check=True).stdout)
+    assert "pair=XBTUSD" in text and shown["pair"] == "XBTUSD"
