@@ -147,3 +147,15 @@ def test_a_downloaded_file_of_another_pair_is_not_backtested_as_xbtusd(tmp_path)
         "trade them as XBTUSD: pass -c ETHUSD"])
     done = backtest("-c", "ETHUSD")
     assert done.returncode == 0 and "market  ETHUSD, 5 min candles" in done.stdout, done.stderr
+
+
+@pytest.mark.slow
+def test_status_before_any_bot_says_so_without_naming_a_flag_never_given(tmp_path):
+    """`candlebot status` on a machine with no bot yet said '--state-dir: ... is not a folder' to a user who gave none."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("CANDLEBOT_STATE_DIR", None)
+    done = subprocess.run([sys.executable, "-m", "candlebot", "status"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert (done.returncode, done.stdout) == (2, "") and done.stderr.splitlines() == [
+        f"candlebot: error: no bots in the default state dir: {tmp_path / 'data' / 'candlebot'} is not a folder yet "
+        "(a bot's first start makes it); bots elsewhere: --state-dir DIR"]
