@@ -27,6 +27,7 @@ from candlebot.events import EventBus
 from candlebot.identity import BotIdentity
 from candlebot.live.paths import default_state_dir
 from candlebot.output.botstatus import open_bot
+from candlebot.output.lines import plural
 from candlebot.strategy.params import parse_params
 
 
@@ -129,7 +130,7 @@ def _recorded_strategy(record: BotRecord, search_path: list[str]) -> str:
 
 
 def _print(out: TextIO, name: str, mode: str, strategy: str, comparisons: list[Comparison]) -> None:
-    out.write(f"replay of bot {name} ({mode}, {strategy}): {len(comparisons)} decisions\n")
+    out.write(f"replay of bot {name} ({mode}, {strategy}): {plural(len(comparisons), 'decision')}\n")
     out.write(f"{'candle (UTC)':<19}  {'side':<4}  {'bot':>14}  {'backtest':>14}  {'cost diff':>11}  verdict\n")
     for c in comparisons:
         diff = c.cost_difference
