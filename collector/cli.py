@@ -130,6 +130,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return reader_gone()
 
 
+class _FirstOnly(logging.Filter):
+    """DogStatsD's client logs every packet it cannot send: with no agent listening, one line a second forever
+    (each metrics pass). The first says the agent is missing; the rest only fill the log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        said, self.said = self.said, True
+        return not said
+
+
 def record(args: argparse.Namespace) -> int:
     from candlebot.output.sinks.config import sink_config
     from candlebot.collector.app import CollectorConfig, collect
@@ -137,6 +150,7 @@ def record(args: argparse.Namespace) -> int:
     from candlebot.collector.storage import open_store
 
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("datadog.dogstatsd").addFilter(_FirstOnly())
     names = list(dict.fromkeys(name.strip() for name in [*args.pair_list, *args.pairs.split(",")] if name.strip()))
     if not names:
         raise ConfigError("name the pairs to record: -c XBTUSD -c ETHUSD (or --pairs XBTUSD,ETHUSD)")

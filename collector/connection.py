@@ -97,12 +97,12 @@ class Connection:
                 for task in self._resyncing.values():
                     task.cancel()
                 self._resyncing.clear()
+            if stop.is_set():
+                return  # closed on purpose: no gap to count (the next start continues after a "restart" gap)
             lost = now_us()
             for feed in self.feeds.values():
                 if feed.synced or feed.gap_start is None:
                     feed.fail(reason, lost)
-            if stop.is_set():
-                return
             delay = self.backoff.next()
             log.info("%s: %s; reconnecting in %.2f s", self.name, reason, delay)
             try:

@@ -100,8 +100,11 @@ def build_parser(uses: tuple[str, ...] = (BACKTEST, BOT), prog: str = "candlebot
 def _add_output_arguments(parser: ArgumentParser, uses: tuple[str, ...]) -> None:
     both = BACKTEST in uses and BOT in uses
     output = parser.add_argument_group("output")
-    output.add_argument("--json", action="store_true", help="print the summary as one JSON object (last line of stdout)")
-    output.add_argument("--trades-csv", metavar="PATH", help="write one row per trade to PATH")
+    if BACKTEST in uses:  # a bot refuses them (its summary is its log's last line): `run --help` does not offer them
+        output.add_argument("--json", action="store_true", help=("backtest: " if both else "") +
+                            "print the summary as one JSON object (last line of stdout)")
+        output.add_argument("--trades-csv", metavar="PATH", help=("backtest: " if both else "") +
+                            "write one row per trade to PATH")
     output.add_argument("--quiet", action="store_true", help="no ticker/ledger lines, only the summary")
     if BACKTEST in uses:
         output.add_argument("-v", "--verbose", action="store_true", help="print the ticker and ledger lines of every candle before the summary"
@@ -182,10 +185,10 @@ def parse_time(text: str, flag: str) -> float:
 
 
 def parse_range(start: str | None, end: str | None) -> tuple[float | None, float | None]:
-    first = parse_time(start, "-s") if start else None
-    last = parse_time(end, "-e") if end else None
+    first = parse_time(start, "--from") if start else None
+    last = parse_time(end, "--to") if end else None
     if first is not None and last is not None and first >= last:
-        raise ConfigError(f"-s ({_iso(first)}) must be before -e ({_iso(last)})")
+        raise ConfigError(f"--from ({_iso(first)}) must be before --to ({_iso(last)})")
     return first, last
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -23,7 +24,26 @@ from candlebot.events import EventBus
 from candlebot.output import progress
 from candlebot.output.logsink import ClockFormatter, LogSink
 from candlebot.output.report import RunReport, write_trades_csv
+from candlebot.pair import PairInfo
 from candlebot.strategy.params import parse_params
+
+
+DOWNLOADED = re.compile(r"([A-Z0-9]+)_\d+[smhd]\.csv(\.gz)?")  # candlebot download's PAIR_PERIOD.csv (XBTUSD_5m.csv)
+
+
+def _check_downloaded_pair(data: str | None, pair: PairInfo) -> None:
+    """A downloaded file says its pair in its name: backtested as another pair (-c left at its XBTUSD default), its
+    prices would be rounded to that pair's tick and sized with its fee and order minimum, silently."""
+    match = DOWNLOADED.fullmatch(Path(data).name) if data else None
+    if match is None:
+        return
+    try:
+        named = offline_pair(match.group(1))
+    except ConfigError:
+        return  # a name of the user's own, not a pair
+    if named.name != pair.name:
+        raise ConfigError(f"{Path(data).name} holds {named.altname} candles (candlebot download named it), but the "
+                          f"backtest would trade them as {pair.altname}: pass -c {named.altname}")
 
 
 def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
@@ -35,6 +55,7 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     strategy = resolve_strategy(args.strategy, args.strategy_path)
     params = parse_params(strategy.Params, args.param, strategy.name)
     pair = offline_pair(args.pair)
+    _check_downloaded_pair(args.data, pair)
     start, end = parse_range(args.start, args.end)
     cash = parse_amount(args.cash or "10000", "--cash")
     stake = parse_amount(args.stake, "--stake") if args.stake is not None else None

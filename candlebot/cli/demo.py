@@ -54,7 +54,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     params = args.param if args.param is not None else (["fast=4", "slow=12"] if args.strategy == "sma_cross" else [])
 
-    from candlebot.assembly import start_demo_market
+    from candlebot.assembly import resolve_strategy, start_demo_market
+    from candlebot.errors import ConfigError
+    from candlebot.strategy.params import parse_params
+
+    try:  # a typo is one line before a simulator starts and a banner promises a bot
+        strategy = resolve_strategy(args.strategy, [])
+        parse_params(strategy.Params, params, strategy.name)
+    except ConfigError as exc:
+        print(f"candlebot: error: {exc}", file=sys.stderr)
+        return 2
 
     with tempfile.TemporaryDirectory(prefix="candlebot-demo-") as folder:
         work = Path(folder)

@@ -86,13 +86,13 @@ def _request(args: argparse.Namespace) -> Request:
     if args.period is None:
         raise ConfigError("download: -p MINUTES is required (the candle period to build)")
     if args.since is None:
-        raise ConfigError("download: --since DATE is required")
-    since = parse_time(args.since, "--since")
+        raise ConfigError("download: --from DATE is required (the first trade to fetch; the same --from again continues)")
+    since = parse_time(args.since, "--from")
     if since > time.time():  # also a time in milliseconds: no trades yet, and the folder would start there
-        raise ConfigError(f"download: --since {args.since} is in the future (unix seconds, not milliseconds)")
-    until = parse_time(args.until, "--until") if args.until else None
+        raise ConfigError(f"download: --from {args.since} is in the future (unix seconds, not milliseconds)")
+    until = parse_time(args.until, "--to") if args.until else None
     if until is not None and until <= since:
-        raise ConfigError("download: --since must be before --until")
+        raise ConfigError("download: --from must be before --to")
     if not (math.isfinite(args.pace) and 0 <= args.pace <= 60):
         raise ConfigError(f"--pace must be within [0, 60] seconds, got {args.pace}")
     pairs = tuple(dict.fromkeys(p.strip().upper() for p in args.pair))
@@ -277,7 +277,7 @@ class _Lines:
 
 def _import(args: argparse.Namespace) -> int:
     if args.since or args.until or args.period is not None:
-        raise ConfigError("--import takes no -p/--since/--until: the archive's files say their own periods")
+        raise ConfigError("--import takes no -p/--from/--to: the archive's files say their own periods")
     from candlebot.cli.folders import writable_folder
 
     files = import_archive(args.archive, writable_folder(args.data_dir, "--data-dir"), args.pair)

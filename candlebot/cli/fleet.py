@@ -167,8 +167,9 @@ def _environment(raw: object, where: str) -> dict[str, str]:
     return env
 
 
-def check_bot(bot: Bot, fleet: Fleet) -> None:
-    """The bot's command line as candlebot itself reads it: flags, period, poll, amounts, strategy and parameters."""
+def check_bot(bot: Bot, fleet: Fleet) -> str | None:
+    """The bot's command line as candlebot itself reads it: flags, period, poll, amounts, strategy and parameters.
+    Returns the state dir the bot will use (None: the default one)."""
     from candlebot.chart import period_seconds
     from candlebot.cli.args import build_parser, check_seconds, parse_amount
     from candlebot.assembly import resolve_strategy
@@ -179,6 +180,9 @@ def check_bot(bot: Bot, fleet: Fleet) -> None:
         args = build_parser().parse_args(bot.argv(fleet)[len(fleet.command):])
         if args.data is not None:
             raise ConfigError("--data makes a backtest, not a bot")
+        if args.name != bot.name:  # the program, its folder and `supervisorctl start` know the bot by its entry's name
+            raise ConfigError(f"extra_args renames the bot to {args.name!r}: a bot's name is its entry's name "
+                              "(its program, folder and state file); set name instead")
         period_seconds(args.period)
         check_seconds(args.poll, "poll", maximum=86_400)
         for flag in ("cash", "stake"):
@@ -189,6 +193,7 @@ def check_bot(bot: Bot, fleet: Fleet) -> None:
         known_pair(args.pair)
     except ConfigError as exc:
         raise FleetError(f"bot {bot.name}: {exc}") from None
+    return args.state_dir
 
 
 def known_pair(name: str) -> None:
@@ -241,8 +246,16 @@ def load_fleet(path: Path) -> Fleet:
     fleet = Fleet(group=group, root=_resolve(path, head["root"]), command=argv, bots=tuple(bots),
                   state_dir=str(_resolve(path, head["state_dir"])) if head.get("state_dir") else None,
                   environment=_environment(head.get("environment", {}), f"{path}: [fleet]"), user=head.get("user"))
+    state_dirs: dict[str, dict[str, str]] = {}
     for bot in fleet.bots:
-        check_bot(bot, fleet)
+        state_dir = check_bot(bot, fleet)
+        if bot.key_file:
+            state_dirs.setdefault(bot.key_file, {})[bot.name] = state_dir or "the default state dir"
+    for key_file, dirs in state_dirs.items():
+        if len(set(dirs.values())) > 1:  # each bot would start, and the later ones refuse (exit 2) under supervisor
+            raise FleetError(f"{path}: bots on key file {key_file} must share one state dir (its nonce file, rate "
+                             "counters and the fleet-wide audit live there): "
+                             + ", ".join(f"{name} uses {folder}" for name, folder in dirs.items()))
     return fleet
 
 
@@ -452,7 +465,7 @@ def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("fleet", type=Path, help="fleet file (TOML), see fleet.example.toml")
+    parser.add_argument("fleet", type=Path, help="fleet file (TOML); an example with every key: deploy/supervisor/fleet.example.toml in candlebot's source (README: Fleets under supervisor)")
     parser.add_argument("-o", "--output", type=Path, help="write the config here (default: stdout)")
     parser.add_argument("--mkdirs", action="store_true",
                         help="create every folder the config names: bot folders and their logs/, the state and run directories")

@@ -29,6 +29,16 @@ from candlebot.live.store import BotStore
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``candlebot-ledger`` runs this directly (not through candlebot's main): ``| head`` ends it quietly here too."""
+    try:
+        return _ledger(argv)
+    except BrokenPipeError:
+        from candlebot.cli.pipes import reader_gone
+
+        return reader_gone()
+
+
+def _ledger(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="candlebot-ledger", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--state-dir", help="the bot's state directory (default: $CANDLEBOT_STATE_DIR or ~/.local/share/candlebot)")
     parser.add_argument("--name", help="bot name (default: the current folder's name)")
@@ -60,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
                                   "again") from None
         store = BotStore(path, now=time.time, create=False, writable=args.clear_hold or changes_books)
         try:
+            owner = (store.meta("bot_name"), store.meta("bot_id"))
+            if owner[0] is not None and owner != (identity.name, identity.bot_id):  # as the bot itself refuses it
+                raise ConfigError(f"state file {path} holds the books of bot {owner[0]!r} (id {owner[1]}), not "
+                                  f"{identity.name!r} (id {identity.bot_id}): a copied or renamed file; use --name "
+                                  f"{owner[0]} where it belongs, or move it away")
             hold = store.meta(HOLD_KEY)
             shortage = store.meta(FLEET_HOLD_KEY)
             if args.clear_hold:
@@ -93,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     pnls = [t.pnl for t in closed if t.pnl is not None]  # every closed trade has one
     totals = {
         "bot": identity.label,
-        "pair": pair,
+        "pair": _altname(pair),  # XBTUSD as the user wrote it (and as status --json says), not XXBTZUSD
         "trades": len(books.trades),
         "open_trades": len(books.trades) - len(closed),
         "wins": sum(1 for pnl in pnls if pnl > 0),
@@ -117,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for trade in books.trades:
             print(ledger_line(trade, None))  # the books hold no price: an open trade's mark is not its entry
-        print(fields_line({**totals, "pair": _altname(pair)}))  # XBTUSD as the user wrote it, no empty fields
+        print(fields_line(totals))  # no empty fields
     return 0
 
 

@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
     spec = shlex.quote(f"{path}:{class_name}")
     print(f"wrote {path} (class {class_name}); backtest it with:")
-    print(f"  candlebot --data demo -p 60 --strategy {spec}")
+    print(f"  candlebot backtest --data demo -p 60 --strategy {spec}")
     return 0
 
 

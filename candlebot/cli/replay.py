@@ -6,7 +6,7 @@ parameters, fee, stake and protection the bot recorded, from the candle it start
 ``--param`` override what was recorded (a what-if). It prints each decision: candle, side, the bot's price
 against the backtest's and the cost difference, and for a divergence its cause (unfilled, partial, price
 guard, audit hold, outage, strategy error, different candle); then what the bot's fills paid against the
-candle's open, as the ``--spread`` to give backtests; ``--report FILE.html`` draws both on one chart. Exit 0 when every decision agrees, 1 when any
+candle's open, as the ``--spread`` to give backtests; ``-o FILE.html`` draws both on one chart. Exit 0 when every decision agrees, 1 when any
 diverges, 2 on bad input.
 """
 
@@ -27,6 +27,7 @@ from candlebot.events import EventBus
 from candlebot.identity import BotIdentity
 from candlebot.live.paths import default_state_dir
 from candlebot.output.botstatus import open_bot
+from candlebot.output.lines import plural
 from candlebot.strategy.params import parse_params
 
 
@@ -40,9 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--strategy-path", action="append", default=[], help="also look for strategies here")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a recorded strategy parameter (repeatable)")
-    parser.add_argument("--report", metavar="FILE.html", help="also draw both on one chart: the bot's report with the "
-                        "backtest's positions as a line (its entry price while a trade is open) and every verdict "
-                        "in the decisions table")
+    parser.add_argument("-o", "--output", "--report", dest="report", metavar="FILE.html",
+                        help="also draw both on one chart: the bot's report with the backtest's positions as a line "
+                        "(its entry price while a trade is open) and every verdict in the decisions table; "
+                        "--report is the older spelling")
     return parser
 
 
@@ -128,7 +130,7 @@ def _recorded_strategy(record: BotRecord, search_path: list[str]) -> str:
 
 
 def _print(out: TextIO, name: str, mode: str, strategy: str, comparisons: list[Comparison]) -> None:
-    out.write(f"replay of bot {name} ({mode}, {strategy}): {len(comparisons)} decisions\n")
+    out.write(f"replay of bot {name} ({mode}, {strategy}): {plural(len(comparisons), 'decision')}\n")
     out.write(f"{'candle (UTC)':<19}  {'side':<4}  {'bot':>14}  {'backtest':>14}  {'cost diff':>11}  verdict\n")
     for c in comparisons:
         diff = c.cost_difference

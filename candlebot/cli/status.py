@@ -34,7 +34,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     if not state_dir.is_dir():
-        raise ConfigError(f"--state-dir: {state_dir} is not a folder")
+        if args.state_dir:
+            raise ConfigError(f"--state-dir: {state_dir} is not a folder")
+        raise ConfigError(f"no bots in the default state dir: {state_dir} is not a folder yet (a bot's first start "
+                          "makes it); bots elsewhere: --state-dir DIR")
     url = server_url(args.supervisor_url, args.supervisor_config)
     every = None
     if args.watch is not None:

@@ -83,7 +83,7 @@ def load_convention_chart(data: str, pair: str, period_minutes: float | None, en
     if prepared is None:
         columns = columns.between(None, end)
         if len(columns) == 0:
-            raise ConfigError(f"no candles before -e in {data}")
+            raise ConfigError(f"no candles before --to in {data}")
         filled = longest = 0
         if not keep_gaps:
             gapless = fill_gaps(columns, native if native is not None else period)

@@ -9,7 +9,7 @@ The rule, stated the way every shipped strategy states it (keep this true when y
 
 Backtest it on generated candles, then on a real file:
 
-    candlebot --data demo -p 60 --strategy my_strategy.py:MyStrategy
+    candlebot backtest --data demo -p 60 --strategy my_strategy.py:MyStrategy
     candlebot --data candles.csv --strategy my_strategy.py:MyStrategy --param fast=8 --param slow=21
 
 How to write and load a strategy, and every indicator with its warm-up: docs/strategies.md.

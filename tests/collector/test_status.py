@@ -81,3 +81,46 @@ def test_the_collector_process_prints_status_lines_and_a_summary_on_stop(tmp_pat
                         r"\d+ dropped, ([\d,]+) rows written", stderr)
     assert summary is not None, stderr[-2000:]
     assert int(summary.group(1).replace(",", "")) > 0 and int(summary.group(2).replace(",", "")) > 100
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_clean_stop_is_not_counted_as_a_gap(tmp_path: Path) -> None:
+    """SIGTERM closes the socket on purpose: the summary and the resync metric must not report that as a gap
+    (before, every clean stop said '3 gaps' and sent resyncs reason:disconnected for every pair)."""
+    rig = Rig(f"sqlite:///{tmp_path / 'books.sqlite'}", tmp_path)
+    try:
+        rig.start("--no-slack", "--status-every", "0.5")
+        wait_until(lambda: rig.metric_sum(m.ROWS_WRITTEN.name) > 100, "rows written", 30)
+        code, _, stderr = rig.stop(signal.SIGTERM)
+        resyncs = rig.metric_sum(m.RESYNCS.name)
+        disconnects = rig.metric_sum(m.RESYNCS.name, reason="disconnected")
+    finally:
+        rig.close()
+    assert code == 0, stderr[-2000:]
+    assert disconnects == 0, stderr[-2000:]
+    summary = re.search(r"stopped after .* for 3 pairs, ([\d,]+) gaps? \(", stderr)
+    assert summary is not None, stderr[-2000:]
+    assert int(summary.group(1).replace(",", "")) == resyncs, stderr[-2000:]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_no_datadog_agent_is_said_once_not_every_second(tmp_path: Path) -> None:
+    """Metrics on (the default) and nothing listening: DogStatsD's client logged 'Error submitting packet' about
+    every second, forever, into the collector's log; once is enough to know the agent is missing."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as free:
+        free.bind(("127.0.0.1", 0))
+        closed_port = free.getsockname()[1]
+    rig = Rig(f"sqlite:///{tmp_path / 'books.sqlite'}", tmp_path)
+    try:
+        rig.start("--no-slack", "--statsd-port", str(closed_port))
+        # interval snapshots every 3 s: two rounds of them are at least 6 metrics passes (one a second)
+        wait_until(lambda: sum(reason == "interval" for _, _, reason in rig.snapshots()) >= 2 * 3, "snapshots", 60)
+        code, _, stderr = rig.stop(signal.SIGTERM)
+    finally:
+        rig.close()
+    assert code == 0, stderr[-2000:]
+    assert stderr.count("Error submitting packet") == 1, stderr[-3000:]

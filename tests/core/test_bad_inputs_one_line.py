@@ -77,6 +77,14 @@ CASES = {
         ["candlebot", *OPTIMIZE, "--data", "HOURLY", "--walk-forward", "1000"],
         "candlebot: error: --walk-forward 1000: out-of-sample folds of 2 candles are too short to judge a result "
         "(at least 30); use --walk-forward 69 or fewer"),
+    "demo with an unknown strategy: refused before a simulator starts": (
+        ["candlebot", "demo", "--strategy", "nope"],
+        "candlebot: error: unknown strategy 'nope' (available: bollinger, direction_mask, macd, parabolic_sar_stochastic, "
+        "sma_cross, stochastic, stochastic_sr_ma; no nope.py in FOLDER; your own: path/file.py[:Class] or "
+        "package.module[:Class])"),
+    "demo with a bad parameter": (
+        ["candlebot", "demo", "--param", "fast=x"],
+        "candlebot: error: parameter fast: 'x' is not a valid integer"),
 }
 
 
@@ -118,3 +126,36 @@ def test_a_postgresql_study_without_psycopg_names_the_extra(tmp_path):
     assert done.returncode == 2 and done.stderr.splitlines() == [
         "candlebot: error: --storage postgresql://trader:***@127.0.0.1:9/studies needs the [postgres] extra (psycopg): "
         "pip install 'candlebot[postgres]'"], done.stderr
+
+
+@pytest.mark.slow
+def test_a_downloaded_file_of_another_pair_is_not_backtested_as_xbtusd(tmp_path):
+    """`candlebot download -c ETHUSD -p 5` writes ETHUSD_5m.csv; a backtest of it without -c traded it as XBTUSD
+    (the default): XBTUSD's tick, fee and order minimum on ETH prices, silently."""
+    rows = "".join(f"{1_700_000_000 + 300 * i},2000.0{i % 10},2001,1999,2000.5,1.5\n" for i in range(60))
+    data = tmp_path / "ETHUSD_5m.csv"
+    data.write_text("time,open,high,low,close,volume\n" + rows)
+
+    def backtest(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "candlebot", "backtest", "--data", str(data), "--strategy", "sma_cross",
+                               "--param", "fast=2", "--param", "slow=5", *extra], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    refused = backtest()
+    assert (refused.returncode, refused.stdout, refused.stderr.splitlines()) == (2, "", [
+        "candlebot: error: ETHUSD_5m.csv holds ETHUSD candles (candlebot download named it), but the backtest would "
+        "trade them as XBTUSD: pass -c ETHUSD"])
+    done = backtest("-c", "ETHUSD")
+    assert done.returncode == 0 and "market  ETHUSD, 5 min candles" in done.stdout, done.stderr
+
+
+@pytest.mark.slow
+def test_status_before_any_bot_says_so_without_naming_a_flag_never_given(tmp_path):
+    """`candlebot status` on a machine with no bot yet said '--state-dir: ... is not a folder' to a user who gave none."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env.pop("CANDLEBOT_STATE_DIR", None)
+    done = subprocess.run([sys.executable, "-m", "candlebot", "status"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert (done.returncode, done.stdout) == (2, "") and done.stderr.splitlines() == [
+        f"candlebot: error: no bots in the default state dir: {tmp_path / 'data' / 'candlebot'} is not a folder yet "
+        "(a bot's first start makes it); bots elsewhere: --state-dir DIR"]

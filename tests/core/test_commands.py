@@ -16,7 +16,7 @@ from candlebot.cli import SUBCOMMANDS, main
 REPO = Path(__file__).resolve().parents[2]
 BOT_ONLY = ("--live", "--paper", "--validate", "--state-dir", "--log-dir", "--poll", "--reconcile-window", "--audit-interval",
             "--stop-after", "--key-file", "--kraken-tier", "--max-price-deviation", "--name")
-BACKTEST_ONLY = ("--data", "--cache-dir", "--no-cache", "--slippage-bps", "--report-png", "--verbose")
+BACKTEST_ONLY = ("--data", "--cache-dir", "--no-cache", "--slippage-bps", "--report-png", "--verbose", "--json", "--trades-csv")
 
 
 def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

@@ -36,6 +36,12 @@ def _collector(command: str | None = None) -> ParserFactory:
     return (lambda: run_parser()) if command is None else (lambda: read_parser(command))
 
 
+def _replay() -> argparse.ArgumentParser:
+    from candlebot.cli.replay import build_parser as replay_parser
+
+    return replay_parser()
+
+
 STRATEGY = ["--strategy", "sma_cross"]
 # command: (its parser, the flags it needs anyway, where the time range goes, where -o goes)
 RANGES = {
@@ -51,6 +57,7 @@ OUTPUTS = {
     "optimize": (_optimize, [*STRATEGY, "--data", "demo", "--space", "fast=5..9"], "html"),
     "download": (_download, [], "data_dir"),
     "collector export": (_collector("export"), ["--db", "sqlite:///x", "-c", "XBTUSD", "--from", "1", "--to", "2"], "output"),
+    "replay": (_replay, ["--name", "bot"], "report"),
 }
 KRAKEN_URLS = {
     "candlebot": (_trading(), STRATEGY, "kraken_url"),

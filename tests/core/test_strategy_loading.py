@@ -230,7 +230,7 @@ def test_new_strategy_writes_a_template_that_backtests_as_printed_and_is_never_o
     assert "class EmaTrend(BotStrategy):" in text and 'name = "ema_trend"' in text and "MyStrategy" not in text
     assert f"interface = {INTERFACE_VERSION}" in text
     command = next(line.strip() for line in created.stdout.splitlines() if line.strip().startswith("candlebot "))
-    assert command == "candlebot --data demo -p 60 --strategy mine/ema_trend.py:EmaTrend"
+    assert command == "candlebot backtest --data demo -p 60 --strategy mine/ema_trend.py:EmaTrend"
     report = summary(run([str(CONSOLE_SCRIPT), *shlex.split(command)[1:], "--json"], tmp_path))
     assert report["strategy"] == "ema_trend" and report["trades"] > 0
 

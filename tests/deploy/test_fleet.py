@@ -93,6 +93,11 @@ def test_hostile_values_are_refused_in_one_line(tmp_path, fleet_head, bot, messa
         ('name = "a"\npair = "XBTUSD"\nstrategy = "direction_mask"\nparams = { mask = [1, 2, 0] }\n', "mask holds 0s and 1s only"),
         (GOOD_BOT + 'extra_args = ["--cahs", "500"]\n', "bot a: unrecognized arguments: --cahs 500"),
         (GOOD_BOT + 'extra_args = ["--data", "demo"]\n', "bot a: --data makes a backtest, not a bot"),
+        (GOOD_BOT + 'extra_args = ["--name", "b"]\n', "bot a: extra_args renames the bot to 'b'"),
+        (GOOD_BOT + 'mode = "live"\nkey_file = "k.key"\nextra_args = ["--state-dir", "elsewhere"]\n[[bot]]\n'
+         'name = "b"\npair = "XBTUSD"\nstrategy = "macd"\nmode = "live"\nkey_file = "k.key"\n',
+         "must share one state dir (its nonce file, rate counters and the fleet-wide audit live there): "
+         "a uses elsewhere, b uses the default state dir"),
         (GOOD_BOT + "period = 0.001\n", "not a whole number of seconds"),
     ],
 )

@@ -123,12 +123,12 @@ def test_an_interrupted_download_resumes_from_its_cursor(shared_data, tmp_path):
     [
         (["-p", "1", "--since", "2019-07-01"], "name at least one pair with -c"),
         (["-c", "XBTUSD", "--since", "2019-07-01"], "-p MINUTES is required"),
-        (["-c", "XBTUSD", "-p", "1"], "--since DATE is required"),
-        (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-02", "--until", "2019-07-01"], "--since must be before --until"),
+        (["-c", "XBTUSD", "-p", "1"], "--from DATE is required"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-02", "--until", "2019-07-01"], "--from must be before --to"),
         (["-c", "XBT/USD", "-p", "1", "--since", "2019-07-01"], "a Kraken pair is letters and digits"),
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--kraken-url", "ftp://x"], "must start with http"),
         (["--import", "/nonexistent.zip"], "--import: file not found"),
-        (["-c", "XBTUSD", "-p", "1", "--since", "2999-01-01"], "--since 2999-01-01 is in the future"),
+        (["-c", "XBTUSD", "-p", "1", "--since", "2999-01-01"], "--from 2999-01-01 is in the future"),
         (["-c", "XBTUSD", "-p", "1", "--since", "1561939200000"], "is in the future"),  # milliseconds
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--data-dir", "/dev/null/data", "--kraken-url",
           "http://127.0.0.1:9"], "--data-dir /dev/null/data: cannot write there"),
