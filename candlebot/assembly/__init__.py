@@ -18,17 +18,25 @@ This is the only core package that imports ``candlebot.strategies``, ``candlebot
 ``from candlebot.assembly import X`` keeps working.
 """
 
-from candlebot.assembly.backtest import Backtest, build_backtest, load_candles, load_chart, run_backtest
-from candlebot.assembly.bot import DEFAULT_CASH, BotProcess, build_bot
-from candlebot.assembly.outputs import SinkStarter, attach_outputs, no_sinks, sink_tags
-from candlebot.assembly.settings import LOOKUP_EVERY_S, BacktestSettings, BotSettings
-from candlebot.assembly.strategy import STRATEGIES, resolve_strategy
-from candlebot.assembly.venues import (VenueFactory, bot_policy, key_account, kraken_venue, offline_pair, public_kraken,
-                                       start_demo_market)
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_CASH", "LOOKUP_EVERY_S", "STRATEGIES", "Backtest", "BacktestSettings", "BotProcess", "BotSettings",
-    "SinkStarter", "VenueFactory", "attach_outputs", "bot_policy", "build_backtest", "build_bot", "key_account",
-    "kraken_venue", "load_candles", "load_chart", "no_sinks", "offline_pair", "public_kraken", "resolve_strategy",
-    "run_backtest", "sink_tags", "start_demo_market",
-]
+import importlib
+from typing import Any
+
+_WHERE = {  # name -> submodule: imported on first use, so that a command needing one part loads only that part
+    "Backtest": "backtest", "build_backtest": "backtest", "load_candles": "backtest", "load_chart": "backtest",
+    "run_backtest": "backtest",
+    "DEFAULT_CASH": "bot", "BotProcess": "bot", "build_bot": "bot",
+    "SinkStarter": "outputs", "attach_outputs": "outputs", "no_sinks": "outputs", "sink_tags": "outputs",
+    "LOOKUP_EVERY_S": "settings", "BacktestSettings": "settings", "BotSettings": "settings",
+    "STRATEGIES": "strategy", "resolve_strategy": "strategy",
+    "VenueFactory": "venues", "bot_policy": "venues", "key_account": "venues", "kraken_venue": "venues",
+    "offline_pair": "venues", "public_kraken": "venues", "start_demo_market": "venues",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

@@ -8,11 +8,11 @@ import dataclasses
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from candlebot.clock import LiveClock
 from candlebot.errors import ConfigError
-from candlebot.exchanges.kraken.config import KrakenConfig
+from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV, KrakenConfig
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 from candlebot.pair import PairInfo
 from candlebot.venue import Exchange
@@ -24,6 +24,13 @@ VenueFactory = Callable[[KrakenConfig, "KrakenCredentials | None", Path], Exchan
 """Makes the adapter a bot trades through (``config``, the key or None on paper, the state dir). Called once for
 the bot and once for a live bot's audit (its own connection). What it returns is used as a ``venue.Exchange``;
 ``account_fees``, ``validate_market_order`` and ``close`` are used when it has them (the Kraken adapter does)."""
+
+
+def kraken_config(url: str | None = None, tier: str = "starter", timeout: float = 10.0,
+                  environ: Mapping[str, str] | None = None) -> KrakenConfig:
+    """Where Kraken is (``url``, else ``$CANDLEBOT_KRAKEN_URL``, else Kraken) and how fast the key may call it."""
+    env = os.environ if environ is None else environ
+    return KrakenConfig(url=url or env.get(URL_ENV) or DEFAULT_URL, tier=tier, timeout=timeout)
 
 
 def kraken_venue(config: KrakenConfig, credentials: KrakenCredentials | None, state_dir: Path) -> Exchange:
@@ -52,7 +59,7 @@ def public_kraken(url: str | None, timeout: float) -> Callable[[], Callable[...,
 
     ``url``: ``--kraken-url`` (default ``$CANDLEBOT_KRAKEN_URL``, else Kraken); checked before any is made."""
     from candlebot.exchanges.kraken.client import KrakenClient
-    from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV, RetryPolicy
+    from candlebot.exchanges.kraken.config import RetryPolicy
 
     base = url or os.environ.get(URL_ENV) or DEFAULT_URL
     if not (math.isfinite(timeout) and timeout > 0):
