@@ -25,12 +25,12 @@ from typing import Any
 
 _WHERE = {  # name -> submodule: imported on first use, so that a command needing one part loads only that part
     "Backtest": "backtest", "build_backtest": "backtest", "load_candles": "backtest", "load_chart": "backtest",
-    "run_backtest": "backtest",
+    "run_backtest": "backtest", "backtest_venue": "backtest",
     "DEFAULT_CASH": "bot", "BotProcess": "bot", "build_bot": "bot",
     "SinkStarter": "outputs", "attach_outputs": "outputs", "no_sinks": "outputs", "sink_tags": "outputs",
     "LOOKUP_EVERY_S": "settings", "BacktestSettings": "settings", "BotSettings": "settings",
     "STRATEGIES": "strategy", "resolve_strategy": "strategy",
-    "VenueFactory": "venues", "bot_policy": "venues", "key_account": "venues", "kraken_venue": "venues",
+    "VenueFactory": "venues", "bot_policy": "venues", "key_account": "venues", "kraken_venue": "venues", "mode_venue": "venues", "kraken_config": "venues",
     "offline_pair": "venues", "public_kraken": "venues", "start_demo_market": "venues",
 }
 __all__ = sorted(_WHERE)

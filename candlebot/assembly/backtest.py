@@ -7,6 +7,7 @@ import bisect
 import itertools
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Callable
 
 from candlebot.assembly.settings import BacktestSettings
@@ -18,6 +19,7 @@ from candlebot.events import EventBus
 from candlebot.exchanges.backtest import BacktestExchange, CandleClock
 from candlebot.output.report import RunReport, build_report
 from candlebot.output.skips import SkipTally
+from candlebot.pair import PairInfo
 from candlebot.trading.engine import Engine
 from candlebot.trading.ledger import Ledger, Sizing
 from candlebot.trading.protection import Protection
@@ -65,15 +67,22 @@ class Backtest:
         )
 
 
+def backtest_venue(chart: Chart, pair: PairInfo, *, cash: Decimal, fee_rate: Decimal, slippage_bps: Decimal = Decimal(0),
+                   spread: Decimal = Decimal(0)) -> BacktestExchange:
+    """The backtest venue over ``chart`` on its own candle clock (``.clock``), which the engine moves."""
+    return BacktestExchange(chart, pair, CandleClock(chart), cash=cash, fee_rate=fee_rate, slippage_bps=slippage_bps,
+                            spread=spread)
+
+
 def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> Backtest:
     """The strategy over ``chart`` on the backtest venue: fills at the next candle's open, fee on the notional.
     Outputs (log lines, sinks) are the caller's: ``attach_outputs`` on the same bus."""
     start_index = 0 if settings.start is None else bisect.bisect_left(chart.times, settings.start)
     if start_index >= len(chart):
         raise ConfigError("no candles between -s and -e in the data")
-    clock = CandleClock(chart)
-    exchange = BacktestExchange(chart, settings.pair, clock, cash=settings.cash, fee_rate=settings.fee_rate,
-                                slippage_bps=settings.slippage_bps, spread=settings.spread)
+    exchange = backtest_venue(chart, settings.pair, cash=settings.cash, fee_rate=settings.fee_rate,
+                              slippage_bps=settings.slippage_bps, spread=settings.spread)
+    clock = exchange.clock
     ledger = Ledger(settings.pair, settings.cash)
     userrefs = itertools.count(1)
     trader = Trader(exchange=exchange, pair=settings.pair, ledger=ledger,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from candlebot.assembly.outputs import SinkStarter, attach_outputs, no_sinks, sink_tags
 from candlebot.assembly.settings import BotSettings
 from candlebot.assembly.strategy import strategy_on
-from candlebot.assembly.venues import VenueFactory, bot_policy, kraken_venue
+from candlebot.assembly.venues import VenueFactory, bot_policy, kraken_venue, mode_venue
 from candlebot.chart import Chart
 from candlebot.clock import Clock
 from candlebot.errors import ConfigError, FatalExchangeError, TemporaryExchangeError
@@ -186,9 +186,6 @@ def _claim_books(settings: BotSettings, credentials: KrakenCredentials | None, c
 
 def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, store: BotStore) -> _Desk:
     """The pair, the fee, the books reloaded from the state file, and the mode's venue around the adapter."""
-    from candlebot.exchanges.live import LiveExchange
-    from candlebot.exchanges.paper import PaperExchange
-
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(settings.pair))
     fees = None
     if settings.mode in ("live", "validate"):  # the account's own fee tier (TradeVolume), shown at start
@@ -212,13 +209,8 @@ def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, 
     books = store.load()
     ledger = Ledger(pair, Decimal(store.meta("start_cash") or cash))
     ledger.restore(books.trades, books.cash)
-    exchange: PaperExchange | LiveExchange
-    if settings.mode == "live":
-        exchange = LiveExchange(kraken, pair, clock, fee_rate=fee_rate, balances=account)
-    else:
-        exchange = PaperExchange(kraken, pair, fee_rate=fee_rate, clock=clock,
-                                 balances={pair.quote: ledger.cash, pair.base: ledger.position},
-                                 validate=kraken.validate_market_order if settings.mode == "validate" else None)
+    exchange = mode_venue(settings.mode, kraken, pair, clock, fee_rate=fee_rate,
+                          balances=account if settings.mode == "live" else {pair.quote: ledger.cash, pair.base: ledger.position})
     return _Desk(pair, fee_rate, store, books, ledger, exchange, fees=fees)
 
 

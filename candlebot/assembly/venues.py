@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from candlebot.clock import LiveClock
+from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError
 from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV, KrakenConfig
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
@@ -18,7 +18,12 @@ from candlebot.pair import PairInfo
 from candlebot.venue import Exchange
 
 if TYPE_CHECKING:
-    from candlebot.exchanges.kraken import KrakenCredentials
+    import random
+    from decimal import Decimal
+
+    from candlebot.exchanges.kraken import KrakenCredentials, KrakenExchange
+    from candlebot.exchanges.live import LiveExchange
+    from candlebot.exchanges.paper import PaperExchange
 
 VenueFactory = Callable[[KrakenConfig, "KrakenCredentials | None", Path], Exchange]
 """Makes the adapter a bot trades through (``config``, the key or None on paper, the state dir). Called once for
@@ -33,12 +38,30 @@ def kraken_config(url: str | None = None, tier: str = "starter", timeout: float 
     return KrakenConfig(url=url or env.get(URL_ENV) or DEFAULT_URL, tier=tier, timeout=timeout)
 
 
-def kraken_venue(config: KrakenConfig, credentials: KrakenCredentials | None, state_dir: Path) -> Exchange:
-    """The Kraken adapter. Its waits (rate counter, retries, lookups) run on a clock a stop does not interrupt:
-    a stop must not cut them short into a spin."""
+def kraken_venue(config: KrakenConfig | None = None, credentials: KrakenCredentials | None = None,
+                 state_dir: str | os.PathLike[str] | None = None, *, clock: Clock | None = None,
+                 rng: random.Random | None = None) -> KrakenExchange:
+    """The Kraken adapter (the default ``VenueFactory``). Its waits (rate counter, retries, lookups) run on a
+    clock a stop does not interrupt (a stop must not cut them short into a spin); tests may share a simulated one."""
     from candlebot.exchanges.kraken import KrakenExchange
 
-    return KrakenExchange(config, credentials=credentials, clock=LiveClock(), state_dir=state_dir)
+    return KrakenExchange(config or KrakenConfig(), credentials=credentials, clock=clock or LiveClock(),
+                          state_dir=state_dir, rng=rng)
+
+
+def mode_venue(mode: str, adapter: Any, pair: PairInfo, clock: Clock, *, fee_rate: Decimal | None = None,
+               balances: dict[str, Decimal] | None = None) -> PaperExchange | LiveExchange:
+    """What a bot of ``mode`` trades on, around ``adapter``: ``paper`` fills on its prices from ``balances``;
+    ``validate`` the same, each order first checked by Kraken (``validate=true``); ``live`` real orders,
+    ``balances`` the account as read at start."""
+    if mode == "live":
+        from candlebot.exchanges.live import LiveExchange
+
+        return LiveExchange(adapter, pair, clock, fee_rate=fee_rate, balances=balances)
+    from candlebot.exchanges.paper import PaperExchange
+
+    return PaperExchange(adapter, pair, fee_rate=pair.taker_fee if fee_rate is None else fee_rate, clock=clock,
+                         balances=dict(balances or {}), validate=adapter.validate_market_order if mode == "validate" else None)
 
 
 def bot_policy(config: KrakenConfig) -> KrakenConfig:

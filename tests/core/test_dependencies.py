@@ -195,3 +195,30 @@ def test_no_package_cycle_in_the_core():
 
 def test_the_cycle_check_sees_a_cycle():
     assert _cycles({"a": {"b": set()}, "b": {"c": set()}, "c": {"a": set()}, "d": {"a": set()}}) == [["a", "b", "c"]]
+
+
+BUILT_BY_THE_ASSEMBLY = frozenset({"Trader", "Engine", "BotRuntime", "KrakenExchange", "PaperExchange", "LiveExchange",
+                                   "BacktestExchange"})
+MAY_BUILD = ("candlebot/assembly/", "tests/unit/")  # the wiring, and the unit tests of the parts themselves
+
+
+def _constructions(path: Path) -> set[str]:
+    """The names in BUILT_BY_THE_ASSEMBLY that ``path`` calls (``Trader(...)``, ``trader.Trader(...)``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name in BUILT_BY_THE_ASSEMBLY:
+                found.add(name)
+    return found
+
+
+def test_only_the_assembly_and_unit_tests_build_traders_engines_runtimes_and_exchanges():
+    """Every other test builds through the assembly with its venue injected: it proves something about the bot
+    users run, not about a hand-built one (benchmarks, bench/, are not checked)."""
+    files = [*_product_files(), *sorted((REPO / "tests").rglob("*.py"))]
+    built = {str(p.relative_to(REPO)): _constructions(p) for p in files}
+    assert built["candlebot/assembly/bot.py"] >= {"Trader", "Engine", "BotRuntime"}
+
+    offenders = {path: names for path, names in built.items() if names and not path.startswith(MAY_BUILD)}
+    assert offenders == {}
