@@ -5,7 +5,8 @@
     backtest.py   ``build_backtest``: the engine over loaded candles on the backtest venue
     bot.py        ``build_bot``: the engine polling a live venue, recovered from its state file
     venues.py     the venue factory (the Kraken adapter unless a test injects one) and the bot's safety policy
-    collector.py  ``build_collector``: the order-book recorder
+    collector.py  ``build_collector``: the order-book recorder (its outputs on its bus too)
+    simulator.py  the Kraken simulator as a process (``candlebot-kraken-sim``)
     outputs.py    ``attach_outputs``: log lines, the diary, StatsD and Slack, all on the process's event bus
 
 Both a backtest and a bot are the same core objects around one engine loop:
@@ -29,6 +30,7 @@ _WHERE = {  # name -> submodule: imported on first use, so that a command needin
     "DEFAULT_CASH": "bot", "BotProcess": "bot", "build_bot": "bot",
     "SinkStarter": "outputs", "attach_outputs": "outputs", "no_sinks": "outputs", "sink_tags": "outputs",
     "LOOKUP_EVERY_S": "settings", "BacktestSettings": "settings", "BotSettings": "settings",
+    "CollectorSettings": "settings",
     "STRATEGIES": "strategy", "resolve_strategy": "strategy",
     "VenueFactory": "venues", "bot_policy": "venues", "key_account": "venues", "kraken_venue": "venues", "mode_venue": "venues", "kraken_config": "venues",
     "offline_pair": "venues", "public_kraken": "venues", "start_demo_market": "venues",

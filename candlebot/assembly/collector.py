@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from candlebot.assembly.outputs import attach_outputs
+from candlebot.assembly.settings import CollectorSettings
 from candlebot.collector.app import DEPTHS, CollectorConfig, collect
 from candlebot.collector.read import L2Row, NoBook, book_at, l2_rows, parse_time
 from candlebot.events import EventBus, FeedAlert
@@ -18,24 +19,6 @@ from candlebot.output.sinks.config import SinkConfig
 from candlebot.output.sinks.tags import SinkTags
 
 __all__ = ["DEPTHS", "CollectorSettings", "L2Row", "NoBook", "book_at", "build_collector", "l2_rows", "parse_time"]
-
-
-@dataclass(frozen=True)
-class CollectorSettings:
-    """A recorder, checked by the CLI: what to record and where, how it reports."""
-
-    name: str
-    pairs: tuple[str, ...]  # as the bots name them
-    db: str
-    depth: int = 10
-    ws_url: str = "wss://ws.kraken.com/v2"
-    rest_url: str = "https://api.kraken.com"
-    snapshot_interval_s: float = 60.0
-    max_pending: int = 50_000
-    stall_timeout_s: float = 10.0
-    resync_timeout_s: float = 5.0
-    unsynced_alert_s: float = 60.0
-    status_every_s: float = 10.0
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """What the assembly builds from: frozen, typed settings that ``candlebot/cli`` makes from flags (nowhere else
-reads flags). A backtest's, a running bot's; the sinks' are ``candlebot.output.sinks.config.SinkConfig``."""
+reads flags): a backtest's, a running bot's, the collector's. The sinks' are ``SinkConfig``
+(``candlebot.output.sinks.config``, made from the CLI's ``SinkFlags`` and the environment)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,21 @@ class BotSettings:
     reconcile_window: float = 120.0
     audit_interval: float = 600.0
     lookup_every: float = LOOKUP_EVERY_S
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    """A recorder, checked by the CLI: what to record and where, how it reports."""
+
+    name: str
+    pairs: tuple[str, ...]  # as the bots name them
+    db: str
+    depth: int = 10
+    ws_url: str = "wss://ws.kraken.com/v2"
+    rest_url: str = "https://api.kraken.com"
+    snapshot_interval_s: float = 60.0
+    max_pending: int = 50_000
+    stall_timeout_s: float = 10.0
+    resync_timeout_s: float = 5.0
+    unsynced_alert_s: float = 60.0
+    status_every_s: float = 10.0

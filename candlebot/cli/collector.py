@@ -131,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def record(args: argparse.Namespace) -> int:
-    from candlebot.assembly.collector import CollectorSettings, build_collector
+    from candlebot.assembly.collector import build_collector
+    from candlebot.assembly.settings import CollectorSettings
     from candlebot.cli.sinks import sink_flags
     from candlebot.output.sinks.config import sink_config
 
