@@ -49,10 +49,10 @@ setup(
     entry_points={
         "console_scripts": [
             "candlebot=candlebot.cli:main",
-            "candlebot-kraken-sim=candlebot.exchanges.kraken_sim.cli:main",
+            "candlebot-kraken-sim=candlebot.cli.kraken_sim:main",
             "candlebot-ledger=candlebot.cli.ledger:main",
             "candlebot-demo=candlebot.cli.demo:main",
-            "candlebot-collector=candlebot.collector.cli:main",
+            "candlebot-collector=candlebot.cli.collector:main",
         ],
     },
 )

@@ -18,6 +18,11 @@ import time
 from typing import Protocol
 
 
+def utc(ts: float) -> str:
+    """A wall time as people read it in logs and reports: ``YYYY-MM-DD HH:MM:SS`` in UTC."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
+
+
 class Clock(Protocol):
     def now(self) -> float:
         """Unix seconds (UTC), as the wall clock says: may step back or forward."""

@@ -173,6 +173,28 @@ class Heartbeat:
     consecutive_failures: int = 0
 
 
+Sample = tuple[str, float, tuple[str, ...]]  # metric name, value, tags
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsSampled:
+    """A process's own pass over its counters (the collector's, once a second), for StatsD as it is: ``counts``
+    are summed, ``gauges`` keep their last value, every one of ``distributions`` is sent."""
+
+    time: float
+    counts: tuple[Sample, ...] = ()
+    gauges: tuple[Sample, ...] = ()
+    distributions: tuple[Sample, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAlert:
+    """A data feed needs a person's attention, or no longer does (the collector's unsynced books)."""
+
+    time: float
+    text: str
+
+
 Event = (
     BotStarted
     | BotStopped
@@ -189,6 +211,8 @@ Event = (
     | BotError
     | BooksAudited
     | Heartbeat
+    | MetricsSampled
+    | FeedAlert
 )
 
 

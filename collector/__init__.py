@@ -10,8 +10,9 @@
     read         books at any time, tardis-style L2 rows, top-of-book features (the research API)
     metrics      the metric names (the dashboard test checks them); ops: sending them, the Slack alert
     app          CollectorConfig and ``collect``: everything wired, run until SIGTERM
-    cli          ``candlebot-collector`` (run, book, export)
 
 Data flows one way: socket -> SymbolFeed (verify) -> queue -> writer -> store. The receive path never
-waits on the database: a full queue drops the message, counts it and resyncs the symbol.
+waits on the database: a full queue drops the message, counts it and resyncs the symbol. The command
+(``candlebot-collector``: run, book, export) is ``candlebot.cli.collector``; ``candlebot.assembly.collector``
+builds the recorder.
 """

@@ -1,5 +1,5 @@
 import sys
 
-from candlebot.collector.cli import main
+from candlebot.cli.collector import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ import gc
 import logging
 import signal
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from candlebot.collector.connection import MAX_SYMBOLS, Connection, RestSnapshot, now_us
 from candlebot.collector.feed import SymbolFeed
@@ -86,9 +86,10 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, slack: Any = None,
-                  stop: asyncio.Event | None = None) -> int:
-    """Run until ``stop`` (or SIGTERM/SIGINT); returns the exit code."""
+async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None,
+                  alert: Callable[[str], None] | None = None, stop: asyncio.Event | None = None) -> int:
+    """Run until ``stop`` (or SIGTERM/SIGINT); returns the exit code. ``statsd``: the metrics pass's client (DogStatsd's
+    calls); ``alert``: where an unsynced symbol's alert goes (None: none)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -108,7 +109,7 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, 
     metrics = Metrics(statsd, feeds, writer, now_us) if statsd is not None else None
     if metrics is not None:
         writer.on_written = metrics.written
-    alert = UnsyncedAlert(slack, config.name, feeds, config.unsynced_alert_s, now_us) if slack is not None else None
+    unsynced = UnsyncedAlert(alert, config.name, feeds, config.unsynced_alert_s, now_us) if alert is not None else None
     writer_stop = asyncio.Event()
     writing = asyncio.ensure_future(writer.run(writer_stop))
     reading = [asyncio.ensure_future(c.run(stop)) for c in connections]
@@ -124,8 +125,8 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, 
                 break
             if metrics is not None:
                 metrics.flush()
-            if alert is not None:
-                alert.check()
+            if unsynced is not None:
+                unsynced.check()
     finally:
         stop.set()
         failures = [r for r in await asyncio.gather(*reading, return_exceptions=True) if isinstance(r, BaseException)]
@@ -135,8 +136,6 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None, 
         finally:
             if metrics is not None:
                 metrics.flush()
-            if alert is not None:
-                await alert.drain(1.0)
             await store.close()
     if failures:
         raise failures[0]

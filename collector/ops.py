@@ -1,25 +1,52 @@
-"""Operations: StatsD metrics once a second, and a Slack alert when a symbol stays unsynced too long.
+"""Operations: metrics once a second, and an alert when a symbol stays unsynced too long, both as events on the
+process's bus (``MetricsSampled``, ``FeedAlert``), where the bots' StatsD and Slack sinks listen on their own
+worker threads (``candlebot.assembly.collector`` attaches them): the event loop never waits for a socket.
 
-Metrics go through ``datadog.DogStatsd`` over UDP (non-blocking socket, as the bots' sink), sent
-from the event loop: a lost datagram costs nothing. Counters are read from the feeds and the
-writer and reset; lags are sampled (at most ``LAG_SAMPLES`` per pair and second). The alert is
-posted by the bots' Slack poster on a worker thread, once when the threshold is crossed and once
-when the symbol is back.
+Counters are read from the feeds and the writer and reset; lags are sampled (at most ``LAG_SAMPLES`` per pair
+and second). The alert is raised once when the threshold is crossed and once when the symbol is back.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-from typing import Any, Sequence
+import time
+from typing import Any, Callable, Sequence
 
 from candlebot.collector import metrics as m
 from candlebot.collector.feed import SymbolFeed
 from candlebot.collector.records import BookRecord, Record
+from candlebot.events import EventBus, MetricsSampled, Sample
 
 log = logging.getLogger(__name__)
 LAG_SAMPLES = 50
+
+
+class MetricsToBus:
+    """The metrics pass's client (DogStatsd's calls): one ``MetricsSampled`` per pass, emitted on the bus."""
+
+    def __init__(self, bus: EventBus, clock: Callable[[], float] = time.time) -> None:
+        self.bus, self.clock = bus, clock
+        self._counts: list[Sample] = []
+        self._gauges: list[Sample] = []
+        self._distributions: list[Sample] = []
+
+    def open_buffer(self) -> None:
+        self._counts, self._gauges, self._distributions = [], [], []
+
+    def close_buffer(self) -> None:
+        if self.bus.wants(MetricsSampled) and (self._counts or self._gauges or self._distributions):
+            self.bus.emit(MetricsSampled(self.clock(), tuple(self._counts), tuple(self._gauges), tuple(self._distributions)))
+        self.open_buffer()
+
+    def increment(self, metric: str, value: float = 1, tags: Sequence[str] | None = None, **kwargs: Any) -> None:
+        self._counts.append((metric, value, tuple(tags or ())))
+
+    def gauge(self, metric: str, value: float, tags: Sequence[str] | None = None, **kwargs: Any) -> None:
+        self._gauges.append((metric, value, tuple(tags or ())))
+
+    def distribution(self, metric: str, value: float, tags: Sequence[str] | None = None, **kwargs: Any) -> None:
+        self._distributions.append((metric, value, tuple(tags or ())))
 
 
 class Metrics:
@@ -79,17 +106,18 @@ class Metrics:
 
 
 class UnsyncedAlert:
-    """Posts once when a symbol has been unsynced longer than ``threshold_s`` and once when it recovers;
-    a longer gap that opened and closed between two checks is reported in one post."""
+    """Raises an alert once when a symbol has been unsynced longer than ``threshold_s`` and once when it recovers;
+    a longer gap that opened and closed between two checks is reported in one alert. ``raise_alert`` hands the
+    text on (a ``FeedAlert`` on the bus); it never blocks."""
 
-    def __init__(self, poster: Any, name: str, feeds: Sequence[SymbolFeed], threshold_s: float, clock_us: Any) -> None:
-        self.poster = poster
+    def __init__(self, raise_alert: Callable[[str], None], name: str, feeds: Sequence[SymbolFeed], threshold_s: float,
+                 clock_us: Any) -> None:
+        self.raise_alert = raise_alert
         self.name = name
         self.feeds = feeds
         self.threshold_us = round(threshold_s * 1e6)
         self.clock_us = clock_us
         self._alerted: set[str] = set()
-        self._tasks: set[asyncio.Future[Any]] = set()
 
     def check(self) -> None:
         now = self.clock_us()
@@ -111,20 +139,5 @@ class UnsyncedAlert:
                 self._post(f":white_check_mark: collector {self.name}: {feed.pair} is synced again")
 
     def _post(self, text: str) -> None:
-        from candlebot.output.sinks.slack_messages import SlackMessage
-
         log.warning("%s", text)
-        message = SlackMessage(text=text, blocks=({"type": "section", "text": {"type": "mrkdwn", "text": text}},))
-        task = asyncio.ensure_future(asyncio.to_thread(self.poster.post, message))
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        result = task.result() if not task.cancelled() and task.exception() is None else None
-        if result is not None and not result.ok:
-            log.warning("Slack alert not posted: %s", result.error)
-
-    async def drain(self, timeout: float) -> None:
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=timeout)
+        self.raise_alert(text)

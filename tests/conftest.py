@@ -1,6 +1,8 @@
 """Shared fixtures: where the recorded market data lives (tests/data, in the repository: a fresh clone needs nothing
-beside it); and a check that every test which starts a process or a server is marked ``integration``, so
-``pytest -m "not integration"`` really runs none."""
+beside it); a check that every test which starts a process or a server is marked ``integration``, so
+``pytest -m "not integration"`` really runs none; and a check that our modules are imported by one name only
+(``candlebot.exchanges``, never ``exchanges``: through the symlinks the bare name would load second copies
+with distinct classes)."""
 
 from __future__ import annotations
 
@@ -59,9 +61,15 @@ _STARTS = {"subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec", "socket.b
 _started: list[str] = []
 
 
+_BARE = frozenset({"strategies", "exchanges", "collector"})  # installed and imported as candlebot.<name> only
+_bare_imports: list[str] = []
+
+
 def _audit(event: str, args: tuple) -> None:
     if event in _STARTS:
         _started.append(f"{event} {args[1:2] if event == 'socket.bind' else args[:1]}")  # slices: a hook must not raise
+    elif event == "import" and args and isinstance(args[0], str) and args[0].partition(".")[0] in _BARE:
+        _bare_imports.append(args[0])
 
 
 sys.addaudithook(_audit)
@@ -70,7 +78,20 @@ sys.addaudithook(_audit)
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     _started.clear()
+    _bare_imports.clear()
     yield
+
+
+def _bare_names() -> list[str]:
+    """Our outer packages loaded under their top-level name in this process (by a test, a fixture or collection)."""
+    return sorted({*_bare_imports, *(name for name in list(sys.modules) if name.partition(".")[0] in _BARE)})
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    bare = _bare_names()
+    if bare:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nFAILED: imported by a second name: {', '.join(bare)}; import candlebot.<name> only", file=sys.stderr)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -78,7 +99,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     # setup and call only: a session fixture's teardown (stopping PostgreSQL) runs after whichever test came last
-    if call.when != "call" or not report.passed or item.get_closest_marker("integration") is not None:
+    if call.when != "call" or not report.passed:
+        return
+    if _bare_imports:
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} imports {_bare_imports[0]}: our modules have one name, "
+                           f"candlebot.{_bare_imports[0]}")
+        return
+    if item.get_closest_marker("integration") is not None:
         return
     if "postgres_server" in getattr(item, "fixturenames", ()):  # started once for the session, used by many
         _started.append("the PostgreSQL server")

@@ -29,8 +29,8 @@ SUBCOMMANDS: dict[str, str] = {
     "strategies": "candlebot.cli.strategies",
     "demo": "candlebot.cli.demo",
     "ledger": "candlebot.cli.ledger",
-    "collector": "candlebot.collector.cli",
-    "kraken-sim": "candlebot.exchanges.kraken_sim.cli",
+    "collector": "candlebot.cli.collector",
+    "kraken-sim": "candlebot.cli.kraken_sim",
 }
 # the trading parser for one use only (``candlebot.cli.args.build_parser``)
 TRADING = {"backtest": ("backtest",), "run": ("bot",)}

@@ -12,20 +12,34 @@ import os
 import re
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import NoReturn
+from typing import Mapping, NoReturn
 
 from candlebot import __version__
 from candlebot.cli import SUBCOMMANDS
 from candlebot.cli.sinks import add_sink_arguments
-from candlebot.exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
+from candlebot.assembly.venues import DEFAULT_URL, URL_ENV, KrakenConfig, kraken_config
 from candlebot.errors import ConfigError
 
 EXCHANGES = ("kraken",)
 
 
-def venue_config(args: argparse.Namespace) -> KrakenConfig:
-    """The Kraken flags (``--kraken-url``, ``--kraken-tier``, ``--kraken-timeout``) of a running bot."""
-    return config_from_args(args)
+def add_kraken_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that configure a live Kraken exchange."""
+    group = parser.add_argument_group("Kraken")
+    group.add_argument("--key-file", help="krakenex key file (line 1 key, line 2 secret; chmod 600); "
+                       "default: $KRAKEN_API_KEY / $KRAKEN_API_SECRET")
+    group.add_argument("--kraken-url", default=None,
+                       help=f"Kraken REST base URL (default ${URL_ENV} or {DEFAULT_URL})")
+    group.add_argument("--kraken-tier", default="starter", choices=["starter", "intermediate", "pro", "none"],
+                       help="account tier for the client-side rate counter (default starter)")
+    group.add_argument("--kraken-timeout", type=float, default=10.0, help="per-call read timeout, seconds")
+
+
+def venue_config(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> KrakenConfig:
+    """The Kraken flags (``--kraken-url``, ``--kraken-tier``, ``--kraken-timeout``) of a running bot (its safety
+    policy is the assembly's, whatever these say)."""
+    return kraken_config(getattr(args, "kraken_url", None), getattr(args, "kraken_tier", "starter"),
+                         getattr(args, "kraken_timeout", 10.0), environ)
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from candlebot.assembly import (Backtest, BacktestSettings, build_backtest, load_candles, offline_pair, resolve_strategy,
-                                sink_tags)
+from candlebot.assembly import (Backtest, BacktestSettings, attach_outputs, build_backtest, load_candles, offline_pair,
+                                resolve_strategy, sink_tags)
 from candlebot.chart import period_seconds
 from candlebot.cli import pipes
 from candlebot.cli.stopping import stopped
@@ -22,7 +22,7 @@ from candlebot.data.candlecache import CandleCache
 from candlebot.errors import ConfigError, StrategyError
 from candlebot.events import EventBus
 from candlebot.output import progress
-from candlebot.output.logsink import ClockFormatter, LogSink
+from candlebot.output.logsink import ClockFormatter
 from candlebot.output.report import RunReport, write_trades_csv
 from candlebot.pair import PairInfo
 from candlebot.strategy.params import parse_params
@@ -98,8 +98,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     handler = pipes.StreamHandler(out if verbose else err)
     handler.setFormatter(ClockFormatter(backtest.engine.clock))
     log.addHandler(handler)
-    LogSink(log, candles=verbose).attach(bus)
-    close_sinks = build_sinks(args, bus, sink_tags("backtest", settings.pair, settings.strategy, "backtest"))
+    close_sinks = attach_outputs(bus, sink_tags("backtest", settings.pair, settings.strategy, "backtest"), log=log,
+                                 candles=verbose, sinks=lambda bus, tags, secrets: build_sinks(args, bus, tags))
     try:
         candles = len(chart) - backtest.start_index
         try:

@@ -1,9 +1,9 @@
 """``candlebot -x kraken -p MIN -t SEC -c PAIR --strategy NAME [--paper|--validate|--live]``: a running bot.
 
 Flags become ``BotSettings``; ``candlebot.assembly.build_bot`` wires the bot (the
-same engine, trader and ledger a backtest uses, with the mode's exchange); this
-module runs it as a process: start-up on a thread a signal can cut short, the
-stop budget, and the exit code. Start-up is recovery: the bot's database is
+same engine, trader and ledger a backtest uses, with the mode's exchange);
+``candlebot.live.process.BotRunner`` runs it as a process (start-up on a thread a
+signal can cut short, the stop budget); errors become the exit code here. Start-up is recovery: the bot's database is
 reloaded and every order whose outcome was never recorded is looked up before
 the strategy may trade again.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import threading
 import time
 from pathlib import Path
@@ -23,62 +22,30 @@ from candlebot.chart import period_seconds
 from candlebot.cli.stopping import stopped
 from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction, venue_config
 from candlebot.cli.sinks import build_sinks, check_sinks
-from candlebot.clock import LiveClock
+from candlebot.clock import Clock
 from candlebot.errors import BooksInvariantError, ConfigError, FatalExchangeError, StateWriteError
 from candlebot.events import BotError, EventBus
 from candlebot.identity import BotIdentity
 from candlebot.live.paths import default_state_dir
+from candlebot.live.process import BotRunner
 from candlebot.cli.folders import writable_folder
 from candlebot.strategy.params import parse_params
 
-STOP_BUDGET_S = 4.0  # from the signal to the last log line; the process is gone well within 5 s
-STARTUP_STOP_S = 1.0  # a stop while starting: how long a start-up call may take to notice it
-
-
 def run(args: argparse.Namespace) -> int:
-    """Entry point for a running bot; returns the process exit code.
-
-    SIGTERM/SIGINT set ``stop``: the current step finishes and everything is closed
-    within one 5-second budget; whatever is still in flight then is left recorded
-    for the next start to reconcile. ``--stop-after`` counts from the process start,
-    start-up retries included (a bot that cannot reach Kraken still stops on time).
-    """
-    stop = threading.Event()
-    stopped_at: list[float] = []
+    """Entry point for a running bot; returns the process exit code. ``BotRunner`` runs the process (signals,
+    ``--stop-after``, the stop budget); here flags become settings and errors become the exit code."""
     check_seconds(args.stop_after, "--stop-after", maximum=10 * 365 * 86_400)
-    deadline = None if args.stop_after is None else time.monotonic() + args.stop_after
-
-    def on_signal(signum: int, _frame: object) -> None:
-        if not stopped_at:
-            stopped_at.append(time.monotonic())
-            logging.getLogger("candlebot").info("%s received: finishing the current step", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    clock = LiveClock(interrupt=stop)
-    built: list[BotProcess] = []
-    failed: list[BaseException] = []  # handed to the main thread
+    runner = BotRunner(stop_after=args.stop_after)
+    runner.install_signal_handlers()
     valid: list[BotSettings] = []  # the flags were right: a refusal to start is then alerted
 
-    def start() -> None:
-        try:
-            settings = settings_from_args(args)
-            valid.append(settings)
-            built.append(build_bot(settings, clock, stop, sink_starter(args)))
-        except BaseException as exc:  # handed to the main thread
-            failed.append(exc)
+    def build(clock: Clock, stop: threading.Event) -> BotProcess:
+        settings = settings_from_args(args)
+        valid.append(settings)
+        return build_bot(settings, clock, stop, sink_starter(args))
 
-    starter = threading.Thread(target=start, name="start", daemon=True)
-    starter.start()
-    if _wait_or_stop(starter, stop, deadline, stopped_at) and starter.is_alive():
-        starter.join(max(0.0, stopped_at[0] + STARTUP_STOP_S - time.monotonic()))
-        if starter.is_alive():  # still retrying Kraken: nothing traded yet, and crash-only state needs no goodbye
-            logging.getLogger("candlebot").info("stopped while starting")
-            os._exit(0)
-    if not built:
-        error = failed[0] if failed else RuntimeError("the bot did not start")
-        if stop.is_set() and isinstance(error, ConfigError):
+    def failed_start(error: BaseException, was_stopped: bool) -> int:
+        if was_stopped and isinstance(error, ConfigError):
             return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
         if not isinstance(error, Exception):
             raise error
@@ -87,47 +54,13 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(error, StateWriteError):
             raise ConfigError(str(error)) from None
         return stopped(error, logging.getLogger("candlebot"))
-    bot = built[0]
 
-    def work() -> None:
-        try:
-            bot.runtime.run()
-        except BaseException as exc:  # handed to the main thread
-            failed.append(exc)
+    def failed(error: BaseException, log: logging.Logger) -> int:
+        if not isinstance(error, Exception):
+            raise error
+        return stopped(error, log)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
 
-    worker = threading.Thread(target=work, name="bot", daemon=True)
-    worker.start()
-    _wait_or_stop(worker, stop, deadline, stopped_at, bot.log)
-    budget_end = (stopped_at[0] if stopped_at else time.monotonic()) + STOP_BUDGET_S
-    worker.join(max(0.0, budget_end - time.monotonic()))
-    if worker.is_alive():  # an exchange call outlived the budget: its intent is on disk for the next start
-        bot.log.warning("stopping with an exchange call in flight; the next start reconciles it")
-        _flush_logs(bot.log)
-        os._exit(0)
-    closer = threading.Thread(target=bot.close, name="close", daemon=True)
-    closer.start()
-    closer.join(max(0.5, budget_end + 0.5 - time.monotonic()))  # sinks flush within what is left
-    _flush_logs(bot.log)
-    if not failed:
-        return 0
-    error = failed[0]
-    if not isinstance(error, Exception):
-        raise error
-    return stopped(error, bot.log)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
-
-
-def _wait_or_stop(thread: threading.Thread, stop: threading.Event, deadline: float | None, stopped_at: list[float],
-                  log: logging.Logger | None = None) -> bool:
-    """Wait while ``thread`` runs and nobody stops it; sets ``stop`` at ``deadline``. True when stopped."""
-    while thread.is_alive() and not stop.is_set():
-        stop.wait(0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic())))
-        if deadline is not None and time.monotonic() >= deadline and not stop.is_set():
-            (log or logging.getLogger("candlebot")).info("--stop-after reached")
-            stopped_at.append(time.monotonic())
-            stop.set()
-    if stop.is_set() and not stopped_at:
-        stopped_at.append(time.monotonic())
-    return stop.is_set()
+    return runner.run(build, lambda bot: bot.runtime.run(), failed_start, failed)  # type: ignore[attr-defined]
 
 
 def settings_from_args(args: argparse.Namespace) -> BotSettings:
@@ -185,8 +118,3 @@ def alert_refusal(args: argparse.Namespace, settings: BotSettings, error: Except
 def sink_starter(args: argparse.Namespace) -> SinkStarter:
     """Running bots report to the local Datadog agent unless --no-statsd; Slack when a webhook or token is configured."""
     return lambda bus, tags, secrets: build_sinks(args, bus, tags, statsd_default=True, slack_default=True, secrets=secrets)
-
-
-def _flush_logs(log: logging.Logger) -> None:
-    for handler in log.handlers:
-        handler.flush()

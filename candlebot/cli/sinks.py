@@ -33,12 +33,13 @@ from candlebot.output.sinks.settings import (
     DEFAULT_SLACK_API,
     TOKEN_ENV,
     WEBHOOK_ENV,
+    SinkFlags,
     slack_on,
     statsd_on,
 )
 from candlebot.output.sinks.tags import SinkTags
 
-__all__ = ["SinkTags", "add_sink_arguments", "build_sinks", "check_sinks"]
+__all__ = ["SinkTags", "add_sink_arguments", "build_sinks", "check_sinks", "sink_flags"]
 
 
 def add_sink_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +58,11 @@ def add_sink_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"Slack Web API base URL for --slack-channel (default {DEFAULT_SLACK_API})")
 
 
+def sink_flags(args: argparse.Namespace) -> SinkFlags:
+    """The sink flags of a parsed command line (a command without them: none given)."""
+    return SinkFlags(**{name: getattr(args, name, None) for name in SinkFlags._fields})
+
+
 def build_sinks(
     args: argparse.Namespace,
     bus: EventBus,
@@ -72,12 +78,13 @@ def build_sinks(
     ``statsd_default`` / ``slack_default`` say whether a sink is on when its flag is absent.
     Bad values raise ConfigError before anything starts.
     """
-    if not (statsd_on(args, statsd_default) or slack_on(args, slack_default)):
+    flags = sink_flags(args)
+    if not (statsd_on(flags, statsd_default) or slack_on(flags, slack_default)):
         return _no_sinks
     from candlebot.output.sinks.config import sink_config
     from candlebot.output.sinks.wiring import start_sinks
 
-    config = sink_config(args, os.environ if env is None else env, statsd_default=statsd_default,
+    config = sink_config(flags, os.environ if env is None else env, statsd_default=statsd_default,
                          slack_default=slack_default, secrets=secrets)
     if config.statsd is None and config.slack is None:
         return _no_sinks
@@ -87,10 +94,11 @@ def build_sinks(
 def check_sinks(args: argparse.Namespace, *, statsd_default: bool = False, slack_default: bool = False,
                 env: Mapping[str, str] | None = None) -> None:
     """Validate the sink flags and environment now (ConfigError), before a bot spends time reaching its exchange."""
-    if statsd_on(args, statsd_default) or slack_on(args, slack_default):
+    flags = sink_flags(args)
+    if statsd_on(flags, statsd_default) or slack_on(flags, slack_default):
         from candlebot.output.sinks.config import sink_config
 
-        sink_config(args, os.environ if env is None else env, statsd_default=statsd_default, slack_default=slack_default)
+        sink_config(flags, os.environ if env is None else env, statsd_default=statsd_default, slack_default=slack_default)
 
 
 def _no_sinks() -> None:

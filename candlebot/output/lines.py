@@ -12,16 +12,12 @@ The original's per-poll line printed ``Close: None`` for the candle still formin
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Mapping
 
 from candlebot.candle import Candle
+from candlebot.clock import utc
 from candlebot.trade import BotTrade
-
-
-def utc(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
 
 
 def ticker_line(forming: Candle | None, current: float, closed: bool = False) -> str:

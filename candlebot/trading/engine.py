@@ -30,13 +30,12 @@ from typing import Callable, Iterable, Sequence
 
 from candlebot.candle import Candle
 from candlebot.chart import Chart
-from candlebot.clock import Clock
+from candlebot.clock import Clock, utc
 from candlebot.errors import BooksInvariantError, FatalExchangeError, StateWriteError, StrategyError
 from candlebot.events import BotError, CandleClosed, EventBus, PositionsShown
 from candlebot.strategy.indicators import BotIndicators
 from candlebot.trading.ledger import Ledger
 from candlebot.money import to_decimal
-from candlebot.output.lines import utc
 from candlebot.strategy.base import BotStrategy
 from candlebot.trading.strategydesk import StrategyDesk
 from candlebot.venue import CandleVenue

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from candlebot.exchanges.kraken.config import KrakenConfig, add_kraken_arguments, config_from_args
+from candlebot.exchanges.kraken.config import KrakenConfig
 
 if TYPE_CHECKING:
     from candlebot.exchanges.kraken.exchange import KrakenExchange
@@ -36,5 +36,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["KrakenConfig", "KrakenCredentials", "KrakenExchange", "add_kraken_arguments",
-           "config_from_args", "load_credentials"]
+__all__ = ["KrakenConfig", "KrakenCredentials", "KrakenExchange", "load_credentials"]

@@ -1,13 +1,10 @@
-"""Settings of the Kraken adapter, and how CLI flags and the environment set them."""
+"""Settings of the Kraken adapter (the CLI's flags and the environment become them in ``candlebot/cli`` and
+``candlebot.assembly.venues``; a running bot's safety policy is ``candlebot.assembly.venues.bot_policy``)."""
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
 from dataclasses import dataclass, field
-from typing import Mapping
-
 from candlebot.errors import ConfigError
 from candlebot.exchanges.kraken.ratelimit import tier_named
 
@@ -67,8 +64,8 @@ class KrakenConfig:
                            budget: when it cannot be read at once the order is ``OrderFillPending`` and the
                            bot's reconciler picks the fill up on a later poll (running bots)
 
-    ``config_from_args`` (a running bot) allows one send per intent, so that no lookup
-    window runs inside the poll loop: the bot's reconciler keeps looking, paced.
+    A running bot gets one send per intent whatever its settings say (``assembly.venues.bot_policy``), so that
+    no lookup window runs inside the poll loop: the bot's reconciler keeps looking, paced.
     """
 
     url: str = DEFAULT_URL
@@ -99,24 +96,3 @@ class KrakenConfig:
             raise ConfigError("Kraken max_sends must be at least 1")
         if self.order_reserve < 0:
             raise ConfigError("Kraken order_reserve must be >= 0")
-
-
-def add_kraken_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags that configure a live Kraken exchange."""
-    group = parser.add_argument_group("Kraken")
-    group.add_argument("--key-file", help="krakenex key file (line 1 key, line 2 secret; chmod 600); "
-                       "default: $KRAKEN_API_KEY / $KRAKEN_API_SECRET")
-    group.add_argument("--kraken-url", default=None,
-                       help=f"Kraken REST base URL (default ${URL_ENV} or {DEFAULT_URL})")
-    group.add_argument("--kraken-tier", default="starter", choices=["starter", "intermediate", "pro", "none"],
-                       help="account tier for the client-side rate counter (default starter)")
-    group.add_argument("--kraken-timeout", type=float, default=10.0, help="per-call read timeout, seconds")
-
-
-def config_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> KrakenConfig:
-    env = os.environ if environ is None else environ
-    url = getattr(args, "kraken_url", None) or env.get(URL_ENV) or DEFAULT_URL
-    # a running bot: an outcome-unknown order is never resent, and is looked up by the bot's reconciler
-    # (paced within the rate budget) rather than for a minute inside the poll loop
-    return KrakenConfig(url=url, tier=getattr(args, "kraken_tier", "starter"),
-                        timeout=getattr(args, "kraken_timeout", 10.0), max_sends=1, share_fill_reads=True, order_wait_max=1.0)

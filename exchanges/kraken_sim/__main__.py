@@ -1,5 +1,5 @@
-"""``python -m candlebot.exchanges.kraken_sim``: the same as ``candlebot-kraken-sim``."""
+"""``python -m candlebot.exchanges.kraken_sim``: the same as ``candlebot-kraken-sim`` (candlebot.cli.kraken_sim)."""
 
-from candlebot.exchanges.kraken_sim.cli import main
+from candlebot.cli.kraken_sim import main
 
 raise SystemExit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,4 +43,7 @@ def test_a_stalled_feed_alerts_once_then_reports_the_recovery(tmp_path: Path) ->
     else:
         assert len(texts) == 1 and "XBTUSD had no verified book" in texts[0] and "(stalled); synced again" in texts[0]
     assert all(r.json().get("channel") == "C-BOOKS" for r in slack.requests)
+    # sent by the bots' Slack sink from the collector's event bus: its footer names the process
+    footers = [json.dumps(r.json().get("blocks", []), ensure_ascii=False) for r in slack.requests]
+    assert all("test-collector · every pair · collector · collect" in footer for footer in footers), footers
     assert code == 0 and TOKEN not in stderr

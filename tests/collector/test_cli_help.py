@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from candlebot.collector.cli import main
+from candlebot.cli.collector import main
 
 
 def test_help_names_book_and_export(capsys: pytest.CaptureFixture[str]) -> None:

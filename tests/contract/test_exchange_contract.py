@@ -17,11 +17,10 @@ from candlebot.clock import LiveClock, SimClock
 from candlebot.errors import FatalExchangeError, OrderRejected
 from candlebot.venue import Exchange, Fill, OrderRequest, Side
 from candlebot.pair import PairInfo
-from candlebot.exchanges.backtest import BacktestExchange, CandleClock
-from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials, KrakenExchange
+from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
-from candlebot.exchanges.live import LiveExchange
-from candlebot.exchanges.paper import PaperExchange
+from candlebot.assembly.backtest import backtest_venue
+from candlebot.assembly.venues import kraken_venue, mode_venue
 from tests.support.bots import KEY, SECRET, start_simulator
 from tests.support.memory_exchange import MemoryExchange
 
@@ -63,19 +62,19 @@ def venue(request, shared_data, tmp_path) -> Venue:
         c = load_candles(shared_data / "kraken/xbtusd_1h_2023q1.csv")
         chart = Chart.from_arrays("XBTUSD", 3600, c.times, c.opens, c.highs, c.lows, c.closes, c.volumes)
         pair = find_pair(offline_pairs(), "XBTUSD")
-        backtest = BacktestExchange(chart, pair, CandleClock(chart), cash=Decimal("10000"), fee_rate=pair.taker_fee)
+        backtest = backtest_venue(chart, pair, cash=Decimal("10000"), fee_rate=pair.taker_fee)
         backtest.at(100)
         return Venue(backtest, pair, pair.taker_fee, _refs(1))
     sim = request.getfixturevalue("sim")  # started only for the venues that need it
-    kraken = KrakenExchange(KrakenConfig(url=sim.url, tier="none", timeout=5), credentials=KrakenCredentials(KEY, SECRET), state_dir=tmp_path)
+    kraken = kraken_venue(KrakenConfig(url=sim.url, tier="none", timeout=5), credentials=KrakenCredentials(KEY, SECRET), state_dir=tmp_path)
     request.addfinalizer(kraken.close)
     pair = kraken.pair_info("XBTUSD")
     next_ref = lambda: next(_SIM_REFS)  # noqa: E731
     if request.param == "kraken":
         return Venue(kraken, pair, pair.taker_fee, next_ref)
     if request.param == "live":
-        return Venue(LiveExchange(kraken, pair, LiveClock()), pair, pair.taker_fee, next_ref)
-    paper = PaperExchange(kraken, pair, fee_rate=pair.taker_fee, balances={pair.quote: Decimal("10000")}, clock=LiveClock())
+        return Venue(mode_venue("live", kraken, pair, LiveClock()), pair, pair.taker_fee, next_ref)
+    paper = mode_venue("paper", kraken, pair, LiveClock(), fee_rate=pair.taker_fee, balances={pair.quote: Decimal("10000")})
     return Venue(paper, pair, pair.taker_fee, next_ref)
 
 

@@ -31,7 +31,7 @@ def _download() -> argparse.ArgumentParser:
 
 
 def _collector(command: str | None = None) -> ParserFactory:
-    from candlebot.collector.cli import read_parser, run_parser
+    from candlebot.cli.collector import read_parser, run_parser
 
     return (lambda: run_parser()) if command is None else (lambda: read_parser(command))
 

@@ -14,6 +14,7 @@ from candlebot.exchanges.kraken.client import RetryPolicy
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.assembly.venues import kraken_venue
 
 KEY = "candlebot-test-key-0001"
 SECRET = base64.b64encode(os.urandom(64)).decode()
@@ -62,7 +63,7 @@ def make_exchange(sim: object, tmp_path: Path, credentials: KrakenCredentials
     made: list[KrakenExchange] = []
 
     def make(clock: object | None = None, **overrides: object) -> KrakenExchange:
-        exchange = KrakenExchange(fast_config(sim.url, **overrides), credentials=credentials,  # type: ignore[attr-defined]
+        exchange = kraken_venue(fast_config(sim.url, **overrides), credentials=credentials,  # type: ignore[attr-defined]
                                   clock=clock, state_dir=tmp_path)  # type: ignore[arg-type]
         made.append(exchange)
         return exchange

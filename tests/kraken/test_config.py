@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from candlebot.errors import ConfigError
-from candlebot.exchanges.kraken import KrakenExchange, add_kraken_arguments, config_from_args, load_credentials
+from candlebot.assembly.venues import kraken_venue
+from candlebot.cli.args import add_kraken_arguments, venue_config as config_from_args
+from candlebot.exchanges.kraken import KrakenExchange, load_credentials
 from candlebot.exchanges.kraken.config import KrakenConfig
 
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
@@ -45,7 +47,7 @@ def test_bad_settings_are_config_errors(settings: dict[str, object]) -> None:
 def build(args: argparse.Namespace, state_dir: Path, *, private: bool = True) -> KrakenExchange:
     """As the bot wires it (cli/bot.py): credentials loaded first, so that sinks can mask them too."""
     credentials = load_credentials(args.key_file, {}) if private else None
-    return KrakenExchange(config_from_args(args, {}), credentials=credentials, state_dir=state_dir)
+    return kraken_venue(config_from_args(args, {}), credentials, state_dir)  # type: ignore[return-value]
 
 
 def test_exchange_from_key_file(tmp_path: Path) -> None:

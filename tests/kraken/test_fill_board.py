@@ -18,6 +18,7 @@ from candlebot.errors import OrderFillPending, OrderOutcomeUnknown
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.venue import OrderRequest, Side
+from candlebot.assembly.venues import kraken_venue
 from tests.kraken.conftest import KEY, SECRET, fast_config
 
 pytestmark = pytest.mark.integration
@@ -42,7 +43,7 @@ def starter_sim(clock: SimClock) -> Iterator[Any]:
 
 
 def bot(sim: Any, clock: SimClock, tmp_path) -> KrakenExchange:  # type: ignore[no-untyped-def]
-    return KrakenExchange(fast_config(sim.url, tier="starter", share_fill_reads=True, max_sends=1),
+    return kraken_venue(fast_config(sim.url, tier="starter", share_fill_reads=True, max_sends=1),
                           credentials=KrakenCredentials(KEY, SECRET), clock=clock, state_dir=tmp_path)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from candlebot.errors import CandlebotError, ConfigError
-from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials, load_credentials
+from candlebot.assembly.venues import kraken_venue
 
 KEY = "K3yAbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghijklmnop"
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
@@ -72,7 +72,7 @@ def test_missing_key_file_is_a_config_error(tmp_path: Path) -> None:
 
 def test_secret_never_in_repr_str_or_abbreviated_key(tmp_path: Path) -> None:
     creds = KrakenCredentials(KEY, SECRET)
-    exchange = KrakenExchange(credentials=creds, state_dir=tmp_path)
+    exchange = kraken_venue(credentials=creds, state_dir=tmp_path)
 
     shown = " ".join([repr(creds), str(creds), repr(exchange), repr(exchange.client), f"{creds}",
                       repr(exchange.client.sequencer)])
@@ -91,7 +91,7 @@ def test_secret_never_in_logs_or_errors(tmp_path: Path, caplog: pytest.LogCaptur
     caplog.set_level(logging.DEBUG)
     config = KrakenConfig(url="http://127.0.0.1:9", timeout=0.5, connect_timeout=0.5, tier="none",
                           retry=RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0))
-    exchange = KrakenExchange(config, credentials=KrakenCredentials(KEY, SECRET), state_dir=tmp_path)
+    exchange = kraken_venue(config, credentials=KrakenCredentials(KEY, SECRET), state_dir=tmp_path)
 
     with pytest.raises(CandlebotError) as info:
         exchange.balances()

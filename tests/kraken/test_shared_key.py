@@ -1,8 +1,8 @@
 """Bots sharing a key never stall (issue 8): public calls never wait on the key's lock or rate counter, and a
 reconciliation lookup that would have to wait is deferred to a later poll while the ticker poll goes on.
 
-The real adapter against the simulator; "another bot" is a second adapter on the same key and state
-directory (what a second process shares: the nonce file, its lock and the rate counter), or the nonce
+Live bots built by the assembly, the real adapter against the simulator; "another bot" is a second bot on the same
+key and state directory (what a second process shares: the nonce file, its lock and the rate counter), or the nonce
 file's lock held as another process holds it while its private call is in flight.
 """
 
@@ -19,25 +19,16 @@ from typing import Iterator
 
 import pytest
 
-from candlebot.chart import Chart
+from candlebot.assembly import BotSettings, build_bot
 from candlebot.clock import Clock, LiveClock, SimClock
-from candlebot.trading.engine import Engine
-from candlebot.events import EventBus, Heartbeat
-from candlebot.strategy.indicators import BotIndicators
-from candlebot.trading.ledger import Ledger, Sizing
-from candlebot.live.recovery import Reconciler
-from candlebot.live.runtime import BotRuntime, RuntimeSettings
-from candlebot.live.store import BotStore
-from candlebot.strategy.base import StrategyContext
-from candlebot.trading.strategydesk import StrategyDesk
-from candlebot.trading.trader import Trader
-from candlebot.exchanges.kraken.exchange import KrakenExchange
-from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.events import Heartbeat
+from candlebot.exchanges.kraken import KrakenExchange
+from candlebot.identity import BotIdentity
 from candlebot.exchanges.kraken.nonce import LeaseDeferred, NonceSequencer
 from candlebot.exchanges.kraken.ratelimit import TIERS, CounterState, RateLimiter
 from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, Latency
-from candlebot.exchanges.live import LiveExchange
+from candlebot.assembly.venues import kraken_venue
 from tests.kraken.conftest import KEY, SECRET, fast_config, start_sim
 from tests.support.strategies import Flip
 from tests.support.wait import wait_until
@@ -48,42 +39,40 @@ LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")
 
 
 class Bot:
-    """One live bot's trading loop (trader, reconciler, engine, runtime: no warm-up, no audit, so that only the
-    poll and its lookups call Kraken), on an adapter sharing ``state_dir``."""
+    """One live bot built by the assembly, its adapter sharing ``state_dir`` and ``clock`` (injected through the
+    venue factory); the test drives its poll (``runtime.poll_once``): no audit runs, so that only the start-up, the
+    poll and its lookups call Kraken."""
+
+    names = count(1)
 
     def __init__(self, url: str, state_dir: Path, clock: Clock) -> None:
         # generous HTTP timeouts: a call timed out under a loaded machine is retried after a back-off that moves a
         # simulated clock, and the counter would drain before the poll this test measures
-        config = fast_config(url, tier="starter", max_sends=1, timeout=10.0, connect_timeout=10.0)
-        self.kraken = KrakenExchange(config, credentials=KrakenCredentials(KEY, SECRET), clock=clock, state_dir=state_dir)
-        pair = self.kraken.pair_info("XBTUSD")
-        self.ledger = Ledger(pair, Decimal("1000"))
-        self.store = BotStore(state_dir / "bot.sqlite", now=clock.now)
-        self.store.bind(pair=pair.name, start_cash=Decimal("1000"))
+        config = fast_config(url, tier="starter", timeout=10.0, connect_timeout=10.0)
+        adapters: list[KrakenExchange] = []
+
+        def venue(config, credentials, state_dir):  # the first is the bot's own adapter, the second its audit's
+            adapters.append(kraken_venue(config, credentials, state_dir, clock=clock))
+            return adapters[-1]
+
+        key_file = state_dir / "kraken.key"
+        key_file.write_text(f"{KEY}\n{SECRET}\n")
+        key_file.chmod(0o600)
+        settings = BotSettings(pair="XBTUSD", period=3600, poll_s=POLL_S, strategy=Flip, params=Flip.Params(),
+                               identity=BotIdentity.from_name(f"shared-{next(self.names)}"), venue=config,
+                               state_dir=state_dir, mode="live", log_dir=state_dir / "logs", quiet=True,
+                               key_file=str(key_file), cash=Decimal("1000"), reconcile_window=60.0, lookup_every=0.0)
+        self.process = build_bot(settings, clock, threading.Event(), venue=venue)
+        self.kraken = adapters[0]
+        self.trader, self.ledger, self.runtime = self.process.trader, self.process.ledger, self.process.runtime
         self.events: list[object] = []
-        bus = EventBus()
-        bus.subscribe(self.events.append)
-        refs = count(8_000)
-        exchange = LiveExchange(self.kraken, pair, clock)
-        self.trader = Trader(exchange=exchange, pair=pair, ledger=self.ledger, sizing=Sizing(1), fee_rate=pair.taker_fee,
-                             bus=bus, clock=clock, next_userref=lambda: next(refs), journal=self.store)
-        reconciler = Reconciler(trader=self.trader, exchange=exchange, bus=bus,
-                                clock=clock, pending=[], absent_after=60.0)
-        chart = Chart(pair.altname, 3600)  # no candle closes during a test: only the poll itself is measured
-        indicators = BotIndicators(chart)
-        desk = StrategyDesk(self.trader)
-        strategy = Flip(Flip.Params(), StrategyContext(chart, indicators, desk.view))
-        engine = Engine(chart=chart, indicators=indicators, strategy=strategy, desk=desk, ledger=self.ledger, clock=clock,
-                        bus=bus)
-        self.runtime = BotRuntime(settings=RuntimeSettings("bot", pair.altname, "flip", "live", POLL_S), exchange=exchange,
-                                  chart=chart, engine=engine, bus=bus, clock=clock, reconciler=reconciler)
+        self.runtime.bus.subscribe(self.events.append)
 
     def heartbeats(self) -> int:
         return sum(isinstance(e, Heartbeat) for e in self.events)
 
     def close(self) -> None:
-        self.kraken.close()
-        self.store.close()
+        self.process.close()
 
 
 @pytest.fixture()

@@ -25,6 +25,7 @@ from candlebot.exchanges.kraken.errors import DuplicateOrderError, MalformedRepl
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken_sim import DropReply, Fault, Faults, HttpError, Latency, Malformed
+from candlebot.assembly.venues import kraken_venue
 from tests.kraken.conftest import KEY, SECRET, fast_config
 from tests.kraken.test_sim_flow import assert_fill_matches
 
@@ -164,7 +165,7 @@ def test_invalid_nonce_on_addorder_is_retried(sim: Any, tmp_path: Path, make_exc
     # the retries must outlast the other tool's lead (0.5 s), which must outlast a loaded machine's pause
     exchange = make_exchange(retry=RetryPolicy(attempts=12, base_delay=0.05, max_delay=0.3))
     exchange.pair_info("XBTUSD")
-    ahead = KrakenExchange(fast_config(sim.url), credentials=KrakenCredentials(KEY, SECRET),
+    ahead = kraken_venue(fast_config(sim.url), credentials=KrakenCredentials(KEY, SECRET),
                            clock=SimClock(time.time() + 0.5), state_dir=tmp_path / "elsewhere")
     ahead.balances()
 
@@ -233,7 +234,7 @@ def test_asset_pairs_reply_missing_pairs_makes_them_unknown(sim: Any, make_excha
 
 
 def test_nothing_listening_is_a_temporary_error(tmp_path: Path) -> None:
-    exchange = KrakenExchange(fast_config("http://127.0.0.1:9", retry=RetryPolicy(attempts=2, base_delay=0.0,
+    exchange = kraken_venue(fast_config("http://127.0.0.1:9", retry=RetryPolicy(attempts=2, base_delay=0.0,
                                                                                   max_delay=0.0)),
                               credentials=KrakenCredentials(KEY, SECRET), state_dir=tmp_path)
 
@@ -247,7 +248,7 @@ def test_nothing_listening_is_a_temporary_error(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_wrong_url_path_is_fatal(sim: Any, tmp_path: Path) -> None:
-    exchange = KrakenExchange(fast_config(sim.url + "/nothing-here"), state_dir=tmp_path)
+    exchange = kraken_venue(fast_config(sim.url + "/nothing-here"), state_dir=tmp_path)
 
     with pytest.raises(FatalExchangeError):
         exchange.ticker("XBTUSD")
@@ -257,7 +258,7 @@ def test_wrong_url_path_is_fatal(sim: Any, tmp_path: Path) -> None:
 def test_private_call_without_credentials_is_an_auth_error(sim: Any, tmp_path: Path) -> None:
     from candlebot.errors import AuthError
 
-    exchange = KrakenExchange(fast_config(sim.url), state_dir=tmp_path)
+    exchange = kraken_venue(fast_config(sim.url), state_dir=tmp_path)
 
     with pytest.raises(AuthError):
         exchange.balances()
@@ -267,7 +268,7 @@ def test_private_call_without_credentials_is_an_auth_error(sim: Any, tmp_path: P
 def test_wrong_secret_is_an_auth_error(sim: Any, tmp_path: Path) -> None:
     from candlebot.errors import AuthError
 
-    exchange = KrakenExchange(fast_config(sim.url), credentials=KrakenCredentials(KEY, "c2VjcmV0"),
+    exchange = kraken_venue(fast_config(sim.url), credentials=KrakenCredentials(KEY, "c2VjcmV0"),
                               state_dir=tmp_path)
 
     with pytest.raises(AuthError) as info:

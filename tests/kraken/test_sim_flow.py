@@ -13,6 +13,7 @@ from candlebot.errors import ConfigError, FatalExchangeError, OrderRejected
 from candlebot.venue import Fill, OrderRequest, Side
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.assembly.venues import kraken_venue
 from tests.kraken.conftest import fast_config, start_sim
 
 pytestmark = pytest.mark.integration
@@ -120,7 +121,7 @@ def test_ohlc_pages_forward_with_last(tmp_path: Path) -> None:
     simulator = start_sim(speed=600.0)
     try:
         creds = KrakenCredentials(*next(iter(simulator.config.api_keys.items())))
-        exchange = KrakenExchange(fast_config(simulator.url), credentials=creds, state_dir=tmp_path)
+        exchange = kraken_venue(fast_config(simulator.url), credentials=creds, state_dir=tmp_path)
         first = exchange.ohlc("XBTUSD", 1)
         time.sleep(0.4)  # the scenario: simulated time passes (4 minutes at 600x), so candles close
 

@@ -8,8 +8,8 @@ import multiprocessing
 from pathlib import Path
 from typing import Any
 
-from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.assembly.venues import kraken_venue
 from tests.kraken.conftest import KEY, SECRET, fast_config
 
 pytestmark = pytest.mark.integration
@@ -19,7 +19,7 @@ CALLS = 220
 
 
 def _bot(url: str, key: str, secret: str, state_dir: str, calls: int, ready: Any, go: Any, out: Any) -> None:
-    exchange = KrakenExchange(fast_config(url), credentials=KrakenCredentials(key, secret), state_dir=state_dir)
+    exchange = kraken_venue(fast_config(url), credentials=KrakenCredentials(key, secret), state_dir=state_dir)
     ready.put(True)
     go.wait(60)  # every process starts calling at once, so their calls really interleave
     errors = 0

@@ -13,6 +13,7 @@ from candlebot.errors import RateLimitError
 from candlebot.exchanges.kraken.client import RetryPolicy
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
+from candlebot.assembly.venues import kraken_venue
 from tests.kraken.conftest import KEY, SECRET, fast_config
 
 pytestmark = pytest.mark.integration
@@ -51,7 +52,7 @@ def starter_sim(clock: SteppedClock) -> Iterator[Any]:
 
 
 def exchange_for(sim: Any, clock: SteppedClock, tmp_path: Path, tier: str, retry: RetryPolicy) -> KrakenExchange:
-    return KrakenExchange(fast_config(sim.url, tier=tier, retry=retry), credentials=KrakenCredentials(KEY, SECRET),
+    return kraken_venue(fast_config(sim.url, tier=tier, retry=retry), credentials=KrakenCredentials(KEY, SECRET),
                           clock=clock, state_dir=tmp_path)
 
 

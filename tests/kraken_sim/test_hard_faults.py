@@ -13,7 +13,7 @@ import requests
 from candlebot.clock import SimClock
 from candlebot.errors import ConfigError
 from candlebot.exchanges.kraken_sim import Faults, KrakenSimulator, LateListing, ServiceError, SimConfig, SlowFill, ThinBook
-from candlebot.exchanges.kraken_sim.cli import build_parser, config_from_args
+from candlebot.cli.kraken_sim import build_parser, config_from_args
 from candlebot.exchanges.kraken_sim.faults import HttpError, make_fault
 
 from .conftest import KEY, TIMEOUT, plain_client

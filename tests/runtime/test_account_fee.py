@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from candlebot.exchanges.kraken import KrakenExchange, load_credentials
+from candlebot.exchanges.kraken import load_credentials
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken_sim import Fault, Faults
 from candlebot.live.fees import AccountFee
 from candlebot.venue import OrderRequest, Side
+from candlebot.assembly.venues import kraken_venue
 from tests.support.bots import FLIP, ONE_SECOND, BotRun, start_simulator, write_key_file
 from tests.support.wait import wait_until
 
@@ -32,7 +33,7 @@ class Ticks:
 def test_the_account_fee_is_read_at_start_and_again_a_day_later_without_waiting(tmp_path, caplog) -> None:
     sim = start_simulator(balances={"ZUSD": Decimal("200000")})
     try:
-        kraken = KrakenExchange(KrakenConfig(url=sim.url, tier="none"), credentials=load_credentials(
+        kraken = kraken_venue(KrakenConfig(url=sim.url, tier="none"), credentials=load_credentials(
             write_key_file(tmp_path)), state_dir=tmp_path / "state")
         ticks = Ticks()
         log = logging.getLogger("test.fee")
@@ -95,7 +96,7 @@ def test_the_daily_read_never_waits_for_the_rate_budget(tmp_path) -> None:
     """With the key's counter full, the daily read is deferred to a later poll: nothing sent, no wait."""
     sim = start_simulator()
     try:
-        kraken = KrakenExchange(KrakenConfig(url=sim.url, tier="pro"), credentials=load_credentials(
+        kraken = kraken_venue(KrakenConfig(url=sim.url, tier="pro"), credentials=load_credentials(
             write_key_file(tmp_path)), state_dir=tmp_path / "state")
         ticks = Ticks()
         fee = AccountFee(lambda deferrable: kraken.account_fees("XBTUSD", deferrable=deferrable),

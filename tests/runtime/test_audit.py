@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from candlebot.venue import OrderRequest, Side
-from candlebot.exchanges.kraken import KrakenExchange
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.keys import load_credentials
+from candlebot.assembly.venues import kraken_venue
 from tests.sinks.servers import SlackServer, UdpCollector
 from tests.support.bots import KEY, ONE_SECOND, BotRun, start_simulator, stop, write_key_file
 from tests.support.wait import wait_until
@@ -32,7 +32,7 @@ def test_books_that_claim_more_than_the_account_hold_the_bot_until_the_coins_are
                         "--strategy", ACCUMULATE, "--param", "num_simultaneous_trades=100", "--audit-interval", "1",
                         "--statsd-host", "127.0.0.1", "--statsd-port", str(statsd.port))
     # a person trading on the same account, through the same nonce file
-    person = KrakenExchange(KrakenConfig(url=sim.url, tier="none"), credentials=load_credentials(key_file), state_dir=bot.state_dir)
+    person = kraken_venue(KrakenConfig(url=sim.url, tier="none"), credentials=load_credentials(key_file), state_dir=bot.state_dir)
     try:
         def bot_buys() -> int:
             return sum(1 for o in sim.orders() if o["descr"]["type"] == "buy" and o["userref"] < 2_000_000_000)
@@ -88,7 +88,7 @@ def test_a_trade_whose_coins_are_gone_is_written_off_with_one_command_and_the_ho
     argv = ("--live", "--key-file", str(key_file), "--cash", "1000", "--stake", "40", "-p", ONE_SECOND, "-t", "0.2",
             "--strategy", ACCUMULATE, "--param", "num_simultaneous_trades=2", "--audit-interval", "1")
     process = bot.start(*argv)
-    person = KrakenExchange(KrakenConfig(url=sim.url, tier="none"), credentials=load_credentials(key_file), state_dir=bot.state_dir)
+    person = kraken_venue(KrakenConfig(url=sim.url, tier="none"), credentials=load_credentials(key_file), state_dir=bot.state_dir)
     ledger = [sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name]
     try:
         wait_until(lambda: len(bot.store().load().trades) == 2, "two trades")

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials, KrakenExchange
+from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials
 from candlebot.live.store import BotStore
 from candlebot.venue import OrderRequest, Side
+from candlebot.assembly.venues import kraken_venue
 from tests.support.bots import KEY, ONE_SECOND, SECRET, BotRun, start_simulator, write_key_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -72,7 +73,7 @@ def test_a_state_file_locked_away_stops_the_bot_even_when_the_strategy_catches_t
 
 def test_books_broken_during_start_up_recovery_stop_the_bot_with_one_line_and_exit_2(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
-    kraken = KrakenExchange(KrakenConfig(url=sim.url, tier="none", timeout=5), credentials=KrakenCredentials(KEY, SECRET),
+    kraken = kraken_venue(KrakenConfig(url=sim.url, tier="none", timeout=5), credentials=KrakenCredentials(KEY, SECRET),
                             state_dir=bot.state_dir)  # the bot's nonce file: its own calls come after these
     pair = kraken.pair_info("XBTUSD")
     order = OrderRequest(pair.name, Side.BUY, Decimal("0.1"), 2**31 - 9)

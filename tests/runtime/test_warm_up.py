@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from candlebot.exchanges.kraken import KrakenConfig, KrakenExchange
+from candlebot.exchanges.kraken import KrakenConfig
+from candlebot.assembly.venues import kraken_venue
 from tests.support.bots import start_simulator
 
 pytestmark = pytest.mark.integration
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def kraken(tmp_path_factory):
     sim = start_simulator()
-    exchange = KrakenExchange(KrakenConfig(url=sim.url, tier="none", timeout=5), state_dir=tmp_path_factory.mktemp("state"))
+    exchange = kraken_venue(KrakenConfig(url=sim.url, tier="none", timeout=5), state_dir=tmp_path_factory.mktemp("state"))
     yield exchange
     exchange.close()
     sim.stop()
@@ -48,7 +49,7 @@ def test_a_warm_up_from_trades_has_a_flat_candle_for_every_second_without_one(sh
     config = SimConfig(data=shared_data / "kraken/xbtusdt_trades_2025-11-10.csv", pair="XBTUSDT", start=end,
                        tier="none")
     with KrakenSimulator(config).start() as sim:
-        exchange = KrakenExchange(KrakenConfig(url=sim.url, tier="none", timeout=5), state_dir=tmp_path)
+        exchange = kraken_venue(KrakenConfig(url=sim.url, tier="none", timeout=5), state_dir=tmp_path)
         try:
             candles = exchange.latest_candles("XBTUSDT", 3, 200, end)
         finally:

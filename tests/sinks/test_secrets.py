@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from candlebot.cli.args import build_parser
-from candlebot.cli.sinks import build_sinks
+from candlebot.cli.sinks import build_sinks, sink_flags
 from candlebot.output.sinks.config import sink_config
 from candlebot.errors import ConfigError
 from candlebot.events import BotError, EventBus, OrderFailed
@@ -71,8 +71,8 @@ def test_secrets_stay_out_of_reprs_errors_and_log_lines(caplog: pytest.LogCaptur
     hook = f"http://127.0.0.1:{closed_port()}/services/{HOOK_PATH}"
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_WEBHOOK_URL": hook, "KRAKEN_API_KEY": KRAKEN_KEY}
     with caplog.at_level(logging.DEBUG):
-        web = sink_config(build_parser().parse_args(["--strategy", "sma_cross", "--slack-channel", "#a"]), env)
-        hooked = sink_config(build_parser().parse_args(["--strategy", "sma_cross", "--slack"]), env)
+        web = sink_config(sink_flags(build_parser().parse_args(["--strategy", "sma_cross", "--slack-channel", "#a"])), env)
+        hooked = sink_config(sink_flags(build_parser().parse_args(["--strategy", "sma_cross", "--slack"])), env)
         web_poster = WebApiPoster(Secret(TOKEN), "#a", base_url=f"http://127.0.0.1:{closed_port()}/api/")
         hook_poster = WebhookPoster(Secret(hook))
         message = SlackMessage("text", ())
@@ -94,7 +94,7 @@ def test_secrets_stay_out_of_reprs_errors_and_log_lines(caplog: pytest.LogCaptur
 def test_a_bad_webhook_url_is_refused_without_showing_it() -> None:
     args = build_parser().parse_args(["--strategy", "sma_cross", "--slack"])
     with pytest.raises(ConfigError) as error:
-        sink_config(args, {"SLACK_WEBHOOK_URL": f"hooks.slack.com/services/{HOOK_PATH}"})
+        sink_config(sink_flags(args), {"SLACK_WEBHOOK_URL": f"hooks.slack.com/services/{HOOK_PATH}"})
     assert str(error.value) == "SLACK_WEBHOOK_URL is not an http(s) URL (value not shown)"
 
 
@@ -107,7 +107,7 @@ def test_the_redactor_scrubs_values_and_url_paths() -> None:
 
 def test_config_errors_name_the_problem_in_one_line() -> None:
     def config(argv: list[str], env: dict[str, str]) -> None:
-        sink_config(build_parser().parse_args(["--strategy", "sma_cross", *argv]), env)
+        sink_config(sink_flags(build_parser().parse_args(["--strategy", "sma_cross", *argv])), env)
 
     cases = [
         (["--slack-channel", "#a"], {}, "--slack-channel needs a bot token in SLACK_BOT_TOKEN"),
@@ -129,15 +129,15 @@ def test_config_errors_name_the_problem_in_one_line() -> None:
 def test_defaults_come_from_the_caller_not_the_mode() -> None:
     args = build_parser().parse_args(["--strategy", "sma_cross"])
     env = {"SLACK_WEBHOOK_URL": "http://127.0.0.1:9/services/a/b/c", "DD_DOGSTATSD_PORT": "9125"}
-    off = sink_config(args, env)
-    on = sink_config(args, env, statsd_default=True, slack_default=True)
+    off = sink_config(sink_flags(args), env)
+    on = sink_config(sink_flags(args), env, statsd_default=True, slack_default=True)
     assert off.statsd is None and off.slack is None
     assert on.statsd is not None and (on.statsd.host, on.statsd.port) == ("127.0.0.1", 9125)
     assert on.slack is not None and on.slack.webhook is not None
-    refused = sink_config(build_parser().parse_args(["--strategy", "sma_cross", "--no-statsd", "--no-slack"]), env,
+    refused = sink_config(sink_flags(build_parser().parse_args(["--strategy", "sma_cross", "--no-statsd", "--no-slack"])), env,
                           statsd_default=True, slack_default=True)
     assert refused.statsd is None and refused.slack is None
-    assert sink_config(args, {}, slack_default=True).slack is None  # nothing configured: quietly off
+    assert sink_config(sink_flags(args), {}, slack_default=True).slack is None  # nothing configured: quietly off
 
 
 @pytest.mark.integration
@@ -168,13 +168,13 @@ def test_alert_bodies_are_redacted_before_they_are_posted() -> None:
 def test_malformed_webhook_urls_are_refused_in_one_line_without_showing_them(webhook: str) -> None:
     args = build_parser().parse_args(["--strategy", "sma_cross", "--slack"])
     with pytest.raises(ConfigError) as error:
-        sink_config(args, {"SLACK_WEBHOOK_URL": webhook})
+        sink_config(sink_flags(args), {"SLACK_WEBHOOK_URL": webhook})
     assert str(error.value) == "SLACK_WEBHOOK_URL is not an http(s) URL (value not shown)"
 
 
 def test_a_well_formed_webhook_url_with_a_stray_newline_is_accepted() -> None:
     args = build_parser().parse_args(["--strategy", "sma_cross", "--slack"])
-    config = sink_config(args, {"SLACK_WEBHOOK_URL": f"https://hooks.slack.com/services/{HOOK_PATH}\n"})
+    config = sink_config(sink_flags(args), {"SLACK_WEBHOOK_URL": f"https://hooks.slack.com/services/{HOOK_PATH}\n"})
     assert config.slack is not None and config.slack.webhook == Secret(f"https://hooks.slack.com/services/{HOOK_PATH}")
 
 
@@ -182,7 +182,7 @@ def test_a_well_formed_webhook_url_with_a_stray_newline_is_accepted() -> None:
 def test_a_token_pasted_into_the_slack_base_url_is_refused_without_showing_it(base_url: str) -> None:
     args = build_parser().parse_args(["--strategy", "sma_cross", "--slack-channel", "#alerts", "--slack-base-url", base_url])
     with pytest.raises(ConfigError) as error:
-        sink_config(args, {"SLACK_BOT_TOKEN": TOKEN})
+        sink_config(sink_flags(args), {"SLACK_BOT_TOKEN": TOKEN})
     message = str(error.value)
     assert message.startswith("--slack-base-url ") and "value not shown" in message and "\n" not in message
     assert secrets_in(message, TOKEN, base_url.strip(), "xoxp-44444444") == []

@@ -103,6 +103,11 @@ class MemoryExchange:
         candles = tuple(c for c in self.candles if since is None or c.time > since)
         return OhlcPage(candles, None, candles[-1].time if candles else (since or 0))
 
+    def latest_candles(self, pair: str, period: int, count: int, now: float) -> list[Candle]:
+        """``History``: the last ``count`` of the test's candles that closed before ``now`` (a bot's warm-up)."""
+        self._check_pair(pair)
+        return [c for c in self.candles if c.time + period <= now][-count:]
+
     def order_book(self, pair: str, depth: int = 100) -> OrderBook:
         self._check_pair(pair)
         return OrderBook(self.pair.name, self.clock.now(), tuple(self._bids[:depth]), tuple(self._asks[:depth]))

@@ -75,3 +75,42 @@ def test_a_start_after_the_last_candle_is_a_config_error():
 def test_every_metric_and_alert_is_tagged_with_the_quote_kraken_shows():
     tags = sink_tags("bot", XBTUSD, SMA_CROSS, "paper")
     assert (tags.bot, tags.pair, tags.strategy, tags.mode, tags.quote) == ("bot", "XBTUSD", "sma_cross", "paper", "USD")
+
+
+def _bot_settings(tmp_path, **venue):
+    from candlebot.assembly import BotSettings
+    from candlebot.exchanges.kraken.config import KrakenConfig
+    from candlebot.identity import BotIdentity
+
+    return BotSettings(pair="XBTUSD", period=60, poll_s=1.0, strategy=SMA_CROSS, params=SMA_CROSS.Params(fast=5, slow=20),
+                       identity=BotIdentity.from_name("memory"), venue=KrakenConfig(**venue), state_dir=tmp_path / "state",
+                       log_dir=tmp_path / "logs", quiet=True)
+
+
+def test_a_bot_is_built_on_an_injected_venue_with_the_bot_safety_policy_whatever_its_settings_say(tmp_path):
+    import threading
+
+    from candlebot.assembly import build_bot
+    from candlebot.clock import SimClock
+    from tests.support.memory_exchange import MemoryExchange
+
+    chart = _chart()
+    clock = SimClock(at=float(chart.times[-1]) + 60)
+    made: list = []
+
+    def venue(config, credentials, state_dir):  # the factory build_bot calls instead of making the Kraken adapter
+        made.append((config, credentials, MemoryExchange(XBTUSD, clock=clock, balances={XBTUSD.quote: D("1000")},
+                                                         candles=list(chart)[-300:], bids=[("30000", "5")],
+                                                         asks=[("30010", "5")])))
+        return made[-1][2]
+
+    settings = _bot_settings(tmp_path, max_sends=3, share_fill_reads=False, order_wait_max=None)  # a test's own config
+    bot = build_bot(settings, clock, threading.Event(), venue=venue)
+    try:
+        ((config, credentials, memory),) = made  # paper: one adapter, no key
+        assert credentials is None
+        assert (config.max_sends, config.share_fill_reads, config.order_wait_max) == (1, True, 1.0)
+        assert bot.trader.exchange is bot.runtime.exchange and bot.runtime.exchange.market is memory
+        assert bot.runtime.engine.ready_index() is not None  # warmed up on the injected venue's history
+    finally:
+        bot.close()

@@ -1,4 +1,4 @@
-"""Flags and environment -> ``SinkConfig``: which sinks to start and how, validated before anything starts.
+"""The sink flags (``SinkFlags``) and the environment -> ``SinkConfig``: which sinks to start and how, validated before anything starts.
 
     StatsD   on: --statsd, or --statsd-host/--statsd-port given, or the caller's default (--no-statsd: off)
              host: --statsd-host, $DD_AGENT_HOST, 127.0.0.1    port: --statsd-port, $DD_DOGSTATSD_PORT, 8125
@@ -13,7 +13,6 @@ error.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import re
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from candlebot.output.sinks.settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     SECRET_ENVS,
+    SinkFlags,
     TOKEN_ENV,
     WEBHOOK_ENV,
     StatsdAddress,
@@ -67,21 +67,21 @@ class SinkConfig:
     redact: Redactor
 
 
-def sink_config(args: argparse.Namespace, env: Mapping[str, str], *, statsd_default: bool = False,
+def sink_config(flags: SinkFlags, env: Mapping[str, str], *, statsd_default: bool = False,
                 slack_default: bool = False, secrets: Iterable[str] = ()) -> SinkConfig:
     """``secrets``: values known only to the caller (a key file's key and secret) that must be masked too."""
     known = [Secret(env[name]) for name in SECRET_ENVS if env.get(name)] + [Secret(value) for value in secrets]
     return SinkConfig(
-        statsd=_statsd_address(args, env, statsd_default),
-        slack=_slack_config(args, env, slack_default),
+        statsd=_statsd_address(flags, env, statsd_default),
+        slack=_slack_config(flags, env, slack_default),
         redact=Redactor(known),
     )
 
 
-def _statsd_address(args: argparse.Namespace, env: Mapping[str, str], default: bool) -> StatsdAddress | None:
-    if not statsd_on(args, default):
+def _statsd_address(flags: SinkFlags, env: Mapping[str, str], default: bool) -> StatsdAddress | None:
+    if not statsd_on(flags, default):
         return None
-    host_flag, port_flag = getattr(args, "statsd_host", None), getattr(args, "statsd_port", None)
+    host_flag, port_flag = flags.statsd_host, flags.statsd_port
     if host_flag is not None:
         host = _host(host_flag, "--statsd-host")
     elif env.get(AGENT_HOST_ENV):
@@ -114,11 +114,11 @@ def _port(text: str, source: str) -> int:
     return port
 
 
-def _slack_config(args: argparse.Namespace, env: Mapping[str, str], default: bool) -> SlackConfig | None:
-    if not slack_on(args, default):
+def _slack_config(flags: SinkFlags, env: Mapping[str, str], default: bool) -> SlackConfig | None:
+    if not slack_on(flags, default):
         return None
-    channel, base_url = getattr(args, "slack_channel", None), getattr(args, "slack_base_url", None)
-    explicit = getattr(args, "slack", None)
+    channel, base_url = flags.slack_channel, flags.slack_base_url
+    explicit = flags.slack
     token, webhook = env.get(TOKEN_ENV, "").strip(), env.get(WEBHOOK_ENV, "").strip()
     if channel is not None:
         channel = channel.strip()

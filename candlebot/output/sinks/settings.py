@@ -6,7 +6,6 @@ Kept free of dataclasses and heavy imports: the CLI's help text and its
 
 from __future__ import annotations
 
-import argparse
 from typing import NamedTuple
 
 DEFAULT_HOST = "127.0.0.1"
@@ -31,17 +30,27 @@ class StatsdAddress(NamedTuple):
         return f"{self.host}:{self.port}"
 
 
-def statsd_on(args: argparse.Namespace, default: bool) -> bool:
+class SinkFlags(NamedTuple):
+    """What the command line asked of the sinks, as typed (``candlebot.cli.sinks.sink_flags`` makes it; nothing
+    here reads flags). None: not given. Checked, with the environment, by ``config.sink_config``."""
+
+    statsd: bool | None = None  # --statsd / --no-statsd
+    statsd_host: str | None = None
+    statsd_port: str | None = None
+    slack: bool | None = None  # --slack / --no-slack
+    slack_channel: str | None = None
+    slack_base_url: str | None = None
+
+
+def statsd_on(flags: SinkFlags, default: bool) -> bool:
     """``--statsd``/``--no-statsd`` when given; else on when a host or port flag is, else ``default``."""
-    flag = getattr(args, "statsd", None)
-    if flag is not None:
-        return bool(flag)
-    return default or getattr(args, "statsd_host", None) is not None or getattr(args, "statsd_port", None) is not None
+    if flags.statsd is not None:
+        return flags.statsd
+    return default or flags.statsd_host is not None or flags.statsd_port is not None
 
 
-def slack_on(args: argparse.Namespace, default: bool) -> bool:
+def slack_on(flags: SinkFlags, default: bool) -> bool:
     """``--slack``/``--no-slack`` when given; else on when a channel or base URL flag is, else ``default``."""
-    flag = getattr(args, "slack", None)
-    if flag is not None:
-        return bool(flag)
-    return default or getattr(args, "slack_channel", None) is not None or getattr(args, "slack_base_url", None) is not None
+    if flags.slack is not None:
+        return flags.slack
+    return default or flags.slack_channel is not None or flags.slack_base_url is not None

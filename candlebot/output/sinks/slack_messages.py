@@ -22,6 +22,7 @@ from candlebot.events import (
     BotStarted,
     BotStopped,
     DustLeft,
+    FeedAlert,
     Event,
     Heartbeat,
     OrderFailed,
@@ -34,7 +35,7 @@ from candlebot.money import ZERO
 from candlebot.output.sinks.tags import SinkTags
 
 ALERT_TYPES: tuple[type, ...] = (BotStarted, BotStopped, TradeOpened, TradeClosed, OrderFailed, PriceRejected, DustLeft,
-                                 BotError, BooksAudited, Heartbeat)
+                                 BotError, BooksAudited, Heartbeat, FeedAlert)
 LATEST_LINES = 5
 _RECOVERED = {False: "", True: " (recovered)"}
 _SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
@@ -196,6 +197,8 @@ def _describe(event: Event, tags: SinkTags) -> _Lines:
         case BotError(kind=kind, message=message):
             head = f"{kind} error"
             return _Lines(f":rotating_light: *{_escape(head)}*: {_escape(message)}", f"{head}: {message}")
+        case FeedAlert(text=text):
+            return _Lines(_escape(text), text)
         case BooksAudited(problems=problems, held=held, booked_volume=booked, account_volume=account):
             head = (f"Books disagree with the account: {len(problems)} problem(s)" if problems
                     else "Books agree with the account again")
@@ -223,7 +226,7 @@ def _describe(event: Event, tags: SinkTags) -> _Lines:
 
 
 def _message(mrkdwn: list[str], plain: list[str], tags: SinkTags, time: float | None) -> SlackMessage:
-    footer = f"{tags.bot} · {tags.pair} · {tags.strategy} · {tags.mode}"
+    footer = f"{tags.bot} · {tags.pair or 'every pair'} · {tags.strategy} · {tags.mode}"
     if time is not None:
         footer += f" · {utc(time)} UTC"
     section = _clip("\n".join(mrkdwn))

@@ -34,6 +34,7 @@ from candlebot.events import (
     BotStopped,
     CandleClosed,
     DustLeft,
+    MetricsSampled,
     OrderUnfilled,
     PriceRejected,
     Event,
@@ -194,6 +195,12 @@ class StatsdSink:
                 self._count(m.BOT_STARTED.name, 1)
             case BotStopped():
                 self._count(m.BOT_STOPPED.name, 1)
+            case MetricsSampled(counts=counts, gauges=gauges, distributions=distributions):
+                for name, value, tags in counts:
+                    self._count(name, value, tags)  # type: ignore[arg-type]
+                for name, value, tags in gauges:
+                    self._gauge(name, value, tags)
+                self._values.extend(distributions)
 
     def _fee(self, fee: Decimal) -> None:
         self.fees += fee

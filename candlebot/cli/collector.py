@@ -1,4 +1,4 @@
-"""``candlebot-collector`` (also ``python -m collector``): record books, print one, export rows.
+"""``candlebot-collector`` (also ``python -m candlebot.collector``): record books, print one, export rows.
 
     candlebot-collector -c XBTUSD -c ETHUSD [--depth 10] [--db sqlite:///books.sqlite] [--ws-url URL] ...
     candlebot-collector book --db URL -c XBTUSD --at TIME [--depth N]
@@ -6,13 +6,13 @@
 
 (also ``candlebot collector ...``; ``--pairs A,B`` and ``--rest-url`` are the older spellings of ``-c`` and ``--kraken-url``)
 
-A user mistake is one line on stderr and exit 2; SIGTERM stops the recorder with exit 0.
+A user mistake is one line on stderr and exit 2; SIGTERM stops the recorder with exit 0. Flags become
+``CollectorSettings``; ``candlebot.assembly.collector`` builds the recorder.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import gzip
 import io
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, NoReturn, Sequence, TextIO
 from candlebot.errors import ConfigError
 
 if TYPE_CHECKING:
-    from candlebot.collector.read import L2Row
+    from candlebot.assembly.collector import L2Row
 
 PROG = "candlebot-collector"
 
@@ -60,7 +60,7 @@ _count = _number(int, 1, False)
 
 def run_parser() -> argparse.ArgumentParser:
     from candlebot.cli.sinks import add_sink_arguments
-    from candlebot.collector.app import DEPTHS
+    from candlebot.assembly.collector import DEPTHS
 
     parser = _Parser(prog=PROG, description="Record Kraken WebSocket v2 order books, every message verified.",
                      epilog=f"Reading back: '{PROG} book --db DB --pair PAIR --at TIME' prints a book as it was; "
@@ -144,10 +144,10 @@ class _FirstOnly(logging.Filter):
 
 
 def record(args: argparse.Namespace) -> int:
+    from candlebot.assembly.collector import build_collector
+    from candlebot.assembly.settings import CollectorSettings
+    from candlebot.cli.sinks import sink_flags
     from candlebot.output.sinks.config import sink_config
-    from candlebot.collector.app import CollectorConfig, collect
-    from candlebot.collector.instruments import fetch_asset_pairs, resolve
-    from candlebot.collector.storage import open_store
 
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("datadog.dogstatsd").addFilter(_FirstOnly())
@@ -156,30 +156,17 @@ def record(args: argparse.Namespace) -> int:
         raise ConfigError("name the pairs to record: -c XBTUSD -c ETHUSD (or --pairs XBTUSD,ETHUSD)")
     if not args.ws_url.startswith(("ws://", "wss://")):
         raise ConfigError(f"--ws-url {args.ws_url!r}: expected ws:// or wss://")
-    sinks = sink_config(args, os.environ, statsd_default=True, slack_default=True)
-    store = open_store(args.db)
-    instruments = tuple(resolve(names, fetch_asset_pairs(args.rest_url)))
-    config = CollectorConfig(name=args.name, instruments=instruments, depth=args.depth, ws_url=args.ws_url,
-                             rest_url=args.rest_url, snapshot_interval_s=args.snapshot_interval,
-                             max_pending=args.max_pending, stall_timeout_s=args.stall_timeout,
-                             resync_timeout_s=args.resync_timeout, unsynced_alert_s=args.unsynced_alert)
-    statsd = None
-    if sinks.statsd is not None:
-        from candlebot.output.sinks.statsd import statsd_client
-
-        statsd = statsd_client(sinks.statsd, [f"bot:{args.name}", "strategy:collector", "mode:collect"])
-    slack = sinks.slack.poster(sinks.redact) if sinks.slack is not None else None
-    from candlebot.collector.status import StatusBoard, log as status_log
-
-    board = StatusBoard(pairs=[item.pair for item in instruments], inner=statsd, every_s=args.status_every)
-    try:  # the board reads the metrics pass (and forwards it to StatsD when metrics are on)
-        return asyncio.run(collect(config, store, statsd=board, slack=slack))
-    finally:
-        status_log.info("%s", board.summary())
+    sinks = sink_config(sink_flags(args), os.environ, statsd_default=True, slack_default=True)
+    settings = CollectorSettings(name=args.name, pairs=tuple(names), db=args.db, depth=args.depth, ws_url=args.ws_url,
+                                 rest_url=args.rest_url, snapshot_interval_s=args.snapshot_interval,
+                                 max_pending=args.max_pending, stall_timeout_s=args.stall_timeout,
+                                 resync_timeout_s=args.resync_timeout, unsynced_alert_s=args.unsynced_alert,
+                                 status_every_s=args.status_every)
+    return build_collector(settings, sinks).run()
 
 
 def print_book(args: argparse.Namespace) -> int:
-    from candlebot.collector.read import NoBook, book_at
+    from candlebot.assembly.collector import NoBook, book_at
 
     try:
         book = book_at(args.db, args.pair, args.at, args.depth)
@@ -197,7 +184,7 @@ def print_book(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from candlebot.collector.read import l2_rows, parse_time
+    from candlebot.assembly.collector import l2_rows, parse_time
 
     if parse_time(args.start) >= parse_time(args.end):
         raise ConfigError("--from must be before --to")

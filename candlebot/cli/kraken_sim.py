@@ -27,6 +27,9 @@ mode, hang_s, delay_s, fill_ratio):
 neither fciq nor fcib (``SimConfig.default_fee_currency``).
 
 They can be changed while running: ``POST /admin/faults`` (see ``server``).
+
+(Also ``python -m candlebot.exchanges.kraken_sim``.) The simulator lives in ``candlebot.exchanges.kraken_sim``;
+this command reaches it through ``candlebot.assembly.simulator``.
 """
 
 from __future__ import annotations
@@ -42,12 +45,8 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from candlebot.errors import ConfigError
-from candlebot.exchanges.kraken_sim.config import FEE_DEFAULTS, SimConfig
-from candlebot.exchanges.kraken_sim.faults import Faults, parse_spec
-from candlebot.exchanges.kraken_sim.ratelimit import TIERS
-from candlebot.exchanges.kraken_sim.simulator import KrakenSimulator
-from candlebot.exchanges.kraken_sim.wsfaults import is_ws_kind, parse_ws_spec
-from candlebot.exchanges.kraken_sim.wsserver import ws_pair_names
+from candlebot.assembly.simulator import (FEE_DEFAULTS, TIERS, Faults, SimConfig, build_simulator, is_ws_kind, parse_spec,
+                                         parse_ws_spec, ws_pair_names)
 
 log = logging.getLogger("candlebot.exchanges.kraken_sim")
 
@@ -173,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        sim = KrakenSimulator(config_from_args(args))
+        sim = build_simulator(config_from_args(args))
         ws_faults = dict(parse_ws_spec(spec) for spec in args.fault if is_ws_kind(spec))
         ws_pairs = ws_pair_names(args.ws_pairs)
         sim.start()
