@@ -15,7 +15,8 @@ import numpy as np
 
 from candlebot.output.lines import utc
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
-from candlebot.optimize.results import METRIC_COLUMNS, metric_text, number_text, value_text, walk_forward_warnings
+from candlebot.optimize.results import (METRIC_COLUMNS, metric_text, number_text, open_at_fold_ends, value_text,
+                                        walk_forward_warnings)
 from candlebot.optimize.space import SearchSpace
 from candlebot.optimize.study import TrialRecord
 from candlebot.optimize.deflated import noise_warning
@@ -54,7 +55,8 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
     body = [
         "<h1>candlebot optimize: walk-forward</h1>",
         f"<p>{len(walk.folds)} folds, {walk.trials} trials in all; fees included. Stitched out of sample: closed trades gross "
-        f"{oos.gross_pnl:.2f}, fees {oos.fees:.2f}, net {oos.net_pnl:.2f}, return {oos.return_pct:+.2f}%, "
+        f"{oos.gross_pnl:.2f}, fees {oos.fees:.2f}, open at fold ends {open_at_fold_ends(oos):+.2f}, net {oos.net_pnl:.2f}, "
+        f"return {oos.return_pct:+.2f}%, "
         f"max drawdown {oos.max_drawdown_pct:.2f}%, Sharpe {number_text(oos.sharpe, '.2f')} (probabilistic {_pct(walk.probabilistic_sharpe)}); "
         f"walk-forward efficiency {'n/a' if walk.efficiency is None else f'{walk.efficiency:.2f}'}.</p>",
         *(f'<p class="warn">{escape(w)}</p>' for w in walk_forward_warnings(walk)),

@@ -78,6 +78,12 @@ def search_summary(result: SearchResult, names: tuple[str, ...], objective: str,
     return "\n".join(lines)
 
 
+def open_at_fold_ends(oos: Performance) -> float:
+    """What the stitched net holds beyond closed trades' gross less fees: trades open at a fold's end, marked at its
+    last close; shown so that the three figures add up."""
+    return oos.net_pnl - (oos.gross_pnl - oos.fees)
+
+
 def walk_forward_summary(
     result: WalkForwardResult, names: tuple[str, ...], objective: str, fixed: dict[str, Any], times: Sequence[int],
 ) -> str:
@@ -98,7 +104,8 @@ def walk_forward_summary(
         f"walk-forward: {len(result.folds)} folds, {result.trials} trials run in all; fees included",
         _table(header, rows),
         f"stitched out-of-sample (folds compounded; a trade open at a fold's end marked at its last close, no exit fee): "
-        f"net {oos.net_pnl:.2f} (closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}); "
+        f"net {oos.net_pnl:.2f} (closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, "
+        f"open at fold ends {open_at_fold_ends(oos):+.2f}); "
         f"return {oos.return_pct:+.2f}% (CAGR {number_text(oos.cagr_pct, '+.2f')}%), max drawdown {oos.max_drawdown_pct:.2f}%, "
         f"sharpe {number_text(oos.sharpe, '.2f')}, sortino {number_text(oos.sortino, '.2f')}, calmar {number_text(oos.calmar, '.2f')}, "
         f"{oos.trades} trades",
