@@ -107,9 +107,12 @@ def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
         credentials = load_credentials(settings.key_file) if settings.mode != "paper" else None
     except ConfigError as exc:
         raise ConfigError(f"--{settings.mode} needs a Kraken API key: {exc}") from None
+    started = False
     try:
-        store = _claim_books(settings, credentials, clock, closers)  # before any exchange call
-        return _assemble(settings, clock, stop, sinks, venue, credentials, store, closers)
+        store = _claim_books(settings, credentials, clock, closers, lambda: started)  # before any exchange call
+        process = _assemble(settings, clock, stop, sinks, venue, credentials, store, closers)
+        started = True
+        return process
     except BaseException:
         for close in reversed(closers):  # the locks above all: a failed start leaves the bot free to start again
             try:
@@ -165,8 +168,10 @@ def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
 
 
 def _claim_books(settings: BotSettings, credentials: KrakenCredentials | None, clock: Clock,
-                 closers: list[Callable[[], None]]) -> BotStore:
-    """The bot's lock (one process per bot) and its state file, checked to be this bot's books on this account."""
+                 closers: list[Callable[[], None]], started: Callable[[], bool]) -> BotStore:
+    """The bot's lock (one process per bot) and its state file, checked to be this bot's books on this account.
+    A state file this start made is removed again if the start is refused before any order (a wrong pair, key or
+    flag): ``candlebot status`` would list it as a bot that never ran, with no reason."""
     from candlebot.live.keyshare import KeyShare
     from candlebot.live.lock import BotLock
     from candlebot.live.store import PAPER_ACCOUNT, BotStore, kraken_account
@@ -177,11 +182,28 @@ def _claim_books(settings: BotSettings, credentials: KrakenCredentials | None, c
         closers.append(share.release)
     lock = BotLock.beside(path).acquire(f"bot {settings.identity.name!r}")
     closers.append(lock.release)
+    if not path.exists() and not path.is_symlink():  # runs after the store is closed, still under the lock
+        closers.append(lambda: None if started() else _discard_unused(path))
     store = BotStore(path, now=clock.now)
     closers.append(store.close)
     account = kraken_account(credentials.key_id) if settings.mode == "live" and credentials is not None else PAPER_ACCOUNT
     store.claim(name=settings.identity.name, bot_id=settings.identity.bot_id, account=account)
     return store
+
+
+def _discard_unused(path: Path) -> None:
+    """Remove a state file a refused start made, unless it holds an order (then it is books, whatever happened)."""
+    import sqlite3
+    from contextlib import closing
+
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            if db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]:
+                return
+    except sqlite3.Error:
+        return  # not readable as books: leave it for a person to look at
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
 
 
 def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, store: BotStore) -> _Desk:

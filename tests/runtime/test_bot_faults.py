@@ -118,8 +118,11 @@ def test_bad_bot_input_is_one_line_and_exit_code_2(sim, tmp_path, extra, message
     argv = ["--strategy", FLIP, "-p", ONE_SECOND, *[str(open_key) if a == "OPEN_KEY" else a for a in extra]]
     # --stop-after is only a safety net: each refusal comes first, and a loaded machine must not let 3 s of start-up
     # (an unknown pair is known only once Kraken answers) end the bot cleanly before it refuses
-    result = BotRun(tmp_path, sim.url).run(*argv, "--stop-after", "50", timeout=90)
+    bot = BotRun(tmp_path, sim.url)
+    result = bot.run(*argv, "--stop-after", "50", timeout=90)
     assert result.returncode == 2, result.stderr
+    # a refused start leaves no state file behind: `candlebot status` would list a bot that never ran, with no reason
+    assert not bot.store_path.exists() and not bot.store_path.with_name(bot.store_path.name + "-wal").exists()
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("candlebot: error: ") and message in lines[0], result.stderr
     assert "Traceback" not in result.stderr and SECRET not in result.stderr + result.stdout
