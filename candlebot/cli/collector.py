@@ -107,7 +107,7 @@ def read_parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument(*TO_FLAGS, dest="end", required=True, metavar="TIME",
                             help="unix seconds or ISO 8601 (exclusive); -e/--until/--end are aliases")
         parser.add_argument("--format", choices=["csv", "csv.gz"], help="default: from -o's suffix, else csv")
-        parser.add_argument("-o", "--output", type=Path, help="file to write (default stdout)")
+        parser.add_argument("-o", "--output", type=Path, help="file to write (default, or -: stdout)")
     return parser
 
 
@@ -188,6 +188,8 @@ def export(args: argparse.Namespace) -> int:
 
     if parse_time(args.start) >= parse_time(args.end):
         raise ConfigError("--from must be before --to")
+    if args.output is not None and str(args.output) == "-":  # the usual spelling of stdout
+        args.output = None
     fmt = args.format or ("csv.gz" if args.output and args.output.name.endswith(".gz") else "csv")
     rows = l2_rows(args.db, args.pair, args.start, args.end)
     first = next(rows, None)  # opens the database: a bad --db or --pair leaves no file and no header behind

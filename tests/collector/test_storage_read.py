@@ -182,6 +182,18 @@ def test_export_writes_tardis_rows_that_rebuild_the_same_book(stored, tmp_path: 
 
 @pytest.mark.integration
 @pytest.mark.slow
+def test_export_to_dash_writes_stdout_not_a_file_named_dash(stored, tmp_path: Path) -> None:
+    db, messages, times = stored
+    run = subprocess.run([sys.executable, "-m", "candlebot.collector", "export", "--db", db, "--pair", "XBTUSD",
+                          "--from", str(times[50] / 1e6), "--to", str(times[60] / 1e6), "-o", "-"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == "timestamp,local_timestamp,is_snapshot,side,price,amount"
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.integration
+@pytest.mark.slow
 def test_book_prints_the_levels_and_bad_input_is_one_line_and_exit_2(stored) -> None:
     db, messages, times = stored
     run = subprocess.run([sys.executable, "-m", "candlebot.collector", "book", "--db", db, "--pair", "XBTUSD",
