@@ -57,8 +57,21 @@ def latest_closed_candles(
         candles = candles_from_trades(TradeColumns(*(np.array(column, dtype=float) for column in zip(*recent))), period)
         candles = candles.between(candles.times[0] + 1, None)  # the first period is only partly covered
         # a period without trades is a flat candle, as the running bot's polls make it (up to the last closed one)
-        candles = extend_flat(fill_gaps(candles, period).candles, period, int(now) // period * period - period)
+        last = int(now) // period * period - period
+        candles = extend_flat(fill_gaps(_window(candles, period, last - count * period), period).candles, period, last)
     complete = candles.between(None, (int(now) // period) * period)  # the current period is still forming
     rows = zip(*(c.tolist() for c in (complete.times, complete.opens, complete.highs, complete.lows, complete.closes,
                                         complete.volumes)))
     return [Candle(int(t), o, h, l, c, v) for t, o, h, l, c, v in rows][-count:]
+
+
+def _window(candles: CandleColumns, period: int, first: int) -> CandleColumns:
+    """``candles`` from ``first`` on, the period before it standing for all that came before: a flat candle at the
+    last close when it had no trade. The warm-up needs only the last candles, and filling from a trade of a pair
+    quiet for months would make a flat candle of every second since (gigabytes at 1 s candles)."""
+    older, recent = candles.between(None, first - period), candles.between(first - period, None)
+    if not len(older) or (len(recent) and recent.times[0] == first - period):
+        return recent if len(older) else candles
+    close = older.closes[-1:]
+    seed = CandleColumns(np.array([first - period], dtype=np.int64), close, close, close, close, np.zeros(1))
+    return CandleColumns(*(np.r_[a, b] for a, b in zip(seed._columns(), recent._columns())))

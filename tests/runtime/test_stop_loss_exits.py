@@ -35,8 +35,19 @@ def _closed(bot: BotRun) -> int:
         store.close()
 
 
+def _falling_market(folder) -> tuple:
+    """Trades every 0.2 s for two hours, the price 0.1 lower each time: every close is under the last entry, so the
+    stop loss closes each trade at the next candle, whatever the machine's load (a random walk may rise for minutes)."""
+    path = folder / "falling.csv"
+    first = 1_672_531_200
+    rows = (f"{first + i / 5:.1f},{40000 - i / 10:.1f},0.01,{'buy' if i % 2 else 'sell'}" for i in range(36_000))
+    path.write_text("time,price,volume,side\n" + "\n".join(rows) + "\n")
+    return path, first + 600  # ten minutes of history before "now": the warm-up
+
+
 def test_a_bots_stop_loss_exits_are_stop_loss_in_its_report_its_status_and_its_metrics(tmp_path):
-    sim = start_simulator()
+    data, start = _falling_market(tmp_path)
+    sim = start_simulator(data=data, start=start)
     collector = UdpCollector()
     try:
         bot = BotRun(tmp_path, sim.url, name="stopper")
