@@ -128,6 +128,12 @@ class BacktestExchange:
             price = price * (1 + self.slippage) if side is Side.BUY else price * (1 - self.slippage)
         return self.pair.price_against(price, side.value)
 
+    def least_ask(self) -> float | None:
+        """The next candle's open: no buy fills below it now (spread, slippage and rounding only raise a buy's
+        price); None at the end of the data. The trader's cheap ``ordermin`` check (``Trader(least_ask=...)``)."""
+        following = self.clock.index + 1
+        return self.chart.opens[following] if following < len(self.chart) else None
+
     # -- account -----------------------------------------------------------------
 
     def balances(self) -> dict[str, Decimal]:

@@ -88,7 +88,7 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> B
     trader = Trader(exchange=exchange, pair=settings.pair, ledger=ledger,
                     sizing=Sizing(settings.params.num_simultaneous_trades, settings.stake), fee_rate=settings.fee_rate,
                     bus=bus, clock=clock, next_userref=lambda: next(userrefs),
-                    protection=Protection(settings.pair, settings.max_slippage))
+                    protection=Protection(settings.pair, settings.max_slippage), least_ask=exchange.least_ask)
     indicators, strategy, desk = strategy_on(settings, chart, trader)
     engine = Engine(chart=chart, indicators=indicators, strategy=strategy, desk=desk, ledger=ledger, clock=clock, bus=bus,
                     market=exchange)

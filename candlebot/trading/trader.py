@@ -45,6 +45,7 @@ from candlebot.events import (BotError, DustLeft, EventBus, OrderFailed, OrderSk
                               TradeClosed, TradeOpened)
 from candlebot.venue import Exchange, Fill, OrderBook, OrderRequest, Side
 from candlebot.trading.ledger import Ledger, Sizing
+from candlebot.trading.minimum import OrderminBound
 from candlebot.pair import PairInfo
 from candlebot.trading.pricecheck import PriceGuard
 from candlebot.trading.protection import Protection
@@ -112,12 +113,16 @@ class Trader:
         protection: Protection | None = None,
         guard: PriceGuard | None = None,
         books: Callable[[], OrderBook] | None = None,
+        least_ask: Callable[[], float | None] | None = None,
     ) -> None:
         """``protection``: how far beyond the book an order may go (default --max-slippage 0.5%); ``guard``
         checks every book before an order (running bots; backtest candles are checked when loaded);
         ``books``: the current order book (default: read from the exchange, 100 levels; running bots use a
-        ``BookFeed``)."""
+        ``BookFeed``); ``least_ask``: a float no buy can fill below now, read without a book (a backtest's next
+        open), or None: a buy it proves below ``ordermin`` is skipped before the book is read and sized."""
         self.protection = protection or Protection(pair)
+        self._least_ask = least_ask
+        self._ordermin = OrderminBound(pair, fee_rate, self.protection.max_slippage)
         self.guard = guard
         self.books = books or (lambda: exchange.order_book(pair.name, 100))
         self.exchange = exchange
@@ -181,6 +186,11 @@ class Trader:
         commit = self.sizing.commit(ledger.cash, len(ledger.open_trades)) if volume is None else ledger.cash
         if commit > ledger.cash:
             return self._skip(Side.BUY, f"stake {commit} exceeds cash {ledger.cash} {pair.quote}")
+        if volume is None and self._least_ask is not None and self.guard is None:
+            ask = self._least_ask()  # the same skip as sizing would reach below, without its Decimal work
+            if ask is not None and ask > self._ordermin.short_above(commit):
+                return self._skip(Side.BUY, f"{commit} {pair.quote} buys a volume below ordermin {pair.ordermin} "
+                                            f"{pair.base} at {ask} or more")
         book = self._order_book(Side.BUY)
         if book is None:
             return None
