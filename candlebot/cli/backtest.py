@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -83,6 +84,8 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr  # the streams of the call, not of the import
     settings = settings_from_args(args)
+    if settings.cache is not None:  # a first run's cache is written while it runs (this process forks no workers)
+        settings = replace(settings, cache=replace(settings.cache, write_behind=True))
     check_report_paths(args.report, args.report_png)
     loaded = load_candles(settings)
     chart = loaded.chart

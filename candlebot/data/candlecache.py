@@ -16,6 +16,9 @@ place, so a reader never sees half an entry; its manifest is checked against
 the arrays before they are used. A directory that cannot be written (a
 read-only cache folder) just means no cache: the load never fails because of it.
 A directory without any write bit counts as read-only even for root.
+With ``write_behind`` (a backtest process) an entry is written on a thread of its own while the run goes on:
+the first run's result does not wait for ~50 MB of columns to reach the disk (numpy writes them without the GIL),
+and the interpreter waits for the thread before it exits, so the entry is complete or absent, never half there.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -61,6 +65,7 @@ class CandleCache:
     """Where cache entries go: ``directory`` (default: the user's cache directory, ``default_cache_dir``)."""
 
     directory: Path = field(default_factory=default_cache_dir)
+    write_behind: bool = False  # write new entries on a (non-daemon) thread: the caller goes on meanwhile
 
     def load(self, source: str | Path) -> CandleColumns:
         """The candles of ``source``: from the cache when it holds this exact file, else parsed (and cached)."""
@@ -73,7 +78,7 @@ class CandleCache:
         candles = load_candles(source)
         if entry.exists():  # there but unusable (damaged, or an older format): replace it
             shutil.rmtree(entry, ignore_errors=True)
-        self._write(source, entry, key, candles)
+        self._store(source, entry, key, candles)
         return candles
 
     def load_prepared(self, source: str | Path, variant: str,
@@ -95,12 +100,20 @@ class CandleCache:
             return None
         if variant_entry.exists():
             shutil.rmtree(variant_entry, ignore_errors=True)
-        self._write(source, variant_entry, key, prepared[0], prepared[1])
+        self._store(source, variant_entry, key, prepared[0], prepared[1])
         return prepared
 
     def entry(self, source: Path, key: str) -> Path:
         where = hashlib.blake2b(str(source.resolve()).encode(), digest_size=6).hexdigest()
         return self.directory / f"{source.name}-{where}.{key}"
+
+    def _store(self, source: Path, entry: Path, key: str, candles: CandleColumns,
+               facts: dict[str, int] | None = None) -> None:
+        if not self.write_behind:
+            self._write(source, entry, key, candles, facts)
+            return
+        threading.Thread(target=self._write, args=(source, entry, key, candles, facts), name="candle-cache-writer",
+                         daemon=False).start()
 
     def _write(self, source: Path, entry: Path, key: str, candles: CandleColumns,
                facts: dict[str, int] | None = None) -> None:

@@ -179,32 +179,36 @@ def sortino(daily: np.ndarray) -> float | None:
 
 
 def max_drawdown_duration(curve: EquityCurve) -> float:
-    """Longest time from a peak until the equity is back at it (or the end of the data), in seconds."""
+    """Longest time from a peak until the equity is back at it (or the end of the data), in seconds.
+
+    Every stretch under water lies between two consecutive peaks (or after the last one, until the end): the
+    stretches are found from the peaks' indices alone, a few passes over the curve instead of a dozen."""
     equity = curve.equity
     if not len(equity):
         return 0.0
     levels = np.r_[curve.start_cash, equity]
     stamps = np.r_[curve.start_time, curve.close_times]
-    at_peak = levels >= np.maximum.accumulate(levels)
-    peak_index = np.maximum.accumulate(np.where(at_peak, np.arange(len(levels)), 0))
-    next_peak = np.where(at_peak, np.arange(len(levels)), len(levels))
-    next_peak = np.minimum.accumulate(next_peak[::-1])[::-1]
-    end = np.r_[stamps, stamps[-1]]
-    under = ~at_peak
+    peaks = np.flatnonzero(levels >= np.maximum.accumulate(levels))
+    following = np.r_[peaks[1:], len(levels)]  # the next peak's index, or past the end
+    under = following - peaks > 1  # a stretch under water follows this peak
     if not under.any():
         return 0.0
-    return float((end[next_peak[under]] - stamps[peak_index[under]]).max())
+    back = stamps[np.minimum(following[under], len(levels) - 1)]  # back at the peak, or the end of the data
+    return float((back - stamps[peaks[under]]).max())
 
 
 def monthly_returns(curve: EquityCurve) -> list[MonthReturn]:
     """Equity at each UTC month's last candle close over the month before's (the start cash for the first)."""
     if not len(curve.equity):
         return []
-    months = (curve.close_times - 1).astype("datetime64[s]").astype("datetime64[M]")
-    last = np.r_[months[1:] != months[:-1], True]
-    ends = curve.equity[last]
+    seconds = curve.close_times - 1
+    days = seconds // DAY  # a month's last candle is its last day's last one: months are read on those alone
+    last_of_day = np.flatnonzero(np.r_[days[1:] != days[:-1], True])
+    months = seconds[last_of_day].astype("datetime64[s]").astype("datetime64[M]")
+    month_end = np.r_[months[1:] != months[:-1], True]
+    ends = curve.equity[last_of_day[month_end]]
     previous = np.r_[curve.start_cash, ends[:-1]]
-    return [MonthReturn(str(m), float(e / p - 1) * 100) for m, e, p in zip(months[last], ends, previous)]
+    return [MonthReturn(str(m), float(e / p - 1) * 100) for m, e, p in zip(months[month_end], ends, previous)]
 
 
 def _exit_reasons(trades: Sequence[BotTrade], reasons: Mapping[int, ExitReason]) -> dict[str, int]:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,21 @@ def test_the_second_load_maps_the_cache_and_equals_the_parse_bit_for_bit(candle_
     assert _same(parsed, first) and _same(parsed, second)
     assert isinstance(second.closes, np.memmap) and not isinstance(first.closes, np.memmap)
     assert sorted(p.name for p in entry.iterdir()) == sorted([f"{f}.npy" for f in FIELDS] + ["manifest.json"])
+
+
+def test_an_entry_written_behind_is_whole_once_its_writer_ends(candle_file, cache_dir):
+    """A backtest process writes its entry on a thread while the run goes on (issue 23: a first run's result does
+    not wait for the disk): the load returns the parsed columns, the entry is renamed into place whole (no staging
+    left), and the writer is not a daemon, so the interpreter waits for it before exiting."""
+    first = CandleCache(cache_dir, write_behind=True).load(candle_file)
+    writers = [t for t in threading.enumerate() if t.name == "candle-cache-writer"]
+    assert not any(t.daemon for t in writers)
+    for writer in writers:
+        writer.join()
+    [entry] = cache_dir.iterdir()
+    assert not entry.name.startswith(".")
+    second = CandleCache(cache_dir).load(candle_file)
+    assert _same(first, second) and _same(second, load_candles(candle_file)) and isinstance(second.closes, np.memmap)
 
 
 @pytest.mark.slow

@@ -161,3 +161,44 @@ def test_json_carries_every_metric_and_the_summary_adds_up(shared_data, tmp_path
         assert row["open_time_utc"].endswith("Z") and row["open_time_utc"].startswith("2023-")
         end = int(row["close_time"]) if row["close_time"] else summary["last_time"] + 3600
         assert int(row["duration_s"]) == end - int(row["open_time"])
+
+
+def test_drawdown_duration_and_months_equal_a_plain_loop_on_random_curves():
+    """The vectorised durations and month ends (issue 23 made them cheaper) against the definitions, one candle at
+    a time: longest time from a peak until back at it (or the end), and each month's last equity over the last."""
+    import datetime
+
+    from candlebot.output.equity import EquityCurve
+    from candlebot.output.metrics import max_drawdown_duration, monthly_returns
+
+    rng = np.random.default_rng(23)
+    for _ in range(200):
+        n, period = int(rng.integers(1, 2000)), int(rng.choice([60, 3600, 86400]))
+        times = np.sort(rng.choice(np.arange(n * 3), n, replace=False)) * period + 1672531200
+        equity = np.round(10_000 + np.cumsum(rng.choice([-1.0, 0.0, 1.0], n) * rng.random(n)), int(rng.integers(0, 3)))
+        start_cash = float(rng.choice([10_000.0, equity[0]]))
+        curve = EquityCurve(float(times[0]), (times + period).astype(float), equity, np.zeros(n), start_cash)
+        levels, stamps = [start_cash, *equity], [float(times[0]), *curve.close_times]
+        running, at_peak = -math.inf, []
+        for value in levels:
+            running = max(running, value)
+            at_peak.append(value >= running)
+        last_peak, previous_peak = 0, []
+        for k, peak in enumerate(at_peak):
+            last_peak = k if peak else last_peak
+            previous_peak.append(last_peak)
+        next_peak, following = [len(levels) - 1] * len(levels), None  # back at the peak, or the end of the data
+        for k in range(len(levels) - 1, -1, -1):
+            next_peak[k] = following if following is not None else len(levels) - 1
+            following = k if at_peak[k] else following
+        expected = max((stamps[next_peak[k]] - stamps[previous_peak[k]] for k in range(len(levels)) if not at_peak[k]),
+                       default=0.0)
+        assert max_drawdown_duration(curve) == expected
+        months: dict[str, tuple[float, float]] = {}
+        for value, at in zip(equity, curve.close_times):
+            months[datetime.datetime.fromtimestamp(at - 1, datetime.UTC).strftime("%Y-%m")] = value
+        previous, returns = start_cash, []
+        for month, value in months.items():
+            returns.append((month, float(value / previous - 1) * 100))
+            previous = value
+        assert [(r.month, r.return_pct) for r in monthly_returns(curve)] == returns
