@@ -16,7 +16,8 @@ place, so a reader never sees half an entry; its manifest is checked against
 the arrays before they are used. A directory that cannot be written (a
 read-only cache folder) just means no cache: the load never fails because of it.
 A directory without any write bit counts as read-only even for root.
-With ``write_behind`` (a backtest process) an entry is written on a thread of its own while the run goes on:
+With ``write_behind`` (a backtest process) a prepared entry, whose columns nobody changes any more, is written
+on a thread of its own while the run goes on:
 the first run's result does not wait for ~50 MB of columns to reach the disk (numpy writes them without the GIL),
 and the interpreter waits for the thread before it exits, so the entry is complete or absent, never half there.
 """
@@ -65,7 +66,7 @@ class CandleCache:
     """Where cache entries go: ``directory`` (default: the user's cache directory, ``default_cache_dir``)."""
 
     directory: Path = field(default_factory=default_cache_dir)
-    write_behind: bool = False  # write new entries on a (non-daemon) thread: the caller goes on meanwhile
+    write_behind: bool = False  # write prepared entries on a (non-daemon) thread: the caller goes on meanwhile
 
     def load(self, source: str | Path) -> CandleColumns:
         """The candles of ``source``: from the cache when it holds this exact file, else parsed (and cached)."""
@@ -78,7 +79,7 @@ class CandleCache:
         candles = load_candles(source)
         if entry.exists():  # there but unusable (damaged, or an older format): replace it
             shutil.rmtree(entry, ignore_errors=True)
-        self._store(source, entry, key, candles)
+        self._write(source, entry, key, candles)  # never behind: a caller may round these columns in place next
         return candles
 
     def load_prepared(self, source: str | Path, variant: str,
@@ -109,6 +110,7 @@ class CandleCache:
 
     def _store(self, source: Path, entry: Path, key: str, candles: CandleColumns,
                facts: dict[str, int] | None = None) -> None:
+        """``_write`` now, or behind on a thread: only for columns that are final (what ``prepare`` returned)."""
         if not self.write_behind:
             self._write(source, entry, key, candles, facts)
             return

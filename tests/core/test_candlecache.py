@@ -47,19 +47,32 @@ def test_the_second_load_maps_the_cache_and_equals_the_parse_bit_for_bit(candle_
     assert sorted(p.name for p in entry.iterdir()) == sorted([f"{f}.npy" for f in FIELDS] + ["manifest.json"])
 
 
-def test_an_entry_written_behind_is_whole_once_its_writer_ends(candle_file, cache_dir):
-    """A backtest process writes its entry on a thread while the run goes on (issue 23: a first run's result does
-    not wait for the disk): the load returns the parsed columns, the entry is renamed into place whole (no staging
-    left), and the writer is not a daemon, so the interpreter waits for it before exiting."""
-    first = CandleCache(cache_dir, write_behind=True).load(candle_file)
+def test_a_prepared_entry_written_behind_is_whole_once_its_writer_ends(candle_file, cache_dir):
+    """A backtest process writes its prepared entry on a thread while the run goes on (issue 23: a first run's
+    result does not wait for the disk): the load returns the prepared columns, the entry is renamed into place whole
+    (no staging left), and the writer is not a daemon, so the interpreter waits for it before exiting."""
+
+    def prepare(columns):
+        return columns, {"filled": 0, "longest_run": 0, "tick_rounded": 0}
+
+    first, facts = CandleCache(cache_dir, write_behind=True).load_prepared(candle_file, "v", prepare)
     writers = [t for t in threading.enumerate() if t.name == "candle-cache-writer"]
     assert not any(t.daemon for t in writers)
     for writer in writers:
         writer.join()
     [entry] = cache_dir.iterdir()
     assert not entry.name.startswith(".")
-    second = CandleCache(cache_dir).load(candle_file)
+    second, _ = CandleCache(cache_dir).load_prepared(candle_file, "v", lambda columns: None)
     assert _same(first, second) and _same(second, load_candles(candle_file)) and isinstance(second.closes, np.memmap)
+
+
+def test_raw_columns_are_cached_before_the_caller_may_change_them(candle_file, cache_dir):
+    """``load`` hands back the parsed columns, which a caller may round in place (a single-candle file): their
+    entry is written before it returns, even for a backtest process, so the cache holds the file's values."""
+    CandleCache(cache_dir, write_behind=True).load(candle_file)
+    [entry] = cache_dir.iterdir()  # there already: no writer thread to wait for
+    assert (entry / "manifest.json").is_file()
+    assert not [t for t in threading.enumerate() if t.name == "candle-cache-writer"]
 
 
 @pytest.mark.slow
