@@ -49,7 +49,7 @@ def bad_row(tmp_path):
         (["--data", "demo", "--strategy", "sma_cross", "-s", "next tuesday-ish"], "--from: cannot read 'next tuesday-ish' as a date"),
         (["--data", "demo", "--strategy", "sma_cross", "-s", "2030-01-01"], "no candles between -s and -e"),
         (["--data", "demo", "--strategy", "sma_cross", "-x", "binance"], "unknown exchange 'binance' (candlebot trades on: kraken)"),
-        (["--data", "demo", "--strategy", "sma_cross", "-c", "DOGEUSD"], "unknown pair 'DOGEUSD' (known: ETHUSD, ETHXBT, XBTEUR, XBTUSD, XBTUSDC, XBTUSDT)"),
+        (["--data", "demo", "--strategy", "sma_cross", "-c", "DOGEUSD"], "unknown pair 'DOGEUSD' (not among the 1326 Kraken pairs candlebot knows; did you mean XDGUSD, XDGUSDT, XDGUSDC?)"),
         (["--data", "demo"], "the following arguments are required: --strategy"),
         (["--data", "demo", "--strategy", "sma_cross", "--trades-csv", "/nonexistent/dir/t.csv"], "--trades-csv: cannot write /nonexistent/dir/t.csv"),
     ],
