@@ -14,7 +14,6 @@ from candlebot.errors import ConfigError
 from candlebot.exchanges.kraken_pairs import catalog_pair, find_pair, offline_pairs, parse_asset_pair, snapshot_reply
 from candlebot.exchanges.kraken_sim.assets import AssetTable
 from candlebot.exchanges.kraken_sim.catalog import Catalog
-from tests.support.bots import REPO
 
 
 def test_every_usd_eur_and_xbt_quoted_spot_pair_is_in_the_catalog():
