@@ -6,7 +6,8 @@ that reached RUNNING, which is why the generated config has ``startsecs=0``, and
 applies: a bot that crashes at every start would be restarted without end, each start calling Kraken again. So the
 bot counts its own crashes, in ``<label>.crashes`` beside its state file, written only under the bot's lock:
 
-- at start it leaves a mark (its PID); a clean end (exit 0 or 2) removes it. A mark found at the next start was
+- at start it leaves a mark (its PID); a clean end (exit 0 or 2) removes it (and the file, when no recent crash
+  is left to remember). A mark found at the next start was
   left by a process that died without ending cleanly: one crash, dated by the machine's monotonic clock
   (``CLOCK_MONOTONIC``, which every process shares; times from before a reboot are dropped as unknown).
 - when ``limit`` crashes fall within ``window_s``, the start is refused (``CrashLoop``: one line, one alert,
@@ -59,11 +60,15 @@ class CrashRecord:
     def clean_exit(self) -> None:
         """The process ends by design (exit 0 or 2): its mark goes (only its own: never another process's)."""
         record = self._read()
-        if record.get("running") == os.getpid():
-            try:
-                self._write({"crashes": record.get("crashes", [])})
-            except ConfigError:
-                pass  # the next start counts one crash too many: better than a clean stop that fails
+        if record.get("running") != os.getpid():
+            return
+        try:
+            if record.get("crashes"):
+                self._write({"crashes": record["crashes"]})
+            else:
+                self.path.unlink(missing_ok=True)  # nothing to remember: no file beside the books
+        except (ConfigError, OSError):
+            pass  # the next start counts one crash too many: better than a clean stop that fails
 
     def _read(self) -> dict[str, Any]:
         try:

@@ -21,6 +21,7 @@ def test_a_live_bot_trades_solusd_on_its_own_decimals(tmp_path):
         done = bot.run("-c", "SOLUSD", "--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000",
                        "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--stop-after", "6", "--no-statsd")
         assert done.returncode == 0, done.stderr + bot.logs()
+        assert not list((bot.state_dir / "bots").glob("*.crashes"))  # a clean stop leaves no crash mark
         orders = sim.orders()
         assert orders and {o["descr"]["pair"] for o in orders} == {"SOLUSD"}, orders
         sol = catalog_pair("SOLUSD")

@@ -30,6 +30,7 @@ def test_a_mark_left_by_a_dead_process_is_a_crash_and_a_clean_exit_leaves_none(t
     record = CrashRecord(tmp_path / "bot.crashes", clock, limit=3, window_s=600)
     record.start("bot 'b'")  # a first start: nothing to count
     record.clean_exit()
+    assert not record.path.exists()  # nothing to remember
     clock.at += 1
     record.start("bot 'b'")
     assert json.loads(record.path.read_text()) == {"running": os.getpid(), "crashes": []}
