@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from candlebot.cli.args import BACKTEST, ArgumentParser, build_parser
-from candlebot.assembly import BacktestSettings, load_chart
+from candlebot.assembly import BacktestSettings, load_candles
 from candlebot.cli.backtest import settings_from_args
 from candlebot.errors import ConfigError
 
@@ -211,7 +211,11 @@ class _Job:
         fixed_names = {item.partition("=")[0].strip().replace("-", "_") for item in args.param}
         space = parse_space(args.space, setup.params, fixed_names, setup.strategy.name)
         budget = _budget(args, space)
-        chart = load_chart(setup)
+        loaded = load_candles(setup)
+        short = loaded.past_end(setup.end, setup.data)  # --to after the file's last candle: the search ends there
+        if short:
+            err.write(short + "\n")
+        chart = loaded.chart
         first = 0 if setup.start is None else bisect.bisect_left(chart.times, setup.start)
         if first >= len(chart):
             raise ConfigError("no candles between -s and -e in the data")

@@ -46,3 +46,15 @@ def test_a_trade_file_warns_from_its_last_trade(shared_data):
     assert code == 0, err
     assert ("warning: --to 2019-07-03 00:00:00 UTC is after the last candle of xbtusd_trades_2019-07-01.csv "
             "(which ends 2019-07-01 01:00:00 UTC): the backtest ends there") in err.splitlines()
+
+
+def test_optimize_says_so_too(hourly):
+    pytest.importorskip("optuna")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["optimize", "--data", hourly, "--strategy", "sma_cross", "--space", "fast=4..8:4 slow=20",
+                     "--to", "2023-06-01", "--jobs", "1", "--json", "--no-cache"])
+    assert code == 0, err.getvalue()
+    assert err.getvalue().splitlines()[0] == ("warning: --to 2023-06-01 00:00:00 UTC is after the last candle of "
+                                              "xbtusd_1h_2023q1.csv (which ends 2023-04-01 00:00:00 UTC): the backtest "
+                                              "ends there")
