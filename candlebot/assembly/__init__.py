@@ -27,7 +27,7 @@ from typing import Any
 _WHERE = {  # name -> submodule: imported on first use, so that a command needing one part loads only that part
     "Backtest": "backtest", "build_backtest": "backtest", "load_candles": "backtest", "load_chart": "backtest",
     "run_backtest": "backtest", "backtest_venue": "backtest",
-    "DEFAULT_CASH": "bot", "BotProcess": "bot", "build_bot": "bot",
+    "DEFAULT_CASH": "bot", "BotProcess": "bot", "build_bot": "bot", "crash_record": "bot",
     "SinkStarter": "outputs", "attach_outputs": "outputs", "no_sinks": "outputs", "sink_tags": "outputs",
     "LOOKUP_EVERY_S": "settings", "BacktestSettings": "settings", "BotSettings": "settings",
     "CollectorSettings": "settings",

@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # a running bot's parts, imported where it is built: a backte
     from candlebot.exchanges.live import LiveExchange
     from candlebot.exchanges.paper import PaperExchange
     from candlebot.live.audit import Auditor
+    from candlebot.live.crashes import CrashRecord
     from candlebot.live.runtime import BotRuntime
     from candlebot.live.store import BotStore, StoredBooks
     from candlebot.output.sinks.queued import QueuedSink
@@ -182,6 +183,7 @@ def _claim_books(settings: BotSettings, credentials: KrakenCredentials | None, c
         closers.append(share.release)
     lock = BotLock.beside(path).acquire(f"bot {settings.identity.name!r}")
     closers.append(lock.release)
+    crash_record(settings, clock.monotonic).start(f"bot {settings.identity.name!r}")  # under the lock, before all else
     if not path.exists() and not path.is_symlink():  # runs after the store is closed, still under the lock
         closers.append(lambda: None if started() else _discard_unused(path))
     store = BotStore(path, now=clock.now)
@@ -300,6 +302,15 @@ def _auditor(settings: BotSettings, desk: _Desk, trader: Trader, venue: VenueFac
     return Auditor(bot=settings.identity.name, pair=desk.pair, account=account, store=desk.store, ledger=desk.ledger,
                    trader=trader, bus=desk.bus, clock=clock, interval_s=settings.audit_interval, fleet=fleet,
                    board=HoldBoard(settings.state_dir, credentials.key_id))
+
+
+def crash_record(settings: BotSettings, monotonic: Callable[[], float]) -> CrashRecord:
+    """The bot's crash count beside its state file (``candlebot.live.crashes``): marked at start, cleared by the
+    CLI when the process ends by design (exit 0 or 2)."""
+    from candlebot.live.crashes import CrashRecord
+
+    return CrashRecord.beside(_store_path(settings), monotonic, limit=settings.crash_limit,
+                              window_s=settings.crash_window_s)
 
 
 def _store_path(settings: BotSettings) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 from candlebot.data.candlecache import CandleCache
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.identity import BotIdentity
+from candlebot.live.crashes import CRASH_LIMIT, CRASH_WINDOW_S
 from candlebot.pair import PairInfo
 from candlebot.strategy.base import BotStrategy
 from candlebot.strategy.params import StrategyParams
@@ -67,6 +68,8 @@ class BotSettings:
     reconcile_window: float = 120.0
     audit_interval: float = 600.0
     lookup_every: float = LOOKUP_EVERY_S
+    crash_limit: int = CRASH_LIMIT  # crashes within crash_window_s that stop the bot (exit 2); 0: no limit
+    crash_window_s: float = CRASH_WINDOW_S
 
 
 @dataclass(frozen=True)

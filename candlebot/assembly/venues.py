@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError
 from candlebot.exchanges.kraken.config import DEFAULT_URL, URL_ENV, KrakenConfig
-from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
+from candlebot.exchanges.kraken_pairs import catalog_pair
 from candlebot.pair import PairInfo
 from candlebot.venue import Exchange
 
@@ -73,8 +73,8 @@ def bot_policy(config: KrakenConfig) -> KrakenConfig:
 
 
 def offline_pair(name: str) -> PairInfo:
-    """A pair's Kraken metadata without a network call (backtests)."""
-    return find_pair(offline_pairs(), name)
+    """A pair's Kraken metadata without a network call (backtests), from the bundled catalog."""
+    return catalog_pair(name)
 
 
 def public_kraken(url: str | None, timeout: float) -> Callable[[], Callable[..., Any]]:

@@ -32,6 +32,8 @@ SUBCOMMANDS: dict[str, str] = {
     "collector": "candlebot.cli.collector",
     "kraken-sim": "candlebot.cli.kraken_sim",
 }
+# commands also installed as a script of their own (candlebot-NAME): told which name ran them, for --help and errors
+SCRIPTS = ("ledger", "collector", "kraken-sim", "demo")
 # the trading parser for one use only (``candlebot.cli.args.build_parser``)
 TRADING = {"backtest": ("backtest",), "run": ("bot",)}
 
@@ -81,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         if not argv or argv[0] == "help":
             return _help(argv[1:])
         if argv[0] in SUBCOMMANDS:
-            return importlib.import_module(SUBCOMMANDS[argv[0]]).main(argv[1:])
+            command = importlib.import_module(SUBCOMMANDS[argv[0]])
+            if argv[0] in SCRIPTS:
+                return command.main(argv[1:], prog=f"candlebot {argv[0]}")
+            return command.main(argv[1:])
         if argv[0] in TRADING:
             return _trade(argv[1:], TRADING[argv[0]], f"candlebot {argv[0]}")
         if not argv[0].startswith("-"):

@@ -166,6 +166,11 @@ def _add_bot_arguments(parser: ArgumentParser) -> None:
                           "before it counts as never placed (default 120)")
     bot.add_argument("--audit-interval", type=float, default=600.0, metavar="SECONDS",
                      help="live bots compare their books with the Kraken account at start and this often (default 600)")
+    bot.add_argument("--crash-limit", type=int, default=5, metavar="N",
+                     help="after N crashes (exit 1, a signal) within --crash-window, the next start refuses with one "
+                          "line, one alert and exit 2 instead of being restarted again (default 5; 0: no limit)")
+    bot.add_argument("--crash-window", type=float, default=900.0, metavar="SECONDS",
+                     help="the window --crash-limit counts crashes in (default 900)")
     add_kraken_arguments(parser)
 
 

@@ -89,6 +89,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     check_report_paths(args.report, args.report_png)
     loaded = load_candles(settings)
     chart = loaded.chart
+    short = loaded.past_end(settings.end, settings.data)
+    if short:
+        err.write(short + "\n")
     verbose = args.verbose and not (args.quiet or args.json)
     log = logging.getLogger(f"candlebot.backtest.{id(settings)}")
     log.propagate = False

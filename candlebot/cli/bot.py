@@ -17,9 +17,9 @@ import threading
 import time
 from pathlib import Path
 
-from candlebot.assembly import BotProcess, BotSettings, SinkStarter, build_bot, resolve_strategy
+from candlebot.assembly import BotProcess, BotSettings, SinkStarter, build_bot, crash_record, resolve_strategy
 from candlebot.chart import period_seconds
-from candlebot.cli.stopping import stopped
+from candlebot.cli.stopping import BUG_EXIT, stopped
 from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction, venue_config
 from candlebot.cli.sinks import build_sinks, check_sinks
 from candlebot.clock import Clock
@@ -60,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
             raise error
         return stopped(error, log)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
 
-    return runner.run(build, lambda bot: bot.runtime.run(), failed_start, failed)  # type: ignore[attr-defined]
+    code = runner.run(build, lambda bot: bot.runtime.run(), failed_start, failed)  # type: ignore[attr-defined]
+    if valid and code != BUG_EXIT:  # ended by design: not a crash (a crash leaves its mark for the next start)
+        crash_record(valid[0], time.monotonic).clean_exit()
+    return code
 
 
 def settings_from_args(args: argparse.Namespace) -> BotSettings:
@@ -69,6 +72,9 @@ def settings_from_args(args: argparse.Namespace) -> BotSettings:
     check_seconds(args.poll, "-t", maximum=86_400)
     check_seconds(args.reconcile_window, "--reconcile-window", maximum=86_400, allow_zero=True)
     check_seconds(args.audit_interval, "--audit-interval", maximum=7 * 86_400)
+    check_seconds(args.crash_window, "--crash-window", maximum=7 * 86_400)
+    if not 0 <= args.crash_limit <= 1000:
+        raise ConfigError(f"--crash-limit must be a whole number within [0, 1000] (0: no limit), got {args.crash_limit}")
     for flag in ("start", "end", "trades_csv", "json", "report", "report_png"):
         if getattr(args, flag):
             raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
@@ -89,6 +95,7 @@ def settings_from_args(args: argparse.Namespace) -> BotSettings:
         log_dir=Path(args.log_dir) if args.log_dir else Path("logs"), quiet=args.quiet or _supervised(), key_file=args.key_file,
         fee=fee, fee_text=args.fee, cash=cash, stake=stake, max_slippage=max_slippage,
         max_deviation=max_deviation, reconcile_window=args.reconcile_window, audit_interval=args.audit_interval,
+        crash_limit=args.crash_limit, crash_window_s=args.crash_window,
     )
 
 

@@ -58,13 +58,13 @@ _positive = _number(float, 0, True)
 _count = _number(int, 1, False)
 
 
-def run_parser() -> argparse.ArgumentParser:
+def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
     from candlebot.cli.sinks import add_sink_arguments
     from candlebot.assembly.collector import DEPTHS
 
-    parser = _Parser(prog=PROG, description="Record Kraken WebSocket v2 order books, every message verified.",
-                     epilog=f"Reading back: '{PROG} book --db DB --pair PAIR --at TIME' prints a book as it was; "
-                            f"'{PROG} export --db DB --pair PAIR --from START --to END' writes them as CSV "
+    parser = _Parser(prog=prog, description="Record Kraken WebSocket v2 order books, every message verified.",
+                     epilog=f"Reading back: '{prog} book --db DB --pair PAIR --at TIME' prints a book as it was; "
+                            f"'{prog} export --db DB --pair PAIR --from START --to END' writes them as CSV "
                             "(each has its own --help).")
     parser.add_argument("-c", "--pair", dest="pair_list", action="append", default=[], metavar="PAIR",
                         help="a pair as the bots name it, e.g. XBTUSD (repeatable)")
@@ -92,10 +92,11 @@ def run_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_parser(command: str) -> argparse.ArgumentParser:
+def read_parser(command: str, prog: str = PROG) -> argparse.ArgumentParser:
     from candlebot.cli.args import FROM_FLAGS, TO_FLAGS
 
-    parser = _Parser(prog=f"{PROG} {command}")
+    parser = _Parser(prog=f"{prog} {command}")
+    parser.set_defaults(prog=prog)
     parser.add_argument("--db", required=True, help="sqlite:///PATH or postgresql://...")
     parser.add_argument("-c", "--pair", required=True)
     if command == "book":
@@ -111,18 +112,19 @@ def read_parser(command: str) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """``prog``: the name it was run by (``candlebot collector`` through candlebot's main), for --help and errors."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] in ("book", "export"):
             command = args.pop(0)
-            parsed = read_parser(command).parse_args(args)
+            parsed = read_parser(command, prog).parse_args(args)
             return print_book(parsed) if command == "book" else export(parsed)
         if args and args[0] == "run":
             args.pop(0)
-        return record(run_parser().parse_args(args))
+        return record(run_parser(prog).parse_args(args))
     except ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `book ... | head`, `export ... | head`
         from candlebot.cli.pipes import reader_gone
@@ -171,7 +173,7 @@ def print_book(args: argparse.Namespace) -> int:
     try:
         book = book_at(args.db, args.pair, args.at, args.depth)
     except NoBook as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        print(f"{args.prog}: {exc}", file=sys.stderr)
         return 1
     out = sys.stdout
     print(f"{book.pair} at {book.time:.6f}: {len(book.asks)} asks, {len(book.bids)} bids", file=out)

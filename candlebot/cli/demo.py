@@ -12,7 +12,6 @@ itself after ``--seconds`` (or on Ctrl-C), then shows its books.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from candlebot.cli import main as candlebot_main
 from candlebot.cli.ledger import main as ledger_main
+from candlebot.cli.oneline import OneLineParser
 
 
 FILE_PERIOD = 6  # seconds per scripted candle: two of the bot's 3-second candles
@@ -42,15 +42,15 @@ def write_demo_market(path: Path, now: float, base: float = 30000.0, move: float
     return first_leg
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="candlebot demo", description=__doc__.splitlines()[0] if __doc__ else None)
+def main(argv: list[str] | None = None, prog: str = "candlebot-demo") -> int:
+    parser = OneLineParser(prog=prog, description="A paper bot against a local Kraken simulator, no keys or internet needed.")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the bot runs (default 60)")
     parser.add_argument("--strategy", default="sma_cross", help="strategy to run (default sma_cross)")
     parser.add_argument("--param", action="append", default=None, metavar="NAME=VALUE",
                         help="strategy parameter (default for sma_cross: fast=4 slow=12)")
     args = parser.parse_args(argv)
     if not args.seconds > 0:
-        print("candlebot-demo: error: --seconds must be > 0", file=sys.stderr)
+        print(f"{prog}: error: --seconds must be > 0", file=sys.stderr)
         return 2
     params = args.param if args.param is not None else (["fast=4", "slow=12"] if args.strategy == "sma_cross" else [])
 

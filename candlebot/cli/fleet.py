@@ -345,7 +345,9 @@ def program_section(fleet: Fleet, name: str, argv: list[str], folder: Path) -> l
         f"directory={_esc(str(folder))}",
         "autostart=true",
         # exit 2 is a refusal (bad flags, state file, lock held, broken books): not restarted, a person looks;
-        # a crash (a signal, exit 1) is. startsecs=0: supervisor honours exitcodes only once a process is RUNNING
+        # a crash (a signal, exit 1) is. startsecs=0: supervisor honours exitcodes only once a process is RUNNING,
+        # so startretries never bounds a crash loop: the bot does (--crash-limit crashes within --crash-window,
+        # then exit 2 with one line and one alert; candlebot/live/crashes.py)
         "autorestart=unexpected",
         "exitcodes=0,2",
         "startsecs=0",

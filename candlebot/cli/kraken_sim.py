@@ -101,8 +101,8 @@ def _positive(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="candlebot-kraken-sim",
+def build_parser(prog: str = "candlebot-kraken-sim") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog,
                      description="A local HTTP server that speaks Kraken's REST API (market data, orders, faults).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default 0)")
@@ -167,8 +167,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "candlebot-kraken-sim") -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

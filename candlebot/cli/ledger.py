@@ -10,13 +10,13 @@ coins are put back or a trade whose coins are gone is taken off the books with `
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
+from candlebot.cli.oneline import OneLineParser
 from candlebot.live.audit import CLEARED_KEY, FLEET_HOLD_KEY, HOLD_KEY
 from candlebot.live.lock import BotLock, BotLocked
 from candlebot.errors import ConfigError, StateWriteError
@@ -28,18 +28,19 @@ from candlebot.output.report import write_trades_csv
 from candlebot.live.store import BotStore
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``candlebot-ledger`` runs this directly (not through candlebot's main): ``| head`` ends it quietly here too."""
+def main(argv: list[str] | None = None, prog: str = "candlebot-ledger") -> int:
+    """``candlebot-ledger`` runs this directly (not through candlebot's main): ``| head`` ends it quietly here too.
+    ``prog``: the name it was run by (``candlebot ledger`` through candlebot's main), for --help and errors."""
     try:
-        return _ledger(argv)
+        return _ledger(argv, prog)
     except BrokenPipeError:
         from candlebot.cli.pipes import reader_gone
 
         return reader_gone()
 
 
-def _ledger(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="candlebot-ledger", description=__doc__.splitlines()[0] if __doc__ else None)
+def _ledger(argv: list[str] | None, prog: str) -> int:
+    parser = OneLineParser(prog=prog, description="A bot's persisted trades and totals, read from its database without trading.")
     parser.add_argument("--state-dir", help="the bot's state directory (default: $CANDLEBOT_STATE_DIR or ~/.local/share/candlebot)")
     parser.add_argument("--name", help="bot name (default: the current folder's name)")
     output = parser.add_mutually_exclusive_group()
@@ -99,10 +100,10 @@ def _ledger(argv: list[str] | None) -> int:
             store.close()
             lock.release()
     except StateWriteError as exc:
-        print(f"candlebot-ledger: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:
-        print(f"candlebot-ledger: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     closed = [t for t in books.trades if not t.is_open]
     pnls = [t.pnl for t in closed if t.pnl is not None]  # every closed trade has one

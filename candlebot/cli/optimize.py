@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from candlebot.cli.args import BACKTEST, ArgumentParser, build_parser
-from candlebot.assembly import BacktestSettings, load_chart
+from candlebot.assembly import BacktestSettings, load_candles
 from candlebot.cli.backtest import settings_from_args
 from candlebot.errors import ConfigError
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the optimizer's modules import optuna: loaded only once it 
     from candlebot.optimize.pool import Executor
     from candlebot.optimize.runner import Window
     from candlebot.optimize.space import SearchSpace
+    from candlebot.optimize.costs import TrialCosts
 
 # flags that change how a search runs or is shown, not which search it is (kept out of the study's stored command)
 _LOCAL_WITH_VALUE = ("--storage", "--study", "--jobs", "--csv", "--html", "-o", "--output", "--top")
@@ -210,7 +211,11 @@ class _Job:
         fixed_names = {item.partition("=")[0].strip().replace("-", "_") for item in args.param}
         space = parse_space(args.space, setup.params, fixed_names, setup.strategy.name)
         budget = _budget(args, space)
-        chart = load_chart(setup)
+        loaded = load_candles(setup)
+        short = loaded.past_end(setup.end, setup.data)  # --to after the file's last candle: the search ends there
+        if short:
+            err.write(short + "\n")
+        chart = loaded.chart
         first = 0 if setup.start is None else bisect.bisect_left(chart.times, setup.start)
         if first >= len(chart):
             raise ConfigError("no candles between -s and -e in the data")
@@ -226,6 +231,15 @@ class _Job:
 
         return Optimizer(plan=self.plan, executor=self.executor, jobs=self.args.jobs, storage=storage, argv=argv,
                          progress=self.progress.start, seed_salt=seed_salt)
+
+    @property
+    def costs(self) -> TrialCosts:
+        """The fee, spread and slippage every trial paid, for the results' header."""
+        from candlebot.optimize.costs import TrialCosts
+
+        typed = self.args.fee is not None
+        return TrialCosts(self.setup.fee_rate, self.setup.spread, self.setup.slippage_bps,
+                          "" if typed else f"{self.setup.pair.altname}'s taker fee")
 
     @property
     def user_fixed(self) -> dict[str, Any]:
@@ -277,15 +291,15 @@ def _show_search(args: argparse.Namespace, job: _Job, result: SearchResult, out:
     if args.html:
         from candlebot.optimize.html import search_page
 
-        _write(args.html, "--html", lambda handle: handle.write(search_page(result, job.plan.space, job.plan.objective)))
+        _write(args.html, "--html", lambda handle: handle.write(search_page(result, job.plan.space, job.plan.objective, job.costs)))
     if args.best_params:
         if result.best is None:
             raise ConfigError("no trial finished, so there are no best parameters")
         out.write(param_flags(result.best.values, job.user_fixed) + "\n")
     elif args.json:
-        out.write(json.dumps(search_json(result, args.top)) + "\n")
+        out.write(json.dumps(search_json(result, args.top, job.costs)) + "\n")
     else:
-        out.write(search_summary(result, names, job.plan.objective, args.top, job.user_fixed) + "\n")
+        out.write(search_summary(result, names, job.plan.objective, args.top, job.user_fixed, job.costs) + "\n")
 
 
 def _show_walk_forward(args: argparse.Namespace, job: _Job, walk: WalkForwardResult, out: TextIO) -> None:
@@ -296,13 +310,15 @@ def _show_walk_forward(args: argparse.Namespace, job: _Job, walk: WalkForwardRes
     if args.html:
         from candlebot.optimize.html import walk_forward_page
 
-        _write(args.html, "--html", lambda handle: handle.write(walk_forward_page(walk, job.plan.space, job.plan.objective, job.chart.times)))
+        _write(args.html, "--html", lambda handle: handle.write(walk_forward_page(walk, job.plan.space, job.plan.objective, job.chart.times,
+                                                                                  job.costs)))
     if args.best_params:
         out.write(param_flags(walk.folds[-1].values, job.user_fixed) + "\n")
     elif args.json:
-        out.write(json.dumps(walk_forward_json(walk)) + "\n")
+        out.write(json.dumps(walk_forward_json(walk, job.costs)) + "\n")
     else:
-        out.write(walk_forward_summary(walk, job.plan.space.names, job.plan.objective, job.user_fixed, job.chart.times) + "\n")
+        out.write(walk_forward_summary(walk, job.plan.space.names, job.plan.objective, job.user_fixed, job.chart.times,
+                                       job.costs) + "\n")
 
 
 def _csv(handle: TextIO, searches: list[SearchResult], job: _Job) -> None:

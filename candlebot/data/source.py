@@ -8,6 +8,7 @@ it is load-time work, done once on whole columns: the per-candle engine never se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +31,16 @@ class LoadedChart:
     longest_filled_run: int = 0
     tick_rounded: int = 0  # candles (filled ones included) whose open, high, low or close moved onto the tick
     gaps_kept: bool = False  # --keep-gaps: the archive's convention, which no bot ever sees
+    data_end: float | None = None  # where the file's data ends (its last candle's close); None: not read for a cut
+
+    def past_end(self, end: float | None, data: str) -> str | None:
+        """One warning line when ``--to`` lies after the file's last candle: the run ends at that candle. The gap
+        convention fills gaps *between* candles; nothing after the last one is made up (no price was recorded)."""
+        if end is None or self.data_end is None or end <= self.data_end:
+            return None
+        name = "the demo series" if data == "demo" else Path(data).name
+        return (f"warning: --to {_utc(end)} is after the last candle of {name} (which ends {_utc(self.data_end)}): "
+                f"the backtest ends there")
 
     def to_json(self) -> dict[str, int | bool]:
         return {"filled_candles": self.filled, "longest_filled_run": self.longest_filled_run,
@@ -47,6 +58,10 @@ class LoadedChart:
         if self.tick_rounded:
             rows.append(("tick", f"{self.tick_rounded} candles had prices off the pair's tick, rounded onto it"))
         return rows
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def period_text(seconds: int) -> str:
@@ -76,11 +91,13 @@ def load_convention_chart(data: str, pair: str, period_minutes: float | None, en
         native: int | None = columns.native_period()
         filled, longest, rounded = facts["filled"], facts["longest_run"], facts["tick_rounded"]
     else:
-        columns, native = _read_columns(data, period_minutes, end, cache)
+        columns, native, data_end = _read_columns(data, period_minutes, end, cache)
     period = period_seconds(period_minutes) if period_minutes is not None else native
     if period is None:
         raise ConfigError(f"{data}: cannot tell the candle period from a single candle; pass -p")
     if prepared is None:
+        if data_end is None and len(columns):  # a candle file: its last candle closes one period after it opens
+            data_end = float(columns.times[-1]) + (native if native is not None else period)
         columns = columns.between(None, end)
         if len(columns) == 0:
             raise ConfigError(f"no candles before --to in {data}")
@@ -95,7 +112,7 @@ def load_convention_chart(data: str, pair: str, period_minutes: float | None, en
     columns = resample(columns, period) if native is not None else columns
     chart = Chart.from_arrays(pair, period, columns.times, columns.opens, columns.highs,
                               columns.lows, columns.closes, columns.volumes)
-    return LoadedChart(chart, filled, longest, rounded, keep_gaps)
+    return LoadedChart(chart, filled, longest, rounded, keep_gaps, None if prepared is not None else data_end)
 
 
 def _prepared(data: str, end: float | None, cache: CandleCache | None, tick: Decimal | None,
@@ -125,18 +142,21 @@ def _prepared(data: str, end: float | None, cache: CandleCache | None, tick: Dec
 
 
 def _read_columns(data: str, period_minutes: float | None, end: float | None,
-                  cache: CandleCache | None) -> tuple[CandleColumns, int | None]:
-    """The columns and their own period (None: candles already built at ``period_minutes`` from trades)."""
+                  cache: CandleCache | None) -> tuple[CandleColumns, int | None, float | None]:
+    """The columns, their own period (None: candles already built at ``period_minutes`` from trades) and, for
+    trades, where the data ends (the close of the candle the last trade falls in; candles: the caller's)."""
     if data == "demo":
         columns = demo_candles()
-        return columns, 60
+        return columns, 60, None
     header = sniff_header(Path(data))
     if header[: len(CANDLE_HEADER)] == CANDLE_HEADER:
         columns = cache.load(data) if cache is not None else load_candles(data)
-        return columns, columns.native_period()
+        return columns, columns.native_period(), None
     if header[: len(TRADE_HEADER)] == TRADE_HEADER:
         if period_minutes is None:
             raise ConfigError(f"{data} holds trades; pass -p to say which candles to build from them")
         period = period_seconds(period_minutes)
-        return candles_from_trades(load_trades(data).before(end), period), None
+        trades = load_trades(data)
+        last = float(trades.times[-1])
+        return candles_from_trades(trades.before(end), period), None, last - last % period + period
     raise DataFileError(f"{data}:1: not a candle file ({','.join(CANDLE_HEADER)}) or trade file ({','.join(TRADE_HEADER)})")

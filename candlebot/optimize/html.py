@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from candlebot.output.lines import utc
+from candlebot.optimize.costs import TrialCosts
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
 from candlebot.optimize.results import (METRIC_COLUMNS, metric_text, number_text, open_at_fold_ends, value_text,
                                         walk_forward_warnings)
@@ -27,13 +28,14 @@ svg text{font:11px system-ui,sans-serif}h2{margin-top:28px}"""
 _MAX_POINTS = 2000
 
 
-def search_page(result: SearchResult, space: SearchSpace, objective: str) -> str:
+def search_page(result: SearchResult, space: SearchSpace, objective: str, costs: TrialCosts | None = None) -> str:
     ranked = result.tally.ranked
     warning = noise_warning(result.deflated_sharpe, len(ranked), "the best in-sample result")
     body = [
         f"<h1>candlebot optimize: {escape(result.study)}</h1>",
         f"<p>{len(ranked)} trials run, {result.tally.skipped} invalid combinations skipped; objective {escape(objective)}; "
         f"fees included. Deflated Sharpe of the best: {_pct(result.deflated_sharpe)}.</p>",
+        f'<p class="costs">{escape(costs.text())}</p>' if costs is not None else "",
         f'<p class="warn">{escape(warning)}</p>' if warning else "",
         parameter_chart(ranked, space, objective),
         "<h2>Ranked trials</h2>",
@@ -42,7 +44,8 @@ def search_page(result: SearchResult, space: SearchSpace, objective: str) -> str
     return _page(result.study, body)
 
 
-def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: str, times: Sequence[int]) -> str:
+def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: str, times: Sequence[int],
+                      costs: TrialCosts | None = None) -> str:
     oos = walk.out_of_sample
     rows = [
         [str(f.fold.number), f"{utc(times[f.fold.in_sample.start])[:16]} .. {utc(times[f.fold.in_sample.stop - 1])[:16]}",
@@ -59,6 +62,7 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
         f"return {oos.return_pct:+.2f}%, "
         f"max drawdown {oos.max_drawdown_pct:.2f}%, Sharpe {number_text(oos.sharpe, '.2f')} (probabilistic {_pct(walk.probabilistic_sharpe)}); "
         f"walk-forward efficiency {'n/a' if walk.efficiency is None else f'{walk.efficiency:.2f}'}.</p>",
+        f'<p class="costs">{escape(costs.text())}</p>' if costs is not None else "",
         *(f'<p class="warn">{escape(w)}</p>' for w in walk_forward_warnings(walk)),
         "<h2>Stitched out-of-sample equity</h2>",
         _equity_svg(walk),

@@ -11,6 +11,7 @@ import json
 from typing import Any, Sequence, TextIO
 
 from candlebot.output.lines import utc
+from candlebot.optimize.costs import TrialCosts
 from candlebot.optimize.deflated import noise_warning
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
 from candlebot.optimize.performance import Performance
@@ -61,11 +62,14 @@ def ranked_table(records: tuple[TrialRecord, ...], names: tuple[str, ...], objec
     return _table(header, rows)
 
 
-def search_summary(result: SearchResult, names: tuple[str, ...], objective: str, top: int, fixed: dict[str, Any]) -> str:
+def search_summary(result: SearchResult, names: tuple[str, ...], objective: str, top: int, fixed: dict[str, Any],
+                   costs: TrialCosts | None = None) -> str:
     tally = result.tally
     lines = [f"study {result.study}: {len(tally.ranked)} trials run, {tally.skipped} invalid combinations skipped"
              + (f", {tally.failed} interrupted" if tally.failed else "") + (f", {tally.running} still running elsewhere (or lost with a killed worker)" if tally.running else "")
              + "; fees included (gross P/L shown next to net)"]
+    if costs is not None:
+        lines.append(costs.text())
     if tally.ranked:
         lines.append(ranked_table(tally.ranked, names, objective, top))
         best = tally.ranked[0]
@@ -86,6 +90,7 @@ def open_at_fold_ends(oos: Performance) -> float:
 
 def walk_forward_summary(
     result: WalkForwardResult, names: tuple[str, ...], objective: str, fixed: dict[str, Any], times: Sequence[int],
+    costs: TrialCosts | None = None,
 ) -> str:
     header = ["fold", "in-sample", "out-of-sample", *names, f"IS {objective}", f"OOS {objective}", "IS CAGR%", "OOS CAGR%",
               "OOS gross", "OOS fees", "OOS net", "OOS trades", "trials", "IS DSR"]
@@ -102,6 +107,7 @@ def walk_forward_summary(
     oos = result.out_of_sample
     lines = [
         f"walk-forward: {len(result.folds)} folds, {result.trials} trials run in all; fees included",
+        *([costs.text()] if costs is not None else []),
         _table(header, rows),
         f"stitched out-of-sample (folds compounded; a trade open at a fold's end marked at its last close, no exit fee): "
         f"net {oos.net_pnl:.2f} (closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, "
@@ -136,9 +142,10 @@ def walk_forward_warnings(result: WalkForwardResult) -> list[str]:
     return warnings
 
 
-def search_json(result: SearchResult, top: int) -> dict[str, Any]:
+def search_json(result: SearchResult, top: int, costs: TrialCosts | None = None) -> dict[str, Any]:
     return {
         "study": result.study,
+        **({"costs": costs.to_json()} if costs is not None else {}),
         "trials": len(result.tally.ranked),
         "skipped_invalid": result.tally.skipped,
         "interrupted": result.tally.failed,
@@ -149,9 +156,10 @@ def search_json(result: SearchResult, top: int) -> dict[str, Any]:
     }
 
 
-def walk_forward_json(result: WalkForwardResult) -> dict[str, Any]:
+def walk_forward_json(result: WalkForwardResult, costs: TrialCosts | None = None) -> dict[str, Any]:
     return {
         "trials": result.trials,
+        **({"costs": costs.to_json()} if costs is not None else {}),
         "folds": [
             {"fold": f.fold.number, "in_sample": [f.fold.in_sample.start, f.fold.in_sample.stop],
              "out_of_sample": [f.fold.out_of_sample.start, f.fold.out_of_sample.stop], "params": f.values,

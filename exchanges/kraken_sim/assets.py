@@ -3,8 +3,10 @@
 Kraken's own entries for the snapshot's assets (``aclass``, ``altname``,
 ``decimals``, ``display_decimals``, ``collateral_value``, ``status``), keyed by
 asset id (``XXBT`` has altname ``XBT``, ``ZUSD`` ``USD``, as ccxt's parser expects).
-An asset missing from the table (a newer snapshot) is described from its id:
-crypto at 10 decimals, X/Z-prefixed fiat at 4. ``asset`` filters by id,
+An asset missing from the table is described from its id: crypto at 10
+decimals, Kraken's legacy Z-prefixed fiat at 4; only Kraken's legacy ids lose
+their X/Z prefix in the altname (``XXRP`` is ``XRP``, but ``ZEUS`` and ``XION``
+are assets of those names). ``asset`` filters by id,
 altname or the common code (``BTC``); an unknown one is ``EQuery:Unknown asset``.
 """
 
@@ -30,14 +32,16 @@ _KNOWN: dict[str, dict[str, Any]] = {
              "collateral_value": 1.0, "status": "enabled"},
 }
 _COMMON = {"XBT": "BTC", "XDG": "DOGE"}
+_LEGACY_CRYPTO = frozenset({"XXBT", "XETH", "XLTC", "XXDG", "XETC", "XMLN", "XXMR", "XREP", "XXRP", "XXLM", "XZEC"})
+_LEGACY_FIAT = frozenset({"ZUSD", "ZEUR", "ZGBP", "ZCAD", "ZJPY", "ZAUD"})
 
 
 def _entry(asset: str) -> dict[str, Any]:
     known = _KNOWN.get(asset)
     if known is not None:
         return dict(known)
-    fiat = len(asset) == 4 and asset.startswith("Z")
-    altname = asset[1:] if len(asset) == 4 and asset[0] in "XZ" else asset
+    fiat = asset in _LEGACY_FIAT
+    altname = asset[1:] if fiat or asset in _LEGACY_CRYPTO else asset
     return {"aclass": "currency", "altname": altname, "decimals": 4 if fiat else 10,
             "display_decimals": 2 if fiat else 5, "status": "enabled"}
 

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from candlebot.errors import ConfigError
+from candlebot.exchanges.kraken_sim.catalog import WholeCatalog
 from candlebot.exchanges.kraken_sim.errors import BUSY, INTERNAL_ERROR, UNAVAILABLE, UNKNOWN_METHOD, KrakenError
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, FaultInjector, Faults, HttpError, Malformed
 from candlebot.exchanges.kraken_sim.methods import PRIVATE_METHODS, PUBLIC_METHODS
@@ -61,17 +62,17 @@ def strip_fields(envelope: dict[str, Any]) -> dict[str, Any]:
     result = envelope.get("result")
     if not isinstance(result, dict) or not result:
         return {"error": envelope.get("error", [])}
-    copy = json.loads(json.dumps(result))
-    node = copy
-    while len(node) == 1:
-        (only,) = node.values()
-        if not isinstance(only, dict) or not only:
-            node.clear()
-            break
-        node = only
-    for name in list(node)[1:]:
-        del node[name]
-    return {"error": envelope.get("error", []), "result": copy}
+    return {"error": envelope.get("error", []), "result": _first_only(result)}
+
+
+def _first_only(node: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``node`` down its single-key objects, keeping the first key where there are more (copying that
+    part only: a whole AssetPairs result is ~1 MB)."""
+    if len(node) == 1:
+        ((key, only),) = node.items()
+        return {key: _first_only(only)} if isinstance(only, dict) and only else {}
+    key = next(iter(node))
+    return {key: json.loads(json.dumps(node[key]))}
 
 
 def all_counters(venue: Venue, faults: FaultInjector) -> dict[str, int]:
@@ -196,6 +197,10 @@ class Handler(BaseHTTPRequestHandler):
         spoil = faults.after(method)
         if spoil is not None:
             self._spoiled(*spoil, envelope)
+            return
+        result = envelope.get("result")
+        if isinstance(result, WholeCatalog) and not envelope["error"]:
+            self._send(200, result.envelope_bytes(), "application/json; charset=utf-8")
             return
         self._send_json(200, envelope)
 

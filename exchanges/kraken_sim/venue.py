@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from candlebot.clock import Clock
 from candlebot.errors import ConfigError
 from candlebot.pair import PairInfo
-from candlebot.exchanges.kraken_pairs import find_pair, normalise, offline_pairs, snapshot_reply
+from candlebot.exchanges.kraken_pairs import catalog_pair, normalise, snapshot_reply
 from candlebot.exchanges.kraken_sim.accounts import Accounts, Draw
 from candlebot.exchanges.kraken_sim.auth import Authenticator
 from candlebot.exchanges.kraken_sim.book import BookMaker
@@ -49,7 +49,7 @@ class Venue:
     def __init__(self, config: SimConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
-        pair = find_pair(offline_pairs(), config.pair)
+        pair = catalog_pair(config.pair)
         if config.tick_size is not None:
             pair = replace(pair, tick_size=config.tick_size)
         self.pair = pair

@@ -153,3 +153,62 @@ extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--no-statsd
     finally:
         slack.close()
         sim.stop()
+
+
+CRASHING = '''"""A bug that kills the process at every start, before its first candle (the test's own)."""
+import os
+
+from tests.support.strategies import Flip
+
+
+class CrashAtStart(Flip):
+    name = "crash_at_start"
+
+    def __init__(self, *args, **kwargs):
+        os._exit(1)  # a crash: no handler runs, no goodbye
+'''
+
+
+@pytest.mark.slow
+def test_a_bot_that_crashes_at_every_start_stops_after_its_crash_limit_and_says_so_once(tmp_path):
+    """New-user review: with startsecs=0, autorestart=unexpected and exitcodes=0,2, a bot crashing with exit 1 at every
+    start was restarted without end. It counts its own crashes: after --crash-limit (3 here) it refuses the next start
+    with exit 2, which supervisor leaves EXITED; its console has one line, Slack one alert. A person's start after
+    that has the whole budget again."""
+    sim, slack = start_simulator(), SlackServer()
+    strategy = tmp_path / "crashing.py"
+    strategy.write_text(CRASHING)
+    header = fleet_header("crashing", tmp_path / "bots", tmp_path / "state").replace(
+        "environment = { ", f'environment = {{ SLACK_WEBHOOK_URL = "{slack.webhook_url("T0/B0/crashhook")}", ')
+    fleet = header + f"""
+[[bot]]
+name = "delta"
+pair = "XBTUSD"
+period = {ONE_SECOND}
+poll = 0.2
+strategy = "{strategy}:CrashAtStart"
+extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--no-statsd", "--crash-limit", "3"]
+"""
+    try:
+        with supervised(tmp_path, fleet) as run:
+            log = run.run_dir / "supervisord.log"
+            wait_until(lambda: log.exists() and "exited: delta (exit status 2; expected)" in log.read_text(),
+                       "delta's refusal after its crashes", interval=0.2, timeout=120)
+            text = log.read_text()
+            assert text.count("exited: delta (exit status 1; not expected)") == 3, text
+            assert text.count("spawned: 'delta'") == 4  # three crashes, then the refusal; never again
+            assert re.search(r"delta\s+EXITED", run.ctl("status")), run.ctl("status")
+            console = (tmp_path / "bots" / "delta" / "logs" / "console.log").read_text().strip().splitlines()
+            assert console == ["candlebot: error: bot 'delta' crashed 3 times within 15 minutes (exit 1 or a signal, "
+                               "each restarted by supervisor): not starting again; its log file says why it crashed, "
+                               "fix that, then start it again"], console
+            assert slack.wait_for(1)
+            refusals = [r.text() for r in slack.requests if "refused to start" in r.text()]
+            assert len(refusals) == 1 and "crashed 3 times" in refusals[0], [r.text() for r in slack.requests]
+
+            run.ctl("start", "crashing:delta")  # a person starts it again: it may crash (and be restarted) anew
+            wait_until(lambda: log.read_text().count("exit status 1; not expected") >= 4, "the new start's crash",
+                       interval=0.2, timeout=60)
+    finally:
+        slack.close()
+        sim.stop()

@@ -12,6 +12,7 @@ import pytest
 import websockets
 
 from candlebot.clock import SimClock
+from candlebot.exchanges.kraken_pairs import snapshot_reply
 from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 
 from .conftest import T0, TIMEOUT, plain_client
@@ -26,7 +27,9 @@ def ok(reply: dict) -> dict:
 
 def test_assets_keyed_by_asset_id_and_filtered_by_any_name(api: krakenex.API) -> None:
     everything = ok(api.query_public("Assets", timeout=TIMEOUT))
-    assert set(everything) == {"XXBT", "ZUSD", "USDT", "USDC", "ZEUR", "XETH"}
+    pairs = snapshot_reply()["result"].values()  # every asset the bundled catalog's pairs trade
+    assert set(everything) == {pair["base"] for pair in pairs} | {pair["quote"] for pair in pairs}
+    assert {"XXBT", "ZUSD", "USDT", "USDC", "ZEUR", "XETH", "SOL"} <= set(everything)
     assert everything["XXBT"] == {"aclass": "currency", "altname": "XBT", "decimals": 10, "display_decimals": 5,
                                   "collateral_value": 1.0, "status": "enabled"}
     assert everything["ZUSD"]["altname"] == "USD" and everything["ZUSD"]["decimals"] == 4

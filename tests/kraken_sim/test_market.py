@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from candlebot.clock import SimClock
+from candlebot.exchanges.kraken_pairs import snapshot_reply
 from candlebot.exchanges.kraken_sim import KrakenSimulator
 
 from .conftest import T0, TIMEOUT, plain_client
@@ -46,7 +47,8 @@ def test_asset_pairs_serves_the_snapshot_by_id_altname_and_wsname(api: krakenex.
     some = ok(api.query_public("AssetPairs", {"pair": "XETHZUSD,XBTUSDT"}, timeout=TIMEOUT))
     fees = ok(api.query_public("AssetPairs", {"pair": "XBT/USD", "info": "fees"}, timeout=TIMEOUT))
 
-    assert set(everything) == {"XXBTZUSD", "XBTUSDT", "XBTUSDC", "XXBTZEUR", "XETHZUSD", "XETHXXBT"}
+    assert set(everything) == set(snapshot_reply()["result"])  # the bundled catalog: every USD/EUR/XBT spot pair
+    assert {"XXBTZUSD", "XBTUSDT", "XBTUSDC", "XXBTZEUR", "XETHZUSD", "XETHXXBT", "SOLUSD", "XDGEUR"} <= set(everything)
     assert list(some) == ["XETHZUSD", "XBTUSDT"]
     assert set(fees["XBT/USD"]) == {"fees", "fee_volume_currency"}  # a slash form is answered under the name asked
     assert api.query_public("AssetPairs", {"pair": "DOGEUSD"}, timeout=TIMEOUT) == {"error": ["EQuery:Unknown asset pair"]}

@@ -26,7 +26,7 @@ def test_kill_minus_nine_at_random_moments_never_doubles_or_loses_an_order(tmp_p
     try:
         bot = BotRun(tmp_path, sim.url)
         live = ("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "2000", "-p", ONE_SECOND, "-t", "0.2",
-                "--strategy", FLIP, "--reconcile-window", "2")
+                "--strategy", FLIP, "--reconcile-window", "2", "--crash-limit", "0")  # 52 kills on purpose: no bound
         for cycle in range(CYCLES):
             # half the cycles lose AddOrder replies after the order is booked: as a 502, or a hang past the 2 s timeout
             mode = ("hang", "502", None)[cycle % 3]

@@ -120,7 +120,7 @@ def test_a_bad_tick_never_becomes_an_order(sim, tmp_path, fault, seen):
 def test_kill_minus_nine_with_an_all_in_bot_never_doubles_or_loses_an_order(sim, tmp_path):
     rng = random.Random(8)
     bot = BotRun(tmp_path, sim.url)
-    args = live(tmp_path, "--reconcile-window", "2")
+    args = live(tmp_path, "--reconcile-window", "2", "--crash-limit", "0")  # 12 kills on purpose: no crash bound
     for cycle in range(12):
         sim.set_faults(Faults(drop_reply=DropReply(mode=("hang", "502")[cycle % 2], hang_s=3.0, probability=0.5,
                                                    methods=("AddOrder",)),
