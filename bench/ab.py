@@ -25,14 +25,15 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
-from backtest import DEFAULT_DATA, run  # bench/backtest.py: a child's wall, peak RSS, stdout and CPU
-
 REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = (REPO.parent / "shared" / "data" / "binance" / "btcusdt_1m_2023-2024.csv.gz").resolve()
 STRATEGIES = ("sma_cross", "macd")
 LATENCY_LINE = re.compile(r"p50 (\d+) us, p99 (\d+) us")
 FOOTPRINT_LINE = re.compile(r"RSS ([\d.]+) MiB, CPU ([\d.]+)%")
@@ -40,10 +41,25 @@ FOOTPRINT_LINE = re.compile(r"RSS ([\d.]+) MiB, CPU ([\d.]+)%")
 Measures = dict[str, float]
 
 
+class RunFailed(Exception):
+    """A child exited non-zero: its round is dropped (the others still count), and its stderr's end is shown."""
+
+
 def in_tree(tree: Path, argv: list[str]) -> tuple[float, float, str, float]:
-    """``run`` with ``tree`` alone on the path (the editable install points at another checkout)."""
-    os.environ["PYTHONPATH"] = str(tree)
-    return run(argv, cwd=tree)
+    """(wall s, peak RSS MiB, stdout, CPU s) of ``argv`` run in ``tree`` with only that tree on the path (the
+    editable install points at another checkout)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, cwd=tree,
+                                 env={**os.environ, "PYTHONPATH": str(tree)})
+        out = child.stdout.read().decode() if child.stdout else ""
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        if status:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
+            raise RunFailed(f"{tree}: {' '.join(argv[1:])} exited with status {status >> 8}: {' | '.join(tail)}")
+    return wall, usage.ru_maxrss / 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def backtest(tree: Path, data: str, strategy: str, cache: Path) -> Measures:
@@ -59,7 +75,7 @@ def latency(tree: Path, orders: int, rss_seconds: float) -> Measures:
                                   "--rss-seconds", str(rss_seconds)])
     reaction, footprint = LATENCY_LINE.search(out), FOOTPRINT_LINE.search(out)
     if not (reaction and footprint):
-        sys.exit(f"{tree}: bench/latency.py printed no figures:\n{out}")
+        raise RunFailed(f"{tree}: bench/latency.py printed no figures: {out!r}")
     return {"p50 us": float(reaction[1]), "p99 us": float(reaction[2]), "RSS MiB": float(footprint[1]),
             "CPU %": float(footprint[2])}
 
@@ -68,14 +84,21 @@ def paired(label: str, rounds: int, this: Callable[[], Measures], base: Callable
     """Runs both ``rounds`` times, alternating which goes first, and prints each measure's ratio this / base."""
     pairs: list[tuple[Measures, Measures]] = []
     for round_ in range(rounds):
-        if round_ % 2:
-            b = base()
-            a = this()
-        else:
-            a = this()
-            b = base()
+        try:
+            if round_ % 2:
+                b = base()
+                a = this()
+            else:
+                a = this()
+                b = base()
+        except RunFailed as failed:
+            print(f"  {label} round {round_ + 1} dropped: {failed}", flush=True)
+            continue
         pairs.append((a, b))
         print(f"  {label} round {round_ + 1}: " + ", ".join(f"{k} {a[k]:g}/{b[k]:g}" for k in a), flush=True)
+    if not pairs:
+        print(f"{label:<20} no round completed", flush=True)
+        return
     for key in pairs[0][0]:
         ratios = [a[key] / b[key] for a, b in pairs if b[key]]
         if not ratios:
@@ -116,4 +139,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RunFailed as failed:  # before the rounds (filling a cache): nothing to compare
+        sys.exit(str(failed))
