@@ -47,11 +47,13 @@ class RunFailed(Exception):
 
 def in_tree(tree: Path, argv: list[str]) -> tuple[float, float, str, float]:
     """(wall s, peak RSS MiB, stdout, CPU s) of ``argv`` run in ``tree`` with only that tree on the path (the
-    editable install points at another checkout)."""
+    editable install points at another checkout), and a runtime dir of its own: the latency bench's bots use the
+    tests' fixed API key, which a bench or test run elsewhere on the machine may hold from another state dir
+    (the key register would refuse the start)."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory(prefix="candlebot-ab-run-") as runtime:
         child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, cwd=tree,
-                                 env={**os.environ, "PYTHONPATH": str(tree)})
+                                 env={**os.environ, "PYTHONPATH": str(tree), "CANDLEBOT_RUNTIME_DIR": runtime})
         out = child.stdout.read().decode() if child.stdout else ""
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
