@@ -14,6 +14,9 @@ tier none, no faults), then measures:
 3. The simulator's throughput: ``--workers`` processes calling public Ticker
    (plain krakenex) and private Balance (the adapter, one shared key) for
    ``--seconds``; requests per second from the simulator's own counter.
+
+The adapter is made by the assembly's venue factory (``kraken_venue``, what ``build_bot`` calls by
+default), as everywhere outside ``candlebot/assembly/`` and ``tests/unit/`` (tests/core/test_dependencies.py).
 """
 
 from __future__ import annotations
@@ -38,10 +41,10 @@ sys.path.insert(0, str(REPO))
 
 import krakenex  # noqa: E402
 
+from candlebot.assembly.venues import kraken_venue  # noqa: E402
 from candlebot.venue import OrderRequest, Side  # noqa: E402
 from candlebot.exchanges.kraken.client import RetryPolicy  # noqa: E402
 from candlebot.exchanges.kraken.config import KrakenConfig  # noqa: E402
-from candlebot.exchanges.kraken.exchange import KrakenExchange  # noqa: E402
 from candlebot.exchanges.kraken.keys import KrakenCredentials  # noqa: E402
 
 ORDER = {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.0001"}
@@ -93,8 +96,8 @@ def summary(name: str, samples: list[float]) -> str:
 
 def _load(url: str, key: str, secret: str, state_dir: str, seconds: float, private: bool, ready: object,
           go: object, out: object) -> None:
-    exchange = KrakenExchange(KrakenConfig(url=url, tier="none"), credentials=KrakenCredentials(key, secret),
-                              state_dir=state_dir) if private else None
+    exchange = kraken_venue(KrakenConfig(url=url, tier="none"), KrakenCredentials(key, secret),
+                            state_dir) if private else None
     api = krakenex.API()
     api.uri = url
     ready.put(1)  # type: ignore[attr-defined]
@@ -143,9 +146,8 @@ def main() -> int:
         try:
             print(f"simulator {url} (separate process, tier none); python {sys.version.split()[0]}, "
                   f"{os.cpu_count()} CPUs")
-            exchange = KrakenExchange(KrakenConfig(url=url, tier="none", retry=RetryPolicy(attempts=1)),
-                                      credentials=KrakenCredentials("bench-adapter", keys["bench-adapter"]),
-                                      state_dir=workdir / "state")
+            exchange = kraken_venue(KrakenConfig(url=url, tier="none", retry=RetryPolicy(attempts=1)),
+                                    KrakenCredentials("bench-adapter", keys["bench-adapter"]), workdir / "state")
             refs = iter(range(1, 10**9))
             adapter = timed(lambda: exchange.client.add_order(ORDER, userref=next(refs)), args.orders)
 

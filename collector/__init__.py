@@ -9,6 +9,7 @@
     storage/     schema (versioned), SQLite (WAL) and PostgreSQL (psycopg 3, COPY) stores
     read         books at any time, tardis-style L2 rows, top-of-book features (the research API)
     metrics      the metric names (the dashboard test checks them); ops: sending them, the Slack alert
+    tuning       RecorderTuning: depth, URLs, timeouts, queue bound and their defaults (the settings' and flags' too)
     app          CollectorConfig and ``collect``: everything wired, run until SIGTERM
 
 Data flows one way: socket -> SymbolFeed (verify) -> queue -> writer -> store. The receive path never

@@ -20,29 +20,17 @@ from candlebot.collector.feed import SymbolFeed
 from candlebot.collector.instruments import Instrument
 from candlebot.collector.ops import Metrics, UnsyncedAlert
 from candlebot.collector.storage.base import Store
+from candlebot.collector.tuning import DEPTHS, RecorderTuning
 from candlebot.collector.writer import Writer
 
 log = logging.getLogger(__name__)
-DEPTHS = (10, 25, 100, 500, 1000)
 
 
-@dataclass(frozen=True)
-class CollectorConfig:
+@dataclass(frozen=True, kw_only=True)
+class CollectorConfig(RecorderTuning):
     name: str
     instruments: tuple[Instrument, ...]
-    depth: int = 10
-    ws_url: str = "wss://ws.kraken.com/v2"
-    rest_url: str = "https://api.kraken.com"
-    snapshot_interval_s: float = 60.0
-    max_pending: int = 50_000
-    stall_timeout_s: float = 10.0
-    resync_timeout_s: float = 5.0
-    unsynced_alert_s: float = 60.0
     metrics_interval_s: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.depth not in DEPTHS:
-            raise ValueError(f"depth must be one of {DEPTHS}")
 
 
 def rest_depth(rest_url: str, depth: int) -> RestSnapshot:

@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 from candlebot.assembly.outputs import attach_outputs
 from candlebot.assembly.settings import CollectorSettings
 from candlebot.collector.app import DEPTHS, CollectorConfig, collect
 from candlebot.collector.read import L2Row, NoBook, book_at, l2_rows, parse_time
+from candlebot.collector.tuning import RecorderTuning
 from candlebot.events import EventBus, FeedAlert
 from candlebot.output.sinks.config import SinkConfig
 from candlebot.output.sinks.tags import SinkTags
 
-__all__ = ["DEPTHS", "CollectorSettings", "L2Row", "NoBook", "book_at", "build_collector", "l2_rows", "parse_time"]
+__all__ = ["DEPTHS", "CollectorSettings", "L2Row", "NoBook", "RecorderTuning", "book_at", "build_collector", "l2_rows",
+           "parse_time"]
 
 
 @dataclass
@@ -52,10 +54,8 @@ def build_collector(settings: CollectorSettings, sinks: SinkConfig) -> Collector
 
     store = open_store(settings.db)
     instruments = tuple(resolve(list(settings.pairs), fetch_asset_pairs(settings.rest_url)))
-    config = CollectorConfig(name=settings.name, instruments=instruments, depth=settings.depth, ws_url=settings.ws_url,
-                             rest_url=settings.rest_url, snapshot_interval_s=settings.snapshot_interval_s,
-                             max_pending=settings.max_pending, stall_timeout_s=settings.stall_timeout_s,
-                             resync_timeout_s=settings.resync_timeout_s, unsynced_alert_s=settings.unsynced_alert_s)
+    tuning = {field.name: getattr(settings, field.name) for field in fields(RecorderTuning)}
+    config = CollectorConfig(name=settings.name, instruments=instruments, **tuning)
     bus = EventBus()
     on = sinks.statsd is not None or sinks.slack is not None
     tags = SinkTags(bot=settings.name, pair=None, strategy="collector", mode="collect")  # each metric tags its pair

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from candlebot.collector.tuning import RecorderTuning
 from candlebot.data.candlecache import CandleCache
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.identity import BotIdentity
@@ -72,19 +73,12 @@ class BotSettings:
     crash_window_s: float = CRASH_WINDOW_S
 
 
-@dataclass(frozen=True)
-class CollectorSettings:
-    """A recorder, checked by the CLI: what to record and where, how it reports."""
+@dataclass(frozen=True, kw_only=True)
+class CollectorSettings(RecorderTuning):
+    """A recorder, checked by the CLI: what to record and where, how it reports; how it subscribes, resyncs and
+    bounds its queue are the recorder's own fields and defaults (``RecorderTuning``)."""
 
     name: str
     pairs: tuple[str, ...]  # as the bots name them
     db: str
-    depth: int = 10
-    ws_url: str = "wss://ws.kraken.com/v2"
-    rest_url: str = "https://api.kraken.com"
-    snapshot_interval_s: float = 60.0
-    max_pending: int = 50_000
-    stall_timeout_s: float = 10.0
-    resync_timeout_s: float = 5.0
-    unsynced_alert_s: float = 60.0
     status_every_s: float = 10.0

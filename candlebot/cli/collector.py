@@ -60,7 +60,9 @@ _count = _number(int, 1, False)
 
 def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
     from candlebot.cli.sinks import add_sink_arguments
-    from candlebot.assembly.collector import DEPTHS
+    from candlebot.assembly.collector import DEPTHS, RecorderTuning
+
+    default = RecorderTuning()  # the recorder's own defaults, written once
 
     parser = _Parser(prog=prog, description="Record Kraken WebSocket v2 order books, every message verified.",
                      epilog=f"Reading back: '{prog} book --db DB --pair PAIR --at TIME' prints a book as it was; "
@@ -70,21 +72,25 @@ def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
                         help="a pair as the bots name it, e.g. XBTUSD (repeatable)")
     parser.add_argument("--pairs", default="", help="comma-separated pairs, e.g. XBTUSD,ETHUSD (the older spelling; "
                         "adds to -c)")
-    parser.add_argument("--depth", type=int, choices=DEPTHS, default=10, help="book depth to subscribe (default 10)")
+    parser.add_argument("--depth", type=int, choices=DEPTHS, default=default.depth,
+                        help=f"book depth to subscribe (default {default.depth})")
     parser.add_argument("--db", default="sqlite:///collector.sqlite",
                         help="sqlite:///PATH (default sqlite:///collector.sqlite) or postgresql://USER@HOST:PORT/DB")
-    parser.add_argument("--ws-url", default=os.environ.get("CANDLEBOT_KRAKEN_WS_URL", "wss://ws.kraken.com/v2"))
+    parser.add_argument("--ws-url", default=os.environ.get("CANDLEBOT_KRAKEN_WS_URL", default.ws_url))
     parser.add_argument("--kraken-url", "--rest-url", dest="rest_url",
-                        default=os.environ.get("CANDLEBOT_KRAKEN_URL", "https://api.kraken.com"),
+                        default=os.environ.get("CANDLEBOT_KRAKEN_URL", default.rest_url),
                         help="Kraken REST base URL (AssetPairs precisions, Depth fallback); --rest-url is the older spelling")
     parser.add_argument("--name", default="collector", help="the collector's name: metric tag bot:NAME, alerts")
-    parser.add_argument("--snapshot-interval", type=_positive, default=60.0, help="seconds between stored snapshots (60)")
-    parser.add_argument("--max-pending", type=_count, default=50_000, help="writer queue bound, in messages (50000)")
-    parser.add_argument("--stall-timeout", type=_positive, default=10.0, help="reconnect after this many silent seconds (10)")
-    parser.add_argument("--resync-timeout", type=_positive, default=5.0,
-                        help="seconds to wait for a resubscribed snapshot before REST Depth (5)")
-    parser.add_argument("--unsynced-alert", type=_positive, default=60.0,
-                        help="Slack alert when a pair has no verified book for this many seconds (60)")
+    parser.add_argument("--snapshot-interval", type=_positive, default=default.snapshot_interval_s,
+                        help=f"seconds between stored snapshots ({default.snapshot_interval_s:g})")
+    parser.add_argument("--max-pending", type=_count, default=default.max_pending,
+                        help=f"writer queue bound, in messages ({default.max_pending})")
+    parser.add_argument("--stall-timeout", type=_positive, default=default.stall_timeout_s,
+                        help=f"reconnect after this many silent seconds ({default.stall_timeout_s:g})")
+    parser.add_argument("--resync-timeout", type=_positive, default=default.resync_timeout_s,
+                        help=f"seconds to wait for a resubscribed snapshot before REST Depth ({default.resync_timeout_s:g})")
+    parser.add_argument("--unsynced-alert", type=_positive, default=default.unsynced_alert_s,
+                        help=f"Slack alert when a pair has no verified book for this many seconds ({default.unsynced_alert_s:g})")
     parser.add_argument("--status-every", type=_number(float, 0, False), default=10.0, metavar="SECONDS",
                         help="a status line on stderr this often: messages/s, books in sync, gaps (default 10; 0: none)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -42,7 +42,7 @@ import threading
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from candlebot.errors import ConfigError
 from candlebot.assembly.simulator import (FEE_DEFAULTS, TIERS, Faults, SimConfig, build_simulator, is_ws_kind, parse_spec,
@@ -71,24 +71,23 @@ def _balance(text: str) -> tuple[str, Decimal]:
     return asset.strip(), value
 
 
-def _price(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"expected a price, got {text!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
+def _decimal(what: str, zero: bool) -> Callable[[str], Decimal]:
+    """An argparse type: a finite Decimal above 0 (or at it, when ``zero``)."""
+
+    def convert(text: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise argparse.ArgumentTypeError(f"expected a {what}, got {text!r}") from None
+        if not value.is_finite() or value < 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(f"must be {'>=' if zero else '>'} 0, got {text!r}")
+        return value
+
+    return convert
 
 
-def _volume(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"expected a volume, got {text!r}") from None
-    if not value.is_finite() or value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return value
+_price = _decimal("price", zero=False)
+_volume = _decimal("volume", zero=True)
 
 
 def _positive(text: str) -> float:

@@ -213,12 +213,18 @@ def _constructions(path: Path) -> set[str]:
     return found
 
 
+def _scripts() -> list[Path]:
+    """The repository's other Python: tests, benchmarks (bench/) and tools (deploy/)."""
+    return sorted(p for folder in ("tests", "bench", "deploy") for p in (REPO / folder).rglob("*.py"))
+
+
 def test_only_the_assembly_and_unit_tests_build_traders_engines_runtimes_and_exchanges():
-    """Every other test builds through the assembly with its venue injected: it proves something about the bot
-    users run, not about a hand-built one (benchmarks, bench/, are not checked)."""
-    files = [*_product_files(), *sorted((REPO / "tests").rglob("*.py"))]
+    """Every other test, benchmark and tool builds through the assembly with its venue injected: it proves (or
+    measures) something about the bot users run, not about a hand-built one."""
+    files = [*_product_files(), *_scripts()]
     built = {str(p.relative_to(REPO)): _constructions(p) for p in files}
     assert built["candlebot/assembly/bot.py"] >= {"Trader", "Engine", "BotRuntime"}
+    assert "bench/kraken_roundtrip.py" in built and "deploy/supervisor/generate.py" in built
 
     offenders = {path: names for path, names in built.items() if names and not path.startswith(MAY_BUILD)}
     assert offenders == {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.bots import FLIP, ONE_SECOND, start_simulator
-from tests.support.supervisord import fleet_header, supervised
+from tests.support.bots import start_simulator
+from tests.support.supervisord import fleet_header, flip_bot, supervised
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -14,15 +14,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def test_a_supervised_bot_writes_each_line_to_one_file(tmp_path):
     sim = start_simulator()
-    fleet = fleet_header("onelog", tmp_path / "bots", tmp_path / "state") + f"""
-[[bot]]
-name = "solobot"
-pair = "XBTUSD"
-period = {ONE_SECOND}
-poll = 0.2
-strategy = "{FLIP}"
-extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--cash", "1000"]
-"""
+    fleet = fleet_header("onelog", tmp_path / "bots", tmp_path / "state") + flip_bot("solobot", sim.url)
     try:
         with supervised(tmp_path, fleet) as run:
             logs = tmp_path / "bots" / "solobot" / "logs"

@@ -14,7 +14,7 @@ import pytest
 from candlebot.identity import BotIdentity
 from tests.sinks.servers import SlackServer
 from tests.support.bots import FLIP, ONE_SECOND, start_simulator
-from tests.support.supervisord import FLEET, fleet_header, supervised
+from tests.support.supervisord import FLEET, fleet_header, flip_bot, supervised
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
@@ -23,15 +23,7 @@ pytestmark = pytest.mark.integration
 @pytest.mark.slow
 def test_generated_fleet_runs_under_supervisord(tmp_path):
     sim = start_simulator()
-    fleet = fleet_header("testfleet", tmp_path / "bots", tmp_path / "state") + f"""
-[[bot]]
-name = "alphabot"
-pair = "XBTUSD"
-period = {ONE_SECOND}
-poll = 0.2
-strategy = "{FLIP}"
-extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--cash", "1000"]
-
+    fleet = fleet_header("testfleet", tmp_path / "bots", tmp_path / "state") + flip_bot("alphabot", sim.url) + f"""
 [[bot]]
 name = "betabot"
 pair = "BTC/USD"

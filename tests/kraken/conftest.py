@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from candlebot.clock import Clock
 from candlebot.exchanges.kraken.client import RetryPolicy
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.exchange import KrakenExchange
@@ -31,16 +32,23 @@ def fast_config(url: str, **overrides: object) -> KrakenConfig:
     return KrakenConfig(**settings)  # type: ignore[arg-type]
 
 
-def start_sim(tier: str = "none", **overrides: object):  # type: ignore[no-untyped-def]
+def start_sim(tier: str = "none", clock: Clock | None = None, **overrides: object):  # type: ignore[no-untyped-def]
+    """The simulator with the test key, on ``clock`` (shared with the adapters under test) or the live one."""
     from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 
     settings: dict[str, object] = dict(api_keys={KEY: SECRET},
                                        balances={"ZUSD": Decimal("100000"), "XXBT": Decimal("10")},
                                        pair="XBTUSD", data=None, speed=1.0, seed=1, tier=tier)
     settings.update(overrides)
-    sim = KrakenSimulator(SimConfig(**settings))
+    sim = KrakenSimulator(SimConfig(**settings), clock=clock)
     sim.start()
     return sim
+
+
+def adapter_on(url: str, state_dir: Path, clock: Clock | None = None, **overrides: object) -> KrakenExchange:
+    """The adapter on the test key, made by the venue factory with ``fast_config(url, **overrides)``."""
+    return kraken_venue(fast_config(url, **overrides), credentials=KrakenCredentials(KEY, SECRET), clock=clock,
+                        state_dir=state_dir)
 
 
 @pytest.fixture

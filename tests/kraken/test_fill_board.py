@@ -16,10 +16,8 @@ import pytest
 from candlebot.clock import SimClock
 from candlebot.errors import OrderFillPending, OrderOutcomeUnknown
 from candlebot.exchanges.kraken.exchange import KrakenExchange
-from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.venue import OrderRequest, Side
-from candlebot.assembly.venues import kraken_venue
-from tests.kraken.conftest import KEY, SECRET, fast_config
+from tests.kraken.conftest import adapter_on, start_sim
 
 pytestmark = pytest.mark.integration
 
@@ -33,18 +31,13 @@ def clock() -> SimClock:
 
 @pytest.fixture
 def starter_sim(clock: SimClock) -> Iterator[Any]:
-    from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
-
-    simulator = KrakenSimulator(SimConfig(api_keys={KEY: SECRET}, balances={"ZUSD": Decimal("100000")},
-                                          tier="starter", seed=5), clock=clock)
-    simulator.start()
+    simulator = start_sim("starter", clock, balances={"ZUSD": Decimal("100000")}, seed=5)
     yield simulator
     simulator.stop()
 
 
 def bot(sim: Any, clock: SimClock, tmp_path) -> KrakenExchange:  # type: ignore[no-untyped-def]
-    return kraken_venue(fast_config(sim.url, tier="starter", share_fill_reads=True, max_sends=1),
-                          credentials=KrakenCredentials(KEY, SECRET), clock=clock, state_dir=tmp_path)
+    return adapter_on(sim.url, tmp_path, clock, tier="starter", share_fill_reads=True, max_sends=1)
 
 
 def test_one_read_serves_every_bot_waiting_for_a_fill(starter_sim: Any, clock: SimClock, tmp_path) -> None:

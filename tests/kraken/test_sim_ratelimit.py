@@ -12,9 +12,7 @@ from candlebot.clock import SimClock
 from candlebot.errors import RateLimitError
 from candlebot.exchanges.kraken.client import RetryPolicy
 from candlebot.exchanges.kraken.exchange import KrakenExchange
-from candlebot.exchanges.kraken.keys import KrakenCredentials
-from candlebot.assembly.venues import kraken_venue
-from tests.kraken.conftest import KEY, SECRET, fast_config
+from tests.kraken.conftest import adapter_on, start_sim
 
 pytestmark = pytest.mark.integration
 
@@ -42,18 +40,13 @@ def clock() -> SteppedClock:
 
 @pytest.fixture
 def starter_sim(clock: SteppedClock) -> Iterator[Any]:
-    from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
-
-    simulator = KrakenSimulator(SimConfig(api_keys={KEY: SECRET}, balances={"ZUSD": Decimal("1000")},
-                                          tier="starter", seed=3), clock=clock)
-    simulator.start()
+    simulator = start_sim("starter", clock, balances={"ZUSD": Decimal("1000")}, seed=3)
     yield simulator
     simulator.stop()
 
 
 def exchange_for(sim: Any, clock: SteppedClock, tmp_path: Path, tier: str, retry: RetryPolicy) -> KrakenExchange:
-    return kraken_venue(fast_config(sim.url, tier=tier, retry=retry), credentials=KrakenCredentials(KEY, SECRET),
-                          clock=clock, state_dir=tmp_path)
+    return adapter_on(sim.url, tmp_path, clock, tier=tier, retry=retry)
 
 
 def test_refusals_back_off_and_recover(starter_sim: Any, clock: SteppedClock, tmp_path: Path) -> None:

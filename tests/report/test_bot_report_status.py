@@ -16,7 +16,7 @@ from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
 from tests.report.browser import CHROMIUM, chromium_page
 from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, start_simulator, write_key_file
-from tests.support.supervisord import fleet_header, supervised
+from tests.support.supervisord import fleet_header, flip_bot, supervised
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -171,15 +171,7 @@ def test_report_and_status_mistakes_are_one_line(fleet, tmp_path):
 
 def test_status_shows_the_supervisor_state_of_a_bot_under_supervisord(tmp_path):
     sim = start_simulator()
-    fleet = fleet_header("reportfleet", tmp_path / "bots", tmp_path / "state") + f"""
-[[bot]]
-name = "supbot"
-pair = "XBTUSD"
-period = {ONE_SECOND}
-poll = 0.2
-strategy = "{FLIP}"
-extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--cash", "1000", "--no-statsd"]
-"""
+    fleet = fleet_header("reportfleet", tmp_path / "bots", tmp_path / "state") + flip_bot("supbot", sim.url, "--no-statsd")
     bot = BotRun(tmp_path, sim.url, "supbot")
     try:
         with supervised(tmp_path, fleet) as run:

@@ -10,6 +10,7 @@ import sys
 from decimal import Decimal
 
 from candlebot.strategy import BotStrategy
+from tests.support.strategies import candle_number, flip
 
 
 class Mutating(BotStrategy):
@@ -71,10 +72,7 @@ class Absurd(BotStrategy):
             self.close("trade 1")  # type: ignore[arg-type]
         except Exception:
             pass
-        if self.open_trades:
-            self.close_all()
-        else:
-            self.buy()
+        flip(self)
 
 
 class Exiting(BotStrategy):
@@ -84,11 +82,8 @@ class Exiting(BotStrategy):
     lookback = 1
 
     def evaluate_positions(self, i: int) -> None:
-        if self.open_trades:
-            self.close_all()
-        else:
-            self.buy()
-        if int(self.chart.times[i] // self.chart.period) % 2:
+        flip(self)
+        if candle_number(self, i) % 2:
             sys.exit(0)
         raise KeyboardInterrupt("not a Ctrl-C: the strategy raised it")
 

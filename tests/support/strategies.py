@@ -8,6 +8,19 @@ from candlebot.strategy import StrategyParams, require
 from candlebot.strategy.base import BotStrategy
 
 
+def flip(strategy: BotStrategy) -> None:
+    """Sells what is open, else buys: one order a candle (the move most of these strategies make)."""
+    if strategy.open_trades:
+        strategy.close_all()
+    else:
+        strategy.buy()
+
+
+def candle_number(strategy: BotStrategy, i: int) -> int:
+    """Candle ``i``'s number by its time, not its index: every bot of a fleet, and a restarted bot, count alike."""
+    return int(strategy.chart.times[i] // strategy.chart.period)
+
+
 class Flip(BotStrategy):
     """Buys on a candle when flat, sells on the next: one order every candle."""
 
@@ -15,10 +28,7 @@ class Flip(BotStrategy):
     lookback = 1
 
     def evaluate_positions(self, i: int) -> None:
-        if self.open_trades:
-            self.close_all()
-        else:
-            self.buy()
+        flip(self)
 
 
 class Boom(BotStrategy):
@@ -28,12 +38,9 @@ class Boom(BotStrategy):
     lookback = 1
 
     def evaluate_positions(self, i: int) -> None:
-        if int(self.chart.times[i] // self.chart.period) % 2:
+        if candle_number(self, i) % 2:
             raise RuntimeError("boom: a strategy bug")
-        if self.open_trades:
-            self.close_all()
-        else:
-            self.buy()
+        flip(self)
 
 
 class Accumulate(BotStrategy):
@@ -55,10 +62,7 @@ class Careful(BotStrategy):
 
     def evaluate_positions(self, i: int) -> None:
         try:
-            if self.open_trades:
-                self.close_all()
-            else:
-                self.buy()
+            flip(self)
         except Exception:
             pass  # "never let an order error kill my bot"
 
@@ -80,9 +84,6 @@ class Every(BotStrategy):
     Params = EveryParams
 
     def evaluate_positions(self, i: int) -> None:
-        if int(self.chart.times[i] // self.chart.period) % self.params.every:
+        if candle_number(self, i) % self.params.every:
             return
-        if self.open_trades:
-            self.close_all()
-        else:
-            self.buy()
+        flip(self)

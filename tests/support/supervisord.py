@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.support.bots import REPO
+from tests.support.bots import FLIP, ONE_SECOND, REPO
 
 FLEET = REPO / "deploy" / "supervisor" / "generate.py"  # candlebot fleet, from the checkout
 
@@ -30,6 +30,21 @@ def fleet_header(group: str, root: Path, state_dir: Path | None = None) -> str:
     state = f'state_dir = "{state_dir}"\n' if state_dir is not None else ""
     return (f'[fleet]\ngroup = "{group}"\nroot = "{root}"\ncommand = "{sys.executable} -m candlebot"\n{state}'
             f'environment = {{ PYTHONPATH = "{REPO}" }}\n')
+
+
+def flip_bot(name: str, sim_url: str, *extra_args: str) -> str:
+    """A ``[[bot]]`` table: ``Flip`` on XBTUSD, one-second candles, polling every 0.2 s, 1000 USD on paper, on the
+    Kraken simulator at ``sim_url`` (an order every second: a supervised bot with something to log)."""
+    args = ", ".join(f'"{arg}"' for arg in ("--kraken-url", sim_url, "--kraken-tier", "none", "--cash", "1000", *extra_args))
+    return f"""
+[[bot]]
+name = "{name}"
+pair = "XBTUSD"
+period = {ONE_SECOND}
+poll = 0.2
+strategy = "{FLIP}"
+extra_args = [{args}]
+"""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Iterable, TYPE_CHECKING, Mapping
+from typing import Any, Callable, Iterable, TYPE_CHECKING, Mapping, TypeVar
 from urllib.parse import urlsplit
 
 from candlebot.errors import ConfigError
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from candlebot.output.sinks.slack_post import SlackPoster
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _SLACK_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]{6,}")  # bot, user, app ... tokens
 
 
@@ -81,20 +82,18 @@ def sink_config(flags: SinkFlags, env: Mapping[str, str], *, statsd_default: boo
 def _statsd_address(flags: SinkFlags, env: Mapping[str, str], default: bool) -> StatsdAddress | None:
     if not statsd_on(flags, default):
         return None
-    host_flag, port_flag = flags.statsd_host, flags.statsd_port
-    if host_flag is not None:
-        host = _host(host_flag, "--statsd-host")
-    elif env.get(AGENT_HOST_ENV):
-        host = _host(env[AGENT_HOST_ENV], AGENT_HOST_ENV)
-    else:
-        host = DEFAULT_HOST
-    if port_flag is not None:
-        port = _port(port_flag, "--statsd-port")
-    elif env.get(AGENT_PORT_ENV):
-        port = _port(env[AGENT_PORT_ENV], AGENT_PORT_ENV)
-    else:
-        port = DEFAULT_PORT
-    return StatsdAddress(host, port)
+    return StatsdAddress(_chosen(flags.statsd_host, "--statsd-host", env, AGENT_HOST_ENV, DEFAULT_HOST, _host),
+                         _chosen(flags.statsd_port, "--statsd-port", env, AGENT_PORT_ENV, DEFAULT_PORT, _port))
+
+
+def _chosen(flag: Any, flag_name: str, env: Mapping[str, str], env_name: str, default: T,
+            parse: Callable[[str, str], T]) -> T:
+    """The flag if given, else the environment variable if set, else ``default``; parsed, errors naming the source."""
+    if flag is not None:
+        return parse(flag, flag_name)
+    if env.get(env_name):
+        return parse(env[env_name], env_name)
+    return default
 
 
 def _host(text: str, source: str) -> str:
