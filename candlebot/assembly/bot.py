@@ -218,8 +218,8 @@ def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, 
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(settings.pair))
     fees = None
     if settings.mode in ("live", "validate"):  # the account's own fee tier (TradeVolume), shown at start
-        fees = AccountFee(lambda deferrable: kraken.account_fees(pair.name, deferrable=deferrable), pair,
-                          flag=settings.fee, flag_text=settings.fee_text, log=retry.log)
+        fees = AccountFee(_fee_reader(kraken, pair, shared, clock), pair, flag=settings.fee, flag_text=settings.fee_text,
+                          log=retry.log)
         fee_rate = fees.start(live=settings.mode == "live").rate
     else:
         fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
@@ -242,6 +242,18 @@ def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, 
     exchange = mode_venue(settings.mode, kraken, pair, clock, fee_rate=fee_rate,
                           balances=account if settings.mode == "live" else {pair.quote: ledger.cash, pair.base: ledger.position})
     return _Desk(pair, fee_rate, store, books, ledger, exchange, fees=fees)
+
+
+def _fee_reader(kraken: Any, pair: PairInfo, shared: SharedAccount | None, clock: Clock) -> Callable[[bool], Any]:
+    """The account's TradeVolume on ``pair``: a live bot's is shared by every bot of its key (``SharedFee``)."""
+    def read(deferrable: bool) -> Any:
+        return kraken.account_fees(pair.name, deferrable=deferrable)
+
+    if shared is None:
+        return read
+    from candlebot.live.feeshare import SharedFee
+
+    return SharedFee(shared.folder, shared.key_id, pair.name, read, clock.monotonic)
 
 
 def _diary(settings: BotSettings, desk: _Desk, clock: Clock) -> QueuedSink:

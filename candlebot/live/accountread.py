@@ -137,6 +137,7 @@ class SharedAccount:
     def __init__(self, folder: Path, key_id: str, account: Account, fleet: FleetBooks, clock: Clock, *,
                  fresh_s: float = SHARE_S) -> None:
         self.folder = folder
+        self.key_id = key_id
         self.path = folder / f"{key_id}-account.json"
         self.lock_path = folder / f"{key_id}-account.lock"
         self.account = account

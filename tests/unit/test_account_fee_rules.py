@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from candlebot.clock import SimClock
 from candlebot.errors import ConfigError, TemporaryExchangeError
 from candlebot.exchanges.kraken.errors import RateBudgetDeferred
 from candlebot.exchanges.kraken.replies import AccountFees
@@ -67,3 +68,25 @@ def test_a_start_whose_read_the_key_defers_sizes_with_the_published_fee_until_a_
     assert fee.start(live=True).source == "published" and fee.rate == Decimal("0.0026")
     fee.poll()
     assert calls == [True, True] and fee.rate == Decimal("0.0024") and rates == [Decimal("0.0024")]
+
+
+def test_one_tradevolume_read_serves_every_bot_of_the_key_on_the_pair(tmp_path) -> None:
+    """Issue 17: a bot spends no private call it does not need; the fee tier is the account's, not the bot's."""
+    from candlebot.live.feeshare import SharedFee
+
+    clock = SimClock(1000.0)
+    calls: list[str] = []
+
+    def read(bot: str):
+        def call(deferrable: bool) -> AccountFees:
+            calls.append(bot)
+            return AccountFees(Decimal("0.0024"), Decimal("0.001"), Decimal("60000"))
+        return call
+
+    bots = [AccountFee(SharedFee(tmp_path, "k1", PAIR.name, read(name), clock.monotonic), PAIR, log=LOG)
+            for name in ("alpha", "beta", "gamma")]
+    assert [bot.start(live=True).rate for bot in bots] == [Decimal("0.0024")] * 3 and calls == ["alpha"]
+    clock.at += 3601  # an hour on: read again, once
+    assert SharedFee(tmp_path, "k1", PAIR.name, read("beta"), clock.monotonic)(True).taker == Decimal("0.0024")
+    assert SharedFee(tmp_path, "k1", PAIR.name, read("gamma"), clock.monotonic)(True) and calls == ["alpha", "beta"]
+    assert SharedFee(tmp_path, "k2", PAIR.name, read("other key"), clock.monotonic)(True) and calls[-1] == "other key"
