@@ -11,26 +11,47 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable
-
-from candlebot.exchanges.kraken.replies import AccountFees
+from typing import Callable, Protocol
 
 FEE_FRESH_S = 3_600.0  # a tier changes with the 30-day volume: an hour-old reading is the account's fee
+
+
+class FeeTier(Protocol):
+    """The account's fee tier on a pair, as the adapter reads it (``AccountFees``): fractions, 30-day volume."""
+
+    @property
+    def taker(self) -> Decimal: ...
+
+    @property
+    def maker(self) -> Decimal: ...
+
+    @property
+    def volume(self) -> Decimal: ...
+
+
+@dataclass(frozen=True)
+class SharedTier:
+    """A tier another bot of the key read."""
+
+    taker: Decimal
+    maker: Decimal
+    volume: Decimal
 
 
 class SharedFee:
     """``read(deferrable)`` (the adapter's TradeVolume read) shared through ``folder`` by the bots of ``key_id``."""
 
-    def __init__(self, folder: Path, key_id: str, pair: str, read: Callable[[bool], AccountFees],
+    def __init__(self, folder: Path, key_id: str, pair: str, read: Callable[[bool], FeeTier],
                  monotonic: Callable[[], float], *, fresh_s: float = FEE_FRESH_S) -> None:
         self.path = folder / f"{key_id}-fee-{pair}.json"
         self.read = read
         self.monotonic = monotonic
         self.fresh_s = fresh_s
 
-    def __call__(self, deferrable: bool) -> AccountFees:
+    def __call__(self, deferrable: bool) -> FeeTier:
         """Another bot's fresh reading, else a read of our own (then shared); raises as ``read`` does."""
         shared = self._fresh()
         if shared is not None:
@@ -43,10 +64,10 @@ class SharedFee:
         os.replace(temporary, self.path)  # whole or not at all
         return fees
 
-    def _fresh(self) -> AccountFees | None:
+    def _fresh(self) -> SharedTier | None:
         try:
             data = json.loads(self.path.read_text())
-            fees = AccountFees(Decimal(data["taker"]), Decimal(data["maker"]), Decimal(data["volume"]))
+            fees = SharedTier(Decimal(data["taker"]), Decimal(data["maker"]), Decimal(data["volume"]))
             read_at = float(data["read_at"])
         except FileNotFoundError:
             return None
