@@ -31,6 +31,7 @@ from typing import Callable, Protocol
 
 from candlebot.clock import Clock
 from candlebot.live.fleet import EMPTY_BOOKS, Claim, FleetBooks, SeenBooks, read_books
+from candlebot.live.paths import boot_id
 from candlebot.money import ZERO
 from candlebot.venue import Fill, Side
 
@@ -93,6 +94,7 @@ class AccountRead:
     orders: dict[int, ListedOrder]
     before: dict[str, SeenBooks]
     after: dict[str, SeenBooks]
+    boot: str = ""  # the machine's boot the monotonic ``read_at`` belongs to
 
     def saw(self, name: str, digest: str) -> bool:
         """The books in file ``name`` were ``digest`` throughout the read (a file it did not find: empty books)."""
@@ -117,7 +119,7 @@ class AccountRead:
             "balances": {k: str(v) for k, v in self.balances.items()},
             "orders": [[o.txid, o.userref, o.status, o.side.value, str(o.volume_executed), str(o.price), str(o.cost),
                         str(o.fee), o.time] for o in self.orders.values()],
-            "before": _books_json(self.before), "after": _books_json(self.after)})
+            "before": _books_json(self.before), "after": _books_json(self.after), "boot": self.boot})
 
     @classmethod
     def from_json(cls, text: str) -> AccountRead:
@@ -128,7 +130,7 @@ class AccountRead:
                                                Decimal(price), Decimal(cost), Decimal(fee), float(time))
         return cls(float(data["server_time"]), float(data["read_at"]), float(data["since"]), bool(data["complete"]),
                    {k: Decimal(v) for k, v in data["balances"].items()}, orders, _books(data["before"]),
-                   _books(data["after"]))
+                   _books(data["after"]), str(data.get("boot", "")))
 
 
 class SharedAccount:
@@ -175,7 +177,7 @@ class SharedAccount:
         except (OSError, ValueError, KeyError, TypeError):  # unreadable: read the account again (and replace it)
             return None
         age = self.clock.monotonic() - shared.read_at
-        if not 0.0 <= age <= self.fresh_s or (newer_than is not None and shared.server_time <= newer_than):
+        if shared.boot != boot_id() or not 0.0 <= age <= self.fresh_s or (newer_than is not None and shared.server_time <= newer_than):
             return None
         if not shared.complete or shared.since > since_for(shared.server_time):
             return None  # it did not look as far back as this audit must
@@ -196,7 +198,7 @@ class SharedAccount:
             if len(batch) < PAGE:
                 complete = True
                 break
-        return AccountRead(now, read_at, since, complete, dict(balances), found, before, self.fleet.seen())
+        return AccountRead(now, read_at, since, complete, dict(balances), found, before, self.fleet.seen(), boot_id())
 
 
 def _books_json(books: dict[str, SeenBooks]) -> dict[str, object]:

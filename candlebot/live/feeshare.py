@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Protocol
 
+from candlebot.live.paths import boot_id
+
 FEE_FRESH_S = 3_600.0  # a tier changes with the 30-day volume: an hour-old reading is the account's fee
 
 
@@ -60,7 +62,7 @@ class SharedFee:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
         temporary.write_text(json.dumps({"taker": str(fees.taker), "maker": str(fees.maker), "volume": str(fees.volume),
-                                         "read_at": self.monotonic()}))
+                                         "read_at": self.monotonic(), "boot": boot_id()}))
         os.replace(temporary, self.path)  # whole or not at all
         return fees
 
@@ -69,6 +71,8 @@ class SharedFee:
             data = json.loads(self.path.read_text())
             fees = SharedTier(Decimal(data["taker"]), Decimal(data["maker"]), Decimal(data["volume"]))
             read_at = float(data["read_at"])
+            if data.get("boot", "") != boot_id():
+                return None  # a monotonic time from another boot says nothing about now
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, ArithmeticError):  # unreadable: read again (and replace it)

@@ -3,6 +3,7 @@ another bot's read is the audit the bot would have made itself (real state files
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal as D
 from itertools import count
@@ -144,4 +145,8 @@ def test_a_read_serves_no_audit_when_stale_no_newer_than_the_last_or_not_looking
     assert fleet.account.reads == 4
     text = shared.path.read_text()
     assert AccountRead.from_json(text).to_json() == text  # what a bot writes, another reads back whole
+    shared.path.write_text(text.replace(json.loads(text)["boot"], "an earlier boot") if json.loads(text)["boot"]
+                           else text.replace('"boot": ""', '"boot": "an earlier boot"'))
+    shared.read(day_back)  # its monotonic time is another boot's: says nothing about now
+    assert fleet.account.reads == 5
 
