@@ -146,7 +146,6 @@ class SharedAccount:
         self.fleet = fleet
         self.clock = clock
         self.fresh_s = fresh_s
-        self.reads = 0  # reads this process made itself (the others were another bot's)
 
     def read(self, since_for: Callable[[float], float], *, newer_than: float | None = None) -> AccountRead:
         """A read fresh enough for this bot's audit, another bot's or a new one. ``since_for(server_time)``: from
@@ -164,7 +163,6 @@ class SharedAccount:
             temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
             temporary.write_text(made.to_json())
             os.replace(temporary, self.path)  # whole or not at all: a reader never sees half a read
-            self.reads += 1
             return made
         finally:
             os.close(fd)  # releases the lock
