@@ -172,11 +172,13 @@ class SharedAccount:
             shared = AccountRead.from_json(self.path.read_text())
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):  # unreadable: read the account again (and replace it)
+        except (OSError, ValueError, KeyError, TypeError, ArithmeticError):  # unreadable: read again (and replace it)
             return None
         age = self.clock.monotonic() - shared.read_at
-        if shared.boot != boot_id() or not 0.0 <= age <= self.fresh_s or (newer_than is not None and shared.server_time <= newer_than):
-            return None
+        if shared.boot != boot_id() or not 0.0 <= age <= self.fresh_s:
+            return None  # a monotonic time from another boot says nothing about now
+        if newer_than is not None and shared.server_time <= newer_than:
+            return None  # this bot's last audit compared it (or a later read) already
         if not shared.complete or shared.since > since_for(shared.server_time):
             return None  # it did not look as far back as this audit must
         return shared if shared.saw(self.fleet.own.name, digest) else None
