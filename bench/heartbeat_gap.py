@@ -9,13 +9,14 @@ key, one pair and one state directory (so they share the nonce file, the
 client-side rate counters and the fill board), polling every ``--poll`` seconds
 on ``--period``-second candles and flipping a position every ``--every``-th
 candle (the test strategy ``Every``: the whole fleet trades on the same candle).
-Start-up (each bot's first audit reads the account before its first poll: 3
-REST units per bot, so 20 bots need about 2 minutes of a starter key's budget)
-is reported and not counted: the ``--seconds`` start when every bot has logged
-its first ticker line (or after ``--startup`` seconds). Then the bots are
+Start-up is reported (each bot's launch to its first ticker line: the poll
+never waits for the start-up audit, and the fleet's start reads the account
+once) and not counted in the gaps: the ``--seconds`` start when every bot has
+logged its first ticker line (or after ``--startup`` seconds). Then the bots are
 stopped with SIGTERM and their log files, state files and the simulator's state
 are read:
 
+- first poll: from a bot's launch to its first ticker line (its log's time);
 - the gap: between two consecutive log lines of one bot, from its first ticker
   line on (start-up is not counted); goal (issue 17): <= 3 x poll + 1 s;
 - orders: what each bot sent (its state file's orders) and skipped (log lines);
@@ -128,7 +129,11 @@ def main() -> None:
 def measure(folder: Path, args: argparse.Namespace) -> bool:
     sim, url = start_simulator(folder, args.tier, args.fault)
     launched = time.monotonic()
-    bots = {f"bot{i}": start_bot(folder, url, f"bot{i}", args) for i in range(args.bots)}
+    launched_at: dict[str, float] = {}  # wall time of each launch, compared with its log's times
+    bots = {}
+    for i in range(args.bots):
+        launched_at[f"bot{i}"] = time.time()
+        bots[f"bot{i}"] = start_bot(folder, url, f"bot{i}", args)
     try:
         polling: dict[str, float] = {}
         while len(polling) < len(bots) and time.monotonic() - launched < args.startup:
@@ -159,12 +164,15 @@ def measure(folder: Path, args: argparse.Namespace) -> bool:
     executed = {int(o["userref"]): Decimal(o["vol_exec"]) * (1 if o["descr"]["type"] == "buy" else -1)
                 for o in state["orders"]}
     gaps: list[float] = []
+    first_polls: dict[str, float] = {}
     sent_by_bot: dict[str, int] = {}
     books = pending_fills = Decimal(0)
     pending_count = not_sent = 0
     for name in bots:
         text = log_text(folder, name)
         times = line_times(text)
+        if times:
+            first_polls[name] = times[0] - launched_at[name]
         own = [b - a for a, b in zip(times, times[1:])]
         gaps += own
         store = BotStore(folder / "state" / "bots" / f"{BotIdentity.from_name(name).label}.sqlite", now=time.time,
@@ -177,7 +185,8 @@ def measure(folder: Path, args: argparse.Namespace) -> bool:
         for intent in stored.pending:
             pending_count += 1
             pending_fills += executed.get(intent.order.userref, Decimal(0))
-        print(f"  {name}: longest gap {max(own, default=float('nan')):.2f} s, {sent_by_bot[name]} orders sent, "
+        print(f"  {name}: first poll {first_polls.get(name, float('nan')):.1f} s after launch, "
+              f"longest gap {max(own, default=float('nan')):.2f} s, {sent_by_bot[name]} orders sent, "
               f"{deferred} not sent (deferred: trading counter or first balance read), {text.count('order skipped')} skipped, "
               f"{len(stored.pending)} fill(s) still being read at the stop")
         not_sent += deferred
@@ -191,10 +200,16 @@ def measure(folder: Path, args: argparse.Namespace) -> bool:
     silent = [name for name, sent in sent_by_bot.items() if sent == 0]
     print(f"longest gap {gaps[-1]:.2f} s (goal <= {goal:.1f} s: {'met' if gaps[-1] <= goal else 'NOT met'}), "
           f"p99 {gaps[int(0.99 * (len(gaps) - 1))]:.2f} s, median {statistics.median(gaps):.2f} s, {len(gaps)} gaps")
+    polls = sorted(first_polls.values())
+    if polls:
+        print(f"first poll after launch: median {statistics.median(polls):.1f} s, longest {polls[-1]:.1f} s "
+              f"({len(polls)}/{len(bots)} bots polled)")
     print(f"orders sent: {sum(sent_by_bot.values())} (per bot {min(sent_by_bot.values())}..{max(sent_by_bot.values())}); "
           f"bots that sent none: {len(silent)}; {not_sent} not sent (deferred for the budget, nothing placed)")
     print(f"simulator: {counters.get('invalid_nonce', 0)} invalid nonces, {counters.get('rate_limited', 0)} REST and "
-          f"{counters.get('order_rate_limited', 0)} trading rate-limit refusals, {counters.get('private', 0)} private calls")
+          f"{counters.get('order_rate_limited', 0)} trading rate-limit refusals, {counters.get('private', 0)} private calls "
+          f"({counters.get('private.Balance', 0)} Balance, {counters.get('private.TradeVolume', 0)} TradeVolume, "
+          f"{counters.get('private.ClosedOrders', 0)} ClosedOrders)")
     balanced = books + pending_fills == account
     print(f"books: {books} XBT open in the fleet's books + {pending_fills} in {pending_count} fill(s) read after the stop "
           f"= {books + pending_fills}; account {account} XBT: {'equal' if balanced else 'NOT equal'}")

@@ -84,6 +84,12 @@ class LiveExchange:
                     raise
         return dict(self._balances)
 
+    def start_balances(self, balances: dict[str, Decimal], read_at: float) -> None:
+        """The account as the start-up audit read it (monotonic ``read_at``), before any order: the first snapshot,
+        unless this venue has read its own. Spares every bot of a fleet a Balance read of its own."""
+        if self._balances is None:
+            self._balances, self._balances_at = dict(balances), read_at
+
     def place_market_order(self, order: OrderRequest) -> Fill:
         available = self.balances()
         quote, base = self.pair.quote, self.pair.base

@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # a running bot's parts, imported where it is built: a backte
     from candlebot.exchanges.kraken import KrakenCredentials
     from candlebot.exchanges.live import LiveExchange
     from candlebot.exchanges.paper import PaperExchange
+    from candlebot.live.accountread import SharedAccount
     from candlebot.live.audit import Auditor
     from candlebot.live.crashes import CrashRecord
     from candlebot.live.runtime import BotRuntime
@@ -135,7 +136,8 @@ def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
     _close_with(kraken, closers)
     log = _bot_logger(settings.identity, clock, settings.log_dir, settings.quiet)
     retry = _Retry(log, stop, clock)
-    desk = _open_desk(settings, kraken, clock, retry, store)
+    shared = _shared_account(settings, venue, credentials, clock, closers) if settings.mode == "live" else None
+    desk = _open_desk(settings, kraken, clock, retry, store, shared)
     secrets = (credentials.key, credentials.secret) if credentials is not None else ()
     tags = sink_tags(settings.identity.label, desk.pair, settings.strategy, settings.mode)
     closers.append(attach_outputs(desk.bus, tags, log=log, diary=_diary(settings, desk, clock), sinks=sinks,
@@ -157,7 +159,7 @@ def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
                             clock=clock, pending=desk.books.pending, lookup_every=settings.lookup_every,
                             absent_after=settings.reconcile_window if settings.mode == "live" else 0.0)
     engine = _warmed_up_engine(settings, desk, chart, trader, clock, log, retry)
-    auditor = _auditor(settings, desk, trader, venue, credentials, clock, closers) if settings.mode == "live" else None
+    auditor = _auditor(settings, desk, trader, shared, credentials, clock) if shared is not None else None
     if auditor is not None:
         reconciler.on_absent = auditor.recheck
     runtime = BotRuntime(settings=RuntimeSettings(settings.identity.label, desk.pair.altname, settings.strategy.name,
@@ -208,20 +210,26 @@ def _discard_unused(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, store: BotStore) -> _Desk:
-    """The pair, the fee, the books reloaded from the state file, and the mode's venue around the adapter."""
+def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, store: BotStore,
+               shared: SharedAccount | None) -> _Desk:
+    """The pair, the fee, the books reloaded from the state file, and the mode's venue around the adapter.
+
+    A live bot with ``--cash`` reads nothing of the account here: its start-up audit reads it (or uses the read of
+    another bot on the key) off the poll loop and hands the venue its balances before the first order; without
+    ``--cash`` the quote balance is the budget, read here from the key's shared account read."""
     pair = retry("read the pair's metadata", lambda: kraken.pair_info(settings.pair))
     fees = None
     if settings.mode in ("live", "validate"):  # the account's own fee tier (TradeVolume), shown at start
-        fees = AccountFee(lambda deferrable: kraken.account_fees(pair.name, deferrable=deferrable), pair,
-                          flag=settings.fee, flag_text=settings.fee_text, log=retry.log)
+        fees = AccountFee(_fee_reader(kraken, pair, shared, clock), pair, flag=settings.fee, flag_text=settings.fee_text,
+                          log=retry.log)
         fee_rate = fees.start(live=settings.mode == "live").rate
     else:
         fee_rate = settings.fee if settings.fee is not None else pair.taker_fee
     account: dict[str, Decimal] | None = None
-    # read here, at start: the poll loop placing orders must never wait for the key's budget; validate has a key
-    # too, and the account says what there is to trade with unless --cash does
-    if settings.mode == "live" or (settings.mode == "validate" and settings.cash is None):
+    # validate has a key too, and the account says what there is to trade with unless --cash does
+    if shared is not None and settings.cash is None:
+        account = retry("read the account balance", lambda: _start_balances(shared, kraken))
+    elif settings.mode == "validate" and settings.cash is None:
         account = retry("read the account balance", kraken.balances)
     if settings.cash is not None:
         start_cash = settings.cash
@@ -236,6 +244,18 @@ def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, 
     exchange = mode_venue(settings.mode, kraken, pair, clock, fee_rate=fee_rate,
                           balances=account if settings.mode == "live" else {pair.quote: ledger.cash, pair.base: ledger.position})
     return _Desk(pair, fee_rate, store, books, ledger, exchange, fees=fees)
+
+
+def _fee_reader(kraken: Any, pair: PairInfo, shared: SharedAccount | None, clock: Clock) -> Callable[[bool], Any]:
+    """The account's TradeVolume on ``pair``: a live bot's is shared by every bot of its key (``SharedFee``)."""
+    def read(deferrable: bool) -> Any:
+        return kraken.account_fees(pair.name, deferrable=deferrable)
+
+    if shared is None:
+        return read
+    from candlebot.live.feeshare import SharedFee
+
+    return SharedFee(shared.folder, shared.key_id, pair.name, read, clock.monotonic)
 
 
 def _diary(settings: BotSettings, desk: _Desk, clock: Clock) -> QueuedSink:
@@ -286,12 +306,12 @@ def _warmed_up_engine(settings: BotSettings, desk: _Desk, chart: Chart, trader: 
     return engine
 
 
-def _auditor(settings: BotSettings, desk: _Desk, trader: Trader, venue: VenueFactory, credentials: KrakenCredentials | None, clock: Clock,
-             closers: list[Callable[[], None]]) -> Auditor:
-    """Live books against the account, read by its own adapter on a worker thread (the bot's is not shared)."""
-    from candlebot.live.audit import Auditor
-
-    from candlebot.live.fleet import FleetBooks, HoldBoard
+def _shared_account(settings: BotSettings, venue: VenueFactory, credentials: KrakenCredentials | None, clock: Clock,
+                    closers: list[Callable[[], None]]) -> SharedAccount:
+    """The key's account reads, shared by its bots (``candlebot.live.accountread``), through an adapter of their
+    own: the audit reads on a worker thread, and the bot's adapter is not shared between threads."""
+    from candlebot.live.accountread import SharedAccount
+    from candlebot.live.fleet import FleetBooks
     from candlebot.live.store import kraken_account
 
     account = venue(bot_policy(settings.venue), credentials, settings.state_dir)
@@ -299,9 +319,37 @@ def _auditor(settings: BotSettings, desk: _Desk, trader: Trader, venue: VenueFac
     assert credentials is not None  # live
     path = _store_path(settings)
     fleet = FleetBooks(path.parent, kraken_account(credentials.key_id), path)  # bots on one key share the state dir
-    return Auditor(bot=settings.identity.name, pair=desk.pair, account=account, store=desk.store, ledger=desk.ledger,
-                   trader=trader, bus=desk.bus, clock=clock, interval_s=settings.audit_interval, fleet=fleet,
-                   board=HoldBoard(settings.state_dir, credentials.key_id))
+    return SharedAccount(settings.state_dir / "fleet", credentials.key_id, account, fleet, clock)
+
+
+def _start_balances(shared: SharedAccount, kraken: Any) -> dict[str, Decimal]:
+    """The account's balances at start from the key's shared read (the first audit then needs no read of its
+    own); a state file of the fleet that cannot be read now leaves that to the audit, and reads Balance alone."""
+    import sqlite3
+
+    from candlebot.live.audit import FIRST_WINDOW_S
+
+    try:
+        return shared.read(lambda now: now - FIRST_WINDOW_S).balances
+    except (sqlite3.Error, OSError):
+        return kraken.balances()
+
+
+def _auditor(settings: BotSettings, desk: _Desk, trader: Trader, shared: SharedAccount,
+             credentials: KrakenCredentials | None, clock: Clock) -> Auditor:
+    """Live books against the account (the fleet's), read on a worker thread; the venue's first balances are the
+    start-up audit's read."""
+    from candlebot.live.audit import Auditor
+    from candlebot.live.fleet import HoldBoard
+
+    from candlebot.exchanges.live import LiveExchange
+
+    assert credentials is not None  # live
+    started = desk.exchange.start_balances if isinstance(desk.exchange, LiveExchange) else None
+    return Auditor(bot=settings.identity.name, pair=desk.pair, account=shared.account, store=desk.store,
+                   ledger=desk.ledger, trader=trader, bus=desk.bus, clock=clock, interval_s=settings.audit_interval,
+                   fleet=shared.fleet, board=HoldBoard(settings.state_dir, credentials.key_id), shared=shared,
+                   started=started)
 
 
 def crash_record(settings: BotSettings, monotonic: Callable[[], float]) -> CrashRecord:

@@ -2,9 +2,15 @@
 
     every poll: fleet holds set by another bot? -> hold at once, audit now
                 poll() -> due and no order unsettled? -> snapshot the books (bot thread)
-                       -> read (a worker thread; the first audit inline): the other bots' books, Kraken's Time,
-                          Balance, OpenOrders, ClosedOrders since a Kraken time, the other bots' books again
+                       -> read (a worker thread, never the poll loop): the bots' books, Kraken's Time, Balance,
+                          OpenOrders, ClosedOrders since a Kraken time, the bots' books again; or another bot's
+                          read of the key's account, fresh, that saw this bot's books as they are
+                          (``candlebot.live.accountread``)
                        -> compare (bot thread), unless something was booked meanwhile (then again at once)
+
+The poll loop never waits for an audit, the first one included: a fleet starting on one key polls at once.
+Orders do: until the start-up audit has compared the books with the account, the bot sends no order at all
+(the ``start`` hold), so nothing is ever sent on books nobody checked.
 
 Bots on one API key share a state dir and one account, so every audit adds up the books of all of them
 (``candlebot.live.fleet``) for the asset it trades: one bot's coins never hide another's shortage. Coins
@@ -38,6 +44,7 @@ from typing import Callable, Iterable, Protocol
 
 from candlebot.clock import Clock
 from candlebot.events import BooksAudited, BotError, EventBus
+from candlebot.live.accountread import MAX_PAGES, PAGE, TIME_MARGIN_S, AccountRead, SharedAccount
 from candlebot.live.fleet import Claim, FleetBooks, FleetHold, HoldBoard
 from candlebot.venue import Fill, OrderRequest, Side
 from candlebot.trading.ledger import Ledger
@@ -53,14 +60,13 @@ CLEARED_KEY = "hold_cleared"  # meta: set by --clear-hold, read (and removed) by
 HOLD = "audit"  # the trader's holds this module sets
 FLEET_HOLD = "fleet"
 RECHECK = "recheck"
+START = "start"
+START_REASON = "the books are not compared with the account yet (the start-up audit is reading it)"
 CLEAR_HINT = "candlebot-ledger --name {bot} --clear-hold"
 WRITE_OFF_HINT = "candlebot-ledger --name BOT --write-off TRADE_ID"
 SHORTAGE_HINT = (f"put the coins back on the account, or take a trade whose coins are gone off its bot's books with "
                  f"`{WRITE_OFF_HINT}` (stop that bot first); the hold lifts by itself at the next audit that sees the "
                  "account cover the books")
-PAGE = 50  # Kraken's ClosedOrders page
-MAX_PAGES = 4
-TIME_MARGIN_S = 2.0  # Kraken's Time is whole seconds and ClosedOrders' start is exclusive
 FIRST_WINDOW_S = 86_400.0  # the first audit (and every audit during a shortage) looks at a day of orders
 LOOKBACK_S = 3_600.0  # later ones at least an hour back: an order booked as failed can appear late
 
@@ -115,6 +121,8 @@ class AccountView:
     server_time: float = 0.0
     others: Decimal = ZERO
     claims: tuple[Claim, ...] = ()
+    balances: dict[str, Decimal] | None = None  # every asset's, when the read was shared (a venue's first balances)
+    read_at: float = 0.0  # the monotonic time of the read
 
 
 @dataclass(frozen=True)
@@ -159,13 +167,16 @@ class _Read:
 
 
 class Auditor:
-    """Audits one live bot's books (with its fleet's); ``poll()`` from the bot's loop, never blocking it after
-    the first audit. ``fleet``/``board``: the other bots on the key and their shared holds (None: a lone bot)."""
+    """Audits one live bot's books (with its fleet's); ``poll()`` from the bot's loop, never blocking it.
+    ``fleet``/``board``: the other bots on the key and their shared holds (None: a lone bot); ``shared``: the
+    key's account reads shared by its bots (None: this bot reads for itself); ``started(balances, read_at)``:
+    told the start-up audit's account read (the venue's first balances: no second read for them)."""
 
     def __init__(
         self, *, bot: str, pair: PairInfo, account: Account, store: AuditStore, ledger: Ledger, trader: Trader,
         bus: EventBus, clock: Clock, interval_s: float = 600.0, retry_s: float = 30.0,
-        fleet: FleetBooks | None = None, board: HoldBoard | None = None,
+        fleet: FleetBooks | None = None, board: HoldBoard | None = None, shared: SharedAccount | None = None,
+        started: Callable[[dict[str, Decimal], float], None] | None = None,
     ) -> None:
         self.bot = bot
         self.pair = pair
@@ -177,6 +188,8 @@ class Auditor:
         self.clock = clock
         self.fleet = fleet
         self.board = board
+        self.shared = shared
+        self.started = started
         self.interval_s = interval_s
         self.retry_s = min(retry_s, interval_s)
         self.audits = 0
@@ -186,7 +199,7 @@ class Auditor:
         self._surplus: Decimal | None = None  # the account's base beyond the fleet's books at the last audit
         self._suspects: dict[int, tuple[Side, Decimal | None]] = {}  # declared never placed: side, surplus before
         self._unbookable: set[int] = set()  # found late but not bookable: left to the comparison (a mismatch)
-        self._inline = False
+        self._inline = False  # the next read inline (tests drive an audit step by step with it)
         self._read: _Read | None = None
         self._snapshot: _Snapshot | None = None
         self._reported: tuple[tuple[str, ...], bool] = ((), False)  # what the last alert said: problems, held
@@ -197,6 +210,7 @@ class Auditor:
         if shortage:
             self._hold_fleet(shortage)
         self._reported = ((), self.held)
+        self.trader.hold(START, START_REASON)  # lifted by the first audit that compares
 
     @property
     def held(self) -> bool:
@@ -213,8 +227,8 @@ class Auditor:
         self.next_due = min(self.next_due, self.clock.monotonic())
 
     def poll(self) -> None:
-        """Follow the fleet's holds; finish an audit whose read is done, start one when due; only the very first
-        audit reads inline."""
+        """Follow the fleet's holds; finish an audit whose read is done, start one when due (its read on a worker
+        thread: the poll never waits for it)."""
         self._notice_cleared()
         self._follow_board()
         if self._read is not None:
@@ -230,19 +244,31 @@ class Auditor:
         last, wide = self._last_read, FLEET_HOLD in self.trader.holds
         self._read = _Read(lambda: self.read_account(last, wide))
         self.attempts += 1
-        if self.audits == 0 and self.attempts == 1 or self._inline:
+        if self._inline:
             self._inline = False
-            self._read.run()  # at start: the books are compared before the first trade
+            self._read.run()
             self._finish()
         else:
             self._read.start()
 
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the account read in flight, if any (tests; the bot's loop never waits)."""
+        if self._read is not None and self._read.thread is not None:
+            self._read.thread.join(timeout)
+
     def read_account(self, last: float | None, wide: bool = False) -> AccountView:
         """The other bots' books, then the account from Kraken's time ``last`` (less the look-back), then their
-        books again; ``last`` None or ``wide`` (a shortage: a late order may be what is missing): a day back."""
+        books again; ``last`` None or ``wide`` (a shortage: a late order may be what is missing): a day back.
+        With ``shared``: another bot's read of the key's account when it is fresh and saw these books."""
+
+        def since_for(now: float) -> float:
+            return now - FIRST_WINDOW_S if last is None or wide else min(last, now) - max(self.interval_s, LOOKBACK_S)
+
+        if self.shared is not None:
+            return self._view(self.shared.read(since_for, newer_than=last))
         before = self.fleet.claims() if self.fleet is not None else {}
         now = self.account.server_time()
-        since = now - FIRST_WINDOW_S if last is None or wide else min(last, now) - max(self.interval_s, LOOKBACK_S)
+        since = since_for(now)
         balances = self.account.balances()
         found: dict[int, AccountOrder] = {o.userref: o for o in self.account.open_orders() if o.userref is not None}
         complete = False
@@ -256,6 +282,11 @@ class Auditor:
         others = self.fleet.required(self.pair.base, before, after) if self.fleet is not None else ZERO
         claims = tuple(c for name, c in sorted(after.items()) if name in before and c.base == self.pair.base)
         return AccountView(balances.get(self.pair.base, ZERO), found, since, complete, now, others, claims)
+
+    def _view(self, read: AccountRead) -> AccountView:
+        others, claims = read.others(self.fleet.own.name if self.fleet is not None else "", self.pair.base)
+        return AccountView(read.balances.get(self.pair.base, ZERO), dict(read.orders), read.since, read.complete,
+                           read.server_time, others, claims, read.balances, read.read_at)
 
     def _finish(self) -> None:
         read, snapshot = self._read, self._snapshot
@@ -272,13 +303,14 @@ class Auditor:
         view = read.view
         assert view is not None
         if self._recover(late_orders(view, snapshot.orders)):
-            self.next_due = due  # the books changed: compare them again at once
-            if self.audits == 0:  # still before the first trade: inline again
-                self._inline = True
-                self._start()
+            self.next_due = due  # the books changed: compare them again at once (before the first, the start hold stays)
             return
         findings = compare(snapshot.booked, view, snapshot.orders, self.pair)
         self.audits += 1
+        if self.audits == 1:
+            if self.started is not None and view.balances is not None:
+                self.started(view.balances, view.read_at)  # before any order: no order was sent since the read
+            self.trader.lift(START)
         self._last_read = view.server_time
         self.next_due = due + self.interval_s
         if findings.mismatches and HOLD not in self.trader.holds:

@@ -81,11 +81,22 @@ class AccountFee:
         return self.reading.rate
 
     def start(self, *, live: bool) -> FeeReading:
-        """The first reading (waits for the key if it must: the bot is not trading yet); shown in the log.
+        """The first reading, shown in the log. Without ``--fee`` it never waits for the key's budget: deferred
+        (a fleet starting on one key), orders are sized with the published taker fee, the most Kraken charges,
+        and the next poll reads again. With ``--fee`` it waits: the flag is checked against the account's fee.
 
         ConfigError when a live bot's ``--fee`` is below the fee Kraken will charge.
         """
-        account = self._fetch(deferrable=False)
+        if self.flag is None:
+            try:
+                account = self._fetch(deferrable=True)
+            except RateLimitError:  # nothing was sent: the first poll tries again
+                self.reading, self._due = self._combine(None), self.monotonic()
+                self.log.info("fee: %s until this account's own is read (the key's rate budget is busy)",
+                              self.reading.describe())
+                return self.reading
+        else:
+            account = self._fetch(deferrable=False)
         floor = account if account is not None else self.pair.taker_fee
         if live and self.flag is not None and self.flag < floor:
             raise ConfigError(f"--fee {self.flag_text} is below Kraken's taker fee for {self.pair.altname} "

@@ -16,6 +16,7 @@ the account cover the books of that asset removes it, and every bot resumes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -61,6 +62,15 @@ class FleetBooks:
                 found[path.name] = claim
         return found
 
+    def seen(self) -> dict[str, SeenBooks]:
+        """Every bot's books on ``account`` by file name, ``own`` included (a read shared by the fleet needs them)."""
+        found = {}
+        for path in sorted(self.bots_dir.glob("*.sqlite")):
+            seen = read_books(path, self.account)
+            if seen is not None:
+                found[path.name] = seen
+        return found
+
     def required(self, base: str, before: dict[str, Claim], after: dict[str, Claim]) -> Decimal:
         """What the other bots need of ``base`` across an account read between ``before`` and ``after``."""
         total = ZERO
@@ -71,14 +81,36 @@ class FleetBooks:
         return total
 
 
+@dataclass(frozen=True)
+class SeenBooks:
+    """One bot's state file as an account read saw it: its claim (None: not bound to a pair yet) and a digest of
+    its orders and trades, so that the bot can tell later that its books are still those the read saw."""
+
+    claim: Claim | None
+    digest: str
+
+
+EMPTY_BOOKS = hashlib.sha256(b"[[], []]").hexdigest()  # the digest of books with no order: a new bot's
+
+
 def read_claim(path: Path, account: str) -> Claim | None:
     """The claim of the bot whose state file is ``path``, or None when it is not on ``account``."""
+    seen = read_books(path, account)
+    return None if seen is None else seen.claim
+
+
+def read_books(path: Path, account: str) -> SeenBooks | None:
+    """The books of the bot whose state file is ``path`` (one read snapshot), or None when it is not on ``account``."""
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0, isolation_level=None)
     try:
         db.execute("BEGIN")  # one snapshot of the file for every query below
         meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('account', 'base', 'bot_name')"))
-        if meta.get("account") != account or not meta.get("base"):
+        if meta.get("account") != account:
             return None
+        digest = _digest(db)
+        if not meta.get("base"):
+            db.execute("COMMIT")
+            return SeenBooks(None, digest)
         held = ZERO
         for volume, share in db.execute(
                 "SELECT o.fill_volume, t.open_volume FROM trades t JOIN orders o ON o.userref = t.open_ref "
@@ -87,9 +119,18 @@ def read_claim(path: Path, account: str) -> Claim | None:
         selling = sum((Decimal(v) for (v,) in db.execute(
             "SELECT volume FROM orders WHERE status = 'intent' AND side = 'sell'")), ZERO)
         db.execute("COMMIT")
-        return Claim(meta.get("bot_name") or path.stem, meta["base"], held, selling)
+        return SeenBooks(Claim(meta.get("bot_name") or path.stem, meta["base"], held, selling), digest)
     finally:
         db.close()
+
+
+def _digest(db: sqlite3.Connection) -> str:
+    """What an audit compares of a bot's books: its orders and its trades (hashed, in a stable order)."""
+    orders = db.execute("SELECT userref, side, status, volume, fill_volume, fill_time FROM orders ORDER BY userref")
+    rows = [list(orders)]
+    rows.append(list(db.execute("SELECT trade_id, open_ref, close_ref, open_volume, written_off FROM trades "
+                                "ORDER BY trade_id")))
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -23,3 +23,12 @@ def runtime_dir() -> Path:
         return Path(explicit)
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     return Path(runtime) / "candlebot" if runtime else Path(f"/tmp/candlebot-{os.getuid()}")
+
+
+def boot_id() -> str:
+    """This boot of the machine (Linux's ``boot_id``; "" elsewhere): monotonic times written by one process are
+    comparable in another only within one boot."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""

@@ -114,6 +114,7 @@ class Venue:
         """One private call; ``draw`` gives the order faults for an order that AddOrder books (see ``accounts``)."""
         with self._lock:
             self.counters.add("private")
+            self.counters.add(f"private.{method}")  # what a test of a bot's (or a fleet's) private calls counts
             try:
                 account = self.auth.verify(key, signature, path, body)
                 params = parse_form(body.decode("utf-8", "replace"))

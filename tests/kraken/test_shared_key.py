@@ -40,8 +40,8 @@ LOOKUPS = ("OpenOrders", "ClosedOrders", "TradesHistory", "QueryOrders")
 
 class Bot:
     """One live bot built by the assembly, its adapter sharing ``state_dir`` and ``clock`` (injected through the
-    venue factory); the test drives its poll (``runtime.poll_once``): no audit runs, so that only the start-up, the
-    poll and its lookups call Kraken."""
+    venue factory); the test drives its poll (``runtime.poll_once``). Its start-up audit is done at once (no order
+    goes before it) and no later one falls due, so that only the start-up, the poll and its lookups call Kraken."""
 
     names = count(1)
 
@@ -65,6 +65,12 @@ class Bot:
         self.process = build_bot(settings, clock, threading.Event(), venue=venue)
         self.kraken = adapters[0]
         self.trader, self.ledger, self.runtime = self.process.trader, self.process.ledger, self.process.runtime
+        auditor = self.runtime.auditor
+        assert auditor is not None
+        auditor.poll()  # the start-up audit reads on a worker thread; the next poll of it compares
+        auditor.join(30)
+        auditor.poll()
+        assert auditor.audits == 1, "the start-up audit did not compare"
         self.events: list[object] = []
         self.runtime.bus.subscribe(self.events.append)
 

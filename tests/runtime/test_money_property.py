@@ -35,6 +35,16 @@ def start_bot(url: str, folder: Path) -> BotProcess:
     return build_bot(settings, LiveClock(), threading.Event())
 
 
+def poll_audit(bot: BotProcess) -> None:
+    """What each poll of the bot's loop does for the audit: no order goes before the start-up audit has compared
+    (it reads on a worker thread, and waits while an order's outcome is unknown)."""
+    auditor = bot.runtime.auditor
+    assert auditor is not None
+    auditor.poll()
+    auditor.join(10)
+    auditor.poll()
+
+
 @pytest.mark.slow
 @pytest.mark.integration
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -50,6 +60,7 @@ def test_random_partial_fills_restarts_and_lost_replies_keep_the_books_equal_to_
             if rng.random() < 0.1:
                 bot.close()
                 bot = start_bot(sim.url, tmp_path)
+            poll_audit(bot)
             if bot.trader.paused:
                 bot.runtime.reconciler.settle()
             elif rng.random() < 0.5 or not bot.ledger.open_trades:

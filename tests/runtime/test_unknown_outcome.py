@@ -34,6 +34,12 @@ def desk(tmp_path):
                            mode="live", log_dir=tmp_path / "logs", quiet=True, key_file=str(write_key_file(tmp_path)),
                            cash=Decimal("1000"), reconcile_window=5.0, lookup_every=0.0)
     bot = build_bot(settings, LiveClock(), threading.Event())
+    auditor = bot.runtime.auditor
+    assert auditor is not None
+    auditor.poll()  # the start-up audit, as the bot's first poll starts it: no order goes before it compares
+    auditor.join(10)
+    auditor.poll()
+    assert auditor.audits == 1
     events: list = []
     bot.runtime.bus.subscribe(events.append)
     yield sim, bot.trader, bot.runtime.reconciler, bot.ledger, bot.store, events

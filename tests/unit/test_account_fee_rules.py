@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from candlebot.clock import SimClock
 from candlebot.errors import ConfigError, TemporaryExchangeError
+from candlebot.exchanges.kraken.errors import RateBudgetDeferred
 from candlebot.exchanges.kraken.replies import AccountFees
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 from candlebot.live.fees import AccountFee
@@ -48,3 +50,43 @@ def test_an_unreadable_fee_is_a_warning(caplog) -> None:
         fee(None).start(live=True)
     assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
     assert "published taker fee 0.26%" in caplog.records[0].getMessage()
+
+
+def test_a_start_whose_read_the_key_defers_sizes_with_the_published_fee_until_a_poll_reads_it() -> None:
+    """A fleet starting on one key: the start never waits for the key's budget for its fee (issue 17)."""
+    calls: list[bool] = []
+
+    def read(deferrable: bool) -> AccountFees:
+        calls.append(deferrable)
+        if len(calls) == 1:
+            raise RateBudgetDeferred("the rate counter has no room for 1 unit(s) beside the orders' reserve")
+        return AccountFees(Decimal("0.0024"), Decimal("0.001"), Decimal("60000"))
+
+    fee = AccountFee(read, PAIR, log=LOG)
+    rates: list[Decimal] = []
+    fee.bind(rates.append)
+    assert fee.start(live=True).source == "published" and fee.rate == Decimal("0.0026")
+    fee.poll()
+    assert calls == [True, True] and fee.rate == Decimal("0.0024") and rates == [Decimal("0.0024")]
+
+
+def test_one_tradevolume_read_serves_every_bot_of_the_key_on_the_pair(tmp_path) -> None:
+    """Issue 17: a bot spends no private call it does not need; the fee tier is the account's, not the bot's."""
+    from candlebot.live.feeshare import SharedFee
+
+    clock = SimClock(1000.0)
+    calls: list[str] = []
+
+    def read(bot: str):
+        def call(deferrable: bool) -> AccountFees:
+            calls.append(bot)
+            return AccountFees(Decimal("0.0024"), Decimal("0.001"), Decimal("60000"))
+        return call
+
+    bots = [AccountFee(SharedFee(tmp_path, "k1", PAIR.name, read(name), clock.monotonic), PAIR, log=LOG)
+            for name in ("alpha", "beta", "gamma")]
+    assert [bot.start(live=True).rate for bot in bots] == [Decimal("0.0024")] * 3 and calls == ["alpha"]
+    clock.at += 3601  # an hour on: read again, once
+    assert SharedFee(tmp_path, "k1", PAIR.name, read("beta"), clock.monotonic)(True).taker == Decimal("0.0024")
+    assert SharedFee(tmp_path, "k1", PAIR.name, read("gamma"), clock.monotonic)(True) and calls == ["alpha", "beta"]
+    assert SharedFee(tmp_path, "k2", PAIR.name, read("other key"), clock.monotonic)(True) and calls[-1] == "other key"

@@ -101,6 +101,15 @@ class Bot:
         return self.trader.buy()
 
 
+def audited(auditor: Auditor) -> None:
+    """Poll until the audit the poll starts is compared: its read runs on a worker thread, the next poll compares
+    (a read that booked a late order, or that a booking raced, is followed by another)."""
+    auditor.poll()
+    while auditor._read is not None:
+        auditor.join(5)
+        auditor.poll()
+
+
 def filled(trade) -> Order:
     return Order(trade.open_fill.userref, "closed", Side.BUY, trade.volume)
 
@@ -111,7 +120,10 @@ def test_books_that_agree_with_the_account_let_the_bot_trade(tmp_path: Path) -> 
     bot.account.base, bot.account.orders = trade.volume, [filled(trade)]
     auditor = bot.auditor()
 
-    auditor.poll()  # the first audit reads inline: done before the first candle
+    assert bot.buy(1) is None and "start-up audit" in bot.trader.holds["start"]  # no order on unchecked books
+    auditor.poll()  # the first audit reads on a worker thread: the poll returns at once
+    assert auditor._read is not None and bot.buy(1) is None
+    audited(auditor)
 
     assert [(a.problems, a.held, a.booked_volume, a.account_volume) for a in bot.audits()] == [((), False, trade.volume, trade.volume)]
     assert bot.buy(1) is not None
@@ -124,7 +136,7 @@ def test_books_that_claim_more_than_the_account_hold_every_order_until_the_accou
     bot.account.orders = [filled(first), filled(second)]
     auditor = bot.auditor()
 
-    auditor.poll()
+    audited(auditor)
 
     audit = bot.audits()[-1]
     assert audit.held and audit.problems == (f"the books hold {first.volume + second.volume} XXBT, the account only {first.volume}",)
@@ -143,7 +155,7 @@ def test_books_that_claim_more_than_the_account_hold_every_order_until_the_accou
 
     bot.account.base = first.volume + second.volume  # a person puts the coins back: the next audit lifts the hold
     restarted.next_due = bot.clock.now()
-    restarted.poll()
+    audited(restarted)
     assert not restarted.held and bot.audits()[-1].problems == () and bot.audits()[-1].changed
     assert not bot.store.meta(FLEET_HOLD_KEY)
     assert bot.buy(4) is not None
@@ -158,7 +170,7 @@ def test_orders_the_exchange_executed_otherwise_are_problems(tmp_path: Path) -> 
     bot.account.orders = [Order(trade.open_fill.userref, "closed", Side.BUY, trade.volume - D("0.001")),
                           Order(7, "closed", Side.BUY, D("0.002")), Order(555, "closed", Side.SELL, D(1))]  # 555: not ours
 
-    bot.auditor().poll()
+    audited(bot.auditor())
 
     # order 7, booked as failed, executed after all: booked as recovered (and alerted), then compared
     assert [(type(e).__name__, e.recovered) for e in bot.events if isinstance(e, TradeOpened)][-1] == ("TradeOpened", True)
@@ -170,14 +182,14 @@ def test_orders_the_exchange_executed_otherwise_are_problems(tmp_path: Path) -> 
 
     bot.store.delete_meta(HOLD_KEY)
     bot.account.orders = []  # a complete listing without the booked fill
-    bot.auditor().poll()
+    audited(bot.auditor())
     assert f"order userref {trade.open_fill.userref} is booked as filled but the exchange does not list it" in bot.audits()[-1].problems
 
 
 def test_later_audits_read_off_the_bot_thread_and_drop_a_read_raced_by_a_booking(tmp_path: Path) -> None:
     bot = Bot(tmp_path, FakeAccount())
     auditor = bot.auditor()
-    auditor.poll()  # first audit, inline
+    audited(auditor)  # the start-up audit
     assert len(bot.audits()) == 1
     bot.account.gate = threading.Event()
     auditor.next_due = bot.clock.now()
@@ -209,7 +221,7 @@ def test_no_audit_while_an_order_is_unsettled(tmp_path: Path) -> None:
     assert bot.account.reads == 0 and not bot.audits()
 
     assert reconciler.settle()
-    auditor.poll()
+    audited(auditor)
     assert bot.audits()[-1].problems == ()
     recovered = [e for e in bot.events if isinstance(e, (TradeOpened, TradeClosed))]
     assert [(type(e).__name__, e.recovered) for e in recovered] == [("TradeOpened", True)]
@@ -229,7 +241,7 @@ def test_a_buy_declared_never_placed_whose_coins_show_up_holds_until_it_is_liste
     buy again on the belief that its order was never placed."""
     bot = Bot(tmp_path, FakeAccount())
     auditor = bot.auditor()
-    auditor.poll()  # the surplus before the order: none
+    audited(auditor)  # the surplus before the order: none
     order = OrderRequest(XBTUSD.name, Side.BUY, D("0.002"), 77, D(30000))
     bot.store.intent(order, None)
     bot.trader.never_placed(order, "absent at the end of the reconcile window")
@@ -254,7 +266,7 @@ def test_a_buy_declared_never_placed_whose_coins_show_up_holds_until_it_is_liste
 def test_a_buy_declared_never_placed_that_left_no_coins_lets_the_bot_trade_after_one_audit(tmp_path: Path) -> None:
     bot = Bot(tmp_path, FakeAccount())
     auditor = bot.auditor()
-    auditor.poll()
+    audited(auditor)
     order = OrderRequest(XBTUSD.name, Side.BUY, D("0.002"), 78, D(30000))
     bot.store.intent(order, None)
     bot.trader.never_placed(order, "absent at the end of the reconcile window")
@@ -276,7 +288,7 @@ def test_a_late_sell_whose_trade_was_closed_meanwhile_is_a_mismatch_tried_once(t
     bot.account.orders = [filled(trade), Order(closed.close_fill.userref, "closed", Side.SELL, trade.volume),
                           Order(55, "closed", Side.SELL, trade.volume)]
     auditor = bot.auditor()
-    auditor.poll()
+    audited(auditor)
     assert "order userref 55 executed" in bot.store.meta(HOLD_KEY)
     errors = len(bot.events)
     auditor.next_due = bot.clock.now()
