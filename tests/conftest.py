@@ -55,6 +55,46 @@ def runtime_dir(tmp_path_factory) -> Path:
     return directory
 
 
+# -- parallel runs (pytest-xdist, on by default in pytest.ini) -----------------------------------------------------
+# Each worker is its own process with its own session fixtures (tmp dirs, $CANDLEBOT_RUNTIME_DIR, PostgreSQL server).
+# A module-scoped fixture (a started simulator, a bot run, a browser) is set up once per worker that runs a test of
+# its module: those modules go to one worker whole (``--dist loadgroup``), so a slow setup is paid once.
+_SHARED_SCOPES = frozenset({"module", "class", "package"})
+
+
+def _shared_fixture_module(item: pytest.Item) -> str | None:
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in (info.name2fixturedefs.values() if info is not None else ()):
+        if definitions and definitions[-1].scope in _SHARED_SCOPES:
+            return item.nodeid.partition("::")[0]
+    return None
+
+
+def _unit(item: pytest.Item) -> str:
+    """What xdist schedules as one: an ``xdist_group``, else the test alone."""
+    mark = item.get_closest_marker("xdist_group")
+    return f"@{mark.args[0] if mark.args else mark.kwargs.get('name', 'default')}" if mark else item.nodeid
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]):
+    """Groups modules sharing a fixture (before xdist files tests under their group), then puts slow tests first
+    (after pytest's own reordering by parameters): workers start on the long ones and the many short ones fill the
+    gaps at the end, so the run ends when the work does, not when the longest test, started last, finishes."""
+    for item in items:
+        group = _shared_fixture_module(item)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    result = yield
+    first: dict[str, tuple[bool, int]] = {}
+    for position, item in enumerate(items):
+        key = (item.get_closest_marker("slow") is None, position)
+        first[_unit(item)] = min(first.get(_unit(item), key), key)
+    order = {id(item): (first[_unit(item)], position) for position, item in enumerate(items)}
+    items[:] = sorted(items, key=lambda item: order[id(item)])  # a group moves whole
+    return result
+
+
 # -- integration marker check -------------------------------------------------------------------------------------
 # An audit hook (PEP 578; no patching) sees every process and listening socket a test starts, in its fixtures too.
 _STARTS = {"subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec", "socket.bind"}
@@ -87,8 +127,20 @@ def _bare_names() -> list[str]:
     return sorted({*_bare_imports, *(name for name in list(sys.modules) if name.partition(".")[0] in _BARE)})
 
 
+_workers_bare: list[str] = []  # under pytest-xdist: what each worker found, gathered by the controller
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    _workers_bare.extend(getattr(node, "workeroutput", {}).get("bare_imports", ()))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    bare = _bare_names()
+    bare = sorted({*_bare_names(), *_workers_bare})
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its stderr is not shown, the controller reports for it
+        workeroutput["bare_imports"] = bare
+        return
     if bare:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print(f"\nFAILED: imported by a second name: {', '.join(bare)}; import candlebot.<name> only", file=sys.stderr)
