@@ -57,42 +57,24 @@ def runtime_dir(tmp_path_factory) -> Path:
 
 # -- parallel runs (pytest-xdist, on by default in pytest.ini) -----------------------------------------------------
 # Each worker is its own process with its own session fixtures (tmp dirs, $CANDLEBOT_RUNTIME_DIR, PostgreSQL server).
-# A module-scoped fixture (a started simulator, a bot run, a browser) is set up once per worker that runs a test of
-# its module: those modules go to one worker whole (``--dist loadgroup``), so a slow setup is paid once.
-_SHARED_SCOPES = frozenset({"module", "class", "package"})
+# ``--dist loadscope`` gives a module to one worker whole, so a module fixture (a started simulator, a bot run, a
+# browser) is set up once. (``loadgroup`` would split modules finer, but it silently stops grouping on pytest 9:
+# pytest-dev/pytest-xdist#1386.)
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.partition("::")[0]
 
 
-def _shared_fixture_module(item: pytest.Item) -> str | None:
-    info = getattr(item, "_fixtureinfo", None)
-    for definitions in (info.name2fixturedefs.values() if info is not None else ()):
-        if definitions and definitions[-1].scope in _SHARED_SCOPES:
-            return item.nodeid.partition("::")[0]
-    return None
-
-
-def _unit(item: pytest.Item) -> str:
-    """What xdist schedules as one: an ``xdist_group``, else the test alone."""
-    mark = item.get_closest_marker("xdist_group")
-    return f"@{mark.args[0] if mark.args else mark.kwargs.get('name', 'default')}" if mark else item.nodeid
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]):
-    """Groups modules sharing a fixture (before xdist files tests under their group), then puts slow tests first
-    (after pytest's own reordering by parameters): workers start on the long ones and the many short ones fill the
-    gaps at the end, so the run ends when the work does, not when the longest test, started last, finishes."""
-    for item in items:
-        group = _shared_fixture_module(item)
-        if group is not None and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
-    result = yield
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by parametrized fixtures
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with slow tests first, in their order; then the rest: workers start on the long ones and the many
+    short ones fill the gaps at the end, so the run ends when the work does, not when a long module started last
+    does. A module keeps its own order."""
     first: dict[str, tuple[bool, int]] = {}
     for position, item in enumerate(items):
         key = (item.get_closest_marker("slow") is None, position)
-        first[_unit(item)] = min(first.get(_unit(item), key), key)
-    order = {id(item): (first[_unit(item)], position) for position, item in enumerate(items)}
-    items[:] = sorted(items, key=lambda item: order[id(item)])  # a group moves whole
-    return result
+        first[_module(item)] = min(first.get(_module(item), key), key)
+    order = {id(item): (first[_module(item)], position) for position, item in enumerate(items)}
+    items[:] = sorted(items, key=lambda item: order[id(item)])
 
 
 # -- integration marker check -------------------------------------------------------------------------------------
