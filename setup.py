@@ -12,9 +12,10 @@ EXTRAS = {
     "optimize": OPTIMIZE,
     # playwright drives the system's Chromium (no browser download); empyrical-reloaded checks the metrics;
     # pandas for that check and to prove that bots and backtests never load it (TA-Lib would, when installed);
-    # ccxt, pinned: the independent Kraken client the simulator's conformance test runs (tests/kraken_sim)
-    "test": ["pytest>=8", "pytest-timeout>=2.2", "playwright>=1.40", "empyrical-reloaded>=0.5.10", "pandas>=2",
-             "ccxt==4.5.90", *POSTGRES, *REPORT, *OPTIMIZE],
+    # ccxt, pinned: the independent Kraken client the simulator's conformance test runs (tests/kraken_sim);
+    # pytest-xdist: the suite runs on 4 workers (pytest.ini), as most tests wait on real processes and servers
+    "test": ["pytest>=8", "pytest-timeout>=2.2", "pytest-xdist>=3.5", "playwright>=1.40", "empyrical-reloaded>=0.5.10",
+             "pandas>=2", "ccxt==4.5.90", *POSTGRES, *REPORT, *OPTIMIZE],
 }
 
 setup(

@@ -55,6 +55,28 @@ def runtime_dir(tmp_path_factory) -> Path:
     return directory
 
 
+# -- parallel runs (pytest-xdist, on by default in pytest.ini) -----------------------------------------------------
+# Each worker is its own process with its own session fixtures (tmp dirs, $CANDLEBOT_RUNTIME_DIR, PostgreSQL server).
+# ``--dist loadscope`` gives a module to one worker whole, so a module fixture (a started simulator, a bot run, a
+# browser) is set up once. (``loadgroup`` would split modules finer, but it silently stops grouping on pytest 9:
+# pytest-dev/pytest-xdist#1386.)
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.partition("::")[0]
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by parametrized fixtures
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with slow tests first, in their order; then the rest: workers start on the long ones and the many
+    short ones fill the gaps at the end, so the run ends when the work does, not when a long module started last
+    does. A module keeps its own order."""
+    first: dict[str, tuple[bool, int]] = {}
+    for position, item in enumerate(items):
+        key = (item.get_closest_marker("slow") is None, position)
+        first[_module(item)] = min(first.get(_module(item), key), key)
+    order = {id(item): (first[_module(item)], position) for position, item in enumerate(items)}
+    items[:] = sorted(items, key=lambda item: order[id(item)])
+
+
 # -- integration marker check -------------------------------------------------------------------------------------
 # An audit hook (PEP 578; no patching) sees every process and listening socket a test starts, in its fixtures too.
 _STARTS = {"subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec", "socket.bind"}
@@ -87,8 +109,20 @@ def _bare_names() -> list[str]:
     return sorted({*_bare_imports, *(name for name in list(sys.modules) if name.partition(".")[0] in _BARE)})
 
 
+_workers_bare: list[str] = []  # under pytest-xdist: what each worker found, gathered by the controller
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    _workers_bare.extend(getattr(node, "workeroutput", {}).get("bare_imports", ()))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    bare = _bare_names()
+    bare = sorted({*_bare_names(), *_workers_bare})
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its stderr is not shown, the controller reports for it
+        workeroutput["bare_imports"] = bare
+        return
     if bare:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print(f"\nFAILED: imported by a second name: {', '.join(bare)}; import candlebot.<name> only", file=sys.stderr)

@@ -105,7 +105,22 @@ def test_sigterm_stops_within_five_seconds_with_exit_code_0(sim, tmp_path):
 @pytest.mark.slow
 def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
     bot = BotRun(tmp_path, sim.url)
-    assert bot.run("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--stop-after", "4").returncode == 0
+    process = bot.start("--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP)
+
+    def trades() -> int:  # the bot's books as they stand (it writes them as it trades)
+        if not bot.store_path.exists():
+            return 0
+        store = bot.store()
+        try:
+            return len(store.load().trades)
+        finally:
+            store.close()
+
+    try:  # a trade closed and the next one opened: not "--stop-after 4", which a loaded machine may spend starting up
+        wait_until(lambda: trades() >= 2, "the bot's second trade", timeout=60)
+    finally:
+        code, _, err = stop(process)
+    assert code == 0, err
     books = bot.store().load()
     as_json = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name, "--json"],
                              capture_output=True, text=True, cwd=REPO, check=True)

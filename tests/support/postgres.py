@@ -65,9 +65,16 @@ def start() -> PostgresServer:
     data = folder / "data"
     user = "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
     _run_as_owner(["initdb", "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"], folder)
-    server = PostgresServer("127.0.0.1", _free_port(), user, folder)
-    resume(server)
-    return server
+    attempts = 3  # a free port may be taken again before the server binds it (each xdist worker starts its own)
+    while True:
+        server = PostgresServer("127.0.0.1", _free_port(), user, folder)
+        try:
+            resume(server)
+            return server
+        except subprocess.CalledProcessError:
+            attempts -= 1
+            if not attempts:
+                raise
 
 
 def resume(server: PostgresServer) -> None:
