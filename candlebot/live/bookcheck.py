@@ -14,11 +14,17 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal, InvalidOperation
 
+from candlebot.live.statefile import one_snapshot
 from candlebot.money import ZERO
 
 
 def check_books(db: sqlite3.Connection) -> list[str]:
-    """What is impossible in the books held by ``db`` (empty when nothing is)."""
+    """What is impossible in the books held by ``db`` (empty when nothing is), read as one snapshot."""
+    with one_snapshot(db):
+        return _problems(db)
+
+
+def _problems(db: sqlite3.Connection) -> list[str]:
     problems: list[str] = []
     meta = dict(db.execute("SELECT key, value FROM meta"))
     if meta.get("pair") is None:  # new books, bound at the first start: nothing may be booked yet

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -188,3 +190,19 @@ def _statements(script: str) -> list[str]:
             statements.append(current.strip())
             current = ""
     return [s for s in statements if s]
+
+
+@contextmanager
+def one_snapshot(db: sqlite3.Connection) -> Iterator[None]:
+    """Several reads that must see one state of the file: on an autocommit connection each SELECT would see the
+    file as it is then, and a running bot committing a fill between two of them (cash, then the order) makes
+    sound books look impossible to ``candlebot status`` or a report. Joins a transaction already open."""
+    if db.in_transaction:
+        yield
+        return
+    db.execute("BEGIN")  # deferred: the first read fixes the snapshot (WAL), writers are not blocked
+    try:
+        yield
+    finally:
+        if db.in_transaction:
+            db.execute("COMMIT")  # read only: nothing to keep or undo

@@ -27,7 +27,7 @@ from typing import Callable, Mapping, Sequence
 from candlebot.live.bookcheck import check_books
 from candlebot.errors import ConfigError, ExchangeError, StateFileError, StateWriteError
 from candlebot.venue import Fill, OrderRequest, Side
-from candlebot.live.statefile import FIX_HINT, Schema, open_state, probe_write
+from candlebot.live.statefile import FIX_HINT, Schema, one_snapshot, open_state, probe_write
 from candlebot.trade import BotTrade
 from candlebot.trading.trader import PendingIntent
 
@@ -234,6 +234,10 @@ class BotStore:
     # -- reload --------------------------------------------------------------------------
 
     def load(self) -> StoredBooks:
+        with one_snapshot(self._db):  # a reader beside the running bot sees its books whole
+            return self._load()
+
+    def _load(self) -> StoredBooks:
         fills = {row[0]: _fill(row) for row in self._db.execute(
             "SELECT userref, pair, side, order_id, fill_time, price, fill_volume, cost, fee FROM orders WHERE status = 'filled'")}
         trades = []

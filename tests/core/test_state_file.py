@@ -15,7 +15,8 @@ from candlebot.errors import StateFileError, StateWriteError
 from candlebot.venue import Fill, OrderRequest, Side
 from candlebot.identity import BotIdentity
 from candlebot.live.statefile import Schema, open_state
-from candlebot.live.store import SCHEMA, SCHEMA_VERSION, BotStore
+from candlebot.live.bookcheck import check_books
+from candlebot.live.store import SCHEMA, SCHEMA_VERSION, STATE_SCHEMA, BotStore
 from candlebot.trade import BotTrade
 
 
@@ -182,3 +183,31 @@ def test_the_ledger_command_reports_a_bad_file_in_one_line(tmp_path: Path, capsy
     assert ledger_cli.main(["--state-dir", str(tmp_path), "--name", "bot"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("candlebot-ledger: error: state file") and "cash is NaN" in err
+
+
+def test_a_reader_beside_a_running_bot_sees_its_books_whole(tmp_path: Path) -> None:
+    """Reproduction (a parallel test run caught it; `candlebot status` met it too): the books were checked in
+    several reads of an autocommit connection, so a fill the running bot committed between reading the cash and
+    reading the orders made sound books look impossible. The reads now share one snapshot."""
+    path = books(tmp_path / "bot.sqlite")
+    bot = BotStore(path, now=time.time)
+    buy = OrderRequest("XXBTZUSD", Side.BUY, Decimal("0.01"), 21)
+    bot.intent(buy, None)
+    fill = Fill("O21", 21, "XXBTZUSD", Side.BUY, 3.0, Decimal("30000"), Decimal("0.01"), Decimal("300"), Decimal("0.78"))
+    cash_after = bot.load().cash - fill.cost - fill.fee
+    reader = open_state(path, STATE_SCHEMA, create=False, lock_timeout=5.0)
+    committed: list[str] = []
+
+    def the_bot_fills_between_two_reads(statement: str) -> None:
+        if statement.lstrip().startswith("SELECT userref, side") and not committed:
+            bot.filled(buy, fill, BotTrade(3, fill), cash_after)  # commits now, from the bot's own connection
+            committed.append(statement)
+
+    reader.set_trace_callback(the_bot_fills_between_two_reads)
+    assert check_books(reader) == []
+    assert committed, "the bot's fill was committed while the books were being read"
+    reader.set_trace_callback(None)
+    assert check_books(reader) == [], "and the books read after it are whole too"
+    assert bot.load().cash == cash_after
+    reader.close()
+    bot.close()

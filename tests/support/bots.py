@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from candlebot.identity import BotIdentity
-from candlebot.errors import StateFileError
 from candlebot.live.store import BotStore
 from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
 from tests.support.wait import wait_until
@@ -23,7 +22,6 @@ KEY = "CANDLEBOT-TEST-KEY"
 SECRET = base64.b64encode(bytes(range(64))).decode()
 ONE_SECOND = "0.016666666666666666"  # -p in minutes for 1-second candles
 FLIP = "tests.support.strategies:Flip"
-TORN_READS = 5  # BotRun.store: reads of a running bot's books caught between two of its writes, read again
 
 
 def start_simulator(**overrides) -> KrakenSimulator:
@@ -67,15 +65,7 @@ class BotRun:
         return self.state_dir / "bots" / f"{BotIdentity.from_name(self.name).label}.sqlite"
 
     def store(self) -> BotStore:
-        """The bot's books, read-only; it may be running. BotStore checks the books in several reads outside one
-        transaction, so a write of the running bot between them can look like impossible books (cash booked, its
-        fill not yet): such a torn read is read again. Books that stay impossible still raise."""
-        for _ in range(TORN_READS):
-            try:
-                return BotStore(self.store_path, now=time.time, writable=False)
-            except StateFileError as exc:
-                if "impossible books" not in str(exc):
-                    raise
+        """The bot's books, read-only; it may be running (the store reads them as one snapshot)."""
         return BotStore(self.store_path, now=time.time, writable=False)
 
     def logs(self) -> str:
