@@ -180,12 +180,13 @@ def test_a_keyboard_interrupt_is_the_strategys_where_sigint_is_handled_and_a_ctr
     Exits.raised = KeyboardInterrupt()
     run = engine(desk, Exits, candles=2)
 
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # pytest's: a Ctrl-C raises it
-    with pytest.raises(KeyboardInterrupt):
-        run.run()
-
-    previous = signal.signal(signal.SIGINT, lambda *_: None)  # a bot: SIGINT is a stop, never an exception
+    # a process where a Ctrl-C raises (set here: a test process started in the background inherits SIGINT ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        with pytest.raises(KeyboardInterrupt):
+            run.run()
+
+        signal.signal(signal.SIGINT, lambda *_: None)  # a bot: SIGINT is a stop, never an exception
         run.run()
     finally:
         signal.signal(signal.SIGINT, previous)
