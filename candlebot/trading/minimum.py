@@ -29,6 +29,7 @@ class OrderminBound:
     fee_rate: Decimal
     max_slippage: Decimal
     _last: tuple[Decimal, float] | None = field(default=None, repr=False)
+    _worded: tuple[Decimal, str] | None = field(default=None, repr=False)
 
     def short_above(self, commit: Decimal) -> float:
         last = self._last
@@ -42,3 +43,13 @@ class OrderminBound:
             bound = float((ceiling + pair.tick_size + step(pair.pair_decimals)) / (1 + self.max_slippage)) * _MARGIN
         self._last = (commit, bound)
         return bound
+
+    def reason(self, commit: Decimal, ask: float) -> str:
+        """Why the buy is skipped, as the trader words it; the Decimal part is formatted once per commit (a backtest
+        out of cash skips tens of thousands of buys, and formatting the whole text was ~2 us of each)."""
+        worded = self._worded
+        if worded is None or worded[0].compare_total(commit):  # not 0: another value, or 1.5 against 1.50
+            pair = self.pair
+            worded = self._worded = (commit, f"{commit} {pair.quote} buys a volume below ordermin {pair.ordermin} "
+                                             f"{pair.base} at ")
+        return f"{worded[1]}{ask} or more"

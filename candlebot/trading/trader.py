@@ -189,8 +189,7 @@ class Trader:
         if volume is None and self._least_ask is not None and self.guard is None:
             ask = self._least_ask()  # the same skip as sizing would reach below, without its Decimal work
             if ask is not None and ask > self._ordermin.short_above(commit):
-                return self._skip(Side.BUY, f"{commit} {pair.quote} buys a volume below ordermin {pair.ordermin} "
-                                            f"{pair.base} at {ask} or more")
+                return self._skip(Side.BUY, self._ordermin.reason(commit, ask))
         book = self._order_book(Side.BUY)
         if book is None:
             return None

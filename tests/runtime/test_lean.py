@@ -32,6 +32,21 @@ def test_a_backtest_never_imports_pandas():
 
 @pytest.mark.integration
 @pytest.mark.slow
+def test_a_first_backtest_of_a_csv_never_imports_pandas(tmp_path):
+    """The CSV goes through pyarrow's parser, whose ``ChunkedArray.to_numpy()`` imports pandas (~0.3 s)."""
+    data = tmp_path / "candles.csv"
+    rows = [f"{1_700_000_000 + 60 * k},{100 + k % 7},{108 + k % 7},{95 + k % 7},{101 + k % 5},1.5" for k in range(500)]
+    data.write_text("time,open,high,low,close,volume\n" + "\n".join(rows) + "\n")
+    probe = ("import sys; from candlebot.cli import main; "
+             f"code = main(['--data', {str(data)!r}, '--strategy', 'macd', '--quiet', '--no-cache']); "
+             f"print(code, 'pyarrow' in sys.modules, [m for m in {HEAVY!r} if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 True []"
+
+
+@pytest.mark.integration
+@pytest.mark.slow
 def test_pandas_still_imports_after_talib():
     probe = "import candlebot.strategy.indicators, sys; assert 'pandas' not in sys.modules; import pandas; print(pandas.Series.__name__)"
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60)

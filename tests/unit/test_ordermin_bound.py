@@ -140,3 +140,14 @@ def test_a_backtest_skips_the_same_buys_with_and_without_the_bound(shared_data, 
                for f, s in zip(fast_skips, full_skips) if f.reason != s.reason)
     assert len(bounded_skips) > 100  # the bound did the skipping here, not the full sizing
     assert fast_report.to_json() | {"elapsed_s": 0} == full_report.to_json() | {"elapsed_s": 0}
+
+
+def test_the_skip_reason_names_each_commit_as_written_and_the_ask():
+    """The reason's Decimal part is formatted once per commit: a new commit, or the same value written otherwise
+    (1.5 and 1.50), is named as the trader would name it, with the ask of that buy."""
+    bound = OrderminBound(XBTUSD, D("0.0026"), D("0.005"))
+    tail = f"{XBTUSD.quote} buys a volume below ordermin {XBTUSD.ordermin} {XBTUSD.base} at"
+    assert bound.reason(D("1.5"), 43123.5) == f"1.5 {tail} 43123.5 or more"
+    assert bound.reason(D("1.5"), 42000.25) == f"1.5 {tail} 42000.25 or more"
+    assert bound.reason(D("1.50"), 42000.25) == f"1.50 {tail} 42000.25 or more"
+    assert bound.reason(D("0.97"), 1e5) == f"0.97 {tail} 100000.0 or more"
