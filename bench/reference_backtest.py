@@ -13,8 +13,8 @@
   taker fee on both fills, volume floored to 8 decimals, Kraken's minimums (0.0001 BTC, 0.5 USD). Floats, no
   Decimal, no objects, no events, no protection price, no report beyond one JSON line (candles, trades,
   final cash). ``bench/compare.py`` prints its trade count beside candlebot's: close, not equal (1,668 against
-  1,677 round trips on sma_cross over the 1M file), since floats and the float minimum checks here are not
-  candlebot's Decimal books; the ratio compares the work of the same rule on the same candles, not the books.
+  1,677 round trips on sma_cross over the 1M file; not yet traced: floats and the float minimum checks here
+  are the likely cause). The ratio compares the work of the same rule on the same candles, not the books.
 """
 
 from __future__ import annotations
