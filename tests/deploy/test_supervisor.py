@@ -120,8 +120,7 @@ def test_a_bot_that_refuses_to_start_is_not_restarted_and_says_so_once(tmp_path)
     path = state / "bots" / f"{BotIdentity.from_name('gamma').label}.sqlite"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"")  # a disk that filled up: the books are gone
-    header = fleet_header("refusing", tmp_path / "bots", state).replace(
-        "environment = { ", f'environment = {{ SLACK_WEBHOOK_URL = "{slack.webhook_url("T0/B0/refusedhook")}", ')
+    header = fleet_header("refusing", tmp_path / "bots", state, slack_webhook=slack.webhook_url("T0/B0/refusedhook"))
     fleet = header + f"""
 [[bot]]
 name = "gamma"
@@ -170,8 +169,8 @@ def test_a_bot_that_crashes_at_every_start_stops_after_its_crash_limit_and_says_
     sim, slack = start_simulator(), SlackServer()
     strategy = tmp_path / "crashing.py"
     strategy.write_text(CRASHING)
-    header = fleet_header("crashing", tmp_path / "bots", tmp_path / "state").replace(
-        "environment = { ", f'environment = {{ SLACK_WEBHOOK_URL = "{slack.webhook_url("T0/B0/crashhook")}", ')
+    header = fleet_header("crashing", tmp_path / "bots", tmp_path / "state",
+                          slack_webhook=slack.webhook_url("T0/B0/crashhook"))
     fleet = header + f"""
 [[bot]]
 name = "delta"

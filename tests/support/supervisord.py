@@ -25,11 +25,12 @@ def tool(name: str) -> str:
     return found
 
 
-def fleet_header(group: str, root: Path, state_dir: Path | None = None) -> str:
-    """The ``[fleet]`` table: bots run as ``python -m candlebot`` from this checkout."""
+def fleet_header(group: str, root: Path, state_dir: Path | None = None, *, slack_webhook: str | None = None) -> str:
+    """The ``[fleet]`` table: bots run as ``python -m candlebot`` from this checkout (alerting to ``slack_webhook``)."""
     state = f'state_dir = "{state_dir}"\n' if state_dir is not None else ""
+    slack = f'SLACK_WEBHOOK_URL = "{slack_webhook}", ' if slack_webhook is not None else ""
     return (f'[fleet]\ngroup = "{group}"\nroot = "{root}"\ncommand = "{sys.executable} -m candlebot"\n{state}'
-            f'environment = {{ PYTHONPATH = "{REPO}" }}\n')
+            f'environment = {{ {slack}PYTHONPATH = "{REPO}" }}\n')
 
 
 def flip_bot(name: str, sim_url: str, *extra_args: str) -> str:
