@@ -96,8 +96,8 @@ class Reconciler:
             self.bus.emit(BotError(self.clock.now(), "reconcile", f"cannot look up userref {order.userref} yet: {exc}"))
             return
         if fill is None:
-            if self.clock.monotonic() - known_since < self.absent_after:
-                return  # it may still appear
+            if intent.placed or self.clock.monotonic() - known_since < self.absent_after:
+                return  # it may still appear; one the exchange took (gave its id) is never replaced, only awaited
             self.trader.never_placed(order, "not found on the exchange after restart: never placed")
             log.info("order userref %d was never placed", order.userref)
             if self.on_absent is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from candlebot.clock import SimClock
-from candlebot.errors import OrderOutcomeUnknown, RateLimitError
+from candlebot.errors import OrderFillPending, OrderOutcomeUnknown, RateLimitError
 from candlebot.events import BotError, OrderUnfilled, TradeClosed, TradeOpened
 from candlebot.venue import OrderRequest, Side
 from tests.support.memory_exchange import LOST_REPLY, LostReply
@@ -184,3 +184,19 @@ def test_an_intent_adopted_at_start_gets_the_whole_window_whatever_its_wall_cloc
     assert not reconciler.settle() and desk.statuses() == ["intent"]
     desk.clock.sleep(120.0)
     assert reconciler.settle() and desk.statuses() == ["failed"]
+
+
+def test_an_order_the_exchange_took_is_never_declared_never_placed_however_late_it_is_listed(tmp_path):
+    """Review: an order Kraken accepted (its id given: ``OrderFillPending``) that its listing does not show yet
+    (lag, or outside the lookup's window) was marked never placed once the window passed, and the trader free to
+    send another. It was placed: it stays pending, looked up again, never replaced."""
+    desk = Desk(tmp_path, "1000")
+    reconciler = desk.reconciler(absent_after=120.0)
+    desk.exchange.script_orders(OrderFillPending("placed as OABC12-XYZ; its fill is read later", userref=1))
+    desk.trader.buy()
+
+    desk.clock.sleep(121.0)
+    assert not reconciler.settle() and desk.statuses() == ["intent"]
+    desk.clock.sleep(3600.0)
+    assert not reconciler.settle() and desk.statuses() == ["intent"]
+    assert desk.trader.paused and desk.trader.buy() is None and len(desk.exchange.sent) == 1
