@@ -99,10 +99,7 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
         finally:
             store.close()
             lock.release()
-    except StateWriteError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
-    except ConfigError as exc:
+    except (StateWriteError, ConfigError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     closed = [t for t in books.trades if not t.is_open]

@@ -67,6 +67,7 @@ class CandleCache:
 
     directory: Path = field(default_factory=default_cache_dir)
     write_behind: bool = False  # write prepared entries on a (non-daemon) thread: the caller goes on meanwhile
+    writers: list[threading.Thread] = field(default_factory=list, compare=False, repr=False)  # the threads started
 
     def load(self, source: str | Path) -> CandleColumns:
         """The candles of ``source``: from the cache when it holds this exact file, else parsed (and cached)."""
@@ -114,8 +115,10 @@ class CandleCache:
         if not self.write_behind:
             self._write(source, entry, key, candles, facts)
             return
-        threading.Thread(target=self._write, args=(source, entry, key, candles, facts), name="candle-cache-writer",
-                         daemon=False).start()
+        writer = threading.Thread(target=self._write, args=(source, entry, key, candles, facts),
+                                  name="candle-cache-writer", daemon=False)
+        self.writers.append(writer)
+        writer.start()
 
     def _write(self, source: Path, entry: Path, key: str, candles: CandleColumns,
                facts: dict[str, int] | None = None) -> None:

@@ -55,11 +55,11 @@ def test_a_prepared_entry_written_behind_is_whole_once_its_writer_ends(candle_fi
     def prepare(columns):
         return columns, {"filled": 0, "longest_run": 0, "tick_rounded": 0}
 
-    first, facts = CandleCache(cache_dir, write_behind=True).load_prepared(candle_file, "v", prepare)
-    writers = [t for t in threading.enumerate() if t.name == "candle-cache-writer"]
-    assert not any(t.daemon for t in writers)
-    for writer in writers:
-        writer.join()
+    cache = CandleCache(cache_dir, write_behind=True)
+    first, facts = cache.load_prepared(candle_file, "v", prepare)
+    [writer] = cache.writers  # kept, not looked up among live threads: a writer already done would be missed
+    assert not writer.daemon
+    writer.join()
     [entry] = cache_dir.iterdir()
     assert not entry.name.startswith(".")
     second, _ = CandleCache(cache_dir).load_prepared(candle_file, "v", lambda columns: None)
@@ -69,10 +69,11 @@ def test_a_prepared_entry_written_behind_is_whole_once_its_writer_ends(candle_fi
 def test_raw_columns_are_cached_before_the_caller_may_change_them(candle_file, cache_dir):
     """``load`` hands back the parsed columns, which a caller may round in place (a single-candle file): their
     entry is written before it returns, even for a backtest process, so the cache holds the file's values."""
-    CandleCache(cache_dir, write_behind=True).load(candle_file)
-    [entry] = cache_dir.iterdir()  # there already: no writer thread to wait for
+    cache = CandleCache(cache_dir, write_behind=True)
+    cache.load(candle_file)
+    assert cache.writers == []  # written on the caller's thread, not behind
+    [entry] = cache_dir.iterdir()
     assert (entry / "manifest.json").is_file()
-    assert not [t for t in threading.enumerate() if t.name == "candle-cache-writer"]
 
 
 @pytest.mark.slow
