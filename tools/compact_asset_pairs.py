@@ -1,6 +1,9 @@
 """Build candlebot's bundled pair catalog from a recorded Kraken AssetPairs reply.
 
-    python tools/compact_asset_pairs.py RECORDED.json SOURCE-NOTE > candlebot/exchanges/data/kraken_asset_pairs.json
+    python tools/compact_asset_pairs.py RECORDED.json SOURCE-NOTE > /tmp/pairs.json &&
+        mv /tmp/pairs.json exchanges/data/kraken_asset_pairs.json
+
+(Not ``> exchanges/data/...`` directly: the shell would empty the catalog this script reads its kept pairs from.)
 
 Keeps the spot pairs quoted in USD, EUR, XBT, USDT and USDC. The pairs already in the catalog keep their entries
 (the suite's expected fees and minimums rest on them); every other pair is taken from the recording. Fields

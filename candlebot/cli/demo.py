@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None, prog: str = "candlebot-demo") -> int:
         strategy = resolve_strategy(args.strategy, [])
         parse_params(strategy.Params, params, strategy.name)
     except ConfigError as exc:
-        print(f"candlebot: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
 
     with tempfile.TemporaryDirectory(prefix="candlebot-demo-") as folder:
