@@ -9,7 +9,6 @@ never placed twice (``candlebot.exchanges.kraken.orders``).
 
 from __future__ import annotations
 
-import difflib
 import random
 from decimal import Decimal
 from os import PathLike
@@ -30,7 +29,7 @@ from candlebot.exchanges.kraken.ratelimit import RateLimiter, tier_named, tradin
 from candlebot.exchanges.kraken.tradecounter import TradingCounter
 from candlebot.exchanges.kraken.fillboard import FillBoard
 from candlebot.exchanges.kraken.replies import AccountFees, KrakenOrder, TradesPage
-from candlebot.exchanges.kraken_pairs import find_pair, normalise
+from candlebot.exchanges.kraken_pairs import find_pair, unknown_pair_message
 
 MAX_OHLC_ROWS = 720
 PUBLIC_PACE_S = 1.0  # between pages of public history
@@ -104,11 +103,9 @@ class KrakenExchange:
         found = _find(self.pairs(), pair)
         if found is None and self.clock.monotonic() - self._pairs_at > 60:
             found = _find(self.pairs(refresh=True), pair)  # a pair listed since the cache was filled
-        if found is None:
-            names = [p.altname for p in self._pairs.values()]
-            close = difflib.get_close_matches(normalise(pair), names, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise FatalExchangeError(f"Kraken has no pair {pair!r}{hint}", code="EQuery:Unknown asset pair")
+        if found is None:  # named as the catalog names it (DOGEUSD suggests XDGUSD, not another coin)
+            known = unknown_pair_message(pair, [(p.altname, p.wsname) for p in self._pairs.values()])
+            raise FatalExchangeError(f"Kraken has no pair {pair!r}: {known}", code="EQuery:Unknown asset pair")
         return found
 
     # -- market data ---------------------------------------------------------------------------

@@ -98,7 +98,8 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
         (["--validate"], "--validate needs a Kraken API key"),
         (["--live", "--key-file", "/nonexistent/kraken.key"], "/nonexistent/kraken.key"),
         (["--live", "--key-file", "OPEN_KEY"], "chmod 600"),
-        (["-c", "DOGEUSD"], "Kraken has no pair 'DOGEUSD'"),
+        (["-c", "DOGEUSD"], "Kraken has no pair 'DOGEUSD': unknown pair 'DOGEUSD' (not among the"),
+        (["-c", "DOGEUSD"], "did you mean XDGUSD"),  # the coin Kraken calls XDG, not DOGUSD (another coin)
         (["-t", "0"], "-t must be a number of seconds within (0, 86400], got 0.0"),
         (["-t", "inf"], "-t must be a number of seconds within (0, 86400], got inf"),
         (["--json"], "--json is for backtests"),
