@@ -79,7 +79,7 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> B
     Outputs (log lines, sinks) are the caller's: ``attach_outputs`` on the same bus."""
     start_index = 0 if settings.start is None else bisect.bisect_left(chart.times, settings.start)
     if start_index >= len(chart):
-        raise ConfigError("no candles between -s and -e in the data")
+        raise ConfigError("no candles between --from and --to in the data")
     exchange = backtest_venue(chart, settings.pair, cash=settings.cash, fee_rate=settings.fee_rate,
                               slippage_bps=settings.slippage_bps, spread=settings.spread)
     clock = exchange.clock

@@ -218,7 +218,7 @@ class _Job:
         chart = loaded.chart
         first = 0 if setup.start is None else bisect.bisect_left(chart.times, setup.start)
         if first >= len(chart):
-            raise ConfigError("no candles between -s and -e in the data")
+            raise ConfigError("no candles between --from and --to in the data")
         plan = SearchPlan(space=space, objective=args.objective, method=args.method, seed=args.seed, budget=budget,
                           first=first, stop=len(chart), folds=args.walk_forward, in_sample_blocks=args.in_sample_blocks,
                           anchored=args.anchored)

@@ -47,7 +47,7 @@ def bad_row(tmp_path):
         (["--data", "demo", "--strategy", "sma_cross", "-p", "0.5"], "cannot make 30s candles from a file of 60s candles"),
         (["--data", "demo", "--strategy", "sma_cross", "-s", "2024-02-01", "-e", "2024-01-01"], "--from (2024-02-01 00:00:00) must be before --to (2024-01-01 00:00:00)"),
         (["--data", "demo", "--strategy", "sma_cross", "-s", "next tuesday-ish"], "--from: cannot read 'next tuesday-ish' as a date"),
-        (["--data", "demo", "--strategy", "sma_cross", "-s", "2030-01-01"], "no candles between -s and -e"),
+        (["--data", "demo", "--strategy", "sma_cross", "-s", "2030-01-01"], "no candles between --from and --to"),
         (["--data", "demo", "--strategy", "sma_cross", "-x", "binance"], "unknown exchange 'binance' (candlebot trades on: kraken)"),
         (["--data", "demo", "--strategy", "sma_cross", "-c", "DOGEUSD"], "unknown pair 'DOGEUSD' (not among the 1326 Kraken pairs candlebot knows; did you mean XDGUSD, XDGUSDT, XDGUSDC?)"),
         (["--data", "demo"], "the following arguments are required: --strategy"),

@@ -68,7 +68,7 @@ def test_the_start_flag_only_trades_from_there_and_the_silent_run_gives_the_same
 
 def test_a_start_after_the_last_candle_is_a_config_error():
     chart = _chart()
-    with pytest.raises(ConfigError, match="no candles between -s and -e"):
+    with pytest.raises(ConfigError, match="no candles between --from and --to"):
         build_backtest(_settings(start=float(chart.times[-1] + 60)), chart, EventBus())
 
 
