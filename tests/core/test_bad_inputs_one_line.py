@@ -80,12 +80,12 @@ CASES = {
         "(at least 30); use --walk-forward 69 or fewer"),
     "demo with an unknown strategy: refused before a simulator starts": (
         ["candlebot", "demo", "--strategy", "nope"],
-        "candlebot: error: unknown strategy 'nope' (available: bollinger, direction_mask, macd, parabolic_sar_stochastic, "
+        "candlebot demo: error: unknown strategy 'nope' (available: bollinger, direction_mask, macd, parabolic_sar_stochastic, "
         "sma_cross, stochastic, stochastic_sr_ma; no nope.py in FOLDER; your own: path/file.py[:Class] or "
         "package.module[:Class])"),
     "demo with a bad parameter": (
         ["candlebot", "demo", "--param", "fast=x"],
-        "candlebot: error: parameter fast: 'x' is not a valid integer"),
+        "candlebot demo: error: parameter fast: 'x' is not a valid integer"),
 }
 
 
