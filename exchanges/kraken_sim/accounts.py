@@ -43,6 +43,12 @@ your choice", e.g. a currency you hold none of): a sell that cannot also pay
 ``fee_base`` out of its available base pays the fee in quote instead. The
 order's ``oflags`` shows the preference in force (fciq or fcib).
 
+A validated order (``validate=true``) is checked as Kraken checks it: its arguments, the pair, ``ordermin``,
+``costmin`` and the price's decimals, never the account's funds. Kraken documents ``validate`` as "validate inputs
+only, do not submit order", and users report that it accepts orders their account could not pay (an account with no
+funds at all, a very large volume: github.com/dominiktraxl/pykrakenapi issues 39 and 44). So a ``--validate`` bot's
+paper sells validate although the account holds none of the coins its paper buys booked.
+
 Resting orders hold funds (buys: ``cost`` plus the fee if paid in quote, at the
 limit; sells: the volume plus the fee if paid in base), so that an order
 accepted now can always be paid when it fills. Matching is lazy:
@@ -198,6 +204,8 @@ class Accounts:
         cost = pair.cost(price if limit is None else limit, volume)  # a limit order is checked (and held) at its limit
         if cost < pair.costmin:
             raise KrakenError(COST_MINIMUM)
+        if request.validate:  # Kraken validates the order's inputs, not the account's funds (see the module docstring)
+            return None
         fee = pair.fee(cost, rate)
         prefers_base = self._prefers_base(request)
         if request.side == "buy":
@@ -212,8 +220,6 @@ class Accounts:
             fee_base = self._base_fee(fee, price)
             fee_in_base = prefers_base and available >= volume + fee_base
             need = volume + fee_base if fee_in_base else volume
-        if request.validate:
-            return None
         order = Order(
             txid=self.ids.make("O"), key=key, side=request.side, ordertype=request.ordertype, volume=volume,
             limit=limit, userref=request.userref, cl_ord_id=request.cl_ord_id,

@@ -59,8 +59,18 @@ def maker_fee(cost: Decimal) -> Decimal:
 ])
 def test_refused_orders_change_nothing(sim: KrakenSimulator, api: krakenex.API, fields: dict, error: str) -> None:
     assert add(api, fields) == {"error": [error]}
-    if "validate" not in fields:
+    if "validate" not in fields and error != "EOrder:Insufficient funds":  # validate never checks funds (below)
         assert add(api, fields, validate="true") == {"error": [error]}
+    assert sim.orders() == [] and sim.balances(KEY) == {"ZUSD": Decimal("10000")}
+
+
+@pytest.mark.parametrize("fields", [{**MARKET_BUY, "volume": "1"}, {**MARKET_BUY, "type": "sell"}])
+def test_validate_checks_the_order_not_the_funds(sim: KrakenSimulator, api: krakenex.API, fields: dict) -> None:
+    """Kraken: "validate inputs only"; an order the account could not pay still validates (a --validate bot's sells)."""
+    reply = ok(add(api, fields, validate="true"))
+
+    assert "txid" not in reply and reply["descr"]["order"].startswith(f"{fields['type']} ")
+    assert add(api, fields) == {"error": ["EOrder:Insufficient funds"]}
     assert sim.orders() == [] and sim.balances(KEY) == {"ZUSD": Decimal("10000")}
 
 
