@@ -101,29 +101,44 @@ def test_a_refused_order_whose_retry_would_wait_too_long_is_deferred_and_not_res
     exchange.close()
 
 
-@pytest.mark.parametrize("order_wait_max", [30.0, 1.0], ids=["waits", "deferred"])
-def test_a_refused_cancel_takes_its_own_place_on_the_trading_counter_too(
-        sim: Any, clock: SimClock, tmp_path: Path, order_wait_max: float) -> None:
-    """CancelOrder counts on the same counter (8 for a young order): its retry waits for room, within the same bound."""
-    exchange = adapter_on(sim.url, tmp_path, clock, tier="starter", order_wait_max=order_wait_max)
+def resting_order_then_full_counter(sim: Any, clock: SimClock, tmp_path: Path, exchange: KrakenExchange) -> str:
+    """A GTC buy far below the market (its cancel, under 5 s old, costs 8), then the rest of the counter taken."""
     resting = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01", "timeinforce": "GTC",
                "price": f"{exchange.order_book('XBTUSD', 1).bids[0].price / 2:.1f}"}
     (txid,) = exchange.client.add_order(resting, userref=11)["txid"]
     fill_trading_counter(sim, clock, tmp_path, TRADING_MAX - 1)  # the order took the first unit
+    return str(txid)
+
+
+def test_a_refused_cancel_is_retried_once_the_trading_counter_has_room(
+        sim: Any, clock: SimClock, tmp_path: Path) -> None:
+    """CancelOrder is on the same counter: its retry waits for its own place too."""
+    exchange = adapter_on(sim.url, tmp_path, clock, tier="starter", order_wait_max=30.0)
+    txid = resting_order_then_full_counter(sim, clock, tmp_path, exchange)
     refused_at = clock.now()
 
-    if order_wait_max < 9:  # the model, marked full (59 usable), needs 9 s of decay for a cost of 8
-        with pytest.raises(RateBudgetDeferred):
-            exchange.cancel_order(txid)
-        assert sim.counters()["private.CancelOrder"] == 1 and clock.now() - refused_at < 1.0
-        (order,) = sim.orders(userref=11)
-        assert order["status"] == "open"
-    else:
-        assert exchange.cancel_order(txid) is True
-        assert sim.counters()["private.CancelOrder"] == 2 and sim.counters()["order_rate_limited"] == 1
-        assert clock.now() - refused_at >= 8.9
-        (order,) = sim.orders(userref=11)
-        assert order["status"] == "canceled"
+    assert exchange.cancel_order(txid) is True
+
+    assert sim.counters()["private.CancelOrder"] == 2 and sim.counters()["order_rate_limited"] == 1
+    assert clock.now() - refused_at >= 8.9  # the model, marked full (59 usable), needs 9 s of decay for 8
+    (order,) = sim.orders(userref=11)
+    assert order["status"] == "canceled"
+    exchange.close()
+
+
+def test_a_refused_cancel_whose_retry_would_wait_too_long_is_deferred(
+        sim: Any, clock: SimClock, tmp_path: Path) -> None:
+    """Within the same bound as orders: a running bot's poll loop never waits 9 s for a cancel either."""
+    exchange = adapter_on(sim.url, tmp_path, clock, tier="starter", order_wait_max=1.0)
+    txid = resting_order_then_full_counter(sim, clock, tmp_path, exchange)
+    refused_at = clock.now()
+
+    with pytest.raises(RateBudgetDeferred):
+        exchange.cancel_order(txid)
+
+    assert sim.counters()["private.CancelOrder"] == 1 and clock.now() - refused_at < 1.0
+    (order,) = sim.orders(userref=11)
+    assert order["status"] == "open"
     exchange.close()
 
 
