@@ -6,7 +6,9 @@ What it adds to krakenex:
   ``_nonce`` is overridden and cannot be used), with the key held until the
   reply arrives, and the shared client-side REST rate counter; AddOrder and
   CancelOrder cost nothing there and wait instead for the pair's shared trading
-  counter (``tradecounter``), as Kraken counts them;
+  counter (``tradecounter``), as Kraken counts them: every send, a retry after
+  ``EOrder:Rate limit exceeded`` too, first takes its own place there, waiting
+  at most ``order_wait_max`` (longer: nothing is sent, ``RateBudgetDeferred``);
 - signed data that signs as it is sent: no ``None`` values, lists
   comma-joined, everything a string (krakenex signs ``urlencode(data)`` while
   ``requests`` encodes lists and ``None`` differently);
@@ -152,16 +154,13 @@ class KrakenClient:
         with self._public_lock:
             return self._public_api.query_public(method, data, timeout=self.timeout)
 
-    def _send_private(self, method: str, data: dict[str, str], lease: Lease | None = None, counted: bool = False) -> Any:
-        """``counted``: the call's trading-counter cost was taken already."""
+    def _send_private(self, method: str, data: dict[str, str], lease: Lease | None = None) -> Any:
         if lease is not None:
             return self._send_leased(method, data, lease)
         if self.sequencer is None:
             # krakenex raises its bare "key or secret is not set" Exception before taking a nonce.
             with self._lock:
                 return self._api.query_private(method, data, timeout=self.timeout)
-        if not counted and self.trading is not None and method in TRADING_METHODS:
-            self.trading.take(data.get("pair", ""), trading_cost(method))
         with self.sequencer.lease(call_cost(method)) as lease:
             return self._send_leased(method, data, lease)
 
@@ -188,10 +187,10 @@ class KrakenClient:
         return reply["result"]
 
     def _call_once(self, method: str, data: dict[str, str], *, private: bool, placing: bool,
-                   userref: int | None, lease: Lease | None = None, counted: bool = False) -> Any:
+                   userref: int | None, lease: Lease | None = None) -> Any:
         try:
             if private:
-                reply = self._send_private(method, dict(data), lease, counted)
+                reply = self._send_private(method, dict(data), lease)
             else:
                 reply = self._send_public(method, dict(data))
             return self._result(method, reply, placing=placing, userref=userref)
@@ -228,6 +227,8 @@ class KrakenClient:
         ``reserve``: counter units left free for others (default ``order_reserve``)."""
         if self.sequencer is None:
             raise ConfigError("private Kraken calls need credentials")
+        if any(method in TRADING_METHODS for method, _ in calls):
+            raise ValueError("private_reads sends reads only: orders and cancels wait for their pair's trading counter")
         cost = sum(call_cost(method) for method, _ in calls)
         try:
             with self.sequencer.try_lease(cost, reserve=self.order_reserve if reserve is None else reserve) as lease:
@@ -240,21 +241,33 @@ class KrakenClient:
     def add_order(self, params: Mapping[str, object], *, userref: int) -> Any:
         """AddOrder: retried only when provably refused before processing; else ``OrderOutcomeUnknown``."""
         data = clean_params({**params, "userref": userref})
-        if self.trading is not None and self.order_wait_max is not None:
-            try:  # bounded: nothing is sent when the pair's counter would hold the caller up longer
-                self.trading.take(data.get("pair", ""), trading_cost("AddOrder"), max_wait=self.order_wait_max)
-            except TradingDeferred as exc:
-                raise RateBudgetDeferred(f"Kraken AddOrder deferred: {exc}; nothing was sent", retry_after=exc.wait) from None
-            return self._call("AddOrder", data, private=True, placing=True, userref=userref, counted=True)
         return self._call("AddOrder", data, private=True, placing=True, userref=userref)
 
-    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None,
-              counted: bool = False) -> Any:
+    def _take_trading(self, method: str, data: Mapping[str, str], refused: ExchangeError | None) -> None:
+        """Take the call's place on its pair's trading counter, before each send (``refused``: the last refusal).
+
+        Bounded by ``order_wait_max``: nothing is sent when the counter would hold the caller up longer. Kraken
+        refused every earlier send of this call (only refusals before processing are retried), so nothing was placed.
+        """
+        if self.trading is None or method not in TRADING_METHODS:
+            return
+        try:
+            self.trading.take(data.get("pair", ""), trading_cost(method), max_wait=self.order_wait_max)
+        except TradingDeferred as exc:
+            sent = "nothing was sent" if refused is None else f"not sent again after Kraken refused it ({refused.code})"
+            raise RateBudgetDeferred(f"Kraken {method} deferred: {exc}; {sent}", retry_after=exc.wait,
+                                     code=None if refused is None else refused.code) from None
+
+    def _call(self, method: str, data: dict[str, str], *, private: bool, placing: bool, userref: int | None) -> Any:
         attempt = 0
+        refused: ExchangeError | None = None
         while True:
+            if private:
+                self._take_trading(method, data, refused)
             try:
-                return self._call_once(method, data, private=private, placing=placing, userref=userref, counted=counted)
+                return self._call_once(method, data, private=private, placing=placing, userref=userref)
             except TemporaryExchangeError as exc:
+                refused = exc
                 # For AddOrder the translation already turned every may-have-happened failure into
                 # OrderOutcomeUnknown; a TemporaryExchangeError here means it was refused unprocessed.
                 attempt += 1
@@ -268,7 +281,9 @@ class KrakenClient:
     def _backoff(self, exc: TemporaryExchangeError, retry: int, *, private: bool, method: str = "",
                  data: Mapping[str, str] | None = None) -> float:
         if isinstance(exc, RateLimitError):
-            if private and method in TRADING_METHODS and self.trading is not None:
+            if private and method in TRADING_METHODS:
+                if self.trading is None:  # no model of the counter to wait for: back off on the clock
+                    return self.retry.delay(retry, self.rng, self.retry.rate_limit_delay)
                 self.trading.mark_full((data or {}).get("pair", ""))
                 return self.rng.uniform(0.0, self.retry.base_delay)  # the next send waits for the trading counter
             if private and self.sequencer is not None and self.sequencer.limiter is not None:

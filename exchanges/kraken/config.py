@@ -56,9 +56,10 @@ class KrakenConfig:
     order_reserve          REST-counter units that deferrable reads (lookups by userref, balance refreshes)
                            leave free for the reads of placed orders' fills (AddOrder itself is not on the
                            REST counter) and for calls that wait (audits)
-    order_wait_max         the longest an order may wait for its pair's trading counter; longer: it is not
-                           sent (``RateBudgetDeferred``), so that the poll loop placing it never stalls
-                           (running bots: 1 s); None: it waits as long as the counter needs
+    order_wait_max         the longest an order (or a cancel) may wait for its pair's trading counter, each send:
+                           a retry after ``EOrder:Rate limit exceeded`` waits for its own place too; longer: it is
+                           not sent (``RateBudgetDeferred``; nothing placed), so that the poll loop placing it never
+                           stalls (running bots: 1 s); None: it waits as long as the counter needs
     share_fill_reads       a placed order's fill is read through the key's shared ``FillBoard`` (one
                            QueryOrders for every waiting order of every process), never waiting for the
                            budget: when it cannot be read at once the order is ``OrderFillPending`` and the

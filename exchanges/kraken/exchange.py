@@ -83,6 +83,8 @@ class KrakenExchange:
         self.client.close()
         if self.client.sequencer is not None:
             self.client.sequencer.close()
+        if self.client.trading is not None:
+            self.client.trading.close()
 
     def __enter__(self) -> KrakenExchange:
         return self

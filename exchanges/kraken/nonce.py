@@ -30,15 +30,13 @@ When it cannot be granted it raises ``LeaseDeferred`` with the expected wait,
 and the caller tries again on a later loop iteration.
 
 File: ``<state_dir>/kraken/key-<key_id>.state``, one fixed-width line
-``<nonce> <level> <at>`` rewritten in place (never truncated).
+``<nonce> <level> <at>`` (a ``LockedRecord``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -46,6 +44,7 @@ from typing import Iterator
 from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError
 from candlebot.live.paths import default_state_dir
+from candlebot.exchanges.kraken.lockedrecord import LockedRecord
 from candlebot.exchanges.kraken.ratelimit import CounterState, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -103,61 +102,15 @@ class NonceSequencer:
         self.path = base / "kraken" / f"key-{key_id}.state"
         self.clock: Clock = clock or LiveClock()
         self.limiter = limiter
-        self._thread_lock = threading.Lock()
-        self._fd: int | None = None
-        self._fd_pid: int | None = None
+        self._record = LockedRecord(self.path, width=_RECORD_WIDTH, what="the nonce file")
 
     def __repr__(self) -> str:
         return f"NonceSequencer(path={str(self.path)!r}, limiter={self.limiter!r})"
 
-    # -- the lock ---------------------------------------------------------------------------
-
-    def _file(self) -> int:
-        pid = os.getpid()
-        if self._fd is None or self._fd_pid != pid:
-            # After a fork the inherited descriptor shares the parent's lock: open our own.
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            except OSError as exc:
-                raise ConfigError(f"cannot open the nonce file {self.path}: {exc.strerror or exc}") from exc
-            self._fd_pid = pid
-        return self._fd
-
-    @contextmanager
-    def _locked(self) -> Iterator[int]:
-        with self._thread_lock:
-            fd = self._file()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield fd
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-    @contextmanager
-    def _try_locked(self) -> Iterator[int | None]:
-        """The locked file, or None when another thread or process holds the key right now."""
-        if not self._thread_lock.acquire(blocking=False):
-            yield None
-            return
-        try:
-            fd = self._file()
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield None
-                return
-            try:
-                yield fd
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
-
     @contextmanager
     def try_lease(self, cost: int = 1, *, reserve: float = 0.0) -> Iterator[Lease]:
         """The key now, or ``LeaseDeferred``: never waits; keeps ``reserve`` counter units free for others."""
-        with self._try_locked() as fd:
+        with self._record.try_locked() as fd:
             if fd is None:
                 raise LeaseDeferred("another call holds the key", 0.0)
             wait = self._admit(fd, cost, reserve)
@@ -173,7 +126,7 @@ class NonceSequencer:
     def lease(self, cost: int = 1) -> Iterator[Lease]:
         """Hold the key until the block ends; first wait (unlocked) until the rate counter has room for ``cost``."""
         while True:
-            with self._locked() as fd:
+            with self._record.locked() as fd:
                 wait = self._admit(fd, cost)
                 if wait <= 0:
                     lease = Lease(self, fd)
@@ -188,8 +141,7 @@ class NonceSequencer:
     # -- the record (called with the lock held) ---------------------------------------------
 
     def _read(self, fd: int) -> tuple[int, CounterState]:
-        raw = os.pread(fd, _RECORD_WIDTH, 0)
-        text = raw.decode("ascii", "replace").strip()
+        text = self._record.read(fd)
         if not text:
             return 0, CounterState()
         try:
@@ -200,8 +152,7 @@ class NonceSequencer:
             return 0, CounterState()
 
     def _write(self, fd: int, nonce: int, counter: CounterState) -> None:
-        record = f"{nonce} {counter.level:.6f} {counter.at:.6f}".ljust(_RECORD_WIDTH - 1) + "\n"
-        os.pwrite(fd, record.encode("ascii"), 0)
+        self._record.write(fd, f"{nonce} {counter.level:.6f} {counter.at:.6f}")
 
     def _advance(self, fd: int) -> int:
         last, counter = self._read(fd)
@@ -227,16 +178,13 @@ class NonceSequencer:
 
     def mark_rate_limited(self) -> None:
         """The server refused a call for its rate counter: record the counter as full, as of now."""
-        with self._locked() as fd:
+        with self._record.locked() as fd:
             self._mark_full(fd)
 
     def peek(self) -> tuple[int, CounterState]:
         """The stored (last nonce, counter): for tests and diagnostics."""
-        with self._locked() as fd:
+        with self._record.locked() as fd:
             return self._read(fd)
 
     def close(self) -> None:
-        with self._thread_lock:
-            if self._fd is not None and self._fd_pid == os.getpid():
-                os.close(self._fd)
-            self._fd = None
+        self._record.close()

@@ -7,22 +7,18 @@ modelled counter has no room; a refusal (``EOrder:Rate limit exceeded``) marks
 it full. Times are ``Clock.monotonic`` seconds.
 
 File: ``<state_dir>/kraken/key-<key_id>.trading-<pair>``, one fixed-width line
-``<level> <at>`` rewritten in place under an ``fcntl`` lock.
+``<level> <at>`` (a ``LockedRecord``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import re
 import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from candlebot.clock import Clock
-from candlebot.errors import ConfigError
+from candlebot.exchanges.kraken.lockedrecord import LockedRecord
 from candlebot.exchanges.kraken.ratelimit import CounterState, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -39,7 +35,7 @@ class TradingDeferred(Exception):
 
 
 class TradingCounter:
-    """The trading counters of one key (one file per pair); thread-safe."""
+    """The trading counters of one key (one file per pair); thread-safe. ``close`` it when done."""
 
     def __init__(self, folder: Path, key_id: str, *, clock: Clock, limiter: RateLimiter) -> None:
         self.folder = folder
@@ -47,6 +43,7 @@ class TradingCounter:
         self.clock = clock
         self.limiter = limiter
         self._lock = threading.Lock()
+        self._records: dict[str, LockedRecord] = {}
 
     def __repr__(self) -> str:
         return f"TradingCounter(folder={str(self.folder)!r}, limiter={self.limiter!r})"
@@ -54,30 +51,23 @@ class TradingCounter:
     def path(self, pair: str) -> Path:
         return self.folder / f"key-{self.key_id}.trading-{re.sub(r'[^A-Za-z0-9]', '_', pair) or 'any'}"
 
-    @contextmanager
-    def _locked(self, pair: str) -> Iterator[int]:
+    def _record(self, pair: str) -> LockedRecord:
         with self._lock:
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                fd = os.open(self.path(pair), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            except OSError as exc:
-                raise ConfigError(f"cannot open the trading counter {self.path(pair)}: {exc.strerror or exc}") from exc
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield fd
-            finally:
-                os.close(fd)  # releases the lock
+            record = self._records.get(pair)
+            if record is None:
+                record = self._records[pair] = LockedRecord(self.path(pair), width=_RECORD_WIDTH,
+                                                            what="the trading counter")
+            return record
 
-    def _read(self, fd: int) -> CounterState:
-        text = os.pread(fd, _RECORD_WIDTH, 0).decode("ascii", "replace").strip()
+    def _read(self, record: LockedRecord, fd: int) -> CounterState:
         try:
-            level, at = text.split()
+            level, at = record.read(fd).split()
             return CounterState(float(level), float(at))
         except ValueError:
             return CounterState()
 
-    def _write(self, fd: int, state: CounterState) -> None:
-        os.pwrite(fd, f"{state.level:.6f} {state.at:.6f}".ljust(_RECORD_WIDTH - 1).encode("ascii") + b"\n", 0)
+    def _write(self, record: LockedRecord, fd: int, state: CounterState) -> None:
+        record.write(fd, f"{state.level:.6f} {state.at:.6f}")
 
     def take(self, pair: str, cost: int, *, max_wait: float | None = None) -> None:
         """Count a call of ``cost`` on ``pair``'s counter, first waiting until the model has room for it.
@@ -87,11 +77,12 @@ class TradingCounter:
         """
         if cost <= 0:
             return
+        record = self._record(pair)
         while True:
-            with self._locked(pair) as fd:
-                admitted, wait = self.limiter.admit(self._read(fd), cost, self.clock.monotonic())
+            with record.locked() as fd:
+                admitted, wait = self.limiter.admit(self._read(record, fd), cost, self.clock.monotonic())
                 if admitted is not None:
-                    self._write(fd, admitted)
+                    self._write(record, fd, admitted)
                     return
             if max_wait is not None and wait > max_wait:
                 raise TradingDeferred(wait)
@@ -100,10 +91,18 @@ class TradingCounter:
 
     def mark_full(self, pair: str) -> None:
         """Kraken refused a trading call for this counter: assume it is full, as of now."""
-        with self._locked(pair) as fd:
-            self._write(fd, self.limiter.refused(self.clock.monotonic()))
+        record = self._record(pair)
+        with record.locked() as fd:
+            self._write(record, fd, self.limiter.refused(self.clock.monotonic()))
 
     def level(self, pair: str) -> float:
         """The modelled level now: for tests and diagnostics."""
-        with self._locked(pair) as fd:
-            return self.limiter.level_at(self._read(fd), self.clock.monotonic())
+        record = self._record(pair)
+        with record.locked() as fd:
+            return self.limiter.level_at(self._read(record, fd), self.clock.monotonic())
+
+    def close(self) -> None:
+        with self._lock:
+            records, self._records = list(self._records.values()), {}
+        for record in records:
+            record.close()
