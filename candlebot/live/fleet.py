@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from candlebot.live.wholefile import UnreadableFile, read_json, write_json
 from candlebot.money import ZERO
 
 HOLD_SUFFIX = ".hold"
@@ -163,12 +164,9 @@ class HoldBoard:
         return found
 
     def set(self, hold: FleetHold) -> None:
-        """Written whole (temporary file, rename): a reader never sees half a hold."""
+        """Written whole: a reader never sees half a hold."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self._path(hold.asset)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
-        temporary.write_text(json.dumps({"asset": hold.asset, "reason": hold.reason, "at": hold.at}))
-        os.replace(temporary, path)
+        write_json(self._path(hold.asset), {"asset": hold.asset, "reason": hold.reason, "at": hold.at})
 
     def lift(self, asset: str, seen_at: float) -> FleetHold | None:
         """Remove the hold on ``asset`` unless it was set from a later account read than ``seen_at``."""
@@ -184,9 +182,9 @@ class HoldBoard:
 
     def _read(self, path: Path) -> FleetHold | None:
         try:
-            data = json.loads(path.read_text())
+            data = read_json(path)
             return FleetHold(str(data["asset"]), str(data["reason"]), float(data["at"]))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):  # unreadable: still a hold, never silently none
+        except (UnreadableFile, ValueError, KeyError, TypeError):  # unreadable: still a hold, never silently none
             return FleetHold(path.name[len(self.prefix):-len(HOLD_SUFFIX)], f"unreadable hold file {path}", 0.0)
