@@ -45,23 +45,12 @@ class Claim:
 
 
 class FleetBooks:
-    """The other bots on ``account`` (a ``kraken:<fingerprint>``) in ``bots_dir``, ``own`` left out."""
+    """The bots on ``account`` (a ``kraken:<fingerprint>``) in ``bots_dir``; ``own``: this bot's state file."""
 
     def __init__(self, bots_dir: Path, account: str, own: Path) -> None:
         self.bots_dir = bots_dir
         self.account = account
         self.own = own
-
-    def claims(self) -> dict[str, Claim]:
-        """Each other bot's claim by file name; raises ``sqlite3.Error`` / ``OSError`` when one cannot be read."""
-        found = {}
-        for path in sorted(self.bots_dir.glob("*.sqlite")):
-            if path.name == self.own.name:
-                continue
-            claim = read_claim(path, self.account)
-            if claim is not None:
-                found[path.name] = claim
-        return found
 
     def seen(self) -> dict[str, SeenBooks]:
         """Every bot's books on ``account`` by file name, ``own`` included (a read shared by the fleet needs them)."""
@@ -71,15 +60,6 @@ class FleetBooks:
             if seen is not None:
                 found[path.name] = seen
         return found
-
-    def required(self, base: str, before: dict[str, Claim], after: dict[str, Claim]) -> Decimal:
-        """What the other bots need of ``base`` across an account read between ``before`` and ``after``."""
-        total = ZERO
-        for name in before.keys() & after.keys():  # a file that came or went meanwhile is not compared yet
-            first, second = before[name], after[name]
-            if first.base == base and second.base == base:
-                total += min(first.required, second.required)
-        return total
 
 
 @dataclass(frozen=True)
@@ -92,12 +72,6 @@ class SeenBooks:
 
 
 EMPTY_BOOKS = hashlib.sha256(b"[[], []]").hexdigest()  # the digest of books with no order: a new bot's
-
-
-def read_claim(path: Path, account: str) -> Claim | None:
-    """The claim of the bot whose state file is ``path``, or None when it is not on ``account``."""
-    seen = read_books(path, account)
-    return None if seen is None else seen.claim
 
 
 def read_books(path: Path, account: str) -> SeenBooks | None:
