@@ -229,8 +229,13 @@ class Auditor:
         self.attempts += 1
         self._read.start()
 
+    @property
+    def reading(self) -> bool:
+        """An audit's account read is in flight, or done and not compared yet (the next ``poll`` compares it)."""
+        return self._read is not None
+
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the account read in flight, if any (tests; the bot's loop never waits)."""
+        """Wait for the account read in flight, if any (tests step an audit with it; the bot's loop never waits)."""
         if self._read is not None and self._read.thread is not None:
             self._read.thread.join(timeout)
 

@@ -113,7 +113,7 @@ def audited(auditor: Auditor) -> None:
     """Poll until the audit the poll starts is compared: its read runs on a worker thread, the next poll compares
     (a read that booked a late order, or that a booking raced, is followed by another)."""
     auditor.poll()
-    while auditor._read is not None:
+    while auditor.reading:
         auditor.join(5)
         auditor.poll()
 
@@ -130,7 +130,7 @@ def test_books_that_agree_with_the_account_let_the_bot_trade(tmp_path: Path) -> 
 
     assert bot.buy(1) is None and "start-up audit" in bot.trader.holds["start"]  # no order on unchecked books
     auditor.poll()  # the first audit reads on a worker thread: the poll returns at once
-    assert auditor._read is not None and bot.buy(1) is None
+    assert auditor.reading and bot.buy(1) is None
     audited(auditor)
 
     assert [(a.problems, a.held, a.booked_volume, a.account_volume) for a in bot.audits()] == [((), False, trade.volume, trade.volume)]
@@ -204,14 +204,14 @@ def test_later_audits_read_off_the_bot_thread_and_drop_a_read_raced_by_a_booking
     auditor.next_due = bot.clock.now()
 
     auditor.poll()  # starts a read on a worker thread and returns at once
-    assert len(bot.audits()) == 1 and auditor._read is not None and not auditor._read.done
+    assert len(bot.audits()) == 1 and auditor.reading and not auditor._read.done  # the read waits at the gate
     trade = bot.buy(0)  # booked while the account is being read: the read may be from before or after it
     bot.account.base, bot.account.orders = trade.volume, [filled(trade)]
     bot.account.gate.set()
-    auditor._read.thread.join(5)
+    auditor.join(5)
     auditor.poll()  # the stale read is dropped and a new one starts
     assert len(bot.audits()) == 1
-    auditor._read.thread.join(5)
+    auditor.join(5)
     auditor.poll()
     assert len(bot.audits()) == 2 and bot.audits()[-1].problems == () and bot.audits()[-1].booked_volume == trade.volume
 
