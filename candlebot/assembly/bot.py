@@ -346,10 +346,9 @@ def _auditor(settings: BotSettings, desk: _Desk, trader: Trader, shared: SharedA
 
     assert credentials is not None  # live
     started = desk.exchange.start_balances if isinstance(desk.exchange, LiveExchange) else None
-    return Auditor(bot=settings.identity.name, pair=desk.pair, account=shared.account, store=desk.store,
-                   ledger=desk.ledger, trader=trader, bus=desk.bus, clock=clock, interval_s=settings.audit_interval,
-                   fleet=shared.fleet, board=HoldBoard(settings.state_dir, credentials.key_id), shared=shared,
-                   started=started)
+    return Auditor(bot=settings.identity.name, pair=desk.pair, shared=shared,
+                   board=HoldBoard(settings.state_dir, credentials.key_id), store=desk.store, ledger=desk.ledger,
+                   trader=trader, bus=desk.bus, clock=clock, interval_s=settings.audit_interval, started=started)
 
 
 def crash_record(settings: BotSettings, monotonic: Callable[[], float]) -> CrashRecord:

@@ -21,9 +21,7 @@ this audit must look, with the listing complete.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +30,8 @@ from typing import Callable, Protocol
 from candlebot.clock import Clock
 from candlebot.live.fleet import EMPTY_BOOKS, Claim, FleetBooks, SeenBooks, read_books
 from candlebot.live.paths import boot_id
+from candlebot.live.sharedread import Stamp, one_reader
+from candlebot.live.wholefile import UnreadableFile, read_json, write_json
 from candlebot.money import ZERO
 from candlebot.venue import Fill, Side
 
@@ -114,16 +114,22 @@ class AccountRead:
         return total, tuple(claims)
 
     def to_json(self) -> str:
-        return json.dumps({
+        return json.dumps(self.to_data())
+
+    def to_data(self) -> dict[str, object]:
+        return {
             "server_time": self.server_time, "read_at": self.read_at, "since": self.since, "complete": self.complete,
             "balances": {k: str(v) for k, v in self.balances.items()},
             "orders": [[o.txid, o.userref, o.status, o.side.value, str(o.volume_executed), str(o.price), str(o.cost),
                         str(o.fee), o.time] for o in self.orders.values()],
-            "before": _books_json(self.before), "after": _books_json(self.after), "boot": self.boot})
+            "before": _books_json(self.before), "after": _books_json(self.after), "boot": self.boot}
 
     @classmethod
     def from_json(cls, text: str) -> AccountRead:
-        data = json.loads(text)
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: dict) -> AccountRead:
         orders = {}
         for txid, userref, status, side, executed, price, cost, fee, time in data["orders"]:
             orders[int(userref)] = ListedOrder(str(txid), int(userref), str(status), Side(side), Decimal(executed),
@@ -151,32 +157,24 @@ class SharedAccount:
         """A read fresh enough for this bot's audit, another bot's or a new one. ``since_for(server_time)``: from
         which Kraken time this audit needs the closed orders; ``newer_than``: Kraken's time of this bot's last audit.
         Waits for the key's budget (and for another bot's read in progress): call it off the poll loop."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # one reader at a time: the others then use its read
+        with one_reader(self.lock_path):  # one reader at a time: the others then use its read
             own = read_books(self.fleet.own, self.fleet.account) if self.fleet.own.exists() else None
             shared = self._fresh(since_for, newer_than, own.digest if own is not None else EMPTY_BOOKS)
             if shared is not None:
                 return shared
             made = self._read(since_for)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
-            temporary.write_text(made.to_json())
-            os.replace(temporary, self.path)  # whole or not at all: a reader never sees half a read
+            write_json(self.path, made.to_data())  # whole or not at all: a reader never sees half a read
             return made
-        finally:
-            os.close(fd)  # releases the lock
 
     def _fresh(self, since_for: Callable[[float], float], newer_than: float | None, digest: str) -> AccountRead | None:
         try:
-            shared = AccountRead.from_json(self.path.read_text())
+            shared = AccountRead.from_data(read_json(self.path))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, ArithmeticError):  # unreadable: read again (and replace it)
+        except (UnreadableFile, ValueError, KeyError, TypeError, ArithmeticError):  # unreadable: read again (and replace it)
             return None
-        age = self.clock.monotonic() - shared.read_at
-        if shared.boot != boot_id() or not 0.0 <= age <= self.fresh_s:
-            return None  # a monotonic time from another boot says nothing about now
+        if not Stamp(shared.read_at, shared.boot).fresh(self.clock.monotonic(), self.fresh_s):
+            return None
         if newer_than is not None and shared.server_time <= newer_than:
             return None  # this bot's last audit compared it (or a later read) already
         if not shared.complete or shared.since > since_for(shared.server_time):

@@ -44,8 +44,8 @@ from typing import Callable, Iterable, Protocol
 
 from candlebot.clock import Clock
 from candlebot.events import BooksAudited, BotError, EventBus
-from candlebot.live.accountread import MAX_PAGES, PAGE, TIME_MARGIN_S, AccountRead, SharedAccount
-from candlebot.live.fleet import Claim, FleetBooks, FleetHold, HoldBoard
+from candlebot.live.accountread import TIME_MARGIN_S, SharedAccount
+from candlebot.live.fleet import Claim, FleetHold, HoldBoard
 from candlebot.venue import Fill, OrderRequest, Side
 from candlebot.trading.ledger import Ledger
 from candlebot.money import ZERO
@@ -78,19 +78,6 @@ class AccountOrder(Protocol):
     volume_executed: Decimal
 
     def fill(self, pair_name: str) -> Fill: ...
-
-
-class Account(Protocol):
-    """What an audit reads: Kraken's time, the account's balances and its orders (Kraken's adapter fits)."""
-
-    def server_time(self) -> float: ...
-
-    def balances(self) -> dict[str, Decimal]: ...
-
-    def open_orders(self, userref: int | None = None) -> list[AccountOrder]: ...
-
-    def closed_orders(self, userref: int | None = None, *, start: float | None = None,
-                      ofs: int | None = None) -> list[AccountOrder]: ...
 
 
 class AuditStore(Protocol):
@@ -143,7 +130,7 @@ class _Snapshot:
 
 
 class _Read:
-    """The account read of one audit, on a worker thread or inline."""
+    """The account read of one audit, on a worker thread."""
 
     def __init__(self, call: Callable[[], AccountView]) -> None:
         self.call = call
@@ -168,25 +155,22 @@ class _Read:
 
 class Auditor:
     """Audits one live bot's books (with its fleet's); ``poll()`` from the bot's loop, never blocking it.
-    ``fleet``/``board``: the other bots on the key and their shared holds (None: a lone bot); ``shared``: the
-    key's account reads shared by its bots (None: this bot reads for itself); ``started(balances, read_at)``:
-    told the start-up audit's account read (the venue's first balances: no second read for them)."""
+    ``shared``: the key's account reads, shared by its bots (a bot alone on its key is a fleet of one: the same
+    reads, the same comparison); ``board``: the key's shortage holds; ``started(balances, read_at)``: told the
+    start-up audit's account read (the venue's first balances: no second read for them)."""
 
     def __init__(
-        self, *, bot: str, pair: PairInfo, account: Account, store: AuditStore, ledger: Ledger, trader: Trader,
-        bus: EventBus, clock: Clock, interval_s: float = 600.0, retry_s: float = 30.0,
-        fleet: FleetBooks | None = None, board: HoldBoard | None = None, shared: SharedAccount | None = None,
+        self, *, bot: str, pair: PairInfo, shared: SharedAccount, board: HoldBoard, store: AuditStore, ledger: Ledger,
+        trader: Trader, bus: EventBus, clock: Clock, interval_s: float = 600.0, retry_s: float = 30.0,
         started: Callable[[dict[str, Decimal], float], None] | None = None,
     ) -> None:
         self.bot = bot
         self.pair = pair
-        self.account = account
         self.store = store
         self.ledger = ledger
         self.trader = trader
         self.bus = bus
         self.clock = clock
-        self.fleet = fleet
         self.board = board
         self.shared = shared
         self.started = started
@@ -199,7 +183,6 @@ class Auditor:
         self._surplus: Decimal | None = None  # the account's base beyond the fleet's books at the last audit
         self._suspects: dict[int, tuple[Side, Decimal | None]] = {}  # declared never placed: side, surplus before
         self._unbookable: set[int] = set()  # found late but not bookable: left to the comparison (a mismatch)
-        self._inline = False  # the next read inline (tests drive an audit step by step with it)
         self._read: _Read | None = None
         self._snapshot: _Snapshot | None = None
         self._reported: tuple[tuple[str, ...], bool] = ((), False)  # what the last alert said: problems, held
@@ -244,47 +227,28 @@ class Auditor:
         last, wide = self._last_read, FLEET_HOLD in self.trader.holds
         self._read = _Read(lambda: self.read_account(last, wide))
         self.attempts += 1
-        if self._inline:
-            self._inline = False
-            self._read.run()
-            self._finish()
-        else:
-            self._read.start()
+        self._read.start()
+
+    @property
+    def reading(self) -> bool:
+        """An audit's account read is in flight, or done and not compared yet (the next ``poll`` compares it)."""
+        return self._read is not None
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the account read in flight, if any (tests; the bot's loop never waits)."""
+        """Wait for the account read in flight, if any (tests step an audit with it; the bot's loop never waits)."""
         if self._read is not None and self._read.thread is not None:
             self._read.thread.join(timeout)
 
     def read_account(self, last: float | None, wide: bool = False) -> AccountView:
-        """The other bots' books, then the account from Kraken's time ``last`` (less the look-back), then their
-        books again; ``last`` None or ``wide`` (a shortage: a late order may be what is missing): a day back.
-        With ``shared``: another bot's read of the key's account when it is fresh and saw these books."""
+        """The key's account from Kraken's time ``last`` (less the look-back), with the books of every bot on the key
+        before and after it (``SharedAccount``: another bot's read when it is fresh and saw these books);
+        ``last`` None or ``wide`` (a shortage: a late order may be what is missing): a day back."""
 
         def since_for(now: float) -> float:
             return now - FIRST_WINDOW_S if last is None or wide else min(last, now) - max(self.interval_s, LOOKBACK_S)
 
-        if self.shared is not None:
-            return self._view(self.shared.read(since_for, newer_than=last))
-        before = self.fleet.claims() if self.fleet is not None else {}
-        now = self.account.server_time()
-        since = since_for(now)
-        balances = self.account.balances()
-        found: dict[int, AccountOrder] = {o.userref: o for o in self.account.open_orders() if o.userref is not None}
-        complete = False
-        for page in range(MAX_PAGES):
-            batch = self.account.closed_orders(start=since - TIME_MARGIN_S, ofs=page * PAGE if page else None)
-            found.update((o.userref, o) for o in batch if o.userref is not None and o.userref not in found)
-            if len(batch) < PAGE:
-                complete = True
-                break
-        after = self.fleet.claims() if self.fleet is not None else {}
-        others = self.fleet.required(self.pair.base, before, after) if self.fleet is not None else ZERO
-        claims = tuple(c for name, c in sorted(after.items()) if name in before and c.base == self.pair.base)
-        return AccountView(balances.get(self.pair.base, ZERO), found, since, complete, now, others, claims)
-
-    def _view(self, read: AccountRead) -> AccountView:
-        others, claims = read.others(self.fleet.own.name if self.fleet is not None else "", self.pair.base)
+        read = self.shared.read(since_for, newer_than=last)
+        others, claims = read.others(self.shared.fleet.own.name, self.pair.base)
         return AccountView(read.balances.get(self.pair.base, ZERO), dict(read.orders), read.since, read.complete,
                            read.server_time, others, claims, read.balances, read.read_at)
 
@@ -318,15 +282,14 @@ class Auditor:
             self.store.set_meta(HOLD_KEY, reason)
             self._hold(reason)
         if findings.shortage is not None:
-            if self.board is not None:
-                self.board.set(FleetHold(self.pair.base, findings.shortage, view.server_time))
+            self.board.set(FleetHold(self.pair.base, findings.shortage, view.server_time))
             self._hold_fleet(findings.shortage)
         else:
-            lifted = self.board.lift(self.pair.base, view.server_time) if self.board is not None else None
+            lifted = self.board.lift(self.pair.base, view.server_time)
             if lifted is not None:
                 log.warning("audit: the account covers the books of the bots on this key again: fleet hold on %s "
                             "lifted", lifted.asset)
-            if self.board is None or not self.board.holds():
+            if not self.board.holds():
                 self._lift_fleet()
         self._check_suspects(view.base - snapshot.booked - view.others)
         self._report(snapshot.booked, view, findings)
@@ -410,8 +373,6 @@ class Auditor:
 
     def _follow_board(self) -> None:
         """Another bot's audit held (or freed) the key's account: follow at once, and audit to see for ourselves."""
-        if self.board is None:
-            return
         holds = self.board.holds()
         if holds and FLEET_HOLD not in self.trader.holds:
             self._hold_fleet("; ".join(f"{h.reason}" for h in holds))

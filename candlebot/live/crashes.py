@@ -17,12 +17,12 @@ bot counts its own crashes, in ``<label>.crashes`` beside its state file, writte
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Callable
 
 from candlebot.errors import ConfigError
+from candlebot.live.wholefile import UnreadableFile, read_json, write_json
 
 CRASH_LIMIT = 5
 CRASH_WINDOW_S = 900.0
@@ -72,17 +72,15 @@ class CrashRecord:
 
     def _read(self) -> dict[str, Any]:
         try:
-            record = json.loads(self.path.read_text())
+            record = read_json(self.path)
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError):
+        except UnreadableFile:
             return {"running": "unreadable"}  # a half-written file: its writer died mid-write, which is a crash
         return record if isinstance(record, dict) else {}
 
     def _write(self, record: dict[str, Any]) -> None:
         try:
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps(record))
-            os.replace(temporary, self.path)
+            write_json(self.path, record)
         except OSError as exc:
             raise ConfigError(f"cannot write {self.path}: {exc.strerror or exc}") from None

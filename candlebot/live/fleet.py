@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from candlebot.live.wholefile import UnreadableFile, read_json, write_json
 from candlebot.money import ZERO
 
 HOLD_SUFFIX = ".hold"
@@ -44,23 +45,12 @@ class Claim:
 
 
 class FleetBooks:
-    """The other bots on ``account`` (a ``kraken:<fingerprint>``) in ``bots_dir``, ``own`` left out."""
+    """The bots on ``account`` (a ``kraken:<fingerprint>``) in ``bots_dir``; ``own``: this bot's state file."""
 
     def __init__(self, bots_dir: Path, account: str, own: Path) -> None:
         self.bots_dir = bots_dir
         self.account = account
         self.own = own
-
-    def claims(self) -> dict[str, Claim]:
-        """Each other bot's claim by file name; raises ``sqlite3.Error`` / ``OSError`` when one cannot be read."""
-        found = {}
-        for path in sorted(self.bots_dir.glob("*.sqlite")):
-            if path.name == self.own.name:
-                continue
-            claim = read_claim(path, self.account)
-            if claim is not None:
-                found[path.name] = claim
-        return found
 
     def seen(self) -> dict[str, SeenBooks]:
         """Every bot's books on ``account`` by file name, ``own`` included (a read shared by the fleet needs them)."""
@@ -70,15 +60,6 @@ class FleetBooks:
             if seen is not None:
                 found[path.name] = seen
         return found
-
-    def required(self, base: str, before: dict[str, Claim], after: dict[str, Claim]) -> Decimal:
-        """What the other bots need of ``base`` across an account read between ``before`` and ``after``."""
-        total = ZERO
-        for name in before.keys() & after.keys():  # a file that came or went meanwhile is not compared yet
-            first, second = before[name], after[name]
-            if first.base == base and second.base == base:
-                total += min(first.required, second.required)
-        return total
 
 
 @dataclass(frozen=True)
@@ -91,12 +72,6 @@ class SeenBooks:
 
 
 EMPTY_BOOKS = hashlib.sha256(b"[[], []]").hexdigest()  # the digest of books with no order: a new bot's
-
-
-def read_claim(path: Path, account: str) -> Claim | None:
-    """The claim of the bot whose state file is ``path``, or None when it is not on ``account``."""
-    seen = read_books(path, account)
-    return None if seen is None else seen.claim
 
 
 def read_books(path: Path, account: str) -> SeenBooks | None:
@@ -163,12 +138,9 @@ class HoldBoard:
         return found
 
     def set(self, hold: FleetHold) -> None:
-        """Written whole (temporary file, rename): a reader never sees half a hold."""
+        """Written whole: a reader never sees half a hold."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self._path(hold.asset)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
-        temporary.write_text(json.dumps({"asset": hold.asset, "reason": hold.reason, "at": hold.at}))
-        os.replace(temporary, path)
+        write_json(self._path(hold.asset), {"asset": hold.asset, "reason": hold.reason, "at": hold.at})
 
     def lift(self, asset: str, seen_at: float) -> FleetHold | None:
         """Remove the hold on ``asset`` unless it was set from a later account read than ``seen_at``."""
@@ -184,9 +156,9 @@ class HoldBoard:
 
     def _read(self, path: Path) -> FleetHold | None:
         try:
-            data = json.loads(path.read_text())
+            data = read_json(path)
             return FleetHold(str(data["asset"]), str(data["reason"]), float(data["at"]))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError):  # unreadable: still a hold, never silently none
+        except (UnreadableFile, ValueError, KeyError, TypeError):  # unreadable: still a hold, never silently none
             return FleetHold(path.name[len(self.prefix):-len(HOLD_SUFFIX)], f"unreadable hold file {path}", 0.0)

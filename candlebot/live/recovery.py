@@ -54,7 +54,10 @@ class Reconciler:
         self.absent_after = absent_after
         self.lookup_every = lookup_every
         self._not_before: dict[int, float] = {}  # userref -> when (monotonic) it may be looked up again
-        self._known_since: dict[int, float] = {}  # userref -> when (monotonic) this process first knew the intent
+        # userref -> when (monotonic) this process first knew the intent. Not derivable from the intent: its
+        # ``created`` is the calendar (a step would end the window early), and an adopted intent's is an earlier
+        # process's, whose monotonic time means nothing here (it gets the whole window again).
+        self._known_since: dict[int, float] = {}
         pending = list(pending)
         for intent in pending:
             self._known_since[intent.order.userref] = clock.monotonic()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Mapping
 
 from candlebot.errors import StateFileError
+from candlebot.live.wholefile import replace_whole
 
 Layout = dict[str, tuple[tuple[str, str, int, int], ...]]  # table -> (name, type, notnull, pk) per column
 
@@ -94,12 +95,7 @@ def _create(path: Path, schema: Schema) -> None:
             db.close()
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        replace_whole(temporary, path)
     except (OSError, sqlite3.Error) as exc:
         temporary.unlink(missing_ok=True)
         raise StateFileError(f"cannot create state file {path}: {exc}") from None

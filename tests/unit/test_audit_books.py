@@ -10,7 +10,9 @@ from itertools import count
 from pathlib import Path
 
 from candlebot.cli import ledger as ledger_cli
+from candlebot.live.accountread import SharedAccount
 from candlebot.live.audit import FLEET_HOLD_KEY, HOLD_KEY, Auditor
+from candlebot.live.fleet import FleetBooks, HoldBoard
 from candlebot.chart import Chart
 from candlebot.errors import OrderRejected
 from candlebot.events import BooksAudited, EventBus, OrderSkipped, TradeClosed, TradeOpened
@@ -24,6 +26,7 @@ from candlebot.exchanges.backtest import BacktestExchange, CandleClock
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 
 XBTUSD = find_pair(offline_pairs(), "XBTUSD")
+ACCOUNT = "kraken:k1"
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Bot:
         self.clock = CandleClock(self.chart)
         self.path = folder / "bots" / f"{BotIdentity.from_name('bot').label}.sqlite"
         self.store = BotStore(self.path, now=self.clock.now)
+        self.store.claim(name="bot", bot_id=BotIdentity.from_name("bot").bot_id, account=ACCOUNT)
         self.store.bind(pair=XBTUSD.name, start_cash=D(1000))
         self.exchange = BacktestExchange(self.chart, XBTUSD, self.clock, cash=D(1000), fee_rate=D("0.0026"))
         self.ledger = Ledger(XBTUSD, D(1000))
@@ -88,10 +92,14 @@ class Bot:
                              fee_rate=D("0.0026"), bus=self.bus, clock=self.clock, next_userref=lambda: next(refs),
                              journal=self.store)
         self.account = account
+        self.state = folder
 
     def auditor(self) -> Auditor:
-        return Auditor(bot="bot", pair=XBTUSD, account=self.account, store=self.store, ledger=self.ledger, trader=self.trader,
-                       bus=self.bus, clock=self.clock, interval_s=600)
+        """The bot's audit: alone on its key, a fleet of one (its reads shared with nobody, the same path)."""
+        shared = SharedAccount(self.state / "fleet", "k1", self.account,
+                               FleetBooks(self.path.parent, ACCOUNT, self.path), self.clock)
+        return Auditor(bot="bot", pair=XBTUSD, shared=shared, board=HoldBoard(self.state, "k1"), store=self.store,
+                       ledger=self.ledger, trader=self.trader, bus=self.bus, clock=self.clock, interval_s=600)
 
     def audits(self) -> list[BooksAudited]:
         return [e for e in self.events if isinstance(e, BooksAudited)]
@@ -105,7 +113,7 @@ def audited(auditor: Auditor) -> None:
     """Poll until the audit the poll starts is compared: its read runs on a worker thread, the next poll compares
     (a read that booked a late order, or that a booking raced, is followed by another)."""
     auditor.poll()
-    while auditor._read is not None:
+    while auditor.reading:
         auditor.join(5)
         auditor.poll()
 
@@ -122,7 +130,7 @@ def test_books_that_agree_with_the_account_let_the_bot_trade(tmp_path: Path) -> 
 
     assert bot.buy(1) is None and "start-up audit" in bot.trader.holds["start"]  # no order on unchecked books
     auditor.poll()  # the first audit reads on a worker thread: the poll returns at once
-    assert auditor._read is not None and bot.buy(1) is None
+    assert auditor.reading and bot.buy(1) is None
     audited(auditor)
 
     assert [(a.problems, a.held, a.booked_volume, a.account_volume) for a in bot.audits()] == [((), False, trade.volume, trade.volume)]
@@ -182,6 +190,7 @@ def test_orders_the_exchange_executed_otherwise_are_problems(tmp_path: Path) -> 
 
     bot.store.delete_meta(HOLD_KEY)
     bot.account.orders = []  # a complete listing without the booked fill
+    bot.clock.index = 2  # two minutes on: the first read no longer serves a (restarted) bot's audit
     audited(bot.auditor())
     assert f"order userref {trade.open_fill.userref} is booked as filled but the exchange does not list it" in bot.audits()[-1].problems
 
@@ -195,14 +204,14 @@ def test_later_audits_read_off_the_bot_thread_and_drop_a_read_raced_by_a_booking
     auditor.next_due = bot.clock.now()
 
     auditor.poll()  # starts a read on a worker thread and returns at once
-    assert len(bot.audits()) == 1 and auditor._read is not None and not auditor._read.done
+    assert len(bot.audits()) == 1 and auditor.reading and not auditor._read.done  # the read waits at the gate
     trade = bot.buy(0)  # booked while the account is being read: the read may be from before or after it
     bot.account.base, bot.account.orders = trade.volume, [filled(trade)]
     bot.account.gate.set()
-    auditor._read.thread.join(5)
+    auditor.join(5)
     auditor.poll()  # the stale read is dropped and a new one starts
     assert len(bot.audits()) == 1
-    auditor._read.thread.join(5)
+    auditor.join(5)
     auditor.poll()
     assert len(bot.audits()) == 2 and bot.audits()[-1].problems == () and bot.audits()[-1].booked_volume == trade.volume
 
@@ -250,14 +259,12 @@ def test_a_buy_declared_never_placed_whose_coins_show_up_holds_until_it_is_liste
 
     bot.account.base = D("0.002")  # it executed: its coins are on the account, the order not listed yet
     auditor.next_due = bot.clock.now()
-    auditor._inline = True
-    auditor.poll()
+    audited(auditor)
     assert bot.buy(2) is None and "probably executed and not listed yet" in bot.trader.holds["recheck"]
 
     bot.account.orders = [Order(77, "closed", Side.BUY, D("0.002"))]  # Kraken lists it
     auditor.next_due = bot.clock.now()
-    auditor._inline = True
-    auditor.poll()
+    audited(auditor)
     assert [e.recovered for e in bot.events if isinstance(e, TradeOpened)] == [True]
     assert not bot.trader.holds and bot.ledger.position == D("0.002")
     assert bot.buy(3) is not None
@@ -272,8 +279,7 @@ def test_a_buy_declared_never_placed_that_left_no_coins_lets_the_bot_trade_after
     bot.trader.never_placed(order, "absent at the end of the reconcile window")
     auditor.recheck(order)
     auditor.next_due = bot.clock.now()
-    auditor._inline = True
-    auditor.poll()
+    audited(auditor)
     assert not bot.trader.holds and bot.buy(1) is not None
 
 
@@ -292,6 +298,5 @@ def test_a_late_sell_whose_trade_was_closed_meanwhile_is_a_mismatch_tried_once(t
     assert "order userref 55 executed" in bot.store.meta(HOLD_KEY)
     errors = len(bot.events)
     auditor.next_due = bot.clock.now()
-    auditor._inline = True
-    auditor.poll()
+    audited(auditor)
     assert not [e for e in bot.events[errors:] if isinstance(e, TradeClosed)]  # not booked again, nor tried again

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from candlebot.identity import BotIdentity
+from candlebot.live.accountread import AccountRead
 from candlebot.live.fleet import FleetBooks, FleetHold, HoldBoard
 from candlebot.venue import OrderRequest, Side
 from tests.unit.desk import XBTUSD, Desk
@@ -29,17 +30,18 @@ def test_the_other_bots_on_the_key_need_their_open_volume_less_the_sells_they_ma
     paper.trader.buy(D("0.7"))
     fleet = FleetBooks(tmp_path / "bots", "kraken:k1", tmp_path / "bots" / "alpha.sqlite")
 
-    before = fleet.claims()
-    assert list(before) == ["beta.sqlite"] and before["beta.sqlite"].held == D("0.05")
+    before = fleet.seen()  # the books every account read of the key is framed by (other keys' and paper bots' left out)
+    assert list(before) == ["alpha.sqlite", "beta.sqlite"] and before["beta.sqlite"].claim.held == D("0.05")
 
     beta.store.intent(OrderRequest(XBTUSD.name, Side.SELL, second.volume, 99), second.trade_id)  # sent, not booked
-    after = fleet.claims()
-    assert after["beta.sqlite"].required == D("0.02")
-    assert fleet.required(XBTUSD.base, before, after) == D("0.02")  # the smaller need across the account read
-    assert fleet.required("XETH", before, after) == D(0)
+    after = fleet.seen()
+    assert after["beta.sqlite"].claim.required == D("0.02")
+    read = AccountRead(0.0, 0.0, 0.0, True, {}, {}, before, after)
+    assert read.others("alpha.sqlite", XBTUSD.base) == (D("0.02"), (after["beta.sqlite"].claim,))  # the smaller need
+    assert read.others("alpha.sqlite", "XETH") == (D(0), ())
 
     beta.store.write_off(first.trade_id)  # its coins left the account: off the books
-    assert fleet.claims()["beta.sqlite"].held == D("0.03")
+    assert fleet.seen()["beta.sqlite"].claim.held == D("0.03")
 
 
 def test_a_shortage_hold_is_lifted_only_by_a_later_read_of_the_account(tmp_path):

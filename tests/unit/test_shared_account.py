@@ -80,9 +80,8 @@ class Fleet:
         own = self.state / "bots" / f"{name}.sqlite"
         fleet = FleetBooks(self.state / "bots", ACCOUNT, own)
         shared = SharedAccount(self.state / "fleet", "k1", self.account, fleet, self.clock)
-        return Auditor(bot=name, pair=XBTUSD, account=self.account, store=desk.store, ledger=desk.ledger,
-                             trader=desk.trader, bus=desk.bus, clock=self.clock, fleet=fleet,
-                             board=HoldBoard(self.state, "k1"), shared=shared)
+        return Auditor(bot=name, pair=XBTUSD, shared=shared, board=HoldBoard(self.state, "k1"), store=desk.store,
+                       ledger=desk.ledger, trader=desk.trader, bus=desk.bus, clock=self.clock)
 
     def bought(self, desk: Desk, volume: str) -> None:
         trade = desk.trader.buy(D(volume))
