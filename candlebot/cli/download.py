@@ -95,13 +95,19 @@ def _request(args: argparse.Namespace) -> Request:
         raise ConfigError("download: --from must be before --to")
     if not (math.isfinite(args.pace) and 0 <= args.pace <= 60):
         raise ConfigError(f"--pace must be within [0, 60] seconds, got {args.pace}")
-    pairs = tuple(dict.fromkeys(p.strip().upper() for p in args.pair))
-    if not all(p.isalnum() for p in pairs):
-        raise ConfigError(f"-c: a Kraken pair is letters and digits (XBTUSD), got {', '.join(pairs)}")
+    pairs = tuple(dict.fromkeys(catalog_name(p) for p in args.pair))
     from candlebot.cli.folders import writable_folder
 
     return Request(pairs, period_seconds(args.period), since, until, writable_folder(args.data_dir, "--data-dir"), args.pace,
                    not args.no_check)
+
+
+def catalog_name(typed: str) -> str:
+    """The pair's Kraken name (altname: ``btc/usd`` is XBTUSD) from the bundled catalog, the one rule a bot and
+    ``candlebot fleet`` use; a pair it lacks is refused before any call or folder, with the closest names."""
+    from candlebot.assembly import offline_pair
+
+    return offline_pair(typed).altname
 
 
 def _public_calls(args: argparse.Namespace) -> Callable[[], PublicCall]:
