@@ -88,8 +88,8 @@ def _request(args: argparse.Namespace) -> Request:
     if args.since is None:
         raise ConfigError("download: --from DATE is required (the first trade to fetch; the same --from again continues)")
     since = parse_time(args.since, "--from")
-    if since > time.time():  # also a time in milliseconds: no trades yet, and the folder would start there
-        raise ConfigError(f"download: --from {args.since} is in the future (unix seconds, not milliseconds)")
+    if since > time.time():  # no trades yet, and the folder would start there
+        raise ConfigError(f"download: {_future(args.since, since)}")
     until = parse_time(args.until, "--to") if args.until else None
     if until is not None and until <= since:
         raise ConfigError("download: --from must be before --to")
@@ -100,6 +100,16 @@ def _request(args: argparse.Namespace) -> Request:
 
     return Request(pairs, period_seconds(args.period), since, until, writable_folder(args.data_dir, "--data-dir"), args.pace,
                    not args.no_check)
+
+
+def _future(typed: str, since: float) -> str:
+    """Why a --from in the future is refused, in words for what was typed: a date is only in the future; a number
+    that is a past moment in milliseconds (13 digits, as exchanges and JavaScript write them) is said to be one."""
+    number, seconds = typed.strip().replace(".", "", 1).isdigit(), since / 1000
+    if number and 1e9 <= seconds <= time.time():
+        return (f"--from {typed} is in the future: it looks like milliseconds; --from takes unix seconds "
+                f"({seconds:.0f} is {utc_text(seconds)} UTC)")
+    return f"--from {typed} is in the future{f' ({utc_text(since)} UTC)' if number else ''}: there are no trades to fetch yet"
 
 
 def catalog_name(typed: str) -> str:

@@ -1,4 +1,4 @@
-"""A new user's first downloads, offline: what is typed wrong is refused up front."""
+"""A new user's first downloads, offline: what is typed wrong is refused up front, in words for what was typed."""
 
 from __future__ import annotations
 
@@ -31,3 +31,17 @@ def test_one_bad_pair_among_good_ones_refuses_them_all_before_anything_starts(tm
 def test_a_pair_is_downloaded_under_krakens_name_whatever_the_spelling(typed, tmp_path):
     args = build_parser().parse_args(["-c", typed, "-p", "5", "--from", "2024-01-01", "-o", str(tmp_path)])
     assert _request(args).pairs == ("XBTUSD",)
+
+
+@pytest.mark.parametrize("typed", ["2099-01-01", "2099-01-01T12:00", "4070908800"])
+def test_a_future_date_or_time_is_not_called_milliseconds(typed, tmp_path, capsys):
+    code = main(["download", "-c", "XBTUSD", "-p", "5", "--from", typed, "-o", str(tmp_path), *OFFLINE])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and f"--from {typed}" in line and "is in the future" in line and "2099-01-01" in line
+    assert "milliseconds" not in line
+
+
+def test_a_time_in_milliseconds_is_named_as_such(tmp_path, capsys):
+    code = main(["download", "-c", "XBTUSD", "-p", "5", "--from", "1704067200000", "-o", str(tmp_path), *OFFLINE])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "milliseconds" in line and "1704067200" in line and "2024-01-01" in line
