@@ -18,6 +18,7 @@ from typing import TextIO
 
 from candlebot.data.candlecache import CandleCache
 from candlebot.cli.args import ArgumentParser
+from candlebot.cli.helptext import description
 from candlebot.cli.download import DEFAULT_DATA_DIR
 from candlebot.data.download.candles import find_gaps, flat_candles, utc_text
 from candlebot.data.download.tradestore import STATE, TradeStore
@@ -29,7 +30,7 @@ SUBCOMMANDS = {"list": "what candle and trade files are on disk"}
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="candlebot data", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="candlebot data", description=description(__doc__))
     parser.add_argument("subcommand", nargs="?", metavar="SUBCOMMAND",
                         help=", ".join(f"{name}: {text}" for name, text in SUBCOMMANDS.items()))
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default ./data/kraken")

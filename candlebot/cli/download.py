@@ -27,6 +27,7 @@ from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
 from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, parse_time
+from candlebot.cli.helptext import description
 from candlebot.data.download.candles import Gaps, candles_from_download, flat_candles, period_label, utc_text, write_candles
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
 from candlebot.data.history import KRAKEN_INTERVALS
@@ -42,7 +43,7 @@ DEFAULT_DATA_DIR = Path("data") / "kraken"
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="candlebot download", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="candlebot download", description=description(__doc__))
     parser.add_argument("-c", "--pair", action="append", default=[], help="Kraken pair, e.g. XBTUSD (repeatable)")
     parser.add_argument("-p", "--period", type=float, help="candle period in minutes (fractions allowed)")
     parser.add_argument(*FROM_FLAGS, dest="since", metavar="TIME",
