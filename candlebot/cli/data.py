@@ -33,7 +33,8 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="candlebot data", description=description(__doc__))
     parser.add_argument("subcommand", nargs="?", metavar="SUBCOMMAND",
                         help=", ".join(f"{name}: {text}" for name, text in SUBCOMMANDS.items()))
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default ./data/kraken")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
+                        help="the data folder to list (default ./data/kraken), as candlebot download --data-dir writes it")
     return parser
 
 

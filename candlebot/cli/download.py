@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
-from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, parse_time
+from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, KeepSpelling, parse_time, spelled
 from candlebot.cli.helptext import description
 from candlebot.data.download.candles import Gaps, candles_from_download, flat_candles, period_label, utc_text, write_candles
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
@@ -50,8 +50,9 @@ def build_parser() -> ArgumentParser:
                         help="first trade to fetch: date, datetime or unix seconds (UTC); -s/--since/--start are aliases")
     parser.add_argument(*TO_FLAGS, dest="until", metavar="TIME",
                         help="stop before this time (default: up to now); -e/--until/--end are aliases")
-    parser.add_argument("-o", "--output", "--data-dir", dest="data_dir", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
-                        help="the folder the files go to (default ./data/kraken); --data-dir is the older spelling")
+    parser.add_argument("--data-dir", "-o", "--output", dest="data_dir", default=str(DEFAULT_DATA_DIR), metavar="DIR",
+                        action=KeepSpelling, help="the data folder the files go to (default ./data/kraken), the one "
+                        "candlebot data list --data-dir reads; -o/--output, as every command's output, say the same")
     parser.add_argument("--import", dest="archive", type=Path, metavar="FILE.zip",
                         help="import Kraken's downloadable OHLCVT archive instead of downloading")
     parser.add_argument("--pace", type=float, default=1.0,
@@ -97,10 +98,14 @@ def _request(args: argparse.Namespace) -> Request:
     if not (math.isfinite(args.pace) and 0 <= args.pace <= 60):
         raise ConfigError(f"--pace must be within [0, 60] seconds, got {args.pace}")
     pairs = tuple(dict.fromkeys(catalog_name(p) for p in args.pair))
+    return Request(pairs, period_seconds(args.period), since, until, _data_dir(args), args.pace, not args.no_check)
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The data folder, checked writable; a refusal names the flag as typed (-o, --output or --data-dir)."""
     from candlebot.cli.folders import writable_folder
 
-    return Request(pairs, period_seconds(args.period), since, until, writable_folder(args.data_dir, "--data-dir"), args.pace,
-                   not args.no_check)
+    return writable_folder(Path(args.data_dir), spelled(args.data_dir, "--data-dir"))
 
 
 def _future(typed: str, since: float) -> str:
@@ -295,9 +300,7 @@ class _Lines:
 def _import(args: argparse.Namespace) -> int:
     if args.since or args.until or args.period is not None:
         raise ConfigError("--import takes no -p/--from/--to: the archive's files say their own periods")
-    from candlebot.cli.folders import writable_folder
-
-    files = import_archive(args.archive, writable_folder(args.data_dir, "--data-dir"), args.pair)
+    files = import_archive(args.archive, _data_dir(args), args.pair)
     for imported in files:
         print(imported.describe())
     return 1 if any(f.bad_rows for f in files) else 0
