@@ -185,7 +185,7 @@ def print_book(args: argparse.Namespace) -> int:
         print(f"{args.prog}: {exc}", file=sys.stderr)
         return 1
     out = sys.stdout
-    print(f"{book.pair} at {book.time:.6f}: {len(book.asks)} asks, {len(book.bids)} bids", file=out)
+    print(f"{book.pair} at {book.utc}: {len(book.asks)} asks, {len(book.bids)} bids", file=out)
     print(f"{'side':<4} {'price':>20} {'qty':>20}", file=out)
     for price, qty in reversed(book.asks):
         print(f"{'ask':<4} {price:>20f} {qty:>20f}", file=out)
