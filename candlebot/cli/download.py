@@ -1,7 +1,7 @@
 """``candlebot download``: Kraken history into the data directory, as candle CSVs the backtester reads.
 
-    candlebot download -c PAIR [-c PAIR ...] -p MINUTES --from DATE [--to DATE] [-o DIR]
-    candlebot download --import FILE.zip [-c PAIR ...] [-o DIR]
+    candlebot download -c PAIR [-c PAIR ...] -p MINUTES --from DATE [--to DATE] [--data-dir DIR]
+    candlebot download --import FILE.zip [-c PAIR ...] [--data-dir DIR]
 
 Trades are paged from the public Trades endpoint (``candlebot.data.download.trades``), one thread per pair
 (Kraken limits public calls per IP and pair), into ``<data-dir>/<PAIR>/trades.csv``; candles of ``-p``
