@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--strategy", default="sma_cross")
     parser.add_argument("--fee", default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--png", action="store_true", help="also time --report-png")
+    parser.add_argument("--png", action="store_true", help="also time the report's --png picture")
     args = parser.parse_args()
 
     from candlebot.cli.args import build_parser

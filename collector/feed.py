@@ -38,7 +38,7 @@ class FeedStats:
     mismatches: int = 0
     resyncs: int = 0
     dropped: int = 0
-    gap_us: int = 0
+    gaps_us: list[int] = field(default_factory=list)  # the length of each gap closed (a row of the gaps table)
     lags_us: list[int] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
 
@@ -85,7 +85,7 @@ class SymbolFeed:
             gap = GapRecord(self.pair, self.gap_start, recv_us, self.gap_reason)
             self._offer(gap)
             self.closed_gaps.append(gap)
-            self.stats.gap_us += recv_us - self.gap_start
+            self.stats.gaps_us.append(recv_us - self.gap_start)
         self.gap_start = None
         self.unsynced_since = None
         self.synced = True

@@ -18,7 +18,7 @@ RESYNCS = Metric("candlebot.collector.resyncs", "count", "resyncs", "collector",
                  "symbol resyncs, by reason (checksum, crossed, duplicate, out_of_order, dropped, disconnected, "
                  "stalled, rate_limited, malformed)", ("reason",))
 GAP_SECONDS = Metric("candlebot.collector.gap.seconds", "count", "seconds", "collector",
-                     "length of the gaps closed (no verified book), summed per interval")
+                     "length of each gap closed (no verified book; one increment per gap, a row of the gaps table)")
 LAG = Metric("candlebot.collector.lag", "distribution", "seconds", "collector",
              "exchange time to receive time of updates (sampled)")
 STORE_LAG = Metric("candlebot.collector.store.lag", "distribution", "seconds", "collector",

@@ -86,8 +86,8 @@ class Metrics:
                     client.increment(m.MISMATCHES.name, stats.mismatches, tags=tags)
                 for reason, count in stats.reasons.items():
                     client.increment(m.RESYNCS.name, count, tags=[*tags, f"reason:{reason}"])
-                if stats.gap_us:
-                    client.increment(m.GAP_SECONDS.name, stats.gap_us / 1e6, tags=tags)
+                for gap_us in stats.gaps_us:  # one per gap closed: the status board counts them (collector.status)
+                    client.increment(m.GAP_SECONDS.name, gap_us / 1e6, tags=tags)
                 if stats.dropped:
                     client.increment(m.DROPPED.name, stats.dropped, tags=tags)
                 lags = stats.lags_us
@@ -97,7 +97,8 @@ class Metrics:
                     client.distribution(m.STORE_LAG.name, lag / 1e6, tags=tags)
                 since = feed.unsynced_since
                 client.gauge(m.UNSYNCED.name, 0 if since is None else (now - since) / 1e6, tags=tags)
-                stats.messages = stats.mismatches = stats.dropped = stats.gap_us = 0
+                stats.messages = stats.mismatches = stats.dropped = 0
+                stats.gaps_us.clear()
                 stats.reasons.clear()
                 stats.lags_us.clear()
             client.gauge(m.QUEUE_DEPTH.name, self.writer.pending, tags=["pair:all"])

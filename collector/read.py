@@ -16,7 +16,7 @@ features are floats, for research.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Iterator
 
@@ -31,12 +31,23 @@ class NoBook(LookupError):
     """No verified book at that moment (before the first snapshot, or inside a gap)."""
 
 
+def utc_text(us: int) -> str:
+    """Epoch microseconds as a person reads them (and ``--at`` takes back): ``2026-12-07T08:39:18.983448Z``."""
+    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 @dataclass(frozen=True)
 class Book:
     pair: str
     time: float                # receive time of the last message applied (unix seconds)
     asks: tuple[Level, ...]    # lowest first
     bids: tuple[Level, ...]    # highest first
+
+    @property
+    def utc(self) -> str:
+        """``time`` in UTC ISO 8601, for people."""
+        return utc_text(round(self.time * 1_000_000))
 
 
 @dataclass(frozen=True)
@@ -148,11 +159,11 @@ def book_at(db: str, pair: str, at: float | str | datetime, depth: int | None = 
         info = reader.symbol(pair)
         gap = _in_gap(reader, info, at_us)
         if gap is not None:
-            raise NoBook(f"{info.pair}: no verified book at {at_us / 1e6:.6f}: gap from {gap[0] / 1e6:.6f} "
-                         f"to {gap[1] / 1e6:.6f} ({gap[2]})")
+            raise NoBook(f"{info.pair}: no verified book at {utc_text(at_us)}: gap from {utc_text(gap[0])} "
+                         f"to {utc_text(gap[1])} ({gap[2]})")
         found = reader.snapshot_before(info.id, at_us)
         if found is None:
-            raise NoBook(f"{info.pair}: nothing stored at or before {at_us / 1e6:.6f}")
+            raise NoBook(f"{info.pair}: nothing stored at or before {utc_text(at_us)}")
         rebuild = _Rebuild(reader, info, found[0])
         last = found[1]
         for seq, _, ts_local, _, side, price, qty in reader.rows(info.id, found[0], at_us):

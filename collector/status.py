@@ -1,7 +1,9 @@
 """What a person watching the collector sees: a status line every ``every_s`` seconds and a summary when it stops.
 
 The collector's once-a-second metrics pass (``ops.Metrics``) reads and resets the feeds' counters and hands them to
-a StatsD client. ``StatusBoard`` is such a client: it keeps what a person needs from those numbers, forwards every
+a StatsD client. Gaps are counted as the gaps table holds them: one per gap closed (``ops.Metrics`` sends one
+``gap.seconds`` increment per gap; a restart's gap closes without a resync, and a resync's reasons can repeat
+within one gap). ``StatusBoard`` is such a client: it keeps what a person needs from those numbers, forwards every
 call to the real DogStatsD client when metrics are on, and after each pass writes the status line when it is due:
 
     status: 1,234 messages/s, 2/2 books in sync, 0 gaps, 0 dropped, 12 queued
@@ -71,9 +73,8 @@ class StatusBoard:
         for totals in (self.total, self._window):
             if metric == m.MESSAGES.name:
                 totals.messages += int(value)
-            elif metric == m.RESYNCS.name:
-                totals.gaps += int(value)
-            elif metric == m.GAP_SECONDS.name:
+            elif metric == m.GAP_SECONDS.name:  # one increment per gap closed, as the gaps table gets a row
+                totals.gaps += 1
                 totals.gap_s += value
             elif metric == m.DROPPED.name:
                 totals.dropped += int(value)

@@ -42,7 +42,7 @@ SUMMARIES: dict[str, str] = {
     "demo": "a paper bot trading a local Kraken simulator for a minute (no keys, no internet)",
     "backtest": "test a strategy on a candle or trade file (--data FILE, or --data demo)",
     "run": "run a bot on Kraken: paper (default, no key), --validate or --live",
-    "strategies": "the built-in strategies (and yours: --strategy-path DIR) with their parameters",
+    "strategies": "the built-in strategies and yours (the current folder, --strategy-path DIR) with their parameters",
     "new-strategy": "write a strategy file to start from (candlebot new-strategy NAME)",
     "download": "fetch Kraken trades and build candle files from them",
     "data": "list the candle and trade files on disk",

@@ -49,6 +49,28 @@ class ArgumentParser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
+class Spelled(str):
+    """A flag's value that remembers the flag as typed (``-o``, ``--report``): a refusal long after parsing (a missing
+    folder, a failed write) names the flag as the user wrote it, whichever of its spellings that was."""
+
+    flag: str
+
+
+class KeepSpelling(argparse.Action):
+    """Store the value as a ``Spelled`` string."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        value = Spelled(values)
+        value.flag = option_string or self.option_strings[0]
+        setattr(namespace, self.dest, value)
+
+
+def spelled(value: str, default: str) -> str:
+    """The flag ``value`` was given with, else ``default`` (a parser that does not keep spellings)."""
+    return getattr(value, "flag", default)
+
+
 BACKTEST, BOT = "backtest", "bot"
 # the one spelling of each concept in every command, then the older spellings kept as aliases (README: Flag names)
 FROM_FLAGS = ("--from", "-s", "--since", "--start")
@@ -123,10 +145,12 @@ def _add_output_arguments(parser: ArgumentParser, uses: tuple[str, ...]) -> None
     if BACKTEST in uses:
         output.add_argument("-v", "--verbose", action="store_true", help="print the ticker and ledger lines of every candle before the summary"
                             if not both else "backtest: print the ticker and ledger lines of every candle before the summary")
-        output.add_argument("-o", "--output", "--report", dest="report", metavar="FILE.html",
+        output.add_argument("-o", "--output", "--report", dest="report", metavar="FILE.html", action=KeepSpelling,
                             help=("backtest: " if both else "") + "write one self-contained HTML report (candles, indicators, "
                             "fills, equity, metrics); --report is the older spelling")
-        output.add_argument("--report-png", metavar="FILE.png", help=("backtest: " if both else "") + "write a static picture of the report")
+        output.add_argument("--png", dest="report_png", metavar="FILE.png", action=KeepSpelling,
+                            help=("backtest: " if both else "") + "write a static picture of the report (as candlebot report --png)")
+        output.add_argument("--report-png", dest="report_png", action=KeepSpelling, help=argparse.SUPPRESS)  # the older name
     add_sink_arguments(parser)
 
 

@@ -76,7 +76,9 @@ def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
                         help=f"book depth to subscribe (default {default.depth})")
     parser.add_argument("--db", default="sqlite:///collector.sqlite",
                         help="sqlite:///PATH (default sqlite:///collector.sqlite) or postgresql://USER@HOST:PORT/DB")
-    parser.add_argument("--ws-url", default=os.environ.get("CANDLEBOT_KRAKEN_WS_URL", default.ws_url))
+    parser.add_argument("--ws-url", default=os.environ.get("CANDLEBOT_KRAKEN_WS_URL", default.ws_url), metavar="URL",
+                        help=f"Kraken WebSocket v2 address the books come from (default $CANDLEBOT_KRAKEN_WS_URL, else "
+                             f"{default.ws_url})")
     parser.add_argument("--kraken-url", "--rest-url", dest="rest_url",
                         default=os.environ.get("CANDLEBOT_KRAKEN_URL", default.rest_url),
                         help="Kraken REST base URL (AssetPairs precisions, Depth fallback); --rest-url is the older spelling")
@@ -93,7 +95,8 @@ def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
                         help=f"Slack alert when a pair has no verified book for this many seconds ({default.unsynced_alert_s:g})")
     parser.add_argument("--status-every", type=_number(float, 0, False), default=10.0, metavar="SECONDS",
                         help="a status line on stderr this often: messages/s, books in sync, gaps (default 10; 0: none)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="the least severe log lines written to stderr (default INFO)")
     add_sink_arguments(parser)
     return parser
 
@@ -182,7 +185,7 @@ def print_book(args: argparse.Namespace) -> int:
         print(f"{args.prog}: {exc}", file=sys.stderr)
         return 1
     out = sys.stdout
-    print(f"{book.pair} at {book.time:.6f}: {len(book.asks)} asks, {len(book.bids)} bids", file=out)
+    print(f"{book.pair} at {book.utc}: {len(book.asks)} asks, {len(book.bids)} bids", file=out)
     print(f"{'side':<4} {'price':>20} {'qty':>20}", file=out)
     for price, qty in reversed(book.asks):
         print(f"{'ask':<4} {price:>20f} {qty:>20f}", file=out)

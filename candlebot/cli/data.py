@@ -10,6 +10,7 @@ through the candle cache (the user's cache directory, ``candlecache.default_cach
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TextIO
 
 from candlebot.data.candlecache import CandleCache
 from candlebot.cli.args import ArgumentParser
+from candlebot.cli.helptext import description
 from candlebot.cli.download import DEFAULT_DATA_DIR
 from candlebot.data.download.candles import find_gaps, flat_candles, utc_text
 from candlebot.data.download.tradestore import STATE, TradeStore
@@ -24,18 +26,22 @@ from candlebot.errors import ConfigError, DataFileError
 
 CANDLE_FILE = re.compile(r"^([A-Za-z0-9]+)_(\d+)([smhd])\.csv(\.gz)?$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+SUBCOMMANDS = {"list": "what candle and trade files are on disk"}
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="candlebot data", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["list"], help="list: what is on disk")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default ./data/kraken")
+    parser = ArgumentParser(prog="candlebot data", description=description(__doc__))
+    parser.add_argument("subcommand", nargs="?", metavar="SUBCOMMAND",
+                        help=", ".join(f"{name}: {text}" for name, text in SUBCOMMANDS.items()))
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
+                        help="the data folder to list (default ./data/kraken), as candlebot download --data-dir writes it")
     return parser
 
 
 def main(argv: list[str], out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
+    _check_subcommand(args.subcommand)
     directory: Path = args.data_dir
     if not directory.is_dir():
         raise ConfigError(f"no data directory at {directory} (candlebot download writes one)")
@@ -55,6 +61,18 @@ def main(argv: list[str], out: TextIO | None = None) -> int:
     for row in rows:
         out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() + "\n")
     return 0
+
+
+def _check_subcommand(word: str | None) -> None:
+    """Named as the user sees it, a subcommand (argparse said 'argument action: invalid choice')."""
+    if word in SUBCOMMANDS:
+        return
+    names = ", ".join(SUBCOMMANDS)
+    if word is None:
+        raise ConfigError(f"name a data subcommand: {names} (candlebot data list)")
+    close = difflib.get_close_matches(word, list(SUBCOMMANDS), n=1)
+    raise ConfigError(f"unknown data subcommand {word!r}" + (f" (did you mean {close[0]}?)" if close else "")
+                      + f"; the data subcommands: {names}")
 
 
 def _candle_row(cache: CandleCache, path: Path, pair: str, period: int, label: str) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """``candlebot download``: Kraken history into the data directory, as candle CSVs the backtester reads.
 
-    candlebot download -c PAIR [-c PAIR ...] -p MINUTES --from DATE [--to DATE] [-o DIR]
-    candlebot download --import FILE.zip [-c PAIR ...] [-o DIR]
+    candlebot download -c PAIR [-c PAIR ...] -p MINUTES --from DATE [--to DATE] [--data-dir DIR]
+    candlebot download --import FILE.zip [-c PAIR ...] [--data-dir DIR]
 
 Trades are paged from the public Trades endpoint (``candlebot.data.download.trades``), one thread per pair
 (Kraken limits public calls per IP and pair), into ``<data-dir>/<PAIR>/trades.csv``; candles of ``-p``
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
-from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, parse_time
+from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, KeepSpelling, parse_time, spelled
+from candlebot.cli.helptext import description
 from candlebot.data.download.candles import Gaps, candles_from_download, flat_candles, period_label, utc_text, write_candles
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
 from candlebot.data.history import KRAKEN_INTERVALS
@@ -42,15 +43,16 @@ DEFAULT_DATA_DIR = Path("data") / "kraken"
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="candlebot download", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="candlebot download", description=description(__doc__))
     parser.add_argument("-c", "--pair", action="append", default=[], help="Kraken pair, e.g. XBTUSD (repeatable)")
     parser.add_argument("-p", "--period", type=float, help="candle period in minutes (fractions allowed)")
     parser.add_argument(*FROM_FLAGS, dest="since", metavar="TIME",
                         help="first trade to fetch: date, datetime or unix seconds (UTC); -s/--since/--start are aliases")
     parser.add_argument(*TO_FLAGS, dest="until", metavar="TIME",
                         help="stop before this time (default: up to now); -e/--until/--end are aliases")
-    parser.add_argument("-o", "--output", "--data-dir", dest="data_dir", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
-                        help="the folder the files go to (default ./data/kraken); --data-dir is the older spelling")
+    parser.add_argument("--data-dir", "-o", "--output", dest="data_dir", default=str(DEFAULT_DATA_DIR), metavar="DIR",
+                        action=KeepSpelling, help="the data folder the files go to (default ./data/kraken), the one "
+                        "candlebot data list --data-dir reads; -o/--output, as every command's output, say the same")
     parser.add_argument("--import", dest="archive", type=Path, metavar="FILE.zip",
                         help="import Kraken's downloadable OHLCVT archive instead of downloading")
     parser.add_argument("--pace", type=float, default=1.0,
@@ -88,20 +90,40 @@ def _request(args: argparse.Namespace) -> Request:
     if args.since is None:
         raise ConfigError("download: --from DATE is required (the first trade to fetch; the same --from again continues)")
     since = parse_time(args.since, "--from")
-    if since > time.time():  # also a time in milliseconds: no trades yet, and the folder would start there
-        raise ConfigError(f"download: --from {args.since} is in the future (unix seconds, not milliseconds)")
+    if since > time.time():  # no trades yet, and the folder would start there
+        raise ConfigError(f"download: {_future(args.since, since)}")
     until = parse_time(args.until, "--to") if args.until else None
     if until is not None and until <= since:
         raise ConfigError("download: --from must be before --to")
     if not (math.isfinite(args.pace) and 0 <= args.pace <= 60):
         raise ConfigError(f"--pace must be within [0, 60] seconds, got {args.pace}")
-    pairs = tuple(dict.fromkeys(p.strip().upper() for p in args.pair))
-    if not all(p.isalnum() for p in pairs):
-        raise ConfigError(f"-c: a Kraken pair is letters and digits (XBTUSD), got {', '.join(pairs)}")
+    pairs = tuple(dict.fromkeys(catalog_name(p) for p in args.pair))
+    return Request(pairs, period_seconds(args.period), since, until, _data_dir(args), args.pace, not args.no_check)
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The data folder, checked writable; a refusal names the flag as typed (-o, --output or --data-dir)."""
     from candlebot.cli.folders import writable_folder
 
-    return Request(pairs, period_seconds(args.period), since, until, writable_folder(args.data_dir, "--data-dir"), args.pace,
-                   not args.no_check)
+    return writable_folder(Path(args.data_dir), spelled(args.data_dir, "--data-dir"))
+
+
+def _future(typed: str, since: float) -> str:
+    """Why a --from in the future is refused, in words for what was typed: a date is only in the future; a number
+    that is a past moment in milliseconds (13 digits, as exchanges and JavaScript write them) is said to be one."""
+    number, seconds = typed.strip().replace(".", "", 1).isdigit(), since / 1000
+    if number and 1e9 <= seconds <= time.time():
+        return (f"--from {typed} is in the future: it looks like milliseconds; --from takes unix seconds "
+                f"({seconds:.0f} is {utc_text(seconds)} UTC)")
+    return f"--from {typed} is in the future{f' ({utc_text(since)} UTC)' if number else ''}: there are no trades to fetch yet"
+
+
+def catalog_name(typed: str) -> str:
+    """The pair's Kraken name (altname: ``btc/usd`` is XBTUSD) from the bundled catalog, the one rule a bot and
+    ``candlebot fleet`` use; a pair it lacks is refused before any call or folder, with the closest names."""
+    from candlebot.assembly import offline_pair
+
+    return offline_pair(typed).altname
 
 
 def _public_calls(args: argparse.Namespace) -> Callable[[], PublicCall]:
@@ -278,9 +300,7 @@ class _Lines:
 def _import(args: argparse.Namespace) -> int:
     if args.since or args.until or args.period is not None:
         raise ConfigError("--import takes no -p/--from/--to: the archive's files say their own periods")
-    from candlebot.cli.folders import writable_folder
-
-    files = import_archive(args.archive, writable_folder(args.data_dir, "--data-dir"), args.pair)
+    files = import_archive(args.archive, _data_dir(args), args.pair)
     for imported in files:
         print(imported.describe())
     return 1 if any(f.bad_rows for f in files) else 0

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Collection
 
 from candlebot.cli.args import ArgumentParser
+from candlebot.cli.helptext import description
 from candlebot.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -25,7 +26,7 @@ _TEMPLATE_NAME, _TEMPLATE_CLASS = "my_strategy", "MyStrategy"
 
 
 def main(argv: list[str]) -> int:
-    parser = ArgumentParser(prog="candlebot new-strategy", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="candlebot new-strategy", description=description(__doc__))
     parser.add_argument("name", help="the strategy's name: letters, digits and '_', e.g. ema_trend (writes ema_trend.py)")
     parser.add_argument("--dir", default=".", help="where to write NAME.py (default: the current directory)")
     args = parser.parse_args(argv)

@@ -33,8 +33,9 @@ from candlebot.strategy.params import parse_params
 
 def build_parser() -> argparse.ArgumentParser:
     from candlebot.cli.args import ArgumentParser
+    from candlebot.cli.helptext import description
 
-    parser = ArgumentParser(prog="candlebot replay", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="candlebot replay", description=description(__doc__))
     parser.add_argument("--name", required=True, help="the bot's name (its --name)")
     parser.add_argument("--state-dir", help="the bot's state directory (default: the bots' default)")
     parser.add_argument("--strategy", help="replay with this strategy instead of the recorded one")

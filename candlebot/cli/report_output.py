@@ -1,4 +1,7 @@
-"""``--report`` / ``--report-png``: a finished backtest turned into the report's plain data and written out."""
+"""``-o`` / ``--png``: a finished backtest (or a bot's store) turned into the report's plain data and written out.
+
+Refusals name the flag as typed when the parser kept it (``candlebot.cli.args.KeepSpelling``: ``--report``,
+``--report-png``), else as every command shows it."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
+from candlebot.cli.args import spelled
 from candlebot.errors import ConfigError
 from candlebot.output.lines import plural, utc
 from candlebot.output import progress
@@ -18,17 +22,19 @@ from candlebot.output.report import RunReport
 if TYPE_CHECKING:
     from candlebot.assembly import Backtest
 
+HTML_FLAG, PNG_FLAG = "-o/--output", "--png"  # the names every report-writing command shows
+
 
 def check_report_paths(html: str | None, png: str | None) -> None:
     """Before a long run: the folders exist, and the PNG's library is installed."""
-    for flag, path in (("--report", html), ("--report-png", png)):
+    for flag, path in ((HTML_FLAG, html), (PNG_FLAG, png)):
         if path is not None and not Path(path).resolve().parent.is_dir():
-            raise ConfigError(f"{flag}: folder of {path} does not exist")
+            raise ConfigError(f"{spelled(path, flag)}: folder of {path} does not exist")
     if png is not None:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            raise ConfigError("--report-png needs matplotlib: pip install 'candlebot[report]'") from None
+            raise ConfigError(f"{spelled(png, PNG_FLAG)} needs matplotlib: pip install 'candlebot[report]'") from None
 
 
 def report_data(backtest: Backtest, report: RunReport) -> ReportData:
@@ -72,14 +78,14 @@ def write_reports(html_path: str | None, png_path: str | None, data: ReportData,
                 page = build_html(data, lambda stage: advance(stages.index(stage)))
         else:
             page = build_html(data)
-        _write(html_path, "--report", page)
+        _write(html_path, spelled(html_path, HTML_FLAG), page)
     if png_path is not None:
         from candlebot.output.png import write_png
 
         try:
             write_png(data, png_path)
         except OSError as exc:
-            raise ConfigError(f"--report-png: cannot write {png_path}: {exc.strerror or exc}") from None
+            raise ConfigError(f"{spelled(png_path, PNG_FLAG)}: cannot write {png_path}: {exc.strerror or exc}") from None
 
 
 def _write(path: str, flag: str, text: str) -> None:

@@ -41,6 +41,10 @@ from candlebot.output.sinks.tags import SinkTags
 
 __all__ = ["SinkTags", "add_sink_arguments", "build_sinks", "check_sinks", "sink_flags"]
 
+# the sink lines ("metrics: DogStatsD at ...") this process has logged: a bot refusing to start sends its alert
+# through sinks of its own to the same places, which need not be named twice
+_SAID: set[str] = set()
+
 
 def add_sink_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("metrics and alerts")
@@ -88,7 +92,7 @@ def build_sinks(
                          slack_default=slack_default, secrets=secrets)
     if config.statsd is None and config.slack is None:
         return _no_sinks
-    return start_sinks(config, bus, tags)
+    return start_sinks(config, bus, tags, _SAID)
 
 
 def check_sinks(args: argparse.Namespace, *, statsd_default: bool = False, slack_default: bool = False,

@@ -1,8 +1,10 @@
 """``candlebot strategies [--strategy-path DIR ...]``: the strategies ``--strategy`` can name, with their parameters.
 
-The built-in ones first, then every strategy class in the ``*.py`` files of each ``--strategy-path`` directory
-(loaded exactly as ``--strategy`` loads them, so a file that would not load says why, in one line). Each line
-shows the ``--param`` names and their defaults; the parameters every strategy has come once, at the end.
+The built-in ones first, then every strategy class in the ``*.py`` files of each folder ``--strategy NAME`` looks
+in (``strategy_folders``: each ``--strategy-path`` directory, then the current folder, whose files are listed only
+when they name candlebot), loaded exactly as ``--strategy`` loads them, so a file that would not load says why, in
+one line. Each line shows the ``--param`` names and their defaults; the parameters every strategy has come once,
+at the end.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import ast
 import dataclasses
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from candlebot.cli.args import ArgumentParser
 from candlebot.errors import ConfigError
@@ -28,32 +30,41 @@ def build_parser() -> ArgumentParser:
 def main(argv: list[str], out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    for directory in args.strategy_path:
-        if not Path(directory).is_dir():
-            raise ConfigError(f"--strategy-path {directory}: no such directory")
+    from candlebot.strategy.loader import strategy_folders
+
+    folders = strategy_folders(args.strategy_path)  # --strategy's own search order: the --strategy-path ones, then .
     from candlebot.assembly import STRATEGIES  # the shipped strategies (only the assembly imports them)
 
     out.write("built-in strategies (--strategy NAME; --param NAME=VALUE to change a default):\n")
     _write_table(out, [(name, _summary(cls), _params(cls)) for name, cls in STRATEGIES.items()])
-    for directory in args.strategy_path:
-        out.write(f"\nin {directory} (--strategy-path {directory} --strategy NAME, or --strategy FILE.py[:Class]):\n")
-        rows = _found_in(Path(directory), STRATEGIES, args.strategy_path)
-        if rows:
+    given = {folder: typed for typed, folder in zip(args.strategy_path, folders)}
+    for folder in dict.fromkeys(folders):
+        if folder in given:
+            typed = given[folder]
+            out.write(f"\nin {typed} (--strategy-path {typed} --strategy NAME, or --strategy FILE.py[:Class]):\n")
+            rows = _found_in(folder, STRATEGIES, args.strategy_path)
+            if rows:
+                _write_table(out, rows)
+            else:
+                out.write("  no strategy files\n")
+            continue
+        rows = _found_in(folder, STRATEGIES, args.strategy_path, _mentions_candlebot)  # the current folder
+        if rows:  # said only when it holds some: any folder is the current one
+            out.write("\nin the current folder (--strategy NAME):\n")
             _write_table(out, rows)
-        else:
-            out.write("  no strategy files\n")
     common = "  ".join(f"{f.name}={_shown(f.default)}" for f in dataclasses.fields(StrategyParams))
     out.write(f"\nevery strategy also takes: {common}\n"
               "write your own: candlebot new-strategy NAME (docs/strategies.md)\n")
     return 0
 
 
-def _found_in(directory: Path, builtin: dict[str, type[BotStrategy]], search_path: list[str]) -> list[tuple[str, str, str]]:
+def _found_in(directory: Path, builtin: dict[str, type[BotStrategy]], search_path: list[str],
+              wanted: Callable[[Path], bool] = lambda path: True) -> list[tuple[str, str, str]]:
     from candlebot.strategy.loader import load_strategy
 
     rows: list[tuple[str, str, str]] = []
     for path in sorted(directory.glob("*.py")):
-        if path.name.startswith("_"):
+        if path.name.startswith("_") or not wanted(path):
             continue
         classes = _class_names(path)
         if classes is None:
@@ -74,6 +85,15 @@ def _found_in(directory: Path, builtin: dict[str, type[BotStrategy]], search_pat
             rows.append((label or f"{path.stem}:{cls.__name__}", _summary(cls), _params(cls)))
         rows += [(path.stem, failure, "") for failure in failures[:1]]
     return rows
+
+
+def _mentions_candlebot(path: Path) -> bool:
+    """A file of the current folder is imported (run) to be listed only when it can be a strategy: it names candlebot
+    (a strategy subclasses candlebot's BotStrategy); a setup.py or a script beside it is left alone."""
+    try:
+        return "candlebot" in path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _class_names(path: Path) -> list[str] | None:

@@ -87,7 +87,7 @@ class BotRuntime:
         """Poll until stopped (or ``max_polls``); the last step always completes."""
         s = self.settings
         self.bus.emit(BotStarted(self.clock.now(), s.bot, s.pair, s.strategy, s.mode))
-        reason = "stopped"
+        reason = "on request"  # a signal, --stop-after or max_polls: "bot stopped: on request; this run: ..."
         try:
             clock = self.clock
             next_poll = clock.monotonic()  # the schedule never reads the wall clock: a step cannot silence the loop

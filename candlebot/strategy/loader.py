@@ -75,7 +75,7 @@ def load_strategy(spec: str, builtin: Mapping[str, type[BotStrategy]],
     if sep and not _CLASS.match(class_name):
         raise ConfigError(f"cannot load strategy {spec!r}: {class_name!r} is not a class name "
                           "(write file.py:ClassName or package.module:ClassName)")
-    dirs = _importable(search_path)
+    dirs = strategy_folders(search_path)
     if _is_file(location):  # as ``python path/to/file.py`` does, its own folder first: helpers beside it import
         file = Path(location).expanduser()
         dirs = [file.resolve().parent, *dirs]
@@ -205,8 +205,9 @@ def _is_file(location: str) -> bool:
     return location.endswith(".py") or os.sep in location or "/" in location
 
 
-def _importable(search_path: Sequence[Path | str]) -> list[Path]:
-    """The --strategy-path directories (checked), then the current directory."""
+def strategy_folders(search_path: Sequence[Path | str]) -> list[Path]:
+    """Where ``--strategy NAME`` looks for NAME.py, in order: the --strategy-path directories (checked), then the
+    current directory (``candlebot strategies`` lists the same folders)."""
     dirs = []
     for entry in search_path:
         folder = Path(entry).expanduser()

@@ -16,7 +16,7 @@ from candlebot.cli import SUBCOMMANDS, main
 REPO = Path(__file__).resolve().parents[2]
 BOT_ONLY = ("--live", "--paper", "--validate", "--state-dir", "--log-dir", "--poll", "--reconcile-window", "--audit-interval",
             "--stop-after", "--key-file", "--kraken-tier", "--max-price-deviation", "--name")
-BACKTEST_ONLY = ("--data", "--cache-dir", "--no-cache", "--slippage-bps", "--report-png", "--verbose", "--json", "--trades-csv")
+BACKTEST_ONLY = ("--data", "--cache-dir", "--no-cache", "--slippage-bps", "--png", "--verbose", "--json", "--trades-csv")
 
 
 def _help(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -57,7 +57,7 @@ def test_an_unknown_command_is_one_line_with_a_suggestion(capsys):
 def test_optimize_help_shows_the_worker_and_no_bot_flags(capsys):
     flags = _flags(_help(capsys, "optimize"))
     assert {"--worker", "--space", "--data", "--from", "--to", "--pair", "--output"} <= flags
-    assert flags.isdisjoint(BOT_ONLY + ("--report-png", "--trades-csv", "--statsd", "--slack"))
+    assert flags.isdisjoint(BOT_ONLY + ("--png", "--trades-csv", "--statsd", "--slack"))
 
 
 def test_backtest_help_has_no_bot_flags_and_run_help_no_backtest_flags(capsys):

@@ -1,6 +1,7 @@
 """One name per concept in every command: ``--from/--to`` (aliases ``-s/-e/--since/--until``), ``-c/--pair``
 (repeatable where a command takes several; the collector's ``--pairs A,B`` kept), ``--kraken-url`` for Kraken's REST
-address, ``-o/--output`` for the main output file. Each command's own parser reads them."""
+address, ``-o/--output`` for the main output file, ``--png`` for the report's picture, ``--data-dir`` for the data
+folder. Each command's own parser reads them; a refusal names the flag as typed."""
 
 from __future__ import annotations
 
@@ -104,11 +105,59 @@ def test_download_and_the_collector_take_several_pairs_and_the_collector_keeps_p
     assert _collector("book")().parse_args(["--db", "sqlite:///x", "-c", "XBTUSD", "--at", "1"]).pair == "XBTUSD"
 
 
+def _data() -> argparse.ArgumentParser:
+    from candlebot.cli.data import build_parser as data_parser
+
+    return data_parser()
+
+
+def _report_help(capsys) -> str:
+    from candlebot.cli.report import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    return capsys.readouterr().out
+
+
+def test_the_reports_picture_is_png_in_backtest_and_report(capsys, tmp_path):
+    for parser in (_trading(BACKTEST), _trading()):
+        assert parser().parse_args([*STRATEGY, "--data", "demo", "--png", "r.png"]).report_png == "r.png"
+        assert "--png FILE.png" in parser().format_help() and "--report-png" not in parser().format_help()
+    assert "--png FILE.png" in _report_help(capsys)
+
+
+def test_the_data_folder_is_data_dir_in_download_and_data_list():
+    assert str(_download().parse_args(["--data-dir", "d"]).data_dir) == "d"
+    assert str(_data().parse_args(["list", "--data-dir", "d"]).data_dir) == "d"
+    for parser in (_download, _data):
+        assert "--data-dir DIR" in parser().format_help()
+
+
+@pytest.mark.parametrize("flag", ["-o", "--output", "--report", "--png", "--report-png"])
+def test_a_backtest_output_refused_names_the_flag_as_typed(flag, tmp_path, capsys):
+    from candlebot.cli import main
+
+    assert main(["backtest", "--data", "demo", *STRATEGY, flag, str(tmp_path / "nodir" / "x.out")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert f": error: {flag}: folder of " in line
+
+
+@pytest.mark.parametrize("flag", ["-o", "--output", "--data-dir"])
+def test_a_download_folder_refused_names_the_flag_as_typed(flag, tmp_path, capsys):
+    from candlebot.cli import main
+
+    (tmp_path / "file").write_text("")
+    assert main(["download", "-c", "XBTUSD", "-p", "5", "--from", "2024-01-01", flag, str(tmp_path / "file")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert f": error: {flag} {tmp_path / 'file'}: is a file" in line
+
+
 def test_the_old_spellings_still_work():
     assert _collector()().parse_args(["--pairs", "XBTUSD", "--rest-url", "http://h:1"]).rest_url == "http://h:1"
     assert _trading(BACKTEST)().parse_args([*STRATEGY, "--data", "demo", "--report", "r.html"]).report == "r.html"
     assert _optimize().parse_args([*STRATEGY, "--data", "demo", "--space", "fast=5..9", "--html", "o.html"]).html == "o.html"
     assert str(_download().parse_args(["--data-dir", "d"]).data_dir) == "d"
+    assert _trading(BACKTEST)().parse_args([*STRATEGY, "--data", "demo", "--report-png", "r.png"]).report_png == "r.png"
     args = _trading()().parse_args([*STRATEGY, "--start", "1", "--end", "2"])
     assert (args.start, args.end) == ("1", "2")
 

@@ -125,7 +125,7 @@ def test_an_interrupted_download_resumes_from_its_cursor(shared_data, tmp_path):
         (["-c", "XBTUSD", "--since", "2019-07-01"], "-p MINUTES is required"),
         (["-c", "XBTUSD", "-p", "1"], "--from DATE is required"),
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-02", "--until", "2019-07-01"], "--from must be before --to"),
-        (["-c", "XBT/USD", "-p", "1", "--since", "2019-07-01"], "a Kraken pair is letters and digits"),
+        (["-c", "XBTUSX", "-p", "1", "--since", "2019-07-01"], "unknown pair 'XBTUSX' (not among the "),
         (["-c", "XBTUSD", "-p", "1", "--since", "2019-07-01", "--kraken-url", "ftp://x"], "must start with http"),
         (["--import", "/nonexistent.zip"], "--import: file not found"),
         (["-c", "XBTUSD", "-p", "1", "--since", "2999-01-01"], "--from 2999-01-01 is in the future"),
@@ -144,11 +144,13 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, argv, message):
 
 
 def test_an_unknown_pair_is_one_line_and_exit_code_2(shared_data, tmp_path, capsys):
+    """Refused from the bundled catalog before any call: Kraken is never asked, no folder is made."""
     with replay(shared_data, "kraken/xbtusd_trades_2019-07-01.csv") as sim:
         code = main(["download", "-c", "NOPEUSD", "-p", "1", "--since", "2019-07-01", "--data-dir", str(tmp_path),
                      "--kraken-url", sim.url, "--pace", "0"])
+        public_calls = sim.counters()["public"]
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "NOPEUSD" in err[0] and "Unknown asset pair" in err[0]
+    assert code == 2 and len(err) == 1 and "unknown pair 'NOPEUSD'" in err[0] and public_calls == 0
     assert not (tmp_path / "NOPEUSD").exists()  # no folder that `data list` calls "incomplete: run download again"
     main(["data", "list", "--data-dir", str(tmp_path)])
     assert "NOPEUSD" not in capsys.readouterr().out

@@ -104,7 +104,7 @@ def test_status_json_matches_each_bot_store(fleet):
         mark = Decimal(status["price"])
         assert Decimal(row["mark"]) == mark
         assert Decimal(row["unrealized"]) == pytest.approx(sum((t.volume * mark - t.open_fill.cost for t in open_trades), Decimal(0)), abs=Decimal("0.01"))
-    assert rows["steady"]["stopped"] == "stopped" and rows["pending"]["stopped"] == "stopped"
+    assert rows["steady"]["stopped"] == "on request" and rows["pending"]["stopped"] == "on request"
     assert rows["crashed"]["stopped"] is None  # killed: it never said goodbye
     assert rows["pending"]["pending"] == 1 and rows["steady"]["pending"] == rows["crashed"]["pending"] == 0
 

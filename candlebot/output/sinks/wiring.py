@@ -21,8 +21,11 @@ STATSD_CAPACITY = 10_000
 SLACK_CAPACITY = 2_000
 
 
-def start_sinks(config: SinkConfig, bus: EventBus, tags: SinkTags) -> SinkCloser:
-    """A worker per configured sink, subscribed; datadog and slack_sdk load only for the sink that needs them."""
+def start_sinks(config: SinkConfig, bus: EventBus, tags: SinkTags, said: set[str] | None = None) -> SinkCloser:
+    """A worker per configured sink, subscribed; datadog and slack_sdk load only for the sink that needs them.
+
+    Each sink's line (where it sends) is logged unless it is in ``said``, the lines this process already logged
+    (a bot that refuses to start sends its alert through sinks of its own, to the same places)."""
     statsd_queue: QueuedSink | None = None
     on_drops = None
     others: list[QueuedSink] = []
@@ -33,7 +36,7 @@ def start_sinks(config: SinkConfig, bus: EventBus, tags: SinkTags) -> SinkCloser
         on_drops = statsd.note_drops
         statsd_queue = QueuedSink(statsd, capacity=STATSD_CAPACITY, on_drops=on_drops)
         bus.subscribe(statsd_queue)  # every event type
-        log.info("metrics: DogStatsD at %s, tags %s", config.statsd, ",".join(tags.statsd_tags()))
+        _say(f"metrics: DogStatsD at {config.statsd}, tags {','.join(tags.statsd_tags())}", said)
     if config.slack is not None:
         from candlebot.output.sinks.slack import EVENT_TYPES as SLACK_EVENT_TYPES
         from candlebot.output.sinks.slack import SlackSink
@@ -42,8 +45,15 @@ def start_sinks(config: SinkConfig, bus: EventBus, tags: SinkTags) -> SinkCloser
         queue = QueuedSink(SlackSink(poster, tags, redact=config.redact), capacity=SLACK_CAPACITY, on_drops=on_drops)
         bus.subscribe(queue, *SLACK_EVENT_TYPES)
         others.append(queue)
-        log.info("alerts: %s", poster.description)
+        _say(f"alerts: {poster.description}", said)
     return SinkCloser(statsd_queue, others)
+
+
+def _say(line: str, said: set[str] | None) -> None:
+    if said is None or line not in said:
+        log.info("%s", line)
+    if said is not None:
+        said.add(line)
 
 
 class SinkCloser:
