@@ -3,7 +3,6 @@ reached; and --stop-after honoured while the bot cannot reach Kraken at all."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -41,7 +40,7 @@ def _unreachable(tmp_path) -> BotRun:
 def test_bad_bot_input_fails_before_kraken_is_reached(tmp_path, extra, env, message):
     bot = _unreachable(tmp_path)
     started = time.monotonic()
-    result = bot.run("--strategy", FLIP, "-p", ONE_SECOND, *extra, timeout=30, env={**os.environ, **env})
+    result = bot.run("--strategy", FLIP, "-p", ONE_SECOND, *extra, timeout=30, env=env)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == f"candlebot: error: {message}"
     assert time.monotonic() - started < 15  # no start-up retries against the unreachable Kraken first

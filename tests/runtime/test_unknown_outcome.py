@@ -16,6 +16,7 @@ from candlebot.identity import BotIdentity
 from candlebot.exchanges.kraken.config import KrakenConfig, RetryPolicy
 from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
+from tests.support.audit import audit_now
 from tests.support.bots import start_simulator, write_key_file
 
 pytestmark = pytest.mark.integration
@@ -34,12 +35,7 @@ def desk(tmp_path):
                            mode="live", log_dir=tmp_path / "logs", quiet=True, key_file=str(write_key_file(tmp_path)),
                            cash=Decimal("1000"), reconcile_window=5.0, lookup_every=0.0)
     bot = build_bot(settings, LiveClock(), threading.Event())
-    auditor = bot.runtime.auditor
-    assert auditor is not None
-    auditor.poll()  # the start-up audit, as the bot's first poll starts it: no order goes before it compares
-    auditor.join(10)
-    auditor.poll()
-    assert auditor.audits == 1
+    assert audit_now(bot) == 1  # the start-up audit: no order goes before it compares
     events: list = []
     bot.runtime.bus.subscribe(events.append)
     yield sim, bot.trader, bot.runtime.reconciler, bot.ledger, bot.store, events
