@@ -16,6 +16,7 @@ from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.assembly.venues import kraken_venue
+from tests.support.bots import stopped_at_teardown
 
 KEY = "candlebot-test-key-0001"
 SECRET = base64.b64encode(os.urandom(64)).decode()
@@ -54,15 +55,7 @@ def adapter_on(url: str, state_dir: Path, clock: Clock | None = None, **override
 @pytest.fixture
 def make_sim() -> Iterator[Callable[..., Any]]:
     """Start simulators as ``start_sim`` does (tier, clock, SimConfig fields); each is stopped at teardown."""
-    started: list[Any] = []
-
-    def make(tier: str = "none", clock: Clock | None = None, **overrides: object) -> Any:
-        started.append(start_sim(tier, clock, **overrides))
-        return started[-1]
-
-    yield make
-    for simulator in started:
-        simulator.stop()
+    yield from stopped_at_teardown(start_sim)
 
 
 @pytest.fixture

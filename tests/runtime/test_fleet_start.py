@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import subprocess
-from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,30 +20,15 @@ import pytest
 
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import NonceSequencer
-from tests.support.bots import KEY, SECRET, BotRun, start_simulator, stop, write_key_file
+from tests.support.bots import KEY, SECRET, BotRun, first_time, log_times, start_simulator, stop, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 BOTS = 12
 POLL_S = 0.5
 EVERY = "tests.support.strategies:Every"
-_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}):")
 AGREE = "audit: the books agree with the account"
 POLLED = "Current: "  # the ticker line each poll logs
-
-
-def stamped(text: str) -> list[tuple[float, str]]:
-    found = []
-    for line in text.splitlines():
-        match = _STAMP.match(line)
-        if match:
-            when = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc)
-            found.append((when.timestamp(), line))
-    return found
-
-
-def first(lines: list[tuple[float, str]], needle: str) -> float | None:
-    return next((when for when, line in lines if needle in line), None)
 
 
 class FleetBot(BotRun):
@@ -101,8 +84,7 @@ def test_a_fleet_on_one_starter_key_polls_at_once_and_reads_the_account_once(tmp
         wait_until(lambda: all_logged(AGREE), "every bot's start-up audit", timeout=240)
         balance_reads = sim.counters().get("private.Balance", 0)
         for bot in bots:
-            lines = stamped(bot.logs())
-            audited_at = first(lines, AGREE)
+            audited_at = first_time(log_times(bot.logs()), AGREE)
             assert audited_at is not None
             store = bot.store()
             try:

@@ -4,7 +4,6 @@ the strategy cannot send it again, and its fill is never lost (real adapter agai
 from __future__ import annotations
 
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -18,6 +17,7 @@ from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
 from tests.support.audit import audit_now
 from tests.support.bots import start_simulator, write_key_file
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -98,8 +98,7 @@ def test_an_order_that_never_appears_is_given_up_after_the_window(desk):
     assert len(trader.unsettled) == 1 and [o["status"] for o in store.orders()] == ["intent"]
     sim.set_faults(Faults())
     assert not reconciler.settle()  # absent, but its intent is younger than the window: it may still appear
-    reconciler.absent_after = 0.2
-    time.sleep(0.25)  # the scenario: the window passes (the reconciler reads the real clock)
-    assert reconciler.settle()
+    reconciler.absent_after = 0.2  # the reconciler reads the real clock: it gives the order up once the window passes
+    wait_until(reconciler.settle, "the order given up once the window has passed", timeout=30, interval=0.05)
     assert sim.orders() == [] and not ledger.open_trades and trader.paused is None
     assert [o["status"] for o in store.orders()] == ["failed"]

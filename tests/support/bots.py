@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Iterator, Mapping
 
 from candlebot.identity import BotIdentity
 from candlebot.live.store import BotStore
@@ -28,6 +30,19 @@ FLIP = "tests.support.strategies:Flip"
 def start_simulator(**overrides) -> KrakenSimulator:
     config = {"api_keys": {KEY: SECRET}, "balances": {"ZUSD": Decimal("10000")}, "tier": "none", **overrides}
     return KrakenSimulator(SimConfig(**config)).start()
+
+
+def stopped_at_teardown(start: Callable[..., KrakenSimulator]) -> Iterator[Callable[..., KrakenSimulator]]:
+    """For a fixture (``yield from``): a factory of simulators made by ``start``, each stopped at teardown."""
+    started: list[KrakenSimulator] = []
+
+    def make(*args: object, **overrides: object) -> KrakenSimulator:
+        started.append(start(*args, **overrides))
+        return started[-1]
+
+    yield make
+    for simulator in started:
+        simulator.stop()
 
 
 def write_key_file(folder: Path) -> Path:
@@ -76,6 +91,25 @@ class BotRun:
 
     def logs(self) -> str:
         return "".join(p.read_text() for p in sorted((self.folder / "logs").glob("*.log")))
+
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}):")
+
+
+def log_times(text: str) -> list[tuple[float, str]]:
+    """A bot's log lines with their times (Unix seconds, from the stamp each line starts with), in order."""
+    found = []
+    for line in text.splitlines():
+        match = _STAMP.match(line)
+        if match:
+            when = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc)
+            found.append((when.timestamp(), line))
+    return found
+
+
+def first_time(lines: list[tuple[float, str]], needle: str) -> float | None:
+    """When the first line holding ``needle`` was logged, or None."""
+    return next((when for when, line in lines if needle in line), None)
 
 
 def executed_orders(sim: KrakenSimulator) -> int:
