@@ -17,7 +17,7 @@ import pytest
 
 from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, LateListing
-from tests.support.bots import FLIP, ONE_SECOND, BotRun, start_simulator, stop, write_key_file
+from tests.support.bots import FLIP, ONE_SECOND, BotRun, stop, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -52,13 +52,6 @@ class SteppedBot:
 
     def alive(self) -> None:
         assert self.process.poll() is None, f"the bot exited: {self.process.stderr.read() if self.process.stderr else ''}"
-
-
-@pytest.fixture
-def sim():
-    simulator = start_simulator()
-    yield simulator
-    simulator.stop()
 
 
 @needs_faketime

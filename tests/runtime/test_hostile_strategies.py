@@ -13,19 +13,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support.bots import KEY, ONE_SECOND, BotRun, start_simulator, write_key_file
+from tests.support.bots import KEY, ONE_SECOND, BotRun, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 START = Decimal("10000")  # the account's USD
 HOSTILE = "tests.support.hostile:"
-
-
-@pytest.fixture()
-def sim():
-    simulator = start_simulator()
-    yield simulator
-    simulator.stop()
 
 
 def live(tmp_path, strategy: str, *extra: str) -> tuple[str, ...]:

@@ -18,18 +18,11 @@ from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials
 from candlebot.live.store import BotStore
 from candlebot.venue import OrderRequest, Side
 from candlebot.assembly.venues import kraken_venue
-from tests.support.bots import KEY, ONE_SECOND, SECRET, BotRun, start_simulator, write_key_file
+from tests.support.bots import KEY, ONE_SECOND, SECRET, BotRun, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 CAREFUL = "tests.support.strategies:Careful"
-
-
-@pytest.fixture()
-def sim():
-    simulator = start_simulator()
-    yield simulator
-    simulator.stop()
 
 
 def _orders(path: Path) -> int:
