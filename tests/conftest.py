@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -36,23 +37,23 @@ def postgres_server():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def candle_cache_dir(tmp_path_factory) -> Path:
-    """Backtests (in-process and child processes) cache candles here, never beside the shared recorded data."""
-    import os
-
+def candle_cache_dir(tmp_path_factory) -> Iterator[Path]:
+    """Backtests (in-process and child processes) cache candles here, never beside the shared recorded data; the
+    environment is given back as it was when the session ends."""
     directory = tmp_path_factory.mktemp("candle-cache")
-    os.environ["CANDLEBOT_CACHE_DIR"] = str(directory)
-    return directory
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CANDLEBOT_CACHE_DIR", str(directory))
+        yield directory
 
 
 @pytest.fixture(scope="session", autouse=True)
-def runtime_dir(tmp_path_factory) -> Path:
-    """Bots started by the tests register their API key's state dir here (candlebot.live.keyshare), not machine-wide."""
-    import os
-
+def runtime_dir(tmp_path_factory) -> Iterator[Path]:
+    """Bots started by the tests register their API key's state dir here (candlebot.live.keyshare), not machine-wide;
+    the environment is given back as it was when the session ends."""
     directory = tmp_path_factory.mktemp("runtime")
-    os.environ["CANDLEBOT_RUNTIME_DIR"] = str(directory)
-    return directory
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CANDLEBOT_RUNTIME_DIR", str(directory))
+        yield directory
 
 
 # -- parallel runs (pytest-xdist, on by default in pytest.ini) -----------------------------------------------------

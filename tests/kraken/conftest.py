@@ -6,7 +6,7 @@ import base64
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -16,6 +16,7 @@ from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.assembly.venues import kraken_venue
+from tests.support.bots import stopped_at_teardown
 
 KEY = "candlebot-test-key-0001"
 SECRET = base64.b64encode(os.urandom(64)).decode()
@@ -52,12 +53,21 @@ def adapter_on(url: str, state_dir: Path, clock: Clock | None = None, **override
 
 
 @pytest.fixture
-def sim() -> Iterator[object]:
-    simulator = start_sim()
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
+def make_sim() -> Iterator[Callable[..., Any]]:
+    """Start simulators as ``start_sim`` does (tier, clock, SimConfig fields); each is stopped at teardown."""
+    yield from stopped_at_teardown(start_sim)
+
+
+@pytest.fixture
+def sim(make_sim: Callable[..., Any]) -> Any:
+    return make_sim()
+
+
+@pytest.fixture
+def starter_sim(make_sim: Callable[..., Any]) -> Any:
+    """A starter-tier simulator (REST counter 15, regaining 0.33 a second) on the live clock; a module whose adapters
+    share a simulated clock with it overrides this fixture with ``make_sim("starter", clock, ...)``."""
+    return make_sim("starter")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ still go out (AddOrder is on the trading counter) and come back as
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -17,7 +17,7 @@ from candlebot.clock import SimClock
 from candlebot.errors import OrderFillPending, OrderOutcomeUnknown
 from candlebot.exchanges.kraken.exchange import KrakenExchange
 from candlebot.venue import OrderRequest, Side
-from tests.kraken.conftest import adapter_on, start_sim
+from tests.kraken.conftest import adapter_on
 
 pytestmark = pytest.mark.integration
 
@@ -30,10 +30,8 @@ def clock() -> SimClock:
 
 
 @pytest.fixture
-def starter_sim(clock: SimClock) -> Iterator[Any]:
-    simulator = start_sim("starter", clock, balances={"ZUSD": Decimal("100000")}, seed=5)
-    yield simulator
-    simulator.stop()
+def starter_sim(make_sim: Callable[..., Any], clock: SimClock) -> Any:
+    return make_sim("starter", clock, balances={"ZUSD": Decimal("100000")}, seed=5)
 
 
 def bot(sim: Any, clock: SimClock, tmp_path) -> KrakenExchange:  # type: ignore[no-untyped-def]

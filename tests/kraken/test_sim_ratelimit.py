@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -12,7 +12,7 @@ from candlebot.clock import SimClock
 from candlebot.errors import RateLimitError
 from candlebot.exchanges.kraken.client import RetryPolicy
 from candlebot.exchanges.kraken.exchange import KrakenExchange
-from tests.kraken.conftest import adapter_on, start_sim
+from tests.kraken.conftest import adapter_on
 
 pytestmark = pytest.mark.integration
 
@@ -39,10 +39,8 @@ def clock() -> SteppedClock:
 
 
 @pytest.fixture
-def starter_sim(clock: SteppedClock) -> Iterator[Any]:
-    simulator = start_sim("starter", clock, balances={"ZUSD": Decimal("1000")}, seed=3)
-    yield simulator
-    simulator.stop()
+def starter_sim(make_sim: Callable[..., Any], clock: SteppedClock) -> Any:
+    return make_sim("starter", clock, balances={"ZUSD": Decimal("1000")}, seed=3)
 
 
 def exchange_for(sim: Any, clock: SteppedClock, tmp_path: Path, tier: str, retry: RetryPolicy) -> KrakenExchange:

@@ -12,6 +12,7 @@ import pytest
 
 from candlebot.clock import SimClock
 from candlebot.exchanges.kraken_sim import KrakenSimulator, SimConfig
+from tests.support.bots import stopped_at_teardown
 
 KEY = "sim-test-key"
 SECRET = base64.b64encode(bytes(range(64))).decode()
@@ -36,19 +37,14 @@ def clock() -> SimClock:
 @pytest.fixture
 def make_sim(clock: SimClock) -> Iterator[Callable[..., KrakenSimulator]]:
     """Start simulators (stopped at teardown); keyword arguments override SimConfig fields."""
-    started: list[KrakenSimulator] = []
 
-    def make(**overrides: object) -> KrakenSimulator:
+    def start(**overrides: object) -> KrakenSimulator:
         fields: dict[str, object] = {"api_keys": {KEY: SECRET}, "balances": {"ZUSD": Decimal("10000")},
                                      "tier": "none", "seed": 1}
         fields.update(overrides)
-        sim = KrakenSimulator(SimConfig(**fields), clock=clock)  # type: ignore[arg-type]
-        started.append(sim.start())
-        return sim
+        return KrakenSimulator(SimConfig(**fields), clock=clock).start()  # type: ignore[arg-type]
 
-    yield make
-    for sim in started:
-        sim.stop()
+    yield from stopped_at_teardown(start)
 
 
 @pytest.fixture

@@ -75,10 +75,12 @@ def test_drop_reply_hang_outlives_the_client_timeout_and_books_the_order(sim: Kr
     sim.set_faults(Faults(drop_reply=DropReply(mode="hang", hang_s=3.0, count=1, methods=("AddOrder",))))
     started = time.monotonic()
 
+    # the client's read timed out, so the hang outlived it (a hang that ended first closes the connection instead:
+    # ConnectionError); no upper bound on the time, which a loaded machine can stretch
     with pytest.raises(requests.exceptions.ReadTimeout):
         api.query_private("AddOrder", {**BUY, "userref": 32}, timeout=0.5)
 
-    assert 0.5 <= time.monotonic() - started < 2.0
+    assert 0.5 <= time.monotonic() - started
     assert api.query_private("OpenOrders", timeout=TIMEOUT) == {"error": [], "result": {"open": {}}}
     assert len(api.query_private("ClosedOrders", {"userref": 32}, timeout=TIMEOUT)["result"]["closed"]) == 1
 

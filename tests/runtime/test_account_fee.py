@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import time
 from decimal import Decimal
 
 import pytest
 
+from candlebot.clock import LiveClock
 from candlebot.exchanges.kraken import load_credentials
 from candlebot.exchanges.kraken.config import KrakenConfig
 from candlebot.exchanges.kraken_sim import Fault, Faults
@@ -18,6 +18,18 @@ from tests.support.bots import FLIP, ONE_SECOND, BotRun, start_simulator, write_
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
+
+
+class Sleeps(LiveClock):
+    """The live clock, noting every sleep: a read that waits for the key's rate budget sleeps on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        super().sleep(seconds)
 
 
 class Ticks:
@@ -96,8 +108,9 @@ def test_the_daily_read_never_waits_for_the_rate_budget(tmp_path) -> None:
     """With the key's counter full, the daily read is deferred to a later poll: nothing sent, no wait."""
     sim = start_simulator()
     try:
+        clock = Sleeps()
         kraken = kraken_venue(KrakenConfig(url=sim.url, tier="pro"), credentials=load_credentials(
-            write_key_file(tmp_path)), state_dir=tmp_path / "state")
+            write_key_file(tmp_path)), state_dir=tmp_path / "state", clock=clock)
         ticks = Ticks()
         fee = AccountFee(lambda deferrable: kraken.account_fees("XBTUSD", deferrable=deferrable),
                          kraken.pair_info("XBTUSD"), log=logging.getLogger("test.fee"), monotonic=ticks)
@@ -105,9 +118,10 @@ def test_the_daily_read_never_waits_for_the_rate_budget(tmp_path) -> None:
         ticks.at += 86400
         assert kraken.client.sequencer is not None
         kraken.client.sequencer.mark_rate_limited()   # another bot on the key was just refused: the counter is full
-        calls, started = sim.counters()["private"], time.monotonic()
+        calls, slept = sim.counters()["private"], len(clock.slept)
         fee.poll()
-        assert sim.counters()["private"] == calls and time.monotonic() - started < 1.0
+        assert clock.slept[slept:] == [], "the daily read waited for the rate budget"
+        assert sim.counters()["private"] == calls
         wait_until(lambda: fee.poll() or sim.counters()["private"] > calls, "the deferred read at a later poll", 60)
         assert fee.rate == Decimal("0.0026")
         kraken.close()

@@ -11,17 +11,10 @@ import pytest
 from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim import LateListing, ServiceError, SlowFill, ThinBook
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault, HttpError, Latency, Malformed
-from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
+from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, stop, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture()
-def sim():
-    simulator = start_simulator()
-    yield simulator
-    simulator.stop()
 
 
 @pytest.mark.slow

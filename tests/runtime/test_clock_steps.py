@@ -17,7 +17,7 @@ import pytest
 
 from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, LateListing
-from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, start_simulator, stop, write_key_file
+from tests.support.bots import FLIP, ONE_SECOND, BotRun, stop, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -36,16 +36,13 @@ class SteppedBot:
         self.offset_file = folder / "faketime"
         self.offset_file.write_text("+0\n")
         self.run = BotRun(folder, url, name="stepped")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "LD_PRELOAD": str(LIBFAKETIME),
-               "FAKETIME_TIMESTAMP_FILE": str(self.offset_file), "FAKETIME_NO_CACHE": "1",
-               "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+        env = {"LD_PRELOAD": str(LIBFAKETIME), "FAKETIME_TIMESTAMP_FILE": str(self.offset_file),
+               "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
         import subprocess
 
-        self.process = subprocess.Popen(self.run.argv("--live", "--key-file", str(write_key_file(folder)), "--cash", "1000",
-                                                      "--no-statsd", "--strategy", FLIP, "-p", ONE_SECOND, "-t", "0.2",
-                                                      *extra),
-                                        cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+        self.process = self.run.start("--live", "--key-file", str(write_key_file(folder)), "--cash", "1000", "--no-statsd",
+                                      "--strategy", FLIP, "-p", ONE_SECOND, "-t", "0.2", *extra, env=env,
+                                      stdout=subprocess.DEVNULL)
 
     def step(self, seconds: int) -> None:
         self.offset_file.write_text(f"{seconds:+d}\n")
@@ -55,13 +52,6 @@ class SteppedBot:
 
     def alive(self) -> None:
         assert self.process.poll() is None, f"the bot exited: {self.process.stderr.read() if self.process.stderr else ''}"
-
-
-@pytest.fixture
-def sim():
-    simulator = start_simulator()
-    yield simulator
-    simulator.stop()
 
 
 @needs_faketime

@@ -8,24 +8,17 @@ every mistake is a strategy error (one line, counted, alerted) and the bot goes 
 from __future__ import annotations
 
 import signal
-import time
 from collections import Counter
 from decimal import Decimal
 
 import pytest
 
-from tests.support.bots import KEY, ONE_SECOND, BotRun, start_simulator, write_key_file
+from tests.support.bots import KEY, ONE_SECOND, BotRun, write_key_file
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 START = Decimal("10000")  # the account's USD
 HOSTILE = "tests.support.hostile:"
-
-
-@pytest.fixture()
-def sim():
-    simulator = start_simulator()
-    yield simulator
-    simulator.stop()
 
 
 def live(tmp_path, strategy: str, *extra: str) -> tuple[str, ...]:
@@ -120,10 +113,11 @@ def test_sys_exit_and_keyboard_interrupt_in_a_strategy_are_strategy_errors_and_s
     bot = BotRun(tmp_path, sim.url)
     process = bot.start(*live(tmp_path, "Exiting", "--cash", "1000"))
     try:
-        deadline = time.monotonic() + 60
-        while not (bot.store_path.exists() and {"SystemExit", "KeyboardInterrupt"} <= _raised(bot)):
-            assert time.monotonic() < deadline and process.poll() is None, f"the bot stopped: {process.poll()}\n{bot.logs()}"
-            time.sleep(0.2)
+        def raised_both() -> bool:
+            assert process.poll() is None, f"the bot stopped: {process.poll()}\n{bot.logs()}"
+            return bot.store_path.exists() and {"SystemExit", "KeyboardInterrupt"} <= _raised(bot)
+
+        wait_until(raised_both, "SystemExit and KeyboardInterrupt raised by the strategy", timeout=60, interval=0.2)
         process.send_signal(signal.SIGINT)  # a person's Ctrl-C still stops it
         out, err = process.communicate(timeout=20)
     finally:

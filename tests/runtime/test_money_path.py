@@ -12,17 +12,10 @@ from decimal import Decimal
 import pytest
 
 from candlebot.exchanges.kraken_sim import BadTicker, DropReply, Faults, ThinBook
-from tests.support.bots import FLIP, KEY, ONE_SECOND, BotRun, executed_orders, start_simulator, wait_for_next_order, write_key_file
+from tests.support.bots import FLIP, KEY, ONE_SECOND, BotRun, executed_orders, wait_for_next_order, write_key_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 START = Decimal("10000")
-
-
-@pytest.fixture()
-def sim():
-    simulator = start_simulator()
-    yield simulator
-    simulator.stop()
 
 
 def live(tmp_path, *extra: str) -> tuple[str, ...]:

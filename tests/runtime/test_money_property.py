@@ -17,6 +17,7 @@ from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 from candlebot.exchanges.kraken_sim import DropReply, Faults, ThinBook
 from candlebot.identity import BotIdentity
 from tests.kraken.conftest import fast_config
+from tests.support.audit import audit_now
 from tests.support.bots import KEY, start_simulator, write_key_file
 from tests.support.wait import wait_until
 
@@ -35,16 +36,6 @@ def start_bot(url: str, folder: Path) -> BotProcess:
     return build_bot(settings, LiveClock(), threading.Event())
 
 
-def poll_audit(bot: BotProcess) -> None:
-    """What each poll of the bot's loop does for the audit: no order goes before the start-up audit has compared
-    (it reads on a worker thread, and waits while an order's outcome is unknown)."""
-    auditor = bot.runtime.auditor
-    assert auditor is not None
-    auditor.poll()
-    auditor.join(10)
-    auditor.poll()
-
-
 @pytest.mark.slow
 @pytest.mark.integration
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -60,7 +51,7 @@ def test_random_partial_fills_restarts_and_lost_replies_keep_the_books_equal_to_
             if rng.random() < 0.1:
                 bot.close()
                 bot = start_bot(sim.url, tmp_path)
-            poll_audit(bot)
+            audit_now(bot)  # as each poll does: no order before the start-up audit (one waits while an outcome is unknown)
             if bot.trader.paused:
                 bot.runtime.reconciler.settle()
             elif rng.random() < 0.5 or not bot.ledger.open_trades:

@@ -8,7 +8,6 @@ polling: ticker lines go on. When the budget comes back the fill is booked.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 
@@ -17,7 +16,7 @@ import pytest
 from candlebot.exchanges.kraken.keys import KrakenCredentials
 from candlebot.exchanges.kraken.nonce import NonceSequencer
 from candlebot.exchanges.kraken.ratelimit import TIERS, RateLimiter
-from tests.support.bots import FLIP, KEY, ONE_SECOND, REPO, SECRET, BotRun, start_simulator, stop, write_key_file
+from tests.support.bots import FLIP, KEY, ONE_SECOND, SECRET, BotRun, start_simulator, stop, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -49,12 +48,9 @@ class BudgetHog:
 
 def test_orders_go_out_and_the_poll_goes_on_while_the_rest_budget_is_exhausted(tmp_path):
     sim = start_simulator(tier="starter")
-    run = BotRun(tmp_path, sim.url, name="hungry")
-    argv = run.argv("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000", "--no-statsd",
-                    "--strategy", FLIP, "-p", ONE_SECOND, "-t", "0.2")
-    argv[argv.index("--kraken-tier") + 1] = "starter"
-    bot = subprocess.Popen(argv, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    run = BotRun(tmp_path, sim.url, name="hungry", tier="starter")
+    bot = run.start("--live", "--key-file", str(write_key_file(tmp_path)), "--cash", "1000", "--no-statsd",
+                    "--strategy", FLIP, "-p", ONE_SECOND, "-t", "0.2", stdout=subprocess.DEVNULL)
     try:
         wait_until(lambda: bot.poll() is not None or run.store().load().trades, "the bot's first trade", timeout=90)
         with BudgetHog(run.state_dir):

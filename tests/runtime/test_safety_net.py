@@ -18,17 +18,11 @@ from candlebot.exchanges.kraken import KrakenConfig, KrakenCredentials
 from candlebot.live.store import BotStore
 from candlebot.venue import OrderRequest, Side
 from candlebot.assembly.venues import kraken_venue
-from tests.support.bots import KEY, ONE_SECOND, SECRET, BotRun, start_simulator, write_key_file
+from tests.support.bots import KEY, ONE_SECOND, SECRET, BotRun, write_key_file
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 CAREFUL = "tests.support.strategies:Careful"
-
-
-@pytest.fixture()
-def sim():
-    simulator = start_simulator()
-    yield simulator
-    simulator.stop()
 
 
 def _orders(path: Path) -> int:
@@ -48,10 +42,11 @@ def test_a_state_file_locked_away_stops_the_bot_even_when_the_strategy_catches_t
     bot = BotRun(tmp_path, sim.url)
     process = bot.start("--paper", "--cash", "1000", "-p", ONE_SECOND, "-t", "0.2", "--strategy", CAREFUL, "--no-statsd")
     try:
-        deadline = time.monotonic() + 30
-        while _orders(bot.store_path) < 2:  # trading: its journal is open and in use
-            assert time.monotonic() < deadline and process.poll() is None, "the bot never traded"
-            time.sleep(0.1)
+        def trading() -> bool:  # its journal is open and in use
+            assert process.poll() is None, "the bot exited before it traded"
+            return _orders(bot.store_path) >= 2
+
+        wait_until(trading, "the bot's first orders", timeout=60)
         other = sqlite3.connect(bot.store_path, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")  # another process holds the file longer than the bot waits (5 s)
         try:

@@ -8,12 +8,12 @@ import json
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.sinks.servers import UdpCollector
 from tests.support.bots import REPO, ONE_SECOND, BotRun, start_simulator, stop, write_key_file
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -56,10 +56,11 @@ def test_a_bots_stop_loss_exits_are_stop_loss_in_its_report_its_status_and_its_m
                             "-t", "0.2", "--strategy", "tests.support.hostile:Hold", "--param", "stop_loss_pct=0.000001",
                             "--statsd-port", str(collector.port))
         try:
-            deadline = time.monotonic() + 90
-            while _closed(bot) < 2:  # the price path decides when: wait for two exits, then stop the bot
-                assert time.monotonic() < deadline and process.poll() is None, bot.logs()
-                time.sleep(0.2)
+            def two_exits() -> bool:  # the price path decides when: wait for two exits, then stop the bot
+                assert process.poll() is None, bot.logs()
+                return _closed(bot) >= 2
+
+            wait_until(two_exits, "two stop-loss exits", timeout=90, interval=0.2)
         finally:
             code, _, err = stop(process, timeout=20)
         collector.settle()

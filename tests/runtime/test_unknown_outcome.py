@@ -4,7 +4,6 @@ the strategy cannot send it again, and its fill is never lost (real adapter agai
 from __future__ import annotations
 
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -16,7 +15,9 @@ from candlebot.identity import BotIdentity
 from candlebot.exchanges.kraken.config import KrakenConfig, RetryPolicy
 from candlebot.exchanges.kraken_sim import Faults
 from candlebot.exchanges.kraken_sim.faults import DropReply, Fault
+from tests.support.audit import audit_now
 from tests.support.bots import start_simulator, write_key_file
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +35,7 @@ def desk(tmp_path):
                            mode="live", log_dir=tmp_path / "logs", quiet=True, key_file=str(write_key_file(tmp_path)),
                            cash=Decimal("1000"), reconcile_window=5.0, lookup_every=0.0)
     bot = build_bot(settings, LiveClock(), threading.Event())
-    auditor = bot.runtime.auditor
-    assert auditor is not None
-    auditor.poll()  # the start-up audit, as the bot's first poll starts it: no order goes before it compares
-    auditor.join(10)
-    auditor.poll()
-    assert auditor.audits == 1
+    assert audit_now(bot) == 1  # the start-up audit: no order goes before it compares
     events: list = []
     bot.runtime.bus.subscribe(events.append)
     yield sim, bot.trader, bot.runtime.reconciler, bot.ledger, bot.store, events
@@ -102,8 +98,7 @@ def test_an_order_that_never_appears_is_given_up_after_the_window(desk):
     assert len(trader.unsettled) == 1 and [o["status"] for o in store.orders()] == ["intent"]
     sim.set_faults(Faults())
     assert not reconciler.settle()  # absent, but its intent is younger than the window: it may still appear
-    reconciler.absent_after = 0.2
-    time.sleep(0.25)  # the scenario: the window passes (the reconciler reads the real clock)
-    assert reconciler.settle()
+    reconciler.absent_after = 0.2  # the reconciler reads the real clock: it gives the order up once the window passes
+    wait_until(reconciler.settle, "the order given up once the window has passed", timeout=30, interval=0.05)
     assert sim.orders() == [] and not ledger.open_trades and trader.paused is None
     assert [o["status"] for o in store.orders()] == ["failed"]

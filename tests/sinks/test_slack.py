@@ -130,7 +130,8 @@ def test_a_failing_slack_changes_no_trade_and_does_not_hang(mode: str, transport
     assert run.returncode == 0, run.stderr
     assert run.summary() == baseline.summary()
     assert run.trades_csv == baseline.trades_csv
-    assert run.elapsed_s < 10, f"the run took {run.elapsed_s:.1f} s"
+    # not hung: it ended before a sleeping Slack would have answered (a loaded machine's slow start is no hang)
+    assert run.elapsed_s < SlackBehaviour().sleep_s, f"the run took {run.elapsed_s:.1f} s"
     requests = server.requests
     if mode == "500":
         assert 1 <= len(requests) <= 3  # bounded retries
