@@ -116,8 +116,9 @@ def test_chaos_on_every_method(sim: Any, make_exchange: MakeExchange) -> None:
 
 @pytest.mark.integration
 def test_order_outcome_unknown_when_lookups_fail_too(sim: Any, make_exchange: MakeExchange) -> None:
-    """AddOrder's reply is lost and every lookup fails: the adapter must not guess, nor resend."""
-    exchange = make_exchange(timeout=0.3, lookup_window=0.1, lookup_interval=0.05,
+    """AddOrder's reply is lost and every lookup fails: the adapter must not guess, nor resend. (The faults answer at
+    once, 502 and 503: a generous timeout keeps a loaded machine's slow reply from failing the set-up or the last lookup.)"""
+    exchange = make_exchange(timeout=10, lookup_window=0.1, lookup_interval=0.05,
                              retry=RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0))
     exchange.pair_info("XBTUSD")
     sim.set_faults(Faults(drop_reply=DropReply(mode="502", count=1, methods=ADD),
