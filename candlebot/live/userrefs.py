@@ -10,12 +10,11 @@ so a lost state directory does not restart the sequence at 1.
 
 from __future__ import annotations
 
-import fcntl
-import os
 from pathlib import Path
 from typing import Callable
 
 from candlebot.errors import ConfigError
+from candlebot.lockedrecord import LockedRecord
 
 _EPOCH = 1_704_067_200  # 2024-01-01 UTC
 _MAX = 2**31 - 1
@@ -27,11 +26,8 @@ class UserrefSequence:
         self._now = now
         self._block = block
         self._next = self._end = 0
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise ConfigError(f"cannot use state directory {self.path.parent}: {exc.strerror or exc}") from None
+        self._record = LockedRecord(self.path, width=32, what="the userref sequence")
+        self._record.open()
 
     def __call__(self) -> int:
         if self._next >= self._end:
@@ -41,18 +37,15 @@ class UserrefSequence:
         return ref
 
     def _reserve(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            raw = os.pread(self._fd, 32, 0).strip()
+        with self._record.locked() as fd:
+            raw = self._record.read(fd)
             last = int(raw) if raw else 0
             first = max(last + 1, int((self._now() - _EPOCH) / 2))
             end = first + self._block
             if end - 1 > _MAX:
                 raise ConfigError("userref sequence exhausted (int32)")
-            os.pwrite(self._fd, f"{end - 1:<31d}\n".encode(), 0)
+            self._record.write(fd, str(end - 1))
             self._next, self._end = first, end
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        os.close(self._fd)
+        self._record.close()

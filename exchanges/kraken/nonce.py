@@ -44,7 +44,7 @@ from typing import Iterator
 from candlebot.clock import Clock, LiveClock
 from candlebot.errors import ConfigError
 from candlebot.live.paths import default_state_dir
-from candlebot.exchanges.kraken.lockedrecord import LockedRecord
+from candlebot.lockedrecord import LockedRecord
 from candlebot.exchanges.kraken.ratelimit import CounterState, RateLimiter
 
 log = logging.getLogger(__name__)

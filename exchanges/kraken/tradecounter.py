@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 from candlebot.clock import Clock
-from candlebot.exchanges.kraken.lockedrecord import LockedRecord
+from candlebot.lockedrecord import LockedRecord
 from candlebot.exchanges.kraken.ratelimit import CounterState, RateLimiter
 
 log = logging.getLogger(__name__)

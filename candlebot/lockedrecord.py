@@ -1,7 +1,7 @@
 """A one-line record in a small file, shared by every process of the machine under an ``fcntl`` lock.
 
-What one API key's processes must agree on (the last nonce, the modelled rate counters: ``nonce``,
-``tradecounter``) lives in such a file under the state directory. The line has a fixed width and is rewritten
+What the machine's processes must agree on (an API key's last nonce and modelled rate counters: ``nonce``,
+``tradecounter``; the bots' order references: ``live.userrefs``) lives in such a file under the state directory. The line has a fixed width and is rewritten
 in place, never truncated, so that no reader sees a shorter or a half-written record; it is read and written
 only with the lock held. Each process opens its own descriptor (also after a fork: an inherited one shares
 its parent's lock), and threads of one process take a thread lock first (``flock`` does not exclude them).
@@ -47,6 +47,11 @@ class LockedRecord:
                 raise ConfigError(f"cannot open {self.what} {self.path}: {exc.strerror or exc}") from exc
             self._fd_pid = pid
         return self._fd
+
+    def open(self) -> None:
+        """Open the file now, so that an unusable folder is refused at start (``ConfigError``), not at first use."""
+        with self._thread_lock:
+            self._file()
 
     @contextmanager
     def locked(self) -> Iterator[int]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from candlebot.errors import ConfigError
-from candlebot.exchanges.kraken.lockedrecord import LockedRecord
+from candlebot.lockedrecord import LockedRecord
 
 
 def test_the_record_is_rewritten_in_place_at_its_fixed_width(tmp_path: Path) -> None:
