@@ -33,7 +33,8 @@ def test_terminal_table_shows_trials_deflated_sharpe_and_gross_next_to_net(data)
     assert "9 trials run, 0 invalid combinations skipped" in out
     assert re.search(r"deflated Sharpe of the best: \d+% after 9 trials", out)
     header = next(line for line in out.splitlines() if line.lstrip().startswith("rank"))
-    assert header.split()[4:7] == ["net*", "gross", "fees"]  # ranked by net P/L, shown next to gross and fees
+    # ranked by the end equity's P/L, shown next to net, gross and fees
+    assert header.split()[4:8] == ["total*", "net", "gross", "fees"]
 
 
 def test_csv_and_html_of_a_walk_forward(data, tmp_path):
