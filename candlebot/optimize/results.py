@@ -186,12 +186,15 @@ def walk_forward_json(result: WalkForwardResult, costs: TrialCosts | None = None
 
 
 def write_csv(studies: list[tuple[str, tuple[TrialRecord, ...]]], names: tuple[str, ...], objective: str, out: TextIO) -> None:
-    """Every finished trial of each study (one per walk-forward fold), ranked within its study."""
+    """Every finished trial of each study (one per walk-forward fold), ranked within its study.
+
+    ``ranked_by`` names the objective; its value is that metric's own column (the objective's name as a second
+    header would repeat it: ``net_pnl,net_pnl``)."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["study", "rank", "trial", *names, objective, *METRIC_COLUMNS])
+    writer.writerow(["study", "rank", "trial", *names, "ranked_by", *METRIC_COLUMNS])
     for study, records in studies:
         for rank, record in enumerate(records, start=1):
-            writer.writerow([study, rank, record.number, *(record.values[n] for n in names), record.objective,
+            writer.writerow([study, rank, record.number, *(record.values[n] for n in names), objective,
                              *(getattr(record.performance, c) for c in METRIC_COLUMNS)])
 
 
