@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from candlebot.output.pnl import NET_PNL, NET_PNL_MEANING
 from candlebot.output.columns import ColumnPack, decimals_of, display_decimals, ticks
 from candlebot.output.fills import ExitReason
 from candlebot.output.metrics import Metrics
@@ -100,8 +101,9 @@ def metrics_rows(m: Metrics) -> list[tuple[str, str]]:
         ("gross P/L (closed, before fees)", f"{m.gross_pnl:,.2f}"),
         ("fees", f"{m.fees:,.2f}"),
         ("fees / gross P/L", num(m.fees_pct_of_gross, ".1f", "%")),
-        ("net P/L (gross - fees)", f"{m.net_pnl:,.2f}"),
-        ("unrealized P/L", f"{m.unrealized_pnl:,.2f}"),
+        (f"{NET_PNL} ({NET_PNL_MEANING})", f"{m.net_pnl:f}"),  # exact, as ledger and status print it
+        ("unrealized P/L (open trades at the last close - their cost)", f"{m.unrealized_pnl:,.2f}"),
+        ("total P/L (net + unrealized = final equity - start cash)", f"{m.total_pnl:,.2f}"),
         ("equity", f"{m.start_cash:,.2f} -> {m.final_equity:,.2f}"),
         ("return", f"{m.return_pct:+.2f}%"),
         ("CAGR", num(m.cagr_pct, "+.2f", "%")),

@@ -17,6 +17,7 @@ import numpy as np
 
 from candlebot.chart import Chart
 from candlebot.trading.ledger import Ledger
+from candlebot.output.pnl import NET_PNL, NET_PNL_MEANING
 from candlebot.output.lines import plural, utc
 from candlebot.output.skips import SkipTally
 from candlebot.money import ZERO, to_decimal
@@ -75,8 +76,9 @@ class RunReport:
                            + (" (those candles skipped, see log)" if self.strategy_errors else "")),
             ("gross P/L", f"{m.gross_pnl:f} (closed trades, before fees)"),
             ("fees", f"{m.fees:f} ({_num(m.fees_pct_of_gross, '.1f', '% of gross P/L', 'gross P/L <= 0')})"),
-            ("net P/L", f"{m.net_pnl:f} (gross - fees)"),
+            (NET_PNL, f"{m.net_pnl:f} ({NET_PNL_MEANING})"),
             ("unrealized P/L", f"{m.unrealized_pnl:f} ({m.open_trades} open, marked at the last close, entry fees in fees)"),
+            ("total P/L", f"{m.total_pnl:f} (net + unrealized = final equity - start cash, no exit fee)"),
             ("equity", f"{m.start_cash:f} -> {m.final_equity:f} ({m.return_pct:+.2f}%, CAGR {_num(m.cagr_pct, '+.2f', '%')})"),
             ("buy & hold", f"{m.buy_hold_return_pct:+.2f}%"),
             ("max drawdown", f"{m.max_drawdown_pct:.2f}%, longest {_duration(m.max_drawdown_duration_s)}"),
