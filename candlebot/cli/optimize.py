@@ -53,8 +53,8 @@ def build_optimize_parser() -> ArgumentParser:
     search.add_argument("--trials", type=int, help=f"trials to run (grid: default the whole grid; tpe/random: default {DEFAULT_TRIALS})")
     search.add_argument("--objective", default="total_pnl",
                         help="what to maximise: total_pnl (default: end equity - start cash, an open trade marked at the "
-                             "window's last close without an exit fee), net_pnl (closed trades only), return_pct, sharpe, "
-                             "sortino, calmar")
+                             "window's last close without an exit fee), net_pnl (closed trades' gross - every fee paid), "
+                             "return_pct, sharpe, sortino, calmar")
     search.add_argument("--seed", type=int, default=1, help="sampler seed (default 1): same seed, same study")
     search.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes on this machine (default: all cores)")
     honest = parser.add_argument_group("walk-forward")
