@@ -116,12 +116,16 @@ def _refused_last_sell(bot: BotRun, state: Path, reason: str) -> None:
         meta = {key: source.meta(key) for key in ("bot_name", "bot_id", "account", "pair", "start_cash")}
     finally:
         source.close()
-    last_sell = max((o for o in orders if o["status"] == "filled" and o["side"] == "sell"), key=lambda o: o["created"])
+    period = int(status["period"])
+    seen = max(float(status.get(key) or 0) for key in ("price_time", "heartbeat", "stopped"))
+    closed = [o for o in orders if o["status"] == "filled" and o["side"] == "sell"
+              and int(float(o["created"])) // period * period + period <= seen]  # not in the candle still forming
+    last_sell = max(closed, key=lambda o: o["created"])
     # the record ends in the candle of that sell (a flip bot would not buy again with its trade still open)
-    candle = int(float(last_sell["created"])) // int(status["period"]) * int(status["period"])
+    candle = int(float(last_sell["created"])) // period * period
     orders = [o for o in orders if o["created"] <= last_sell["created"]]
     candles = [c for c in candles if c[0] <= candle]
-    events = [e for e in events if e[0] < candle + int(status["period"])]
+    events = [e for e in events if e[0] < candle + period]
     clock = [0.0]
     store = BotStore(state / "bots" / bot.store_path.name, now=lambda: clock[0])
     try:
