@@ -24,6 +24,7 @@ from candlebot.identity import BotIdentity
 from candlebot.output.lines import fields_line, ledger_line
 from candlebot.money import ZERO
 from candlebot.live.paths import default_state_dir
+from candlebot.output.pnl import books_cost_decimals, net_pnl, net_pnl_line
 from candlebot.output.report import write_trades_csv
 from candlebot.live.store import BotStore
 
@@ -94,6 +95,7 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
                 print(f"trade {gone.trade_id} ({gone.volume} {store.meta('base') or ''} bought at {gone.entry_price}) "
                       "is off the books; its cost stays spent", file=sys.stderr)
             books = store.load()
+            cost_decimals = books_cost_decimals(store.status(), books.trades)
             start_cash = Decimal(store.meta("start_cash") or "0")
             pair = store.meta("pair") or ""
         finally:
@@ -111,7 +113,7 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
         "open_trades": len(books.trades) - len(closed),
         "wins": sum(1 for pnl in pnls if pnl > 0),
         "losses": sum(1 for pnl in pnls if pnl <= 0),
-        "net_pnl": str(sum(pnls, ZERO)),
+        "net_pnl": str(net_pnl(books.trades, cost_decimals)),  # NET_PNL_MEANING: the figure report and status show
         "fees": str(sum((t.fees for t in books.trades), ZERO)),
         "start_cash": str(start_cash),
         "cash": str(books.cash),
@@ -130,7 +132,8 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
     else:
         for trade in books.trades:
             print(ledger_line(trade, None))  # the books hold no price: an open trade's mark is not its entry
-        print(fields_line(totals))  # no empty fields
+        print(net_pnl_line(Decimal(totals["net_pnl"])))
+        print(fields_line(totals))  # no empty fields; the last line, for grep and the demo
     return 0
 
 

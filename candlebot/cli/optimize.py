@@ -1,7 +1,7 @@
 """``candlebot optimize``: search a strategy's parameters with optuna on candles loaded once.
 
     candlebot optimize --data FILE --strategy NAME --space "fast=5..30 slow=20..120:5" [backtest flags]
-                       [--method grid|tpe|random] [--trials N] [--objective net_pnl|...] [--seed S] [--jobs N]
+                       [--method grid|tpe|random] [--trials N] [--objective total_pnl|...] [--seed S] [--jobs N]
                        [--walk-forward N [--anchored] [--in-sample-blocks K]]
                        [--storage journal:FILE|postgresql://...] [--study NAME]
                        [--json] [--csv PATH] [--html PATH] [--top N] [--best-params]
@@ -51,7 +51,10 @@ def build_optimize_parser() -> ArgumentParser:
     search.add_argument("--space", required=True, help='searched parameters, e.g. "fast=5..30 slow=20..120:5 stop_loss_pct=0,1,2"')
     search.add_argument("--method", default="grid", help="grid (default), tpe or random")
     search.add_argument("--trials", type=int, help=f"trials to run (grid: default the whole grid; tpe/random: default {DEFAULT_TRIALS})")
-    search.add_argument("--objective", default="net_pnl", help="what to maximise: net_pnl (default), return_pct, sharpe, sortino, calmar")
+    search.add_argument("--objective", default="total_pnl",
+                        help="what to maximise: total_pnl (default: end equity - start cash, an open trade marked at the "
+                             "window's last close without an exit fee), net_pnl (closed trades' gross - every fee paid), "
+                             "return_pct, sharpe, sortino, calmar")
     search.add_argument("--seed", type=int, default=1, help="sampler seed (default 1): same seed, same study")
     search.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes on this machine (default: all cores)")
     honest = parser.add_argument_group("walk-forward")
@@ -297,7 +300,7 @@ def _show_search(args: argparse.Namespace, job: _Job, result: SearchResult, out:
             raise ConfigError("no trial finished, so there are no best parameters")
         out.write(param_flags(result.best.values, job.user_fixed) + "\n")
     elif args.json:
-        out.write(json.dumps(search_json(result, args.top, job.costs)) + "\n")
+        out.write(json.dumps(search_json(result, args.top, job.costs, job.plan.objective)) + "\n")
     else:
         out.write(search_summary(result, names, job.plan.objective, args.top, job.user_fixed, job.costs) + "\n")
 
@@ -315,7 +318,7 @@ def _show_walk_forward(args: argparse.Namespace, job: _Job, walk: WalkForwardRes
     if args.best_params:
         out.write(param_flags(walk.folds[-1].values, job.user_fixed) + "\n")
     elif args.json:
-        out.write(json.dumps(walk_forward_json(walk, job.costs)) + "\n")
+        out.write(json.dumps(walk_forward_json(walk, job.costs, job.plan.objective)) + "\n")
     else:
         out.write(walk_forward_summary(walk, job.plan.space.names, job.plan.objective, job.user_fixed, job.chart.times,
                                        job.costs) + "\n")

@@ -4,8 +4,10 @@ backtested, every decision side by side with the bot's.
 The backtest runs on the candles the bot recorded (its warm-up and every period after), with the strategy,
 parameters, fee, stake and protection the bot recorded, from the candle it started on. ``--strategy`` and
 ``--param`` override what was recorded (a what-if). It prints each decision: candle, side, the bot's price
-against the backtest's and the cost difference, and for a divergence its cause (unfilled, partial, price
-guard, audit hold, outage, strategy error, different candle); then what the bot's fills paid against the
+against the backtest's, the price difference per unit (+: worse for the bot) and the volume difference apart
+(one number mixing both read -0.02319 for a dearer buy and +0.05490 for one at the same price), and for a
+divergence its cause (refused by the exchange with its reason, unfilled, partial, price guard, audit hold,
+outage, strategy error, different candle); then what the bot's fills paid against the
 candle's open, as the ``--spread`` to give backtests; ``-o FILE.html`` draws both on one chart. Exit 0 when every decision agrees, 1 when any
 diverges, 2 on bad input.
 """
@@ -132,13 +134,20 @@ def _recorded_strategy(record: BotRecord, search_path: list[str]) -> str:
 
 def _print(out: TextIO, name: str, mode: str, strategy: str, comparisons: list[Comparison]) -> None:
     out.write(f"replay of bot {name} ({mode}, {strategy}): {plural(len(comparisons), 'decision')}\n")
-    out.write(f"{'candle (UTC)':<19}  {'side':<4}  {'bot':>14}  {'backtest':>14}  {'cost diff':>11}  verdict\n")
+    out.write(f"{'candle (UTC)':<19}  {'side':<4}  {'bot':>14}  {'backtest':>14}  {'price diff':>11}  {'volume diff':>12}  "
+              "verdict\n")
     for c in comparisons:
-        diff = c.cost_difference
+        price, volume = c.price_difference, c.volume_difference
         out.write(f"{utc_seconds(c.candle):<19}  {c.side:<4}  {_price(c.bot):>14}  {_price(c.backtest):>14}  "
-                  f"{'' if diff is None else f'{diff:+f}':>11}  {'agrees' if c.agrees else f'DIVERGES: {c.cause}'}\n")
+                  f"{_signed(price):>11}  {_signed(volume):>12}  {'agrees' if c.agrees else f'DIVERGES: {c.cause}'}\n")
+    out.write("price diff: per unit, what the bot paid more on a buy or got less on a sell than the backtest (+ is worse "
+              "for the bot); volume diff: the bot's volume less the backtest's\n")
     agreeing = sum(1 for c in comparisons if c.agrees)
     out.write(f"{agreeing} of {len(comparisons)} decisions agree\n")
+
+
+def _signed(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():+f}" if value else "0"
 
 
 def _price(side: object) -> str:

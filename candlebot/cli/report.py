@@ -11,6 +11,7 @@ from pathlib import Path
 
 from candlebot.output.botreport import bot_report_data
 from candlebot.output.botstatus import open_bot
+from candlebot.output.pnl import net_pnl_line
 from candlebot.cli.report_output import check_report_paths, write_reports
 from candlebot.errors import ConfigError
 from candlebot.identity import BotIdentity
@@ -36,4 +37,5 @@ def main(argv: list[str]) -> int:
         store.close()
     write_reports(args.output, args.png, data, sys.stderr)
     print(f"{args.output}: {len(data.times):,} candles, {len(data.fills)} fills, {len(data.decisions)} decisions")
+    print(net_pnl_line(data.metrics.net_pnl))
     return 0

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import TextIO
 
 from candlebot.output.botstatus import BotStatus, fleet_status
+from candlebot.output.pnl import NET_PNL, NET_PNL_MEANING
 from candlebot.cli.args import check_seconds
 from candlebot.errors import ConfigError
 from candlebot.live.paths import default_state_dir
 from candlebot.output.supervisor_state import program_states, server_url
 
-COLUMNS = ("bot", "mode", "pair", "strategy", "position", "unrealized", "realized", "exits", "fees", "heartbeat", "fails",
+COLUMNS = ("bot", "mode", "pair", "strategy", "position", "unrealized", NET_PNL, "exits", "fees", "heartbeat", "fails",
            "pending", "hold", "last error")
 
 
@@ -89,6 +90,7 @@ def print_table(rows: list[BotStatus], out: TextIO, state_dir: Path, *, supervis
             continue
         print("  ".join(cell.ljust(w) if i in (0, 1, 2, 3, 12, 13, 14) else cell.rjust(w)
                         for i, (cell, w) in enumerate(zip(line, widths))).rstrip(), file=out)
+    print(f"{NET_PNL}: {NET_PNL_MEANING}; unrealized: open volume x the last price - its cost", file=out)
 
 
 def _cells(r: BotStatus) -> tuple[str, ...]:
@@ -96,7 +98,7 @@ def _cells(r: BotStatus) -> tuple[str, ...]:
         return r.name, f"PROBLEM: {r.problem}"
     error = (r.last_error or "-").replace("\n", " ")
     return (r.name, r.mode or "-", r.pair or "-", r.strategy or "-", _num(r.position),
-            "-" if r.unrealized is None else f"{r.unrealized:+}", f"{r.realized:+}", _exits(r), str(r.fees),
+            "-" if r.unrealized is None else f"{r.unrealized:+}", f"{r.net_pnl:+}", _exits(r), str(r.fees),
             _age(r), str(r.failures), str(r.pending), "HOLD" if r.hold else "-", error[:60] + ("..." if len(error) > 60 else ""))
 
 

@@ -23,7 +23,7 @@ from candlebot.chart import Chart
 from candlebot.errors import ConfigError
 from candlebot.live.store import BotStore
 
-CAUSES = ("unfilled", "partial", "price guard", "audit hold", "outage", "strategy error", "different candle")
+CAUSES = ("refused", "unfilled", "partial", "price guard", "audit hold", "outage", "strategy error", "different candle")
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,19 @@ class Comparison:
         return self.cause is None
 
     @property
-    def cost_difference(self) -> Decimal | None:
-        """What the bot paid more (buy) or got less (sell) than the backtest."""
+    def price_difference(self) -> Decimal | None:
+        """Per unit: what the bot paid more (buy) or got less (sell) than the backtest; + is worse for the bot.
+        Apart from the volume, so that a fill at the backtest's own price reads 0 whatever the volumes."""
         if self.bot is None or self.backtest is None:
             return None
-        return self.bot.money - self.backtest.money if self.side == "buy" else self.backtest.money - self.bot.money
+        return self.bot.price - self.backtest.price if self.side == "buy" else self.backtest.price - self.bot.price
+
+    @property
+    def volume_difference(self) -> Decimal | None:
+        """The bot's volume less the backtest's (sizing: its cash and fees, a partial fill)."""
+        if self.bot is None or self.backtest is None:
+            return None
+        return self.bot.volume - self.backtest.volume
 
 
 def read_record(store: BotStore, name: str) -> BotRecord:
@@ -152,9 +160,13 @@ def _cause(record: BotRecord, key: tuple[int, str], times: set[int], other: dict
     happened = [e for e in record.events if candle <= e[0] < candle + period and (e[2] in (None, side))]
     kinds = {e[1] for e in happened}
     details = " ".join(e[4] for e in happened).lower()
-    failed = any(o["side"] == side and o["status"] == "failed" and candle <= float(o["created"]) < candle + period
-                 for o in record.orders)
-    if "unfilled" in kinds or failed:
+    refusals = [str(o["error"] or "no reason recorded") for o in record.orders
+                if o["side"] == side and o["status"] == "failed" and candle <= float(o["created"]) < candle + period]
+    if refusals:  # the exchange said no: not the same as an order that met no price within its protection
+        return "refused: " + "; ".join(refusals)
+    if "failed" in kinds:
+        return "refused: " + "; ".join(e[4] for e in happened if e[1] == "failed")
+    if "unfilled" in kinds:
         return "unfilled"
     if "rejected" in kinds:
         return "price guard"

@@ -16,7 +16,7 @@ import numpy as np
 from candlebot.output.lines import utc
 from candlebot.optimize.costs import TrialCosts
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
-from candlebot.optimize.results import (METRIC_COLUMNS, metric_text, number_text, open_at_fold_ends, value_text,
+from candlebot.optimize.results import (METRIC_COLUMNS, PNL_LEGEND, metric_text, number_text, open_at_fold_ends, value_text,
                                         walk_forward_warnings)
 from candlebot.optimize.space import SearchSpace
 from candlebot.optimize.study import TrialRecord
@@ -36,6 +36,7 @@ def search_page(result: SearchResult, space: SearchSpace, objective: str, costs:
         f"<p>{len(ranked)} trials run, {result.tally.skipped} invalid combinations skipped; objective {escape(objective)}; "
         f"fees included. Deflated Sharpe of the best: {_pct(result.deflated_sharpe)}.</p>",
         f'<p class="costs">{escape(costs.text())}</p>' if costs is not None else "",
+        f'<p class="legend">{escape(PNL_LEGEND)}</p>',
         f'<p class="warn">{escape(warning)}</p>' if warning else "",
         parameter_chart(ranked, space, objective),
         "<h2>Ranked trials</h2>",
@@ -52,23 +53,25 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
          f"{utc(times[f.fold.out_of_sample.start])[:16]} .. {utc(times[f.fold.out_of_sample.stop - 1])[:16]}",
          " ".join(f"{k}={value_text(v)}" for k, v in f.values.items()), number_text(f.in_sample.objective(objective), ".4g"),
          number_text(f.out_of_sample.objective(objective), ".4g"), f"{f.out_of_sample.gross_pnl:.2f}", f"{f.out_of_sample.fees:.2f}",
-         f"{f.out_of_sample.net_pnl:.2f}", str(f.trials), _pct(f.deflated_sharpe)]
+         f"{f.out_of_sample.net_pnl:.2f}", number_text(f.out_of_sample.total_pnl, ".2f"), str(f.trials), _pct(f.deflated_sharpe)]
         for f in walk.folds
     ]
     body = [
         "<h1>candlebot optimize: walk-forward</h1>",
         f"<p>{len(walk.folds)} folds, {walk.trials} trials in all; fees included. Stitched out of sample: closed trades gross "
-        f"{oos.gross_pnl:.2f}, fees {oos.fees:.2f}, open at fold ends {open_at_fold_ends(oos):+.2f}, net {oos.net_pnl:.2f}, "
+        f"{oos.gross_pnl:.2f}, fees {oos.fees:.2f}, net {oos.net_pnl:.2f}, open at fold ends {open_at_fold_ends(oos):+.2f}, "
+        f"total {number_text(oos.total_pnl, '.2f')}, "
         f"return {oos.return_pct:+.2f}%, "
         f"max drawdown {oos.max_drawdown_pct:.2f}%, Sharpe {number_text(oos.sharpe, '.2f')} (probabilistic {_pct(walk.probabilistic_sharpe)}); "
         f"walk-forward efficiency {'n/a' if walk.efficiency is None else f'{walk.efficiency:.2f}'}.</p>",
         f'<p class="costs">{escape(costs.text())}</p>' if costs is not None else "",
+        f'<p class="legend">{escape(PNL_LEGEND)}</p>',
         *(f'<p class="warn">{escape(w)}</p>' for w in walk_forward_warnings(walk)),
         "<h2>Stitched out-of-sample equity</h2>",
         _equity_svg(walk),
         "<h2>Folds</h2>",
         _table(["fold", "in-sample", "out-of-sample", "winner", f"IS {objective}", f"OOS {objective}", "OOS gross",
-                "OOS fees", "OOS net", "trials", "IS DSR"], rows),
+                "OOS fees", "OOS net", "OOS total", "trials", "IS DSR"], rows),
         "<p>Parameter stability: " + escape("; ".join(
             f"{s.name} {'/'.join(value_text(v) for v in s.chosen)} ({'spread' if s.numeric else 'agreement'} {s.score:.2f}, "
             f"{'stable' if s.stable else 'unstable'})" for s in walk.stability)) + "</p>",

@@ -1,5 +1,10 @@
 """What one trial earned: the plain backtest's own metrics (candlebot/output/metrics.py), ranked.
 
+The default objective ``total_pnl`` is the end equity's P/L (final equity - start cash): closed trades' gross less
+every fee paid, plus a trade still open at the window's end marked at its last close without an exit fee, as the
+equity curve behind return, CAGR, Sharpe and the stitched walk-forward marks it. ``net_pnl`` (closed trades only)
+would call a window a loss while its open trade made the account grow.
+
 Every figure has the definition of docs/metrics.md, so an objective named ``sharpe`` is the
 Sharpe ratio ``candlebot --data ... --json`` prints for the same params. The deflated Sharpe
 ratio needs that Sharpe per day (not annualised, ``sharpe / sqrt(365)``) and the count,
@@ -21,7 +26,7 @@ import numpy as np
 from candlebot.output.equity import EquityCurve
 from candlebot.output.metrics import YEAR_DAYS, CurveRatios, Metrics, curve_ratios, daily_returns
 
-OBJECTIVES = ("net_pnl", "return_pct", "sharpe", "sortino", "calmar")
+OBJECTIVES = ("total_pnl", "net_pnl", "return_pct", "sharpe", "sortino", "calmar")
 UNDEFINED = -math.inf  # what optuna is told for an undefined objective: worse than any value
 
 
@@ -38,6 +43,7 @@ class Performance:
     returns: int  # daily returns behind sharpe, skew and kurtosis
     skew: float
     kurtosis: float
+    total_pnl: float | None = None  # end equity - start cash (None: a trial stored before it was recorded)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "ratios":
@@ -61,7 +67,8 @@ class Performance:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Performance:
         ratios = CurveRatios(**{key: data[key] for key in CurveRatios.__dataclass_fields__})
-        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key != "ratios"}, ratios=ratios)
+        return cls(**{key: data.get(key) if key == "total_pnl" else data[key] for key in cls.__dataclass_fields__ if key != "ratios"},
+                   ratios=ratios)
 
 
 def rank_key(objective: float | None) -> float:
@@ -72,19 +79,23 @@ def rank_key(objective: float | None) -> float:
 def of_backtest(metrics: Metrics, curve: EquityCurve) -> Performance:
     """A trial's performance: the backtest report's metrics, as floats."""
     ratios = CurveRatios(metrics.return_pct, metrics.cagr_pct, metrics.max_drawdown_pct, metrics.sharpe, metrics.sortino, metrics.calmar)
-    return _performance(float(metrics.net_pnl), float(metrics.gross_pnl), float(metrics.fees), metrics.trades, ratios, curve)
+    return _performance(float(metrics.net_pnl), float(metrics.gross_pnl), float(metrics.fees), metrics.trades, ratios, curve,
+                        float(metrics.total_pnl))
 
 
 def of_stitched(curve: EquityCurve, parts: list[Performance]) -> Performance:
-    """Walk-forward out of sample: money lines summed over the folds, ratios from the stitched equity curve."""
+    """Walk-forward out of sample: money lines summed over the folds, ratios and total P/L from the stitched equity curve."""
+    end = float(curve.equity[-1]) if len(curve.equity) else curve.start_cash
     return _performance(sum(p.net_pnl for p in parts), sum(p.gross_pnl for p in parts), sum(p.fees for p in parts),
-                        sum(p.trades for p in parts), curve_ratios(curve), curve)
+                        sum(p.trades for p in parts), curve_ratios(curve), curve, end - curve.start_cash)
 
 
-def _performance(net: float, gross: float, fees: float, trades: int, ratios: CurveRatios, curve: EquityCurve) -> Performance:
+def _performance(net: float, gross: float, fees: float, trades: int, ratios: CurveRatios, curve: EquityCurve,
+                 total: float) -> Performance:
     daily = daily_returns(curve)
     skew, kurtosis = _moments(daily)
-    return Performance(net_pnl=net, gross_pnl=gross, fees=fees, trades=trades, ratios=ratios, returns=len(daily), skew=skew, kurtosis=kurtosis)
+    return Performance(net_pnl=net, gross_pnl=gross, fees=fees, trades=trades, ratios=ratios, returns=len(daily), skew=skew,
+                       kurtosis=kurtosis, total_pnl=total)
 
 
 def _moments(returns: np.ndarray) -> tuple[float, float]:

@@ -1,7 +1,8 @@
 """Results people can use: the ranked table (terminal, JSON, CSV), walk-forward folds, ``--param`` flags to paste.
 
 Every result states how many trials ran and the deflated Sharpe ratio of the best one, with a
-plain warning when the edge is likely noise; gross P/L stands next to fees and net P/L.
+plain warning when the edge is likely noise; gross P/L stands next to fees and net P/L, and the total P/L (the end
+equity's) next to them, with the ``PNL_LEGEND`` saying which is which.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from candlebot.optimize.performance import Performance
 from candlebot.optimize.runner import Window
 from candlebot.optimize.study import TrialRecord
 
-METRIC_COLUMNS = ("net_pnl", "gross_pnl", "fees", "trades", "return_pct", "max_drawdown_pct", "sharpe", "sortino", "calmar")
-_HEADINGS = {"net_pnl": "net", "gross_pnl": "gross", "fees": "fees", "trades": "trades", "return_pct": "return%",
+METRIC_COLUMNS = ("total_pnl", "net_pnl", "gross_pnl", "fees", "trades", "return_pct", "max_drawdown_pct", "sharpe", "sortino", "calmar")
+PNL_LEGEND = ("total = end equity - start cash = net + a trade open at the window's end marked at its last close "
+              "(no exit fee); net = closed trades' gross - every fee paid (an open trade's entry fee included)")
+_HEADINGS = {"total_pnl": "total", "net_pnl": "net", "gross_pnl": "gross", "fees": "fees", "trades": "trades", "return_pct": "return%",
              "max_drawdown_pct": "maxDD%", "sharpe": "sharpe", "sortino": "sortino", "calmar": "calmar"}
 
 
@@ -72,6 +75,7 @@ def search_summary(result: SearchResult, names: tuple[str, ...], objective: str,
         lines.append(costs.text())
     if tally.ranked:
         lines.append(ranked_table(tally.ranked, names, objective, top))
+        lines.append(PNL_LEGEND)
         best = tally.ranked[0]
         lines.append(f"best: {param_flags(best.values, fixed)}")
         lines.append(f"  in a fleet file: {fleet_params(best.values, fixed)}")
@@ -83,17 +87,18 @@ def search_summary(result: SearchResult, names: tuple[str, ...], objective: str,
 
 
 def open_at_fold_ends(oos: Performance) -> float:
-    """What the stitched net holds beyond closed trades' gross less fees: trades open at a fold's end, marked at its
-    last close; shown so that the three figures add up."""
-    return oos.net_pnl - (oos.gross_pnl - oos.fees)
+    """What the stitched total holds beyond closed trades' gross less fees: trades open at a fold's end, marked at its
+    last close; shown so that the figures add up."""
+    return (oos.total_pnl or 0.0) - (oos.gross_pnl - oos.fees)
 
 
 def walk_forward_summary(
     result: WalkForwardResult, names: tuple[str, ...], objective: str, fixed: dict[str, Any], times: Sequence[int],
     costs: TrialCosts | None = None,
 ) -> str:
+    extra = [] if objective == "total_pnl" else ["OOS total"]  # the ranked objective's column shows it already
     header = ["fold", "in-sample", "out-of-sample", *names, f"IS {objective}", f"OOS {objective}", "IS CAGR%", "OOS CAGR%",
-              "OOS gross", "OOS fees", "OOS net", "OOS trades", "trials", "IS DSR"]
+              "OOS gross", "OOS fees", "OOS net", *extra, "OOS trades", "trials", "IS DSR"]
     rows = []
     for fold in result.folds:
         rows.append([
@@ -102,16 +107,17 @@ def walk_forward_summary(
             number_text(fold.in_sample.objective(objective), ".4g"), number_text(fold.out_of_sample.objective(objective), ".4g"),
             number_text(fold.in_sample.cagr_pct, ".2f"), number_text(fold.out_of_sample.cagr_pct, ".2f"),
             f"{fold.out_of_sample.gross_pnl:.2f}", f"{fold.out_of_sample.fees:.2f}", f"{fold.out_of_sample.net_pnl:.2f}",
-            str(fold.out_of_sample.trades), str(fold.trials), _probability(fold.deflated_sharpe),
+            *([number_text(fold.out_of_sample.total_pnl, ".2f")] if extra else []), str(fold.out_of_sample.trades), str(fold.trials), _probability(fold.deflated_sharpe),
         ])
     oos = result.out_of_sample
     lines = [
         f"walk-forward: {len(result.folds)} folds, {result.trials} trials run in all; fees included",
         *([costs.text()] if costs is not None else []),
         _table(header, rows),
+        PNL_LEGEND,
         f"stitched out-of-sample (folds compounded; a trade open at a fold's end marked at its last close, no exit fee): "
-        f"net {oos.net_pnl:.2f} (closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, "
-        f"open at fold ends {open_at_fold_ends(oos):+.2f}); "
+        f"total {number_text(oos.total_pnl, '.2f')} (closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, "
+        f"open at fold ends {open_at_fold_ends(oos):+.2f}; net {oos.net_pnl:.2f}); "
         f"return {oos.return_pct:+.2f}% (CAGR {number_text(oos.cagr_pct, '+.2f')}%), max drawdown {oos.max_drawdown_pct:.2f}%, "
         f"sharpe {number_text(oos.sharpe, '.2f')}, sortino {number_text(oos.sortino, '.2f')}, calmar {number_text(oos.calmar, '.2f')}, "
         f"{oos.trades} trades",
@@ -142,9 +148,11 @@ def walk_forward_warnings(result: WalkForwardResult) -> list[str]:
     return warnings
 
 
-def search_json(result: SearchResult, top: int, costs: TrialCosts | None = None) -> dict[str, Any]:
+def search_json(result: SearchResult, top: int, costs: TrialCosts | None = None, objective: str | None = None) -> dict[str, Any]:
     return {
         "study": result.study,
+        **({"objective": objective} if objective is not None else {}),
+        "pnl_legend": PNL_LEGEND,
         **({"costs": costs.to_json()} if costs is not None else {}),
         "trials": len(result.tally.ranked),
         "skipped_invalid": result.tally.skipped,
@@ -156,9 +164,11 @@ def search_json(result: SearchResult, top: int, costs: TrialCosts | None = None)
     }
 
 
-def walk_forward_json(result: WalkForwardResult, costs: TrialCosts | None = None) -> dict[str, Any]:
+def walk_forward_json(result: WalkForwardResult, costs: TrialCosts | None = None, objective: str | None = None) -> dict[str, Any]:
     return {
         "trials": result.trials,
+        **({"objective": objective} if objective is not None else {}),
+        "pnl_legend": PNL_LEGEND,
         **({"costs": costs.to_json()} if costs is not None else {}),
         "folds": [
             {"fold": f.fold.number, "in_sample": [f.fold.in_sample.start, f.fold.in_sample.stop],
@@ -176,12 +186,15 @@ def walk_forward_json(result: WalkForwardResult, costs: TrialCosts | None = None
 
 
 def write_csv(studies: list[tuple[str, tuple[TrialRecord, ...]]], names: tuple[str, ...], objective: str, out: TextIO) -> None:
-    """Every finished trial of each study (one per walk-forward fold), ranked within its study."""
+    """Every finished trial of each study (one per walk-forward fold), ranked within its study.
+
+    ``ranked_by`` names the objective; its value is that metric's own column (the objective's name as a second
+    header would repeat it: ``net_pnl,net_pnl``)."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["study", "rank", "trial", *names, objective, *METRIC_COLUMNS])
+    writer.writerow(["study", "rank", "trial", *names, "ranked_by", *METRIC_COLUMNS])
     for study, records in studies:
         for rank, record in enumerate(records, start=1):
-            writer.writerow([study, rank, record.number, *(record.values[n] for n in names), record.objective,
+            writer.writerow([study, rank, record.number, *(record.values[n] for n in names), objective,
                              *(getattr(record.performance, c) for c in METRIC_COLUMNS)])
 
 

@@ -12,7 +12,7 @@ curve (each fold's returns compounded on the previous fold's end). Each run sees
 before its window's end.
 
 Walk-forward efficiency = the stitched out-of-sample CAGR / mean in-sample CAGR of the winners (Pardo;
-CAGR as a backtest reports it); above ~0.5 the in-sample edge mostly survives. The stitched net P/L,
+CAGR as a backtest reports it); above ~0.5 the in-sample edge mostly survives. The stitched total P/L,
 return and verdict are all of the one compounded curve (see ``stitch``). Stability of a parameter:
 for numbers, the standard deviation of the chosen values over the width of its range (0 = the
 same every fold; a uniform random pick gives about 0.29); for other values, the share of folds
@@ -89,10 +89,10 @@ def stitch(outcomes: list[Outcome], start_cash: float) -> tuple[EquityCurve, Per
     """One equity curve from the out-of-sample runs in order, each compounded on the last one's end,
     measured by the backtest's own metrics.
 
-    Every figure is of that one compounded curve, so net P/L, return and the verdict agree: net P/L is the
-    curve's change (``return_pct`` of the start cash), and gross P/L and fees are each fold's closed trades
-    scaled by the same factor as its equity. A trade still open at a fold's end is marked at the fold's last
-    close without an exit fee, as a backtest's final equity marks it (docs/metrics.md).
+    Every figure is of that one compounded curve, so total P/L, return and the verdict agree: total P/L is the
+    curve's change (``return_pct`` of the start cash), and gross P/L, fees and net P/L (closed trades) are each
+    fold's scaled by the same factor as its equity. A trade still open at a fold's end is marked at the fold's last
+    close without an exit fee, as a backtest's final equity marks it (docs/metrics.md), in total P/L alone.
     """
     runs = [o.curve for o in outcomes]
     assert all(run is not None for run in runs), "out-of-sample runs keep their equity"
@@ -109,7 +109,7 @@ def stitch(outcomes: list[Outcome], start_cash: float) -> tuple[EquityCurve, Per
                         np.concatenate(equity), np.concatenate(positions), start_cash)
     compounded = [replace(o.performance, net_pnl=o.performance.net_pnl * scale, gross_pnl=o.performance.gross_pnl * scale,
                           fees=o.performance.fees * scale) for o, scale in zip(outcomes, scales)]
-    return curve, replace(of_stitched(curve, compounded), net_pnl=level - start_cash)
+    return curve, of_stitched(curve, compounded)
 
 
 def efficiency(results: list[FoldResult], stitched: Performance | None = None) -> float | None:

@@ -16,13 +16,15 @@ from candlebot.live.audit import FLEET_HOLD_KEY, HOLD_KEY
 from candlebot.errors import StateFileError
 from candlebot.money import ZERO
 from candlebot.live.store import BotStore
+from candlebot.output.pnl import books_cost_decimals, net_pnl
 
 READ_LOCK_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
 class BotStatus:
-    """``unrealized``: open volume x mark - its cost (fees apart, as in the metrics); ``realized``: closed trades, net of fees."""
+    """``unrealized``: open volume x mark - its cost (fees apart, as in the metrics); ``net_pnl``: the one net P/L of
+    ``candlebot.output.pnl`` (closed trades' gross - every fee paid), as report and ledger show it."""
 
     name: str
     file: str
@@ -32,7 +34,7 @@ class BotStatus:
     position: Decimal = ZERO
     mark: Decimal | None = None
     unrealized: Decimal | None = None
-    realized: Decimal = ZERO
+    net_pnl: Decimal = ZERO
     signal_exits: int = 0  # trades closed by the strategy's rule
     stop_loss_exits: int = 0  # trades closed by the stop loss (stop_loss_pct)
     fees: Decimal = ZERO
@@ -106,7 +108,7 @@ def _summarize(store: BotStore, name: str, path: Path, now: float) -> BotStatus:
         position=position,
         mark=mark,
         unrealized=unrealized,
-        realized=sum((t.pnl for t in closed if t.pnl is not None), ZERO),
+        net_pnl=net_pnl(books.trades, books_cost_decimals(status, books.trades)),
         signal_exits=sum(1 for t in closed if t.trade_id not in books.stop_loss_ids),
         stop_loss_exits=sum(1 for t in closed if t.trade_id in books.stop_loss_ids),
         fees=sum((t.fees for t in books.trades), ZERO),

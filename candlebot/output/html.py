@@ -20,8 +20,10 @@ from typing import Callable
 
 import numpy as np
 
+from candlebot.output.pnl import NET_PNL, NET_PNL_MEANING
 from candlebot.output.columns import ColumnPack, decimals_of, display_decimals, ticks
 from candlebot.output.fills import ExitReason
+from candlebot.output.lines import duration_text
 from candlebot.output.metrics import Metrics
 from candlebot.output.report_data import Decision, ReportData
 
@@ -93,21 +95,19 @@ def metrics_rows(m: Metrics) -> list[tuple[str, str]]:
     def num(value: object, spec: str, suffix: str = "") -> str:
         return "n/a" if value is None else f"{value:{spec}}{suffix}"
 
-    def hours(seconds: float | None) -> str:
-        return "n/a" if seconds is None else f"{seconds / 3600:,.1f} h"
-
     return [
         ("gross P/L (closed, before fees)", f"{m.gross_pnl:,.2f}"),
         ("fees", f"{m.fees:,.2f}"),
         ("fees / gross P/L", num(m.fees_pct_of_gross, ".1f", "%")),
-        ("net P/L (gross - fees)", f"{m.net_pnl:,.2f}"),
-        ("unrealized P/L", f"{m.unrealized_pnl:,.2f}"),
+        (f"{NET_PNL} ({NET_PNL_MEANING})", f"{m.net_pnl:f}"),  # exact, as ledger and status print it
+        ("unrealized P/L (open trades at the last close - their cost)", f"{m.unrealized_pnl:,.2f}"),
+        ("total P/L (net + unrealized = final equity - start cash)", f"{m.total_pnl:,.2f}"),
         ("equity", f"{m.start_cash:,.2f} -> {m.final_equity:,.2f}"),
         ("return", f"{m.return_pct:+.2f}%"),
         ("CAGR", num(m.cagr_pct, "+.2f", "%")),
         ("buy & hold", f"{m.buy_hold_return_pct:+.2f}%"),
         ("max drawdown", f"{m.max_drawdown_pct:.2f}%"),
-        ("longest drawdown", hours(m.max_drawdown_duration_s)),
+        ("longest drawdown", duration_text(m.max_drawdown_duration_s)),
         ("Sharpe (daily, sqrt 365)", num(m.sharpe, ".2f")),
         ("Sortino (daily, sqrt 365)", num(m.sortino, ".2f")),
         ("Calmar", num(m.calmar, ".2f")),
@@ -115,7 +115,7 @@ def metrics_rows(m: Metrics) -> list[tuple[str, str]]:
         ("win rate", num(m.win_rate_pct, ".1f", "%")),
         ("profit factor", num(m.profit_factor, ".2f")),
         ("expectancy per trade", num(m.expectancy, ",.2f")),
-        ("holding avg / max", f"{hours(m.avg_holding_s)} / {hours(m.max_holding_s)}"),
+        ("holding avg / max", f"{duration_text(m.avg_holding_s)} / {duration_text(m.max_holding_s)}"),
         ("exposure", f"{m.exposure_pct:.1f}%"),
         ("exits", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m.exit_reasons.items()) or "-"),
     ]

@@ -34,6 +34,19 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
+def duration_text(seconds: float | None) -> str:
+    """``13d 20h``, ``2h 05m``, ``24m 49s``: the text summary's and the HTML report's durations (a report of 6 s
+    candles read "holding 0.0 h" in hours to one decimal)."""
+    if seconds is None:
+        return "n/a"
+    days, rest = divmod(int(seconds), 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {int(seconds) % 60:02d}s"
+
+
 def fields_line(fields: Mapping[str, object]) -> str:
     """``key=value`` pairs for a person and for grep: fields without a value (None, "") are left out."""
     return " ".join(f"{key}={value}" for key, value in fields.items() if value is not None and value != "")

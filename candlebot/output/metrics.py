@@ -1,6 +1,6 @@
 """Backtest and bot metrics, each with the formula in docs/metrics.md.
 
-Money lines (gross, fees, net, unrealized) are exact Decimals from the fills;
+Money lines (gross, fees, net, unrealized, total) are exact Decimals from the fills;
 ratios come from the mark-to-market equity at every candle (``EquityCurve``).
 """
 
@@ -35,6 +35,7 @@ class Metrics:
     fees: Decimal
     net_pnl: Decimal
     unrealized_pnl: Decimal
+    total_pnl: Decimal  # final equity - start cash: net + unrealized (what the optimizer ranks by default)
     fees_pct_of_gross: float | None
     start_cash: Decimal
     final_equity: Decimal
@@ -91,6 +92,7 @@ def compute_metrics(
         fees=fees,
         net_pnl=net,
         unrealized_pnl=unrealized,
+        total_pnl=net + unrealized,
         fees_pct_of_gross=float(fees / gross * 100) if gross > 0 else None,
         start_cash=start_cash,
         final_equity=final_equity,

@@ -17,7 +17,8 @@ import numpy as np
 
 from candlebot.chart import Chart
 from candlebot.trading.ledger import Ledger
-from candlebot.output.lines import plural, utc
+from candlebot.output.pnl import NET_PNL, NET_PNL_MEANING
+from candlebot.output.lines import duration_text, plural, utc
 from candlebot.output.skips import SkipTally
 from candlebot.money import ZERO, to_decimal
 from candlebot.output.equity import EquityCurve, equity_curve
@@ -75,15 +76,16 @@ class RunReport:
                            + (" (those candles skipped, see log)" if self.strategy_errors else "")),
             ("gross P/L", f"{m.gross_pnl:f} (closed trades, before fees)"),
             ("fees", f"{m.fees:f} ({_num(m.fees_pct_of_gross, '.1f', '% of gross P/L', 'gross P/L <= 0')})"),
-            ("net P/L", f"{m.net_pnl:f} (gross - fees)"),
+            (NET_PNL, f"{m.net_pnl:f} ({NET_PNL_MEANING})"),
             ("unrealized P/L", f"{m.unrealized_pnl:f} ({m.open_trades} open, marked at the last close, entry fees in fees)"),
+            ("total P/L", f"{m.total_pnl:f} (net + unrealized = final equity - start cash, no exit fee)"),
             ("equity", f"{m.start_cash:f} -> {m.final_equity:f} ({m.return_pct:+.2f}%, CAGR {_num(m.cagr_pct, '+.2f', '%')})"),
             ("buy & hold", f"{m.buy_hold_return_pct:+.2f}%"),
-            ("max drawdown", f"{m.max_drawdown_pct:.2f}%, longest {_duration(m.max_drawdown_duration_s)}"),
+            ("max drawdown", f"{m.max_drawdown_pct:.2f}%, longest {duration_text(m.max_drawdown_duration_s)}"),
             ("risk-adjusted", f"Sharpe {_num(m.sharpe, '.2f')}, Sortino {_num(m.sortino, '.2f')}, Calmar {_num(m.calmar, '.2f')} (daily, sqrt 365)"),
             ("per trade", f"win rate {_num(m.win_rate_pct, '.1f', '%')}, profit factor {_num(m.profit_factor, '.2f')}, "
                           f"expectancy {_num(m.expectancy, '.2f')}"),
-            ("holding", f"avg {_duration(m.avg_holding_s)}, max {_duration(m.max_holding_s)}, exposure {m.exposure_pct:.1f}% of candles"),
+            ("holding", f"avg {duration_text(m.avg_holding_s)}, max {duration_text(m.max_holding_s)}, exposure {m.exposure_pct:.1f}% of candles"),
             ("exits", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m.exit_reasons.items()) or "-"),
             *_monthly_rows(m),
             ("elapsed", f"{self.elapsed_s:.2f} s"),
@@ -182,14 +184,3 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def _num(value: float | Decimal | None, spec: str, suffix: str = "", missing: str = "n/a") -> str:
     return missing if value is None else f"{value:{spec}}{suffix}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "n/a"
-    days, rest = divmod(int(seconds), 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {int(seconds) % 60:02d}s"

@@ -29,7 +29,7 @@ def _closed_port() -> int:
         (["--space", "stop_loss_pct=0..2"], "--space: stop_loss_pct=0..2 is a number range; give it a step"),
         (["--space", "fast=40..50 slow=10..20"], "--space holds no valid combination for sma_cross (e.g. slow (10) must be longer than fast (40))"),
         (["--space", "fast=5,10", "--param", "fast=3"], "--space: fast is also fixed by --param"),
-        (["--space", "fast=5,10", "--objective", "luck"], "unknown objective 'luck' (choose from: net_pnl, return_pct, sharpe, sortino, calmar)"),
+        (["--space", "fast=5,10", "--objective", "luck"], "unknown objective 'luck' (choose from: total_pnl, net_pnl, return_pct, sharpe, sortino, calmar)"),
         (["--space", "fast=5,10", "--method", "bayes"], "unknown --method 'bayes'"),
         (["--space", "fast=5,10", "--walk-forward", "0"], "--walk-forward must be >= 1, got 0"),
         (["--space", "fast=5,10", "--storage", "mysql://x@y/z"], "--storage: unknown kind 'mysql://x@y/z'"),

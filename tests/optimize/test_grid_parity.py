@@ -27,7 +27,8 @@ def test_grid_results_equal_individual_backtests(shared_data):
     assert len(ranked) == study["trials"] == 20 - len(invalid)
     assert sorted((r["params"]["fast"], r["params"]["slow"]) for r in ranked) == sorted(
         (f, s) for f in range(5, 30, 5) for s in range(10, 50, 10) if (f, s) not in invalid)
-    assert [r["net_pnl"] for r in ranked] == sorted((r["net_pnl"] for r in ranked), reverse=True)
+    # ranked by the default objective, the end equity's P/L (an open trade marked at the last close)
+    assert [r["total_pnl"] for r in ranked] == sorted((r["total_pnl"] for r in ranked), reverse=True)
 
     for record in (ranked[0], ranked[len(ranked) // 2], ranked[-1]):
         params = record["params"]
@@ -35,4 +36,5 @@ def test_grid_results_equal_individual_backtests(shared_data):
                          "--param", f"slow={params['slow']}", *FLAGS)
         for key in COMPARED:
             assert_same(record[key], plain[key], key)
+        assert_same(record["total_pnl"], plain["final_equity"] - plain["start_cash"], "total_pnl")
 

@@ -33,7 +33,8 @@ def test_terminal_table_shows_trials_deflated_sharpe_and_gross_next_to_net(data)
     assert "9 trials run, 0 invalid combinations skipped" in out
     assert re.search(r"deflated Sharpe of the best: \d+% after 9 trials", out)
     header = next(line for line in out.splitlines() if line.lstrip().startswith("rank"))
-    assert header.split()[4:7] == ["net*", "gross", "fees"]  # ranked by net P/L, shown next to gross and fees
+    # ranked by the end equity's P/L, shown next to net, gross and fees
+    assert header.split()[4:8] == ["total*", "net", "gross", "fees"]
 
 
 def test_csv_and_html_of_a_walk_forward(data, tmp_path):
@@ -44,6 +45,12 @@ def test_csv_and_html_of_a_walk_forward(data, tmp_path):
     rows = list(csv.DictReader(csv_path.open()))
     assert len(rows) == 2 * 9 and {r["study"].rpartition("/")[2] for r in rows} == {"fold-1", "fold-2"}
     assert {"fast", "slow", "net_pnl", "gross_pnl", "fees"} <= set(rows[0])
+    header = csv_path.read_text().splitlines()[0].split(",")
+    assert len(header) == len(set(header)), header  # was "...,net_pnl,net_pnl,..."
+    assert {r["ranked_by"] for r in rows} == {"total_pnl"}  # the default objective, named once; its values in its column
+    for study in ("fold-1", "fold-2"):
+        ranks = [float(r["total_pnl"]) for r in rows if r["study"].endswith(study)]
+        assert ranks == sorted(ranks, reverse=True)
     page = html_path.read_text()
     assert page.startswith("<!doctype html>") and "<script" not in page and not re.search(r"(src|href)=\"https?:", page)
     assert page.count("<rect") >= 2 * 9  # one heatmap cell per grid point and fold (plus fold bands)

@@ -96,7 +96,9 @@ def test_status_json_matches_each_bot_store(fleet):
         assert row["problem"] is None
         assert (row["mode"], row["pair"], row["strategy"]) == ("live", "XBTUSD", "flip")
         assert Decimal(row["position"]) == sum((t.volume for t in open_trades), Decimal(0))
-        assert Decimal(row["realized"]) == sum((t.pnl for t in books.trades if not t.is_open), Decimal(0))
+        # net P/L as report and ledger show it: closed trades' gross less every fee paid (an open trade's entry fee too)
+        assert Decimal(row["net_pnl"]) == (sum((t.close_fill.cost - t.open_fill.cost for t in books.trades if not t.is_open), Decimal(0))
+                                           - sum((t.open_fill.fee + (t.close_fill.fee if t.close_fill else 0) for t in books.trades), Decimal(0)))
         assert Decimal(row["fees"]) == sum((t.fees for t in books.trades), Decimal(0))
         assert (Decimal(row["fees"]) > 0) == (name != "pending")  # its only order's outcome is unknown
         assert row["pending"] == len(books.pending)
@@ -111,7 +113,8 @@ def test_status_json_matches_each_bot_store(fleet):
     table = _candlebot("status", "--state-dir", str(folder / "state"))
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].split()[:4] == ["bot", "mode", "pair", "strategy"] and len(lines) == 5
+    assert lines[0].split()[:4] == ["bot", "mode", "pair", "strategy"] and len(lines) == 6
+    assert lines[-1].startswith("net P/L: closed trades' gross - every fee paid")  # the legend under the table
     assert any(line.startswith("broken") and "PROBLEM: state file" in line for line in lines)
     assert "Traceback" not in table.stderr + table.stdout
 

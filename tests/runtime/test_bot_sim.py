@@ -120,7 +120,9 @@ def test_candlebot_ledger_prints_a_bots_persisted_books(sim, tmp_path):
     totals = json.loads(as_json.stdout)
     assert totals["trades"] == len(books.trades) >= 2
     assert Decimal(totals["cash"]) == books.cash and totals["unsettled_orders"] == []
-    assert Decimal(totals["net_pnl"]) == sum((t.pnl for t in books.trades if not t.is_open), Decimal(0))
+    # net P/L as report and status show it: closed trades' gross less every fee paid (an open trade's entry fee too)
+    assert Decimal(totals["net_pnl"]) == (sum((t.close_fill.cost - t.open_fill.cost for t in books.trades if not t.is_open), Decimal(0))
+                                          - sum((t.open_fill.fee + (t.close_fill.fee if t.close_fill else 0) for t in books.trades), Decimal(0)))
     as_csv = subprocess.run([sys.executable, "-m", "candlebot.cli.ledger", "--state-dir", str(bot.state_dir), "--name", bot.name, "--csv"],
                             capture_output=True, text=True, cwd=REPO, check=True)
     assert as_csv.stdout.splitlines()[0] == ("open_time,close_time,side,volume,entry_price,exit_price,fees,pnl,"

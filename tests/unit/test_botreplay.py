@@ -35,12 +35,26 @@ def fill(k: int, side: str = "buy") -> Fill:
 
 def test_the_same_decision_agrees_and_costs_the_difference():
     [c] = compare(record([order(5)]), [fill(5)])
-    assert c.agrees and c.cost_difference == D("0.1")
+    assert c.agrees and c.price_difference == D("0.1") and c.volume_difference == 0
+
+
+def test_price_and_volume_differences_are_apart():
+    """One "cost diff" mixed them: a dearer buy of less volume read negative, one at the same price positive."""
+    dearer_smaller = {**order(5), "price": "100.2", "fill_volume": "0.5", "volume": "0.5", "cost": "50.1", "fee": "0.13"}
+    same_price_more = {**order(6), "price": "100.0", "fill_volume": "1.5", "volume": "1.5", "cost": "150.0", "fee": "0.39"}
+    first, second = compare(record([dearer_smaller, same_price_more]), [fill(5), fill(6)])
+    assert (first.price_difference, first.volume_difference) == (D("0.2"), D("-0.5"))  # paid 0.2 more per unit
+    assert (second.price_difference, second.volume_difference) == (D("0"), D("0.5"))  # the backtest's own price
+    [sell] = compare(record([{**order(5, side="sell"), "price": "99.9"}]), [fill(5, side="sell")])
+    assert sell.price_difference == D("0.1")  # got 0.1 less per unit: + is worse for the bot on either side
 
 
 @pytest.mark.parametrize("events, orders, missing, cause", [
     ([(T0 + 5 * P + 4, "unfilled", "buy", 7, "nothing executed within 100.5")], [], (), "unfilled"),
-    ([], [order(5, status="failed")], (), "unfilled"),
+    ([], [{**order(5, status="failed"), "error": "OrderRejected: EOrder:Insufficient funds"}], (),
+     "refused: OrderRejected: EOrder:Insufficient funds"),  # the exchange said no: was called unfilled
+    ([(T0 + 5 * P + 4, "failed", "buy", 7, "volume 1: OrderRejected: EOrder:Insufficient funds")], [], (),
+     "refused: volume 1: OrderRejected: EOrder:Insufficient funds"),
     ([(T0 + 5 * P + 4, "rejected", None, None, "ask 1.0 is 99% from the last trade")], [], (), "price guard"),
     ([(T0 + 5 * P + 4, "skipped", "buy", None, "audit hold: the books differ from the account")], [], (), "audit hold"),
     ([(T0 + 5 * P + 4, "error", None, None, "strategy: s failed on the candle of ...")], [], (), "strategy error"),
