@@ -179,14 +179,15 @@ class Trader:
         ledger, pair = self.ledger, self.pair
         if volume is not None:
             volume = self._volume(volume)
-        if self.paused is not None:
+        if self._unsettled:  # ``paused``, without its call: after the cash ran out, every buy signal comes this way
             return self._skip(Side.BUY, self.paused)
         if self._holds:
             return self._skip(Side.BUY, "; ".join(self._holds.values()))
-        if len(ledger.open_trades) >= self.sizing.max_open:
-            return self._skip(Side.BUY, f"{len(ledger.open_trades)} trades open (num_simultaneous_trades={self.sizing.max_open})")
+        open_count = len(ledger.open_trades)
+        if open_count >= self.sizing.max_open:
+            return self._skip(Side.BUY, f"{open_count} trades open (num_simultaneous_trades={self.sizing.max_open})")
         stake = self.sizing.stake
-        commit = self.sizing.commit(ledger.cash, len(ledger.open_trades)) if volume is None else ledger.cash
+        commit = self.sizing.commit(ledger.cash, open_count) if volume is None else ledger.cash
         if commit > ledger.cash:
             return self._skip(Side.BUY, f"stake {commit} exceeds cash {ledger.cash} {pair.quote}")
         if volume is None and self._least_ask is not None and self.guard is None:
