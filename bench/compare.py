@@ -9,6 +9,9 @@ Every figure is a ratio of whole-process wall times measured in the same round, 
   ``bench/reference_backtest.py`` (pandas ``read_csv`` + the same gap/tick convention + TA-Lib + a bare loop), then
   ``python -m candlebot --data FILE --strategy S --json`` with a new, empty cache directory (a **first run**: parse,
   validate, fill, round, write the cache) and with a warm one (a **cached run**). Ratio = candlebot / reference.
+  Books: the timed reference sizes in floats at the next open, so its trade count differs from candlebot's (its
+  docstring says why); ``reference_backtest.py --books`` (untimed) sizes and books as candlebot does, and its trade
+  count and final cash must equal candlebot's: each row says ``equal`` or ``DIFFERENT``.
   The held-out 481k file the issue names is not in ../shared/data; the 481k file here is the first 481,000 rows of
   the 1M file (the 80-minute gap of 2023-03-24 included), written once to a temporary .csv.gz.
 - Byte-code caching is on for every process (``PYTHONDONTWRITEBYTECODE`` is dropped), as for an installed package.
@@ -86,8 +89,10 @@ def backtests(files: list[Path], rounds: int, scratch: Path) -> list[tuple[str, 
             warm = scratch / f"warm-{data.name}-{strategy}"
             ours = [python, "-m", "candlebot", "--data", str(data), "--strategy", strategy, "--json", "--cache-dir"]
             reference = [python, str(REPO / "bench/reference_backtest.py"), "--data", str(data), "--strategy", strategy]
-            timed(ours + [str(warm)])  # fills the warm cache
+            ours_books = last_json(timed(ours + [str(warm)])[1])  # fills the warm cache
             timed(reference)  # and warms the reference the same way (page cache, byte-code)
+            books = last_json(timed(reference + ["--books"])[1])  # candlebot's sizing: untimed, must book the same
+            same = (books["trades"], books["final_cash"]) == (ours_books["trades"], ours_books["final_equity"])
             first, cached = [], []
             note = ""
             for round_ in range(rounds):
@@ -100,7 +105,13 @@ def backtests(files: list[Path], rounds: int, scratch: Path) -> list[tuple[str, 
                 print(f"  {data.name} {strategy} round {round_ + 1}: reference {ref_wall:.2f} s, first {first_wall:.2f} s, "
                       f"cached {cached_wall:.2f} s", flush=True)
                 note = (f"{last_json(cached_out)['candles']:,} candles, trades {last_json(cached_out)['trades']} "
-                        f"(reference {last_json(ref_out)['trades']})")
+                        f"(reference {last_json(ref_out)['trades']} sizing at the open in floats; with candlebot's "
+                        f"sizing {books['trades']}, final cash {books['final_cash']}: "
+                        f"{'equal' if same else 'DIFFERENT'})")
+            if not same:
+                print(f"  {data.name} {strategy}: candlebot booked {ours_books['trades']} trades, final equity "
+                      f"{ours_books['final_equity']}; the reference with its sizing {books['trades']}, {books['final_cash']}: "
+                      "DIFFERENT books", flush=True)
             results.append((data.name, strategy, first, cached, note))
     return results
 

@@ -92,7 +92,7 @@ def build_backtest(settings: BacktestSettings, chart: Chart, bus: EventBus) -> B
     indicators, strategy, desk = strategy_on(settings, chart, trader)
     engine = Engine(chart=chart, indicators=indicators, strategy=strategy, desk=desk, ledger=ledger, clock=clock, bus=bus,
                     market=exchange)
-    return Backtest(settings, chart, engine, ledger, trader, exchange, start_index, SkipTally().attach(bus))
+    return Backtest(settings, chart, engine, ledger, trader, exchange, start_index, SkipTally().follow(trader))
 
 
 def run_backtest(settings: BacktestSettings, chart: Chart) -> tuple[Backtest, RunReport]:

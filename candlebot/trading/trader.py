@@ -137,6 +137,9 @@ class Trader:
         self._unsettled: list[PendingIntent] = []
         self.stop_loss_exits: set[int] = set()  # ids of the trades a stop-loss sell closed (exit reasons in reports)
         self.on_booked: list[Callable[[], None]] = []  # told after every booking (the strategy's view of the books)
+        # told of every order not sent, with whether it was below the pair's minimum (a backtest's summary counts them):
+        # far cheaper than OrderSkipped, which is built, its reason worded, only when a sink subscribes to it
+        self.on_skipped: list[Callable[[bool], None]] = []
         self._holds: dict[str, str] = {}  # why no order may be sent now (an audit found the books wrong): closes neither
 
     # -- what others may read and ask ------------------------------------------------------
@@ -176,20 +179,21 @@ class Trader:
         ledger, pair = self.ledger, self.pair
         if volume is not None:
             volume = self._volume(volume)
-        if self.paused is not None:
+        if self._unsettled:  # ``paused``, without its call: after the cash ran out, every buy signal comes this way
             return self._skip(Side.BUY, self.paused)
         if self._holds:
             return self._skip(Side.BUY, "; ".join(self._holds.values()))
-        if len(ledger.open_trades) >= self.sizing.max_open:
-            return self._skip(Side.BUY, f"{len(ledger.open_trades)} trades open (num_simultaneous_trades={self.sizing.max_open})")
+        open_count = len(ledger.open_trades)
+        if open_count >= self.sizing.max_open:
+            return self._skip(Side.BUY, f"{open_count} trades open (num_simultaneous_trades={self.sizing.max_open})")
         stake = self.sizing.stake
-        commit = self.sizing.commit(ledger.cash, len(ledger.open_trades)) if volume is None else ledger.cash
+        commit = self.sizing.commit(ledger.cash, open_count) if volume is None else ledger.cash
         if commit > ledger.cash:
             return self._skip(Side.BUY, f"stake {commit} exceeds cash {ledger.cash} {pair.quote}")
         if volume is None and self._least_ask is not None and self.guard is None:
             ask = self._least_ask()  # the same skip as sizing would reach below, without its Decimal work
             if ask is not None and ask > self._ordermin.short_above(commit):
-                return self._skip(Side.BUY, self._ordermin.reason(commit, ask))
+                return self._skip_short(commit, ask)
         book = self._order_book(Side.BUY)
         if book is None:
             return None
@@ -202,7 +206,7 @@ class Trader:
             limit = self.protection.price(book.asks, volume, Side.BUY)
         reason = pair.below_minimum(limit, volume)
         if reason is not None:
-            return self._skip(Side.BUY, reason)
+            return self._skip(Side.BUY, reason, below_minimum=True)
         cost = pair.cost(limit, volume)
         fee = pair.fee(cost, self.fee_rate)
         if cost + fee > ledger.cash:  # the bot's budget, whatever the account holds
@@ -360,9 +364,20 @@ class Trader:
         if self._unsettled:
             self._unsettled[:] = [p for p in self._unsettled if p.order.userref != order.userref]
 
-    def _skip(self, side: Side, reason: str) -> None:
+    def _skip(self, side: Side, reason: str, *, below_minimum: bool = False) -> None:
+        for told in self.on_skipped:
+            told(below_minimum)
         if self.bus.wants(OrderSkipped):
             self.bus.emit(OrderSkipped(self.clock.now(), side, reason))
+        return None
+
+    def _skip_short(self, commit: Decimal, ask: float) -> None:
+        """A buy ``commit`` cannot bring to ``ordermin`` at ``ask`` or more: after a backtest's cash ran out, every buy
+        signal ends here (tens of thousands), so its reason is worded only for a sink that reads it."""
+        for told in self.on_skipped:
+            told(True)
+        if self.bus.wants(OrderSkipped):
+            self.bus.emit(OrderSkipped(self.clock.now(), Side.BUY, self._ordermin.reason(commit, ask)))
         return None
 
     def _failed(self, side: Side, volume: Decimal, userref: int, exc: ExchangeError) -> None:

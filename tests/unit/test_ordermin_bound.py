@@ -151,3 +151,28 @@ def test_the_skip_reason_names_each_commit_as_written_and_the_ask():
     assert bound.reason(D("1.5"), 42000.25) == f"1.5 {tail} 42000.25 or more"
     assert bound.reason(D("1.50"), 42000.25) == f"1.50 {tail} 42000.25 or more"
     assert bound.reason(D("0.97"), 1e5) == f"0.97 {tail} 100000.0 or more"
+
+
+@pytest.mark.parametrize("flags", [
+    ("--strategy", "sma_cross", "--cash", "3"),
+    ("--strategy", "macd", "--cash", "5", "--spread", "0.002", "--slippage-bps", "4"),
+    ("--strategy", "sma_cross", "--cash", "40", "--stake", "2.5", "--max-slippage", "0"),
+    ("--strategy", "sma_cross", "--cash", "9", "--param", "num_simultaneous_trades=3"),
+])
+def test_a_backtest_counts_its_skips_without_building_an_event_for_each(shared_data, flags):
+    """A backtest subscribes nothing to OrderSkipped (its tally follows the trader), so a silent run words no skip
+    reason; its counts are those a tally reading every OrderSkipped event finds, and so are the report's."""
+    settings = _settings(shared_data / "binanceus/btcusd_1m_2023-03-01_2023-03-21.csv.gz", *flags)
+    chart = load_chart(settings)
+    silent_bus = EventBus()
+    silent = build_backtest(settings, chart, silent_bus)
+    assert not silent_bus.wants(OrderSkipped)
+    silent_report = silent.run()
+    heard_bus = EventBus()
+    heard = SkipTally().attach(heard_bus)
+    listened = build_backtest(settings, chart, heard_bus)
+    listened_report = listened.run()
+    assert heard.total > 100
+    assert (silent.skips.total, silent.skips.below_minimum) == (heard.total, heard.below_minimum)
+    assert (listened.skips.total, listened.skips.below_minimum) == (heard.total, heard.below_minimum)
+    assert silent_report.to_json() | {"elapsed_s": 0} == listened_report.to_json() | {"elapsed_s": 0}
