@@ -30,6 +30,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from candlebot.cli.bot_flags import known_pair
+
 PROG = "candlebot fleet"
 MODES = ("paper", "validate", "live")
 _KIND_NAMES = {str: "string", dict: "table", tuple: "list of strings"}
@@ -168,13 +170,12 @@ def _environment(raw: object, where: str) -> dict[str, str]:
 
 
 def check_bot(bot: Bot, fleet: Fleet) -> str | None:
-    """The bot's command line as candlebot itself reads it: flags, period, poll, amounts, strategy and parameters.
+    """The bot's command line as candlebot itself reads it, with the checks the bot makes at start
+    (``check_bot_flags``: one function, so the two cannot drift), in the bot's own words.
     Returns the state dir the bot will use (None: the default one)."""
-    from candlebot.chart import period_seconds
-    from candlebot.cli.args import build_parser, check_seconds, parse_amount
-    from candlebot.assembly import resolve_strategy
+    from candlebot.cli.args import build_parser
+    from candlebot.cli.bot_flags import check_bot_flags
     from candlebot.errors import ConfigError
-    from candlebot.strategy.params import parse_params
 
     try:
         args = build_parser().parse_args(bot.argv(fleet)[len(fleet.command):])
@@ -183,24 +184,21 @@ def check_bot(bot: Bot, fleet: Fleet) -> str | None:
         if args.name != bot.name:  # the program, its folder and `supervisorctl start` know the bot by its entry's name
             raise ConfigError(f"extra_args renames the bot to {args.name!r}: a bot's name is its entry's name "
                               "(its program, folder and state file); set name instead")
-        period_seconds(args.period)
-        check_seconds(args.poll, "poll", maximum=86_400)
-        for flag in ("cash", "stake"):
-            if getattr(args, flag) is not None:
-                parse_amount(getattr(args, flag), f"--{flag}")
-        strategy = resolve_strategy(args.strategy, args.strategy_path)
-        parse_params(strategy.Params, args.param, strategy.name)
+        check_bot_flags(args, bot_environment(fleet))
         known_pair(args.pair)
     except ConfigError as exc:
         raise FleetError(f"bot {bot.name}: {exc}") from None
     return args.state_dir
 
 
-def known_pair(name: str) -> None:
-    """A pair of Kraken's catalog (the bundled AssetPairs): a typo would otherwise restart a bot forever."""
-    from candlebot.assembly import offline_pair
+def bot_environment(fleet: Fleet) -> dict[str, str]:
+    """The environment the sink flags are checked against: the fleet's ``environment``. supervisord's own
+    environment (where a Slack webhook or token usually lives) is not known here: a secret the fleet file does not
+    set counts as set, and the bot checks it at start."""
+    from candlebot.output.sinks.settings import TOKEN_ENV, WEBHOOK_ENV
 
-    offline_pair(name)
+    assumed = {WEBHOOK_ENV: "https://hooks.slack.invalid/set-under-supervisor", TOKEN_ENV: "set-under-supervisor"}
+    return {**assumed, **fleet.environment}
 
 
 def load_fleet(path: Path) -> Fleet:
