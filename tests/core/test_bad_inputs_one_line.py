@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from candlebot.exchanges.kraken_pairs import snapshot_reply
 from tests.support.bots import REPO
 
 pytestmark = pytest.mark.integration
@@ -20,6 +21,8 @@ OPTIMIZE = ["optimize", "--strategy", "sma_cross", "--space", "fast=5,10", "--jo
 FLEET_HEAD = '[fleet]\nroot = "bots"\n'
 BOT_ENTRY = '[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "sma_cross"\n'
 COLLECTOR_ENTRY = '[[collector]]\nname = "books"\npairs = ["XBTUSD", "ETHUSD"]\n'
+
+CATALOG_PAIRS = len(snapshot_reply()["result"])  # the bundled catalog's size, as the messages count it
 
 
 def fleet(text: str) -> list[str]:
@@ -48,11 +51,11 @@ CASES = {
         "(supervisord reads it as one of its %(name)s expansions)"),
     "fleet: an unknown pair for a bot": (
         ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY.replace("XBTUSD", "XBTUDS"))],
-        "candlebot fleet: error: bot a: unknown pair 'XBTUDS' (not among the 1326 Kraken pairs candlebot knows; "
+        f"candlebot fleet: error: bot a: unknown pair 'XBTUDS' (not among the {CATALOG_PAIRS} Kraken pairs candlebot knows; "
         "did you mean XBTUSD, XBTUSDT, XBTUSDC?)"),
     "fleet: an unknown pair for a collector": (
         ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY + COLLECTOR_ENTRY.replace("ETHUSD", "DOGEUSD"))],
-        "candlebot fleet: error: FOLDER/fleet.toml: collector books: unknown pair 'DOGEUSD' (not among the 1326 "
+        f"candlebot fleet: error: FOLDER/fleet.toml: collector books: unknown pair 'DOGEUSD' (not among the {CATALOG_PAIRS} "
         "Kraken pairs candlebot knows; did you mean XDGUSD, XDGUSDT, XDGUSDC?)"),
     "fleet: a misspelt table": (
         ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY.replace("[[bot]]", "[[bots]]") + BOT_ENTRY)],
