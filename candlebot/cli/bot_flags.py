@@ -66,6 +66,7 @@ def check_bot_flags(args: argparse.Namespace, environ: Mapping[str, str] | None 
     strategy = resolve_strategy(args.strategy, args.strategy_path)
     params = parse_params(strategy.Params, args.param, strategy.name)
     identity = BotIdentity.from_name(args.name)
+    known_pair(args.pair)  # before any network call: paper, validate and live alike
     check_sinks(args, statsd_default=True, slack_default=True, env=environ)  # a bad port or URL fails before Kraken
     return BotFlags(period=period, strategy=strategy, params=params, identity=identity, fee=fee, cash=cash,
                     stake=stake, max_slippage=max_slippage, max_deviation=max_deviation)

@@ -185,7 +185,6 @@ def check_bot(bot: Bot, fleet: Fleet) -> str | None:
             raise ConfigError(f"extra_args renames the bot to {args.name!r}: a bot's name is its entry's name "
                               "(its program, folder and state file); set name instead")
         check_bot_flags(args, bot_environment(fleet))
-        known_pair(args.pair)
     except ConfigError as exc:
         raise FleetError(f"bot {bot.name}: {exc}") from None
     return args.state_dir

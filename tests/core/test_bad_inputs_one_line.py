@@ -61,6 +61,12 @@ CASES = {
         ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY.replace("[[bot]]", "[[bots]]") + BOT_ENTRY)],
         "candlebot fleet: error: FOLDER/fleet.toml: unknown table(s) bots (a fleet file holds [fleet], [[bot]] and "
         "[[collector]])"),
+    # Kraken unreachable: the bot retried AssetPairs until stopped (here: exit 0 after --stop-after); the bundled
+    # catalog decides first, for every mode (the simulator serves that catalog too, so no override can list more)
+    **{f"{mode} bot on a pair the catalog lacks, Kraken unreachable": (
+        ["candlebot", *BOT, "--state-dir", "FOLDER/state", f"--{mode}", "-c", "DOGEUSD", "--key-file", "FOLDER/bot.key"],
+        f"candlebot: error: unknown pair 'DOGEUSD' (not among the {CATALOG_PAIRS} Kraken pairs candlebot knows; did you "
+        "mean XDGUSD, XDGUSDT, XDGUSDC?)") for mode in ("paper", "validate", "live")},
     "bot --state-dir a file": (
         ["candlebot", *BOT, "--state-dir", "FOLDER/binary.conf"],
         "candlebot: error: --state-dir FOLDER/binary.conf: is a file, not a folder"),
@@ -106,6 +112,8 @@ def _argv(argv: list[str], folder: Path, hourly: Path) -> list[str]:
 def test_bad_input_is_one_line_and_exit_2(case, tmp_path, shared_data):
     argv, expected = CASES[case]
     (tmp_path / "binary.conf").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "bot.key").write_text("a-test-key\nc2VjcmV0LXNlY3JldC1zZWNyZXQ=\n")
+    (tmp_path / "bot.key").chmod(0o600)
     hourly = shared_data / "kraken" / "xbtusd_1h_2023q1.csv"  # 2,160 hourly candles
     done = subprocess.run([sys.executable, "-m", *_argv(argv, tmp_path, hourly)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
