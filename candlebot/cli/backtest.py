@@ -81,7 +81,8 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     )
 
 
-def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None, *, prog: str = "candlebot") -> int:
+    """``prog``: the command as typed, which the line of a run that stops names."""
     out, err = out or sys.stdout, err or sys.stderr  # the streams of the call, not of the import
     settings = settings_from_args(args)
     if settings.cache is not None:  # a first run's cache is written while it runs (this process forks no workers)
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         except BrokenPipeError:
             raise  # the reader went away (`| head`): not a failure
         except Exception as exc:  # the engine skips what the strategy's code raises: whatever escapes it is a bug
-            return stopped(exc, log, err, expected=())
+            return stopped(exc, log, err, expected=(), prog=prog)
         ready = backtest.engine.ready_index()
         if ready is None or ready >= len(chart):
             log.warning("the strategy never traded: its indicators and lookback need more than the %d candles the "

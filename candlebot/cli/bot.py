@@ -29,9 +29,10 @@ from candlebot.live.paths import default_state_dir
 from candlebot.live.process import BotRunner
 from candlebot.cli.folders import writable_folder
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, prog: str = "candlebot") -> int:
     """Entry point for a running bot; returns the process exit code. ``BotRunner`` runs the process (signals,
-    ``--stop-after``, the stop budget); here flags become settings and errors become the exit code."""
+    ``--stop-after``, the stop budget); here flags become settings and errors become the exit code (its line names
+    ``prog``, the command as typed)."""
     check_seconds(args.stop_after, "--stop-after", maximum=10 * 365 * 86_400)
     runner = BotRunner(stop_after=args.stop_after)
     runner.install_signal_handlers()
@@ -51,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
             alert_refusal(args, valid[0], error)
         if isinstance(error, StateWriteError):
             raise ConfigError(str(error)) from None
-        return stopped(error, logging.getLogger("candlebot"))
+        return stopped(error, logging.getLogger("candlebot"), prog=prog)
 
     def failed(error: BaseException, log: logging.Logger) -> int:
         if not isinstance(error, Exception):
             raise error
-        return stopped(error, log)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
+        return stopped(error, log, prog=prog)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
 
     code = runner.run(build, lambda bot: bot.runtime.run(), failed_start, failed)  # type: ignore[attr-defined]
     if valid and code != BUG_EXIT:  # ended by design: not a crash (a crash leaves its mark for the next start)

@@ -22,19 +22,15 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, NoReturn, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TextIO
 
+from candlebot.cli.oneline import OneLineParser, refuse
 from candlebot.errors import ConfigError
 
 if TYPE_CHECKING:
     from candlebot.assembly.collector import L2Row
 
 PROG = "candlebot-collector"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], float | int]:
@@ -64,10 +60,10 @@ def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
     default = RecorderTuning()  # the recorder's own defaults, written once
 
-    parser = _Parser(prog=prog, description="Record Kraken WebSocket v2 order books, every message verified.",
-                     epilog=f"Reading back: '{prog} book --db DB --pair PAIR --at TIME' prints a book as it was; "
-                            f"'{prog} export --db DB --pair PAIR --from START --to END' writes them as CSV "
-                            "(each has its own --help).")
+    parser = OneLineParser(prog=prog, description="Record Kraken WebSocket v2 order books, every message verified.",
+                           epilog=f"Reading back: '{prog} book --db DB --pair PAIR --at TIME' prints a book as it was; "
+                                  f"'{prog} export --db DB --pair PAIR --from START --to END' writes them as CSV "
+                                  "(each has its own --help).")
     parser.add_argument("-c", "--pair", dest="pair_list", action="append", default=[], metavar="PAIR",
                         help="a pair as the bots name it, e.g. XBTUSD (repeatable)")
     parser.add_argument("--pairs", default="", help="comma-separated pairs, e.g. XBTUSD,ETHUSD (the older spelling; "
@@ -101,7 +97,7 @@ def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
 def read_parser(command: str, prog: str = PROG) -> argparse.ArgumentParser:
     from candlebot.cli.args import FROM_FLAGS, TO_FLAGS
 
-    parser = _Parser(prog=f"{prog} {command}")
+    parser = OneLineParser(prog=f"{prog} {command}")
     parser.set_defaults(prog=prog)
     parser.add_argument("--db", required=True, help="sqlite:///PATH or postgresql://...")
     parser.add_argument("-c", "--pair", required=True)
@@ -130,8 +126,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
             args.pop(0)
         return record(run_parser(prog).parse_args(args))
     except ConfigError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(prog, str(exc))
     except BrokenPipeError:  # `book ... | head`, `export ... | head`
         from candlebot.cli.pipes import reader_gone
 

@@ -21,7 +21,6 @@ candlebot that runs the bots (it checks their flags with that candlebot's parser
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 import shlex
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from candlebot.cli.bot_flags import known_pair
+from candlebot.cli.oneline import OneLineParser, refuse
 
 PROG = "candlebot fleet"
 MODES = ("paper", "validate", "live")
@@ -463,7 +463,7 @@ def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("fleet", type=Path, help="fleet file (TOML); an example with every key: deploy/supervisor/fleet.example.toml in candlebot's source (README: Fleets under supervisor)")
     parser.add_argument("-o", "--output", type=Path, help="write the config here (default: stdout)")
     parser.add_argument("--mkdirs", action="store_true",
@@ -486,11 +486,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
     except FleetError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(PROG, str(exc))
     except OSError as exc:
-        print(f"{PROG}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return 2
+        return refuse(PROG, f"{exc.strerror or exc}: {exc.filename or ''}")
     return 0
 
 

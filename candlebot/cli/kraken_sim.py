@@ -42,20 +42,14 @@ import threading
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable, NoReturn, Sequence
+from typing import Callable, Sequence
 
+from candlebot.cli.oneline import OneLineParser, refuse
 from candlebot.errors import ConfigError
 from candlebot.assembly.simulator import (FEE_DEFAULTS, TIERS, Faults, SimConfig, build_simulator, is_ws_kind, parse_spec,
                                          parse_ws_spec, ws_pair_names)
 
 log = logging.getLogger("candlebot.exchanges.kraken_sim")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad flag in one line (no usage block) and exits 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _balance(text: str) -> tuple[str, Decimal]:
@@ -101,8 +95,8 @@ def _positive(text: str) -> float:
 
 
 def build_parser(prog: str = "candlebot-kraken-sim") -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog,
-                     description="A local HTTP server that speaks Kraken's REST API (market data, orders, faults).")
+    parser = OneLineParser(prog=prog,
+                           description="A local HTTP server that speaks Kraken's REST API (market data, orders, faults).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default 0)")
     parser.add_argument("--data", type=Path, help="candle CSV (time,open,high,low,close,volume) or trades CSV "
@@ -177,11 +171,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "candlebot-kraken-sim") 
         sim.start()
         ws_url = sim.serve_websocket(ws_pairs, port=args.ws_port, faults=ws_faults)
     except ConfigError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(parser.prog, str(exc))
     except OSError as exc:
-        print(f"{parser.prog}: error: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr)
-        return 2
+        return refuse(parser.prog, f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})")
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: object) -> None:

@@ -16,7 +16,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from candlebot.cli.oneline import OneLineParser
+from candlebot.cli.oneline import OneLineParser, refuse
 from candlebot.live.audit import CLEARED_KEY, FLEET_HOLD_KEY, HOLD_KEY
 from candlebot.live.lock import BotLock, BotLocked
 from candlebot.errors import ConfigError, StateWriteError
@@ -100,8 +100,7 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
             store.close()
             lock.release()
     except (StateWriteError, ConfigError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(prog, str(exc))
     closed = [t for t in books.trades if not t.is_open]
     pnls = [t.pnl for t in closed if t.pnl is not None]  # every closed trade has one
     totals = {

@@ -33,7 +33,7 @@ def fleet(text: str) -> list[str]:
 CASES = {
     "status with a binary --supervisor-config": (
         ["candlebot", "status", "--state-dir", "FOLDER", "--supervisor-config", "FOLDER/binary.conf"],
-        "candlebot: error: --supervisor-config: FOLDER/binary.conf is not a supervisor config (not UTF-8 text)"),
+        "candlebot status: error: --supervisor-config: FOLDER/binary.conf is not a supervisor config (not UTF-8 text)"),
     "collector --snapshot-interval nan": (
         ["candlebot.collector", "--pairs", "XBTUSD", "--snapshot-interval", "nan"],
         "candlebot-collector: error: argument --snapshot-interval: expected a finite number, got 'nan'"),
@@ -76,16 +76,16 @@ CASES = {
     "download --data-dir /proc/nope": (
         ["candlebot", "download", "-c", "XBTUSD", "-p", "60", "--since", "2026-01-01", "--data-dir", "/proc/nope",
          "--kraken-url", "http://127.0.0.1:9"],
-        "candlebot: error: --data-dir /proc/nope: cannot write there (No such file or directory)"),
+        "candlebot download: error: --data-dir /proc/nope: cannot write there (No such file or directory)"),
     "optimize without --data": (
         ["candlebot", *OPTIMIZE],
-        "candlebot: error: the following arguments are required: --data"),
+        "candlebot optimize: error: the following arguments are required: --data"),
     "optimize --anchored without --walk-forward": (
         ["candlebot", *OPTIMIZE, "--data", "HOURLY", "--anchored"],
-        "candlebot: error: --anchored shapes walk-forward folds: add --walk-forward N, or leave --anchored out"),
+        "candlebot optimize: error: --anchored shapes walk-forward folds: add --walk-forward N, or leave --anchored out"),
     "optimize --walk-forward 1000 on 2,160 candles": (
         ["candlebot", *OPTIMIZE, "--data", "HOURLY", "--walk-forward", "1000"],
-        "candlebot: error: --walk-forward 1000: out-of-sample folds of 2 candles are too short to judge a result "
+        "candlebot optimize: error: --walk-forward 1000: out-of-sample folds of 2 candles are too short to judge a result "
         "(at least 30); use --walk-forward 69 or fewer"),
     "demo with an unknown strategy: refused before a simulator starts": (
         ["candlebot", "demo", "--strategy", "nope"],
@@ -136,7 +136,7 @@ def test_a_postgresql_study_without_psycopg_names_the_extra(tmp_path):
                            "postgresql://trader:s3cret@127.0.0.1:9/studies"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 2 and done.stderr.splitlines() == [
-        "candlebot: error: --storage postgresql://trader:***@127.0.0.1:9/studies needs the [postgres] extra (psycopg): "
+        "candlebot optimize: error: --storage postgresql://trader:***@127.0.0.1:9/studies needs the [postgres] extra (psycopg): "
         "pip install 'candlebot[postgres]'"], done.stderr
 
 
@@ -155,7 +155,7 @@ def test_a_downloaded_file_of_another_pair_is_not_backtested_as_xbtusd(tmp_path)
 
     refused = backtest()
     assert (refused.returncode, refused.stdout, refused.stderr.splitlines()) == (2, "", [
-        "candlebot: error: ETHUSD_5m.csv holds ETHUSD candles (candlebot download named it), but the backtest would "
+        "candlebot backtest: error: ETHUSD_5m.csv holds ETHUSD candles (candlebot download named it), but the backtest would "
         "trade them as XBTUSD: pass -c ETHUSD"])
     done = backtest("-c", "ETHUSD")
     assert done.returncode == 0 and "market  ETHUSD, 5 min candles" in done.stdout, done.stderr
@@ -169,5 +169,5 @@ def test_status_before_any_bot_says_so_without_naming_a_flag_never_given(tmp_pat
     done = subprocess.run([sys.executable, "-m", "candlebot", "status"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, env=env)
     assert (done.returncode, done.stdout) == (2, "") and done.stderr.splitlines() == [
-        f"candlebot: error: no bots in the default state dir: {tmp_path / 'data' / 'candlebot'} is not a folder yet "
+        f"candlebot status: error: no bots in the default state dir: {tmp_path / 'data' / 'candlebot'} is not a folder yet "
         "(a bot's first start makes it); bots elsewhere: --state-dir DIR"]
