@@ -141,9 +141,13 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
 
 
 def _with_convention(summary: str, rows: list[tuple[str, str]]) -> str:
-    """The summary with the candle convention's rows after its ``candles`` row, aligned like the others."""
+    """The summary with the candle convention's rows after its ``candles`` row, aligned like the others.
+
+    A row is ``name`` right-aligned to the summary's width, two spaces, the value; a name has no two spaces in a
+    row. A continuation row (the monthly block's next year) has no name and starts past the width: the narrowest
+    end of a row's first field is the width."""
     lines = summary.split("\n")
-    width = max(len(line) - len(line.lstrip()) + len(line.split()[0]) for line in lines if line.strip())
+    width = min(line.index("  ", len(line) - len(line.lstrip())) for line in lines if "  " in line.lstrip())
     at = next((k + 1 for k, line in enumerate(lines) if line.split()[:1] == ["candles"]), len(lines))
     lines[at:at] = [f"{name:>{width}}  {value}" for name, value in rows]
     return "\n".join(lines)
