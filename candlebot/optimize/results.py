@@ -62,6 +62,12 @@ def ranked_table(records: tuple[TrialRecord, ...], names: tuple[str, ...], objec
     return _table(header, rows)
 
 
+def table_legend(objective: str) -> str:
+    """One line under the ranked table saying what its starred column and its short headings mean."""
+    return (f"{_HEADINGS[objective]}*: ranked by this column (--objective {objective}); net = gross - fees (closed trades, "
+            "in quote); maxDD% = max drawdown")
+
+
 def search_summary(result: SearchResult, names: tuple[str, ...], objective: str, top: int, fixed: dict[str, Any],
                    costs: TrialCosts | None = None) -> str:
     tally = result.tally
@@ -72,6 +78,7 @@ def search_summary(result: SearchResult, names: tuple[str, ...], objective: str,
         lines.append(costs.text())
     if tally.ranked:
         lines.append(ranked_table(tally.ranked, names, objective, top))
+        lines.append(table_legend(objective))
         best = tally.ranked[0]
         lines.append(f"best: {param_flags(best.values, fixed)}")
         lines.append(f"  in a fleet file: {fleet_params(best.values, fixed)}")
