@@ -462,6 +462,13 @@ def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
     return "\n".join(lines)
 
 
+def written(path: Path, fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
+    """The one line ``-o`` prints: what went where (the config itself is in the file, so nothing else is printed)."""
+    bots = f"{len(fleet.bots)} bot{'s' if len(fleet.bots) != 1 else ''}"
+    more = f" and {len(collectors)} collector{'s' if len(collectors) != 1 else ''}" if collectors else ""
+    return f"wrote {path}: {bots}{more} in [group:{fleet.group}]"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("fleet", type=Path, help="fleet file (TOML); an example with every key: deploy/supervisor/fleet.example.toml in candlebot's source (README: Fleets under supervisor)")
@@ -483,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
                 (fleet.root / item.name / "logs").mkdir(parents=True, exist_ok=True)
         if args.output:
             args.output.write_text(text, encoding="utf-8")
+            print(written(args.output, fleet, collectors))
         else:
             sys.stdout.write(text)
     except FleetError as exc:
