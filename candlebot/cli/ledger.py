@@ -87,6 +87,9 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
             elif args.clear_hold and shortage:
                 print(f"the hold says: {shortage}; it lifts by itself when an audit sees the account cover the books: "
                       "put the coins back, or take a trade off the books with --write-off TRADE_ID", file=sys.stderr)
+            elif args.clear_hold:  # the marker above still reaches a running bot's in-memory recheck hold, if any
+                print("no hold to clear (the books record none; a running bot also drops a hold on orders declared "
+                      "never placed, if it has one)", file=sys.stderr)
             if args.new_key_file is not None:
                 _adopt_key(store, args.new_key_file)
             if args.write_off is not None:
