@@ -8,12 +8,13 @@ import logging
 import re
 import sys
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
 from candlebot.assembly import (Backtest, BacktestSettings, attach_outputs, build_backtest, load_candles, offline_pair,
                                 resolve_strategy, sink_tags)
-from candlebot.chart import period_seconds
+from candlebot.chart import Chart, period_seconds
 from candlebot.cli import pipes
 from candlebot.cli.stopping import stopped
 from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fraction, parse_range
@@ -90,9 +91,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     check_report_paths(args.report, args.report_png)
     loaded = load_candles(settings)
     chart = loaded.chart
-    short = loaded.past_end(settings.end, settings.data)
-    if short:
-        err.write(short + "\n")
+    for warning in (before_first_candle(settings.start, chart, settings.data), loaded.past_end(settings.end, settings.data)):
+        if warning:
+            err.write(warning + "\n")
     verbose = args.verbose and not (args.quiet or args.json)
     log = logging.getLogger(f"candlebot.backtest.{id(settings)}")
     log.propagate = False
@@ -138,6 +139,20 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         close_sinks()
         log.removeHandler(handler)
     return 0
+
+
+def before_first_candle(start: float | None, chart: Chart, data: str) -> str | None:
+    """One warning line when ``--from`` lies before the data's first candle (the mirror of ``--to`` past its last):
+    the run starts at that candle, and nothing is made up before it."""
+    if start is None or not len(chart) or start >= chart.times[0]:
+        return None
+    name = "the demo series" if data == "demo" else Path(data).name
+    return (f"warning: --from {_utc(start)} is before the first candle of {name} (which starts "
+            f"{_utc(chart.times[0])}): the backtest starts there")
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _with_convention(summary: str, rows: list[tuple[str, str]]) -> str:
