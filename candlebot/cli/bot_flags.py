@@ -74,8 +74,9 @@ def check_bot_flags(args: argparse.Namespace, environ: Mapping[str, str] | None 
 
 def known_pair(name: str) -> PairInfo:
     """A pair of Kraken's catalog (the bundled AssetPairs), decided before any network call: a typo would otherwise
-    restart a bot forever, or retry an unreachable Kraken until stopped. Every Kraken a bot can reach lists only
-    catalog pairs here (the simulator serves the catalog itself); a pair Kraken lists later needs a newer catalog."""
+    restart a bot forever, or retry an unreachable Kraken until stopped. The simulator serves this catalog itself, so
+    no --kraken-url lists more; a pair Kraken lists after the catalog was recorded needs a newer catalog
+    (tools/compact_asset_pairs.py)."""
     from candlebot.assembly import offline_pair
 
     return offline_pair(name)
