@@ -61,8 +61,8 @@ def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
     default = RecorderTuning()  # the recorder's own defaults, written once
 
     parser = OneLineParser(prog=prog, description="Record Kraken WebSocket v2 order books, every message verified.",
-                           epilog=f"Reading back: '{prog} book --db URL -c PAIR --at TIME' prints a book as it was; "
-                                  f"'{prog} export --db URL -c PAIR --from TIME --to TIME' writes them as CSV "
+                           epilog=f"Reading back: '{prog} book --db DB --pair PAIR --at TIME' prints a book as it was; "
+                                  f"'{prog} export --db DB --pair PAIR --from START --to END' writes them as CSV "
                                   "(each has its own --help).")
     parser.add_argument("-c", "--pair", dest="pair_list", action="append", default=[], metavar="PAIR",
                         help="a pair as the bots name it, e.g. XBTUSD (repeatable)")
