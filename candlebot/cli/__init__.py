@@ -79,6 +79,7 @@ def command_list() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    prog = command_prog(argv)
     try:
         if not argv or argv[0] == "help":
             return _help(argv[1:])
@@ -88,13 +89,14 @@ def main(argv: list[str] | None = None) -> int:
                 return command.main(argv[1:], prog=f"candlebot {argv[0]}")
             return command.main(argv[1:])
         if argv[0] in TRADING:
-            return _trade(argv[1:], TRADING[argv[0]], f"candlebot {argv[0]}")
+            return _trade(argv[1:], TRADING[argv[0]], prog)
         if not argv[0].startswith("-"):
             raise ConfigError(_unknown(argv[0]))
         return _trade(argv)
     except ConfigError as exc:
-        print(f"candlebot: error: {exc}", file=sys.stderr)
-        return 2
+        from candlebot.cli.oneline import refuse
+
+        return refuse(prog, str(exc))
     except KeyboardInterrupt:
         print("candlebot: interrupted", file=sys.stderr)
         return 130
@@ -102,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
         from candlebot.cli.pipes import reader_gone
 
         return reader_gone()
+
+
+def command_prog(argv: list[str]) -> str:
+    """The command as typed, which every refusal names: ``candlebot optimize``; ``candlebot`` without a command."""
+    if argv and (argv[0] in SUBCOMMANDS or argv[0] in TRADING):
+        return f"candlebot {argv[0]}"
+    return "candlebot"
 
 
 def _help(argv: list[str]) -> int:
@@ -129,10 +138,10 @@ def _trade(argv: list[str], uses: tuple[str, ...] | None = None, prog: str = "ca
     if args.data is not None:
         from candlebot.cli import backtest
 
-        return backtest.run(args)
+        return backtest.run(args, prog=prog)
     from candlebot.cli import bot
 
-    return bot.run(args)
+    return bot.run(args, prog)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ import logging
 import re
 import sys
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
 from candlebot.assembly import (Backtest, BacktestSettings, attach_outputs, build_backtest, load_candles, offline_pair,
                                 resolve_strategy, sink_tags)
-from candlebot.chart import period_seconds
+from candlebot.chart import Chart, period_seconds
 from candlebot.cli import pipes
 from candlebot.cli.stopping import stopped
 from candlebot.cli.args import check_exchange, parse_amount, parse_fee, parse_fraction, parse_range
@@ -81,7 +82,8 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     )
 
 
-def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None, *, prog: str = "candlebot") -> int:
+    """``prog``: the command as typed, which the line of a run that stops names."""
     out, err = out or sys.stdout, err or sys.stderr  # the streams of the call, not of the import
     settings = settings_from_args(args)
     if settings.cache is not None:  # a first run's cache is written while it runs (this process forks no workers)
@@ -89,9 +91,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     check_report_paths(args.report, args.report_png)
     loaded = load_candles(settings)
     chart = loaded.chart
-    short = loaded.past_end(settings.end, settings.data)
-    if short:
-        err.write(short + "\n")
+    for warning in (before_first_candle(settings.start, chart, settings.data), loaded.past_end(settings.end, settings.data)):
+        if warning:
+            err.write(warning + "\n")
     verbose = args.verbose and not (args.quiet or args.json)
     log = logging.getLogger(f"candlebot.backtest.{id(settings)}")
     log.propagate = False
@@ -117,7 +119,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         except BrokenPipeError:
             raise  # the reader went away (`| head`): not a failure
         except Exception as exc:  # the engine skips what the strategy's code raises: whatever escapes it is a bug
-            return stopped(exc, log, err, expected=())
+            return stopped(exc, log, err, expected=(), prog=prog)
         ready = backtest.engine.ready_index()
         if ready is None or ready >= len(chart):
             log.warning("the strategy never traded: its indicators and lookback need more than the %d candles the "
@@ -139,10 +141,28 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     return 0
 
 
+def before_first_candle(start: float | None, chart: Chart, data: str) -> str | None:
+    """One warning line when ``--from`` lies before the data's first candle (the mirror of ``--to`` past its last):
+    the run starts at that candle, and nothing is made up before it."""
+    if start is None or not len(chart) or start >= chart.times[0]:
+        return None
+    name = "the demo series" if data == "demo" else Path(data).name
+    return (f"warning: --from {_utc(start)} is before the first candle of {name} (which starts "
+            f"{_utc(chart.times[0])}): the backtest starts there")
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _with_convention(summary: str, rows: list[tuple[str, str]]) -> str:
-    """The summary with the candle convention's rows after its ``candles`` row, aligned like the others."""
+    """The summary with the candle convention's rows after its ``candles`` row, aligned like the others.
+
+    A row is ``name`` right-aligned to the summary's width, two spaces, the value; a name has no two spaces in a
+    row. A continuation row (the monthly block's next year) has no name and starts past the width: the narrowest
+    end of a row's first field is the width."""
     lines = summary.split("\n")
-    width = max(len(line) - len(line.lstrip()) + len(line.split()[0]) for line in lines if line.strip())
+    width = min(line.index("  ", len(line) - len(line.lstrip())) for line in lines if "  " in line.lstrip())
     at = next((k + 1 for k, line in enumerate(lines) if line.split()[:1] == ["candles"]), len(lines))
     lines[at:at] = [f"{name:>{width}}  {value}" for name, value in rows]
     return "\n".join(lines)

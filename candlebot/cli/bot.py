@@ -17,23 +17,22 @@ import threading
 import time
 from pathlib import Path
 
-from candlebot.assembly import BotProcess, BotSettings, SinkStarter, build_bot, crash_record, resolve_strategy
-from candlebot.chart import period_seconds
+from candlebot.assembly import BotProcess, BotSettings, SinkStarter, build_bot, crash_record
+from candlebot.cli.bot_flags import check_bot_flags
 from candlebot.cli.stopping import BUG_EXIT, stopped
-from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction, venue_config
-from candlebot.cli.sinks import build_sinks, check_sinks
+from candlebot.cli.args import check_seconds, venue_config
+from candlebot.cli.sinks import build_sinks
 from candlebot.clock import Clock
 from candlebot.errors import BooksInvariantError, ConfigError, FatalExchangeError, StateWriteError
 from candlebot.events import BotError, EventBus
-from candlebot.identity import BotIdentity
 from candlebot.live.paths import default_state_dir
 from candlebot.live.process import BotRunner
 from candlebot.cli.folders import writable_folder
-from candlebot.strategy.params import parse_params
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, prog: str = "candlebot") -> int:
     """Entry point for a running bot; returns the process exit code. ``BotRunner`` runs the process (signals,
-    ``--stop-after``, the stop budget); here flags become settings and errors become the exit code."""
+    ``--stop-after``, the stop budget); here flags become settings and errors become the exit code (its line names
+    ``prog``, the command as typed)."""
     check_seconds(args.stop_after, "--stop-after", maximum=10 * 365 * 86_400)
     runner = BotRunner(stop_after=args.stop_after)
     runner.install_signal_handlers()
@@ -53,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
             alert_refusal(args, valid[0], error)
         if isinstance(error, StateWriteError):
             raise ConfigError(str(error)) from None
-        return stopped(error, logging.getLogger("candlebot"))
+        return stopped(error, logging.getLogger("candlebot"), prog=prog)
 
     def failed(error: BaseException, log: logging.Logger) -> int:
         if not isinstance(error, Exception):
             raise error
-        return stopped(error, log)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
+        return stopped(error, log, prog=prog)  # crash-only: one line, non-zero exit; supervisor restarts, start-up recovers
 
     code = runner.run(build, lambda bot: bot.runtime.run(), failed_start, failed)  # type: ignore[attr-defined]
     if valid and code != BUG_EXIT:  # ended by design: not a crash (a crash leaves its mark for the next start)
@@ -67,34 +66,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def settings_from_args(args: argparse.Namespace) -> BotSettings:
-    """The bot's flags, checked before Kraken is first called (one line and exit 2 for a mistake)."""
-    check_exchange(args.exchange)
-    check_seconds(args.poll, "-t", maximum=86_400)
-    check_seconds(args.reconcile_window, "--reconcile-window", maximum=86_400, allow_zero=True)
-    check_seconds(args.audit_interval, "--audit-interval", maximum=7 * 86_400)
-    check_seconds(args.crash_window, "--crash-window", maximum=7 * 86_400)
-    if not 0 <= args.crash_limit <= 1000:
-        raise ConfigError(f"--crash-limit must be a whole number within [0, 1000] (0: no limit), got {args.crash_limit}")
-    for flag in ("start", "end", "trades_csv", "json", "report", "report_png"):
-        if getattr(args, flag):
-            raise ConfigError(f"--{flag.replace('_', '-')} is for backtests (with --data)")
-    cash, stake = (parse_amount(getattr(args, flag), f"--{flag}") if getattr(args, flag) is not None else None
-                   for flag in ("cash", "stake"))
-    period = period_seconds(args.period if args.period is not None else 5)
-    fee = parse_fee(args.fee) if args.fee is not None else None
-    max_slippage = parse_fraction(args.max_slippage, "--max-slippage")
-    max_deviation = parse_fraction(args.max_price_deviation, "--max-price-deviation", allow_zero=False)
-    strategy = resolve_strategy(args.strategy, args.strategy_path)
-    params = parse_params(strategy.Params, args.param, strategy.name)
-    identity = BotIdentity.from_name(args.name)
+    """The bot's flags, checked before Kraken is first called (one line and exit 2 for a mistake): the checks
+    ``candlebot fleet`` makes too (``check_bot_flags``), then the state folder, created when missing."""
+    flags = check_bot_flags(args)
     state_dir = writable_folder(Path(args.state_dir) if args.state_dir else default_state_dir(), "--state-dir")
-    check_sinks(args, statsd_default=True, slack_default=True)  # a bad port or URL fails before Kraken is reached
     return BotSettings(
-        pair=args.pair, period=period, poll_s=args.poll, strategy=strategy, params=params, identity=identity,
-        venue=venue_config(args), state_dir=state_dir, mode=args.mode or "paper",
+        pair=args.pair, period=flags.period, poll_s=args.poll, strategy=flags.strategy, params=flags.params,
+        identity=flags.identity, venue=venue_config(args), state_dir=state_dir, mode=args.mode or "paper",
         log_dir=Path(args.log_dir) if args.log_dir else Path("logs"), quiet=args.quiet or _supervised(), key_file=args.key_file,
-        fee=fee, fee_text=args.fee, cash=cash, stake=stake, max_slippage=max_slippage,
-        max_deviation=max_deviation, reconcile_window=args.reconcile_window, audit_interval=args.audit_interval,
+        fee=flags.fee, fee_text=args.fee, cash=flags.cash, stake=flags.stake, max_slippage=flags.max_slippage,
+        max_deviation=flags.max_deviation, reconcile_window=args.reconcile_window, audit_interval=args.audit_interval,
         crash_limit=args.crash_limit, crash_window_s=args.crash_window,
     )
 

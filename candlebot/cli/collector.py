@@ -22,19 +22,15 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, NoReturn, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TextIO
 
+from candlebot.cli.oneline import OneLineParser, refuse
 from candlebot.errors import ConfigError
 
 if TYPE_CHECKING:
     from candlebot.assembly.collector import L2Row
 
 PROG = "candlebot-collector"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], float | int]:
@@ -64,34 +60,34 @@ def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
     default = RecorderTuning()  # the recorder's own defaults, written once
 
-    parser = _Parser(prog=prog, description="Record Kraken WebSocket v2 order books, every message verified.",
-                     epilog=f"Reading back: '{prog} book --db DB --pair PAIR --at TIME' prints a book as it was; "
-                            f"'{prog} export --db DB --pair PAIR --from START --to END' writes them as CSV "
-                            "(each has its own --help).")
+    parser = OneLineParser(prog=prog, description="Record Kraken WebSocket v2 order books, every message verified.",
+                           epilog=f"Reading back: '{prog} book --db DB --pair PAIR --at TIME' prints a book as it was; "
+                                  f"'{prog} export --db DB --pair PAIR --from START --to END' writes them as CSV "
+                                  "(each has its own --help).")
     parser.add_argument("-c", "--pair", dest="pair_list", action="append", default=[], metavar="PAIR",
                         help="a pair as the bots name it, e.g. XBTUSD (repeatable)")
-    parser.add_argument("--pairs", default="", help="comma-separated pairs, e.g. XBTUSD,ETHUSD (the older spelling; "
+    parser.add_argument("--pairs", default="", metavar="PAIR,PAIR", help="comma-separated pairs, e.g. XBTUSD,ETHUSD (the older spelling; "
                         "adds to -c)")
     parser.add_argument("--depth", type=int, choices=DEPTHS, default=default.depth,
                         help=f"book depth to subscribe (default {default.depth})")
-    parser.add_argument("--db", default="sqlite:///collector.sqlite",
+    parser.add_argument("--db", default="sqlite:///collector.sqlite", metavar="URL",
                         help="sqlite:///PATH (default sqlite:///collector.sqlite) or postgresql://USER@HOST:PORT/DB")
     parser.add_argument("--ws-url", default=os.environ.get("CANDLEBOT_KRAKEN_WS_URL", default.ws_url), metavar="URL",
                         help=f"Kraken WebSocket v2 address the books come from (default $CANDLEBOT_KRAKEN_WS_URL, else "
                              f"{default.ws_url})")
-    parser.add_argument("--kraken-url", "--rest-url", dest="rest_url",
+    parser.add_argument("--kraken-url", "--rest-url", dest="rest_url", metavar="URL",
                         default=os.environ.get("CANDLEBOT_KRAKEN_URL", default.rest_url),
                         help="Kraken REST base URL (AssetPairs precisions, Depth fallback); --rest-url is the older spelling")
     parser.add_argument("--name", default="collector", help="the collector's name: metric tag bot:NAME, alerts")
-    parser.add_argument("--snapshot-interval", type=_positive, default=default.snapshot_interval_s,
+    parser.add_argument("--snapshot-interval", type=_positive, default=default.snapshot_interval_s, metavar="SECONDS",
                         help=f"seconds between stored snapshots ({default.snapshot_interval_s:g})")
-    parser.add_argument("--max-pending", type=_count, default=default.max_pending,
+    parser.add_argument("--max-pending", type=_count, default=default.max_pending, metavar="MESSAGES",
                         help=f"writer queue bound, in messages ({default.max_pending})")
-    parser.add_argument("--stall-timeout", type=_positive, default=default.stall_timeout_s,
+    parser.add_argument("--stall-timeout", type=_positive, default=default.stall_timeout_s, metavar="SECONDS",
                         help=f"reconnect after this many silent seconds ({default.stall_timeout_s:g})")
-    parser.add_argument("--resync-timeout", type=_positive, default=default.resync_timeout_s,
+    parser.add_argument("--resync-timeout", type=_positive, default=default.resync_timeout_s, metavar="SECONDS",
                         help=f"seconds to wait for a resubscribed snapshot before REST Depth ({default.resync_timeout_s:g})")
-    parser.add_argument("--unsynced-alert", type=_positive, default=default.unsynced_alert_s,
+    parser.add_argument("--unsynced-alert", type=_positive, default=default.unsynced_alert_s, metavar="SECONDS",
                         help=f"Slack alert when a pair has no verified book for this many seconds ({default.unsynced_alert_s:g})")
     parser.add_argument("--status-every", type=_number(float, 0, False), default=10.0, metavar="SECONDS",
                         help="a status line on stderr this often: messages/s, books in sync, gaps (default 10; 0: none)")
@@ -104,9 +100,9 @@ def run_parser(prog: str = PROG) -> argparse.ArgumentParser:
 def read_parser(command: str, prog: str = PROG) -> argparse.ArgumentParser:
     from candlebot.cli.args import FROM_FLAGS, TO_FLAGS
 
-    parser = _Parser(prog=f"{prog} {command}")
+    parser = OneLineParser(prog=f"{prog} {command}")
     parser.set_defaults(prog=prog)
-    parser.add_argument("--db", required=True, help="sqlite:///PATH or postgresql://...")
+    parser.add_argument("--db", required=True, metavar="URL", help="sqlite:///PATH or postgresql://...")
     parser.add_argument("-c", "--pair", required=True)
     if command == "book":
         parser.add_argument("--at", required=True, help="unix seconds or ISO 8601 (UTC when no zone)")
@@ -117,7 +113,7 @@ def read_parser(command: str, prog: str = PROG) -> argparse.ArgumentParser:
         parser.add_argument(*TO_FLAGS, dest="end", required=True, metavar="TIME",
                             help="unix seconds or ISO 8601 (exclusive); -e/--until/--end are aliases")
         parser.add_argument("--format", choices=["csv", "csv.gz"], help="default: from -o's suffix, else csv")
-        parser.add_argument("-o", "--output", type=Path, help="file to write (default, or -: stdout)")
+        parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="file to write (default, or -: stdout)")
     return parser
 
 
@@ -133,8 +129,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
             args.pop(0)
         return record(run_parser(prog).parse_args(args))
     except ConfigError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(prog, str(exc))
     except BrokenPipeError:  # `book ... | head`, `export ... | head`
         from candlebot.cli.pipes import reader_gone
 

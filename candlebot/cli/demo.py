@@ -20,7 +20,7 @@ from pathlib import Path
 
 from candlebot.cli import main as candlebot_main
 from candlebot.cli.ledger import main as ledger_main
-from candlebot.cli.oneline import OneLineParser
+from candlebot.cli.oneline import OneLineParser, refuse
 
 
 FILE_PERIOD = 6  # seconds per scripted candle: two of the bot's 3-second candles
@@ -50,8 +50,7 @@ def main(argv: list[str] | None = None, prog: str = "candlebot-demo") -> int:
                         help="strategy parameter (default for sma_cross: fast=4 slow=12)")
     args = parser.parse_args(argv)
     if not args.seconds > 0:
-        print(f"{prog}: error: --seconds must be > 0", file=sys.stderr)
-        return 2
+        return refuse(prog, "--seconds must be > 0")
     params = args.param if args.param is not None else (["fast=4", "slow=12"] if args.strategy == "sma_cross" else [])
 
     from candlebot.assembly import resolve_strategy, start_demo_market
@@ -62,8 +61,7 @@ def main(argv: list[str] | None = None, prog: str = "candlebot-demo") -> int:
         strategy = resolve_strategy(args.strategy, [])
         parse_params(strategy.Params, params, strategy.name)
     except ConfigError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(prog, str(exc))
 
     with tempfile.TemporaryDirectory(prefix="candlebot-demo-") as folder:
         work = Path(folder)

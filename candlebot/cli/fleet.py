@@ -21,7 +21,6 @@ candlebot that runs the bots (it checks their flags with that candlebot's parser
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 import shlex
@@ -29,6 +28,9 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from candlebot.cli.bot_flags import known_pair
+from candlebot.cli.oneline import OneLineParser, refuse
 
 PROG = "candlebot fleet"
 MODES = ("paper", "validate", "live")
@@ -168,13 +170,12 @@ def _environment(raw: object, where: str) -> dict[str, str]:
 
 
 def check_bot(bot: Bot, fleet: Fleet) -> str | None:
-    """The bot's command line as candlebot itself reads it: flags, period, poll, amounts, strategy and parameters.
+    """The bot's command line as candlebot itself reads it, with the checks the bot makes at start
+    (``check_bot_flags``: one function, so the two cannot drift), in the bot's own words.
     Returns the state dir the bot will use (None: the default one)."""
-    from candlebot.chart import period_seconds
-    from candlebot.cli.args import build_parser, check_seconds, parse_amount
-    from candlebot.assembly import resolve_strategy
+    from candlebot.cli.args import build_parser
+    from candlebot.cli.bot_flags import check_bot_flags
     from candlebot.errors import ConfigError
-    from candlebot.strategy.params import parse_params
 
     try:
         args = build_parser().parse_args(bot.argv(fleet)[len(fleet.command):])
@@ -183,24 +184,20 @@ def check_bot(bot: Bot, fleet: Fleet) -> str | None:
         if args.name != bot.name:  # the program, its folder and `supervisorctl start` know the bot by its entry's name
             raise ConfigError(f"extra_args renames the bot to {args.name!r}: a bot's name is its entry's name "
                               "(its program, folder and state file); set name instead")
-        period_seconds(args.period)
-        check_seconds(args.poll, "poll", maximum=86_400)
-        for flag in ("cash", "stake"):
-            if getattr(args, flag) is not None:
-                parse_amount(getattr(args, flag), f"--{flag}")
-        strategy = resolve_strategy(args.strategy, args.strategy_path)
-        parse_params(strategy.Params, args.param, strategy.name)
-        known_pair(args.pair)
+        check_bot_flags(args, bot_environment(fleet))
     except ConfigError as exc:
         raise FleetError(f"bot {bot.name}: {exc}") from None
     return args.state_dir
 
 
-def known_pair(name: str) -> None:
-    """A pair of Kraken's catalog (the bundled AssetPairs): a typo would otherwise restart a bot forever."""
-    from candlebot.assembly import offline_pair
+def bot_environment(fleet: Fleet) -> dict[str, str]:
+    """The environment the sink flags are checked against: the fleet's ``environment``. supervisord's own
+    environment (where a Slack webhook or token usually lives) is not known here: a secret the fleet file does not
+    set counts as set, and the bot checks it at start."""
+    from candlebot.output.sinks.settings import TOKEN_ENV, WEBHOOK_ENV
 
-    offline_pair(name)
+    assumed = {WEBHOOK_ENV: "https://hooks.slack.invalid/set-under-supervisor", TOKEN_ENV: "set-under-supervisor"}
+    return {**assumed, **fleet.environment}
 
 
 def load_fleet(path: Path) -> Fleet:
@@ -465,8 +462,15 @@ def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
     return "\n".join(lines)
 
 
+def written(path: Path, fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
+    """The one line ``-o`` prints: what went where (the config itself is in the file, so nothing else is printed)."""
+    bots = f"{len(fleet.bots)} bot{'s' if len(fleet.bots) != 1 else ''}"
+    more = f" and {len(collectors)} collector{'s' if len(collectors) != 1 else ''}" if collectors else ""
+    return f"wrote {path}: {bots}{more} in [group:{fleet.group}]"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("fleet", type=Path, help="fleet file (TOML); an example with every key: deploy/supervisor/fleet.example.toml in candlebot's source (README: Fleets under supervisor)")
     parser.add_argument("-o", "--output", type=Path, help="write the config here (default: stdout)")
     parser.add_argument("--mkdirs", action="store_true",
@@ -486,14 +490,13 @@ def main(argv: list[str] | None = None) -> int:
                 (fleet.root / item.name / "logs").mkdir(parents=True, exist_ok=True)
         if args.output:
             args.output.write_text(text, encoding="utf-8")
+            print(written(args.output, fleet, collectors))
         else:
             sys.stdout.write(text)
     except FleetError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(PROG, str(exc))
     except OSError as exc:
-        print(f"{PROG}: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return 2
+        return refuse(PROG, f"{exc.strerror or exc}: {exc.filename or ''}")
     return 0
 
 

@@ -42,20 +42,15 @@ import threading
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable, NoReturn, Sequence
+from typing import Callable, Sequence
 
+from candlebot.cli.args import parse_time
+from candlebot.cli.oneline import OneLineParser, refuse
 from candlebot.errors import ConfigError
 from candlebot.assembly.simulator import (FEE_DEFAULTS, TIERS, Faults, SimConfig, build_simulator, is_ws_kind, parse_spec,
                                          parse_ws_spec, ws_pair_names)
 
 log = logging.getLogger("candlebot.exchanges.kraken_sim")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad flag in one line (no usage block) and exits 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _balance(text: str) -> tuple[str, Decimal]:
@@ -100,22 +95,33 @@ def _positive(text: str) -> float:
     return value
 
 
+def _time(text: str) -> int:
+    """``--from``: a date, a datetime (UTC when naive) or unix seconds, as every other command reads it."""
+    try:
+        return int(parse_time(text, "--from"))
+    except ConfigError:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a date, datetime or unix seconds") from None
+
+
 def build_parser(prog: str = "candlebot-kraken-sim") -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog,
-                     description="A local HTTP server that speaks Kraken's REST API (market data, orders, faults).")
+    parser = OneLineParser(prog=prog,
+                           description="A local HTTP server that speaks Kraken's REST API (market data, orders, faults).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default 0)")
-    parser.add_argument("--data", type=Path, help="candle CSV (time,open,high,low,close,volume) or trades CSV "
+    parser.add_argument("--port", type=int, metavar="PORT", default=0, help="port; 0 picks a free one (default 0)")
+    parser.add_argument("--data", type=Path, metavar="FILE", help="candle CSV (time,open,high,low,close,volume) or trades CSV "
                         "(time,price,volume[,side]) to replay; .gz ok")
-    parser.add_argument("--start", type=int, help="replay: unix time to start at (default: the first candle)")
-    parser.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second (default 1)")
-    parser.add_argument("--pair", default="XBTUSD", help="the pair to make a market in (default XBTUSD)")
-    parser.add_argument("--start-price", type=_price, help="generated market: price level (default per pair)")
-    parser.add_argument("--history-days", type=int, default=30, help="generated market: days of history (default 30)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of prices, book, ids and faults (default 1)")
-    parser.add_argument("--api-key", help="API key accepted by the private endpoints")
-    parser.add_argument("--api-secret", help="its base64 secret (prefer --key-file: arguments are visible in ps)")
-    parser.add_argument("--key-file", type=Path, action="append", default=[],
+    parser.add_argument("--from", dest="start", type=_time, metavar="TIME",
+                        help="replay: the time to start at: date, datetime or unix seconds, UTC (default: the first candle)")
+    # the older spelling and the other commands' aliases of --from, kept out of --help (README: Flag names)
+    parser.add_argument("--start", "-s", "--since", dest="start", type=_time, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument("--speed", type=_positive, metavar="N", default=1.0, help="simulated seconds per wall second (default 1)")
+    parser.add_argument("-c", "--pair", default="XBTUSD", help="the pair to make a market in (default XBTUSD)")
+    parser.add_argument("--start-price", type=_price, metavar="PRICE", help="generated market: price level (default per pair)")
+    parser.add_argument("--history-days", type=int, metavar="DAYS", default=30, help="generated market: days of history (default 30)")
+    parser.add_argument("--seed", type=int, metavar="N", default=1, help="seed of prices, book, ids and faults (default 1)")
+    parser.add_argument("--api-key", metavar="KEY", help="API key accepted by the private endpoints")
+    parser.add_argument("--api-secret", metavar="SECRET", help="its base64 secret (prefer --key-file: arguments are visible in ps)")
+    parser.add_argument("--key-file", type=Path, metavar="FILE", action="append", default=[],
                         help="krakenex key file (line 1 key, line 2 secret); repeatable")
     parser.add_argument("--balance", type=_balance, action="append", default=[], metavar="ASSET=AMOUNT",
                         help="starting balance of every account, e.g. ZUSD=10000; repeatable")
@@ -123,16 +129,16 @@ def build_parser(prog: str = "candlebot-kraken-sim") -> argparse.ArgumentParser:
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[:k=v...]",
                         help="inject a fault (latency, http_error, unavailable, busy, drop_reply, malformed, "
                              "late_listing, thin_book, slow_fill); repeatable")
-    parser.add_argument("--fault-seed", type=int, help="seed of the fault RNG (default: --seed)")
+    parser.add_argument("--fault-seed", type=int, metavar="N", help="seed of the fault RNG (default: --seed)")
     parser.add_argument("--default-fee-currency", choices=list(FEE_DEFAULTS), default="by_side",
                         help="fee currency of orders without fciq/fcib: by_side (Kraken's AddOrder docs: quote for "
                              "buys, base for sells; default) or quote (always quote)")
     parser.add_argument("--volume-30d", type=_volume, default=Decimal(0), metavar="USD",
                         help="every account's 30-day trade volume at start: sets its fee tier (default 0)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    parser.add_argument("--ws-pairs", default="",
+    parser.add_argument("--ws-pairs", default="", metavar="PAIR,PAIR",
                         help="pairs the WebSocket v2 book channel serves, comma-separated (default: --pair)")
-    parser.add_argument("--ws-port", type=int, default=0, help="WebSocket port; 0 picks a free one (default 0)")
+    parser.add_argument("--ws-port", type=int, metavar="PORT", default=0, help="WebSocket port; 0 picks a free one (default 0)")
     return parser
 
 
@@ -177,11 +183,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "candlebot-kraken-sim") 
         sim.start()
         ws_url = sim.serve_websocket(ws_pairs, port=args.ws_port, faults=ws_faults)
     except ConfigError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(parser.prog, str(exc))
     except OSError as exc:
-        print(f"{parser.prog}: error: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr)
-        return 2
+        return refuse(parser.prog, f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc})")
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: object) -> None:

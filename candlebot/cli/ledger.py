@@ -16,7 +16,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from candlebot.cli.oneline import OneLineParser
+from candlebot.cli.oneline import OneLineParser, refuse
 from candlebot.live.audit import CLEARED_KEY, FLEET_HOLD_KEY, HOLD_KEY
 from candlebot.live.lock import BotLock, BotLocked
 from candlebot.errors import ConfigError, StateWriteError
@@ -88,6 +88,9 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
             elif args.clear_hold and shortage:
                 print(f"the hold says: {shortage}; it lifts by itself when an audit sees the account cover the books: "
                       "put the coins back, or take a trade off the books with --write-off TRADE_ID", file=sys.stderr)
+            elif args.clear_hold:  # the marker above still reaches a running bot's in-memory recheck hold, if any
+                print("no hold to clear (the books record none; a running bot also drops a hold on orders declared "
+                      "never placed, if it has one)", file=sys.stderr)
             if args.new_key_file is not None:
                 _adopt_key(store, args.new_key_file)
             if args.write_off is not None:
@@ -102,8 +105,7 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
             store.close()
             lock.release()
     except (StateWriteError, ConfigError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
+        return refuse(prog, str(exc))
     closed = [t for t in books.trades if not t.is_open]
     pnls = [t.pnl for t in closed if t.pnl is not None]  # every closed trade has one
     totals = {

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from candlebot.cli.args import BACKTEST, ArgumentParser, build_parser
 from candlebot.assembly import BacktestSettings, load_candles
-from candlebot.cli.backtest import settings_from_args
+from candlebot.cli.backtest import before_first_candle, settings_from_args
 from candlebot.errors import ConfigError
 
 if TYPE_CHECKING:  # the optimizer's modules import optuna: loaded only once it is known to be installed
@@ -215,10 +215,11 @@ class _Job:
         space = parse_space(args.space, setup.params, fixed_names, setup.strategy.name)
         budget = _budget(args, space)
         loaded = load_candles(setup)
-        short = loaded.past_end(setup.end, setup.data)  # --to after the file's last candle: the search ends there
-        if short:
-            err.write(short + "\n")
         chart = loaded.chart
+        for warning in (before_first_candle(setup.start, chart, setup.data),  # the search starts at its first candle
+                        loaded.past_end(setup.end, setup.data)):  # --to after the file's last candle: it ends there
+            if warning:
+                err.write(warning + "\n")
         first = 0 if setup.start is None else bisect.bisect_left(chart.times, setup.start)
         if first >= len(chart):
             raise ConfigError("no candles between --from and --to in the data")

@@ -5,7 +5,6 @@ Reads the file without writing to it, so a running bot can be reported on at any
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -13,13 +12,14 @@ from candlebot.output.botreport import bot_report_data
 from candlebot.output.botstatus import open_bot
 from candlebot.output.pnl import net_pnl_line
 from candlebot.cli.report_output import check_report_paths, write_reports
+from candlebot.cli.oneline import OneLineParser
 from candlebot.errors import ConfigError
 from candlebot.identity import BotIdentity
 from candlebot.live.paths import default_state_dir
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="candlebot report", description="The HTML report of a running or stopped bot.")
+    parser = OneLineParser(prog="candlebot report", description="The HTML report of a running or stopped bot.")
     parser.add_argument("--name", required=True, help="the bot's name (its --name)")
     parser.add_argument("--state-dir", help="the bot's state directory (default: the bots' default)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE.html", help="the HTML report to write")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import http.client
 import json
@@ -16,6 +15,7 @@ from typing import TextIO
 from candlebot.output.botstatus import BotStatus, fleet_status
 from candlebot.output.pnl import NET_PNL, NET_PNL_MEANING
 from candlebot.cli.args import check_seconds
+from candlebot.cli.oneline import OneLineParser
 from candlebot.errors import ConfigError
 from candlebot.live.paths import default_state_dir
 from candlebot.output.supervisor_state import program_states, server_url
@@ -25,7 +25,7 @@ COLUMNS = ("bot", "mode", "pair", "strategy", "position", "unrealized", NET_PNL,
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="candlebot status", description="One table of every bot in a state directory.")
+    parser = OneLineParser(prog="candlebot status", description="One table of every bot in a state directory.")
     parser.add_argument("--state-dir", help="the bots' state directory (default: the bots' default)")
     parser.add_argument("--json", action="store_true", help="one JSON array instead of the table")
     parser.add_argument("--watch", nargs="?", const="2", metavar="SECONDS", help="refresh every SECONDS (2) until Ctrl-C")

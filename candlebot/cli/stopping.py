@@ -31,11 +31,11 @@ BOT_STOPS = (StateWriteError, BooksInvariantError)  # a running bot stops on the
 
 
 def stopped(error: Exception, log: logging.Logger, err: TextIO | None = None,
-            expected: tuple[type[Exception], ...] = BOT_STOPS) -> int:
-    """Report why the run stops (log first, then stderr) and return its exit code."""
+            expected: tuple[type[Exception], ...] = BOT_STOPS, prog: str = "candlebot") -> int:
+    """Report why the run stops (log first, then stderr, as ``prog: error: ...``) and return its exit code."""
     err = err or sys.stderr
     if isinstance(error, (ConfigError, FatalExchangeError)):
-        print(f"candlebot: error: {error}", file=err)
+        print(f"{prog}: error: {error}", file=err)
         return STOP_EXIT
     bug = not isinstance(error, (*expected, StrategyError))
     if bug:
@@ -54,5 +54,5 @@ def stopped(error: Exception, log: logging.Logger, err: TextIO | None = None,
             handler.flush()
     elif with_traceback:  # no log yet to keep the traceback: stderr holds it
         traceback.print_exception(error, file=err)
-    print(f"candlebot: error: {line if bug else error}", file=err)
+    print(f"{prog}: error: {line if bug else error}", file=err)
     return BUG_EXIT if bug else STOP_EXIT

@@ -21,8 +21,9 @@ class TrialCosts:
 
     def text(self) -> str:
         source = f" ({self.fee_source})" if self.fee_source else ""
-        return (f"costs per fill: fee {percent(self.fee_rate)}{source}, spread {percent(self.spread)} "
-                f"(half of it paid on each fill), slippage {self.slippage_bps.normalize():f} bps")
+        spread = f"spread {percent(self.spread)} (half of it paid on each fill)" if self.spread else "no spread"
+        return (f"costs per fill: fee {percent(self.fee_rate)}{source}, {spread}, "
+                f"slippage {self.slippage_bps.normalize():f} bps")
 
     def to_json(self) -> dict[str, Any]:
         return {"fee_rate": str(self.fee_rate), "fee_source": self.fee_source or "--fee", "spread": str(self.spread),

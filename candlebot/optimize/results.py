@@ -65,6 +65,11 @@ def ranked_table(records: tuple[TrialRecord, ...], names: tuple[str, ...], objec
     return _table(header, rows)
 
 
+def table_legend(objective: str) -> str:
+    """One line under the ranked table saying what its starred column and its short headings mean."""
+    return f"{_HEADINGS[objective]}*: ranked by this column (--objective {objective}); maxDD% = max drawdown; in quote:"
+
+
 def search_summary(result: SearchResult, names: tuple[str, ...], objective: str, top: int, fixed: dict[str, Any],
                    costs: TrialCosts | None = None) -> str:
     tally = result.tally
@@ -75,6 +80,7 @@ def search_summary(result: SearchResult, names: tuple[str, ...], objective: str,
         lines.append(costs.text())
     if tally.ranked:
         lines.append(ranked_table(tally.ranked, names, objective, top))
+        lines.append(table_legend(objective))
         lines.append(PNL_LEGEND)
         best = tally.ranked[0]
         lines.append(f"best: {param_flags(best.values, fixed)}")

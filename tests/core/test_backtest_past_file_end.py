@@ -58,3 +58,31 @@ def test_optimize_says_so_too(hourly):
     assert err.getvalue().splitlines()[0] == ("warning: --to 2023-06-01 00:00:00 UTC is after the last candle of "
                                               "xbtusd_1h_2023q1.csv (which ends 2023-04-01 00:00:00 UTC): the backtest "
                                               "ends there")
+
+
+def test_a_from_before_the_first_candle_is_one_warning_and_the_run_starts_there(hourly):
+    """The mirror of --to: `--from 2022-06-01` on a file that starts 2023-01-01 ran silently from the file's start."""
+    code, out, err = backtest("--data", hourly, "--from", "2022-06-01", "--json")
+    assert code == 0, err
+    assert err.splitlines() == ["warning: --from 2022-06-01 00:00:00 UTC is before the first candle of "
+                                "xbtusd_1h_2023q1.csv (which starts 2023-01-01 00:00:00 UTC): the backtest starts there"]
+    _, whole, _ = backtest("--data", hourly, "--json")
+    assert json.loads(out)["candles"] == json.loads(whole)["candles"]  # nothing made up before the file's first
+
+
+def test_a_from_within_the_file_or_at_its_start_warns_nothing(hourly):
+    for start in ("2023-01-01", "2023-02-15"):
+        code, _, err = backtest("--data", hourly, "--from", start, "--json")
+        assert code == 0 and err == "", err
+
+
+def test_optimize_says_so_for_from_too(hourly):
+    pytest.importorskip("optuna")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["optimize", "--data", hourly, "--strategy", "sma_cross", "--space", "fast=4..8:4 slow=20",
+                     "--from", "2022-06-01", "--jobs", "1", "--json", "--no-cache"])
+    assert code == 0, err.getvalue()
+    assert err.getvalue().splitlines()[0] == ("warning: --from 2022-06-01 00:00:00 UTC is before the first candle of "
+                                              "xbtusd_1h_2023q1.csv (which starts 2023-01-01 00:00:00 UTC): the "
+                                              "backtest starts there")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from candlebot.exchanges.kraken_pairs import snapshot_reply
 from tests.support.bots import REPO
 
 pytestmark = pytest.mark.integration
@@ -21,6 +22,8 @@ FLEET_HEAD = '[fleet]\nroot = "bots"\n'
 BOT_ENTRY = '[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "sma_cross"\n'
 COLLECTOR_ENTRY = '[[collector]]\nname = "books"\npairs = ["XBTUSD", "ETHUSD"]\n'
 
+CATALOG_PAIRS = len(snapshot_reply()["result"])  # the bundled catalog's size, as the messages count it
+
 
 def fleet(text: str) -> list[str]:
     return ["fleet", "FOLDER/fleet.toml", "<<" + text]
@@ -30,7 +33,7 @@ def fleet(text: str) -> list[str]:
 CASES = {
     "status with a binary --supervisor-config": (
         ["candlebot", "status", "--state-dir", "FOLDER", "--supervisor-config", "FOLDER/binary.conf"],
-        "candlebot: error: --supervisor-config: FOLDER/binary.conf is not a supervisor config (not UTF-8 text)"),
+        "candlebot status: error: --supervisor-config: FOLDER/binary.conf is not a supervisor config (not UTF-8 text)"),
     "collector --snapshot-interval nan": (
         ["candlebot.collector", "--pairs", "XBTUSD", "--snapshot-interval", "nan"],
         "candlebot-collector: error: argument --snapshot-interval: expected a finite number, got 'nan'"),
@@ -48,16 +51,22 @@ CASES = {
         "(supervisord reads it as one of its %(name)s expansions)"),
     "fleet: an unknown pair for a bot": (
         ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY.replace("XBTUSD", "XBTUDS"))],
-        "candlebot fleet: error: bot a: unknown pair 'XBTUDS' (not among the 1326 Kraken pairs candlebot knows; "
+        f"candlebot fleet: error: bot a: unknown pair 'XBTUDS' (not among the {CATALOG_PAIRS} Kraken pairs candlebot knows; "
         "did you mean XBTUSD, XBTUSDT, XBTUSDC?)"),
     "fleet: an unknown pair for a collector": (
         ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY + COLLECTOR_ENTRY.replace("ETHUSD", "DOGEUSD"))],
-        "candlebot fleet: error: FOLDER/fleet.toml: collector books: unknown pair 'DOGEUSD' (not among the 1326 "
+        f"candlebot fleet: error: FOLDER/fleet.toml: collector books: unknown pair 'DOGEUSD' (not among the {CATALOG_PAIRS} "
         "Kraken pairs candlebot knows; did you mean XDGUSD, XDGUSDT, XDGUSDC?)"),
     "fleet: a misspelt table": (
         ["candlebot", *fleet(FLEET_HEAD + BOT_ENTRY.replace("[[bot]]", "[[bots]]") + BOT_ENTRY)],
         "candlebot fleet: error: FOLDER/fleet.toml: unknown table(s) bots (a fleet file holds [fleet], [[bot]] and "
         "[[collector]])"),
+    # Kraken unreachable: the bot retried AssetPairs until stopped (here: exit 0 after --stop-after); the bundled
+    # catalog decides first, for every mode (the simulator serves that catalog too, so no override can list more)
+    **{f"{mode} bot on a pair the catalog lacks, Kraken unreachable": (
+        ["candlebot", *BOT, "--state-dir", "FOLDER/state", f"--{mode}", "-c", "DOGEUSD", "--key-file", "FOLDER/bot.key"],
+        f"candlebot: error: unknown pair 'DOGEUSD' (not among the {CATALOG_PAIRS} Kraken pairs candlebot knows; did you "
+        "mean XDGUSD, XDGUSDT, XDGUSDC?)") for mode in ("paper", "validate", "live")},
     "bot --state-dir a file": (
         ["candlebot", *BOT, "--state-dir", "FOLDER/binary.conf"],
         "candlebot: error: --state-dir FOLDER/binary.conf: is a file, not a folder"),
@@ -67,16 +76,16 @@ CASES = {
     "download --data-dir /proc/nope": (
         ["candlebot", "download", "-c", "XBTUSD", "-p", "60", "--since", "2026-01-01", "--data-dir", "/proc/nope",
          "--kraken-url", "http://127.0.0.1:9"],
-        "candlebot: error: --data-dir /proc/nope: cannot write there (No such file or directory)"),
+        "candlebot download: error: --data-dir /proc/nope: cannot write there (No such file or directory)"),
     "optimize without --data": (
         ["candlebot", *OPTIMIZE],
-        "candlebot: error: the following arguments are required: --data"),
+        "candlebot optimize: error: the following arguments are required: --data"),
     "optimize --anchored without --walk-forward": (
         ["candlebot", *OPTIMIZE, "--data", "HOURLY", "--anchored"],
-        "candlebot: error: --anchored shapes walk-forward folds: add --walk-forward N, or leave --anchored out"),
+        "candlebot optimize: error: --anchored shapes walk-forward folds: add --walk-forward N, or leave --anchored out"),
     "optimize --walk-forward 1000 on 2,160 candles": (
         ["candlebot", *OPTIMIZE, "--data", "HOURLY", "--walk-forward", "1000"],
-        "candlebot: error: --walk-forward 1000: out-of-sample folds of 2 candles are too short to judge a result "
+        "candlebot optimize: error: --walk-forward 1000: out-of-sample folds of 2 candles are too short to judge a result "
         "(at least 30); use --walk-forward 69 or fewer"),
     "demo with an unknown strategy: refused before a simulator starts": (
         ["candlebot", "demo", "--strategy", "nope"],
@@ -103,6 +112,8 @@ def _argv(argv: list[str], folder: Path, hourly: Path) -> list[str]:
 def test_bad_input_is_one_line_and_exit_2(case, tmp_path, shared_data):
     argv, expected = CASES[case]
     (tmp_path / "binary.conf").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "bot.key").write_text("a-test-key\nc2VjcmV0LXNlY3JldC1zZWNyZXQ=\n")
+    (tmp_path / "bot.key").chmod(0o600)
     hourly = shared_data / "kraken" / "xbtusd_1h_2023q1.csv"  # 2,160 hourly candles
     done = subprocess.run([sys.executable, "-m", *_argv(argv, tmp_path, hourly)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -125,7 +136,7 @@ def test_a_postgresql_study_without_psycopg_names_the_extra(tmp_path):
                            "postgresql://trader:s3cret@127.0.0.1:9/studies"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, env=env)
     assert done.returncode == 2 and done.stderr.splitlines() == [
-        "candlebot: error: --storage postgresql://trader:***@127.0.0.1:9/studies needs the [postgres] extra (psycopg): "
+        "candlebot optimize: error: --storage postgresql://trader:***@127.0.0.1:9/studies needs the [postgres] extra (psycopg): "
         "pip install 'candlebot[postgres]'"], done.stderr
 
 
@@ -144,7 +155,7 @@ def test_a_downloaded_file_of_another_pair_is_not_backtested_as_xbtusd(tmp_path)
 
     refused = backtest()
     assert (refused.returncode, refused.stdout, refused.stderr.splitlines()) == (2, "", [
-        "candlebot: error: ETHUSD_5m.csv holds ETHUSD candles (candlebot download named it), but the backtest would "
+        "candlebot backtest: error: ETHUSD_5m.csv holds ETHUSD candles (candlebot download named it), but the backtest would "
         "trade them as XBTUSD: pass -c ETHUSD"])
     done = backtest("-c", "ETHUSD")
     assert done.returncode == 0 and "market  ETHUSD, 5 min candles" in done.stdout, done.stderr
@@ -158,5 +169,5 @@ def test_status_before_any_bot_says_so_without_naming_a_flag_never_given(tmp_pat
     done = subprocess.run([sys.executable, "-m", "candlebot", "status"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, env=env)
     assert (done.returncode, done.stdout) == (2, "") and done.stderr.splitlines() == [
-        f"candlebot: error: no bots in the default state dir: {tmp_path / 'data' / 'candlebot'} is not a folder yet "
+        f"candlebot status: error: no bots in the default state dir: {tmp_path / 'data' / 'candlebot'} is not a folder yet "
         "(a bot's first start makes it); bots elsewhere: --state-dir DIR"]

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from candlebot.exchanges.kraken_pairs import snapshot_reply
+
 REPO = Path(__file__).resolve().parents[2]
+
+CATALOG_PAIRS = len(snapshot_reply()["result"])  # the bundled catalog's size, as the messages count it
 
 
 def candlebot(*argv: str) -> subprocess.CompletedProcess:
@@ -49,7 +53,7 @@ def bad_row(tmp_path):
         (["--data", "demo", "--strategy", "sma_cross", "-s", "next tuesday-ish"], "--from: cannot read 'next tuesday-ish' as a date"),
         (["--data", "demo", "--strategy", "sma_cross", "-s", "2030-01-01"], "no candles between --from and --to"),
         (["--data", "demo", "--strategy", "sma_cross", "-x", "binance"], "unknown exchange 'binance' (candlebot trades on: kraken)"),
-        (["--data", "demo", "--strategy", "sma_cross", "-c", "DOGEUSD"], "unknown pair 'DOGEUSD' (not among the 1326 Kraken pairs candlebot knows; did you mean XDGUSD, XDGUSDT, XDGUSDC?)"),
+        (["--data", "demo", "--strategy", "sma_cross", "-c", "DOGEUSD"], f"unknown pair 'DOGEUSD' (not among the {CATALOG_PAIRS} Kraken pairs candlebot knows; did you mean XDGUSD, XDGUSDT, XDGUSDC?)"),
         (["--data", "demo"], "the following arguments are required: --strategy"),
         (["--data", "demo", "--strategy", "sma_cross", "--trades-csv", "/nonexistent/dir/t.csv"], "--trades-csv: cannot write /nonexistent/dir/t.csv"),
     ],

@@ -79,9 +79,9 @@ def test_backtest_and_run_are_the_original_forms_with_their_own_flags_only(tmp_p
         summary.pop("elapsed_s")
     assert summaries[0] == summaries[1] and summaries[0]["trades"] > 0
     refused = candlebot("run", "--data", "demo", "--strategy", "sma_cross")
-    assert refused.returncode == 2 and refused.stderr == "candlebot: error: unrecognized arguments: --data demo\n"
+    assert refused.returncode == 2 and refused.stderr == "candlebot run: error: unrecognized arguments: --data demo\n"
     refused = candlebot("backtest", "--data", "demo", "--strategy", "sma_cross", "--live")
-    assert refused.returncode == 2 and refused.stderr == "candlebot: error: unrecognized arguments: --live\n"
+    assert refused.returncode == 2 and refused.stderr == "candlebot backtest: error: unrecognized arguments: --live\n"
 
 
 def test_strategies_lists_the_built_in_ones_with_their_parameters_and_defaults(capsys):
@@ -115,4 +115,4 @@ def test_strategies_lists_the_files_on_the_strategy_path_and_says_why_one_does_n
 def test_strategies_with_a_missing_directory_is_one_line_and_exit_2(capsys, tmp_path):
     assert main(["strategies", "--strategy-path", str(tmp_path / "nope")]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and captured.err == f"candlebot: error: --strategy-path {tmp_path / 'nope'}: no such directory\n"
+    assert captured.out == "" and captured.err == f"candlebot strategies: error: --strategy-path {tmp_path / 'nope'}: no such directory\n"

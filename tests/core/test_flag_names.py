@@ -168,3 +168,41 @@ def test_report_reads_o_and_output(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "-o FILE.html, --output FILE.html" in capsys.readouterr().out
+
+
+def _kraken_sim() -> argparse.ArgumentParser:
+    from candlebot.cli.kraken_sim import build_parser as kraken_sim_parser
+
+    return kraken_sim_parser()
+
+
+@pytest.mark.parametrize("first", ["--from", "-s", "--since", "--start"])
+@pytest.mark.parametrize("when", ["2023-01-01", "1672531200"])
+def test_kraken_sim_reads_from_as_every_command_does_and_keeps_start(first, when):
+    """The simulator said --start (unix seconds only) where every other command says --from (a date too)."""
+    assert _kraken_sim().parse_args([first, when]).start == 1_672_531_200
+    assert _kraken_sim().parse_args([]).start is None
+
+
+@pytest.mark.parametrize("flag", ["-c", "--pair"])
+def test_kraken_sim_reads_c_for_its_pair(flag):
+    assert _kraken_sim().parse_args([flag, "ETHUSD"]).pair == "ETHUSD"
+    assert _kraken_sim().parse_args([]).pair == "XBTUSD"
+
+
+def test_kraken_sim_help_shows_the_common_names_only():
+    text = _kraken_sim().format_help()
+    assert "--from TIME" in text and "-c PAIR, --pair PAIR" in text
+    assert "--start " not in text and "--since" not in text
+
+
+@pytest.mark.parametrize("parser", [_collector(), _collector("export"), _collector("book"), _kraken_sim],
+                         ids=["collector", "collector export", "collector book", "kraken-sim"])
+def test_help_names_what_a_value_is_not_the_variable_it_lands_in(parser):
+    """collector --help showed --snapshot-interval SNAPSHOT_INTERVAL, --ws-url WS_URL, --kraken-url REST_URL: the
+    argparse destination, not the kind of value (SECONDS, URL)."""
+    made = parser()
+    shown = {action.metavar or action.dest.upper() for action in made._actions
+             if action.option_strings and action.nargs != 0 and action.choices is None and action.help != argparse.SUPPRESS}
+    internal = {action.dest.upper() for action in made._actions if "_" in action.dest}
+    assert not shown & internal, sorted(shown & internal)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from candlebot.venue import Fill, OrderRequest, Side
 from candlebot.identity import BotIdentity
+from candlebot.live.audit import HOLD_KEY
 from candlebot.live.store import BotStore
 from candlebot.trade import BotTrade
 from tests.conftest import REPO
@@ -78,6 +79,21 @@ def test_a_copied_state_file_is_not_shown_as_the_books_of_the_bot_it_was_copied_
         assert result.stderr.count("\n") == 1 and "holds the books of bot 'holder'" in result.stderr, result.stderr
     ok = subprocess.run(_ledger(tmp_path), capture_output=True, text=True, cwd=REPO, timeout=60)
     assert ok.returncode == 0 and "bot=" in ok.stdout, ok
+
+
+def test_clear_hold_without_a_hold_says_so_and_with_one_says_what_it_cleared(tmp_path):
+    """--clear-hold on books that hold nothing printed nothing: a person could not tell whether it had done anything."""
+    path = _books(tmp_path, claimed=True)
+    none = subprocess.run(_ledger(tmp_path, "holder", "--clear-hold"), capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert none.returncode == 0 and none.stderr.splitlines() == [
+        "no hold to clear (the books record none; a running bot also drops a hold on orders declared never placed, "
+        "if it has one)"], none.stderr
+    store = BotStore(path, now=lambda: 0.0, create=False)
+    store.set_meta(HOLD_KEY, "order OABC-1 is on the account, not in the books")
+    store.close()
+    held = subprocess.run(_ledger(tmp_path, "holder", "--clear-hold"), capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert held.returncode == 0 and held.stderr.splitlines() == [
+        "audit hold cleared (it said: order OABC-1 is on the account, not in the books)"], held.stderr
 
 
 @pytest.mark.slow

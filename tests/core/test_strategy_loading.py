@@ -236,7 +236,7 @@ def test_new_strategy_writes_a_template_that_backtests_as_printed_and_is_never_o
 
     again = run([str(CONSOLE_SCRIPT), "new-strategy", "ema_trend", "--dir", "mine"], tmp_path)
     assert again.returncode == 2 and again.stderr.strip() == (
-        "candlebot: error: mine/ema_trend.py already exists: choose another name or --dir (nothing was overwritten)")
+        "candlebot new-strategy: error: mine/ema_trend.py already exists: choose another name or --dir (nothing was overwritten)")
     assert path.read_text() == text
 
 

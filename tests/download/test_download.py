@@ -140,7 +140,7 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, argv, message):
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("candlebot: error: ") and message in line
+    assert line.startswith("candlebot download: error: ") and message in line
 
 
 def test_an_unknown_pair_is_one_line_and_exit_code_2(shared_data, tmp_path, capsys):

@@ -54,7 +54,7 @@ def test_unreachable_storage_is_one_line_without_the_password(shared_data):
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("candlebot: error: --storage: cannot reach postgresql+psycopg://trader:***@127.0.0.1:"), done.stderr
+    assert len(lines) == 1 and lines[0].startswith("candlebot optimize: error: --storage: cannot reach postgresql+psycopg://trader:***@127.0.0.1:"), done.stderr
     assert "s3cret" not in done.stderr and done.stdout == ""
 
 

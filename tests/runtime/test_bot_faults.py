@@ -91,7 +91,7 @@ def test_faults_during_a_run_are_reported_and_the_books_stay_consistent(sim, tmp
         (["--validate"], "--validate needs a Kraken API key"),
         (["--live", "--key-file", "/nonexistent/kraken.key"], "/nonexistent/kraken.key"),
         (["--live", "--key-file", "OPEN_KEY"], "chmod 600"),
-        (["-c", "DOGEUSD"], "Kraken has no pair 'DOGEUSD': unknown pair 'DOGEUSD' (not among the"),
+        (["-c", "DOGEUSD"], "unknown pair 'DOGEUSD' (not among the"),  # the bundled catalog decides, before Kraken is called
         (["-c", "DOGEUSD"], "did you mean XDGUSD"),  # the coin Kraken calls XDG, not DOGUSD (another coin)
         (["-t", "0"], "-t must be a number of seconds within (0, 86400], got 0.0"),
         (["-t", "inf"], "-t must be a number of seconds within (0, 86400], got inf"),
@@ -111,7 +111,7 @@ def test_bad_bot_input_is_one_line_and_exit_code_2(sim, tmp_path, extra, message
     open_key.chmod(0o644)
     argv = ["--strategy", FLIP, "-p", ONE_SECOND, *[str(open_key) if a == "OPEN_KEY" else a for a in extra]]
     # --stop-after is only a safety net: each refusal comes first, and a loaded machine must not let 3 s of start-up
-    # (an unknown pair is known only once Kraken answers) end the bot cleanly before it refuses
+    # end the bot cleanly before it refuses
     bot = BotRun(tmp_path, sim.url)
     result = bot.run(*argv, "--stop-after", "50", timeout=90)
     assert result.returncode == 2, result.stderr

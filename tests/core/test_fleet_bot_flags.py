@@ -1,0 +1,66 @@
+"""`candlebot fleet` refuses a bot's flag exactly when, and exactly as, the bot itself would at start.
+
+A flag the bot refuses makes it exit 2 under supervisor, which leaves it EXITED (exit 2 is not restarted): the
+fleet generator let such flags through. Each case runs the real bot and the real generator as processes and
+compares their lines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.bots import REPO
+
+pytestmark = pytest.mark.integration
+
+# no --no-statsd/--no-slack: every case is refused before a sink would start, and the sink flags are checked too
+BOT = ["--strategy", "sma_cross", "--kraken-url", "http://127.0.0.1:9", "--stop-after", "1"]
+ENV = {**{key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DD_"))}, "PYTHONPATH": str(REPO)}
+BAD_FLAGS = {
+    "--crash-limit -1": ["--crash-limit", "-1"],
+    "--max-slippage abc": ["--max-slippage", "abc"],
+    "--fee lots": ["--fee", "lots"],
+    "-x binance": ["-x", "binance"],
+    "--from 2024-01-01": ["--from", "2024-01-01"],
+    "--max-price-deviation 0": ["--max-price-deviation", "0"],
+    "--audit-interval 0": ["--audit-interval", "0"],
+    "--stop-after -5": ["--stop-after", "-5"],
+    "--statsd-port abc": ["--statsd-port", "abc"],
+    "--slack-base-url without --slack-channel": ["--slack-base-url", "http://127.0.0.1:9/api/"],
+}
+
+
+def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "candlebot", *argv], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env=ENV)
+
+
+def toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+@pytest.mark.parametrize("case", list(BAD_FLAGS))
+def test_a_flag_the_bot_refuses_is_refused_by_fleet_in_the_bots_words(case, tmp_path):
+    flags = BAD_FLAGS[case]
+    bot = run([*BOT, "--state-dir", str(tmp_path / "state"), *flags], tmp_path)
+    assert bot.returncode == 2 and len(bot.stderr.splitlines()) == 1, bot.stderr
+    prefix = "candlebot: error: "
+    assert bot.stderr.startswith(prefix), bot.stderr
+    message = bot.stderr.strip()[len(prefix):]
+    (tmp_path / "fleet.toml").write_text(f'[fleet]\nroot = "bots"\n[[bot]]\nname = "a"\npair = "XBTUSD"\n'
+                                         f'strategy = "sma_cross"\nextra_args = {toml_list(flags)}\n')
+    fleet = run(["fleet", "fleet.toml", "-o", "fleet.conf"], tmp_path)
+    assert (fleet.returncode, fleet.stderr.splitlines()) == (2, [f"candlebot fleet: error: bot a: {message}"])
+    assert not (tmp_path / "fleet.conf").exists()
+
+
+def test_a_slack_secret_set_only_under_supervisor_is_not_refused_by_fleet(tmp_path):
+    """The webhook usually lives in supervisord's environment, which the generator cannot see."""
+    (tmp_path / "fleet.toml").write_text('[fleet]\nroot = "bots"\n[[bot]]\nname = "a"\npair = "XBTUSD"\n'
+                                         'strategy = "sma_cross"\nextra_args = ["--slack"]\n')
+    fleet = run(["fleet", "fleet.toml"], tmp_path)
+    assert fleet.returncode == 0 and "--slack" in fleet.stdout, fleet.stderr
