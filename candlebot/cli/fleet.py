@@ -390,7 +390,8 @@ class Collector:
 
     def argv(self, fleet: Fleet) -> list[str]:
         db = self.db or f"sqlite:///{fleet.root / self.name / 'books.sqlite'}"
-        return [*(self.command or collector_command(fleet.command)), "--pairs", ",".join(self.pairs),
+        pairs = [flag for pair in self.pairs for flag in ("-c", pair)]  # -c, as every command names a pair
+        return [*(self.command or collector_command(fleet.command)), *pairs,
                 "--depth", str(self.depth), "--db", db, "--name", self.name, *self.extra_args]
 
 
@@ -462,6 +463,24 @@ def render_collectors(fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
     return "\n".join(lines)
 
 
+def key_file_warnings(fleet: Fleet) -> list[str]:
+    """A key file the bot could not use if it started on this machine now (missing, or readable by others): a warning,
+    not a refusal, since a config is often generated before the key is put in place, or on another machine. The bot
+    refuses it at start in the same words. Only the file's mode is read, never the secret."""
+    from candlebot.errors import ConfigError
+    from candlebot.exchanges.kraken.keys import checked_key_file
+
+    warnings = []
+    for bot in fleet.bots:
+        if bot.key_file and bot.mode != "paper":
+            try:
+                checked_key_file(bot.key_file)
+            except ConfigError as exc:
+                warnings.append(f"bot {bot.name}: --{bot.mode} needs a Kraken API key: {exc}; it will refuse to start "
+                                "(exit 2) until that is fixed")
+    return warnings
+
+
 def written(path: Path, fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
     """The one line ``-o`` prints: what went where (the config itself is in the file, so nothing else is printed)."""
     bots = f"{len(fleet.bots)} bot{'s' if len(fleet.bots) != 1 else ''}"
@@ -488,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
             for item in collectors:
                 (fleet.root / item.name / "logs").mkdir(parents=True, exist_ok=True)
+        for warning in key_file_warnings(fleet):
+            print(f"{PROG}: warning: {warning}", file=sys.stderr)
         if args.output:
             args.output.write_text(text, encoding="utf-8")
             print(written(args.output, fleet, collectors))

@@ -79,18 +79,7 @@ class KrakenCredentials:
     @classmethod
     def from_key_file(cls, path: str | os.PathLike[str]) -> KrakenCredentials:
         """Read a krakenex key file; refuse one that group or others can read."""
-        path = Path(path)
-        try:
-            mode = path.stat().st_mode
-        except OSError as exc:
-            raise ConfigError(f"Kraken key file {path}: {exc.strerror or exc}") from None
-        if not stat.S_ISREG(mode):
-            raise ConfigError(f"Kraken key file {path} is not a regular file")
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigError(
-                f"Kraken key file {path} is accessible by group or others (mode {stat.S_IMODE(mode):o}); "
-                f"fix it with: chmod 600 {path}"
-            )
+        path = checked_key_file(path)
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
@@ -109,6 +98,24 @@ class KrakenCredentials:
         if not key or not secret:
             raise ConfigError(f"set both {KEY_ENV} and {SECRET_ENV}, or pass --key-file")
         return cls(key, secret)
+
+
+def checked_key_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` if it is a regular file only its owner can access; a one-line ``ConfigError`` otherwise. Reads nothing
+    of it, so ``candlebot fleet`` can check a bot's key file without touching the secret."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError(f"Kraken key file {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"Kraken key file {path} is not a regular file")
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"Kraken key file {path} is accessible by group or others (mode {stat.S_IMODE(mode):o}); "
+            f"fix it with: chmod 600 {path}"
+        )
+    return path
 
 
 def load_credentials(key_file: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None) -> KrakenCredentials:

@@ -34,7 +34,7 @@ extra_args = ["--ws-url", "{rig.ws_url}", "--rest-url", "{rig.sim.url}", "--no-s
         with supervised(tmp_path, fleet) as run:
             text = run.conf.read_text()
             assert "[program:books]" in text and "[group:testfleet-collectors]\nprograms=books" in text
-            assert (f"{sys.executable} -m candlebot.collector --pairs XBTUSD,ETHUSD --depth 10 "
+            assert (f"{sys.executable} -m candlebot.collector -c XBTUSD -c ETHUSD --depth 10 "
                     f"--db sqlite:///{tmp_path}/root/books/books.sqlite") in text
             # Act
             wait_until(lambda: {p for p, _, _ in rig.snapshots()} == {"XBTUSD", "ETHUSD"}, "the collector's snapshots", 30)

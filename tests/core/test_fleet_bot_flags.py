@@ -64,3 +64,35 @@ def test_a_slack_secret_set_only_under_supervisor_is_not_refused_by_fleet(tmp_pa
                                          'strategy = "sma_cross"\nextra_args = ["--slack"]\n')
     fleet = run(["fleet", "fleet.toml"], tmp_path)
     assert fleet.returncode == 0 and "--slack" in fleet.stdout, fleet.stderr
+
+
+
+@pytest.mark.parametrize("case", ["missing", "readable by others"])
+def test_a_key_file_the_bot_would_refuse_is_named_by_fleet_in_the_bots_words(case, tmp_path):
+    """A mistyped key_file (or one others can read) passed `candlebot fleet` without a word; the live bot then exited 2
+    under supervisor and stayed EXITED (the new-user trial). fleet now warns in the bot's words and still writes the
+    config (it is often generated before the key is in place); neither reads the secret."""
+    key = tmp_path / "bot.key"
+    if case != "missing":
+        key.write_text("KEY\nc2VjcmV0\n")
+        key.chmod(0o644)
+    bot = run([*BOT, "--live", "--key-file", str(key), "--state-dir", str(tmp_path / "state")], tmp_path)
+    assert bot.returncode == 2 and len(bot.stderr.splitlines()) == 1, bot.stderr
+    message = bot.stderr.strip()[len("candlebot: error: "):]
+    assert message.startswith(f"--live needs a Kraken API key: Kraken key file {key}"), message
+    (tmp_path / "fleet.toml").write_text(f'[fleet]\nroot = "bots"\n[[bot]]\nname = "a"\npair = "XBTUSD"\n'
+                                         f'strategy = "sma_cross"\nmode = "live"\nkey_file = "bot.key"\n')
+    fleet = run(["fleet", "fleet.toml", "-o", "fleet.conf"], tmp_path)
+    assert fleet.returncode == 0 and (tmp_path / "fleet.conf").exists(), fleet.stderr
+    assert fleet.stderr.splitlines() == [f"candlebot fleet: warning: bot a: {message}; it will refuse to start (exit 2) "
+                                         "until that is fixed"]
+
+
+def test_a_usable_key_file_gets_no_warning(tmp_path):
+    key = tmp_path / "bot.key"
+    key.write_text("KEY\nc2VjcmV0\n")
+    key.chmod(0o600)
+    (tmp_path / "fleet.toml").write_text(f'[fleet]\nroot = "bots"\n[[bot]]\nname = "a"\npair = "XBTUSD"\n'
+                                         f'strategy = "sma_cross"\nmode = "live"\nkey_file = "bot.key"\n')
+    fleet = run(["fleet", "fleet.toml", "-o", "fleet.conf"], tmp_path)
+    assert (fleet.returncode, fleet.stderr) == (0, ""), fleet.stderr
