@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from candlebot.cli.args import BACKTEST, ArgumentParser, build_parser
 from candlebot.assembly import BacktestSettings, load_candles
-from candlebot.cli.backtest import before_first_candle, settings_from_args
+from candlebot.cli.backtest import before_first_candle, named_pair, settings_from_args
 from candlebot.errors import ConfigError
+from candlebot.optimize.performance import DEFAULT_OBJECTIVE, with_objective
 
 if TYPE_CHECKING:  # the optimizer's modules import optuna: loaded only once it is known to be installed
     from candlebot.chart import Chart
@@ -51,7 +52,7 @@ def build_optimize_parser() -> ArgumentParser:
     search.add_argument("--space", required=True, help='searched parameters, e.g. "fast=5..30 slow=20..120:5 stop_loss_pct=0,1,2"')
     search.add_argument("--method", default="grid", help="grid (default), tpe or random")
     search.add_argument("--trials", type=int, help=f"trials to run (grid: default the whole grid; tpe/random: default {DEFAULT_TRIALS})")
-    search.add_argument("--objective", default="total_pnl",
+    search.add_argument("--objective", default=DEFAULT_OBJECTIVE,
                         help="what to maximise: total_pnl (default: end equity - start cash, an open trade marked at the "
                              "window's last close without an exit fee), net_pnl (closed trades' gross - every fee paid), "
                              "return_pct, sharpe, sortino, calmar")
@@ -101,7 +102,12 @@ def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) 
 
 
 def defining_argv(argv: list[str]) -> list[str]:
-    """The command line minus the flags that only say how to run or show it: what a study stores."""
+    """The command line minus the flags that only say how to run or show it, with its objective named: what a study
+    stores (a stored command without ``--objective`` ranked by the default of its day, which has changed)."""
+    return with_objective(_defining(argv), DEFAULT_OBJECTIVE)
+
+
+def _defining(argv: list[str]) -> list[str]:
     kept: list[str] = []
     skip = False
     for token in argv:
@@ -134,7 +140,7 @@ def _worker(args: argparse.Namespace, err: TextIO) -> int:
     from candlebot.optimize.study import load_argv
 
     storage = open_storage(args.storage)
-    stored = load_argv(storage, args.study)
+    stored = load_argv(storage, args.study)  # naming its objective (a study made without one: the default of its day)
     argv = _with_data(stored, args.data) if args.data else stored
     run_args = build_optimize_parser().parse_args([*argv, "--jobs", str(args.jobs)] + (["--quiet"] if args.quiet else []))
     job = _Job.build(run_args, err)
@@ -216,7 +222,8 @@ class _Job:
         budget = _budget(args, space)
         loaded = load_candles(setup)
         chart = loaded.chart
-        for warning in (before_first_candle(setup.start, chart, setup.data),  # the search starts at its first candle
+        for warning in (named_pair(setup.data, setup.pair),  # a file named like another pair's candles
+                        before_first_candle(setup.start, chart, setup.data),  # the search starts at its first candle
                         loaded.past_end(setup.end, setup.data)):  # --to after the file's last candle: it ends there
             if warning:
                 err.write(warning + "\n")

@@ -27,6 +27,15 @@ from candlebot.output.equity import EquityCurve
 from candlebot.output.metrics import YEAR_DAYS, CurveRatios, Metrics, curve_ratios, daily_returns
 
 OBJECTIVES = ("total_pnl", "net_pnl", "return_pct", "sharpe", "sortino", "calmar")
+DEFAULT_OBJECTIVE = "total_pnl"
+LEGACY_OBJECTIVE = "net_pnl"  # what a study stored without --objective ranks by: the default before total_pnl
+
+
+def with_objective(argv: list[str], default: str) -> list[str]:
+    """A study's defining command naming its objective: ``default`` appended when it names none."""
+    if any(token == "--objective" or token.startswith("--objective=") for token in argv):
+        return argv
+    return [*argv, "--objective", default]
 UNDEFINED = -math.inf  # what optuna is told for an undefined objective: worse than any value
 
 

@@ -18,7 +18,7 @@ import optuna
 from optuna.trial import TrialState
 
 from candlebot.errors import ConfigError
-from candlebot.optimize.performance import Performance, rank_key
+from candlebot.optimize.performance import LEGACY_OBJECTIVE, Performance, rank_key, with_objective
 from candlebot.optimize.space import SearchSpace
 
 METHODS = ("grid", "tpe", "random")
@@ -76,9 +76,13 @@ def sampler_for(method: str, seed: int, space: SearchSpace, salt: int = 0) -> op
 
 
 def open_study(storage: Any, name: str, argv: list[str], sampler: optuna.samplers.BaseSampler) -> optuna.Study:
-    """Create the study, or resume it when it exists and holds the same search."""
+    """Create the study, or resume it when it exists and holds the same search. ``argv`` names its objective; a
+    stored command that names none ranked by ``LEGACY_OBJECTIVE`` (the default when it was made), so resuming it
+    under today's default is another search, refused, never a silent re-ranking of trials that lack today's metric."""
     study = optuna.create_study(study_name=name, storage=storage, sampler=sampler, direction="maximize", load_if_exists=True)
     stored = study.user_attrs.get(ARGV_ATTR)
+    if stored is not None:
+        stored = with_objective(stored, LEGACY_OBJECTIVE)
     if stored is None:
         study.set_user_attr(ARGV_ATTR, argv)
     elif stored != argv:
@@ -95,7 +99,7 @@ def load_argv(storage: Any, name: str) -> list[str]:
     argv = summary.user_attrs.get(ARGV_ATTR)
     if not isinstance(argv, list):
         raise ConfigError(f"study {name!r} was not made by candlebot optimize")
-    return argv
+    return with_objective(argv, LEGACY_OBJECTIVE)
 
 
 def requeue_failed_grid_points(study: optuna.Study) -> int:
