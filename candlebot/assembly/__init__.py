@@ -32,7 +32,7 @@ _WHERE = {  # name -> submodule: imported on first use, so that a command needin
     "LOOKUP_EVERY_S": "settings", "BacktestSettings": "settings", "BotSettings": "settings",
     "CollectorSettings": "settings",
     "STRATEGIES": "strategy", "resolve_strategy": "strategy",
-    "VenueFactory": "venues", "bot_policy": "venues", "key_account": "venues", "kraken_venue": "venues", "mode_venue": "venues", "kraken_config": "venues",
+    "VenueFactory": "venues", "bot_policy": "venues", "key_account": "venues", "check_key_file": "venues", "kraken_venue": "venues", "mode_venue": "venues", "kraken_config": "venues",
     "offline_pair": "venues", "public_kraken": "venues", "start_demo_market": "venues",
 }
 __all__ = sorted(_WHERE)

@@ -100,6 +100,14 @@ def start_demo_market(market: Path, start: int) -> Any:
     return KrakenSimulator(SimConfig(tier="none", seed=7, data=market, start=start)).start()
 
 
+def check_key_file(key_file: str) -> None:
+    """``ConfigError`` in the bot's words when a bot could not use ``key_file`` now (missing, not a regular file,
+    readable by others); reads only its mode, never the secret (``candlebot fleet``'s warning)."""
+    from candlebot.exchanges.kraken.keys import checked_key_file
+
+    checked_key_file(key_file)
+
+
 def key_account(key_file: str) -> str:
     """The account a live bot's state file records for the API key in ``key_file``: a fingerprint, never the key."""
     from candlebot.exchanges.kraken import load_credentials

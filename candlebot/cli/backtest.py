@@ -48,6 +48,24 @@ def _check_downloaded_pair(data: str | None, pair: PairInfo) -> None:
                           f"backtest would trade them as {pair.altname}: pass -c {named.altname}")
 
 
+def named_pair(data: str | None, pair: PairInfo) -> str | None:
+    """One warning line when a candle file's name starts with another pair than the one it is traded as
+    (``btcusdt_1m_….csv.gz`` without -c is traded with XBTUSD's tick, fee and order minimum). Only a warning: a name
+    is the user's, and nothing else in a CSV says whose prices it holds (a file ``candlebot download`` named is
+    refused instead, above)."""
+    if not data or data == "demo" or DOWNLOADED.fullmatch(Path(data).name):
+        return None
+    token = re.split(r"[_\-. ]", Path(data).name, maxsplit=1)[0]
+    try:
+        named = offline_pair(token)
+    except ConfigError:
+        return None  # not a pair's name
+    if named.name == pair.name:
+        return None
+    return (f"warning: {Path(data).name} is named like {named.altname} candles, but they are traded as {pair.altname} "
+            f"(its tick, fee and order minimum): pass -c {named.altname} if they are {named.altname}'s")
+
+
 def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     if args.mode is not None:
         raise ConfigError(f"--{args.mode} is for running bots; a backtest (--data) always simulates its fills")
@@ -91,7 +109,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     check_report_paths(args.report, args.report_png)
     loaded = load_candles(settings)
     chart = loaded.chart
-    for warning in (before_first_candle(settings.start, chart, settings.data), loaded.past_end(settings.end, settings.data)):
+    for warning in (named_pair(settings.data, settings.pair), before_first_candle(settings.start, chart, settings.data),
+                    loaded.past_end(settings.end, settings.data)):
         if warning:
             err.write(warning + "\n")
     verbose = args.verbose and not (args.quiet or args.json)

@@ -467,14 +467,14 @@ def key_file_warnings(fleet: Fleet) -> list[str]:
     """A key file the bot could not use if it started on this machine now (missing, or readable by others): a warning,
     not a refusal, since a config is often generated before the key is put in place, or on another machine. The bot
     refuses it at start in the same words. Only the file's mode is read, never the secret."""
+    from candlebot.assembly import check_key_file
     from candlebot.errors import ConfigError
-    from candlebot.exchanges.kraken.keys import checked_key_file
 
     warnings = []
     for bot in fleet.bots:
         if bot.key_file and bot.mode != "paper":
             try:
-                checked_key_file(bot.key_file)
+                check_key_file(bot.key_file)
             except ConfigError as exc:
                 warnings.append(f"bot {bot.name}: --{bot.mode} needs a Kraken API key: {exc}; it will refuse to start "
                                 "(exit 2) until that is fixed")

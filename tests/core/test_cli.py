@@ -93,7 +93,7 @@ def test_long_runs_show_a_progress_bar_on_a_terminal_and_stay_silent_in_pipes(tm
     from tests.support.candles import write_candle_file
     from tests.support.terminal import run_on_terminal
 
-    data = tmp_path / "btcusdt_1m.csv.gz"
+    data = tmp_path / "synthetic_1m.csv.gz"  # a name of no pair: the run is silent in pipes
     write_candle_file(data, days=160)  # from 2023-01-01; -e cuts it at 151 days = 217440 candles
     long_run = ("--data", str(data), "-e", "2023-06-01", "--strategy", "sma_cross")
     result, shown = run_on_terminal([sys.executable, "-m", "candlebot", *long_run, "--report", str(tmp_path / "r.html")],

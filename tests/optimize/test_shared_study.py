@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _command(shared_data, storage: str) -> list[str]:
-    return ["optimize", "--data", str(shared_data / "kraken" / "xbtusdc_1m_2023q1.csv.gz"), "--strategy", "sma_cross",
+    return ["optimize", "--data", str(shared_data / "kraken" / "xbtusdc_1m_2023q1.csv.gz"), "-c", "XBTUSDC",
+            "--strategy", "sma_cross",
             "--space", SPACE, "--storage", storage, "--study", "shared", "--jobs", "1"]
 
 
