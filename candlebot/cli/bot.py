@@ -20,7 +20,7 @@ from pathlib import Path
 from candlebot.assembly import BotProcess, BotSettings, SinkStarter, build_bot, crash_record
 from candlebot.cli.bot_flags import check_bot_flags
 from candlebot.cli.stopping import BUG_EXIT, stopped
-from candlebot.cli.args import check_seconds, venue_config
+from candlebot.cli.args import check_seconds
 from candlebot.cli.sinks import build_sinks
 from candlebot.clock import Clock
 from candlebot.errors import BooksInvariantError, ConfigError, FatalExchangeError, StateWriteError
@@ -72,7 +72,7 @@ def settings_from_args(args: argparse.Namespace) -> BotSettings:
     state_dir = writable_folder(Path(args.state_dir) if args.state_dir else default_state_dir(), "--state-dir")
     return BotSettings(
         pair=args.pair, period=flags.period, poll_s=args.poll, strategy=flags.strategy, params=flags.params,
-        identity=flags.identity, venue=venue_config(args), state_dir=state_dir, mode=args.mode or "paper",
+        identity=flags.identity, venue=flags.venue, state_dir=state_dir, mode=args.mode or "paper",
         log_dir=Path(args.log_dir) if args.log_dir else Path("logs"), quiet=args.quiet or _supervised(), key_file=args.key_file,
         fee=flags.fee, fee_text=args.fee, cash=flags.cash, stake=flags.stake, max_slippage=flags.max_slippage,
         max_deviation=flags.max_deviation, reconcile_window=args.reconcile_window, audit_interval=args.audit_interval,

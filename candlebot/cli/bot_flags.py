@@ -15,7 +15,8 @@ from typing import Mapping
 
 from candlebot.assembly import resolve_strategy
 from candlebot.chart import period_seconds
-from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction
+from candlebot.assembly.venues import KrakenConfig
+from candlebot.cli.args import check_exchange, check_seconds, parse_amount, parse_fee, parse_fraction, venue_config
 from candlebot.cli.sinks import check_sinks
 from candlebot.errors import ConfigError
 from candlebot.identity import BotIdentity
@@ -41,6 +42,7 @@ class BotFlags:
     stake: Decimal | None
     max_slippage: Decimal
     max_deviation: Decimal
+    venue: KrakenConfig
 
 
 def check_bot_flags(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> BotFlags:
@@ -67,9 +69,10 @@ def check_bot_flags(args: argparse.Namespace, environ: Mapping[str, str] | None 
     params = parse_params(strategy.Params, args.param, strategy.name)
     identity = BotIdentity.from_name(args.name)
     known_pair(args.pair)  # before any network call: paper, validate and live alike
+    venue = venue_config(args, environ)  # --kraken-url, --kraken-tier, --kraken-timeout
     check_sinks(args, statsd_default=True, slack_default=True, env=environ)  # a bad port or URL fails before Kraken
     return BotFlags(period=period, strategy=strategy, params=params, identity=identity, fee=fee, cash=cash,
-                    stake=stake, max_slippage=max_slippage, max_deviation=max_deviation)
+                    stake=stake, max_slippage=max_slippage, max_deviation=max_deviation, venue=venue)
 
 
 def known_pair(name: str) -> PairInfo:

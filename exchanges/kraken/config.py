@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from candlebot.errors import ConfigError
@@ -89,8 +90,10 @@ class KrakenConfig:
         if not self.url.startswith(("http://", "https://")):
             raise ConfigError(f"--kraken-url must start with http:// or https://, got {self.url!r}")
         tier_named(self.tier)
-        if self.timeout <= 0 or self.connect_timeout <= 0:
-            raise ConfigError("Kraken timeouts must be positive")
+        if not (0 < self.timeout < math.inf):  # nan too
+            raise ConfigError(f"--kraken-timeout must be a positive number of seconds, got {self.timeout:g}")
+        if not (0 < self.connect_timeout < math.inf):
+            raise ConfigError(f"Kraken's connect timeout must be a positive number of seconds, got {self.connect_timeout:g}")
         if self.lookup_window < 0 or self.lookup_interval <= 0 or self.fill_timeout < 0 or self.fill_poll_interval <= 0:
             raise ConfigError("Kraken lookup/fill windows must be >= 0 and intervals > 0")
         if self.max_sends < 1:

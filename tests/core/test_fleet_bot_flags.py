@@ -31,6 +31,9 @@ BAD_FLAGS = {
     "--stop-after -5": ["--stop-after", "-5"],
     "--statsd-port abc": ["--statsd-port", "abc"],
     "--slack-base-url without --slack-channel": ["--slack-base-url", "http://127.0.0.1:9/api/"],
+    "--kraken-timeout 0": ["--kraken-timeout", "0"],          # the Kraken flags were checked by the bot only (review)
+    "--kraken-timeout nan": ["--kraken-timeout", "nan"],
+    "--kraken-url ftp://x": ["--kraken-url", "ftp://x"],
 }
 
 
