@@ -111,12 +111,15 @@ def test_the_bound_is_tight_enough_to_matter():
     assert 19_000 < bound < 20_000
 
 
-@pytest.mark.parametrize("flags", [
+SKIPPING_RUNS = [  # backtests that run out of cash and then skip many buys below ordermin
     ("--strategy", "sma_cross", "--cash", "3"),
     ("--strategy", "macd", "--cash", "5", "--spread", "0.002", "--slippage-bps", "4"),
     ("--strategy", "sma_cross", "--cash", "40", "--stake", "2.5", "--max-slippage", "0"),
     ("--strategy", "sma_cross", "--cash", "9", "--param", "num_simultaneous_trades=3"),
-])
+]
+
+
+@pytest.mark.parametrize("flags", SKIPPING_RUNS)
 def test_a_backtest_skips_the_same_buys_with_and_without_the_bound(shared_data, flags):
     """The whole run with the bound, and with every buy sized on the book: the same trades, cash, fees, and the
     same skipped buys on the same candles, each a below-ordermin skip in both."""
@@ -153,12 +156,7 @@ def test_the_skip_reason_names_each_commit_as_written_and_the_ask():
     assert bound.reason(D("0.97"), 1e5) == f"0.97 {tail} 100000.0 or more"
 
 
-@pytest.mark.parametrize("flags", [
-    ("--strategy", "sma_cross", "--cash", "3"),
-    ("--strategy", "macd", "--cash", "5", "--spread", "0.002", "--slippage-bps", "4"),
-    ("--strategy", "sma_cross", "--cash", "40", "--stake", "2.5", "--max-slippage", "0"),
-    ("--strategy", "sma_cross", "--cash", "9", "--param", "num_simultaneous_trades=3"),
-])
+@pytest.mark.parametrize("flags", SKIPPING_RUNS)
 def test_a_backtest_counts_its_skips_without_building_an_event_for_each(shared_data, flags):
     """A backtest subscribes nothing to OrderSkipped (its tally follows the trader), so a silent run words no skip
     reason; its counts are those a tally reading every OrderSkipped event finds, and so are the report's."""
