@@ -50,7 +50,7 @@ from candlebot.pair import PairInfo
 from candlebot.exchanges.kraken import replies
 from candlebot.exchanges.kraken.client import KrakenClient
 from candlebot.exchanges.kraken.config import KrakenConfig
-from candlebot.exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError, UnknownOrderError
+from candlebot.exchanges.kraken.errors import DuplicateOrderError, MalformedReplyError, RateBudgetDeferred, UnknownOrderError
 from candlebot.exchanges.kraken.fillboard import FillBoard
 from candlebot.exchanges.kraken.replies import KrakenOrder
 from candlebot.exchanges.kraken_pairs import normalise
@@ -165,6 +165,13 @@ class KrakenOrders:
         for send in range(1, self.config.max_sends + 1):
             try:
                 txids = self._send(params, order.userref)
+            except RateBudgetDeferred as exc:
+                if send == 1:
+                    raise  # nothing was ever sent: the order was not placed
+                # send 1 was only looked up as absent, and order lists lag: it may exist yet, so never "not placed"
+                raise OrderOutcomeUnknown(f"order userref={order.userref}: send {send} deferred ({exc}) after send "
+                                          f"{send - 1} was looked up as absent; keep looking before deciding it was "
+                                          "never placed", userref=order.userref) from None
             except OrderOutcomeUnknown as exc:
                 log.warning("kraken AddOrder userref=%d: outcome unknown (%s); looking it up",
                             order.userref, exc)

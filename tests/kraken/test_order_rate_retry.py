@@ -163,3 +163,30 @@ def test_an_order_refused_without_a_trading_model_backs_off_without_touching_the
     assert sequencer.peek()[1].level < TIERS["starter"].maximum  # the REST counter was not marked full
     client.close()
     sequencer.close()
+
+
+def test_a_resend_deferred_after_a_lost_first_send_leaves_the_outcome_unknown(
+        sim: Any, clock: SimClock, tmp_path: Path) -> None:
+    """Send 1's reply is lost and the lookup finds no order, so a second send is due; the counter has no room for it
+    within the bound. Order lists lag: send 1 may exist yet, so this is no "never placed" (which frees the trader to
+    order again) but an unknown outcome to keep looking for (found in review; bots send once, library users may not)."""
+    from candlebot.errors import OrderOutcomeUnknown
+    from candlebot.exchanges.kraken_sim import Fault, Faults
+
+    exchange = adapter_on(sim.url, tmp_path, clock, tier="starter", order_wait_max=0.5, max_sends=2,
+                          lookup_window=0.1, lookup_interval=0.05)
+    order = buy(exchange, userref=9)
+    checked = OrderRequest("XBTUSD", Side.BUY, Decimal("0.01"), userref=1)
+    for _ in range(TRADING_MAX - 2):  # the adapter's own model: one place left for send 1, none for send 2
+        exchange.validate_market_order(checked)
+    sim.set_faults(Faults(unavailable=Fault(count=1, methods=("AddOrder",))))
+
+    with pytest.raises(OrderOutcomeUnknown) as unknown:
+        exchange.place_market_order(order)
+
+    assert unknown.value.userref == 9
+    counters = sim.counters()
+    assert counters["orders_validated"] == TRADING_MAX - 2 and counters["fault_unavailable"] == 1
+    assert counters["orders_placed"] == 0  # send 2 (past the one-shot fault) would have been placed: it never went
+    assert sim.orders(userref=9) == []
+    exchange.close()
