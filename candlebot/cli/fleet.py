@@ -31,6 +31,7 @@ from pathlib import Path
 
 from candlebot.cli.bot_flags import known_pair
 from candlebot.cli.oneline import OneLineParser, refuse
+from candlebot.errors import ConfigError
 
 PROG = "candlebot fleet"
 MODES = ("paper", "validate", "live")
@@ -184,10 +185,24 @@ def check_bot(bot: Bot, fleet: Fleet) -> str | None:
         if args.name != bot.name:  # the program, its folder and `supervisorctl start` know the bot by its entry's name
             raise ConfigError(f"extra_args renames the bot to {args.name!r}: a bot's name is its entry's name "
                               "(its program, folder and state file); set name instead")
-        check_bot_flags(args, bot_environment(fleet))
+        flags = check_bot_flags(args, bot_environment(fleet))
+        found_here_only(flags.strategy, args.strategy, args.strategy_path, fleet.folder(bot))
     except ConfigError as exc:
         raise FleetError(f"bot {bot.name}: {exc}") from None
     return args.state_dir
+
+
+def found_here_only(strategy: type, name: str, search_path: list[str], bot_folder: Path) -> None:
+    """``--strategy NAME`` also searches the current folder: found there by this command, but not by the bot, which
+    supervisor runs in its own folder (a ConfigError saying how to point the bot at it)."""
+    module = sys.modules.get(strategy.__module__)
+    source = Path(getattr(module, "__file__", "") or "")
+    here = Path.cwd().resolve()
+    searched = {Path(folder).expanduser().resolve() for folder in search_path}
+    if source.name and source.resolve().parent == here and here not in searched and bot_folder.resolve() != here:
+        raise ConfigError(f"strategy {name!r} was found in the current folder ({source.name}), which the bot, run in "
+                          f"{bot_folder}, does not search: set strategy_path (relative to the fleet file) or "
+                          f"strategy = \"{source.name}:{strategy.__name__}\"")
 
 
 def bot_environment(fleet: Fleet) -> dict[str, str]:

@@ -99,3 +99,26 @@ def test_a_usable_key_file_gets_no_warning(tmp_path):
                                          f'strategy = "sma_cross"\nmode = "live"\nkey_file = "bot.key"\n')
     fleet = run(["fleet", "fleet.toml", "-o", "fleet.conf"], tmp_path)
     assert (fleet.returncode, fleet.stderr) == (0, ""), fleet.stderr
+
+
+def test_a_strategy_only_the_current_folder_holds_is_refused_with_the_way_to_point_the_bot_at_it(tmp_path):
+    """`--strategy NAME` searches the current folder: fleet, run beside mine.py, found it; the bot, run by supervisor
+    in its own folder, would not, and would stay EXITED (found in review)."""
+    source = (REPO / "strategies" / "sma_cross.py").read_text().replace('name = "sma_cross"', 'name = "mine"')
+    (tmp_path / "mine.py").write_text(source)
+    fleet_file = '[fleet]\nroot = "bots"\n[[bot]]\nname = "a"\npair = "XBTUSD"\nstrategy = "{}"\n{}'
+    (tmp_path / "fleet.toml").write_text(fleet_file.format("mine", ""))
+    refused = run(["fleet", "fleet.toml"], tmp_path)
+    assert refused.returncode == 2 and refused.stderr.splitlines() == [
+        f"candlebot fleet: error: bot a: strategy 'mine' was found in the current folder (mine.py), which the bot, run "
+        f"in {tmp_path / 'bots' / 'a'}, does not search: set strategy_path (relative to the fleet file) or "
+        f"strategy = \"mine.py:{_class_name(source)}\""], refused.stderr
+
+    (tmp_path / "fleet.toml").write_text(fleet_file.format("mine", 'strategy_path = "."\n'))
+    assert run(["fleet", "fleet.toml"], tmp_path).returncode == 0
+
+
+def _class_name(source: str) -> str:
+    import re
+
+    return re.search(r"^class (\w+)\(BotStrategy\)", source, re.M).group(1)
