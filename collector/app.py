@@ -1,7 +1,8 @@
 """The running collector: feeds, connections, the writer and the metrics, wired and run until a signal.
 
-SIGTERM/SIGINT: the sockets close, the writer commits what is queued, the process exits 0 (well
-within 5 s: a batch commits in milliseconds). A store that is only away (PostgreSQL restarting)
+SIGTERM/SIGINT: the sockets close, a pair still without a verified book gets its open gap closed at
+the stop (a row with the gap's reason, counted in the summary), the writer commits what is queued,
+the process exits 0 (well within 5 s: a batch commits in milliseconds). A store that is only away (PostgreSQL restarting)
 is waited for by the writer, never an exit; any other store error ends the process (crash-only:
 supervisor restarts it, and the restart records the gap and takes fresh snapshots).
 """
@@ -118,6 +119,9 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None,
     finally:
         stop.set()
         failures = [r for r in await asyncio.gather(*reading, return_exceptions=True) if isinstance(r, BaseException)]
+        stopped = now_us()
+        for feed in feeds:  # a pair still without a verified book (disconnected, resyncing): its gap ends at the stop
+            feed.close_gap(stopped)
         writer_stop.set()
         try:
             await writing
