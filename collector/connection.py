@@ -65,8 +65,8 @@ class ConnectBudget:
     """At most ``attempts`` connection attempts per rolling ``window_s``, shared by a process's connections.
 
     Kraken's WebSocket sits behind Cloudflare, which bans an IP for 10 minutes after about 150 (re)connection attempts
-    in a rolling 10 minutes; a ban would be a 10-minute gap on every pair. The default (100 per 600 s) leaves room for
-    a bot on the same address. ``wait_s`` says how long until the next attempt is allowed; ``spend`` records one."""
+    in a rolling 10 minutes; a ban would be a 10-minute gap on every pair. The default (100 per 600 s) keeps a margin;
+    it is per process: several collectors on one address share Kraken's limit but not this budget. ``wait_s`` says how long until the next attempt is allowed; ``spend`` records one."""
 
     def __init__(self, attempts: int = CONNECT_ATTEMPTS, window_s: float = CONNECT_WINDOW_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
