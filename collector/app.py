@@ -1,9 +1,10 @@
 """The running collector: feeds, connections, the writer and the metrics, wired and run until a signal.
 
-SIGTERM/SIGINT: the sockets close, the writer commits what is queued, the process exits 0 (well
-within 5 s: a batch commits in milliseconds). A store that is only away (PostgreSQL restarting)
-is waited for by the writer, never an exit; any other store error ends the process (crash-only:
-supervisor restarts it, and the restart records the gap and takes fresh snapshots).
+SIGTERM/SIGINT: the sockets close, a pair still without a verified book gets its open gap closed at
+the stop (a row with the gap's reason, counted in the summary), the writer commits what is queued,
+the process exits 0 (well within 5 s: a batch commits in milliseconds). A store that is only away
+(PostgreSQL restarting) is waited for by the writer, never an exit; any other store error ends the
+process (crash-only: supervisor restarts it, and the restart records the gap and takes fresh snapshots).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import signal
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from candlebot.collector.connection import MAX_SYMBOLS, Connection, RestSnapshot, now_us
+from candlebot.collector.connection import MAX_SYMBOLS, ConnectBudget, Connection, RestSnapshot, now_us
 from candlebot.collector.feed import SymbolFeed
 from candlebot.collector.instruments import Instrument
 from candlebot.collector.ops import Metrics, UnsyncedAlert
@@ -91,9 +92,10 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None,
     feeds = [SymbolFeed(item, config.depth, writer.offer, snapshot_interval_us=round(config.snapshot_interval_s * 1e6),
                         last_stored_us=last.get(item.pair)) for item in config.instruments]
     groups = connection_groups(feeds)
+    budget = ConnectBudget()  # Kraken's connection limit is per IP: every connection of the process spends it
     connections = [Connection(config.ws_url, group, config.depth, rest_snapshot=rest_depth(config.rest_url, config.depth),
                               stall_timeout_s=config.stall_timeout_s, resync_timeout_s=config.resync_timeout_s,
-                              name=f"ws{n}") for n, group in enumerate(groups)]
+                              budget=budget, name=f"ws{n}") for n, group in enumerate(groups)]
     metrics = Metrics(statsd, feeds, writer, now_us) if statsd is not None else None
     if metrics is not None:
         writer.on_written = metrics.written
@@ -118,6 +120,9 @@ async def collect(config: CollectorConfig, store: Store, *, statsd: Any = None,
     finally:
         stop.set()
         failures = [r for r in await asyncio.gather(*reading, return_exceptions=True) if isinstance(r, BaseException)]
+        stopped = now_us()
+        for feed in feeds:  # a pair still without a verified book (disconnected, resyncing): its gap ends at the stop
+            feed.close_gap(stopped)
         writer_stop.set()
         try:
             await writing

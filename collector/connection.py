@@ -2,7 +2,9 @@
 
 - Connect, subscribe every symbol (``snapshot: true``), read until the socket ends; then every
   symbol is marked lost (a gap opens), and the connection comes back after a jittered,
-  exponential back-off (reset once a connection has delivered books for a while).
+  exponential back-off capped at a few seconds (reset once a connection has delivered books for a
+  while); every attempt of every connection spends one shared ``ConnectBudget`` (Kraken bans an
+  IP that reconnects about 150 times in 10 minutes).
 - A symbol that fails verification is resynced alone: unsubscribe, subscribe again (after its own
   back-off when it keeps failing); if no snapshot comes within ``resync_timeout_s``, a REST
   ``Depth`` snapshot is taken instead and the stream's next checksums confirm it.
@@ -19,12 +21,14 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from typing import Any, Awaitable, Callable, Sequence
 
 import orjson
 import websockets
 
 from candlebot.collector.feed import SymbolFeed
+from candlebot.collector.tuning import CONNECT_ATTEMPTS, CONNECT_WINDOW_S, RECONNECT_BASE_S, RECONNECT_CAP_S
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +41,19 @@ def now_us() -> int:
 
 
 class Backoff:
-    """Exponential with full jitter: ``uniform(0, min(cap, base x 2^n))``, never below ``base / 2``."""
+    """Exponential with full jitter: ``uniform(0, min(cap, base x 2^n))``, never below ``base / 2``.
 
-    def __init__(self, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None) -> None:
+    The jitter spreads many clients' reconnects; the cap (``RECONNECT_CAP_S``, 5 s) bounds how long the book stays
+    unverified after the exchange is back: a research collector wants the shortest hole, and what keeps its attempts
+    under Kraken's connection limit is the shared ``ConnectBudget``, not a long wait."""
+
+    def __init__(self, base: float = RECONNECT_BASE_S, cap: float = RECONNECT_CAP_S,
+                 rng: random.Random | None = None) -> None:
         self.base, self.cap, self.failures = base, cap, 0
         self._rng = rng or random.Random()
 
     def next(self) -> float:
-        ceiling = min(self.cap, self.base * 2 ** self.failures)
+        ceiling = min(self.cap, self.base * 2 ** min(self.failures, 32))  # 2^1024 overflowed: 1,024 failed attempts
         self.failures += 1
         return max(self.base / 2, self._rng.uniform(0, ceiling))
 
@@ -52,10 +61,33 @@ class Backoff:
         self.failures = 0
 
 
+class ConnectBudget:
+    """At most ``attempts`` connection attempts per rolling ``window_s``, shared by a process's connections.
+
+    Kraken's WebSocket sits behind Cloudflare, which bans an IP for 10 minutes after about 150 (re)connection attempts
+    in a rolling 10 minutes; a ban would be a 10-minute gap on every pair. The default (100 per 600 s) keeps a margin;
+    it is per process: several collectors on one address share Kraken's limit but not this budget. ``wait_s`` says how long until the next attempt is allowed; ``spend`` records one."""
+
+    def __init__(self, attempts: int = CONNECT_ATTEMPTS, window_s: float = CONNECT_WINDOW_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.attempts, self.window_s, self.clock = attempts, window_s, clock
+        self._times: deque[float] = deque()
+
+    def wait_s(self) -> float:
+        now = self.clock()
+        times = self._times
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return 0.0 if len(times) < self.attempts else times[0] + self.window_s - now
+
+    def spend(self) -> None:
+        self._times.append(self.clock())
+
+
 class Connection:
     def __init__(self, url: str, feeds: Sequence[SymbolFeed], depth: int, *, rest_snapshot: RestSnapshot | None = None,
                  stall_timeout_s: float = 10.0, resync_timeout_s: float = 5.0, backoff: Backoff | None = None,
-                 name: str = "ws") -> None:
+                 budget: ConnectBudget | None = None, name: str = "ws") -> None:
         if len(feeds) > MAX_SYMBOLS:
             raise ValueError(f"at most {MAX_SYMBOLS} symbols per connection")
         self.url = url
@@ -66,6 +98,7 @@ class Connection:
         self.stall_timeout_s = stall_timeout_s
         self.resync_timeout_s = resync_timeout_s
         self.backoff = backoff or Backoff()
+        self.budget = budget or ConnectBudget()
         self._symbol_backoff = {symbol: Backoff(0.2, 10.0) for symbol in self.feeds}
         self._resyncing: dict[str, asyncio.Task[None]] = {}
         self._last_resync: dict[str, float] = {}
@@ -79,6 +112,16 @@ class Connection:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            wait = self.budget.wait_s()
+            if wait > 0:  # Kraken's connection limit: wait rather than get the address banned for 10 minutes
+                log.warning("%s: %d connection attempts in %.0f s; next attempt in %.1f s", self.name,
+                            self.budget.attempts, self.budget.window_s, wait)
+                try:
+                    await asyncio.wait_for(stop.wait(), wait)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            self.budget.spend()
             reason = "disconnected"
             try:
                 async with websockets.connect(self.url, ping_interval=20, ping_timeout=20, close_timeout=1,

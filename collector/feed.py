@@ -3,7 +3,8 @@
 States: ``syncing`` (waiting for a snapshot: at start, after a resync or a reconnect) and ``synced``.
 A problem (checksum mismatch, crossed book, a message older than the last, a verbatim duplicate, a
 dropped write) moves the symbol back to ``syncing`` and opens a gap that starts at the receive time
-of the last message stored; the snapshot that ends it closes the gap, and both go to the store. The
+of the last message stored; the snapshot that ends it closes the gap (or the stop, when the process
+ends before one came), and both go to the store. The
 connection decides how to get that snapshot (resubscribe, REST Depth as fallback); other symbols
 never notice.
 """
@@ -81,12 +82,7 @@ class SymbolFeed:
             return problem
         if not self._store_snapshot(exchange_us(data.get("timestamp")), recv_us, self.reason):
             return "dropped"
-        if self.gap_start is not None:
-            gap = GapRecord(self.pair, self.gap_start, recv_us, self.gap_reason)
-            self._offer(gap)
-            self.closed_gaps.append(gap)
-            self.stats.gaps_us.append(recv_us - self.gap_start)
-        self.gap_start = None
+        self.close_gap(recv_us)
         self.unsynced_since = None
         self.synced = True
         self._last_ts = exchange_us(data.get("timestamp"))
@@ -149,6 +145,19 @@ class SymbolFeed:
         self.reason = f"resync:{reason}"
         self.book.clear()
         return reason
+
+    def close_gap(self, end_us: int) -> None:
+        """End the open gap (if any) at ``end_us``: a row for the store (always accepted), the alert and the metrics.
+        Called by the snapshot that ends it, and at a stop while the book is still not verified: a research
+        dataset must say the book was unknown up to the stop, not leave it to the next start's ``restart`` gap."""
+        if self.gap_start is None:
+            return
+        end_us = max(end_us, self.gap_start)
+        gap = GapRecord(self.pair, self.gap_start, end_us, self.gap_reason)
+        self._offer(gap)
+        self.closed_gaps.append(gap)
+        self.stats.gaps_us.append(end_us - self.gap_start)
+        self.gap_start = None
 
     # -- helpers ----------------------------------------------------------------------------------------------
 

@@ -6,9 +6,12 @@ a StatsD client. Gaps are counted as the gaps table holds them: one per gap clos
 within one gap). ``StatusBoard`` is such a client: it keeps what a person needs from those numbers, forwards every
 call to the real DogStatsD client when metrics are on, and after each pass writes the status line when it is due:
 
-    status: 1,234 messages/s, 2/2 books in sync, 0 gaps, 0 dropped, 12 queued
-    stopped after 1h 02m 05s: 4,567,890 messages (1,226/s) for 2 pairs, 3 gaps (12.4 s without a verified book),
-        0 dropped, 1,234,567 rows written
+    status: 1,234 messages/s, 2/2 books in sync, 0 gaps in the last 10 s, 0 dropped, 12 queued
+    stopped after 1h 02m 05s: 4,567,890 messages (1,226/s) for 2 pairs, 3 gaps since start (12.4 s without a
+        verified book), 0 dropped, 1,234,567 rows written
+
+A status line's numbers are that interval's and the summary's are the run's totals; each says so, since "1 gap"
+followed by "0 gaps" read like a gap that went away.
 """
 
 from __future__ import annotations
@@ -101,18 +104,25 @@ class StatusBoard:
         w = self._window
         rate = w.messages / seconds if seconds > 0 else 0.0
         return (f"status: {rate:,.0f} messages/s, {len(self.in_sync())}/{len(self.pairs)} books in sync, "
-                f"{_count(w.gaps, 'gap')}, {w.dropped:,} dropped, {self._queued:,} queued")
+                f"{_count(w.gaps, 'gap')} in the last {_seconds(seconds)} s, {w.dropped:,} dropped, "
+                f"{self._queued:,} queued")
 
     def summary(self) -> str:
         t, seconds = self.total, max(0.0, self.clock() - self._started)
         rate = t.messages / seconds if seconds > 0 else 0.0
         return (f"stopped after {_duration(seconds)}: {_count(t.messages, 'message')} ({rate:,.0f}/s) for "
-                f"{_count(len(self.pairs), 'pair')}, {_count(t.gaps, 'gap')} ({t.gap_s:,.1f} s without a verified book), "
+                f"{_count(len(self.pairs), 'pair')}, {_count(t.gaps, 'gap')} since start "
+                f"({t.gap_s:,.1f} s without a verified book), "
                 f"{t.dropped:,} dropped, {_count(t.rows, 'row')} written")
 
 
 def _pair(tags: Sequence[str] | None) -> str:
     return next((tag[5:] for tag in tags or () if tag.startswith("pair:")), "")
+
+
+def _seconds(seconds: float) -> str:
+    """``10`` for a status interval of 10.02 s, ``0.5`` for half a second."""
+    return f"{seconds:.1f}".rstrip("0").rstrip(".")
 
 
 def _duration(seconds: float) -> str:

@@ -8,6 +8,16 @@ from dataclasses import dataclass
 
 DEPTHS = (10, 25, 100, 500, 1000)  # the book depths Kraken's WebSocket v2 offers
 
+# Reconnecting a lost WebSocket. Every second of waiting after Kraken is back is a second without a verified book,
+# so the jittered wait is capped at a few seconds (it was 30 s: a 25.6 s wait after 5 s of refused connections).
+# What bounds the attempts instead is Kraken's one connection rule: Cloudflare bans an IP for 10 minutes after
+# about 150 (re)connection attempts in a rolling 10 minutes. A wait of at most 5 s alone could exceed that in a long
+# outage (about 240 attempts per connection), so all connections of a collector share a budget below it.
+RECONNECT_BASE_S = 0.5
+RECONNECT_CAP_S = 5.0
+CONNECT_ATTEMPTS = 100         # per CONNECT_WINDOW_S, all connections of the process together (Kraken: ~150)
+CONNECT_WINDOW_S = 600.0
+
 
 @dataclass(frozen=True, kw_only=True)
 class RecorderTuning:

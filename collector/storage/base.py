@@ -164,7 +164,14 @@ class Reader:
         if newest_snapshot is None:
             return None
         seq = self._query("SELECT max(seq) FROM book_rows WHERE symbol_id = ?", (symbol_id,))[0][0]
-        return int(self._query("SELECT ts_local FROM book_rows WHERE symbol_id = ? AND seq = ?", (symbol_id, seq))[0][0])
+        row = int(self._query("SELECT ts_local FROM book_rows WHERE symbol_id = ? AND seq = ?", (symbol_id, seq))[0][0])
+        return max(row, self.last_gap_end(symbol_id) or row)
+
+    def last_gap_end(self, symbol_id: int) -> int | None:
+        """Where the last gap stored ends: a stop while unsynced stores its gap up to the stop, so the next start's
+        ``restart`` gap begins there instead of covering that time twice."""
+        found = self._query("SELECT max(end_local) FROM gaps WHERE symbol_id = ?", (symbol_id,))[0][0]
+        return None if found is None else int(found)
 
     def close(self) -> None:
         self.connection.close()

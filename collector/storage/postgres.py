@@ -87,6 +87,10 @@ class PostgresStore:
                     (item.pair, item.price_decimals, item.qty_decimals))).fetchone()
                 self._batcher.ids[item.pair] = row[0]
                 seq, ts = await self._claim(connection, item.pair, row[0])
+                if ts is not None:  # a stop while unsynced stored its gap up to the stop: the next gap starts there
+                    ended = (await (await connection.execute(
+                        "SELECT max(end_local) FROM gaps WHERE symbol_id = %s", (row[0],))).fetchone())[0]
+                    ts = max(ts, ended or ts)
                 self._batcher.seqs[item.pair] = 0 if seq is None else seq + 1
                 last[item.pair] = ts
         return last

@@ -62,7 +62,7 @@ def _gap_rows(db: str) -> list[tuple[int, int, str]]:
 
 
 def _summary_gaps(board: StatusBoard) -> tuple[int, float]:
-    found = re.search(r", ([\d,]+) gaps? \(([\d,.]+) s without a verified book\)", board.summary())
+    found = re.search(r", ([\d,]+) gaps? since start \(([\d,.]+) s without a verified book\)", board.summary())
     assert found is not None, board.summary()
     return int(found.group(1).replace(",", "")), float(found.group(2).replace(",", ""))
 

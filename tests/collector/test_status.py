@@ -43,11 +43,11 @@ def test_a_status_line_every_10_seconds_and_a_summary():
     for second in range(25):
         _second(board, clock, {"XBTUSD": 100, "ETHUSD": 50}, {"ETHUSD": 4.0} if 12 <= second < 14 else {},
                 gaps=1 if second == 12 else 0)
-    assert lines == ["status: 150 messages/s, 2/2 books in sync, 0 gaps, 0 dropped, 3 queued",
-                     "status: 150 messages/s, 2/2 books in sync, 1 gap, 0 dropped, 3 queued"]
+    assert lines == ["status: 150 messages/s, 2/2 books in sync, 0 gaps in the last 10 s, 0 dropped, 3 queued",
+                     "status: 150 messages/s, 2/2 books in sync, 1 gap in the last 10 s, 0 dropped, 3 queued"]
     _second(board, clock, {"XBTUSD": 100, "ETHUSD": 50}, {"ETHUSD": 1.0})
-    assert board.summary() == ("stopped after 0m 26s: 3,900 messages (150/s) for 2 pairs, 1 gap (2.5 s without a verified "
-                               "book), 0 dropped, 0 rows written")
+    assert board.summary() == ("stopped after 0m 26s: 3,900 messages (150/s) for 2 pairs, 1 gap since start (2.5 s "
+                               "without a verified book), 0 dropped, 0 rows written")
 
 
 def test_it_forwards_every_metric_to_statsd_when_metrics_are_on():
@@ -75,9 +75,11 @@ def test_the_collector_process_prints_status_lines_and_a_summary_on_stop(tmp_pat
     finally:
         rig.close()
     assert code == 0
-    status = re.findall(r"status: [\d,]+ messages/s, (\d)/3 books in sync, [\d,]+ gaps?, \d+ dropped, [\d,]+ queued", stderr)
+    status = re.findall(r"status: [\d,]+ messages/s, (\d)/3 books in sync, [\d,]+ gaps? in the last [\d.]+ s, "
+                        r"\d+ dropped, [\d,]+ queued", stderr)
     assert status and status[-1] == "3", stderr[-2000:]
-    summary = re.search(r"stopped after \d+m \d\ds: ([\d,]+) messages \([\d,]+/s\) for 3 pairs, [\d,]+ gaps? \(.*\), "
+    summary = re.search(r"stopped after \d+m \d\ds: ([\d,]+) messages \([\d,]+/s\) for 3 pairs, "
+                        r"[\d,]+ gaps? since start \(.*\), "
                         r"\d+ dropped, ([\d,]+) rows written", stderr)
     assert summary is not None, stderr[-2000:]
     assert int(summary.group(1).replace(",", "")) > 0 and int(summary.group(2).replace(",", "")) > 100
@@ -99,7 +101,7 @@ def test_a_clean_stop_is_not_counted_as_a_gap(tmp_path: Path) -> None:
         rig.close()
     assert code == 0, stderr[-2000:]
     assert disconnects == 0, stderr[-2000:]
-    summary = re.search(r"stopped after .* for 3 pairs, ([\d,]+) gaps? \(", stderr)
+    summary = re.search(r"stopped after .* for 3 pairs, ([\d,]+) gaps? since start \(", stderr)
     assert summary is not None, stderr[-2000:]
     assert int(summary.group(1).replace(",", "")) == resyncs, stderr[-2000:]
 
