@@ -70,7 +70,7 @@ class Diary:
                 elif isinstance(event, BotError):
                     status.update(last_error=f"{event.kind}: {event.message}", last_error_time=repr(event.time))
                 elif isinstance(event, OrderFailed):  # a failed order is the bot's error that matters most to its owner
-                    status.update(last_error=f"order failed: {_failed_order(event)}", last_error_time=repr(event.time))
+                    status.update(last_error=_failed_order(event), last_error_time=repr(event.time))
         if forming is not None:  # the candle still forming, replaced when it closes: a fill in it has its candle
             candles.append((int(forming.time), forming.open, forming.high, forming.low, forming.close, forming.volume, None))
         if candles or rows or status:
@@ -82,7 +82,8 @@ class Diary:
 
 
 def _failed_order(event: OrderFailed) -> str:
-    return f"{event.side.value} {event.volume} (userref {event.userref}): {event.error}: {event.message}"
+    """The reason first: ``candlebot status`` shows a last error's first 60 characters."""
+    return f"{event.side.value} order failed: {event.error}: {event.message} (volume {event.volume}, userref {event.userref})"
 
 
 def _event_row(event: Event) -> EventRow | None:

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from candlebot.exchanges.kraken_sim import Faults, ServiceError
-from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, stop, write_key_file
+from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, log_times, stop, write_key_file
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -37,14 +37,15 @@ def test_a_failed_order_is_the_bots_last_error_in_status_and_counted_in_its_stop
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert status.returncode == 0, status.stderr
     [row] = json.loads(status.stdout)
-    assert row["last_error"] is not None and row["last_error"].startswith("order failed: buy "), row
+    assert row["last_error"] is not None and row["last_error"].startswith("buy order failed: "), row
     reasons = [line.split(") failed: ", 1)[1] for line in bot.logs().splitlines() if " order of " in line and ") failed: " in line]
-    assert row["last_error"].endswith(reasons[-1]), (row, reasons)  # the last failure's reason, as the log line gave it
-    assert isinstance(row["last_error_time"], float) and row["last_error_time"] > 0, row
+    assert f"failed: {reasons[-1]} (volume " in row["last_error"], (row, reasons)  # the last failure's, as logged
+    logged = [when for when, line in log_times(bot.logs()) if ") failed: " in line]
+    assert abs(row["last_error_time"] - logged[-1]) < 1.0, (row, logged)  # when it failed
 
     table = subprocess.run([sys.executable, "-m", "candlebot", "status", "--state-dir", str(bot.state_dir)],
                            cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert table.returncode == 0 and "order failed: buy " in table.stdout, table.stdout + table.stderr
+    assert table.returncode == 0 and "buy order failed: " in table.stdout, table.stdout + table.stderr
 
     [stopped] = [line for line in bot.logs().splitlines() if "bot stopped: " in line]
     failures = len(reasons)
