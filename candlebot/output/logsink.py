@@ -100,6 +100,8 @@ class LogSink:
                     count = self.strategy_errors
                     log.error("strategy error: %s%s", message, "" if count < 3 else " (3 so far: from now on only the "
                               "10th, 100th, ... are logged)" if count == 3 else f" ({count} so far)")
+            case BotError(kind="funds", message=message):  # a start warning: the bot runs, but cannot buy
+                log.warning("funds: %s", message)
             case BotError(kind=kind, message=message):
                 log.error("%s error: %s", kind, message)
             case BotStarted(bot=bot, pair=pair, strategy=strategy, mode=mode):

@@ -38,7 +38,7 @@ def test_a_bot_on_an_account_without_quote_warns_once_at_start(tmp_path, monkeyp
         sim.stop()
 
     lines = [line for line in bot.logs().splitlines() if WARNING in line]
-    assert len(lines) == 1 and lines[0].endswith(WARNING + fix), bot.logs()
+    assert len(lines) == 1 and lines[0].endswith(":WARNING: funds: " + WARNING + fix), bot.logs()
     assert alerts and all(WARNING + fix in text for text in alerts), [r.text() for r in slack.requests]
     status = subprocess.run([sys.executable, "-m", "candlebot", "status", "--state-dir", str(bot.state_dir), "--json"],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
