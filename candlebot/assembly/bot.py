@@ -93,6 +93,7 @@ class _Desk:
     exchange: PaperExchange | LiveExchange
     bus: EventBus = field(default_factory=EventBus)
     fees: AccountFee | None = None  # live and validate: refreshed daily, sizing follows
+    unfunded: str | None = None  # why no buy can be made, said once at start (log line and alert)
 
 
 def build_bot(settings: BotSettings, clock: Clock, stop: threading.Event, sinks: SinkStarter = no_sinks, *,
@@ -166,7 +167,8 @@ def _assemble(settings: BotSettings, clock: Clock, stop: threading.Event, sinks:
                                                   settings.mode, settings.poll_s),
                          exchange=desk.exchange, chart=chart, engine=engine, bus=desk.bus, clock=clock,
                          reconciler=reconciler, stop=stop, guard=guard, references=references, books=book_feed,
-                         auditor=auditor, backfill=Backfill(desk.exchange, desk.pair.name, chart, engine))
+                         auditor=auditor, backfill=Backfill(desk.exchange, desk.pair.name, chart, engine),
+                         unfunded=desk.unfunded)
     return BotProcess(runtime, desk.store, log, closers, trader, desk.ledger)
 
 
@@ -243,7 +245,19 @@ def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, 
     ledger.restore(books.trades, books.cash)
     exchange = mode_venue(settings.mode, kraken, pair, clock, fee_rate=fee_rate,
                           balances=account if settings.mode == "live" else {pair.quote: ledger.cash, pair.base: ledger.position})
-    return _Desk(pair, fee_rate, store, books, ledger, exchange, fees=fees)
+    return _Desk(pair, fee_rate, store, books, ledger, exchange, fees=fees,
+                 unfunded=_unfunded(settings.mode, pair, ledger, account))
+
+
+def _unfunded(mode: str, pair: PairInfo, ledger: Ledger, account: dict[str, Decimal] | None) -> str | None:
+    """A bot whose budget is the account's quote (no ``--cash``), on an account holding none and with nothing to
+    sell: its every buy would only be skipped as "volume 0 below ordermin", so it says why once, at start."""
+    if account is None or account.get(pair.quote, Decimal(0)) > 0 or ledger.cash > 0 or ledger.position > 0:
+        return None
+    quote = pair.wsname.rpartition("/")[2] or pair.quote
+    fix = (f"give it a paper budget with --cash AMOUNT or fund the account with {quote}" if mode == "validate"
+           else f"fund the account with {quote}")
+    return f"the account holds 0 {quote}, so no buy can be made: {fix}"
 
 
 def _fee_reader(kraken: Any, pair: PairInfo, shared: SharedAccount | None, clock: Clock) -> Callable[[bool], Any]:

@@ -21,6 +21,7 @@ from candlebot.live.audit import CLEARED_KEY, FLEET_HOLD_KEY, HOLD_KEY
 from candlebot.live.lock import BotLock, BotLocked
 from candlebot.errors import ConfigError, StateWriteError
 from candlebot.identity import BotIdentity
+from candlebot.output.fills import exit_reason
 from candlebot.output.lines import fields_line, ledger_line
 from candlebot.money import ZERO
 from candlebot.live.paths import default_state_dir
@@ -123,13 +124,16 @@ def _ledger(argv: list[str] | None, prog: str) -> int:
         "audit_hold": hold,
         "fleet_hold": shortage,
     }
+    # why each trade ended, from the sells the books recorded (what status counts and backtest --trades-csv writes)
+    reasons = {t.trade_id: exit_reason(t, books.stop_loss_ids, backtest=False) for t in books.trades}
     if args.csv:
-        write_trades_csv(books.trades, sys.stdout)
+        write_trades_csv(books.trades, sys.stdout, reasons)
     elif args.json:
         rows = [{"trade_id": t.trade_id, "open_order": t.open_fill.order_id, "open_time": t.open_fill.time, "volume": str(t.volume),
                  "entry_price": str(t.entry_price), "close_order": t.close_fill.order_id if t.close_fill else None,
                  "close_time": t.close_fill.time if t.close_fill else None, "exit_price": str(t.exit_price) if t.close_fill else None,
-                 "fees": str(t.fees), "pnl": str(t.pnl) if t.close_fill else None} for t in books.trades]
+                 "fees": str(t.fees), "pnl": str(t.pnl) if t.close_fill else None,
+                 "exit_reason": reasons[t.trade_id].value} for t in books.trades]
         print(json.dumps({**totals, "trade_list": rows}))
     else:
         for trade in books.trades:

@@ -11,7 +11,7 @@ The candle still forming is kept too (replaced on each batch, then by the closed
 candle), so a fill never lacks its candle in the report. It stays bounded: candles older than ``keep_candles`` periods and all but the
 newest ``keep_events`` events are dropped as new ones arrive. The status row is
 written at most once per batch (the queue's tick, 0.1 s), and only when a poll,
-an error or a start/stop changed it.
+an error (a failed order is one) or a start/stop changed it.
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ class Diary:
                     status.update(stopped=repr(event.time), stop_reason=event.reason)
                 elif isinstance(event, BotError):
                     status.update(last_error=f"{event.kind}: {event.message}", last_error_time=repr(event.time))
+                elif isinstance(event, OrderFailed):  # a failed order is the bot's error that matters most to its owner
+                    status.update(last_error=_failed_order(event), last_error_time=repr(event.time))
         if forming is not None:  # the candle still forming, replaced when it closes: a fill in it has its candle
             candles.append((int(forming.time), forming.open, forming.high, forming.low, forming.close, forming.volume, None))
         if candles or rows or status:
@@ -77,6 +79,11 @@ class Diary:
 
     def close(self, deadline: float) -> None:
         self.store.close()
+
+
+def _failed_order(event: OrderFailed) -> str:
+    """The reason first: ``candlebot status`` shows a last error's first 60 characters."""
+    return f"{event.side.value} order failed: {event.error}: {event.message} (volume {event.volume}, userref {event.userref})"
 
 
 def _event_row(event: Event) -> EventRow | None:

@@ -56,10 +56,13 @@ class BotRuntime:
         self, *, settings: RuntimeSettings, exchange: Exchange, chart: Chart, engine: Engine, bus: EventBus,
         clock: Clock, reconciler: Reconciler | None = None, stop: threading.Event | None = None,
         guard: PriceGuard | None = None, references: MarketReferences | None = None, books: BookFeed | None = None,
-        auditor: Auditor | None = None, backfill: Backfill | None = None,
+        auditor: Auditor | None = None, backfill: Backfill | None = None, unfunded: str | None = None,
     ) -> None:
         """``guard`` refuses bad tickers (they never reach the chart); ``references`` learns each sane trade price;
-        ``books`` is read just before a poll that closes a candle, for the orders it may bring."""
+        ``books`` is read just before a poll that closes a candle, for the orders it may bring; ``unfunded``:
+        why this bot cannot buy (an account holding no quote), said once after it started as a ``funds`` error: a
+        log line, an alert, the last error in status."""
+        self.unfunded = unfunded
         self.guard = guard
         self.references = references
         self.books = books
@@ -87,6 +90,8 @@ class BotRuntime:
         """Poll until stopped (or ``max_polls``); the last step always completes."""
         s = self.settings
         self.bus.emit(BotStarted(self.clock.now(), s.bot, s.pair, s.strategy, s.mode))
+        if self.unfunded is not None:
+            self.bus.emit(BotError(self.clock.now(), "funds", self.unfunded))
         reason = "on request"  # a signal, --stop-after or max_polls: "bot stopped: on request; this run: ..."
         try:
             clock = self.clock

@@ -117,7 +117,7 @@ def metrics_rows(m: Metrics) -> list[tuple[str, str]]:
         ("expectancy per trade", num(m.expectancy, ",.2f")),
         ("holding avg / max", f"{duration_text(m.avg_holding_s)} / {duration_text(m.max_holding_s)}"),
         ("exposure", f"{m.exposure_pct:.1f}%"),
-        ("exits", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m.exit_reasons.items()) or "-"),
+        ("exits", m.exits_text()),
     ]
 
 

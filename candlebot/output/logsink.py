@@ -53,6 +53,7 @@ class LogSink:
         self.strategy_errors = 0
         self.skips = SkipTally()  # for the line that says the bot stopped: what this run did, next to why it stopped
         self.opened = self.closed = 0
+        self.failed = 0  # orders refused or left unknown after their retries: a run that only failed is not idle
 
     def attach(self, bus: EventBus) -> None:
         """Subscribe to what this logger would actually write (a quiet backtest builds no INFO events)."""
@@ -85,6 +86,7 @@ class LogSink:
                 self.skips(event)
                 log.info("%s order skipped: %s", side.value, reason)
             case OrderFailed(side=side, volume=volume, userref=userref, error=error, message=message):
+                self.failed += 1
                 log.warning("%s order of %s (userref %d) failed: %s: %s", side.value, volume, userref, error, message)
             case OrderUnfilled(side=side, volume=volume, userref=userref, limit=limit):
                 log.info("%s order of %s (userref %d) executed nothing within its protection price %s", side.value, volume, userref, limit)
@@ -98,6 +100,8 @@ class LogSink:
                     count = self.strategy_errors
                     log.error("strategy error: %s%s", message, "" if count < 3 else " (3 so far: from now on only the "
                               "10th, 100th, ... are logged)" if count == 3 else f" ({count} so far)")
+            case BotError(kind="funds", message=message):  # a start warning: the bot runs, but cannot buy
+                log.warning("funds: %s", message)
             case BotError(kind=kind, message=message):
                 log.error("%s error: %s", kind, message)
             case BotStarted(bot=bot, pair=pair, strategy=strategy, mode=mode):
@@ -106,8 +110,9 @@ class LogSink:
                 skips = self.skips
                 # "errors in the strategy", not "strategy error": that is the line of an error itself (grep for it)
                 log.info("bot stopped: %s; this run: %s opened, %d closed, %s skipped (%d below Kraken's order minimum), "
-                         "%s in the strategy", reason, plural(self.opened, "trade"), self.closed, plural(skips.total, "order"),
-                         skips.below_minimum, plural(self.strategy_errors, "error"))
+                         "%s failed, %s in the strategy", reason, plural(self.opened, "trade"), self.closed,
+                         plural(skips.total, "order"), skips.below_minimum, plural(self.failed, "order"),
+                         plural(self.strategy_errors, "error"))
             case Heartbeat(consecutive_failures=failures) if failures:
                 log.warning("heartbeat: %d consecutive exchange failures", failures)
 

@@ -58,12 +58,20 @@ class Metrics:
     avg_holding_s: float | None
     max_holding_s: float | None
     exposure_pct: float
-    exit_reasons: dict[str, int]
+    exit_reasons: dict[str, int]  # closed trades only: an open trade has not exited (open_trades, open_at_end)
     monthly_returns: list[MonthReturn]
+    open_at_end: int = 0  # a backtest's trades still open when its candles ran out (marked, not sold); 0 in a bot
 
     def to_json(self) -> dict[str, Any]:
         """Decimals as floats, NaN/inf as null: plain JSON."""
         return {key: _plain(value) for key, value in asdict(self).items()}
+
+    def exits_text(self) -> str:
+        """``signal 862, stop loss 0; 1 still open at the end of the data``: the summary's and the report's row."""
+        exits = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.exit_reasons.items())
+        still_open = (f"{self.open_at_end} still open at the end of the data" if self.open_at_end
+                      else f"{self.open_trades} still open" if self.open_trades else "")
+        return "; ".join(part for part in (exits, still_open) if part) or "-"
 
 
 def compute_metrics(
@@ -117,6 +125,7 @@ def compute_metrics(
         exposure_pct=float((curve.position > 0).mean() * 100) if len(curve.position) else 0.0,
         exit_reasons=_exit_reasons(trades, reasons),
         monthly_returns=monthly_returns(curve),
+        open_at_end=sum(1 for t in still_open if reasons.get(t.trade_id) is ExitReason.END_OF_DATA),
     )
 
 
@@ -214,8 +223,9 @@ def monthly_returns(curve: EquityCurve) -> list[MonthReturn]:
 
 
 def _exit_reasons(trades: Sequence[BotTrade], reasons: Mapping[int, ExitReason]) -> dict[str, int]:
-    counts = Counter(reasons[t.trade_id].value for t in trades if t.trade_id in reasons)
-    return {reason.value: counts.get(reason.value, 0) for reason in ExitReason if reason.value in counts or reason is not ExitReason.OPEN}
+    """How the closed trades ended; a trade still open (end_of_data, open) is not an exit and is not counted here."""
+    counts = Counter(reasons[t.trade_id].value for t in trades if t.trade_id in reasons and not t.is_open)
+    return {reason.value: counts.get(reason.value, 0) for reason in (ExitReason.SIGNAL, ExitReason.STOP_LOSS)}
 
 
 def _plain(value: Any) -> Any:

@@ -86,7 +86,7 @@ class RunReport:
             ("per trade", f"win rate {_num(m.win_rate_pct, '.1f', '%')}, profit factor {_num(m.profit_factor, '.2f')}, "
                           f"expectancy {_num(m.expectancy, '.2f')}"),
             ("holding", f"avg {duration_text(m.avg_holding_s)}, max {duration_text(m.max_holding_s)}, exposure {m.exposure_pct:.1f}% of candles"),
-            ("exits", ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in m.exit_reasons.items()) or "-"),
+            ("exits", m.exits_text()),
             *_monthly_rows(m),
             ("elapsed", f"{self.elapsed_s:.2f} s"),
         ]

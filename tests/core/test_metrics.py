@@ -67,7 +67,8 @@ def test_metrics_by_hand_on_four_daily_candles():
     assert m.win_rate_pct == 100.0 and m.profit_factor is None and m.expectancy == D("48.00")
     assert (m.avg_holding_s, m.max_holding_s) == (1.5 * DAY, 2 * DAY)  # the open trade is held until the last close
     assert m.exposure_pct == 75.0
-    assert m.exit_reasons == {"signal": 1, "stop_loss": 0, "end_of_data": 1}
+    assert m.exit_reasons == {"signal": 1, "stop_loss": 0} and m.open_at_end == 1  # the open trade is not an exit
+    assert m.exits_text() == "signal 1, stop loss 0; 1 still open at the end of the data"
     assert [(r.month, round(r.return_pct, 6)) for r in m.monthly_returns] == [("2024-01", 12.7)]
 
 

@@ -65,7 +65,7 @@ def test_the_bot_stopped_line_counts_the_runs_trades_skipped_orders_and_strategy
     import io
     import logging
 
-    from candlebot.events import BotError, BotStopped, EventBus, OrderSkipped, TradeClosed, TradeOpened
+    from candlebot.events import BotError, BotStopped, EventBus, OrderFailed, OrderSkipped, TradeClosed, TradeOpened
     from candlebot.output.logsink import LogSink
     from candlebot.trade import BotTrade
     from candlebot.venue import Fill, Side
@@ -83,6 +83,7 @@ def test_the_bot_stopped_line_counts_the_runs_trades_skipped_orders_and_strategy
     bus.emit(OrderSkipped(3.0, Side.BUY, "volume 0.00001 below ordermin 0.0001 XBT"))
     bus.emit(OrderSkipped(4.0, Side.BUY, "1 trade open (num_simultaneous_trades=1)"))
     bus.emit(BotError(5.0, "strategy", "boom"))
+    bus.emit(OrderFailed(5.5, Side.BUY, D("2"), 7, "ExchangeUnavailable", "EService:Busy"))
     bus.emit(BotStopped(6.0, "SIGTERM"))
     assert stream.getvalue().splitlines()[-1] == ("bot stopped: SIGTERM; this run: 1 trade opened, 1 closed, 2 orders skipped "
-                                                  "(1 below Kraken's order minimum), 1 error in the strategy")
+                                                  "(1 below Kraken's order minimum), 1 order failed, 1 error in the strategy")

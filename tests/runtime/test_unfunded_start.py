@@ -1,0 +1,59 @@
+"""A --validate or --live bot on an account holding none of the quote says so once at start (a new user's report):
+it started with cash 0 and no warning, and its first signal only logged "buy order skipped: volume 0 below ordermin"."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from tests.sinks.servers import SlackServer
+from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, start_simulator, write_key_file
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+WEBHOOK_PATH = "T00000000/B00000000/XXXXfundshookXXXX"
+WARNING = "the account holds 0 USD, so no buy can be made: "
+
+
+@pytest.mark.parametrize("mode, fix", [
+    ("--validate", "give it a paper budget with --cash AMOUNT or fund the account with USD"),
+    ("--live", "fund the account with USD"),
+])
+def test_a_bot_on_an_account_without_quote_warns_once_at_start(tmp_path, monkeypatch, mode, fix):
+    sim = start_simulator(balances={"ZUSD": Decimal("0")})
+    slack = SlackServer()
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.webhook_url(WEBHOOK_PATH))
+    try:
+        bot = BotRun(tmp_path, sim.url)
+        result = bot.run(mode, "--key-file", str(write_key_file(tmp_path)), "-p", ONE_SECOND, "-t", "0.2",
+                         "--strategy", FLIP, "--no-statsd", "--stop-after", "4")
+        assert result.returncode == 0, result.stderr
+        assert slack.wait_for(1)
+        alerts = [r.text() for r in slack.requests if WARNING in r.text()]
+    finally:
+        slack.close()
+        sim.stop()
+
+    lines = [line for line in bot.logs().splitlines() if WARNING in line]
+    assert len(lines) == 1 and lines[0].endswith(":WARNING: funds: " + WARNING + fix), bot.logs()
+    assert alerts and all(WARNING + fix in text for text in alerts), [r.text() for r in slack.requests]
+    status = subprocess.run([sys.executable, "-m", "candlebot", "status", "--state-dir", str(bot.state_dir), "--json"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    [row] = json.loads(status.stdout)
+    assert row["last_error"] == f"funds: {WARNING}{fix}", row
+
+
+def test_a_bot_on_a_funded_account_says_nothing_of_it(tmp_path):
+    sim = start_simulator(balances={"ZUSD": Decimal("500")})
+    try:
+        bot = BotRun(tmp_path, sim.url)
+        result = bot.run("--validate", "--key-file", str(write_key_file(tmp_path)), "-p", ONE_SECOND, "-t", "0.2",
+                         "--strategy", FLIP, "--no-statsd", "--no-slack", "--stop-after", "2")
+    finally:
+        sim.stop()
+
+    assert result.returncode == 0, result.stderr
+    assert "bot started" in bot.logs() and "so no buy can be made" not in bot.logs()
