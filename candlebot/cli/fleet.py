@@ -484,8 +484,9 @@ def key_file_warnings(fleet: Fleet) -> list[str]:
 def written(path: Path, fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
     """The one line ``-o`` prints: what went where (the config itself is in the file, so nothing else is printed)."""
     bots = f"{len(fleet.bots)} bot{'s' if len(fleet.bots) != 1 else ''}"
-    more = f" and {len(collectors)} collector{'s' if len(collectors) != 1 else ''}" if collectors else ""
-    return f"wrote {path}: {bots}{more} in [group:{fleet.group}]"
+    more = (f" and {len(collectors)} collector{'s' if len(collectors) != 1 else ''} in [group:{fleet.group}-collectors]"
+            if collectors else "")
+    return f"wrote {path}: {bots} in [group:{fleet.group}]{more}"
 
 
 def main(argv: list[str] | None = None) -> int:
