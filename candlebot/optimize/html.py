@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from candlebot.output.lines import utc
+from candlebot.output.lines import plural, utc
 from candlebot.optimize.costs import TrialCosts
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
 from candlebot.optimize.results import (METRIC_COLUMNS, PNL_LEGEND, metric_text, number_text, open_at_fold_ends, value_text,
@@ -33,7 +33,7 @@ def search_page(result: SearchResult, space: SearchSpace, objective: str, costs:
     warning = noise_warning(result.deflated_sharpe, len(ranked), "the best in-sample result")
     body = [
         f"<h1>candlebot optimize: {escape(result.study)}</h1>",
-        f"<p>{len(ranked)} trials run, {result.tally.skipped} invalid combinations skipped; objective {escape(objective)}; "
+        f"<p>{plural(len(ranked), 'trial')} run, {plural(result.tally.skipped, 'invalid combination')} skipped; objective {escape(objective)}; "
         f"fees included. Deflated Sharpe of the best: {_pct(result.deflated_sharpe)}.</p>",
         f'<p class="costs">{escape(costs.text())}</p>' if costs is not None else "",
         f'<p class="legend">{escape(PNL_LEGEND)}</p>',

@@ -11,7 +11,7 @@ import csv
 import json
 from typing import Any, Sequence, TextIO
 
-from candlebot.output.lines import utc
+from candlebot.output.lines import plural, utc
 from candlebot.optimize.costs import TrialCosts
 from candlebot.optimize.deflated import noise_warning
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
@@ -73,7 +73,7 @@ def table_legend(objective: str) -> str:
 def search_summary(result: SearchResult, names: tuple[str, ...], objective: str, top: int, fixed: dict[str, Any],
                    costs: TrialCosts | None = None) -> str:
     tally = result.tally
-    lines = [f"study {result.study}: {len(tally.ranked)} trials run, {tally.skipped} invalid combinations skipped"
+    lines = [f"study {result.study}: {plural(len(tally.ranked), 'trial')} run, {plural(tally.skipped, 'invalid combination')} skipped"
              + (f", {tally.failed} interrupted" if tally.failed else "") + (f", {tally.running} still running elsewhere (or lost with a killed worker)" if tally.running else "")
              + "; fees included (gross P/L shown next to net)"]
     if costs is not None:
