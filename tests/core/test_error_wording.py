@@ -53,3 +53,14 @@ def test_optimize_counts_agree_with_their_nouns(shared_data) -> None:
 
     assert code == 0
     assert "1 trial run, 1 invalid combination skipped" in out.getvalue()
+
+
+@pytest.mark.parametrize("command", ["backtest", "optimize"])
+def test_spread_help_is_plain_text(command: str) -> None:
+    """The help said `candlebot replay` in backticks: markdown, not what a terminal shows."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(out.getvalue().split())
+
+    assert "candlebot replay measures what your bots paid" in help_text and "`" not in help_text
