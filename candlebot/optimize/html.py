@@ -16,7 +16,7 @@ import numpy as np
 from candlebot.output.lines import plural, utc
 from candlebot.optimize.costs import TrialCosts
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
-from candlebot.optimize.results import (METRIC_COLUMNS, PNL_LEGEND, metric_text, number_text, open_at_fold_ends, value_text,
+from candlebot.optimize.results import (METRIC_COLUMNS, PNL_LEGEND, WALK_FORWARD_LEGEND, metric_text, number_text, open_at_fold_ends, value_text,
                                         walk_forward_warnings)
 from candlebot.optimize.space import SearchSpace
 from candlebot.optimize.study import TrialRecord
@@ -51,8 +51,8 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
     rows = [
         [str(f.fold.number), f"{utc(times[f.fold.in_sample.start])[:16]} .. {utc(times[f.fold.in_sample.stop - 1])[:16]}",
          f"{utc(times[f.fold.out_of_sample.start])[:16]} .. {utc(times[f.fold.out_of_sample.stop - 1])[:16]}",
-         " ".join(f"{k}={value_text(v)}" for k, v in f.values.items()), number_text(f.in_sample.objective(objective), ".4g"),
-         number_text(f.out_of_sample.objective(objective), ".4g"), f"{f.out_of_sample.gross_pnl:.2f}", f"{f.out_of_sample.fees:.2f}",
+         " ".join(f"{k}={value_text(v)}" for k, v in f.values.items()), number_text(f.in_sample.objective(objective), ".2f"),
+         number_text(f.out_of_sample.objective(objective), ".2f"), f"{f.out_of_sample.gross_pnl:.2f}", f"{f.out_of_sample.fees:.2f}",
          f"{f.out_of_sample.net_pnl:.2f}", number_text(f.out_of_sample.total_pnl, ".2f"), str(f.trials), _pct(f.deflated_sharpe)]
         for f in walk.folds
     ]
@@ -65,6 +65,7 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
         f"max drawdown {oos.max_drawdown_pct:.2f}%, Sharpe {number_text(oos.sharpe, '.2f')} (probabilistic {_pct(walk.probabilistic_sharpe)}); "
         f"walk-forward efficiency {'n/a' if walk.efficiency is None else f'{walk.efficiency:.2f}'}.</p>",
         f'<p class="costs">{escape(costs.text())}</p>' if costs is not None else "",
+        f'<p class="legend">{escape(WALK_FORWARD_LEGEND)}</p>',
         f'<p class="legend">{escape(PNL_LEGEND)}</p>',
         *(f'<p class="warn">{escape(w)}</p>' for w in walk_forward_warnings(walk)),
         "<h2>Stitched out-of-sample equity</h2>",
