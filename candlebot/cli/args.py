@@ -18,6 +18,7 @@ from candlebot import __version__
 from candlebot.cli import SUBCOMMANDS
 from candlebot.cli.sinks import add_sink_arguments
 from candlebot.assembly.venues import DEFAULT_URL, URL_ENV, KrakenConfig, kraken_config
+from candlebot.chart import period_seconds
 from candlebot.errors import ConfigError
 
 EXCHANGES = ("kraken",)
@@ -101,7 +102,7 @@ def build_parser(uses: tuple[str, ...] = (BACKTEST, BOT), prog: str = "candlebot
     market.add_argument("-x", "--exchange", default="kraken", help="exchange to trade on (kraken)")
     market.add_argument("-c", "--pair", default="XBTUSD", help="currency pair, e.g. XBTUSD or XXBTZUSD (default XBTUSD; "
                         "one per bot or backtest: the last -c counts)")
-    market.add_argument("-p", "--period", type=float, help="candle period in minutes, fractions allowed (0.05 = 3 s); "
+    market.add_argument("-p", "--period", type=period_minutes, help="candle period in minutes, fractions allowed (0.05 = 3 s); "
                         + ("bots default to 5, backtests to the file's period" if both else
                            "default: the file's period" if BACKTEST in uses else "default 5"))
     if BOT in uses:
@@ -169,7 +170,7 @@ def _add_backtest_arguments(parser: ArgumentParser, required: bool) -> None:
     backtest.add_argument("--slippage-bps", default="0", help="move each fill against you by this many basis points")
     backtest.add_argument("--spread", default="0", help="bid-ask spread as a fraction (0.0004) or percent (0.04%%): every "
                           "fill pays half of it against you, as a bot buying at the ask and selling at the bid does "
-                          "(default 0; `candlebot replay` measures what your bots paid)")
+                          "(default 0; candlebot replay measures what your bots paid)")
     backtest.add_argument("--keep-gaps", action="store_true", help="keep periods without trades out of the candles, as "
                           "Kraken's downloadable archives do; a bot never sees data that way (it makes a flat candle at "
                           "the last price, as Kraken's OHLC does), so results then predict no bot")
@@ -268,6 +269,20 @@ def parse_amount(text: str, flag: str, *, allow_zero: bool = False) -> Decimal:
     if value > MAX_AMOUNT:
         raise ConfigError(f"{flag} must be at most {MAX_AMOUNT:,.0f}, got {text}")
     return value
+
+
+def period_minutes(text: str) -> float:
+    """The argparse type of ``-p``: minutes that make whole seconds, refused at parse time so the line names ``-p``
+    (``period_seconds`` said only "candle period ..." once the run had begun)."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of minutes, got {text!r}") from None
+    try:
+        period_seconds(minutes)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return minutes
 
 
 def check_seconds(value: float | None, flag: str, *, maximum: float, allow_zero: bool = False) -> None:

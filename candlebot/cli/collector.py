@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TextIO
 
 from candlebot.cli.oneline import OneLineParser, refuse
+from candlebot.cli.subcommands import unknown_subcommand
 from candlebot.errors import ConfigError
 
 if TYPE_CHECKING:
     from candlebot.assembly.collector import L2Row
 
 PROG = "candlebot-collector"
+COMMANDS = ("run", "book", "export")
 
 
 def _number(kind: type, minimum: float, strict: bool) -> Callable[[str], float | int]:
@@ -101,7 +103,7 @@ def read_parser(command: str, prog: str = PROG) -> argparse.ArgumentParser:
     from candlebot.cli.args import FROM_FLAGS, TO_FLAGS
 
     parser = OneLineParser(prog=f"{prog} {command}")
-    parser.set_defaults(prog=prog)
+    parser.set_defaults(prog=f"{prog} {command}")
     parser.add_argument("--db", required=True, metavar="URL", help="sqlite:///PATH or postgresql://...")
     parser.add_argument("-c", "--pair", required=True)
     if command == "book":
@@ -120,16 +122,20 @@ def read_parser(command: str, prog: str = PROG) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     """``prog``: the name it was run by (``candlebot collector`` through candlebot's main), for --help and errors."""
     args = list(sys.argv[1:] if argv is None else argv)
+    said = prog  # a read command's errors are said as its argument errors are: `candlebot collector book: error: ...`
     try:
         if args and args[0] in ("book", "export"):
             command = args.pop(0)
+            said = f"{prog} {command}"
             parsed = read_parser(command, prog).parse_args(args)
             return print_book(parsed) if command == "book" else export(parsed)
         if args and args[0] == "run":
             args.pop(0)
+        elif args and not args[0].startswith("-"):  # the run command takes no positional argument
+            raise ConfigError(unknown_subcommand("collector", args[0], COMMANDS))
         return record(run_parser(prog).parse_args(args))
     except ConfigError as exc:
-        return refuse(prog, str(exc))
+        return refuse(said, str(exc))
     except BrokenPipeError:  # `book ... | head`, `export ... | head`
         from candlebot.cli.pipes import reader_gone
 

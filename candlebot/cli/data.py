@@ -10,7 +10,6 @@ through the candle cache (the user's cache directory, ``candlecache.default_cach
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TextIO
 from candlebot.data.candlecache import CandleCache
 from candlebot.cli.args import ArgumentParser
 from candlebot.cli.helptext import description
+from candlebot.cli.subcommands import unknown_subcommand
 from candlebot.cli.download import DEFAULT_DATA_DIR
 from candlebot.data.download.candles import find_gaps, flat_candles, utc_text
 from candlebot.data.download.tradestore import STATE, TradeStore
@@ -70,9 +70,7 @@ def _check_subcommand(word: str | None) -> None:
     names = ", ".join(SUBCOMMANDS)
     if word is None:
         raise ConfigError(f"name a data subcommand: {names} (candlebot data list)")
-    close = difflib.get_close_matches(word, list(SUBCOMMANDS), n=1)
-    raise ConfigError(f"unknown data subcommand {word!r}" + (f" (did you mean {close[0]}?)" if close else "")
-                      + f"; the data subcommands: {names}")
+    raise ConfigError(unknown_subcommand("data", word, list(SUBCOMMANDS)))
 
 
 def _candle_row(cache: CandleCache, path: Path, pair: str, period: int, label: str) -> tuple[str, ...]:

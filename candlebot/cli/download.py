@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from candlebot.chart import period_seconds
-from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, KeepSpelling, parse_time, spelled
+from candlebot.cli.args import FROM_FLAGS, TO_FLAGS, ArgumentParser, KeepSpelling, parse_time, period_minutes, spelled
 from candlebot.cli.helptext import description
 from candlebot.data.download.candles import Gaps, candles_from_download, flat_candles, period_label, utc_text, write_candles
 from candlebot.data.download.ohlc_check import OhlcCheck, check_candles, parse_ohlc
@@ -45,7 +45,7 @@ DEFAULT_DATA_DIR = Path("data") / "kraken"
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="candlebot download", description=description(__doc__))
     parser.add_argument("-c", "--pair", action="append", default=[], help="Kraken pair, e.g. XBTUSD (repeatable)")
-    parser.add_argument("-p", "--period", type=float, help="candle period in minutes (fractions allowed)")
+    parser.add_argument("-p", "--period", type=period_minutes, help="candle period in minutes (fractions allowed)")
     parser.add_argument(*FROM_FLAGS, dest="since", metavar="TIME",
                         help="first trade to fetch: date, datetime or unix seconds (UTC); -s/--since/--start are aliases")
     parser.add_argument(*TO_FLAGS, dest="until", metavar="TIME",
@@ -84,17 +84,17 @@ def main(argv: list[str]) -> int:
 
 def _request(args: argparse.Namespace) -> Request:
     if not args.pair:
-        raise ConfigError("download: name at least one pair with -c (e.g. -c XBTUSD)")
+        raise ConfigError("name at least one pair with -c (e.g. -c XBTUSD)")
     if args.period is None:
-        raise ConfigError("download: -p MINUTES is required (the candle period to build)")
+        raise ConfigError("-p MINUTES is required (the candle period to build)")
     if args.since is None:
-        raise ConfigError("download: --from DATE is required (the first trade to fetch; the same --from again continues)")
+        raise ConfigError("--from DATE is required (the first trade to fetch; the same --from again continues)")
     since = parse_time(args.since, "--from")
     if since > time.time():  # no trades yet, and the folder would start there
-        raise ConfigError(f"download: {_future(args.since, since)}")
+        raise ConfigError(_future(args.since, since))
     until = parse_time(args.until, "--to") if args.until else None
     if until is not None and until <= since:
-        raise ConfigError("download: --from must be before --to")
+        raise ConfigError("--from must be before --to")
     if not (math.isfinite(args.pace) and 0 <= args.pace <= 60):
         raise ConfigError(f"--pace must be within [0, 60] seconds, got {args.pace}")
     pairs = tuple(dict.fromkeys(catalog_name(p) for p in args.pair))

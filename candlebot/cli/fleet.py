@@ -499,18 +499,29 @@ def key_file_warnings(fleet: Fleet) -> list[str]:
 def written(path: Path, fleet: Fleet, collectors: tuple[Collector, ...]) -> str:
     """The one line ``-o`` prints: what went where (the config itself is in the file, so nothing else is printed)."""
     bots = f"{len(fleet.bots)} bot{'s' if len(fleet.bots) != 1 else ''}"
-    more = f" and {len(collectors)} collector{'s' if len(collectors) != 1 else ''}" if collectors else ""
-    return f"wrote {path}: {bots}{more} in [group:{fleet.group}]"
+    more = (f" and {len(collectors)} collector{'s' if len(collectors) != 1 else ''} in [group:{fleet.group}-collectors]"
+            if collectors else "")
+    return f"wrote {path}: {bots} in [group:{fleet.group}]{more}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("fleet", type=Path, help="fleet file (TOML); an example with every key: deploy/supervisor/fleet.example.toml in candlebot's source (README: Fleets under supervisor)")
+def _parser(file_required: bool = True) -> OneLineParser:
+    """The parser; without ``file_required`` (and without -h), only to find unknown flags: argparse reports a missing
+    positional before them, so ``fleet --bogus`` said only that the fleet file was missing."""
+    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0] if __doc__ else None, add_help=file_required)
+    parser.add_argument("fleet", type=Path, nargs=None if file_required else "?", help="fleet file (TOML); an example with every key: deploy/supervisor/fleet.example.toml in candlebot's source (README: Fleets under supervisor)")
     parser.add_argument("-o", "--output", type=Path, help="write the config here (default: stdout)")
     parser.add_argument("--mkdirs", action="store_true",
                         help="create every folder the config names: bot folders and their logs/, the state and run directories")
     parser.add_argument("--standalone", action="store_true", help="include the sections supervisord itself needs")
     parser.add_argument("--run-dir", type=Path, help="with --standalone: where supervisord keeps its socket, pid and log")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    unknown = [arg for arg in _parser(file_required=False).parse_known_args(argv)[1] if arg not in ("-h", "--help")]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     args = parser.parse_args(argv)
     try:
         fleet = load_fleet(args.fleet)

@@ -7,7 +7,7 @@ parameters, fee, stake and protection the bot recorded, from the candle it start
 against the backtest's, the price difference per unit (+: worse for the bot) and the volume difference apart
 (one number mixing both read -0.02319 for a dearer buy and +0.05490 for one at the same price), and for a
 divergence its cause (refused by the exchange with its reason, unfilled, partial, price guard, audit hold,
-outage, strategy error, different candle); then what the bot's fills paid against the
+outage, strategy error, different candle; no position: a sell after a buy that side did not make); then what the bot's fills paid against the
 candle's open, as the ``--spread`` to give backtests; ``-o FILE.html`` draws both on one chart. Exit 0 when every decision agrees, 1 when any
 diverges, 2 on bad input.
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Sequence
 
@@ -23,7 +23,8 @@ from candlebot.chart import Chart
 from candlebot.errors import ConfigError
 from candlebot.live.store import BotStore
 
-CAUSES = ("refused", "unfilled", "partial", "price guard", "audit hold", "outage", "strategy error", "different candle")
+CAUSES = ("refused", "unfilled", "partial", "price guard", "audit hold", "outage", "strategy error", "different candle",
+          "no position")
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ def compare(record: BotRecord, backtest_fills: Sequence[Any]) -> list[Comparison
     times = set(int(t) for t in record.chart.times)
     last = int(record.chart.times[-1]) if len(record.chart) else 0
     comparisons = []
+    missed: dict[str, Comparison | None] = {"bot": None, "backtest": None}  # the buy only the other side made
     for key in sorted(set(bot) | set(tested)):
         if key[0] > last:  # decided on the last closed candle: the backtest has no later open to fill at
             continue
@@ -142,8 +144,25 @@ def compare(record: BotRecord, backtest_fills: Sequence[Any]) -> list[Comparison
             cause = _cause(record, key, times, bot if ours is None else tested)
         elif order is not None and Decimal(str(order["fill_volume"])) < Decimal(str(order["volume"])):
             cause = "partial"
-        comparisons.append(Comparison(key[0], key[1], ours, theirs, cause))
+        comparison = Comparison(key[0], key[1], ours, theirs, cause)
+        cause = _no_position(comparison, missed) or cause
+        comparisons.append(replace(comparison, cause=cause))
     return comparisons
+
+
+def _no_position(c: Comparison, missed: dict[str, Comparison | None]) -> str | None:
+    """The cause of a sell only one side made after a buy only it made: the other side had nothing to sell (its
+    events at the sell's candle, "different candle", said nothing of why). Updates ``missed``."""
+    if c.side == "buy":
+        missed["bot"] = c if c.bot is None else None
+        missed["backtest"] = c if c.backtest is None else None
+        return None
+    who = "bot" if c.bot is None else "backtest" if c.backtest is None else None
+    buy = missed[who] if who else None
+    missed["bot"] = missed["backtest"] = None
+    if buy is None:
+        return None
+    return f"no position: the {who} did not buy at {utc_seconds(buy.candle)} ({buy.cause})"
 
 
 def after_the_record(record: BotRecord) -> int:

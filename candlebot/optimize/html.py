@@ -13,10 +13,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from candlebot.output.lines import utc
+from candlebot.output.lines import plural, utc
 from candlebot.optimize.costs import TrialCosts
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
-from candlebot.optimize.results import (METRIC_COLUMNS, PNL_LEGEND, metric_text, number_text, open_at_fold_ends, value_text,
+from candlebot.optimize.results import (METRIC_COLUMNS, PNL_LEGEND, WALK_FORWARD_LEGEND, metric_text, number_text, open_at_fold_ends, value_text,
                                         walk_forward_warnings)
 from candlebot.optimize.space import SearchSpace
 from candlebot.optimize.study import TrialRecord
@@ -33,7 +33,7 @@ def search_page(result: SearchResult, space: SearchSpace, objective: str, costs:
     warning = noise_warning(result.deflated_sharpe, len(ranked), "the best in-sample result")
     body = [
         f"<h1>candlebot optimize: {escape(result.study)}</h1>",
-        f"<p>{len(ranked)} trials run, {result.tally.skipped} invalid combinations skipped; objective {escape(objective)}; "
+        f"<p>{plural(len(ranked), 'trial')} run, {plural(result.tally.skipped, 'invalid combination')} skipped; objective {escape(objective)}; "
         f"fees included. Deflated Sharpe of the best: {_pct(result.deflated_sharpe)}.</p>",
         f'<p class="costs">{escape(costs.text())}</p>' if costs is not None else "",
         f'<p class="legend">{escape(PNL_LEGEND)}</p>',
@@ -51,8 +51,8 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
     rows = [
         [str(f.fold.number), f"{utc(times[f.fold.in_sample.start])[:16]} .. {utc(times[f.fold.in_sample.stop - 1])[:16]}",
          f"{utc(times[f.fold.out_of_sample.start])[:16]} .. {utc(times[f.fold.out_of_sample.stop - 1])[:16]}",
-         " ".join(f"{k}={value_text(v)}" for k, v in f.values.items()), number_text(f.in_sample.objective(objective), ".4g"),
-         number_text(f.out_of_sample.objective(objective), ".4g"), f"{f.out_of_sample.gross_pnl:.2f}", f"{f.out_of_sample.fees:.2f}",
+         " ".join(f"{k}={value_text(v)}" for k, v in f.values.items()), number_text(f.in_sample.objective(objective), ".2f"),
+         number_text(f.out_of_sample.objective(objective), ".2f"), f"{f.out_of_sample.gross_pnl:.2f}", f"{f.out_of_sample.fees:.2f}",
          f"{f.out_of_sample.net_pnl:.2f}", number_text(f.out_of_sample.total_pnl, ".2f"), str(f.trials), _pct(f.deflated_sharpe)]
         for f in walk.folds
     ]
@@ -65,6 +65,7 @@ def walk_forward_page(walk: WalkForwardResult, space: SearchSpace, objective: st
         f"max drawdown {oos.max_drawdown_pct:.2f}%, Sharpe {number_text(oos.sharpe, '.2f')} (probabilistic {_pct(walk.probabilistic_sharpe)}); "
         f"walk-forward efficiency {'n/a' if walk.efficiency is None else f'{walk.efficiency:.2f}'}.</p>",
         f'<p class="costs">{escape(costs.text())}</p>' if costs is not None else "",
+        f'<p class="legend">{escape(WALK_FORWARD_LEGEND)}</p>',
         f'<p class="legend">{escape(PNL_LEGEND)}</p>',
         *(f'<p class="warn">{escape(w)}</p>' for w in walk_forward_warnings(walk)),
         "<h2>Stitched out-of-sample equity</h2>",

@@ -11,7 +11,7 @@ import csv
 import json
 from typing import Any, Sequence, TextIO
 
-from candlebot.output.lines import utc
+from candlebot.output.lines import plural, utc
 from candlebot.optimize.costs import TrialCosts
 from candlebot.optimize.deflated import noise_warning
 from candlebot.optimize.optimizer import SearchResult, WalkForwardResult
@@ -22,6 +22,13 @@ from candlebot.optimize.study import TrialRecord
 METRIC_COLUMNS = ("total_pnl", "net_pnl", "gross_pnl", "fees", "trades", "return_pct", "max_drawdown_pct", "sharpe", "sortino", "calmar")
 PNL_LEGEND = ("total = end equity - start cash = net + a trade open at the window's end marked at its last close "
               "(no exit fee); net = closed trades' gross - every fee paid (an open trade's entry fee included)")
+MIN_CAGR_DAYS = 90
+"""A window shorter than this shows no CAGR: a 13-day gain compounded to a year read +166361%, a figure that means
+nothing and drowned the table's real numbers."""
+WALK_FORWARD_LEGEND = (f"IS = in-sample (where the fold's parameters were searched), OOS = out-of-sample (the window after, "
+                       f"never searched); CAGR% = annualised return, n/a for a window under {MIN_CAGR_DAYS} days; "
+                       "IS DSR = deflated Sharpe ratio of the fold's in-sample winner: the probability that its true "
+                       "Sharpe beats the best that as many worthless trials would show by luck (under 95%: likely noise)")
 _HEADINGS = {"total_pnl": "total", "net_pnl": "net", "gross_pnl": "gross", "fees": "fees", "trades": "trades", "return_pct": "return%",
              "max_drawdown_pct": "maxDD%", "sharpe": "sharpe", "sortino": "sortino", "calmar": "calmar"}
 
@@ -73,7 +80,7 @@ def table_legend(objective: str) -> str:
 def search_summary(result: SearchResult, names: tuple[str, ...], objective: str, top: int, fixed: dict[str, Any],
                    costs: TrialCosts | None = None) -> str:
     tally = result.tally
-    lines = [f"study {result.study}: {len(tally.ranked)} trials run, {tally.skipped} invalid combinations skipped"
+    lines = [f"study {result.study}: {plural(len(tally.ranked), 'trial')} run, {plural(tally.skipped, 'invalid combination')} skipped"
              + (f", {tally.failed} interrupted" if tally.failed else "") + (f", {tally.running} still running elsewhere (or lost with a killed worker)" if tally.running else "")
              + "; fees included (gross P/L shown next to net)"]
     if costs is not None:
@@ -110,8 +117,9 @@ def walk_forward_summary(
         rows.append([
             str(fold.fold.number), _span(times, fold.fold.in_sample), _span(times, fold.fold.out_of_sample),
             *(value_text(fold.values[n]) for n in names),
-            number_text(fold.in_sample.objective(objective), ".4g"), number_text(fold.out_of_sample.objective(objective), ".4g"),
-            number_text(fold.in_sample.cagr_pct, ".2f"), number_text(fold.out_of_sample.cagr_pct, ".2f"),
+            number_text(fold.in_sample.objective(objective), ".2f"), number_text(fold.out_of_sample.objective(objective), ".2f"),
+            cagr_text(fold.in_sample.cagr_pct, times, fold.fold.in_sample),
+            cagr_text(fold.out_of_sample.cagr_pct, times, fold.fold.out_of_sample),
             f"{fold.out_of_sample.gross_pnl:.2f}", f"{fold.out_of_sample.fees:.2f}", f"{fold.out_of_sample.net_pnl:.2f}",
             *([number_text(fold.out_of_sample.total_pnl, ".2f")] if extra else []), str(fold.out_of_sample.trades), str(fold.trials), _probability(fold.deflated_sharpe),
         ])
@@ -120,11 +128,12 @@ def walk_forward_summary(
         f"walk-forward: {len(result.folds)} folds, {result.trials} trials run in all; fees included",
         *([costs.text()] if costs is not None else []),
         _table(header, rows),
+        WALK_FORWARD_LEGEND,
         PNL_LEGEND,
         f"stitched out-of-sample (folds compounded; a trade open at a fold's end marked at its last close, no exit fee): "
         f"total {number_text(oos.total_pnl, '.2f')} (closed trades gross {oos.gross_pnl:.2f}, fees {oos.fees:.2f}, "
         f"open at fold ends {open_at_fold_ends(oos):+.2f}; net {oos.net_pnl:.2f}); "
-        f"return {oos.return_pct:+.2f}% (CAGR {number_text(oos.cagr_pct, '+.2f')}%), max drawdown {oos.max_drawdown_pct:.2f}%, "
+        f"return {oos.return_pct:+.2f}% (CAGR {_stitched_cagr(result, times)}), max drawdown {oos.max_drawdown_pct:.2f}%, "
         f"sharpe {number_text(oos.sharpe, '.2f')}, sortino {number_text(oos.sortino, '.2f')}, calmar {number_text(oos.calmar, '.2f')}, "
         f"{oos.trades} trades",
         f"walk-forward efficiency (stitched OOS CAGR / mean IS CAGR): {_ratio(result.efficiency)}",
@@ -138,6 +147,14 @@ def walk_forward_summary(
     ]
     lines += walk_forward_warnings(result)
     return "\n".join(lines)
+
+
+def _stitched_cagr(result: WalkForwardResult, times: Sequence[int]) -> str:
+    """The stitched out-of-sample CAGR, under the fold table's rule: n/a when the folds' windows span under
+    ``MIN_CAGR_DAYS``."""
+    span = Window(result.folds[0].fold.out_of_sample.start, result.folds[-1].fold.out_of_sample.stop)
+    text = cagr_text(result.out_of_sample.cagr_pct, times, span)
+    return text if text.startswith("n/a") else f"{result.out_of_sample.cagr_pct:+.2f}%"
 
 
 def walk_forward_warnings(result: WalkForwardResult) -> list[str]:
@@ -211,6 +228,18 @@ def _record_json(record: TrialRecord) -> dict[str, Any]:
 def metric_text(performance: Performance, name: str) -> str:
     value = getattr(performance, name)
     return str(value) if isinstance(value, int) else number_text(value, ".2f")
+
+
+def cagr_text(value: float | None, times: Sequence[int], window: Window) -> str:
+    """A window's CAGR%, or ``n/a (13 d)`` when it is shorter than ``MIN_CAGR_DAYS``."""
+    days = window_days(times, window)
+    return f"n/a ({days:.0f} d)" if days < MIN_CAGR_DAYS else number_text(value, ".2f")
+
+
+def window_days(times: Sequence[int], window: Window) -> float:
+    """The days a window covers: first candle's open to last candle's close (a step after its open)."""
+    step = times[window.start + 1] - times[window.start] if window.stop - window.start > 1 else 0
+    return (times[window.stop - 1] + step - times[window.start]) / 86_400
 
 
 def number_text(value: float | None, spec: str) -> str:

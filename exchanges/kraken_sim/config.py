@@ -35,7 +35,8 @@ class SimConfig:
     - ``speed``: simulated seconds per wall second (replays run faster).
     - ``start``: replay only: the unix time to start at (default: the first
       candle or trade; later starts give the market a history before "now";
-      the replay's end puts all of it in the past).
+      the replay's end puts all of it in the past; one before the data starts
+      at its first candle, with a warning, as a backtest does).
     - ``start_price``: generated path only: the level the walk moves around
       (default: a plausible price for the pair, 30000 for XBTUSD).
     - ``history_days``: generated path only: days of history before the start

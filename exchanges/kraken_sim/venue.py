@@ -10,13 +10,14 @@ whatever the number of client threads.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Mapping
 
-from candlebot.clock import Clock
+from candlebot.clock import Clock, utc
 from candlebot.errors import ConfigError
 from candlebot.pair import PairInfo
 from candlebot.exchanges.kraken_pairs import catalog_pair, normalise, snapshot_reply
@@ -43,6 +44,8 @@ DEFAULT_PRICES = {"XBTUSD": "30000", "XBTUSDT": "30000", "XBTUSDC": "30000", "XB
 _CASH_QUOTES = frozenset({"ZUSD", "ZEUR", "ZGBP", "ZCAD", "ZJPY", "ZCHF", "ZAUD", "USDT", "USDC", "DAI"})
 TRADE_NOTIONAL = Decimal(300)
 """Mean size of one tape trade, in quote currency (pairs quoted in cash); the book's levels are 50 times that."""
+
+log = logging.getLogger("candlebot.exchanges.kraken_sim")
 
 
 class Venue:
@@ -78,12 +81,9 @@ class Venue:
                 path = TapePath(load_trades(config.data, pair.tick_size, pair.lot_decimals))
             else:
                 path = ReplayPath(load_candles(config.data, pair.tick_size, pair.lot_decimals))
-            origin = path.genesis if config.start is None else config.start
-            if not path.genesis <= origin <= path.end:
-                raise ConfigError(f"start {origin} is outside the data ({path.genesis}..{path.end})")
-            return path, float(origin)
+            return path, float(_replay_origin(config.start, path.genesis, path.end, config.data.name))
         if config.start is not None:
-            raise ConfigError("start applies to a replay (--data) only")
+            raise ConfigError("--from applies to a replay (--data FILE) only")
         price = config.start_price or Decimal(DEFAULT_PRICES.get(normalise(pair.altname), "100"))
         base_ticks = int(price / pair.tick_size)
         if base_ticks < 100:
@@ -221,3 +221,20 @@ def _with_tick(snapshot: dict, pair: PairInfo) -> dict:
     if entry is None or entry.get("tick_size") == f"{pair.tick_size:f}":
         return snapshot
     return {**snapshot, "result": {**snapshot["result"], pair.name: {**entry, "tick_size": f"{pair.tick_size:f}"}}}
+
+
+def _replay_origin(start: int | None, genesis: int, end: int, name: str) -> int:
+    """Where a replay starts (``start`` is ``--from``), as ``candlebot backtest`` does it: a start before the data
+    is a warning and the first candle (nothing is made up before it); one past its end is refused (nothing left
+    to replay). Both name the flag and say the times in UTC."""
+    if start is None:
+        return genesis
+    if start > end:
+        raise ConfigError(f"--from {utc(start)} UTC is after the end of {name} "
+                          f"({utc(genesis)} .. {utc(end)} UTC): nothing left to replay")
+    if start < genesis:
+        log.warning("--from %s UTC is before the first candle of %s (which starts %s UTC): the replay starts there",
+                    utc(start), name, utc(genesis))
+        return genesis
+    return start
+

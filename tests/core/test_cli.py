@@ -46,7 +46,7 @@ def bad_row(tmp_path):
         (["--data", "demo", "--strategy", "sma_cross", "--cash", "-5"], "--cash must be > 0, got -5"),
         (["--data", "demo", "--strategy", "sma_cross", "--cash", "lots"], "--cash: 'lots' is not a number"),
         (["--data", "demo", "--strategy", "sma_cross", "--stake", "20000"], "--stake 20000 is more than --cash 10000: every buy would be skipped"),
-        (["--data", "demo", "--strategy", "sma_cross", "-p", "abc"], "argument -p/--period: invalid float value: 'abc'"),
+        (["--data", "demo", "--strategy", "sma_cross", "-p", "abc"], "argument -p/--period: expected a number of minutes, got 'abc'"),
         (["--data", "demo", "--strategy", "sma_cross", "-p", "0.001"], "not a whole number of seconds"),
         (["--data", "demo", "--strategy", "sma_cross", "-p", "0.5"], "cannot make 30s candles from a file of 60s candles"),
         (["--data", "demo", "--strategy", "sma_cross", "-s", "2024-02-01", "-e", "2024-01-01"], "--from (2024-02-01 00:00:00) must be before --to (2024-01-01 00:00:00)"),

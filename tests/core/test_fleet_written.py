@@ -28,7 +28,7 @@ def fleet(tmp_path, *argv: str) -> subprocess.CompletedProcess:
 def test_with_o_one_line_names_the_file_and_how_many_bots(tmp_path):
     done = fleet(tmp_path, "-o", "fleet.conf")
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == "wrote fleet.conf: 2 bots and 1 collector in [group:desk]\n"
+    assert done.stdout == "wrote fleet.conf: 2 bots in [group:desk] and 1 collector in [group:desk-collectors]\n"
     assert "[program:a]" in (tmp_path / "fleet.conf").read_text()
 
 

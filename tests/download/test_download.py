@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
 import sys
+from collections import defaultdict
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -33,6 +36,22 @@ def replay(shared_data, name: str) -> KrakenSimulator:
 
 def _equal_columns(a, b, fields) -> bool:
     return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in fields)
+
+
+OHLC = ("times", "opens", "highs", "lows", "closes")
+
+
+def _decimal_volumes(path, times, period) -> list[Decimal]:
+    """Each candle's volume as the exact decimal sum of its trades' volume strings (no float in between)."""
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            sums[int(float(row["time"])) // period * period] += Decimal(row["volume"])
+    return [sums[int(t)] for t in times]
+
+
+def _volumes_exact(written, path, period) -> bool:
+    return written.volumes.tolist() == [float(v) for v in _decimal_volumes(path, written.times, period)]
 
 
 def _filled(candles, period):
@@ -67,7 +86,12 @@ def test_candles_from_downloaded_trades_equal_candles_from_the_file(shared_data,
     # the newest minute may still be forming; the one --since cuts may have had trades before it
     expected = _filled(expected.between(-(-since // 60) * 60, float(expected.times[-1])), 60)
     written = load_candles(tmp_path / f"{pair}_1m.csv")
-    assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
+    assert _equal_columns(written, expected, OHLC)
+    # volumes as the decimal sums of the trades, written as such: a float sum read 0.5387711400000001
+    assert _volumes_exact(written, shared_data / name, 60)
+    volume_texts = [line.rsplit(",", 1)[1] for line in (tmp_path / f"{pair}_1m.csv").read_text().splitlines()[1:]]
+    exact = _decimal_volumes(shared_data / name, written.times, 60)
+    assert [Decimal(text) for text in volume_texts] == exact and all(len(t.partition(".")[2]) <= 8 for t in volume_texts)
     assert f"{len(expected)} candles of 1m" in out and "equal Kraken's OHLC" in out and "differ" not in out
 
     main(["data", "list", "--data-dir", str(tmp_path)])
@@ -191,7 +215,7 @@ def test_a_bucket_cut_by_since_is_left_out(shared_data, tmp_path, capsys):
     written = load_candles(tmp_path / "XBTUSD_5m.csv")
     expected = candles_from_trades(load_trades(shared_data / name), 300)
     expected = _filled(expected.between(1561939500, float(expected.times[-1])), 300)
-    assert _equal_columns(written, expected, ("times", "opens", "highs", "lows", "closes", "volumes"))
+    assert _equal_columns(written, expected, OHLC) and _volumes_exact(written, shared_data / name, 300)
     assert f"{len(expected)} candles of 5m" in capsys.readouterr().out
 
 
@@ -235,8 +259,8 @@ def test_an_earlier_since_extends_the_history_backwards(shared_data, tmp_path, c
     assert not (tmp_path / "XBTUSD" / "prepend").exists() and "2,672 stored" in out
     expected = _filled(candles_from_trades(original, 300), 300)
     written = load_candles(tmp_path / "XBTUSD_5m.csv")
-    assert _equal_columns(written, expected.between(1561939200, float(expected.times[-1])),
-                          ("times", "opens", "highs", "lows", "closes", "volumes"))
+    assert _equal_columns(written, expected.between(1561939200, float(expected.times[-1])), OHLC)
+    assert _volumes_exact(written, shared_data / name, 300)
 
 
 def test_a_splice_that_died_after_saving_its_state_is_finished_by_the_next_run(shared_data, tmp_path, capsys):

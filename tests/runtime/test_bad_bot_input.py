@@ -34,7 +34,7 @@ def kraken_down() -> Iterator[KrakenSimulator]:
 @pytest.mark.parametrize(
     "extra, env, message",
     [
-        (["-p", "1e308"], {}, "candle period must be at most 525600 minutes (a year), got 1e+308"),
+        (["-p", "1e308"], {}, "argument -p/--period: candle period must be at most 525600 minutes (a year), got 1e+308"),
         (["--cash", "1e23"], {}, "--cash must be at most 1,000,000,000,000, got 1e23"),
         (["--stake", "1e23"], {}, "--stake must be at most 1,000,000,000,000, got 1e23"),
         (["--statsd-port", "99999"], {}, "--statsd-port: 99999 is not a port number (1-65535)"),

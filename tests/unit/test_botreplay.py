@@ -74,3 +74,24 @@ def test_a_partial_fill_diverges_as_partial():
 def test_a_decision_only_the_bot_made_is_a_divergence():
     [c] = compare(record([order(6, side="sell")]), [])
     assert c.backtest is None and c.cause == "different candle"
+
+
+def test_a_sell_after_a_refused_buy_is_named_no_position():
+    """The bot's buy was refused, so it had nothing to sell when the backtest sold: that sell was labelled
+    "different candle", which sent the user looking at candles."""
+    refused = {**order(5, status="failed"), "error": "OrderRejected: EOrder:Insufficient funds"}
+    buy, sell = compare(record([refused]), [fill(5), fill(9, side="sell")])
+    assert buy.cause == "refused: OrderRejected: EOrder:Insufficient funds"
+    assert (sell.bot, sell.cause) == (None, "no position: the bot did not buy at 2023-02-21 17:45:00 "
+                                            "(refused: OrderRejected: EOrder:Insufficient funds)")
+
+
+def test_a_sell_after_a_buy_only_the_bot_made_says_the_backtest_had_no_position():
+    buy, sell = compare(record([order(5), order(9, side="sell")]), [])
+    assert (buy.cause, sell.backtest, sell.cause) == (
+        "different candle", None, "no position: the backtest did not buy at 2023-02-21 17:45:00 (different candle)")
+
+
+def test_a_sell_after_agreeing_trades_keeps_its_own_cause():
+    _, _, sell = compare(record([order(5), order(9, side="sell")]), [fill(5), fill(9, side="sell"), fill(12, side="sell")])
+    assert sell.cause == "different candle"

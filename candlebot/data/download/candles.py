@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 from datetime import datetime, timezone
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +64,25 @@ def candles_from_download(trades_csv: Path, period: int, since: float, until: fl
         candles = candles.between(None, until // period * period)
     elif len(candles):  # the newest bucket may still be forming
         candles = candles.between(None, float(candles.times[-1]))
-    return fill_gaps(candles, period).candles
+    candles = fill_gaps(candles, period).candles
+    places = volume_decimals(trades.volumes)
+    if places is None:
+        return candles
+    return replace(candles, volumes=np.round(candles.volumes, places))
+
+
+MAX_VOLUME_DECIMALS = 12
+
+
+def volume_decimals(volumes: np.ndarray) -> int | None:
+    """The fewest decimals that write every trade's volume exactly (Kraken's strings have up to 8), None beyond
+    ``MAX_VOLUME_DECIMALS``. A candle's volume is a float sum of them (0.5387711400000001): rounded to these
+    decimals it is the exact decimal sum again, as long as the float error stays under half the last place."""
+    for places in range(MAX_VOLUME_DECIMALS + 1):
+        scaled = volumes * 10.0 ** places
+        if np.all(np.abs(scaled - np.rint(scaled)) <= np.maximum(1e-6, 8 * np.spacing(np.abs(scaled)))):
+            return places
+    return None
 
 
 def flat_candles(candles: CandleColumns) -> Gaps:
