@@ -28,15 +28,20 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_server").create_database(name)
 
 
+def recorded_then_disconnected(rig: Rig) -> None:
+    """The collector records every pair, then the exchange goes away and every pair is marked disconnected."""
+    rig.start("--no-slack", "--status-every", "0")
+    wait_until(lambda: {pair for pair, _, _ in rig.snapshots()} == set(PAIRS), "every pair's first snapshot", 30)
+    rig.sim.stop()
+    wait_until(lambda: all(rig.metric_sum(m.RESYNCS.name, pair=pair, reason="disconnected") >= 1 for pair in PAIRS),
+               "every pair to be marked disconnected", 30)
+
+
 def test_a_stop_while_disconnected_closes_each_pairs_gap_at_the_stop(db: str, tmp_path: Path) -> None:
     # Arrange: every pair recorded, then the exchange goes away
     rig = Rig(db, tmp_path)
     try:
-        rig.start("--no-slack", "--status-every", "0")
-        wait_until(lambda: {pair for pair, _, _ in rig.snapshots()} == set(PAIRS), "every pair's first snapshot", 30)
-        rig.sim.stop()
-        wait_until(lambda: all(rig.metric_sum(m.RESYNCS.name, pair=pair, reason="disconnected") >= 1 for pair in PAIRS),
-                   "every pair to be marked disconnected", 30)
+        recorded_then_disconnected(rig)
         disconnected_seen = time.time_ns() // 1000
         # Act
         code, elapsed, stderr = rig.stop(signal.SIGTERM)
@@ -61,11 +66,7 @@ def test_the_next_start_continues_from_the_stop_not_over_the_stored_gap_again(db
     # Arrange: a stop while disconnected has stored each pair's gap up to the stop
     rig = Rig(db, tmp_path)
     try:
-        rig.start("--no-slack", "--status-every", "0")
-        wait_until(lambda: {pair for pair, _, _ in rig.snapshots()} == set(PAIRS), "every pair's first snapshot", 30)
-        rig.sim.stop()
-        wait_until(lambda: all(rig.metric_sum(m.RESYNCS.name, pair=pair, reason="disconnected") >= 1 for pair in PAIRS),
-                   "every pair to be marked disconnected", 30)
+        recorded_then_disconnected(rig)
         code, _, stderr = rig.stop(signal.SIGTERM)
     finally:
         rig.close()
