@@ -237,6 +237,9 @@ def _open_desk(settings: BotSettings, kraken: Any, clock: Clock, retry: _Retry, 
         start_cash = settings.cash
     elif account is not None:
         start_cash = account.get(pair.quote, Decimal(0))
+        if start_cash == 0 and shared is not None:  # the key's shared read may be up to a minute old: a deposit since?
+            account = retry("read the account balance", kraken.balances)
+            start_cash = account.get(pair.quote, Decimal(0))
     else:
         start_cash = DEFAULT_CASH
     cash = store.bind(pair=pair.name, start_cash=start_cash, base=pair.base)
@@ -256,7 +259,7 @@ def _unfunded(mode: str, pair: PairInfo, ledger: Ledger, account: dict[str, Deci
         return None
     quote = pair.wsname.rpartition("/")[2] or pair.quote
     fix = (f"give it a paper budget with --cash AMOUNT or fund the account with {quote}" if mode == "validate"
-           else f"fund the account with {quote}")
+           else f"fund the account with {quote}") + ", then start it again (books that never traded take the new cash)"
     return f"the account holds 0 {quote}, so no buy can be made: {fix}"
 
 

@@ -165,6 +165,8 @@ class BotStore:
 
     def bind(self, *, pair: str, start_cash: Decimal, base: str | None = None) -> Decimal:
         """First start: record pair and cash. Later starts: refuse another pair; return the cash to trade with.
+        Books that began with no cash and never placed an order take this start's cash instead (a bot started on an
+        unfunded account, then funded: its books would otherwise keep 0 for good).
         ``base``: the pair's base asset, which other bots on the key read for the fleet-wide audit."""
         stored_pair = self.meta("pair")
         if stored_pair is None:
@@ -179,7 +181,16 @@ class BotStore:
             raise ConfigError(f"{self.path} holds the books of a {stored_pair} bot, not {pair}; use another --name or --state-dir")
         if base is not None and self.meta("base") != base:
             self.set_meta("base", base)
-        return Decimal(self.meta("cash") or "0")
+        cash = Decimal(self.meta("cash") or "0")
+        if cash == 0 and start_cash > 0 and Decimal(self.meta("start_cash") or "0") == 0 and self._never_ordered():
+            with self._tx():
+                self.set_meta("start_cash", str(start_cash))
+                self.set_meta("cash", str(start_cash))
+            return start_cash
+        return cash
+
+    def _never_ordered(self) -> bool:
+        return self._db.execute("SELECT NOT EXISTS (SELECT 1 FROM orders) AND NOT EXISTS (SELECT 1 FROM trades)").fetchone()[0] == 1
 
     def write_off(self, trade_id: int) -> BotTrade:
         """Take open trade ``trade_id`` off the books (its coins left the account outside the bot): the bot no

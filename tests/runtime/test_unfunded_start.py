@@ -16,11 +16,12 @@ from tests.support.bots import FLIP, ONE_SECOND, REPO, BotRun, start_simulator, 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 WEBHOOK_PATH = "T00000000/B00000000/XXXXfundshookXXXX"
 WARNING = "the account holds 0 USD, so no buy can be made: "
+AGAIN = ", then start it again (books that never traded take the new cash)"
 
 
 @pytest.mark.parametrize("mode, fix", [
-    ("--validate", "give it a paper budget with --cash AMOUNT or fund the account with USD"),
-    ("--live", "fund the account with USD"),
+    ("--validate", "give it a paper budget with --cash AMOUNT or fund the account with USD" + AGAIN),
+    ("--live", "fund the account with USD" + AGAIN),
 ])
 def test_a_bot_on_an_account_without_quote_warns_once_at_start(tmp_path, monkeypatch, mode, fix):
     sim = start_simulator(balances={"ZUSD": Decimal("0")})
@@ -57,3 +58,31 @@ def test_a_bot_on_a_funded_account_says_nothing_of_it(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "bot started" in bot.logs() and "so no buy can be made" not in bot.logs()
+
+
+def test_a_bot_started_unfunded_trades_the_cash_of_its_next_start_once_funded(tmp_path):
+    """The warning's advice works (review): the first start's books held 0 USD for good, so a bot restarted on the
+    funded account still had no budget, and the warning, seeing a funded account, said nothing."""
+    key = str(write_key_file(tmp_path))
+    unfunded = start_simulator(balances={"ZUSD": Decimal("0")})
+    try:
+        bot = BotRun(tmp_path, unfunded.url)
+        first = bot.run("--live", "--key-file", key, "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP, "--no-statsd",
+                        "--no-slack", "--stop-after", "2")
+    finally:
+        unfunded.stop()
+    assert first.returncode == 0 and WARNING in bot.logs(), first.stderr
+    assert Decimal(bot.store().meta("start_cash")) == 0
+
+    funded = start_simulator(balances={"ZUSD": Decimal("500")})
+    try:
+        again = BotRun(tmp_path, funded.url)
+        second = again.run("--live", "--key-file", key, "-p", ONE_SECOND, "-t", "0.2", "--strategy", FLIP,
+                           "--no-statsd", "--no-slack", "--stop-after", "4")
+    finally:
+        funded.stop()
+    assert second.returncode == 0, second.stderr
+    store = again.store()
+    assert Decimal(store.meta("start_cash")) == Decimal("500")
+    assert any(o["side"] == "buy" and o["status"] == "filled" for o in store.orders()), again.logs()
+    assert again.logs().count(WARNING) == 1  # the first start's only
