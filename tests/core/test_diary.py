@@ -80,3 +80,25 @@ def test_status_reads_a_file_while_its_bot_holds_the_write_lock(tmp_path):
     writer.execute("COMMIT")
     writer.close()
     store.close()
+
+
+def test_a_failed_order_is_the_last_error_worded_by_what_happened(tmp_path):
+    """Refused: "failed". Outcome unknown: it may yet have filled, so never "failed" (an owner must not buy by hand).
+    A book that could not be read: no order was sent (review)."""
+    from candlebot.events import OrderFailed
+
+    store = BotStore(tmp_path / "bot.sqlite", now=lambda: 0.0)
+    diary = Diary(BotStore(tmp_path / "bot.sqlite", now=lambda: 0.0, create=False), 60, {})
+    cases = [
+        (OrderFailed(1.0, Side.BUY, Decimal("0.5"), 7, "OrderRejected", "EOrder:Insufficient funds"),
+         "buy order failed: OrderRejected: EOrder:Insufficient funds (volume 0.5, userref 7)"),
+        (OrderFailed(2.0, Side.SELL, Decimal("0.5"), 8, "OrderOutcomeUnknown", "no reply"),
+         "sell order outcome unknown, being looked up: no reply (userref 8)"),
+        (OrderFailed(3.0, Side.BUY, Decimal("0"), 0, "TemporaryExchangeError", "Depth: no reply"),
+         "buy not sent: the order book could not be read: TemporaryExchangeError: Depth: no reply"),
+    ]
+    for event, worded in cases:
+        diary.deliver([event])
+        assert store.status()["last_error"] == worded
+    diary.close(0.0)
+    store.close()
