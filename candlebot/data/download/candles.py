@@ -80,7 +80,7 @@ def volume_decimals(volumes: np.ndarray) -> int | None:
     decimals it is the exact decimal sum again, as long as the float error stays under half the last place."""
     for places in range(MAX_VOLUME_DECIMALS + 1):
         scaled = volumes * 10.0 ** places
-        if np.all(np.abs(scaled - np.rint(scaled)) <= np.maximum(1e-6, 8 * np.spacing(np.abs(scaled)))):
+        if np.all(np.abs(scaled - np.rint(scaled)) <= 8 * np.spacing(np.abs(scaled))):  # relative: dust is not noise
             return places
     return None
 
