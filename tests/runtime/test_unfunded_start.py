@@ -47,12 +47,16 @@ def test_a_bot_on_an_account_without_quote_warns_once_at_start(tmp_path, monkeyp
     assert row["last_error"] == f"funds: {WARNING}{fix}", row
 
 
-def test_a_bot_on_a_funded_account_says_nothing_of_it(tmp_path):
-    sim = start_simulator(balances={"ZUSD": Decimal("500")})
+@pytest.mark.parametrize("balance, flags", [
+    ("500", ()),                    # a funded account
+    ("0", ("--cash", "200")),       # an empty one, but validate trades a paper budget
+], ids=["funded", "validate-with-cash"])
+def test_a_bot_with_a_budget_says_nothing_of_it(tmp_path, balance, flags):
+    sim = start_simulator(balances={"ZUSD": Decimal(balance)})
     try:
         bot = BotRun(tmp_path, sim.url)
-        result = bot.run("--validate", "--key-file", str(write_key_file(tmp_path)), "-p", ONE_SECOND, "-t", "0.2",
-                         "--strategy", FLIP, "--no-statsd", "--no-slack", "--stop-after", "2")
+        result = bot.run("--validate", "--key-file", str(write_key_file(tmp_path)), *flags, "-p", ONE_SECOND, "-t",
+                         "0.2", "--strategy", FLIP, "--no-statsd", "--no-slack", "--stop-after", "2")
     finally:
         sim.stop()
 
