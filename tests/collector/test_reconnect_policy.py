@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from candlebot.collector.connection import Backoff, ConnectBudget
 from candlebot.collector.tuning import CONNECT_ATTEMPTS, CONNECT_WINDOW_S, RECONNECT_CAP_S
 
@@ -66,3 +68,37 @@ def test_the_budget_waits_only_as_long_as_the_oldest_attempt_needs_to_leave_the_
     assert budget.wait_s() == 6.0
     clock.now += 6
     assert budget.wait_s() == 0.0
+
+
+@pytest.mark.integration
+def test_connections_wait_on_their_shared_budget_instead_of_connecting_again(caplog):
+    """The budget is wired in: two connections refused at a closed port spend one shared budget of 3 attempts, then
+    wait on it (with a warning) rather than connect a fourth time (review: only the parts were tested)."""
+    import asyncio
+    import logging
+    import socket
+
+    from candlebot.collector.connection import Connection
+
+    with socket.socket() as free:  # a port nothing listens on: every attempt is refused at once
+        free.bind(("127.0.0.1", 0))
+        url = f"ws://127.0.0.1:{free.getsockname()[1]}/v2"
+    budget = ConnectBudget(attempts=3, window_s=3600.0)
+    connections = [Connection(url, [], 10, backoff=Backoff(0.001, 0.002), budget=budget, name=f"ws{n}") for n in range(2)]
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(c.run(stop)) for c in connections]
+        deadline = asyncio.get_running_loop().time() + 30  # generous: on a quiet machine this takes milliseconds
+        while sum("connection attempts in 3600 s" in r.getMessage() for r in caplog.records) < 2:  # both wait
+            if asyncio.get_running_loop().time() > deadline:
+                stop.set()
+                break
+            await asyncio.sleep(0.01)  # the polling interval, not a wait for an outcome
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
+
+    with caplog.at_level(logging.INFO, logger="candlebot.collector.connection"):
+        asyncio.run(scenario())
+    refused = [r for r in caplog.records if "connection to " in r.getMessage() and " failed: " in r.getMessage()]
+    assert len(refused) == 3 and budget.wait_s() > 3000
