@@ -45,7 +45,10 @@ def run(args: argparse.Namespace, prog: str = "candlebot") -> int:
 
     def failed_start(error: BaseException, was_stopped: bool) -> int:
         if was_stopped and isinstance(error, ConfigError):
-            return 0  # stopped while starting (retrying an unreachable exchange): nothing to undo
+            # the start gave up on the stop (it was retrying an unreachable exchange): nothing to undo; the same line
+            # the runner logs when the stop finds the start still inside its call
+            logging.getLogger("candlebot").info("stopped while starting")
+            return 0
         if not isinstance(error, Exception):
             raise error
         if valid and isinstance(error, (ConfigError, StateWriteError, BooksInvariantError, FatalExchangeError)):
