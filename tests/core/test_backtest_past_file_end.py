@@ -48,16 +48,20 @@ def test_a_trade_file_warns_from_its_last_trade(shared_data):
             "(which ends 2019-07-01 01:00:00 UTC): the backtest ends there") in err.splitlines()
 
 
-def test_optimize_says_so_too(hourly):
+@pytest.mark.parametrize("flag, warning", [
+    (("--to", "2023-06-01"), "warning: --to 2023-06-01 00:00:00 UTC is after the last candle of xbtusd_1h_2023q1.csv "
+                             "(which ends 2023-04-01 00:00:00 UTC): the backtest ends there"),
+    (("--from", "2022-06-01"), "warning: --from 2022-06-01 00:00:00 UTC is before the first candle of "
+                               "xbtusd_1h_2023q1.csv (which starts 2023-01-01 00:00:00 UTC): the backtest starts there"),
+], ids=["to", "from"])
+def test_optimize_says_so_too(hourly, flag, warning):
     pytest.importorskip("optuna")
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["optimize", "--data", hourly, "--strategy", "sma_cross", "--space", "fast=4..8:4 slow=20",
-                     "--to", "2023-06-01", "--jobs", "1", "--json", "--no-cache"])
+        code = main(["optimize", "--data", hourly, "--strategy", "sma_cross", "--space", "fast=4..8:4 slow=20", *flag,
+                     "--jobs", "1", "--json", "--no-cache"])
     assert code == 0, err.getvalue()
-    assert err.getvalue().splitlines()[0] == ("warning: --to 2023-06-01 00:00:00 UTC is after the last candle of "
-                                              "xbtusd_1h_2023q1.csv (which ends 2023-04-01 00:00:00 UTC): the backtest "
-                                              "ends there")
+    assert err.getvalue().splitlines()[0] == warning
 
 
 def test_a_from_before_the_first_candle_is_one_warning_and_the_run_starts_there(hourly):
@@ -74,15 +78,3 @@ def test_a_from_within_the_file_or_at_its_start_warns_nothing(hourly):
     for start in ("2023-01-01", "2023-02-15"):
         code, _, err = backtest("--data", hourly, "--from", start, "--json")
         assert code == 0 and err == "", err
-
-
-def test_optimize_says_so_for_from_too(hourly):
-    pytest.importorskip("optuna")
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["optimize", "--data", hourly, "--strategy", "sma_cross", "--space", "fast=4..8:4 slow=20",
-                     "--from", "2022-06-01", "--jobs", "1", "--json", "--no-cache"])
-    assert code == 0, err.getvalue()
-    assert err.getvalue().splitlines()[0] == ("warning: --from 2022-06-01 00:00:00 UTC is before the first candle of "
-                                              "xbtusd_1h_2023q1.csv (which starts 2023-01-01 00:00:00 UTC): the "
-                                              "backtest starts there")
