@@ -13,7 +13,7 @@ import pytest
 
 from candlebot.identity import BotIdentity
 from tests.sinks.servers import SlackServer
-from tests.support.bots import FLIP, ONE_SECOND, start_simulator
+from tests.support.bots import ONE_SECOND, start_simulator
 from tests.support.supervisord import FLEET, fleet_header, flip_bot, supervised
 from tests.support.wait import wait_until
 
@@ -121,15 +121,7 @@ def test_a_bot_that_refuses_to_start_is_not_restarted_and_says_so_once(tmp_path)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"")  # a disk that filled up: the books are gone
     header = fleet_header("refusing", tmp_path / "bots", state, slack_webhook=slack.webhook_url("T0/B0/refusedhook"))
-    fleet = header + f"""
-[[bot]]
-name = "gamma"
-pair = "XBTUSD"
-period = {ONE_SECOND}
-poll = 0.2
-strategy = "{FLIP}"
-extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--no-statsd"]
-"""
+    fleet = header + flip_bot("gamma", sim.url, "--no-statsd")
     try:
         with supervised(tmp_path, fleet) as run:
             log = run.run_dir / "supervisord.log"
@@ -171,15 +163,8 @@ def test_a_bot_that_crashes_at_every_start_stops_after_its_crash_limit_and_says_
     strategy.write_text(CRASHING)
     header = fleet_header("crashing", tmp_path / "bots", tmp_path / "state",
                           slack_webhook=slack.webhook_url("T0/B0/crashhook"))
-    fleet = header + f"""
-[[bot]]
-name = "delta"
-pair = "XBTUSD"
-period = {ONE_SECOND}
-poll = 0.2
-strategy = "{strategy}:CrashAtStart"
-extra_args = ["--kraken-url", "{sim.url}", "--kraken-tier", "none", "--no-statsd", "--crash-limit", "3"]
-"""
+    fleet = header + flip_bot("delta", sim.url, "--no-statsd", "--crash-limit", "3",
+                              strategy=f"{strategy}:CrashAtStart")
     try:
         with supervised(tmp_path, fleet) as run:
             log = run.run_dir / "supervisord.log"

@@ -33,9 +33,9 @@ def fleet_header(group: str, root: Path, state_dir: Path | None = None, *, slack
             f'environment = {{ {slack}PYTHONPATH = "{REPO}" }}\n')
 
 
-def flip_bot(name: str, sim_url: str, *extra_args: str) -> str:
-    """A ``[[bot]]`` table: ``Flip`` on XBTUSD, one-second candles, polling every 0.2 s, 1000 USD on paper, on the
-    Kraken simulator at ``sim_url`` (an order every second: a supervised bot with something to log)."""
+def flip_bot(name: str, sim_url: str, *extra_args: str, strategy: str = FLIP) -> str:
+    """A ``[[bot]]`` table: ``Flip`` (or ``strategy``) on XBTUSD, one-second candles, polling every 0.2 s, 1000 USD on
+    paper, on the Kraken simulator at ``sim_url`` (an order every second: a supervised bot with something to log)."""
     args = ", ".join(f'"{arg}"' for arg in ("--kraken-url", sim_url, "--kraken-tier", "none", "--cash", "1000", *extra_args))
     return f"""
 [[bot]]
@@ -43,7 +43,7 @@ name = "{name}"
 pair = "XBTUSD"
 period = {ONE_SECOND}
 poll = 0.2
-strategy = "{FLIP}"
+strategy = "{strategy}"
 extra_args = [{args}]
 """
 
