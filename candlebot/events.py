@@ -104,8 +104,7 @@ class OrderSkipped:
 
 @dataclass(frozen=True, slots=True)
 class OrderFailed:
-    """An order the exchange refused, or whose outcome is unknown and will be reconciled; or one never sent, because
-    the book to price it could not be read (``userref`` 0, ``sent`` False)."""
+    """An order the exchange refused, or whose outcome is unknown and will be reconciled."""
 
     time: float
     side: Side
@@ -113,10 +112,6 @@ class OrderFailed:
     userref: int
     error: str
     message: str
-
-    @property
-    def sent(self) -> bool:
-        return self.userref != 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,7 @@ def _failed_order(event: OrderFailed) -> str:
     unknown may yet have filled: never "failed" (its owner must not buy by hand); a book that could not be read sent
     no order at all."""
     side = event.side.value
-    if not event.sent:
+    if event.userref == 0:
         return f"{side} not sent: the order book could not be read: {event.error}: {event.message}"
     if event.error == "OrderOutcomeUnknown":
         return f"{side} order outcome unknown, being looked up: {event.message} (userref {event.userref})"
