@@ -83,11 +83,8 @@ class Diary:
 
 def _failed_order(event: OrderFailed) -> str:
     """The reason first: ``candlebot status`` shows a last error's first 60 characters. An order whose outcome is
-    unknown may yet have filled: never "failed" (its owner must not buy by hand); a book that could not be read sent
-    no order at all."""
+    unknown may yet have filled: never "failed" (its owner must not buy by hand)."""
     side = event.side.value
-    if event.userref == 0:
-        return f"{side} not sent: the order book could not be read: {event.error}: {event.message}"
     if event.error == "OrderOutcomeUnknown":
         return f"{side} order outcome unknown, being looked up: {event.message} (userref {event.userref})"
     return f"{side} order failed: {event.error}: {event.message} (volume {event.volume}, userref {event.userref})"

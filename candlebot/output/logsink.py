@@ -85,8 +85,6 @@ class LogSink:
             case OrderSkipped(side=side, reason=reason):
                 self.skips(event)
                 log.info("%s order skipped: %s", side.value, reason)
-            case OrderFailed(side=side, userref=0, error=error, message=message):  # no order: its book was unreadable
-                log.warning("%s not sent: the order book could not be read: %s: %s", side.value, error, message)
             case OrderFailed(side=side, volume=volume, userref=userref, error=error, message=message):
                 self.failed += 1
                 log.warning("%s order of %s (userref %d) failed: %s: %s", side.value, volume, userref, error, message)

@@ -315,8 +315,10 @@ class Trader:
             book = self.books()
         except FatalExchangeError:
             raise
-        except ExchangeError as exc:
-            return self._failed(side, Decimal(0), 0, exc)
+        except ExchangeError as exc:  # no order was sent: a price that could not be had, not a failed order
+            self.bus.emit(PriceRejected(self.clock.now(), "book", f"{side.value} not sent: the order book could not be "
+                                                                  f"read: {type(exc).__name__}: {exc}"))
+            return None
         problem = self.guard.book_problem(book) if self.guard is not None else None
         if problem is None and (not book.asks if side is Side.BUY else not book.bids):
             problem = f"no {'asks' if side is Side.BUY else 'bids'} in the book"

@@ -9,7 +9,7 @@ import pytest
 
 from candlebot.assembly import BacktestSettings, build_backtest, resolve_strategy
 from candlebot.chart import Chart
-from candlebot.events import EventBus, OrderSkipped, TradeClosed, TradeOpened
+from candlebot.events import EventBus, OrderSkipped, PriceRejected, TradeClosed, TradeOpened
 from candlebot.exchanges.kraken_pairs import find_pair, offline_pairs
 from candlebot.trading.ledger import Ledger
 
@@ -150,7 +150,8 @@ def test_slippage_moves_fills_against_the_trader():
 def test_a_decision_on_the_last_candle_cannot_fill():
     desk = Desk([100.0, 101.0], cash="1000")
     assert desk.at(1).buy() is None
-    assert "end of data" in desk.events[-1].message
+    rejected = desk.events[-1]  # no later candle to price it at: nothing is sent, no order fails
+    assert isinstance(rejected, PriceRejected) and rejected.source == "book" and "end of data" in rejected.reason
 
 
 def test_open_trades_are_marked_at_the_close_in_equity():

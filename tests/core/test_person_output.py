@@ -84,8 +84,6 @@ def test_the_bot_stopped_line_counts_the_runs_trades_skipped_orders_and_strategy
     bus.emit(OrderSkipped(4.0, Side.BUY, "1 trade open (num_simultaneous_trades=1)"))
     bus.emit(BotError(5.0, "strategy", "boom"))
     bus.emit(OrderFailed(5.5, Side.BUY, D("2"), 7, "ExchangeUnavailable", "EService:Busy"))
-    bus.emit(OrderFailed(5.7, Side.BUY, D("0"), 0, "TemporaryExchangeError", "Depth: no reply"))  # no order was sent
     bus.emit(BotStopped(6.0, "SIGTERM"))
-    assert "buy not sent: the order book could not be read: TemporaryExchangeError: Depth: no reply" in stream.getvalue()
     assert stream.getvalue().splitlines()[-1] == ("bot stopped: SIGTERM; this run: 1 trade opened, 1 closed, 2 orders skipped "
                                                   "(1 below Kraken's order minimum), 1 order failed, 1 error in the strategy")

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from candlebot.errors import AuthError, OrderArgumentError, OrderRejected
-from candlebot.events import DustLeft, OrderFailed, OrderSkipped, OrderUnfilled, TradeClosed, TradeOpened
+from candlebot.errors import AuthError, OrderArgumentError, OrderRejected, TemporaryExchangeError
+from candlebot.events import DustLeft, OrderFailed, OrderSkipped, OrderUnfilled, PriceRejected, TradeClosed, TradeOpened
 from candlebot.venue import BookLevel, OrderBook, Side
 from tests.support.memory_exchange import LOST_REPLY
 from tests.unit.desk import FEE, XBTUSD, Desk
@@ -141,6 +141,23 @@ def test_a_refused_order_is_failed_and_the_trader_goes_on(tmp_path):
     assert desk.trader.buy() is None
     assert desk.statuses() == ["failed"] and desk.trader.paused is None
     assert desk.trader.buy() is not None and len(desk.exchange.sent) == 2
+
+
+def test_a_book_that_cannot_be_read_sends_nothing_and_is_no_failed_order(tmp_path):
+    """Reported as a price that could not be had, not as an order that failed (review: status said "buy order failed
+    (volume 0, userref 0)", and the stop line, Slack and StatsD counted an order that never left)."""
+    desk = Desk(tmp_path, "1000")
+
+    def unreadable() -> OrderBook:
+        raise TemporaryExchangeError("Kraken Depth: no reply")
+
+    desk.trader.books = unreadable
+
+    assert desk.trader.buy() is None and desk.exchange.sent == []
+    assert desk.of(OrderFailed) == []
+    [rejected] = desk.of(PriceRejected)
+    assert (rejected.source, rejected.reason) == (
+        "book", "buy not sent: the order book could not be read: TemporaryExchangeError: Kraken Depth: no reply")
 
 
 def test_errors_retrying_cannot_fix_propagate(tmp_path):
