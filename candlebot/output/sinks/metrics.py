@@ -58,8 +58,8 @@ ORDERS_FAILED = Metric("candlebot.orders.failed", "count", "orders", "OrderFaile
 ORDERS_UNFILLED = Metric("candlebot.orders.unfilled", "count", "orders", "OrderUnfilled",
                          "protected orders that executed nothing within their protection price", ("side",))
 PRICES_REJECTED = Metric("candlebot.prices.rejected", "count", "prices", "PriceRejected",
-                         "tickers or books refused as impossible, crossed or too far from the last trade/close; "
-                         "source: ticker or book", ("source",))
+                         "tickers or books refused as impossible, crossed or too far from the last trade/close, "
+                         "and books that could not be read for an order; source: ticker or book", ("source",))
 DUST = Metric("candlebot.dust", "count", "trades", "DustLeft", "open remainders below ordermin/costmin, kept and never sold")
 ERRORS = Metric("candlebot.errors", "count", "errors", "BotError", "errors the bot survived, by kind", ("kind",))
 FILLS_RECOVERED = Metric("candlebot.fills.recovered", "count", "fills", "TradeOpened/TradeClosed",
